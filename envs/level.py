@@ -1,0 +1,207 @@
+"""Level files: parse and validate the Mario AI Framework ASCII format into a `Level`.
+
+A level is text, one character per 16 px tile, one line per row (usually 16 rows,
+any width). `load_level` accepts a built-in id (`1-1`), a generator id
+(`gen:SEED` or `gen:SEED:DIFFICULTY`) or a file path. Anything wrong with a file is
+reported as a `LevelError` whose message is one line, `file:line:col: problem`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from envs import tiles as T
+
+TILE_PX = 16
+
+# Built-in levels, easiest first. The files are envs/levels/<id>.txt.
+BUILTIN_LEVELS: dict[str, str] = {
+    "1-1": "flat ground, small gaps, a few walkers",
+    "1-2": "question blocks, coins, low pipes, more walkers",
+    "1-3": "stairs and wider gaps, ledge-turning walkers",
+    "1-4": "jump-through platforms over pits, winged walkers",
+    "2-1": "tall pipes, bricks overhead, a first spiky enemy",
+    "2-2": "wide gaps that need a running jump",
+    "2-3": "spiky and winged spiky enemies among platforms",
+    "2-4": "everything: stairs, pipes, wide gaps, platforms, spikies, hidden blocks",
+}
+
+
+class LevelError(ValueError):
+    """A level id or level file that cannot be used; the message is one line for the user."""
+
+
+@dataclass(frozen=True, eq=False)
+class Level:
+    """A validated level: the tile grid, where the player starts, where the exit is, the enemies.
+
+    `tiles` is an int8 (rows, columns) grid of `envs.tiles` ids, row 0 at the top.
+    `enemies` is an int64 (n, 4) array of (kind, winged, column, row).
+    `text` is the level file's text, normalised to `\\n` line ends; `sha256` hashes it.
+    """
+
+    id: str
+    text: str
+    tiles: np.ndarray
+    start: tuple[int, int]  # (column, row) of the tile the player starts in
+    exit_col: int
+    enemies: np.ndarray
+    sha256: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.text.encode()).hexdigest())
+        self.tiles.setflags(write=False)
+        self.enemies.setflags(write=False)
+
+    @property
+    def height(self) -> int:
+        return int(self.tiles.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.tiles.shape[1])
+
+
+def _char_repr(ch: str) -> str:
+    return repr(ch) if ch.isprintable() else repr(ch).replace("'", "")
+
+
+def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None = None) -> Level:
+    """Parse level text (or raw file bytes) into a `Level`, or raise `LevelError` saying where it is wrong."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise LevelError(
+                f"{source}:{line}:{col}: not a text file (byte 0x{data[exc.start]:02x} is not UTF-8)"
+            ) from None
+    lines = data.split("\n")
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    while lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise LevelError(f"{source}:1:1: empty level file")
+    width = len(lines[0])
+    height = len(lines)
+    grid = np.zeros((height, width), dtype=np.int8)
+    enemies: list[tuple[int, int, int, int]] = []
+    start: tuple[int, int] | None = None
+    exit_at: tuple[int, int] | None = None
+    for r, line in enumerate(lines):
+        for c, ch in enumerate(line):
+            info = T.CHAR_TABLE.get(ch)
+            if info is None:
+                what = "a tab" if ch == "\t" else ("a space" if ch == " " else _char_repr(ch))
+                raise LevelError(
+                    f"{source}:{r + 1}:{c + 1}: unknown character {what}"
+                    " (the tile table in the README lists the characters)"
+                )
+            if c >= width:
+                break
+            grid[r, c] = info.tile
+            if info.enemy >= 0:
+                enemies.append((info.enemy, int(info.winged), c, r))
+            if ch == "M":
+                if start is not None:
+                    raise LevelError(
+                        f"{source}:{r + 1}:{c + 1}: second start 'M'"
+                        f" (the first is at {start[1] + 1}:{start[0] + 1})"
+                    )
+                start = (c, r)
+            elif ch == "F":
+                if exit_at is not None:
+                    raise LevelError(
+                        f"{source}:{r + 1}:{c + 1}: second exit 'F'"
+                        f" (the first is at {exit_at[1] + 1}:{exit_at[0] + 1})"
+                    )
+                exit_at = (c, r)
+        if len(line) != width:
+            raise LevelError(
+                f"{source}:{r + 1}:{min(len(line), width) + 1}: ragged row: {len(line)} tiles,"
+                f" but row 1 has {width}"
+            )
+    if width == 0:
+        raise LevelError(f"{source}:1:1: empty first row")
+
+    floor = T.FLOOR[grid]
+    solid = T.SOLID[grid]
+    if start is None:
+        # No 'M': start in column 0, standing on the first floor from the top that has room above it.
+        for r in range(1, height):
+            if floor[r, 0] and not solid[r - 1, 0]:
+                start = (0, r - 1)
+                break
+        else:
+            raise LevelError(
+                f"{source}:{height}:1: no floor under the start: column 1 has nothing to stand on"
+                " (put an 'M' above a floor)"
+            )
+    else:
+        c, r = start
+        if not floor[r + 1:, c].any():
+            raise LevelError(f"{source}:{r + 1}:{c + 1}: no floor under the start 'M'")
+    exit_col = exit_at[0] if exit_at is not None else width - 1
+    if exit_col <= start[0]:
+        where = exit_at if exit_at is not None else (exit_col, 0)
+        raise LevelError(
+            f"{source}:{where[1] + 1}:{where[0] + 1}: the exit must be to the right of the start"
+            f" (start is in column {start[0] + 1})"
+        )
+    text = "\n".join(lines) + "\n"
+    enemy_arr = np.array(enemies, dtype=np.int64).reshape(-1, 4)
+    return Level(level_id or source, text, grid, start, exit_col, enemy_arr)
+
+
+def builtin_text(level_id: str) -> str:
+    """The text of a built-in level file."""
+    return resources.files("envs").joinpath("levels", f"{level_id}.txt").read_text("utf-8")
+
+
+def parse_gen_id(spec: str) -> tuple[int, int]:
+    """Split `gen:SEED[:DIFFICULTY]` into (seed, difficulty), or raise `LevelError`."""
+    from envs.generator import DEFAULT_DIFFICULTY, MAX_DIFFICULTY
+
+    parts = spec.split(":")
+    ok = len(parts) in (2, 3) and all(p.isdigit() and p.isascii() for p in parts[1:])
+    if ok:
+        seed = int(parts[1])
+        difficulty = int(parts[2]) if len(parts) == 3 else DEFAULT_DIFFICULTY
+        ok = seed < 2**63 and 1 <= difficulty <= MAX_DIFFICULTY
+    if not ok:
+        raise LevelError(
+            f"{spec}: bad generator id: expected gen:SEED or gen:SEED:DIFFICULTY"
+            f" (SEED a whole number >= 0, DIFFICULTY 1-{MAX_DIFFICULTY})"
+        )
+    return seed, difficulty
+
+
+def load_level(spec: str) -> Level:
+    """Load a level by built-in id, `gen:SEED[:DIFFICULTY]`, or file path."""
+    if spec in BUILTIN_LEVELS:
+        return parse_level(builtin_text(spec), source=f"<built-in {spec}>", level_id=spec)
+    if spec.startswith("gen:"):
+        from envs.generator import generate_text
+
+        seed, difficulty = parse_gen_id(spec)
+        level_id = f"gen:{seed}:{difficulty}"
+        return parse_level(generate_text(seed, difficulty), source=level_id, level_id=level_id)
+    if os.path.isdir(spec):
+        raise LevelError(f"{spec}: is a folder, not a level file")
+    if not os.path.exists(spec):
+        raise LevelError(
+            f"{spec}: unknown level: not a built-in id ({', '.join(BUILTIN_LEVELS)}),"
+            " not gen:SEED[:DIFFICULTY], and no such file"
+        )
+    try:
+        with open(spec, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise LevelError(f"{spec}: cannot read: {exc.strerror or exc}") from None
+    return parse_level(data, source=spec, level_id=spec)

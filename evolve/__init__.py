@@ -1,0 +1,1 @@
+"""The evolution loop and the `tilerunner` command line."""
