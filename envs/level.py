@@ -21,14 +21,14 @@ TILE_PX = 16
 
 # Built-in levels, easiest first. The files are envs/levels/<id>.txt.
 BUILTIN_LEVELS: dict[str, str] = {
-    "1-1": "flat ground, small gaps, a few walkers",
+    "1-1": "flat ground, small gaps (1-2 tiles), a few walkers",
     "1-2": "question blocks, coins, low pipes, more walkers",
-    "1-3": "stairs and wider gaps, ledge-turning walkers",
+    "1-3": "stairs, wider gaps (up to 4 tiles), ledge-turning walkers on raised ground",
     "1-4": "jump-through platforms over pits, winged walkers",
-    "2-1": "tall pipes, bricks overhead, a first spiky enemy",
-    "2-2": "wide gaps that need a running jump",
-    "2-3": "spiky and winged spiky enemies among platforms",
-    "2-4": "everything: stairs, pipes, wide gaps, platforms, spikies, hidden blocks",
+    "2-1": "tall pipes, brick ceilings, the first spiky enemies",
+    "2-2": "wide gaps (6-8 tiles) that need a running jump",
+    "2-3": "spiky and winged spiky enemies among platforms and wide gaps",
+    "2-4": "everything: stairs, pipes, 9-tile gaps, platforms, spikies, winged enemies, hidden blocks",
 }
 
 

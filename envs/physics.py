@@ -59,8 +59,8 @@ ENEMY_W = 14 * SUB
 ENEMY_H = 16 * SUB
 ENEMY_SPEED = 128  # 0.5 px/frame
 ENEMY_GRAVITY = 112
-WINGED_GRAVITY = 48
-HOP_V = 896
+WINGED_GRAVITY = 40
+HOP_V = 1024
 ACTIVATE_DIST = 12 * TILE  # enemies wake up when the player is this close (horizontally)
 SQUASH_FRAMES = 30  # a stomped enemy stays on screen, flattened, this long
 
@@ -127,6 +127,7 @@ def reset_world(
     state[S_X] = x
     state[S_Y] = start_row * TILE
     state[S_FACING] = 1
+    state[S_GROUND] = _FLOOR[tile_at(level_tiles, start_row + 1, start_col)]
     state[S_STATUS] = RUNNING
     state[S_RIGHTMOST] = x
     state[S_EXIT_X] = exit_col * TILE

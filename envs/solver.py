@@ -89,7 +89,9 @@ def beam_search(
                 if status == P.DEAD:
                     score[n] = -np.inf
                 else:
-                    score[n] = cand_s[n, P.S_X] + _LOOKAHEAD * cand_s[n, P.S_VX]
+                    # Ties (common on long run-ups) go to worlds standing with A released: free to jump.
+                    score[n] = (cand_s[n, P.S_X] + _LOOKAHEAD * cand_s[n, P.S_VX]
+                                + cand_s[n, P.S_GROUND] * (1 - cand_s[n, P.S_PREV_A]))
                 n += 1
         order = np.argsort(-score[:n])
         table[:] = -1

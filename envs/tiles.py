@@ -100,7 +100,8 @@ CHAR_TABLE: dict[str, CharInfo] = {
     "k": CharInfo(EMPTY, WALKER, False, "green koopa", "walker (no shells)"),
     "K": CharInfo(EMPTY, WALKER, True, "winged green koopa", "winged walker (hops)"),
     "r": CharInfo(EMPTY, LEDGE_TURNER, False, "red koopa", "ledge-turning walker"),
-    "R": CharInfo(EMPTY, LEDGE_TURNER, True, "winged red koopa", "winged ledge-turning walker"),
+    "R": CharInfo(EMPTY, LEDGE_TURNER, True, "winged red koopa",
+                  "winged walker (hops); a stomp clips its wings and it then turns at ledges"),
     "y": CharInfo(EMPTY, SPIKY, False, "spiny", "spiky walker (cannot be stomped)"),
     "Y": CharInfo(EMPTY, SPIKY, True, "winged spiny", "winged spiky walker (hops)"),
 }

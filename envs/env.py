@@ -1,0 +1,198 @@
+"""`TileRunnerEnv`: the platformer as a gymnasium environment, one agent decision per step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from numba import njit
+
+from envs import physics as P
+from envs.level import Level, load_level
+from envs.observe import DEFAULT_RADIUS, observe
+
+_BUTTON_BITS = np.array([1 << i for i in range(len(P.BUTTON_NAMES))], dtype=np.int64)
+
+
+@njit(cache=True)
+def _step_and_observe(
+    tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, buttons: int, frame_skip: int,
+    max_frames: int, stall_frames: int, radius: int, out: np.ndarray,
+) -> int:
+    # One Numba call per env step: hold the buttons for frame_skip frames, then look.
+    status = P.advance(tiles, state, enemies, buttons, frame_skip, max_frames, stall_frames)
+    observe(tiles, state, enemies, radius, out)
+    return status
+
+
+class TileRunnerEnv(gym.Env):
+    """A tile platformer in the style of Super Mario Bros, seen as MarI/O saw it.
+
+    ## Description
+
+    The player starts at the left of a level and must reach the exit column on the
+    right, jumping gaps, stomping walkers and avoiding spiky enemies. The level is a
+    Mario AI Framework ASCII file (built-in, generated, or yours). Physics runs in
+    Numba at 60 frames per second on integer sub-pixels, so every run is exactly
+    repeatable. The agent decides every `frame_skip` frames and its buttons are held
+    in between, as in MarI/O.
+
+    ## Action Space
+
+    `MultiBinary(6)`: the buttons Left, Right, Up, Down, A (jump), B (run), 1 = held.
+    Left with Right, or Up with Down, cancel. A jump needs a fresh press of A, and
+    holding A longer jumps higher. Up and Down do nothing in this world (there are
+    no vines or pipes to enter); they are kept so MarI/O-style networks carry over.
+
+    ## Observation Space
+
+    `Box(-1, 1, (2r+1, 2r+1), float32)` with r = `view_radius` (13x13 by default):
+    the tiles around the player, centred on it, 16 px per cell, in MarI/O's encoding:
+    1 where the cell holds something to stand on (ground, blocks, pipes, platforms),
+    -1 where an enemy is, 0 otherwise. Row 0 is the top.
+
+    ## Rewards
+
+    Progress: the number of pixels by which the rightmost position reached grew
+    during the step (never negative). The sum over an episode is the distance
+    reached, MarI/O's fitness without its time penalty.
+
+    ## Starting State
+
+    The player stands at the level's start ('M', or column 0 on the first floor).
+    Enemies sleep until the player comes within 12 tiles.
+
+    ## Episode End
+
+    Terminated when the player dies (falls into a pit, touches an enemy, stomps a
+    spiky one) or finishes (its centre reaches the exit column). Truncated when the
+    rightmost position has not grown for `stall_frames` frames, or after
+    `max_frames` frames. `info` holds `x` and `rightmost` (pixels), `frames`,
+    `coins`, `kills`, `status` (running, dead, finished, stalled or timeout) and the
+    `cause` of death (pit, enemy, spiky, or "").
+
+    ## Arguments
+
+    ```python
+    import gymnasium as gym
+    env = gym.make("envs:TileRunner-v0", level="1-1", frame_skip=5, view_radius=6,
+                   max_frames=6000, stall_frames=180, render_mode="rgb_array")
+    ```
+
+    - `level`: a built-in id (`1-1` ... `2-4`), `gen:SEED[:DIFFICULTY]`, a file path,
+      or a `Level`. `reset(options={"level": ...})` switches level.
+    - `frame_skip`: frames per step (the buttons are held for all of them).
+    - `view_radius`: cells on each side of the player in the observation.
+    - `max_frames`, `stall_frames`: truncation limits in frames (0 turns one off).
+    - `render_mode`: `"human"` (a pygame window at game speed) or `"rgb_array"`.
+
+    The world has no randomness: `reset(seed=...)` seeds `np_random` for API
+    compatibility, and the same actions always give the same episode.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": P.FPS}
+
+    def __init__(
+        self,
+        level: str | Level = "1-1",
+        frame_skip: int = 5,
+        view_radius: int = DEFAULT_RADIUS,
+        max_frames: int = 6000,
+        stall_frames: int = 180,
+        render_mode: str | None = None,
+    ) -> None:
+        if frame_skip < 1:
+            raise ValueError(f"frame_skip must be at least 1, got {frame_skip}")
+        if view_radius < 0:
+            raise ValueError(f"view_radius must be >= 0, got {view_radius}")
+        if max_frames < 0 or stall_frames < 0:
+            raise ValueError("max_frames and stall_frames must be >= 0 (0 turns the limit off)")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.frame_skip = int(frame_skip)
+        self.view_radius = int(view_radius)
+        self.max_frames = int(max_frames)
+        self.stall_frames = int(stall_frames)
+        self.render_mode = render_mode
+        # Human rendering shows one picture per step, so steps are paced at 60/frame_skip per second.
+        self.metadata = {**self.metadata, "render_fps": P.FPS / self.frame_skip}
+        size = 2 * self.view_radius + 1
+        self.observation_space = spaces.Box(-1.0, 1.0, (size, size), dtype=np.float32)
+        self.action_space = spaces.MultiBinary(len(P.BUTTON_NAMES))
+        self._window = None
+        self._set_level(level)
+
+    def _set_level(self, level: str | Level) -> None:
+        self.level = level if isinstance(level, Level) else load_level(level)
+        self._tiles, self._state, self._enemies = P.new_world(self.level)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if options and "level" in options:
+            self._set_level(options["level"])
+        col, row = self.level.start
+        P.reset_world(self.level.tiles, self.level.enemies, col, row, self.level.exit_col,
+                      self._tiles, self._state, self._enemies)
+        obs = np.empty(self.observation_space.shape, dtype=np.float32)
+        observe(self._tiles, self._state, self._enemies, self.view_radius, obs)
+        if self.render_mode == "human":
+            self.render()
+        return obs, self._info()
+
+    def step(self, action) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        buttons = int((np.asarray(action) != 0) @ _BUTTON_BITS)
+        before = self._state[P.S_RIGHTMOST]
+        obs = np.empty(self.observation_space.shape, dtype=np.float32)
+        status = _step_and_observe(
+            self._tiles, self._state, self._enemies, buttons, self.frame_skip,
+            self.max_frames, self.stall_frames, self.view_radius, obs,
+        )
+        reward = float(self._state[P.S_RIGHTMOST] - before) / P.SUB
+        terminated = status == P.DEAD or status == P.FINISHED
+        truncated = status == P.STALLED or status == P.TIMEOUT
+        if self.render_mode == "human":
+            self.render()
+        return obs, reward, terminated, truncated, self._info()
+
+    def _info(self) -> dict[str, Any]:
+        s = self._state
+        return {
+            "x": float(s[P.S_X]) / P.SUB,
+            "rightmost": float(s[P.S_RIGHTMOST]) / P.SUB,
+            "frames": int(s[P.S_FRAMES]),
+            "coins": int(s[P.S_COINS]),
+            "kills": int(s[P.S_KILLS]),
+            "status": P.STATUS_NAMES[s[P.S_STATUS]],
+            "cause": P.CAUSE_NAMES[s[P.S_CAUSE]],
+        }
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn(
+                "You are calling render method without specifying any render mode. "
+                'Set render_mode at initialization, e.g. gym.make("envs:TileRunner-v0", render_mode="rgb_array")'
+            )
+            return None
+        from envs import render
+
+        image = render.frame(self._tiles, self._state, self._enemies)
+        if self.render_mode == "rgb_array":
+            return image
+        if self._window is None:
+            self._window = render.Window(f"tilerunner {self.level.id}")
+        self._window.show(image, self.metadata["render_fps"])
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+
+    @property
+    def world(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The live (tiles, state, enemies) arrays, for renderers and tests (do not resize them)."""
+        return self._tiles, self._state, self._enemies

@@ -1,0 +1,56 @@
+"""The `tilerunner` command line: one parser, one subcommand per job, errors as one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from envs.level import LevelError
+
+
+class UserError(Exception):
+    """Something the user asked for that cannot be done; printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag gets one line (not usage plus an error) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full `tilerunner` parser with every subcommand registered."""
+    from evolve import bench, levels_cli
+
+    parser = _Parser(
+        prog="tilerunner",
+        description="MarI/O-style neuroevolution: NEAT agents learn a tile platformer, fast.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    levels_cli.register(sub)
+    bench.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `tilerunner` with `argv` (default: the process arguments); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (UserError, LevelError) as exc:
+        print(f"tilerunner: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tilerunner: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `tilerunner levels show 1-1 | head`
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
