@@ -152,28 +152,36 @@ def new_world(level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, inline="always")
+def _wall_in_column(tiles: np.ndarray, col: int, y: int, h: int) -> bool:
+    """Whether a body at heights [y, y+h) touches a solid tile in column `col`."""
+    for r in range(y >> TILE_SHIFT, ((y + h - 1) >> TILE_SHIFT) + 1):
+        if _SOLID[tile_at(tiles, r, col)]:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
+def _lands(tiles: np.ndarray, x: int, w: int, h: int, y_prev: int, y_new: int) -> bool:
+    """Whether a body falling from y_prev to y_new meets a floor (a jump-through one only from above)."""
+    row = (y_new + h - 1) >> TILE_SHIFT
+    from_above = y_prev + h <= row * TILE
+    for c in range(x >> TILE_SHIFT, ((x + w - 1) >> TILE_SHIFT) + 1):
+        t = tile_at(tiles, row, c)
+        if _SOLID[t] or (t == T.PLATFORM and from_above):
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")
 def _move_player_x(tiles: np.ndarray, state: np.ndarray) -> None:
     vx = state[S_VX]
     if vx == 0:
         return
     x = state[S_X] + vx
-    y = state[S_Y]
-    r0 = y >> TILE_SHIFT
-    r1 = (y + PLAYER_H - 1) >> TILE_SHIFT
-    if vx > 0:
-        col = (x + PLAYER_W - 1) >> TILE_SHIFT
-        for r in range(r0, r1 + 1):
-            if _SOLID[tile_at(tiles, r, col)]:
-                x = col * TILE - PLAYER_W
-                state[S_VX] = 0
-                break
-    else:
-        col = x >> TILE_SHIFT
-        for r in range(r0, r1 + 1):
-            if _SOLID[tile_at(tiles, r, col)]:
-                x = (col + 1) * TILE
-                state[S_VX] = 0
-                break
+    col = (x + PLAYER_W - 1) >> TILE_SHIFT if vx > 0 else x >> TILE_SHIFT
+    if _wall_in_column(tiles, col, state[S_Y], PLAYER_H):
+        x = col * TILE - PLAYER_W if vx > 0 else (col + 1) * TILE
+        state[S_VX] = 0
     state[S_X] = x
 
 
@@ -187,17 +195,11 @@ def _move_player_y(tiles: np.ndarray, state: np.ndarray) -> None:
     c1 = (x + PLAYER_W - 1) >> TILE_SHIFT
     state[S_GROUND] = 0
     if vy > 0:
-        row = (y + PLAYER_H - 1) >> TILE_SHIFT
-        row_top = row * TILE
-        from_above = y_prev + PLAYER_H <= row_top
-        for c in range(c0, c1 + 1):
-            t = tile_at(tiles, row, c)
-            if _SOLID[t] or (t == T.PLATFORM and from_above):
-                y = row_top - PLAYER_H
-                state[S_VY] = 0
-                state[S_GROUND] = 1
-                state[S_JUMPING] = 0
-                break
+        if _lands(tiles, x, PLAYER_W, PLAYER_H, y_prev, y):
+            y = ((y + PLAYER_H - 1) >> TILE_SHIFT) * TILE - PLAYER_H
+            state[S_VY] = 0
+            state[S_GROUND] = 1
+            state[S_JUMPING] = 0
     elif vy < 0:
         row = y >> TILE_SHIFT
         below = y_prev >= (row + 1) * TILE
@@ -295,14 +297,10 @@ def _move_enemy(tiles: np.ndarray, enemies: np.ndarray, i: int) -> None:
             vx = -vx
     x = enemies[i, E_X] + vx
     y = enemies[i, E_Y]
-    r0 = y >> TILE_SHIFT
-    r1 = (y + ENEMY_H - 1) >> TILE_SHIFT
     col = (x + ENEMY_W - 1) >> TILE_SHIFT if vx > 0 else x >> TILE_SHIFT
-    for r in range(r0, r1 + 1):
-        if _SOLID[tile_at(tiles, r, col)]:
-            x = col * TILE - ENEMY_W if vx > 0 else (col + 1) * TILE
-            vx = -vx
-            break
+    if _wall_in_column(tiles, col, y, ENEMY_H):
+        x = col * TILE - ENEMY_W if vx > 0 else (col + 1) * TILE
+        vx = -vx
     enemies[i, E_X] = x
     enemies[i, E_VX] = vx
 
@@ -312,16 +310,10 @@ def _move_enemy(tiles: np.ndarray, enemies: np.ndarray, i: int) -> None:
     c1 = (x + ENEMY_W - 1) >> TILE_SHIFT
     enemies[i, E_GROUND] = 0
     if vy > 0:
-        row = (y_new + ENEMY_H - 1) >> TILE_SHIFT
-        row_top = row * TILE
-        from_above = y + ENEMY_H <= row_top
-        for c in range(c0, c1 + 1):
-            t = tile_at(tiles, row, c)
-            if _SOLID[t] or (t == T.PLATFORM and from_above):
-                y_new = row_top - ENEMY_H
-                vy = -HOP_V if winged else 0
-                enemies[i, E_GROUND] = 1
-                break
+        if _lands(tiles, x, ENEMY_W, ENEMY_H, y, y_new):
+            y_new = ((y_new + ENEMY_H - 1) >> TILE_SHIFT) * TILE - ENEMY_H
+            vy = -HOP_V if winged else 0
+            enemies[i, E_GROUND] = 1
     elif vy < 0:
         row = y_new >> TILE_SHIFT
         for c in range(c0, c1 + 1):
