@@ -25,6 +25,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     env.add_argument("--frame-skip", type=positive_int, default=5, help="frames per decision (default 5)")
     env.set_defaults(run=_lazy("evolve.bench_env"))
 
+    net = bsub.add_parser("net", help="network activations/s: neat-python vs the Numba kernels")
+    net.add_argument("--genomes", type=positive_int, default=20, help="different networks (default 20)")
+    net.add_argument("--hidden", type=positive_int, default=30, help="hidden nodes per network (default 30)")
+    net.add_argument("--links", type=positive_int, default=100, help="connections per network (default 100)")
+    net.add_argument("--steps", type=positive_int, default=10_000, help="steps per kernel run (default 10,000)")
+    net.add_argument("--population", type=positive_int, default=300, help="networks in the population kernel")
+    net.add_argument("--repeats", type=positive_int, default=5, help="runs of each; the median is reported")
+    net.set_defaults(run=_lazy("evolve.bench_net"))
+
+    memory = bsub.add_parser("memory", help="delayed recall evolved with and without memory cells")
+    memory.add_argument("--seeds", type=positive_int, default=5, help="runs per setting (default 5)")
+    memory.add_argument("--delays", default="10,30,100", help="comma-separated delays (default 10,30,100)")
+    memory.add_argument("--generations", type=positive_int, default=200, help="limit per run (default 200)")
+    memory.add_argument("--pop", type=positive_int, default=150, help="population size (default 150)")
+    memory.add_argument("--pairs", type=positive_int, default=16,
+                        help="training trial pairs (cue +1 and -1 with the same distractors; default 16)")
+    memory.set_defaults(run=_lazy("evolve.bench_memory"))
+
 
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     # Benchmarks import Numba kernels; load them only when that benchmark runs.

@@ -102,16 +102,6 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, needle):
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_bench_env_prints_both_rates_and_their_ratio(capsys):
-    code, out, _ = run_cli(capsys, "bench", "env", "--level", "1-1", "--frames", "20000",
-                           "--steps", "300", "--repeats", "1")
-    assert code == 0
-    lines = out.splitlines()
-    assert any(ln.startswith("(a) physics kernel") and "frames/s" in ln for ln in lines)
-    assert any(ln.startswith("(b) gymnasium env.step") and "steps/s" in ln for ln in lines)
-    assert any(ln.startswith("ratio:") for ln in lines)
-
-
 def test_console_script_and_python_m_evolve_are_the_same_command(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
