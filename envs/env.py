@@ -42,8 +42,8 @@ class TileRunnerEnv(gym.Env):
     ## Action Space
 
     `MultiBinary(6)`: the buttons Left, Right, Up, Down, A (jump), B (run), 1 = held.
-    Left with Right, or Up with Down, cancel. A jump needs a fresh press of A, and
-    holding A longer jumps higher. Up and Down do nothing in this world (there are
+    Left with Right, or Up with Down, cancel. Holding A longer jumps higher, and
+    keeps jumping on every landing. Up and Down do nothing in this world (there are
     no vines or pipes to enter); they are kept so MarI/O-style networks carry over.
 
     ## Observation Space

@@ -12,7 +12,7 @@ Positions and velocities are integers in sub-pixels (`SUB` per pixel), so a run 
 bit-for-bit the same on every machine. One call of `step` is one frame at 60 frames
 per second. The motion constants follow Super Mario Bros closely enough that a
 standing jump reaches more than 4 tiles up and a running jump clears more than 6
-tiles (tests check both).
+tiles (tests check both). One deliberate difference: holding A jumps again on landing.
 """
 
 from __future__ import annotations
@@ -68,19 +68,18 @@ SQUASH_FRAMES = 30  # a stomped enemy stays on screen, flattened, this long
 S_X, S_Y, S_VX, S_VY = 0, 1, 2, 3
 S_GROUND = 4  # standing on something
 S_JUMPING = 5  # rising from a jump or a stomp (A held keeps gravity low)
-S_PREV_A = 6  # A was held last frame: a jump needs a fresh press
-S_FACING = 7  # +1 right, -1 left
-S_STATUS = 8
-S_CAUSE = 9  # cause of death
-S_COINS = 10
-S_KILLS = 11
-S_FRAMES = 12
-S_RIGHTMOST = 13  # largest x reached
-S_LAST_PROGRESS = 14  # frame at which S_RIGHTMOST last grew
-S_EXIT_X = 15  # the player's centre reaching this x finishes the level
-S_START_X = 16
-S_BUTTONS = 17  # buttons held in the last frame
-STATE_SIZE = 18
+S_FACING = 6  # +1 right, -1 left
+S_STATUS = 7
+S_CAUSE = 8  # cause of death
+S_COINS = 9
+S_KILLS = 10
+S_FRAMES = 11
+S_RIGHTMOST = 12  # largest x reached
+S_LAST_PROGRESS = 13  # frame at which S_RIGHTMOST last grew
+S_EXIT_X = 14  # the player's centre reaching this x finishes the level
+S_START_X = 15
+S_BUTTONS = 16  # buttons held in the last frame
+STATE_SIZE = 17
 
 # Episode status (S_STATUS) and its names, as reported in `info["status"]`.
 RUNNING, DEAD, FINISHED, STALLED, TIMEOUT = 0, 1, 2, 3, 4
@@ -274,12 +273,14 @@ def _player_controls(state: np.ndarray, buttons: int) -> None:
                 vx = direction * limit
     state[S_VX] = vx
 
+    # Holding A jumps again on landing: unlike Super Mario Bros, no fresh press is needed.
+    # A network that sees nothing change (stuck at a wall) cannot toggle a button, and
+    # with fresh presses that deadlock stopped evolution at every staircase (README).
     a = (buttons & A) != 0
-    if a and not state[S_PREV_A] and state[S_GROUND]:
+    if a and state[S_GROUND]:
         state[S_VY] = -(RUN_JUMP_V if speed >= RUN_JUMP_SPEED else JUMP_V)
         state[S_GROUND] = 0
         state[S_JUMPING] = 1
-    state[S_PREV_A] = a
     vy = state[S_VY]
     vy += GRAVITY_HOLD if (vy < 0 and a and state[S_JUMPING]) else GRAVITY
     state[S_VY] = min(vy, MAX_FALL)

@@ -37,7 +37,7 @@ def _cell_key(state: np.ndarray) -> int:
     k = (state[P.S_X] >> 10) * 1_000_003 + (state[P.S_Y] >> 10)
     k = k * 131 + (state[P.S_VX] >> 6)
     k = k * 131 + (state[P.S_VY] >> 7)
-    k = k * 3 + state[P.S_GROUND] + 2 * state[P.S_PREV_A]
+    k = k * 2 + state[P.S_GROUND]
     return k
 
 
@@ -89,9 +89,8 @@ def beam_search(
                 if status == P.DEAD:
                     score[n] = -np.inf
                 else:
-                    # Ties (common on long run-ups) go to worlds standing with A released: free to jump.
-                    score[n] = (cand_s[n, P.S_X] + _LOOKAHEAD * cand_s[n, P.S_VX]
-                                + cand_s[n, P.S_GROUND] * (1 - cand_s[n, P.S_PREV_A]))
+                    # Ties (common on long run-ups) go to worlds standing on the ground: free to jump.
+                    score[n] = cand_s[n, P.S_X] + _LOOKAHEAD * cand_s[n, P.S_VX] + cand_s[n, P.S_GROUND]
                 n += 1
         order = np.argsort(-score[:n])
         table[:] = -1

@@ -85,12 +85,15 @@ def test_holding_a_longer_jumps_higher():
     assert heights[0] < 2 * 16 and heights[-1] > 4 * 16
 
 
-def test_a_jump_needs_a_fresh_press():
+def test_holding_a_keeps_jumping_on_every_landing():
     level = level_from_rows(*flat(60))
-    _, _, _, states = run(level, P.A, 200)  # held down the whole time: one jump only
-    landed = np.flatnonzero(states[:, P.S_GROUND] == 1)
-    first_landing = landed[landed > 5][0]
-    assert np.all(states[first_landing:, P.S_GROUND] == 1)
+    _, _, _, states = run(level, P.A, 300)  # held down the whole time
+    takeoffs = np.flatnonzero((states[1:, P.S_VY] < 0) & (states[:-1, P.S_VY] >= 0))
+    assert len(takeoffs) >= 3
+    gaps = np.diff(takeoffs)
+    assert np.all(gaps == gaps[0])  # the same full-height hop each time
+    _, _, _, released = run(level, [P.A] * 30 + [0] * 270)
+    assert np.all(released[120:, P.S_GROUND] == 1)  # letting go stops hopping
 
 
 def test_standing_jump_gets_on_top_of_a_four_tile_wall():
@@ -99,7 +102,7 @@ def test_standing_jump_gets_on_top_of_a_four_tile_wall():
     # From a standstill right next to the wall: jump, then steer right.
     tiles, state, enemies = P.new_world(level)
     state[P.S_X] = 5 * P.TILE - P.PLAYER_W - 1 * P.SUB
-    for b in [P.A] * 12 + [P.A | P.RIGHT] * 40:
+    for b in [P.A] * 12 + [P.A | P.RIGHT] * 24 + [P.RIGHT] * 14:
         P.step(tiles, state, enemies, b)
     assert state[P.S_GROUND] == 1
     assert state[P.S_Y] == 10 * P.TILE - P.PLAYER_H  # standing on the wall's top row (row 10)
