@@ -40,17 +40,20 @@ def _single(genome, genome_config) -> K.NetArrays:
     required = _reaching_outputs(genome_config.output_keys, [cg.key for cg in enabled])
 
     # Value slots: inputs, then outputs, then hidden nodes in order of first appearance.
-    slot = {key: -key - 1 for key in genome_config.input_keys}
-    slot.update({key: n_in + pos for pos, key in enumerate(genome_config.output_keys)})
-    n_fixed = len(slot)
+    # neat-python numbers inputs -1..-n_in and outputs 0..n_out-1, so those slots are arithmetic.
+    hidden: dict[int, int] = {}
     incoming: dict[int, list] = {}
     for cg in enabled:
         i, o = cg.key
         if o in required:
             incoming.setdefault(o, []).append(cg)
             for key in (i, o):
-                slot.setdefault(key, len(slot))
-    n_hidden = len(slot) - n_fixed
+                if key >= n_out and key not in hidden:
+                    hidden[key] = n_in + n_out + len(hidden)
+    n_hidden = len(hidden)
+
+    def slot(key: int) -> int:
+        return -key - 1 if key < 0 else (n_in + key if key < n_out else hidden[key])
 
     nodes = list(incoming)
     genes = [genome.nodes[key] for key in nodes]
@@ -64,7 +67,7 @@ def _single(genome, genome_config) -> K.NetArrays:
         n_outputs=n_out,
         net_node_off=np.array([0, len(nodes)], dtype=np.int64),
         net_slot_off=np.array([0, n_in + n_out + n_hidden], dtype=np.int64),
-        node_slot=np.array([slot[key] for key in nodes], dtype=np.int64),
+        node_slot=np.array([slot(key) for key in nodes], dtype=np.int64),
         node_act=np.array([ACTIVATION_ID[g.activation] for g in genes], dtype=np.int64),
         node_agg=np.array([AGGREGATION_ID[g.aggregation] for g in genes], dtype=np.int64),
         node_bias=np.array([g.bias for g in genes], dtype=np.float64),
@@ -74,7 +77,7 @@ def _single(genome, genome_config) -> K.NetArrays:
             [[getattr(g, "input_gate_bias", 0.0), getattr(g, "forget_gate_bias", 0.0),
               getattr(g, "output_gate_bias", 0.0)] for g in genes], dtype=np.float64).reshape(-1, 3),
         node_link_off=link_off,
-        link_src=np.array([slot[cg.key[0]] for cg in links], dtype=np.int64),
+        link_src=np.array([slot(cg.key[0]) for cg in links], dtype=np.int64),
         link_weight=np.array([cg.weight for cg in links], dtype=np.float64),
         link_port=np.array([PORT_ID[getattr(cg, "port", "cell")] for cg in links], dtype=np.int64),
         max_in=int(max((len(v) for v in incoming.values()), default=0)),

@@ -43,6 +43,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="training trial pairs (cue +1 and -1 with the same distractors; default 16)")
     memory.set_defaults(run=_lazy("evolve.bench_memory"))
 
+    learn = bsub.add_parser("learn", help="generations and seconds until a champion first finishes, per seed")
+    learn.add_argument("--level", action="append", metavar="ID", help="level (repeatable; default 1-1)")
+    learn.add_argument("--seeds", type=positive_int, default=10, help="seeds 0..N-1 (default 10)")
+    learn.add_argument("--generations", type=positive_int, default=300, help="limit per seed (default 300)")
+    learn.add_argument("--pop", type=positive_int, help="population size (default: the config's, 300)")
+    learn.add_argument("--memory", action="store_true", help="with memory cells")
+    learn.set_defaults(run=_lazy("evolve.bench_learn"))
+
+    evo = bsub.add_parser("evolve", help="a generation's time, split; fused kernel vs the naive way")
+    evo.add_argument("--level", default="1-1", help="level (default 1-1)")
+    evo.add_argument("--pop", type=positive_int, default=300, help="population size (default 300)")
+    evo.add_argument("--generations", type=positive_int, default=10, help="generations timed (default 10)")
+    evo.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    evo.add_argument("--warmup", type=int, default=0, help="untimed generations before timing (default 0)")
+    evo.add_argument("--naive", type=positive_int,
+                     help="time the naive way on this many genomes (default: the whole last generation)")
+    evo.set_defaults(run=_lazy("evolve.bench_evolve"))
+
 
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     # Benchmarks import Numba kernels; load them only when that benchmark runs.

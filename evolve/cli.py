@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `tilerunner` parser with every subcommand registered."""
-    from evolve import bench, levels_cli
+    from evolve import bench, evolve_cli, levels_cli
 
     parser = _Parser(
         prog="tilerunner",
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    evolve_cli.register(sub)
     levels_cli.register(sub)
     bench.register(sub)
     return parser

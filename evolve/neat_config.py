@@ -64,6 +64,12 @@ def load_config(path: str | None = None, *, neat_overrides: dict[str, object] | 
     Overrides replace settings of the [NEAT] and [TileGenome] sections. Raises
     `ConfigError` with a one-line message for anything neat-python rejects.
     """
+    return load_config_and_text(path, neat_overrides=neat_overrides, genome_overrides=genome_overrides)[0]
+
+
+def load_config_and_text(path: str | None = None, *, neat_overrides: dict[str, object] | None = None,
+                         genome_overrides: dict[str, object] | None = None) -> tuple[neat.Config, str]:
+    """Like `load_config`, also returning the exact INI text the config was built from."""
     path = path or builtin_config_path("default")
     text = config_text(path)
     try:
@@ -71,7 +77,7 @@ def load_config(path: str | None = None, *, neat_overrides: dict[str, object] | 
             text = apply_overrides(text, "NEAT", neat_overrides)
         if genome_overrides:
             text = apply_overrides(text, "TileGenome", genome_overrides)
-        return config_from_text(text)
+        return config_from_text(text), text
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except configparser.Error as exc:

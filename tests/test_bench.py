@@ -41,3 +41,19 @@ def test_bench_memory_prints_a_row_per_delay_and_setting(capsys):
 def test_bench_memory_rejects_bad_delays(capsys):
     assert main(["bench", "memory", "--delays", "10,x"]) == 2
     assert "--delays" in capsys.readouterr().err
+
+
+def test_bench_learn_reports_generations_and_seconds_per_seed(capsys):
+    out = run_cli(capsys, "bench", "learn", "--seeds", "2", "--pop", "40", "--generations", "15")
+    seeds = [ln for ln in out.splitlines() if ln.strip().startswith("seed")]
+    assert len(seeds) == 2 and all(("finished after" in ln or "not finished" in ln) and ln.endswith(" s")
+                                   for ln in seeds)
+    assert re.search(r"finished by \d/2 seeds", out)
+
+
+def test_bench_evolve_splits_a_generation_and_checks_the_naive_way_agrees(capsys):
+    out = run_cli(capsys, "bench", "evolve", "--pop", "30", "--generations", "2", "--naive", "5")
+    assert re.search(r"population kernel: [\d,]+ frames/s", out)
+    assert re.search(r"seconds per generation: [\d.]+\s+=\s+compile [\d.]+ \+ pack [\d.]+ \+ kernel [\d.]+"
+                     r" \+ neat reproduce [\d.]+ \+ neat speciate [\d.]+", out)
+    assert "same fitness both ways: yes" in out

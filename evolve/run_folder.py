@@ -1,0 +1,144 @@
+"""The run folder: everything needed to resume, plot, watch and replay a run, written atomically.
+
+    runs/<level>-<date>-s<seed>/
+        config.ini          the exact neat config the run uses
+        args.json           the command-line settings (levels, seed, fitness terms, ...)
+        stats.jsonl         one line per generation; the same seed gives the same file
+        timing.jsonl        seconds and frames/s per generation (these vary from run to run)
+        champions/gen-NNNN.json   each generation whose best is a new best-ever
+        checkpoints/gen-NNNN.pkl  the state at the start of generation NNNN (pickle: your own runs only)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+from envs.atomic import write_atomic
+
+CHECKPOINTS_KEPT = 3
+_CHECKPOINT = re.compile(r"gen-(\d+)\.pkl$")
+_CHAMPION = re.compile(r"gen-(\d+)\.json$")
+
+
+class RunFolderError(ValueError):
+    """A run folder that cannot be used (no checkpoint, unreadable state); one line for the user."""
+
+
+def default_name(levels: list[str], seed: int, now: _dt.datetime | None = None) -> str:
+    """`<level>-<date>-s<seed>`, e.g. `1-1-20261125-s0`; several levels add `+N`."""
+    first = levels[0]
+    stem = Path(first).stem if os.sep in first or first.endswith(".txt") else first
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "level"
+    if len(levels) > 1:
+        stem += f"+{len(levels) - 1}"
+    date = (now or _dt.datetime.now()).strftime("%Y%m%d")
+    return f"{stem}-{date}-s{seed}"
+
+
+def unique_path(parent: Path, stem: str, suffix: str = "") -> Path:
+    """parent/<stem><suffix>, or parent/<stem>-2<suffix>, -3 ... if that exists already."""
+    path = parent / f"{stem}{suffix}"
+    n = 2
+    while path.exists():
+        path = parent / f"{stem}-{n}{suffix}"
+        n += 1
+    return path
+
+
+class RunFolder:
+    """Reads and writes one run folder."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    @property
+    def champions(self) -> Path:
+        return self.path / "champions"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    def create(self, config_text: str, args: dict[str, Any]) -> None:
+        """Make the folder (and its subfolders) and write the config and arguments."""
+        try:
+            self.champions.mkdir(parents=True, exist_ok=True)
+            self.checkpoints.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
+        write_atomic(self.path / "config.ini", config_text)
+        self.write_args(args)
+
+    def write_args(self, args: dict[str, Any]) -> None:
+        write_atomic(self.path / "args.json", json.dumps(args, indent=2, sort_keys=True) + "\n")
+
+    def read_args(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / "args.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise RunFolderError(f"{self.path}: cannot read args.json: {exc}") from None
+
+    def config_text(self) -> str:
+        return (self.path / "config.ini").read_text()
+
+    def write_lines(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Rewrite a .jsonl file (stats or timing) atomically, one JSON object per line."""
+        write_atomic(self.path / name, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+
+    def read_lines(self, name: str) -> list[dict[str, Any]]:
+        path = self.path / name
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def champion_path(self, generation: int) -> Path:
+        return self.champions / f"gen-{generation:04d}.json"
+
+    def write_champion(self, generation: int, record: dict[str, Any]) -> Path:
+        path = self.champion_path(generation)
+        write_atomic(path, json.dumps(record, indent=1) + "\n")
+        return path
+
+    def champion_files(self) -> list[Path]:
+        """Champion files, oldest generation first."""
+        if not self.champions.is_dir():
+            return []
+        return sorted((p for p in self.champions.iterdir() if _CHAMPION.search(p.name)),
+                      key=lambda p: int(_CHAMPION.search(p.name).group(1)))
+
+    def drop_champions_from(self, generation: int) -> None:
+        """Remove champions of `generation` and later (a resumed run writes them again)."""
+        for path in self.champion_files():
+            if int(_CHAMPION.search(path.name).group(1)) >= generation:
+                path.unlink()
+
+    def write_checkpoint(self, generation: int, blob: bytes) -> Path:
+        path = self.checkpoints / f"gen-{generation:04d}.pkl"
+        write_atomic(path, blob)
+        for old in self._checkpoint_files()[:-CHECKPOINTS_KEPT]:
+            old.unlink()
+        return path
+
+    def _checkpoint_files(self) -> list[Path]:
+        if not self.checkpoints.is_dir():
+            return []
+        return sorted((p for p in self.checkpoints.iterdir() if _CHECKPOINT.search(p.name)),
+                      key=lambda p: int(_CHECKPOINT.search(p.name).group(1)))
+
+    def latest_checkpoint(self) -> dict[str, Any]:
+        """The unpickled state of the newest checkpoint, or `RunFolderError`."""
+        if not self.path.is_dir():
+            raise RunFolderError(f"{self.path}: no such run folder")
+        files = self._checkpoint_files()
+        if not files:
+            raise RunFolderError(f"{self.path}: no checkpoint to resume from (checkpoints/ is empty or missing)")
+        try:
+            return pickle.loads(files[-1].read_bytes())
+        except Exception as exc:  # a truncated or foreign file; pickle raises many kinds
+            raise RunFolderError(f"{files[-1]}: not a readable checkpoint ({type(exc).__name__})") from None

@@ -1,0 +1,154 @@
+"""`tilerunner evolve`: learns 1-1, writes a complete run folder, reproduces, resumes, and refuses bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agent import genome_from_dict
+from evolve.cli import main
+from evolve.neat_config import builtin_config_path, config_text
+
+SMALL = ["--pop", "60"]
+
+
+def evolve(capsys, *argv) -> tuple[int, str, str]:
+    code = main(["evolve", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def stats(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "stats.jsonl").read_text().splitlines()]
+
+
+def test_with_no_flags_it_learns_1_1_and_says_where_the_champion_is(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = evolve(capsys)
+    assert code == 0
+    (folder,) = (tmp_path / "runs").iterdir()
+    assert folder.name.startswith("1-1-") and folder.name.endswith("-s0")
+    rows = stats(folder)
+    # It learned: generation 0's best did not finish, a later champion did, within 10 generations.
+    assert not rows[0]["best"][0]["finished"]
+    assert rows[-1]["best"][0]["finished"] and len(rows) <= 10
+    champion = sorted((folder / "champions").iterdir())[-1]
+    assert f"champion: {Path('runs') / folder.name / 'champions' / champion.name}" in out
+    assert "watch it: tilerunner replay" in out and "finished 1-1" in out
+    record = json.loads(champion.read_text())
+    assert record["outcomes"][0]["finished"] and record["levels"][0]["id"] == "1-1"
+    genome_from_dict(record["genome"])
+    # A copy for replays/, named by level and fitness.
+    (copy,) = (tmp_path / "replays").iterdir()
+    assert copy.name == f"1-1-f{record['fitness']:.0f}.json" and "copied to" in out
+    # The rest of the run folder.
+    assert (folder / "config.ini").read_text() == config_text(builtin_config_path("default"))
+    args = json.loads((folder / "args.json").read_text())
+    assert args["levels"] == ["1-1"] and args["seed"] == 0
+    assert list((folder / "checkpoints").iterdir())
+    lines = [ln for ln in out.splitlines() if ln.startswith("gen ")]
+    assert len(lines) == len(rows) and "best-ever" in lines[0] and "frames/s" in lines[0] and "species" in lines[0]
+
+
+def test_same_seed_same_stats(tmp_path, capsys):
+    for name in ("a", "b"):
+        assert evolve(capsys, "--level", "2-1", "--generations", "6", "--seed", "4", *SMALL,
+                      "--out", str(tmp_path / name), "--replays", str(tmp_path / "r"))[0] == 0
+    assert (tmp_path / "a" / "stats.jsonl").read_text() == (tmp_path / "b" / "stats.jsonl").read_text()
+    other = tmp_path / "c"
+    evolve(capsys, "--level", "2-1", "--generations", "6", "--seed", "5", *SMALL, "--out", str(other))
+    assert (other / "stats.jsonl").read_text() != (tmp_path / "a" / "stats.jsonl").read_text()
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path, capsys):
+    common = ["--level", "2-3", "--seed", "2", *SMALL, "--checkpoint-every", "3", "--replays", str(tmp_path / "r")]
+    evolve(capsys, *common, "--generations", "9", "--out", str(tmp_path / "whole"))
+    evolve(capsys, *common, "--generations", "4", "--out", str(tmp_path / "parts"))
+    code, out, _ = evolve(capsys, "--resume", str(tmp_path / "parts"), "--generations", "9")
+    assert code == 0 and "resuming" in out
+    assert stats(tmp_path / "parts") == stats(tmp_path / "whole")
+    champions = lambda f: {p.name: p.read_text() for p in (f / "champions").iterdir()}  # noqa: E731
+    assert champions(tmp_path / "parts") == champions(tmp_path / "whole")
+
+
+def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
+    cmd = [sys.executable, "-m", "evolve", "evolve", "--level", "2-4", "--seed", "1", *SMALL,
+           "--checkpoint-every", "1000", "--replays", str(tmp_path / "r")]
+    subprocess.run(cmd + ["--generations", "30", "--out", str(tmp_path / "whole")], check=True,
+                   capture_output=True)
+    run = tmp_path / "cut"
+    proc = subprocess.Popen(cmd + ["--generations", "30", "--out", str(run)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait until a few generations are done, then press Ctrl-C
+        if (run / "stats.jsonl").exists() and len((run / "stats.jsonl").read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the run ended before Ctrl-C arrived")  # too fast a machine; nothing to check
+    assert proc.returncode == 130
+    assert f"Resume with: tilerunner evolve --resume {run}" in err and "Traceback" not in err
+    done = subprocess.run([sys.executable, "-m", "evolve", "evolve", "--resume", str(run)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert stats(run) == stats(tmp_path / "whole")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--level", "9-9"], "9-9: unknown level"),
+    (["--pop", "-5"], "argument --pop: must be at least 1"),
+    (["--generations", "0"], "argument --generations: must be at least 1"),
+    (["--config", "missing.ini"], "missing.ini: no such neat config file"),
+    (["--resume", "nowhere"], "nowhere: no such run folder"),
+    (["--stall-frames", "0", "--max-frames", "0"], "cannot both be 0"),
+    (["--view-radius", "3"], "num_inputs = 169, but a view radius of 3 gives 49 inputs"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path, monkeypatch, capsys, argv, needle):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(["evolve", *argv])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_config_names_the_offending_key(tmp_path, capsys):
+    text = config_text(builtin_config_path("default")).replace("conn_add_prob           = 0.5",
+                                                               "conn_add_prob = lots")
+    path = tmp_path / "bad.ini"
+    path.write_text(text)
+    code, _, err = evolve(capsys, "--config", str(path), "--out", str(tmp_path / "run"))
+    assert code == 2 and "conn_add_prob" in err and str(path) in err
+
+
+def test_resume_refuses_empty_folders_and_changed_settings(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    code, _, err = evolve(capsys, "--resume", str(tmp_path / "empty"))
+    assert code == 2 and "no checkpoint to resume from" in err
+    evolve(capsys, "--generations", "1", *SMALL, "--level", "2-4", "--out", str(tmp_path / "run"))
+    code, _, err = evolve(capsys, "--resume", str(tmp_path / "run"), "--level", "1-1")
+    assert code == 2 and "--level cannot be changed when resuming" in err
+    os.remove(next((tmp_path / "run" / "checkpoints").iterdir()))
+    (tmp_path / "run" / "checkpoints" / "gen-0001.pkl").write_bytes(b"garbage")
+    code, _, err = evolve(capsys, "--resume", str(tmp_path / "run"))
+    assert code == 2 and "not a readable checkpoint" in err
+
+
+def test_memory_flag_evolves_memory_cells(tmp_path, capsys):
+    code, _, _ = evolve(capsys, "--memory", "--level", "2-4", "--generations", "8", *SMALL,
+                        "--out", str(tmp_path / "run"))
+    assert code == 0
+    assert "memory_cells = true" in (tmp_path / "run" / "config.ini").read_text()
+    state = pickle.loads(sorted((tmp_path / "run" / "checkpoints").iterdir())[-1].read_bytes())
+    assert any(g.memory_nodes() for g in state["population"].population.values())

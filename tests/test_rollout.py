@@ -1,0 +1,134 @@
+"""Fused rollouts: the same trajectory as the gymnasium env, honest outcomes, thread-count independent."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numba
+import numpy as np
+import pytest
+
+import envs  # noqa: F401  (registers the env)
+from agent import compile, compile_population
+from envs import physics as P
+from envs.level import load_level, parse_level
+from evolve.fitness import FitnessSettings
+from evolve.neat_config import load_config
+from evolve.rollout import (
+    R_COINS, R_DISTANCE, R_FINISHED, R_FITNESS, R_FRAMES, R_KILLS, R_STATUS, evaluate_population, pack_levels,
+    play_recorded,
+)
+from evolve.run import Evolution
+
+FIT = FitnessSettings()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A few generations on 1-2: a mix of genomes that die, stall and get far."""
+    evolution = Evolution(load_config(neat_overrides={"pop_size": 60}), [load_level("1-2")], FIT, seed=3)
+    for _ in range(4):
+        evolution.evaluate()
+        evolution.reproduce()
+    summary, results = evolution.evaluate()
+    genomes = list(evolution.population.population.values())
+    return evolution, genomes, results
+
+
+def gym_trajectory(genome, config, level, fit: FitnessSettings):
+    """Drive gymnasium's env one frame per step, deciding every frame_skip frames from its observation."""
+    env = gym.make("envs:TileRunner-v0", level=level, frame_skip=1, max_frames=fit.max_frames,
+                   stall_frames=fit.stall_frames)
+    net = compile(genome, config)
+    obs, info = env.reset()
+    xy = []
+    frame = 0
+    while True:
+        if frame % fit.frame_skip == 0:
+            action = (net.activate(obs.ravel()) > fit.threshold).astype(np.int8)
+        obs, _, terminated, truncated, info = env.step(action)
+        state = env.unwrapped.world[1]
+        xy.append((state[P.S_X], state[P.S_Y]))
+        frame += 1
+        if terminated or truncated:
+            return np.array(xy), info
+
+
+def test_kernel_and_gymnasium_give_the_same_trajectory_frame_by_frame(trained):
+    evolution, genomes, results = trained
+    level = evolution.levels[0]
+    best = int(np.argmax(results[:, 0, R_FITNESS]))
+    picks = [best] + list(range(0, len(genomes), 12))
+    statuses = set()
+    for i in picks:
+        g = genomes[i]
+        xy_gym, info = gym_trajectory(g, evolution.config, level, FIT)
+        n = len(xy_gym)
+        buttons = np.zeros(n // FIT.frame_skip + 2, np.int64)
+        xy = np.zeros((n + FIT.frame_skip, 2), np.int64)
+        row, _ = play_recorded(compile_population([g], evolution.config), pack_levels([level]), 0,
+                               FIT.kernel_settings(), buttons, xy)
+        assert int(row[R_FRAMES]) == n == info["frames"]
+        assert np.array_equal(xy[:n], xy_gym)
+        assert P.STATUS_NAMES[int(row[R_STATUS])] == info["status"]
+        assert row[R_COINS] == info["coins"] and row[R_KILLS] == info["kills"]
+        # ... and the population kernel agrees with the recorded single play.
+        assert np.array_equal(row, results[i, 0])
+        statuses.add(info["status"])
+    assert len(statuses) >= 2  # the comparison covered different endings
+
+
+def test_outcome_numbers_follow_the_fitness_formula(trained):
+    _, _, results = trained
+    r = results[:, 0]
+    expected = r[:, R_DISTANCE] - FIT.time_penalty * r[:, R_FRAMES] + FIT.finish_bonus * r[:, R_FINISHED]
+    assert np.allclose(r[:, R_FITNESS], expected)
+    assert (r[:, R_DISTANCE] >= 0).all() and (r[:, R_FRAMES] > 0).all()
+
+
+def test_every_fitness_term_counts(trained):
+    evolution, genomes, _ = trained
+    nets = compile_population(genomes, evolution.config)
+    levels = pack_levels(evolution.levels)
+    rich = FitnessSettings(time_penalty=0.0, finish_bonus=0.0, death_penalty=100.0, coin_bonus=10.0, kill_bonus=50.0)
+    r = evaluate_population(nets, levels, rich.kernel_settings())[:, 0]
+    dead = r[:, R_STATUS] == P.DEAD
+    expected = r[:, R_DISTANCE] - 100.0 * dead + 10.0 * r[:, R_COINS] + 50.0 * r[:, R_KILLS]
+    assert np.allclose(r[:, R_FITNESS], expected)
+    assert dead.any() and (r[:, R_COINS] > 0).any()
+
+
+def test_several_levels_combine_by_mean_min_or_sum(trained):
+    evolution, genomes, _ = trained
+    levels = [load_level("1-1"), load_level("1-2"), load_level("gen:3:2")]
+    nets = compile_population(genomes, evolution.config)
+    results = evaluate_population(nets, pack_levels(levels), FIT.kernel_settings())
+    assert results.shape == (len(genomes), 3, results.shape[2])
+    per_level = results[:, :, R_FITNESS]
+    assert np.allclose(FitnessSettings(aggregate="mean").combine(results), per_level.mean(axis=1))
+    assert np.allclose(FitnessSettings(aggregate="min").combine(results), per_level.min(axis=1))
+    assert np.allclose(FitnessSettings(aggregate="sum").combine(results), per_level.sum(axis=1))
+    # Each column is that level played alone.
+    alone = evaluate_population(nets, pack_levels([levels[2]]), FIT.kernel_settings())
+    assert np.array_equal(alone[:, 0], results[:, 2])
+
+
+def test_results_do_not_depend_on_the_number_of_threads(trained):
+    evolution, genomes, _ = trained
+    nets = compile_population(genomes, evolution.config)
+    levels = pack_levels(evolution.levels)
+    runs = []
+    for threads in (1, numba.config.NUMBA_NUM_THREADS):
+        numba.set_num_threads(threads)
+        runs.append(evaluate_population(nets, levels, FIT.kernel_settings()))
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert np.array_equal(runs[0], runs[1])
+
+
+def test_stall_and_frame_limits_end_episodes():
+    level = parse_level("-" * 40 + "\n" + "M" + "-" * 39 + "\n" + "X" * 40 + "\n")
+    config = load_config(neat_overrides={"pop_size": 20})
+    evolution = Evolution(config, [level], FitnessSettings(stall_frames=50, max_frames=0), seed=0)
+    _, results = evolution.evaluate()
+    idle = results[:, 0, R_DISTANCE] == 0
+    assert idle.any() and (results[idle, 0, R_FRAMES] == 50).all()
+    assert (results[idle, 0, R_STATUS] == P.STALLED).all()
