@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `tilerunner` parser with every subcommand registered."""
-    from evolve import bench, evolve_cli, levels_cli
+    from evolve import bench, evolve_cli, levels_cli, replay_cli
 
     parser = _Parser(
         prog="tilerunner",
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     evolve_cli.register(sub)
     levels_cli.register(sub)
+    replay_cli.register(sub)
     bench.register(sub)
     return parser
 
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (UserError, LevelError) as exc:
+    except (UserError, LevelError) as exc:  # every error a user can cause ends here as one line
         print(f"tilerunner: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

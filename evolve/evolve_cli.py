@@ -176,9 +176,9 @@ def _loop(evolution, folder, generations: int, keep_going: bool, stats: list, ti
                 return _interrupted(evolution, folder, stats, timing, copied)
             stats.append(summary.stats())
             if summary.new_best:
-                folder.write_champion(summary.generation,
-                                      evolution.champion_record(summary.best_genome, summary.best_outcomes))
-            newly = _copy_first_finishes(evolution, summary, copied, Path(args.replays))
+                evolution.champion_replay(summary.best_genome, str(folder.path)).save(
+                    folder.champion_path(summary.generation))
+            newly = _copy_first_finishes(evolution, summary, copied, Path(args.replays), str(folder.path))
             last = (summary.generation + 1 >= generations
                     or (evolution.champion_finished_all(summary) and not keep_going))
             if evolution.champion_finished_all(summary) and finished_at is None:
@@ -217,9 +217,8 @@ def _interrupted(evolution, folder, stats, timing, copied) -> int:
     return INTERRUPTED
 
 
-def _copy_first_finishes(evolution, summary, copied: dict, replays: Path) -> list[Path]:
-    """Copy the generation's champion into replays/ the first time it finishes each level."""
-    from envs.atomic import write_atomic
+def _copy_first_finishes(evolution, summary, copied: dict, replays: Path, run: str) -> list[tuple[str, Path]]:
+    """Save the generation's champion into replays/ the first time it finishes each level."""
     from evolve.run_folder import unique_path
 
     new = []
@@ -228,8 +227,7 @@ def _copy_first_finishes(evolution, summary, copied: dict, replays: Path) -> lis
             continue
         replays.mkdir(parents=True, exist_ok=True)
         target = unique_path(replays, f"{_safe(level.id)}-f{summary.best_fitness:.0f}", ".json")
-        record = evolution.champion_record(summary.best_genome, summary.best_outcomes)
-        write_atomic(target, json.dumps(record, indent=1) + "\n")
+        evolution.champion_replay(summary.best_genome, run).save(target)
         copied[level.id] = str(target)
         new.append((level.id, target))
     return new

@@ -88,6 +88,28 @@ def _buttons(out: np.ndarray, threshold: float) -> int:
 
 
 @njit(cache=True)
+def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
+    """Fill a result row from an ended episode's state: fitness (see `evolve.fitness`) and what happened."""
+    status = state[P.S_STATUS]
+    finished = status == P.FINISHED
+    distance = (state[P.S_RIGHTMOST] - state[P.S_START_X]) / P.SUB
+    frames = state[P.S_FRAMES]
+    fitness = distance - s.time_penalty * frames + s.coin_bonus * state[P.S_COINS] + s.kill_bonus * state[P.S_KILLS]
+    if finished:
+        fitness += s.finish_bonus
+    elif status == P.DEAD:
+        fitness -= s.death_penalty
+    result[R_FITNESS] = fitness
+    result[R_FINISHED] = 1.0 if finished else 0.0
+    result[R_DISTANCE] = distance
+    result[R_FRAMES] = frames
+    result[R_COINS] = state[P.S_COINS]
+    result[R_KILLS] = state[P.S_KILLS]
+    result[R_STATUS] = status
+    result[R_CAUSE] = state[P.S_CAUSE]
+
+
+@njit(cache=True)
 def _play(
     net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
     levels: LevelPack, li: int, s: Settings, result: np.ndarray,
@@ -135,22 +157,7 @@ def _play(
         else:
             status = P.advance(tiles, state, enemies, buttons, s.frame_skip, s.max_frames, s.stall_frames)
         decisions += 1
-    finished = status == P.FINISHED
-    distance = (state[P.S_RIGHTMOST] - state[P.S_START_X]) / P.SUB
-    frames = state[P.S_FRAMES]
-    fitness = distance - s.time_penalty * frames + s.coin_bonus * state[P.S_COINS] + s.kill_bonus * state[P.S_KILLS]
-    if finished:
-        fitness += s.finish_bonus
-    elif status == P.DEAD:
-        fitness -= s.death_penalty
-    result[R_FITNESS] = fitness
-    result[R_FINISHED] = 1.0 if finished else 0.0
-    result[R_DISTANCE] = distance
-    result[R_FRAMES] = frames
-    result[R_COINS] = state[P.S_COINS]
-    result[R_KILLS] = state[P.S_KILLS]
-    result[R_STATUS] = status
-    result[R_CAUSE] = state[P.S_CAUSE]
+    score_episode(state, s, result)
     return decisions
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import neat
 import numpy as np
 
-from agent import TileGenome, genome_to_dict, pack
+from agent import TileGenome, pack
 from agent.compile import _single
 from agent.kernels import NetArrays
 from envs.level import Level
@@ -199,14 +199,9 @@ class Evolution:
         random.setstate(state["random"])
         return self
 
-    def champion_record(self, genome: TileGenome, outcomes: list[Outcome]) -> dict:
-        """A genome with what it did on each level, as JSON-able data."""
-        return {
-            "genome": genome_to_dict(genome),
-            "fitness": genome.fitness,
-            "levels": [{"id": lv.id, "sha256": lv.sha256} for lv in self.levels],
-            "outcomes": [o.as_dict() for o in outcomes],
-            "seed": self.seed,
-            "generation": self.generation,
-            "settings": self.fitness.as_dict(),
-        }
+    def champion_replay(self, genome: TileGenome, run: str | None = None):
+        """A replay of `genome` on this run's levels (its outcomes re-recorded with button hashes)."""
+        from evolve.replay import NetworkShape, make_replay
+
+        return make_replay(genome, NetworkShape.from_genome_config(self.config.genome_config), self.levels,
+                           self.fitness, seed=self.seed, generation=self.generation, run=run)

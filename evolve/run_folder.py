@@ -5,7 +5,7 @@
         args.json           the command-line settings (levels, seed, fitness terms, ...)
         stats.jsonl         one line per generation; the same seed gives the same file
         timing.jsonl        seconds and frames/s per generation (these vary from run to run)
-        champions/gen-NNNN.json   each generation whose best is a new best-ever
+        champions/gen-NNNN.json   a replay (evolve.replay) of each generation's best that is a new best-ever
         checkpoints/gen-NNNN.pkl  the state at the start of generation NNNN (pickle: your own runs only)
 """
 
@@ -99,11 +99,6 @@ class RunFolder:
 
     def champion_path(self, generation: int) -> Path:
         return self.champions / f"gen-{generation:04d}.json"
-
-    def write_champion(self, generation: int, record: dict[str, Any]) -> Path:
-        path = self.champion_path(generation)
-        write_atomic(path, json.dumps(record, indent=1) + "\n")
-        return path
 
     def champion_files(self) -> list[Path]:
         """Champion files, oldest generation first."""

@@ -1,0 +1,184 @@
+"""`tilerunner replay`: watch a saved genome, prove it still does what it did, or record it as a GIF."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from evolve.args import positive_int
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `replay` to the top-level parser."""
+    p = sub.add_parser(
+        "replay", help="play, check, or record a saved genome",
+        description="Play a replay file in a window at game speed; --headless re-simulates and compares"
+                    " with what the file recorded (exit 0 if identical, 1 if not).")
+    p.add_argument("file", nargs="?", metavar="FILE", help="a replay file (a run's champions/*.json or replays/*.json)")
+    p.add_argument("--headless", action="store_true", help="no window: re-simulate and print a verdict")
+    p.add_argument("--level", metavar="ID", help="play the genome on another level instead (no verdict)")
+    p.add_argument("--speed", type=float, default=1.0, help="playback speed in the window (default 1.0)")
+    p.add_argument("--loop", action="store_true", help="start again at the end (window only)")
+    p.add_argument("--gif", metavar="OUT", help="record the episode as an animated GIF and exit")
+    p.add_argument("--png-frames", metavar="DIR", help="record the episode as numbered PNG frames in DIR")
+    p.add_argument("--scale", type=positive_int, default=1, help="pixels per game pixel in --gif/--png-frames")
+    p.add_argument("--frame-step", type=positive_int, default=3,
+                   help="keep every Nth frame in --gif/--png-frames (default 3: 20 frames/s, exact in a GIF)")
+    p.add_argument("--list", nargs="?", const="replays", metavar="DIR",
+                   help="list the replays in DIR (default replays/) instead")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from evolve.cli import UserError
+
+    if args.list is not None:
+        return list_replays(args.list)
+    if not args.file:
+        raise UserError("replay needs a FILE (or --list)")
+    if args.speed <= 0:
+        raise UserError(f"--speed must be positive, got {args.speed}")
+    from envs.level import load_level
+    from evolve.replay import ReplayError, load_replay, verify
+
+    try:
+        replay = load_replay(args.file)
+    except ReplayError as exc:
+        raise UserError(str(exc)) from None
+    levels = [load_level(args.level)] if args.level else [e.level for e in replay.episodes]
+    if args.gif or args.png_frames:
+        return record(replay, levels[0], args)
+    if args.headless:
+        if args.level:
+            return _play_elsewhere(replay, levels[0])
+        checks = verify(replay)
+        return _verdict(args.file, checks)
+    return watch(replay, levels, args.speed, args.loop)
+
+
+def _describe(outcome) -> str:
+    if outcome.finished:
+        what = f"finished in {outcome.frames} frames"
+    else:
+        what = f"{outcome.status}{' (' + outcome.cause + ')' if outcome.cause else ''} at {outcome.distance:.0f} px" \
+               f" after {outcome.frames} frames"
+    return f"{what}, fitness {outcome.fitness:.1f}"
+
+
+def _verdict(path: str, checks) -> int:
+    if all(c.identical for c in checks):
+        parts = "; ".join(f"{c.episode.level.id} {_describe(c.outcome)}" for c in checks)
+        print(f"identical: {parts} (buttons sha256 {checks[0].buttons_sha256[:12]}...)")
+        return 0
+    bad = [c for c in checks if not c.identical]
+    parts = "; ".join(f"{c.episode.level.id}: recorded {_describe(c.episode.outcome)}, now {_describe(c.outcome)}"
+                      + ("" if c.buttons_sha256 == c.episode.buttons_sha256 else ", different buttons")
+                      for c in bad)
+    print(f"DIFFERENT: {parts}")
+    return 1
+
+
+def _play_elsewhere(replay, level) -> int:
+    from evolve.replay import play
+
+    outcome, _ = play(replay.genome, replay.network, level, replay.settings)
+    print(f"on {level.id}: {_describe(outcome)}")
+    return 0
+
+
+def _playback(replay, level):
+    from agent import CompiledNetwork
+    from agent.compile import _single
+    from evolve.playback import Playback
+
+    return Playback(CompiledNetwork(_single(replay.genome, replay.network)), level, replay.settings)
+
+
+def watch(replay, levels, speed: float, loop: bool) -> int:
+    """Play in a pygame window at game speed (times `speed`) until the end, Esc, or closing the window."""
+    from envs import render
+    from envs.physics import FPS
+
+    window = render.Window(f"tilerunner replay: {replay.genome.key}")
+    try:
+        while True:
+            for level in levels:
+                playback = _playback(replay, level)
+                window.show(render.frame(playback.tiles, playback.state, playback.enemies), FPS * speed)
+                while not playback.done and not window.closed:
+                    playback.step()
+                    window.show(render.frame(playback.tiles, playback.state, playback.enemies), FPS * speed)
+                if window.closed:
+                    return 0
+                print(f"{level.id}: {_describe(playback.outcome())}")
+            if not loop:
+                return 0
+    finally:
+        window.close()
+
+
+def record(replay, level, args: argparse.Namespace) -> int:
+    """Write the episode as a GIF and/or numbered PNG frames, headless."""
+    import numpy as np
+
+    from envs import render
+    from envs.atomic import atomic_path
+    from envs.physics import FPS
+
+    playback = _playback(replay, level)
+    frames = [render.frame(playback.tiles, playback.state, playback.enemies)]
+    while not playback.done:
+        playback.step()
+        if playback.frame % args.frame_step == 0 or playback.done:
+            frames.append(render.frame(playback.tiles, playback.state, playback.enemies))
+    if args.scale > 1:
+        frames = [np.repeat(np.repeat(f, args.scale, axis=0), args.scale, axis=1) for f in frames]
+    if args.png_frames:
+        folder = Path(args.png_frames)
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, image in enumerate(frames):
+            render.save_png(image, folder / f"frame-{i:05d}.png")
+        print(f"wrote {len(frames)} frames to {folder}/")
+    if args.gif:
+        from PIL import Image
+
+        images = [Image.fromarray(f) for f in frames]
+        with atomic_path(args.gif) as tmp:
+            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                           duration=10 * round(100 * args.frame_step / FPS), loop=0, optimize=True)  # GIF: 10 ms units
+        size = os.path.getsize(args.gif)
+        print(f"wrote {args.gif}: {len(frames)} frames, {frames[0].shape[1]}x{frames[0].shape[0]} px,"
+              f" {size / 1024:.0f} KiB ({level.id}: {_describe(playback.outcome())})")
+    return 0
+
+
+def list_replays(folder: str) -> int:
+    """Print a table of the replay files in `folder`."""
+    from evolve.cli import UserError
+    from evolve.replay import ReplayError, load_replay
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise UserError(f"{folder}: no such folder")
+    rows = []
+    for file in sorted(path.glob("*.json")):
+        try:
+            r = load_replay(file)
+        except ReplayError as exc:
+            rows.append((file.name, "(unreadable: " + str(exc).split(": ", 1)[-1][:40] + ")", "", "", "", ""))
+            continue
+        e = r.episodes[0]
+        levels = ",".join(ep.level.id for ep in r.episodes)
+        rows.append((file.name, levels, f"{r.genome.fitness:.1f}" if r.genome.fitness is not None else "-",
+                     "yes" if all(ep.outcome.finished for ep in r.episodes) else "no", str(e.outcome.frames),
+                     r.created[:10]))
+    if not rows:
+        print(f"no replays in {folder}")
+        return 0
+    header = ("file", "level", "fitness", "finished", "frames", "date")
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    for row in [header, *rows]:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    return 0
+

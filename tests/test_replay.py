@@ -1,0 +1,219 @@
+"""Replay files: they prove what a genome did, refuse damage in one line, and play, check and record."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agent import compile_population
+from envs.level import load_level
+from evolve.cli import main
+from evolve.fitness import FitnessSettings
+from evolve.neat_config import load_config
+from evolve.replay import ReplayError, load_replay, replay_from_dict, verify
+from evolve.rollout import pack_levels, play_recorded
+from evolve.run import Evolution
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def champion(tmp_path_factory):
+    """A replay of a run's champion on a built-in level and a generated one (which travels as text)."""
+    levels = [load_level("1-2"), load_level("gen:11:4")]
+    evolution = Evolution(load_config(neat_overrides={"pop_size": 50}), levels, FitnessSettings(), seed=2)
+    for _ in range(3):
+        summary, _ = evolution.evaluate()
+        evolution.reproduce()
+    path = tmp_path_factory.mktemp("replays") / "champ.json"
+    evolution.champion_replay(evolution.best_ever, "runs/test").save(path)
+    return path
+
+
+def test_a_champion_replays_identically(champion):
+    replay = load_replay(champion)
+    checks = verify(replay)
+    assert len(checks) == 2 and all(c.identical for c in checks)
+    data = json.loads(champion.read_text())
+    assert data["schema"] == "tilerunner-replay" and data["version"] == 1
+    assert "text" not in data["episodes"][0]["level"] and "text" in data["episodes"][1]["level"]
+    assert data["network"]["num_inputs"] == 169 and data["settings"]["frame_skip"] == 5
+
+
+def test_round_trip_is_exact(champion, tmp_path):
+    replay = load_replay(champion)
+    again = tmp_path / "again.json"
+    replay.save(again)
+    assert json.loads(again.read_text()) == json.loads(champion.read_text())
+
+
+def test_playback_follows_the_kernel_frame_by_frame(champion):
+    from agent import CompiledNetwork
+    from agent.compile import _single
+    from envs import physics as P
+    from evolve.playback import Playback
+
+    replay = load_replay(champion)
+    level = replay.episodes[0].level
+    playback = Playback(CompiledNetwork(_single(replay.genome, replay.network)), level, replay.settings)
+    xy_python = []
+    while playback.step():
+        xy_python.append((playback.state[P.S_X], playback.state[P.S_Y]))
+    xy_python.append((playback.state[P.S_X], playback.state[P.S_Y]))
+    frames = playback.frame
+    xy = np.zeros((frames + 10, 2), np.int64)
+    row, _ = play_recorded(compile_population([replay.genome], replay.network), pack_levels([level]), 0,
+                           replay.settings.kernel_settings(), np.zeros(frames, np.int64), xy)
+    assert np.array_equal(np.array(xy_python), xy[:frames])
+    assert playback.outcome() == replay.episodes[0].outcome
+
+
+def edit(path: pathlib.Path, tmp_path: pathlib.Path, change) -> pathlib.Path:
+    data = json.loads(path.read_text())
+    change(data)
+    out = tmp_path / "edited.json"
+    out.write_text(json.dumps(data))
+    return out
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(schema="something-else"), "not a tilerunner replay"),
+    (lambda d: d.update(version=99), "replay version 99 is not supported"),
+    (lambda d: d["network"].update(num_inputs=25), "network has 25 inputs but the view radius gives 169"),
+    (lambda d: d["episodes"][1]["level"].update(text=d["episodes"][1]["level"]["text"].replace("-", "o", 1)),
+     "the level text does not match its sha256"),
+    (lambda d: d["episodes"][0]["level"].update(sha256="0" * 64), "built-in level 1-2 has changed"),
+    (lambda d: d["genome"]["nodes"].pop(0), ".out: no node 0"),
+    (lambda d: d.pop("genome"), "genome: expected an object, got NoneType"),
+    (lambda d: d["episodes"][0]["outcome"].update(frames="many"), "episodes[0].outcome.frames: expected int"),
+    (lambda d: d["settings"].update(frame_skip=0), "settings: frame_skip must be at least 1"),
+])
+def test_damaged_replays_are_refused_in_one_line(champion, tmp_path, change, message):
+    path = edit(champion, tmp_path, change)
+    with pytest.raises(ReplayError) as info:
+        load_replay(path)
+    assert str(info.value).startswith(f"{path}: ") and message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_truncated_binary_and_missing_files(champion, tmp_path):
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(champion.read_bytes()[: len(champion.read_bytes()) // 2])
+    with pytest.raises(ReplayError, match=r"cut\.json:\d+:\d+: not valid JSON"):
+        load_replay(cut)
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\xff\xfe\x00junk")
+    with pytest.raises(ReplayError, match="not a text file"):
+        load_replay(binary)
+    with pytest.raises(ReplayError, match="cannot read"):
+        load_replay(tmp_path / "nope.json")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_replays_load_or_raise_replay_error(champion, data):
+    doc = json.loads(champion.read_text())
+    slots = []
+
+    def walk(node):
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in list(items):
+            slots.append((node, k))
+            if isinstance(v, (dict, list)):
+                walk(v)
+
+    walk(doc)
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.floats(allow_nan=True),
+                     st.text(max_size=8), st.just([]), st.just({}))
+    for _ in range(data.draw(st.integers(1, 3))):
+        container, key = slots[data.draw(st.integers(0, len(slots) - 1))]
+        if data.draw(st.booleans()) and isinstance(container, dict):
+            container.pop(key, None)
+        else:
+            container[key] = data.draw(leaf)
+    try:
+        replay_from_dict(doc, "fuzz.json")
+    except ReplayError as exc:
+        assert "\n" not in str(exc)
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_headless_verdict_and_exit_codes(champion, tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "replay", str(champion), "--headless")
+    assert code == 0 and out.startswith("identical: 1-2 ") and len(out.splitlines()) == 1
+    lie = edit(champion, tmp_path, lambda d: d["episodes"][0]["outcome"].update(frames=1))
+    code, out, _ = run_cli(capsys, "replay", str(lie), "--headless")
+    assert code == 1 and out.startswith("DIFFERENT: 1-2: recorded") and len(out.splitlines()) == 1
+    other = edit(champion, tmp_path, lambda d: d["episodes"][0].update(buttons_sha256="a" * 64))
+    code, out, _ = run_cli(capsys, "replay", str(other), "--headless")
+    assert code == 1 and "different buttons" in out
+
+
+def test_another_level_gives_an_outcome_but_no_verdict(champion, capsys):
+    code, out, _ = run_cli(capsys, "replay", str(champion), "--headless", "--level", "2-4")
+    assert code == 0 and out.startswith("on 2-4: ") and "identical" not in out
+
+
+def test_gif_and_png_frames(champion, tmp_path, capsys):
+    from PIL import Image
+
+    gif = tmp_path / "run.gif"
+    code, out, _ = run_cli(capsys, "replay", str(champion), "--gif", str(gif), "--frame-step", "4",
+                           "--png-frames", str(tmp_path / "frames"))
+    assert code == 0 and gif.exists() and "wrote" in out
+    frames = load_replay(champion).episodes[0].outcome.frames
+    expected = frames // 4 + 1 + (frames % 4 != 0)  # the start, every 4th frame, and the last
+    pngs = sorted((tmp_path / "frames").iterdir())
+    assert len(pngs) == expected
+    with Image.open(gif) as im:  # Pillow merges identical neighbouring frames, so a few may be fewer
+        assert 0.9 * expected <= im.n_frames <= expected and im.size == (256, 256)
+        assert im.info["duration"] == 70  # 4 frames at 60 frames/s, in GIF's 10 ms steps
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_window_plays_to_the_end_headless(champion, capsys):
+    code, out, _ = run_cli(capsys, "replay", str(champion), "--speed", "1000")
+    assert code == 0 and "1-2:" in out and "gen:11:4:" in out
+
+
+def test_list_shows_a_table(champion, tmp_path, capsys):
+    (champion.parent / "broken.json").write_text("{")
+    code, out, _ = run_cli(capsys, "replay", "--list", str(champion.parent))
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["file", "level", "fitness", "finished", "frames", "date"]
+    assert any(ln.startswith("champ.json") and "1-2,gen:11:4" in ln for ln in lines)
+    assert any(ln.startswith("broken.json") and "unreadable" in ln for ln in lines)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["replay", "missing.json"], "missing.json: cannot read"),
+    (["replay"], "replay needs a FILE"),
+    (["replay", "--list", "no-such-dir"], "no-such-dir: no such folder"),
+])
+def test_bad_replay_input_is_one_line_exit_2(capsys, argv, needle):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+SHIPPED = sorted((ROOT / "replays").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_shipped_replay_is_identical(path):
+    assert all(check.identical for check in verify(load_replay(path)))
+
+
+def test_shipped_replays_cover_the_built_in_levels():
+    levels = {json.loads(p.read_text())["episodes"][0]["level"]["id"] for p in SHIPPED}
+    assert {"1-1", "2-4"} <= levels
