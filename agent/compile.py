@@ -10,6 +10,7 @@ genome's order, and nodes without an enabled input left at 0. Memory cells (see
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -33,7 +34,15 @@ def _reaching_outputs(output_keys: Sequence[int], links: list[tuple[int, int]]) 
     return required
 
 
-def _single(genome, genome_config) -> K.NetArrays:
+class _Plan(NamedTuple):
+    """Which links and nodes a compiled network evaluates, and where each node's value lives."""
+
+    incoming: dict[int, list]  # node key -> its enabled incoming connection genes, in genome order
+    slots: dict[int, int]  # node key -> value slot (inputs, outputs, and the hidden nodes evaluated)
+    n_slots: int
+
+
+def _plan(genome, genome_config) -> _Plan:
     n_in = genome_config.num_inputs
     n_out = genome_config.num_outputs
     enabled = [cg for cg in genome.connections.values() if cg.enabled]
@@ -41,20 +50,32 @@ def _single(genome, genome_config) -> K.NetArrays:
 
     # Value slots: inputs, then outputs, then hidden nodes in order of first appearance.
     # neat-python numbers inputs -1..-n_in and outputs 0..n_out-1, so those slots are arithmetic.
-    hidden: dict[int, int] = {}
+    slots = {-i - 1: i for i in range(n_in)} | {o: n_in + o for o in range(n_out)}
     incoming: dict[int, list] = {}
     for cg in enabled:
         i, o = cg.key
         if o in required:
             incoming.setdefault(o, []).append(cg)
             for key in (i, o):
-                if key >= n_out and key not in hidden:
-                    hidden[key] = n_in + n_out + len(hidden)
-    n_hidden = len(hidden)
+                if key not in slots:
+                    slots[key] = len(slots)
+    return _Plan(incoming, slots, len(slots))
 
-    def slot(key: int) -> int:
-        return -key - 1 if key < 0 else (n_in + key if key < n_out else hidden[key])
 
+def node_slots(genome, genome_config) -> tuple[dict[int, int], dict[int, int]]:
+    """Where a compiled genome keeps each node's state: (key -> value slot, key -> cell index).
+
+    For drawing a live network: `values[active, slot]` is a node's value and `cells[index]`
+    a memory cell's state. Nodes the network does not evaluate (no path to an output) are absent.
+    """
+    plan = _plan(genome, genome_config)
+    return dict(plan.slots), {key: j for j, key in enumerate(plan.incoming)}
+
+
+def _single(genome, genome_config) -> K.NetArrays:
+    n_in = genome_config.num_inputs
+    n_out = genome_config.num_outputs
+    incoming, slots, n_slots = _plan(genome, genome_config)
     nodes = list(incoming)
     genes = [genome.nodes[key] for key in nodes]
     check_supported("activation", {g.activation for g in genes})
@@ -66,8 +87,8 @@ def _single(genome, genome_config) -> K.NetArrays:
         n_inputs=n_in,
         n_outputs=n_out,
         net_node_off=np.array([0, len(nodes)], dtype=np.int64),
-        net_slot_off=np.array([0, n_in + n_out + n_hidden], dtype=np.int64),
-        node_slot=np.array([slot(key) for key in nodes], dtype=np.int64),
+        net_slot_off=np.array([0, n_slots], dtype=np.int64),
+        node_slot=np.array([slots[key] for key in nodes], dtype=np.int64),
         node_act=np.array([ACTIVATION_ID[g.activation] for g in genes], dtype=np.int64),
         node_agg=np.array([AGGREGATION_ID[g.aggregation] for g in genes], dtype=np.int64),
         node_bias=np.array([g.bias for g in genes], dtype=np.float64),
@@ -77,7 +98,7 @@ def _single(genome, genome_config) -> K.NetArrays:
             [[getattr(g, "input_gate_bias", 0.0), getattr(g, "forget_gate_bias", 0.0),
               getattr(g, "output_gate_bias", 0.0)] for g in genes], dtype=np.float64).reshape(-1, 3),
         node_link_off=link_off,
-        link_src=np.array([slot(cg.key[0]) for cg in links], dtype=np.int64),
+        link_src=np.array([slots[cg.key[0]] for cg in links], dtype=np.int64),
         link_weight=np.array([cg.weight for cg in links], dtype=np.float64),
         link_port=np.array([PORT_ID[getattr(cg, "port", "cell")] for cg in links], dtype=np.int64),
         max_in=int(max((len(v) for v in incoming.values()), default=0)),

@@ -61,6 +61,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="time the naive way on this many genomes (default: the whole last generation)")
     evo.set_defaults(run=_lazy("evolve.bench_evolve"))
 
+    watch = bsub.add_parser("watch", help="evolution's speed with and without the live viewer open")
+    watch.add_argument("--level", default="2-4", help="level (default 2-4)")
+    watch.add_argument("--generations", type=positive_int, default=60, help="generations per run (default 60)")
+    watch.add_argument("--repeats", type=positive_int, default=5, help="pairs of runs; medians reported (default 5)")
+    watch.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    watch.set_defaults(run=_lazy("evolve.bench_watch"))
+
 
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     # Benchmarks import Numba kernels; load them only when that benchmark runs.

@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `tilerunner` parser with every subcommand registered."""
-    from evolve import bench, evolve_cli, levels_cli, replay_cli
+    from evolve import bench, evolve_cli, levels_cli, play_cli, plot_cli, replay_cli, watch_cli
 
     parser = _Parser(
         prog="tilerunner",
@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     evolve_cli.register(sub)
     levels_cli.register(sub)
     replay_cli.register(sub)
+    watch_cli.register(sub)
+    play_cli.register(sub)
+    plot_cli.register(sub)
     bench.register(sub)
     return parser
 

@@ -58,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replays", metavar="DIR", default="replays",
                    help="where a champion that first finishes a level is copied (default replays/)")
     p.add_argument("--quiet", action="store_true", help="only the summary")
+    p.add_argument("--watch", action="store_true",
+                   help="open the viewer: the newest champion plays at game speed while evolution runs on")
     p.set_defaults(run=run)
 
 
@@ -137,7 +139,44 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet and not _kernels_cached():
         print("first run: compiling the Numba kernels (about 20 s, once; later runs start at once)",
               file=sys.stderr, flush=True)
-    return _loop(evolution, folder, generations, keep_going, stats, timing, copied, args)
+    viewer = start_viewer(folder.path) if args.watch else None
+    code = INTERRUPTED  # unless the loop returns
+    try:
+        code = _loop(evolution, folder, generations, keep_going, stats, timing, copied, args)
+    finally:
+        if viewer is not None:
+            _end_viewer(viewer, interrupted=code != 0)
+    return code
+
+
+def start_viewer(run_dir: Path):
+    """`tilerunner watch RUN_DIR` in its own process, so that drawing never holds up evolution.
+
+    It runs in its own session, so Ctrl-C reaches only this process, which then closes it.
+    """
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-m", "evolve", "watch", str(run_dir)], start_new_session=True)
+
+
+def _end_viewer(viewer, interrupted: bool) -> None:
+    """At the end of a run: in a terminal, the viewer stays until its window is closed; otherwise close it."""
+    import subprocess
+
+    if viewer.poll() is None and not interrupted and sys.stdin.isatty():
+        print("evolution is over; the viewer plays on until you close its window (or press Esc)", flush=True)
+        try:
+            viewer.wait()
+            return
+        except KeyboardInterrupt:
+            pass
+    if viewer.poll() is None:
+        viewer.terminate()  # SIGTERM: the viewer closes its window and says what it showed
+    try:
+        viewer.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        viewer.kill()
+        viewer.wait()
 
 
 def _kernels_cached() -> bool:

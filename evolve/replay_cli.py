@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from evolve.args import positive_int
+from evolve.watch_cli import add_viewer_flags, check_viewer_flags
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,10 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "replay", help="play, check, or record a saved genome",
         description="Play a replay file in a window at game speed; --headless re-simulates and compares"
                     " with what the file recorded (exit 0 if identical, 1 if not).")
-    p.add_argument("file", nargs="?", metavar="FILE", help="a replay file (a run's champions/*.json or replays/*.json)")
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="a replay file (a run's champions/*.json or replays/*.json); in the window, also a folder"
+                        " of them, played in turn")
     p.add_argument("--headless", action="store_true", help="no window: re-simulate and print a verdict")
     p.add_argument("--level", metavar="ID", help="play the genome on another level instead (no verdict)")
-    p.add_argument("--speed", type=float, default=1.0, help="playback speed in the window (default 1.0)")
     p.add_argument("--loop", action="store_true", help="start again at the end (window only)")
     p.add_argument("--gif", metavar="OUT", help="record the episode as an animated GIF and exit")
     p.add_argument("--png-frames", metavar="DIR", help="record the episode as numbered PNG frames in DIR")
@@ -27,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep every Nth frame in --gif/--png-frames (default 3: 20 frames/s, exact in a GIF)")
     p.add_argument("--list", nargs="?", const="replays", metavar="DIR",
                    help="list the replays in DIR (default replays/) instead")
+    add_viewer_flags(p)
     p.set_defaults(run=run)
 
 
@@ -37,11 +41,14 @@ def run(args: argparse.Namespace) -> int:
         return list_replays(args.list)
     if not args.file:
         raise UserError("replay needs a FILE (or --list)")
-    if args.speed <= 0:
-        raise UserError(f"--speed must be positive, got {args.speed}")
+    check_viewer_flags(args)
     from envs.level import load_level
     from evolve.replay import ReplayError, load_replay, verify
 
+    if Path(args.file).is_dir():
+        if args.headless or args.gif or args.png_frames:
+            raise UserError(f"{args.file} is a folder: --headless, --gif and --png-frames take one replay file")
+        return watch_folder(Path(args.file), args)
     try:
         replay = load_replay(args.file)
     except ReplayError as exc:
@@ -54,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             return _play_elsewhere(replay, levels[0])
         checks = verify(replay)
         return _verdict(args.file, checks)
-    return watch(replay, levels, args.speed, args.loop)
+    return watch([(Path(args.file).name, replay)], args)
 
 
 def _describe(outcome) -> str:
@@ -95,27 +102,32 @@ def _playback(replay, level):
     return Playback(CompiledNetwork(_single(replay.genome, replay.network)), level, replay.settings)
 
 
-def watch(replay, levels, speed: float, loop: bool) -> int:
-    """Play in a pygame window at game speed (times `speed`) until the end, Esc, or closing the window."""
-    from envs import render
-    from envs.physics import FPS
+def watch(replays: list, args: argparse.Namespace) -> int:
+    """Play replays in the viewer (the game, the agent's view, its network live) at game speed times --speed."""
+    from envs.level import load_level
+    from evolve.shows import ReplayShows, shows_of
+    from evolve.watch_cli import show_in_viewer
 
-    window = render.Window(f"tilerunner replay: {replay.genome.key}")
-    try:
-        while True:
-            for level in levels:
-                playback = _playback(replay, level)
-                window.show(render.frame(playback.tiles, playback.state, playback.enemies), FPS * speed)
-                while not playback.done and not window.closed:
-                    playback.step()
-                    window.show(render.frame(playback.tiles, playback.state, playback.enemies), FPS * speed)
-                if window.closed:
-                    return 0
-                print(f"{level.id}: {_describe(playback.outcome())}")
-            if not loop:
-                return 0
-    finally:
-        window.close()
+    other = [load_level(args.level)] if args.level else None
+    shows = [show for name, replay in replays for show in shows_of(replay, name, other)]
+    title = "tilerunner replay " + (replays[0][0] if len(replays) == 1 else args.file)
+    return show_in_viewer(ReplayShows(shows, loop=args.loop), title, args)
+
+
+def watch_folder(folder: Path, args: argparse.Namespace) -> int:
+    """Every readable replay in `folder`, one after another."""
+    from evolve.cli import UserError
+    from evolve.replay import ReplayError, load_replay
+
+    replays = []
+    for file in sorted(folder.glob("*.json")):
+        try:
+            replays.append((file.name, load_replay(file)))
+        except ReplayError as exc:
+            print(f"tilerunner: warning: skipping {exc}", file=sys.stderr)
+    if not replays:
+        raise UserError(f"{folder}: no readable replay files (*.json)")
+    return watch(replays, args)
 
 
 def record(replay, level, args: argparse.Namespace) -> int:

@@ -1,0 +1,378 @@
+"""The live viewer, drawn headless (SDL dummy driver): pixels of known genomes, keys, sources, and the commands."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from agent import genome_from_dict
+from envs.level import load_level
+from evolve import panels
+from evolve.cli import main
+from evolve.fitness import FitnessSettings
+from evolve.net_layout import PanelGeometry, layout_network
+from evolve.replay import NetworkShape, load_replay, make_replay
+from evolve.shows import ReplayShows, RunFollower, shows_of
+from evolve.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, Viewer, screenshot_middle
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NETWORK = NetworkShape(169, 6, memory_cells=True)
+BELOW = 7 * 13 + 6  # the input cell just below the player's: solid while standing on the ground
+
+
+def _node(key, bias=0.0, memory=False):
+    return {"key": key, "bias": bias, "response": 1.0, "activation": "sigmoid", "aggregation": "sum",
+            "time_constant": 1.0, "input_gate_bias": -3.0 if memory else 0.0,
+            "forget_gate_bias": 4.0 if memory else 0.0, "output_gate_bias": 0.0, "memory": memory}
+
+
+def _link(i, o, weight, innovation, port="cell", enabled=True):
+    return {"in": i, "out": o, "innovation": innovation, "weight": weight, "enabled": enabled, "port": port}
+
+
+def known_genome(key=7):
+    """Right (+4 from the cell below the player) and B (bias +5) are pressed on the ground; Left, Up, Down, A not.
+
+    (An output with no enabled input is never evaluated and stays 0, as in neat-python, so B has a link too.)
+
+    Hidden node 10 is ordinary and fed by a negative weight; node 11 is a memory cell.
+    """
+    below = -(BELOW + 1)
+    nodes = [_node(0, -5.0), _node(1, -2.0), _node(2, -5.0), _node(3, -5.0), _node(4, -5.0), _node(5, 5.0),
+             _node(10, 0.0), _node(11, 0.0, memory=True)]
+    links = [_link(below, 1, 4.0, 1), _link(below, 10, -3.0, 2), _link(10, 0, 1.0, 3),
+             _link(below, 11, 2.0, 4), _link(11, 4, 1.0, 5), _link(-1, 2, 1.0, 6, enabled=False), _link(below, 5, 0.5, 7)]
+    return genome_from_dict({"key": key, "fitness": 123.0, "nodes": nodes, "connections": links})
+
+
+@pytest.fixture(scope="module")
+def replay():
+    return make_replay(known_genome(), NETWORK, [load_level("1-1")], FitnessSettings(), seed=0, generation=3)
+
+
+def viewer_for(replay, **kw) -> Viewer:
+    return Viewer(ReplayShows(shows_of(replay, "known.json")), **kw)
+
+
+def pixels(surface) -> np.ndarray:
+    import pygame
+
+    return pygame.surfarray.array3d(surface).swapaxes(0, 1)  # (height, width, 3)
+
+
+def is_colour(image: np.ndarray, colour) -> np.ndarray:
+    return np.all(image == np.array(colour, dtype=image.dtype), axis=-1)
+
+
+@pytest.fixture
+def drawn(replay):
+    """A viewer 40 frames into the episode (standing on the ground), drawn; and the network panel's pixels."""
+    v = viewer_for(replay)
+    v.step(40)
+    image = pixels(v.draw())
+    return v, image, image[STATUS_H:STATUS_H + GAME_PX, GAME_PX:WIDTH]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pixels
+
+
+def test_a_pressed_buttons_label_is_lit_and_the_others_are_not(drawn):
+    v, _, panel = drawn
+    assert v.playback.outputs[1] > 0.5 and v.playback.outputs[5] > 0.5 and v.playback.outputs[0] < 0.5
+    for output in range(6):
+        box = panels.label_rect(v.layout, output)
+        lit = is_colour(panel[box.top:box.bottom, box.left:box.right], panels.LIT_LABEL).mean()
+        if output in (1, 5):
+            assert lit > 0.5, f"output {output} is pressed but its label is not lit"
+        else:
+            assert lit == 0.0, f"output {output} is not pressed but its label is lit"
+
+
+def _along(layout, src, dst, t):
+    (x0, y0), (x1, y1) = layout.positions[src], layout.positions[dst]
+    return round(x0 + (x1 - x0) * t), round(y0 + (y1 - y0) * t)
+
+
+def test_links_carry_the_colour_of_their_weights_sign_at_full_strength(drawn):
+    v, _, panel = drawn
+    below = -(BELOW + 1)
+    # The cell below is solid (1.0): the +4 link to Right and the -3 link to node 10 carry |w x 1| >= 1.
+    x, y = _along(v.layout, below, 1, 0.6)
+    assert tuple(panel[y, x]) == panels.POSITIVE
+    x, y = _along(v.layout, below, 10, 0.5)
+    assert tuple(panel[y, x]) == panels.NEGATIVE
+
+
+def test_a_disabled_link_is_not_drawn(replay):
+    v = viewer_for(replay)
+    assert all((link.src, link.dst) != (-1, 2) for link in v.layout.links)
+
+
+def _distance_to_segment(p, a, b) -> float:
+    p, a, b = (np.asarray(q, dtype=float) for q in (p, a, b))
+    ab = b - a
+    t = np.clip(np.dot(p - a, ab) / max(np.dot(ab, ab), 1e-9), 0, 1)
+    return float(np.linalg.norm(p - (a + t * ab)))
+
+
+def test_the_input_grid_shows_the_observation(drawn):
+    v, _, panel = drawn
+    obs = v.playback.observation
+    assert (obs == 1).any() and (obs == 0).any()
+    geo = v.layout.geometry
+    segments = [(v.layout.positions[link.src], v.layout.positions[link.dst]) for link in v.layout.links]
+    checked = 0
+    for i in range(13):
+        for j in range(13):
+            cx, cy = geo.input_xy(i * 13 + j)
+            if any(_distance_to_segment((cx, cy), a, b) < 4 for a, b in segments):
+                continue  # a link is drawn over this cell's centre
+            assert tuple(panel[int(cy), int(cx)]) == panels.cell_colour(obs[i, j]), (i, j)
+            checked += 1
+    assert checked > 150
+    # The player's cell is outlined.
+    gx, gy = geo.grid_origin
+    edge = panel[gy + 6 * geo.cell, gx + 6 * geo.cell: gx + 7 * geo.cell]
+    assert is_colour(edge, panels.PLAYER_MARK).mean() > 0.8
+
+
+def test_an_enemy_in_view_is_drawn_as_an_enemy_cell():
+    shipped = load_replay(sorted((ROOT / "replays").glob("1-1-*.json"))[0])
+    v = viewer_for(shipped)
+    while not (v.playback.observation == -1).any():
+        assert v.playback.step(), "the 1-1 champion never saw an enemy"
+    panel = pixels(v.draw())[STATUS_H:STATUS_H + GAME_PX, GAME_PX:WIDTH]
+    i, j = np.argwhere(v.playback.observation == -1)[0]
+    gx, gy = v.layout.geometry.grid_origin
+    cell = v.layout.geometry.cell
+    x0, y0 = gx + int(j) * cell, gy + int(i) * cell
+    assert is_colour(panel[y0:y0 + cell - 1, x0:x0 + cell - 1], panels.ENEMY_CELL).mean() > 0.5
+
+
+def test_memory_cells_are_drawn_differently_from_ordinary_nodes(drawn):
+    v, _, panel = drawn
+    assert v.layout.memory == {11}
+    def outline_near(key):
+        x, y = (round(c) for c in v.layout.positions[key])
+        return is_colour(panel[y - 10:y + 11, x - 10:x + 11], panels.MEMORY_OUTLINE).sum()
+    assert outline_near(11) > 20 and outline_near(10) == 0
+    # Its cell state is visible: the bar beside it is filled (the cell has stored a positive input).
+    assert v.playback.net.cells[v.layout.cells[11]] > 0
+    x, y = (round(c) for c in v.layout.positions[11])
+    assert is_colour(panel[y - 9:y + 1, x + 12:x + 15], panels.POSITIVE).sum() > 3
+
+
+def test_node_fill_follows_its_value(drawn):
+    v, _, panel = drawn
+    x, y = (round(c) for c in v.layout.positions[5])  # B: bias +5, value ~1
+    assert tuple(panel[y, x]) == panels.node_fill(v.playback.outputs[5]) == (255, 255, 255)
+    x, y = (round(c) for c in v.layout.positions[0])  # Left: ~0
+    assert tuple(panel[y, x]) == panels.node_fill(v.playback.outputs[0])
+    assert sum(panel[y, x]) < 200
+
+
+def test_the_status_line_names_what_is_playing(drawn):
+    v, image, _ = drawn
+    text = v.status_text()
+    for part in ("level 1-1", "gen 3", "species -", "genome 7", "fitness ", "best 123.0", "frame 40", "speed 1x"):
+        assert part in text
+    assert (image[:STATUS_H] != panels.PANEL).any(axis=-1).sum() > 500  # the text is there
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout
+
+
+def test_layout_places_inputs_on_the_grid_and_hidden_nodes_apart_between(replay):
+    geo = PanelGeometry(WIDTH - GAME_PX, GAME_PX)
+    layout = layout_network(replay.genome, replay.network, geo)
+    assert layout.positions[-1] == geo.input_xy(0) and layout.positions[-(BELOW + 1)] == geo.input_xy(BELOW)
+    x0, y0, x1, y1 = geo.hidden_box
+    for key in layout.hidden:
+        x, y = layout.positions[key]
+        assert x0 <= x <= x1 and y0 <= y <= y1
+    (ax, ay), (bx, by) = layout.positions[10], layout.positions[11]
+    assert math.hypot(ax - bx, ay - by) >= geo.spacing * 0.95
+    assert layout_network(replay.genome, replay.network, geo).positions == layout.positions  # deterministic
+
+
+def test_a_crowded_layout_keeps_nodes_apart_and_a_new_champion_keeps_shared_nodes_still(replay):
+    data = json.loads(json.dumps(replay.as_dict()["genome"]))
+    for k in range(20, 32):  # twelve more hidden nodes, each between an input and an output
+        data["nodes"].append(_node(k))
+        data["connections"].append(_link(-(k * 7 % 169 + 1), k, 1.0, 100 + k))
+        data["connections"].append(_link(k, k % 6, 1.0, 200 + k))
+    crowded = genome_from_dict(data)
+    geo = PanelGeometry(WIDTH - GAME_PX, GAME_PX)
+    first = layout_network(crowded, NETWORK, geo)
+    pts = np.array([first.positions[k] for k in first.hidden])
+    gaps = np.sqrt(((pts[:, None] - pts[None]) ** 2).sum(-1)) + np.eye(len(pts)) * 1e9
+    assert gaps.min() >= geo.spacing * 0.9
+    data["nodes"].append(_node(40))
+    data["connections"].append(_link(-5, 40, 1.0, 400))
+    data["connections"].append(_link(40, 2, 1.0, 401))
+    second = layout_network(genome_from_dict(data), NETWORK, geo, previous=first)
+    moved = [math.dist(first.positions[k], second.positions[k]) for k in first.hidden]
+    assert np.median(moved) < 10  # one new node: the rest of the drawing barely moves
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys, screenshots, the window loop
+
+
+def test_keys_pause_step_speed_help_screenshot_and_quit(replay, tmp_path):
+    import pygame
+
+    v = viewer_for(replay, screenshot_dir=tmp_path)
+    v.step(10)
+    assert v.handle_key(pygame.K_SPACE) and v.paused
+    before = v.playback.frame
+    v.handle_key(pygame.K_RIGHT)
+    assert v.playback.frame == before + 1
+    v.handle_key(pygame.K_PLUS)
+    assert v.speed == 2.0
+    v.handle_key(pygame.K_MINUS)
+    v.handle_key(pygame.K_MINUS)
+    assert v.speed == 0.5
+    plain = pixels(v.draw()).copy()
+    v.handle_key(pygame.K_h)
+    assert v.help and (pixels(v.draw()) != plain).any()
+    v.handle_key(pygame.K_s)
+    shots = list(tmp_path.glob("*.png"))
+    assert len(shots) == 1 and pygame.image.load(str(shots[0])).get_size() == (WIDTH, HEIGHT)
+    assert v.handle_key(pygame.K_ESCAPE) is False
+
+
+def test_n_moves_to_the_next_genome(replay):
+    import pygame
+
+    other = make_replay(known_genome(key=8), NETWORK, [load_level("1-2")], FitnessSettings(), generation=4)
+    v = Viewer(ReplayShows(shows_of(replay, "a.json") + shows_of(other, "b.json")))
+    v.step(30)
+    v.handle_key(pygame.K_n)
+    assert v.show.label == "b.json" and v.show.level.id == "1-2" and v.playback.frame == 0
+    v.handle_key(pygame.K_n)
+    assert v.show.label == "a.json"
+
+
+def test_the_window_plays_to_the_end_and_closes(replay):
+    v = viewer_for(replay, speed=32.0)
+    shown = v.run()  # not looping: it closes after the one episode
+    assert shown["frames_drawn"] > 10
+    assert v.playback.done
+
+
+def test_screenshot_is_taken_from_the_middle_of_the_episode(replay, tmp_path):
+    v = viewer_for(replay)
+    length = replay.episodes[0].outcome.frames
+    path = screenshot_middle(v, tmp_path / "shot.png")
+    assert v.playback.frame == length // 2 and path.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Following a run folder
+
+
+def _champion(folder: pathlib.Path, generation: int, replay) -> pathlib.Path:
+    folder.joinpath("champions").mkdir(parents=True, exist_ok=True)
+    path = folder / "champions" / f"gen-{generation:04d}.json"
+    replay.save(path)
+    return path
+
+
+def test_following_a_run_switches_to_a_newer_champion_after_the_episode(replay, tmp_path):
+    run = tmp_path / "run"
+    follower = RunFollower(run)
+    assert follower.current() is None and "waiting" in follower.waiting
+    _champion(run, 0, replay)
+    follower.poll()
+    assert follower.current().replay.genome.key == 7
+    newer = make_replay(known_genome(key=9), NETWORK, [load_level("1-1")], FitnessSettings(), generation=5)
+    _champion(run, 5, newer)
+    follower.poll()
+    assert follower.current().replay.genome.key == 7 and "newer champion" in follower.status()
+    assert follower.after().replay.genome.key == 9
+    assert follower.next().replay.genome.key == 7  # N: round the champions, oldest next after the newest
+    (run / "champions" / "gen-0009.json").write_text("{not json")
+    follower.poll()
+    follower.after()
+    assert follower.current().replay.genome.key == 7 and follower.warnings  # the broken file is skipped, said once
+
+
+def test_watch_follows_a_folder_written_elsewhere(replay, tmp_path, capsys):
+    run = tmp_path / "copied-run"
+    _champion(run, 2, replay)
+    assert main(["watch", str(run), "--duration", "1.5"]) == 0
+    assert "frames drawn" in capsys.readouterr().out
+    assert main(["watch", str(run), "--screenshot", str(tmp_path / "w.png")]) == 0
+    import pygame
+
+    assert pygame.image.load(str(tmp_path / "w.png")).get_size() == (WIDTH, HEIGHT)
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["watch", "/no/such/run"], "no such run folder"),
+    (["watch", str(ROOT / "tests")], "not a run folder"),
+    (["watch", str(ROOT / "tests"), "--speed", "0"], "--speed"),
+    (["play", "no-such-level"], "no-such-level"),
+    (["play", "1-1", "--view-radius", "99"], "--view-radius"),
+])
+def test_bad_viewer_input_is_one_line_exit_2(argv, needle, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1
+
+
+def test_watching_an_empty_run_for_a_screenshot_says_there_is_nothing_yet(tmp_path, capsys):
+    (tmp_path / "champions").mkdir()
+    assert main(["watch", str(tmp_path), "--screenshot", str(tmp_path / "x.png")]) == 2
+    assert "waiting for the first champion" in capsys.readouterr().err
+
+
+def test_replay_screenshot_from_a_shipped_champion(tmp_path, capsys):
+    shipped = sorted((ROOT / "replays").glob("1-1-*.json"))[0]
+    assert main(["replay", str(shipped), "--screenshot", str(tmp_path / "r.png")]) == 0
+    frames = load_replay(shipped).episodes[0].outcome.frames
+    assert f"frame {frames // 2}" in capsys.readouterr().out
+
+
+def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_path):
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    done = subprocess.run(
+        [sys.executable, "-m", "evolve", "evolve", "--level", "2-3", "--generations", "40", "--watch",
+         "--out", str(tmp_path / "run"), "--replays", str(tmp_path / "replays"), "--quiet"],
+        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "done: 40 generations" in done.stdout
+    assert "frames drawn" in done.stdout  # the viewer ran, then closed when evolution ended
+
+
+# ---------------------------------------------------------------------------------------------
+# A person playing
+
+
+def test_play_shows_the_agents_grid_and_the_buttons_held():
+    from evolve.play_cli import GRID_CELL, HumanPlay
+
+    game = HumanPlay(load_level("1-1"))
+    for _ in range(30):
+        game.step(0b10)  # Right
+    image = pixels(game.draw())
+    side = image[STATUS_H:, GAME_PX:]
+    assert game.state[0] > 0 and game.buttons == 0b10
+    assert is_colour(side, panels.SOLID_CELL).sum() >= 13 * (GRID_CELL - 1) ** 2  # a floor's worth of solid cells
+    assert is_colour(side, panels.LIT_LABEL).sum() > 100  # "Right" is lit
+    assert is_colour(side, panels.PLAYER_MARK).sum() > 4 * GRID_CELL
+
+
+def test_play_runs_in_a_window_and_closes(capsys):
+    assert main(["play", "1-1", "--duration", "1"]) == 0
