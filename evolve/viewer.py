@@ -308,7 +308,10 @@ class Viewer:
                 pb = self.playback
                 if pb is not None and not self.paused:
                     if pb.done:
-                        ended_at = ended_at if ended_at is not None else now
+                        if ended_at is None:
+                            ended_at = now
+                            o = pb.outcome()
+                            print(f"{self.show.level.id}: {describe(o)}, fitness {o.fitness:.1f}", flush=True)
                         if now - ended_at >= END_HOLD / max(1.0, self.speed):
                             ended_at, owed = None, 0.0
                             following = self.source.after()

@@ -300,15 +300,17 @@ def test_plot_writes_a_png_of_the_requested_size(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no temporary files left"
 
 
-def test_plot_through_the_parser_uses_the_default_size(tmp_path):
+def test_tilerunner_plot_uses_the_default_size_and_bad_input_exits_2(tmp_path, capsys):
     from envs.render import _pygame
+    from evolve.cli import main
 
-    parser = argparse.ArgumentParser()
-    plot_cli.register(parser.add_subparsers())
     write(tmp_path, rising(3))
-    args = parser.parse_args(["plot", str(tmp_path), "--png", str(tmp_path / "c.png")])
-    assert args.run(args) == 0
+    assert main(["plot", str(tmp_path), "--png", str(tmp_path / "c.png")]) == 0
     assert _pygame().image.load(str(tmp_path / "c.png")).get_size() == plot_cli.DEFAULT_SIZE
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "nope"), "--png", str(tmp_path / "d.png")]) == 2
+    err = capsys.readouterr().err
+    assert "no such folder" in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("setup, kwargs, problem", [
