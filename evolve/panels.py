@@ -67,6 +67,15 @@ def cell_colour(value: float) -> tuple[int, int, int]:
     return EMPTY_CELL
 
 
+def draw_game(surface, tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray) -> None:
+    """The game view (the camera following the player) scaled to fill `surface`."""
+    from envs import render
+
+    pg = _pygame()
+    image = render.frame(tiles, state, enemies)
+    pg.transform.scale(pg.surfarray.make_surface(image.swapaxes(0, 1)), surface.get_size(), surface)
+
+
 def draw_input_grid(surface, origin: tuple[int, int], cell: int, observation: np.ndarray) -> None:
     """The cells the agent sees (solid, enemy, empty), with the player's cell outlined."""
     pg = _pygame()

@@ -115,8 +115,7 @@ class HumanPlay:
         c = self.canvas
         c.fill(panels.BACKGROUND)
         game = c.subsurface((0, STATUS_H, GAME_PX, GAME_PX))
-        image = render.frame(self.tiles, self.state, self.enemies)
-        pg.transform.scale(pg.surfarray.make_surface(image.swapaxes(0, 1)), game.get_size(), game)
+        panels.draw_game(game, self.tiles, self.state, self.enemies)
 
         o = self.outcome()
         status = (f"level {self.level.id}   frame {int(self.state[P.S_FRAMES])}   distance {o.distance:.0f} px"

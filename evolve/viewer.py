@@ -129,15 +129,13 @@ class Viewer:
 
     def draw(self) -> object:
         """Draw the whole viewer for the current frame into `self.canvas` (a pygame Surface) and return it."""
-        pg = self.pg
         c = self.canvas
         c.fill(panels.BACKGROUND)
         pb = self.playback
         game = c.subsurface((0, STATUS_H, GAME_PX, GAME_PX))
         network = c.subsurface((GAME_PX, STATUS_H, WIDTH - GAME_PX, GAME_PX))
         if pb is not None:
-            image = render.frame(pb.tiles, pb.state, pb.enemies)
-            pg.transform.scale(pg.surfarray.make_surface(image.swapaxes(0, 1)), game.get_size(), game)
+            panels.draw_game(game, pb.tiles, pb.state, pb.enemies)
             net = pb.net
             active = int(net.active[0])
             panels.draw_network(network, self.layout, pb.observation, net.values[active], net.values[1 - active],
@@ -215,10 +213,11 @@ class Viewer:
             n_memory = int(arrays.node_memory.sum())
             lines = [
                 show.label,
-                f"this episode: {now.distance:.0f} px, {now.coins} coins, {now.kills} kills",
-                f"recorded: {describe(show.recorded)}, fitness {show.recorded.fitness:.1f}" if show.recorded
-                else "recorded: - (not recorded on this level)",
-                f"network: {pb.net.n_nodes} nodes ({n_memory} memory), {pb.net.n_links} links",
+                f"this episode: {now.distance:.0f} px, {now.coins} coins, {now.kills} kills,"
+                f" fitness {now.fitness:.1f}",
+                f"recorded: {describe(show.recorded)}" if show.recorded else "recorded: - (not on this level)",
+                f"recorded fitness: {show.recorded.fitness:.1f}" if show.recorded else "",
+                f"network: {pb.net.n_nodes} nodes evaluated ({n_memory} memory), {pb.net.n_links} links",
                 f"decides every {pb.settings.frame_skip} frames; presses above {pb.settings.threshold:g}",
             ]
         panels.draw_text_lines(surface, surface.get_rect().inflate(-20, -16), lines, self.fonts.normal)
@@ -235,7 +234,7 @@ class Viewer:
             else:
                 self._chart.fill(panels.PANEL)
                 panels.draw_text_lines(self._chart, self._chart.get_rect().inflate(-20, -16),
-                                       ["no run statistics for this genome"], self.fonts.normal, panels.DIM_TEXT)
+                                       ["no run statistics to chart (the run folder's stats.jsonl)"], self.fonts.normal, panels.DIM_TEXT)
             self._chart_key = key
         surface.blit(self._chart, (0, 0))
 
