@@ -234,7 +234,8 @@ class Viewer:
             else:
                 self._chart.fill(panels.PANEL)
                 panels.draw_text_lines(self._chart, self._chart.get_rect().inflate(-20, -16),
-                                       ["no run statistics to chart (the run folder's stats.jsonl)"], self.fonts.normal, panels.DIM_TEXT)
+                                       ["no run statistics to chart (the run folder's stats.jsonl)"],
+                                       self.fonts.normal, panels.DIM_TEXT)
             self._chart_key = key
         surface.blit(self._chart, (0, 0))
 

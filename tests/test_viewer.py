@@ -48,7 +48,8 @@ def known_genome(key=7):
     nodes = [_node(0, -5.0), _node(1, -2.0), _node(2, -5.0), _node(3, -5.0), _node(4, -5.0), _node(5, 5.0),
              _node(10, 0.0), _node(11, 0.0, memory=True)]
     links = [_link(below, 1, 4.0, 1), _link(below, 10, -3.0, 2), _link(10, 0, 1.0, 3),
-             _link(below, 11, 2.0, 4), _link(11, 4, 1.0, 5), _link(-1, 2, 1.0, 6, enabled=False), _link(below, 5, 0.5, 7)]
+             _link(below, 11, 2.0, 4), _link(11, 4, 1.0, 5), _link(-1, 2, 1.0, 6, enabled=False),
+             _link(below, 5, 0.5, 7)]
     return genome_from_dict({"key": key, "fitness": 123.0, "nodes": nodes, "connections": links})
 
 
