@@ -155,7 +155,7 @@ def start_viewer(run_dir: Path):
     """
     import subprocess
 
-    return subprocess.Popen([sys.executable, "-m", "evolve", "watch", str(run_dir)], start_new_session=True)
+    return subprocess.Popen([sys.executable, "-m", "evolve", "watch", str(run_dir), "--quiet"], start_new_session=True)
 
 
 def _end_viewer(viewer, interrupted: bool) -> None:

@@ -72,8 +72,9 @@ class Viewer:
     """Plays shows from a source and draws each frame; `run()` opens the window, the rest works headless."""
 
     def __init__(self, source, title: str = "tilerunner", speed: float = 1.0, duration: float | None = None,
-                 screenshot_dir: str | Path = ".") -> None:
+                 screenshot_dir: str | Path = ".", report: bool = True) -> None:
         self.pg = render._pygame()
+        self.report = report  # print each episode's outcome as it ends
         self.source = source
         self.title = title
         self.speed = speed
@@ -310,8 +311,9 @@ class Viewer:
                     if pb.done:
                         if ended_at is None:
                             ended_at = now
-                            o = pb.outcome()
-                            print(f"{self.show.level.id}: {describe(o)}, fitness {o.fitness:.1f}", flush=True)
+                            if self.report:
+                                o = pb.outcome()
+                                print(f"{self.show.level.id}: {describe(o)}, fitness {o.fitness:.1f}", flush=True)
                         if now - ended_at >= END_HOLD / max(1.0, self.speed):
                             ended_at, owed = None, 0.0
                             following = self.source.after()

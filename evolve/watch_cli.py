@@ -13,6 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Follow a run folder (running or finished, here or copied from elsewhere): the viewer plays"
                     " its newest champion and switches when a better one lands.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder made by tilerunner evolve (runs/...)")
+    p.add_argument("--quiet", action="store_true", help="do not print each episode's outcome")
     add_viewer_flags(p)
     p.set_defaults(run=run)
 
@@ -56,7 +57,8 @@ def show_in_viewer(source, title: str, args: argparse.Namespace) -> int:
     from evolve.cli import UserError
     from evolve.viewer import Viewer, screenshot_middle
 
-    viewer = Viewer(source, title=title, speed=args.speed, duration=args.duration)
+    viewer = Viewer(source, title=title, speed=args.speed, duration=args.duration,
+                    report=not getattr(args, "quiet", False))
     viewer.print_warnings()
     if args.screenshot:
         if viewer.show is None:

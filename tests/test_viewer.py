@@ -20,7 +20,7 @@ from evolve.fitness import FitnessSettings
 from evolve.net_layout import PanelGeometry, layout_network
 from evolve.replay import NetworkShape, load_replay, make_replay
 from evolve.shows import ReplayShows, RunFollower, shows_of
-from evolve.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, Viewer, screenshot_middle
+from evolve.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, Viewer, describe, screenshot_middle
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NETWORK = NetworkShape(169, 6, memory_cells=True)
@@ -264,11 +264,15 @@ def test_n_moves_to_the_next_genome(replay):
     assert v.show.label == "a.json"
 
 
-def test_the_window_plays_to_the_end_and_closes(replay):
+def test_the_window_plays_to_the_end_closes_and_says_how_it_went(replay, capsys):
     v = viewer_for(replay, speed=32.0)
     shown = v.run()  # not looping: it closes after the one episode
     assert shown["frames_drawn"] > 10
     assert v.playback.done
+    outcome = replay.episodes[0].outcome
+    assert capsys.readouterr().out == f"1-1: {describe(outcome)}, fitness {outcome.fitness:.1f}\n"
+    viewer_for(replay, speed=32.0, report=False).run()
+    assert capsys.readouterr().out == ""
 
 
 def test_screenshot_is_taken_from_the_middle_of_the_episode(replay, tmp_path):
@@ -355,6 +359,7 @@ def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_pat
     assert "Traceback" not in done.stderr
     assert "done: 40 generations" in done.stdout
     assert "frames drawn" in done.stdout  # the viewer ran, then closed when evolution ended
+    assert not any(line.startswith("2-3:") for line in done.stdout.splitlines())  # quietly: no episode lines
 
 
 # ---------------------------------------------------------------------------------------------
