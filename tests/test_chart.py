@@ -332,3 +332,13 @@ def test_plot_turns_bad_input_into_one_line_user_errors(tmp_path, setup, kwargs,
         plot(run_dir, None if png is None else tmp_path / png, kwargs.get("size", "400x300"))
     assert problem in str(info.value) and "\n" not in str(info.value)
     assert not (tmp_path / "c.png").exists()
+
+
+@given(st.text(max_size=30))
+def test_any_size_text_is_a_size_or_a_one_line_user_error(text):
+    try:
+        width, height = plot_cli.parse_size(text)
+    except UserError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert 200 <= width <= 10_000 and 120 <= height <= 10_000

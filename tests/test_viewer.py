@@ -382,3 +382,15 @@ def test_play_shows_the_agents_grid_and_the_buttons_held():
 
 def test_play_runs_in_a_window_and_closes(capsys):
     assert main(["play", "1-1", "--duration", "1"]) == 0
+
+
+def test_replay_plays_a_folder_of_replays_in_turn(replay, tmp_path, capsys):
+    replay.save(tmp_path / "a.json")
+    make_replay(known_genome(key=8), NETWORK, [load_level("1-2")], FitnessSettings()).save(tmp_path / "b.json")
+    (tmp_path / "broken.json").write_text("{")
+    assert main(["replay", str(tmp_path), "--speed", "32"]) == 0  # not looping: closes after the last
+    captured = capsys.readouterr()
+    assert [line.split(":")[0] for line in captured.out.splitlines()[:2]] == ["1-1", "1-2"]
+    assert "skipping" in captured.err and "broken.json" in captured.err
+    assert main(["replay", str(tmp_path), "--headless"]) == 2
+    assert "is a folder" in capsys.readouterr().err
