@@ -11,7 +11,7 @@ closer than `spacing`, inside the band between the grid and the outputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -77,12 +77,11 @@ class PanelGeometry:
 
 @dataclass
 class Link:
-    """An enabled connection as drawn: its ends, weight, memory-cell port, and the source's value slot."""
+    """An enabled connection as drawn: its ends, weight, and the source's value slot."""
 
     src: int
     dst: int
     weight: float
-    port: str
     src_slot: int  # -1 when the source is not evaluated (its value is always 0)
 
 
@@ -97,7 +96,6 @@ class NetworkLayout:
     links: list[Link]
     slots: dict[int, int]  # node key -> value slot in the compiled network
     cells: dict[int, int]  # memory node key -> index into the compiled network's cell states
-    fixed: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
 def _jitter(key: int) -> tuple[float, float]:
@@ -117,13 +115,13 @@ def layout_network(genome, genome_config, geometry: PanelGeometry,
     memory = {k for k in hidden if getattr(genome.nodes[k], "memory", False)}
     slots, cells = node_slots(genome, genome_config)
     enabled = [cg for cg in genome.connections.values() if cg.enabled]
-    links = [Link(cg.key[0], cg.key[1], float(cg.weight), getattr(cg, "port", "cell"), slots.get(cg.key[0], -1))
+    links = [Link(cg.key[0], cg.key[1], float(cg.weight), slots.get(cg.key[0], -1))
              for cg in enabled if cg.key[0] in fixed or cg.key[0] in genome.nodes]
 
     positions = dict(fixed)
     if hidden:
         positions |= _place_hidden(hidden, links, fixed, geometry, previous)
-    return NetworkLayout(geometry, positions, hidden, memory, links, slots, cells, fixed)
+    return NetworkLayout(geometry, positions, hidden, memory, links, slots, cells)
 
 
 def _place_hidden(hidden: list[int], links: list[Link], fixed: dict[int, tuple[float, float]],

@@ -151,7 +151,7 @@ def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values
         pg.draw.circle(surface, node_fill(value), (x, y), 9)
         pg.draw.circle(surface, LIT_LABEL if pressed else NODE_OUTLINE, (x, y), 9, 2)
         text = fonts.normal.render(label, True, (20, 20, 20) if pressed else DIM_TEXT)
-        box = pg.Rect(x + 16, y - 10, 78, 20)
+        box = label_rect(layout, o)
         if pressed:
             pg.draw.rect(surface, LIT_LABEL, box, border_radius=4)
         surface.blit(text, (box.x + 6, box.y + (box.h - text.get_height()) // 2 + 1))

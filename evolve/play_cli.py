@@ -23,7 +23,7 @@ from evolve import panels
 from evolve.fitness import FitnessSettings
 from evolve.rollout import RESULT_FIELDS, Outcome, score_episode
 from evolve.run_folder import unique_path
-from evolve.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, describe
+from evolve.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH
 
 KEYS = [
     ("Left / Right", "walk"),
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except pygame.error as exc:
         raise UserError(f"cannot open a window: {exc} (is there a display?)") from None
     if outcome is not None:
-        print(f"{game.level.id}: {describe(outcome)}, fitness {outcome.fitness:.1f} as the agent would score it")
+        print(f"{game.level.id}: {outcome.describe(fitness=True)}, as the agent would score it")
     return 0
 
 
@@ -154,7 +154,7 @@ class HumanPlay:
         ], self.fonts.normal)
         if self.done:
             colour = panels.POSITIVE if o.finished else panels.TEXT
-            panels.draw_banner(game, f"{describe(o)}: R to play again", self.fonts, colour)
+            panels.draw_banner(game, f"{o.describe()}: R to play again", self.fonts, colour)
         elif self.paused:
             panels.draw_banner(game, "paused: Space goes on", self.fonts)
         if self.help:

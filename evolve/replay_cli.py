@@ -64,22 +64,14 @@ def run(args: argparse.Namespace) -> int:
     return watch([(Path(args.file).name, replay)], args)
 
 
-def _describe(outcome) -> str:
-    if outcome.finished:
-        what = f"finished in {outcome.frames} frames"
-    else:
-        what = f"{outcome.status}{' (' + outcome.cause + ')' if outcome.cause else ''} at {outcome.distance:.0f} px" \
-               f" after {outcome.frames} frames"
-    return f"{what}, fitness {outcome.fitness:.1f}"
-
-
 def _verdict(path: str, checks) -> int:
     if all(c.identical for c in checks):
-        parts = "; ".join(f"{c.episode.level.id} {_describe(c.outcome)}" for c in checks)
+        parts = "; ".join(f"{c.episode.level.id} {c.outcome.describe(fitness=True)}" for c in checks)
         print(f"identical: {parts} (buttons sha256 {checks[0].buttons_sha256[:12]}...)")
         return 0
     bad = [c for c in checks if not c.identical]
-    parts = "; ".join(f"{c.episode.level.id}: recorded {_describe(c.episode.outcome)}, now {_describe(c.outcome)}"
+    parts = "; ".join(f"{c.episode.level.id}: recorded {c.episode.outcome.describe(fitness=True)},"
+                      f" now {c.outcome.describe(fitness=True)}"
                       + ("" if c.buttons_sha256 == c.episode.buttons_sha256 else ", different buttons")
                       for c in bad)
     print(f"DIFFERENT: {parts}")
@@ -90,7 +82,7 @@ def _play_elsewhere(replay, level) -> int:
     from evolve.replay import play
 
     outcome, _ = play(replay.genome, replay.network, level, replay.settings)
-    print(f"on {level.id}: {_describe(outcome)}")
+    print(f"on {level.id}: {outcome.describe(fitness=True)}")
     return 0
 
 
@@ -161,7 +153,7 @@ def record(replay, level, args: argparse.Namespace) -> int:
                            duration=10 * round(100 * args.frame_step / FPS), loop=0, optimize=True)  # GIF: 10 ms units
         size = os.path.getsize(args.gif)
         print(f"wrote {args.gif}: {len(frames)} frames, {frames[0].shape[1]}x{frames[0].shape[0]} px,"
-              f" {size / 1024:.0f} KiB ({level.id}: {_describe(playback.outcome())})")
+              f" {size / 1024:.0f} KiB ({level.id}: {playback.outcome().describe(fitness=True)})")
     return 0
 
 

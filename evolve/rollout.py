@@ -215,3 +215,12 @@ class Outcome:
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    def describe(self, fitness: bool = False) -> str:
+        """In a few words: `finished in 844 frames` or `dead (pit) at 512 px after 300 frames` (`, fitness X`)."""
+        if self.finished:
+            what = f"finished in {self.frames} frames"
+        else:
+            cause = f" ({self.cause})" if self.cause else ""
+            what = f"{self.status}{cause} at {self.distance:.0f} px after {self.frames} frames"
+        return f"{what}, fitness {self.fitness:.1f}" if fitness else what

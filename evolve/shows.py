@@ -44,7 +44,7 @@ def _run_stats(run: str | os.PathLike | None) -> list[dict]:
     if not run:
         return []
     try:
-        return read_stats(Path(run) / "stats.jsonl")
+        return read_stats(run)
     except StatsError:
         return []
 
@@ -108,9 +108,7 @@ class RunFollower:
         self.warnings: list[str] = []
         self.waiting = f"waiting for the first champion in {self.folder.path}"
         self._bad: set[Path] = set()
-        self.poll()
-        if self.files:
-            self._start(self.files[-1])
+        self.poll()  # starts the newest champion, if there is one
 
     def _start(self, path: Path) -> bool:
         try:
@@ -126,10 +124,13 @@ class RunFollower:
         self.index = 0
         return True
 
+    def _usable(self) -> list[Path]:
+        return [f for f in self.files if f not in self._bad]
+
     @property
     def newest(self) -> Path | None:
-        good = [f for f in self.files if f not in self._bad]
-        return good[-1] if good else None
+        usable = self._usable()
+        return usable[-1] if usable else None
 
     def current(self) -> Show | None:
         return self.shows[self.index] if self.shows else None
@@ -145,7 +146,7 @@ class RunFollower:
         return self.current()
 
     def next(self) -> Show | None:
-        good = [f for f in self.files if f not in self._bad]
+        good = self._usable()
         if not good:
             return None
         at = good.index(self.playing) if self.playing in good else -1

@@ -56,14 +56,6 @@ KEYS = [
 ]
 
 
-def describe(outcome) -> str:
-    """An outcome in a few words: `finished in 844 frames` or `dead (pit) at 512 px`."""
-    if outcome.finished:
-        return f"finished in {outcome.frames} frames"
-    cause = f" ({outcome.cause})" if outcome.cause else ""
-    return f"{outcome.status}{cause} at {outcome.distance:.0f} px after {outcome.frames} frames"
-
-
 def _speed_text(speed: float) -> str:
     return f"{speed:g}x"
 
@@ -133,6 +125,7 @@ class Viewer:
         c = self.canvas
         c.fill(panels.BACKGROUND)
         pb = self.playback
+        outcome = pb.outcome() if pb is not None else None
         game = c.subsurface((0, STATUS_H, GAME_PX, GAME_PX))
         network = c.subsurface((GAME_PX, STATUS_H, WIDTH - GAME_PX, GAME_PX))
         if pb is not None:
@@ -143,14 +136,14 @@ class Viewer:
                                 net.cells, pb.outputs, pb.settings.threshold, self.fonts)
         else:
             network.fill(panels.PANEL)
-        self._draw_status(c)
-        self._draw_info(c.subsurface((0, BOTTOM_Y, INFO_W, HEIGHT - BOTTOM_Y)))
+        self._draw_status(c, outcome)
+        self._draw_info(c.subsurface((0, BOTTOM_Y, INFO_W, HEIGHT - BOTTOM_Y)), outcome)
         self._draw_chart(c.subsurface((INFO_W, BOTTOM_Y, WIDTH - INFO_W, HEIGHT - BOTTOM_Y)))
         if pb is None:
             panels.draw_banner(c, self.waiting_text(), self.fonts)
         elif pb.done:
-            panels.draw_banner(game, describe(pb.outcome()), self.fonts,
-                               panels.POSITIVE if pb.outcome().finished else panels.TEXT)
+            panels.draw_banner(game, outcome.describe(), self.fonts,
+                               panels.POSITIVE if outcome.finished else panels.TEXT)
         if self.paused:
             panels.draw_banner(network, "paused: Space goes on, Right steps", self.fonts)
         if self.help:
@@ -160,11 +153,12 @@ class Viewer:
     def waiting_text(self) -> str:
         return getattr(self.source, "waiting", "waiting for a champion")
 
-    def status_text(self) -> str:
+    def status_text(self, outcome=None) -> str:
         """The status line: level, generation, species, genome, fitness now and best, frame, speed."""
         parts = []
         show, pb = self.show, self.playback
         if show is not None and pb is not None:
+            outcome = pb.outcome() if outcome is None else outcome
             replay = show.replay
             gen = replay.generation
             species = self._species(gen)
@@ -177,7 +171,7 @@ class Viewer:
                 f"gen {gen}" if gen is not None else "gen -",
                 f"species {species}" if species is not None else "species -",
                 f"genome {replay.genome.key}",
-                f"fitness {pb.outcome().fitness:.1f}",
+                f"fitness {outcome.fitness:.1f}",
                 f"best {best:.1f}" if best is not None else "best -",
                 f"frame {pb.frame}",
             ]
@@ -195,28 +189,27 @@ class Viewer:
                 return int(row["species"])
         return None
 
-    def _draw_status(self, c) -> None:
+    def _draw_status(self, c, outcome) -> None:
         pg = self.pg
         pg.draw.rect(c, panels.PANEL, (0, 0, WIDTH, STATUS_H))
-        text = self.fonts.normal.render(self.status_text(), True, panels.TEXT)
+        text = self.fonts.normal.render(self.status_text(outcome), True, panels.TEXT)
         c.blit(text, (10, (STATUS_H - text.get_height()) // 2 + 1))
         fps = f"{self.fps:.0f} fps   " if self.fps else ""
         right = self.fonts.small.render(f"{fps}H: keys", True, panels.DIM_TEXT)
         c.blit(right, (WIDTH - right.get_width() - 10, (STATUS_H - right.get_height()) // 2 + 1))
 
-    def _draw_info(self, surface) -> None:
+    def _draw_info(self, surface, now) -> None:
         surface.fill(panels.PANEL)
         lines: list[str] = []
         show, pb = self.show, self.playback
         if show is not None and pb is not None:
-            now = pb.outcome()
             arrays = pb.net.arrays
             n_memory = int(arrays.node_memory.sum())
             lines = [
                 show.label,
                 f"this episode: {now.distance:.0f} px, {now.coins} coins, {now.kills} kills,"
                 f" fitness {now.fitness:.1f}",
-                f"recorded: {describe(show.recorded)}" if show.recorded else "recorded: - (not on this level)",
+                f"recorded: {show.recorded.describe()}" if show.recorded else "recorded: - (not on this level)",
                 f"recorded fitness: {show.recorded.fitness:.1f}" if show.recorded else "",
                 f"network: {pb.net.n_nodes} nodes evaluated ({n_memory} memory), {pb.net.n_links} links",
                 f"decides every {pb.settings.frame_skip} frames; presses above {pb.settings.threshold:g}",
@@ -312,8 +305,7 @@ class Viewer:
                         if ended_at is None:
                             ended_at = now
                             if self.report:
-                                o = pb.outcome()
-                                print(f"{self.show.level.id}: {describe(o)}, fitness {o.fitness:.1f}", flush=True)
+                                print(f"{self.show.level.id}: {pb.outcome().describe(fitness=True)}", flush=True)
                         if now - ended_at >= END_HOLD / max(1.0, self.speed):
                             ended_at, owed = None, 0.0
                             following = self.source.after()

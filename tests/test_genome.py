@@ -10,10 +10,9 @@ import neat
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from neat.innovation import InnovationTracker
 
 from agent import GenomeFormatError, TileGenome, UnsupportedFunctionError, genome_from_dict, genome_to_dict
-from neatcfg import make_config
+from neatcfg import grow, json_slots, make_config
 
 MEMORY = {"memory_cells": "true", "memory_cell_prob": "0.6", "node_add_prob": "0.5"}
 
@@ -42,17 +41,7 @@ def test_with_memory_off_it_evolves_exactly_like_default_genome(tmp_path):
 
 
 def grown_genomes(config, n=40, mutations=30, seed=3):
-    gc = config.genome_config
-    gc.innovation_tracker = InnovationTracker()
-    random.seed(seed)
-    out = []
-    for key in range(n):
-        g = TileGenome(key)
-        g.configure_new(gc)
-        for _ in range(mutations):
-            g.mutate(gc)
-        out.append(g)
-    return out
+    return grow(config, n, seed, mutations=mutations)
 
 
 def test_add_node_makes_memory_cells_with_ports(tmp_path):
@@ -177,17 +166,7 @@ def _mutations():
 def test_damaged_genome_dicts_load_or_raise_genome_format_error(tmp_path_factory, edits, drop):
     config = make_config(tmp_path_factory.mktemp("cfg"), **MEMORY)
     data = genome_to_dict(grown_genomes(config, n=1, seed=5)[0])
-    # Collect every (container, key) slot in the dict, then damage some of them.
-    slots = []
-
-    def walk(node):
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for k, v in list(items):
-            slots.append((node, k))
-            if isinstance(v, (dict, list)):
-                walk(v)
-
-    walk(data)
+    slots = json_slots(data)  # every place in the dict; damage some of them
     for where, value in edits:
         container, key = slots[where % len(slots)]
         if drop and isinstance(container, dict):

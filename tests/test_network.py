@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import pickle
-import random
 
 import neat
 import numpy as np
@@ -16,7 +15,7 @@ from neat.innovation import InnovationTracker
 from agent import ACTIVATIONS, AGGREGATIONS, CompiledNetwork, TileGenome, compile, compile_population
 from agent import kernels as K
 from agent.compile import new_state
-from neatcfg import make_config
+from neatcfg import grow, make_config
 
 EVERYTHING = {
     "activation_default": "random", "activation_options": " ".join(ACTIVATIONS),
@@ -26,21 +25,6 @@ EVERYTHING = {
     "enabled_mutate_rate": "0.1", "response_mutate_rate": "0.3", "response_mutate_power": "0.3",
 }
 MEMORY = {"memory_cells": "true", "memory_cell_prob": "0.6", "node_add_prob": "0.5"}
-
-
-def grow(config, n, seed, max_mutations=40):
-    """Genomes grown with neat-python's own operators: added/deleted nodes and links, cycles, self-loops."""
-    gc = config.genome_config
-    gc.innovation_tracker = InnovationTracker()
-    random.seed(seed)
-    out = []
-    for key in range(n):
-        g = TileGenome(key)
-        g.configure_new(gc)
-        for _ in range(random.randint(1, max_mutations)):
-            g.mutate(gc)
-        out.append(g)
-    return out
 
 
 def rel_err(a: np.ndarray, b: np.ndarray) -> float:

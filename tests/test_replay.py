@@ -18,6 +18,7 @@ from evolve.neat_config import load_config
 from evolve.replay import ReplayError, load_replay, replay_from_dict, verify
 from evolve.rollout import pack_levels, play_recorded
 from evolve.run import Evolution
+from neatcfg import json_slots
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -119,16 +120,7 @@ def test_truncated_binary_and_missing_files(champion, tmp_path):
 @given(data=st.data())
 def test_mutated_replays_load_or_raise_replay_error(champion, data):
     doc = json.loads(champion.read_text())
-    slots = []
-
-    def walk(node):
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for k, v in list(items):
-            slots.append((node, k))
-            if isinstance(v, (dict, list)):
-                walk(v)
-
-    walk(doc)
+    slots = json_slots(doc)
     leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.floats(allow_nan=True),
                      st.text(max_size=8), st.just([]), st.just({}))
     for _ in range(data.draw(st.integers(1, 3))):

@@ -20,7 +20,7 @@ from evolve.fitness import FitnessSettings
 from evolve.net_layout import PanelGeometry, layout_network
 from evolve.replay import NetworkShape, load_replay, make_replay
 from evolve.shows import ReplayShows, RunFollower, shows_of
-from evolve.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, Viewer, describe, screenshot_middle
+from evolve.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, Viewer, screenshot_middle
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NETWORK = NetworkShape(169, 6, memory_cells=True)
@@ -270,7 +270,7 @@ def test_the_window_plays_to_the_end_closes_and_says_how_it_went(replay, capsys)
     assert shown["frames_drawn"] > 10
     assert v.playback.done
     outcome = replay.episodes[0].outcome
-    assert capsys.readouterr().out == f"1-1: {describe(outcome)}, fitness {outcome.fitness:.1f}\n"
+    assert capsys.readouterr().out == f"1-1: {outcome.describe()}, fitness {outcome.fitness:.1f}\n"
     viewer_for(replay, speed=32.0, report=False).run()
     assert capsys.readouterr().out == ""
 
