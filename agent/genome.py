@@ -32,7 +32,7 @@ from neat.config import ConfigParameter
 from neat.genes import DefaultConnectionGene, DefaultNodeGene
 from neat.genome import DefaultGenome, DefaultGenomeConfig
 
-from agent.functions import check_supported
+from tilerunner.agent.functions import check_supported
 
 PORTS = ("cell", "input_gate", "forget_gate", "output_gate")
 PORT_ID = {name: i for i, name in enumerate(PORTS)}

@@ -1,6 +1,6 @@
 """Numba kernels that run compiled networks: one step, many steps, or a whole population at once.
 
-Networks arrive packed in a `NetArrays` (see `agent.compile`): one set of flat
+Networks arrive packed in a `NetArrays` (see `tilerunner.agent.compiler`): one set of flat
 arrays for any number of networks, with offsets. Each network's activation state is
 two value buffers (the previous step's values and this step's), the memory cells'
 states, and which buffer is current, so a step reads only the previous step's
@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from agent.functions import SIGMOID, SUM, activate, aggregate
+from tilerunner.agent.functions import SIGMOID, SUM, activate, aggregate
 
 # Pre-activation terms feeding a memory cell are kept finite and its gate inputs
 # clamped as neat-python clamps sigmoid's, so a cell never yields NaN or inf.

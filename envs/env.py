@@ -9,11 +9,11 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
-from envs import physics as P
-from envs.level import Level, load_level
-from envs.observe import DEFAULT_RADIUS, observe
+from tilerunner.envs import physics as P
+from tilerunner.envs.buttons import N_BUTTONS, mask_from_pressed
+from tilerunner.envs.level import Level, load_level
+from tilerunner.envs.observe import DEFAULT_RADIUS, observe
 
-_BUTTON_BITS = np.array([1 << i for i in range(len(P.BUTTON_NAMES))], dtype=np.int64)
 
 
 @njit(cache=True)
@@ -77,7 +77,7 @@ class TileRunnerEnv(gym.Env):
 
     ```python
     import gymnasium as gym
-    env = gym.make("envs:TileRunner-v0", level="1-1", frame_skip=5, view_radius=6,
+    env = gym.make("tilerunner/TileRunner-v0", level="1-1", frame_skip=5, view_radius=6,
                    max_frames=6000, stall_frames=180, render_mode="rgb_array")
     ```
 
@@ -120,7 +120,7 @@ class TileRunnerEnv(gym.Env):
         self.metadata = {**self.metadata, "render_fps": P.FPS / self.frame_skip}
         size = 2 * self.view_radius + 1
         self.observation_space = spaces.Box(-1.0, 1.0, (size, size), dtype=np.float32)
-        self.action_space = spaces.MultiBinary(len(P.BUTTON_NAMES))
+        self.action_space = spaces.MultiBinary(N_BUTTONS)
         self._window = None
         self._set_level(level)
 
@@ -144,7 +144,7 @@ class TileRunnerEnv(gym.Env):
         return obs, self._info()
 
     def step(self, action) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        buttons = int((np.asarray(action) != 0) @ _BUTTON_BITS)
+        buttons = mask_from_pressed(action)
         before = self._state[P.S_RIGHTMOST]
         obs = np.empty(self.observation_space.shape, dtype=np.float32)
         status = _step_and_observe(
@@ -174,10 +174,10 @@ class TileRunnerEnv(gym.Env):
         if self.render_mode is None:
             gym.logger.warn(
                 "You are calling render method without specifying any render mode. "
-                'Set render_mode at initialization, e.g. gym.make("envs:TileRunner-v0", render_mode="rgb_array")'
+                'Set render_mode at initialization, e.g. gym.make("tilerunner/TileRunner-v0", render_mode="rgb_array")'
             )
             return None
-        from envs import render
+        from tilerunner.envs import render
 
         image = render.frame(self._tiles, self._state, self._enemies)
         if self.render_mode == "rgb_array":

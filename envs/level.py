@@ -15,7 +15,7 @@ from importlib import resources
 
 import numpy as np
 
-from envs import tiles as T
+from tilerunner.envs import tiles as T
 
 TILE_PX = 16
 
@@ -161,12 +161,12 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
 
 def builtin_text(level_id: str) -> str:
     """The text of a built-in level file."""
-    return resources.files("envs").joinpath("levels", f"{level_id}.txt").read_text("utf-8")
+    return resources.files("tilerunner.envs").joinpath("levels", f"{level_id}.txt").read_text("utf-8")
 
 
 def parse_gen_id(spec: str) -> tuple[int, int]:
     """Split `gen:SEED[:DIFFICULTY]` into (seed, difficulty), or raise `LevelError`."""
-    from envs.generator import DEFAULT_DIFFICULTY, MAX_DIFFICULTY
+    from tilerunner.envs.generator import DEFAULT_DIFFICULTY, MAX_DIFFICULTY
 
     parts = spec.split(":")
     ok = len(parts) in (2, 3) and all(p.isdigit() and p.isascii() for p in parts[1:])
@@ -187,7 +187,7 @@ def load_level(spec: str) -> Level:
     if spec in BUILTIN_LEVELS:
         return parse_level(builtin_text(spec), source=f"<built-in {spec}>", level_id=spec)
     if spec.startswith("gen:"):
-        from envs.generator import generate_text
+        from tilerunner.envs.generator import generate_text
 
         seed, difficulty = parse_gen_id(spec)
         level_id = f"gen:{seed}:{difficulty}"

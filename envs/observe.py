@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from envs import tiles as T
-from envs.physics import (
+from tilerunner.envs import tiles as T
+from tilerunner.envs.physics import (
     ACTIVE, E_STATE, E_X, E_Y, ENEMY_H, ENEMY_W, PLAYER_H, PLAYER_W, S_X, S_Y, TILE, TILE_SHIFT,
     tile_at,
 )

@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from envs import tiles as T
-from envs.level import TILE_PX, Level
+from tilerunner.envs import tiles as T
+from tilerunner.envs.buttons import A, B, BUTTON_NAMES, DOWN, LEFT, N_BUTTONS, RIGHT, UP  # noqa: F401
+from tilerunner.envs.level import TILE_PX, Level
 
 FPS = 60
 SUB = 256  # sub-pixels per pixel
@@ -29,9 +30,7 @@ TILE = TILE_PX * SUB  # sub-pixels per tile
 TILE_SHIFT = 12  # TILE == 1 << TILE_SHIFT
 assert TILE == 1 << TILE_SHIFT
 
-# Buttons, in MarI/O's order. A button mask has bit i set when button i is held.
-BUTTON_NAMES = ("Left", "Right", "Up", "Down", "A", "B")
-LEFT, RIGHT, UP, DOWN, A, B = (1 << i for i in range(6))
+# Buttons (see `tilerunner.envs.buttons`), re-exported because every caller of the physics needs them.
 
 # Player body: 12 px wide, 16 px tall; (x, y) is its top-left corner.
 PLAYER_W = 12 * SUB

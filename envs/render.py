@@ -14,8 +14,8 @@ import os
 
 import numpy as np
 
-from envs import physics as P
-from envs import tiles as T
+from tilerunner.envs import physics as P
+from tilerunner.envs import tiles as T
 
 TILE_PX = P.TILE_PX
 SHIFT = 8  # sub-pixels -> pixels
@@ -601,7 +601,8 @@ def level_image(level) -> np.ndarray:
 # pygame: files and windows
 
 
-def _pygame():
+def load_pygame():
+    """pygame, imported on first use (so nothing that only simulates pays for it), without its banner."""
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
 
@@ -617,9 +618,9 @@ def _check_image(image: np.ndarray) -> np.ndarray:
 
 def save_png(image: np.ndarray, path: str | os.PathLike) -> None:
     """Write an RGB image to `path` as PNG, atomically (a temporary file beside it, then a rename)."""
-    from envs.atomic import atomic_path
+    from tilerunner.envs.atomic import atomic_path
 
-    pygame = _pygame()
+    pygame = load_pygame()
     surface = pygame.surfarray.make_surface(_check_image(image).swapaxes(0, 1))
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -641,7 +642,7 @@ class Window:
         self.title = title
         self.scale = int(scale)
         self.closed = False
-        self._pg = _pygame()
+        self._pg = load_pygame()
         self._pg.display.init()
         self._screen = None
         self._size: tuple[int, int] | None = None

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from envs import physics as P
-from envs.level import Level
+from tilerunner.envs import physics as P
+from tilerunner.envs.level import Level
 
 # Button combinations the search tries; enough to walk, run, jump, back up and wait.
 SEARCH_ACTIONS = np.array([

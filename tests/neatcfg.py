@@ -10,7 +10,7 @@ import re
 import neat
 from neat.innovation import InnovationTracker
 
-from agent import TileGenome
+from tilerunner.agent import TileGenome
 
 BASE = pathlib.Path(__file__).with_name("data") / "neat_small.ini"
 

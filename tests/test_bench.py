@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from evolve.cli import main
+from tilerunner.evolve.commands.cli import main
 
 
 def run_cli(capsys, *argv: str) -> str:

@@ -7,13 +7,13 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from envs import physics as P
-from envs import tiles as T
-from envs.level import BUILTIN_LEVELS, Level, load_level, parse_level
-from envs.solver import SEARCH_ACTIONS, beam_search, parse_buttons, play
+from tilerunner.envs import physics as P
+from tilerunner.envs import tiles as T
+from tilerunner.envs.level import BUILTIN_LEVELS, Level, load_level, parse_level
+from tilerunner.envs.solver import SEARCH_ACTIONS, beam_search, parse_buttons, play
 
 IDS = list(BUILTIN_LEVELS)
-LEVELS_DIR = resources.files("envs").joinpath("levels")
+LEVELS_DIR = resources.files("tilerunner.envs").joinpath("levels")
 WALKING_JUMP_MAX_GAP = 5  # tiles a jump without B clears on flat ground (see the physics tests)
 
 

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evolve import chart, plot_cli
-from evolve.chart import StatsError, chart_image, draw_chart, read_stats
-from evolve.cli import UserError
-from evolve.rollout import Outcome
-from evolve.run import Generation
+from tilerunner.evolve import chart, plot_cli
+from tilerunner.evolve.viewer.chart import StatsError, chart_image, draw_chart, read_stats
+from tilerunner.evolve.commands.cli import UserError
+from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.core.evolution import Generation
 
 W, H = 800, 480
 
@@ -256,9 +256,9 @@ def test_awkward_data_still_shows_the_best_line(rows, size):
 
 
 def test_draw_chart_paints_only_inside_its_rectangle():
-    from envs.render import _pygame
+    from tilerunner.envs.render import load_pygame
 
-    pg = _pygame()
+    pg = load_pygame()
     pg.font.init()
     surface = pg.Surface((500, 400))
     surface.fill((255, 0, 255))
@@ -289,24 +289,24 @@ def plot(run_dir, png=None, size="1000x600"):
 
 
 def test_plot_writes_a_png_of_the_requested_size(tmp_path, capsys):
-    from envs.render import _pygame
+    from tilerunner.envs.render import load_pygame
 
     rows = [stats_row(g, b) for g, b in enumerate([5.0, 40.0, 25.0, 40.0, 12.5])]
     write(tmp_path, rows)
     out = tmp_path / "chart.png"
     assert plot(tmp_path, out, "640x360") == 0
-    assert _pygame().image.load(str(out)).get_size() == (640, 360)
+    assert load_pygame().image.load(str(out)).get_size() == (640, 360)
     assert capsys.readouterr().out == f"wrote {out}: 5 generations, best fitness 40.0 (gen 1)\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no temporary files left"
 
 
 def test_tilerunner_plot_uses_the_default_size_and_bad_input_exits_2(tmp_path, capsys):
-    from envs.render import _pygame
-    from evolve.cli import main
+    from tilerunner.envs.render import load_pygame
+    from tilerunner.evolve.commands.cli import main
 
     write(tmp_path, rising(3))
     assert main(["plot", str(tmp_path), "--png", str(tmp_path / "c.png")]) == 0
-    assert _pygame().image.load(str(tmp_path / "c.png")).get_size() == plot_cli.DEFAULT_SIZE
+    assert load_pygame().image.load(str(tmp_path / "c.png")).get_size() == plot_cli.DEFAULT_SIZE
     capsys.readouterr()
     assert main(["plot", str(tmp_path / "nope"), "--png", str(tmp_path / "d.png")]) == 2
     err = capsys.readouterr().err

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-from envs import physics as P
-from envs.level import BUILTIN_LEVELS, builtin_text, load_level
-from envs.solver import parse_buttons, play
-from evolve.cli import main
+from tilerunner.envs import physics as P
+from tilerunner.envs.level import BUILTIN_LEVELS, builtin_text, load_level
+from tilerunner.envs.solver import parse_buttons, play
+from tilerunner.evolve.commands.cli import main
 
 SCRIPT = pathlib.Path(sys.executable).parent / "tilerunner"
 GOOD = "M-------------\n--------------\nXXXX--XXXXXXXX\n"
@@ -105,7 +105,7 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, needle):
 def test_console_script_and_python_m_evolve_are_the_same_command(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    for cmd in ([str(SCRIPT)], [sys.executable, "-m", "evolve"]):
+    for cmd in ([str(SCRIPT)], [sys.executable, "-m", "tilerunner"]):
         ok = subprocess.run(cmd + ["levels", "show", "1-1"], capture_output=True, text=True)
         assert ok.returncode == 0 and ok.stdout == builtin_text("1-1")
         res = subprocess.run(cmd + ["levels", "check", str(bad)], capture_output=True, text=True)

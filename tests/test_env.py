@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs
-from envs import physics as P
-from envs.level import parse_level
+import tilerunner.envs
+from tilerunner.envs import physics as P
+from tilerunner.envs.level import parse_level
 
 RIGHT_RUN = np.array([0, 1, 0, 0, 0, 1], dtype=np.int8)
 NOTHING = np.zeros(6, dtype=np.int8)
@@ -25,7 +25,7 @@ SHORT_LEVEL = parse_level("--------\n-------F\nXXXXXXXX\n", "short.txt")
 
 
 def test_make_by_id_after_install():
-    env = gym.make("envs:TileRunner-v0", level="1-1")
+    env = gym.make("tilerunner/TileRunner-v0", level="1-1")
     assert env.observation_space == gym.spaces.Box(-1, 1, (13, 13), np.float32)
     assert env.action_space == gym.spaces.MultiBinary(6)
     obs, info = env.reset(seed=0)
@@ -36,7 +36,7 @@ def test_make_by_id_after_install():
 
 
 def test_env_checker_passes_without_warnings():
-    env = gym.make("envs:TileRunner-v0", level="1-1", render_mode="rgb_array").unwrapped
+    env = gym.make("tilerunner/TileRunner-v0", level="1-1", render_mode="rgb_array").unwrapped
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         check_env(env, skip_render_check=False)
@@ -44,13 +44,13 @@ def test_env_checker_passes_without_warnings():
 
 
 def test_view_radius_sets_the_observation_size():
-    env = gym.make("envs:TileRunner-v0", level=GAP_LEVEL, view_radius=3)
+    env = gym.make("tilerunner/TileRunner-v0", level=GAP_LEVEL, view_radius=3)
     obs, _ = env.reset()
     assert obs.shape == (7, 7) and env.observation_space.shape == (7, 7)
 
 
 def test_rewards_add_up_to_the_distance_reached():
-    env = gym.make("envs:TileRunner-v0", level=GAP_LEVEL, frame_skip=4)
+    env = gym.make("tilerunner/TileRunner-v0", level=GAP_LEVEL, frame_skip=4)
     _, info = env.reset()
     start = info["rightmost"]
     total = 0.0
@@ -66,7 +66,7 @@ def test_rewards_add_up_to_the_distance_reached():
 
 
 def test_finishing_terminates():
-    env = gym.make("envs:TileRunner-v0", level=SHORT_LEVEL)
+    env = gym.make("tilerunner/TileRunner-v0", level=SHORT_LEVEL)
     env.reset()
     for _ in range(100):
         _, _, terminated, truncated, info = env.step(RIGHT_RUN)
@@ -76,7 +76,7 @@ def test_finishing_terminates():
 
 
 def test_standing_still_is_truncated_as_stalled():
-    env = gym.make("envs:TileRunner-v0", level=GAP_LEVEL, frame_skip=5, stall_frames=60)
+    env = gym.make("tilerunner/TileRunner-v0", level=GAP_LEVEL, frame_skip=5, stall_frames=60)
     env.reset()
     steps = 0
     while True:
@@ -89,7 +89,7 @@ def test_standing_still_is_truncated_as_stalled():
 
 
 def test_max_frames_truncates_as_timeout():
-    env = gym.make("envs:TileRunner-v0", level=GAP_LEVEL, frame_skip=3, max_frames=30, stall_frames=0)
+    env = gym.make("tilerunner/TileRunner-v0", level=GAP_LEVEL, frame_skip=3, max_frames=30, stall_frames=0)
     env.reset()
     for _ in range(10):
         _, _, terminated, truncated, info = env.step(NOTHING)
@@ -100,7 +100,7 @@ def test_env_steps_give_the_same_trajectory_as_the_kernel():
     rng = np.random.default_rng(3)
     actions = rng.integers(0, 2, size=(200, 6)).astype(np.int8)
     actions[:, 1] |= rng.random(200) < 0.7  # mostly going right
-    env = gym.make("envs:TileRunner-v0", level="1-2", frame_skip=5, stall_frames=0)
+    env = gym.make("tilerunner/TileRunner-v0", level="1-2", frame_skip=5, stall_frames=0)
     env.reset()
     tiles, state, enemies = P.new_world(env.unwrapped.level)
     for action in actions:
@@ -116,7 +116,7 @@ def test_env_steps_give_the_same_trajectory_as_the_kernel():
 
 def test_same_actions_same_episode():
     def episode():
-        env = gym.make("envs:TileRunner-v0", level="gen:4:5")
+        env = gym.make("tilerunner/TileRunner-v0", level="gen:4:5")
         obs, _ = env.reset(seed=123)
         out = [obs]
         for i in range(150):
@@ -132,13 +132,13 @@ def test_same_actions_same_episode():
 
 
 def test_reset_can_switch_level():
-    env = gym.make("envs:TileRunner-v0", level="1-1")
+    env = gym.make("tilerunner/TileRunner-v0", level="1-1")
     env.reset(options={"level": SHORT_LEVEL})
     assert env.unwrapped.level is SHORT_LEVEL
 
 
 def test_rgb_array_render_is_an_image():
-    env = gym.make("envs:TileRunner-v0", level="1-1", render_mode="rgb_array")
+    env = gym.make("tilerunner/TileRunner-v0", level="1-1", render_mode="rgb_array")
     env.reset()
     frame = env.render()
     assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
@@ -147,7 +147,7 @@ def test_rgb_array_render_is_an_image():
 
 def test_human_render_opens_a_window_headless(monkeypatch):
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    env = gym.make("envs:TileRunner-v0", level=SHORT_LEVEL, render_mode="human", frame_skip=30)
+    env = gym.make("tilerunner/TileRunner-v0", level=SHORT_LEVEL, render_mode="human", frame_skip=30)
     env.reset()
     env.step(RIGHT_RUN)
     env.close()

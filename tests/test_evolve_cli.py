@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from agent import genome_from_dict
-from evolve.cli import main
-from evolve.neat_config import builtin_config_path, config_text
+from tilerunner.evolve.runs.genome_json import genome_from_dict
+from tilerunner.evolve.commands.cli import main
+from tilerunner.evolve.core.neat_config import builtin_config_path, config_text
 
 SMALL = ["--pop", "60"]
 
@@ -88,7 +88,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, capsys):
 
 
 def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
-    cmd = [sys.executable, "-m", "evolve", "evolve", "--level", "2-4", "--seed", "1", *SMALL,
+    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--seed", "1", *SMALL,
            "--checkpoint-every", "1000", "--replays", str(tmp_path / "r")]
     subprocess.run(cmd + ["--generations", "30", "--out", str(tmp_path / "whole")], check=True,
                    capture_output=True)
@@ -106,7 +106,7 @@ def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
         pytest.skip("the run ended before Ctrl-C arrived")  # too fast a machine; nothing to check
     assert proc.returncode == 130
     assert f"Resume with: tilerunner evolve --resume {run}" in err and "Traceback" not in err
-    done = subprocess.run([sys.executable, "-m", "evolve", "evolve", "--resume", str(run)],
+    done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert stats(run) == stats(tmp_path / "whole")

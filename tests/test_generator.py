@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envs import tiles as T
-from envs.generator import DEFAULT_DIFFICULTY, MAX_DIFFICULTY, _build, _segment_weights, generate_text
-from envs.level import load_level, parse_level
-from envs.solver import solve
+from tilerunner.envs import tiles as T
+from tilerunner.envs.generator import DEFAULT_DIFFICULTY, MAX_DIFFICULTY, _build, _segment_weights, generate_text
+from tilerunner.envs.level import load_level, parse_level
+from tilerunner.envs.solver import solve
 
 DIFFICULTIES = range(1, MAX_DIFFICULTY + 1)
 ENEMY_CHARS = set("gkryGRY")

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import GenomeFormatError, TileGenome, UnsupportedFunctionError, genome_from_dict, genome_to_dict
+from tilerunner.agent import TileGenome, UnsupportedFunctionError
+from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 from neatcfg import grow, json_slots, make_config
 
 MEMORY = {"memory_cells": "true", "memory_cell_prob": "0.6", "node_add_prob": "0.5"}
@@ -178,6 +179,6 @@ def test_damaged_genome_dicts_load_or_raise_genome_format_error(tmp_path_factory
     except GenomeFormatError as exc:
         assert "\n" not in str(exc)
         return
-    from agent import compile
+    from tilerunner.agent import compile
 
     compile(genome, config)  # whatever loads, compiles

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envs import tiles as T
-from envs.level import BUILTIN_LEVELS, LevelError, load_level, parse_level
+from tilerunner.envs import tiles as T
+from tilerunner.envs.level import BUILTIN_LEVELS, LevelError, load_level, parse_level
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

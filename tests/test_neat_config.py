@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evolve.neat_config import (
+from tilerunner.evolve.core.neat_config import (
     BUILTIN_CONFIGS, ConfigError, builtin_config_path, config_from_text, config_text, load_config,
 )
 

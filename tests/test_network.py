@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neat.innovation import InnovationTracker
 
-from agent import ACTIVATIONS, AGGREGATIONS, CompiledNetwork, TileGenome, compile, compile_population
-from agent import kernels as K
-from agent.compile import new_state
+from tilerunner.agent import ACTIVATIONS, AGGREGATIONS, CompiledNetwork, TileGenome, compile, compile_population
+from tilerunner.agent import kernels as K
+from tilerunner.agent.compiler import new_state
 from neatcfg import grow, make_config
 
 EVERYTHING = {

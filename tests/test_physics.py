@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envs import physics as P
-from envs import tiles as T
-from envs.level import load_level, parse_level
-from envs.observe import observation
+from tilerunner.envs import physics as P
+from tilerunner.envs import tiles as T
+from tilerunner.envs.level import load_level, parse_level
+from tilerunner.envs.observe import observation
 
 
 def level_from_rows(*rows: str):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from neat.innovation import InnovationTracker
 
-from agent import TileGenome, compile_population
-from agent.recall import evaluate, make_trials
-from evolve.neat_config import builtin_config_path, load_config
+from tilerunner.agent import TileGenome, compile_population
+from tilerunner.evolve.bench.recall import evaluate, make_trials
+from tilerunner.evolve.core.neat_config import builtin_config_path, load_config
 
 
 def test_trials_differ_only_in_the_cue():

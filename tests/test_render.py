@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from envs import physics as P
-from envs import render as R
-from envs.level import parse_level
+from tilerunner.envs import physics as P
+from tilerunner.envs import render as R
+from tilerunner.envs.level import parse_level
 
 SKY = np.array(R.SKY, dtype=np.uint8)
 PX = 16

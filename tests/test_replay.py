@@ -10,14 +10,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import compile_population
-from envs.level import load_level
-from evolve.cli import main
-from evolve.fitness import FitnessSettings
-from evolve.neat_config import load_config
-from evolve.replay import ReplayError, load_replay, replay_from_dict, verify
-from evolve.rollout import pack_levels, play_recorded
-from evolve.run import Evolution
+from tilerunner.agent import compile_population
+from tilerunner.envs.level import load_level
+from tilerunner.evolve.commands.cli import main
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.runs.replay import ReplayError, load_replay, replay_from_dict, verify
+from tilerunner.evolve.core.rollout import pack_levels, play_recorded
+from tilerunner.evolve.core.evolution import Evolution
 from neatcfg import json_slots
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def champion(tmp_path_factory):
     """A replay of a run's champion on a built-in level and a generated one (which travels as text)."""
     levels = [load_level("1-2"), load_level("gen:11:4")]
-    evolution = Evolution(load_config(neat_overrides={"pop_size": 50}), levels, FitnessSettings(), seed=2)
+    evolution = Evolution(load_config(neat_overrides={"pop_size": 50}), levels, EpisodeSettings(), seed=2)
     for _ in range(3):
         summary, _ = evolution.evaluate()
         evolution.reproduce()
@@ -54,14 +54,14 @@ def test_round_trip_is_exact(champion, tmp_path):
 
 
 def test_playback_follows_the_kernel_frame_by_frame(champion):
-    from agent import CompiledNetwork
-    from agent.compile import _single
-    from envs import physics as P
-    from evolve.playback import Playback
+    from tilerunner.agent import CompiledNetwork
+    from tilerunner.agent.compiler import compile_arrays
+    from tilerunner.envs import physics as P
+    from tilerunner.evolve.core.playback import Playback
 
     replay = load_replay(champion)
     level = replay.episodes[0].level
-    playback = Playback(CompiledNetwork(_single(replay.genome, replay.network)), level, replay.settings)
+    playback = Playback(CompiledNetwork(compile_arrays(replay.genome, replay.network)), level, replay.settings)
     xy_python = []
     while playback.step():
         xy_python.append((playback.state[P.S_X], playback.state[P.S_Y]))

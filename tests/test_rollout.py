@@ -7,19 +7,19 @@ import numba
 import numpy as np
 import pytest
 
-import envs  # noqa: F401  (registers the env)
-from agent import compile, compile_population
-from envs import physics as P
-from envs.level import load_level, parse_level
-from evolve.fitness import FitnessSettings
-from evolve.neat_config import load_config
-from evolve.rollout import (
+import tilerunner.envs  # noqa: F401  (registers the env)
+from tilerunner.agent import compile, compile_population
+from tilerunner.envs import physics as P
+from tilerunner.envs.level import load_level, parse_level
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.rollout import (
     R_COINS, R_DISTANCE, R_FINISHED, R_FITNESS, R_FRAMES, R_KILLS, R_STATUS, evaluate_population, pack_levels,
     play_recorded,
 )
-from evolve.run import Evolution
+from tilerunner.evolve.core.evolution import Evolution
 
-FIT = FitnessSettings()
+FIT = EpisodeSettings()
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +34,9 @@ def trained():
     return evolution, genomes, results
 
 
-def gym_trajectory(genome, config, level, fit: FitnessSettings):
+def gym_trajectory(genome, config, level, fit: EpisodeSettings):
     """Drive gymnasium's env one frame per step, deciding every frame_skip frames from its observation."""
-    env = gym.make("envs:TileRunner-v0", level=level, frame_skip=1, max_frames=fit.max_frames,
+    env = gym.make("tilerunner/TileRunner-v0", level=level, frame_skip=1, max_frames=fit.max_frames,
                    stall_frames=fit.stall_frames)
     net = compile(genome, config)
     obs, info = env.reset()
@@ -89,7 +89,7 @@ def test_every_fitness_term_counts(trained):
     evolution, genomes, _ = trained
     nets = compile_population(genomes, evolution.config)
     levels = pack_levels(evolution.levels)
-    rich = FitnessSettings(time_penalty=0.0, finish_bonus=0.0, death_penalty=100.0, coin_bonus=10.0, kill_bonus=50.0)
+    rich = EpisodeSettings(time_penalty=0.0, finish_bonus=0.0, death_penalty=100.0, coin_bonus=10.0, kill_bonus=50.0)
     r = evaluate_population(nets, levels, rich.kernel_settings())[:, 0]
     dead = r[:, R_STATUS] == P.DEAD
     expected = r[:, R_DISTANCE] - 100.0 * dead + 10.0 * r[:, R_COINS] + 50.0 * r[:, R_KILLS]
@@ -104,9 +104,9 @@ def test_several_levels_combine_by_mean_min_or_sum(trained):
     results = evaluate_population(nets, pack_levels(levels), FIT.kernel_settings())
     assert results.shape == (len(genomes), 3, results.shape[2])
     per_level = results[:, :, R_FITNESS]
-    assert np.allclose(FitnessSettings(aggregate="mean").combine(results), per_level.mean(axis=1))
-    assert np.allclose(FitnessSettings(aggregate="min").combine(results), per_level.min(axis=1))
-    assert np.allclose(FitnessSettings(aggregate="sum").combine(results), per_level.sum(axis=1))
+    assert np.allclose(EpisodeSettings(aggregate="mean").combine(results), per_level.mean(axis=1))
+    assert np.allclose(EpisodeSettings(aggregate="min").combine(results), per_level.min(axis=1))
+    assert np.allclose(EpisodeSettings(aggregate="sum").combine(results), per_level.sum(axis=1))
     # Each column is that level played alone.
     alone = evaluate_population(nets, pack_levels([levels[2]]), FIT.kernel_settings())
     assert np.array_equal(alone[:, 0], results[:, 2])
@@ -127,7 +127,7 @@ def test_results_do_not_depend_on_the_number_of_threads(trained):
 def test_stall_and_frame_limits_end_episodes():
     level = parse_level("-" * 40 + "\n" + "M" + "-" * 39 + "\n" + "X" * 40 + "\n")
     config = load_config(neat_overrides={"pop_size": 20})
-    evolution = Evolution(config, [level], FitnessSettings(stall_frames=50, max_frames=0), seed=0)
+    evolution = Evolution(config, [level], EpisodeSettings(stall_frames=50, max_frames=0), seed=0)
     _, results = evolution.evaluate()
     idle = results[:, 0, R_DISTANCE] == 0
     assert idle.any() and (results[idle, 0, R_FRAMES] == 50).all()

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envs import physics as P
-from envs.level import parse_level
-from envs.solver import format_buttons, parse_buttons, play, solve
+from tilerunner.envs import physics as P
+from tilerunner.envs.level import parse_level
+from tilerunner.envs.solver import format_buttons, parse_buttons, play, solve
 
 STAIRS = parse_level(
     "\n".join(["-" * 40] * 10 + [

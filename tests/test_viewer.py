@@ -12,15 +12,15 @@ import sys
 import numpy as np
 import pytest
 
-from agent import genome_from_dict
-from envs.level import load_level
-from evolve import panels
-from evolve.cli import main
-from evolve.fitness import FitnessSettings
-from evolve.net_layout import PanelGeometry, layout_network
-from evolve.replay import NetworkShape, load_replay, make_replay
-from evolve.shows import ReplayShows, RunFollower, shows_of
-from evolve.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, Viewer, screenshot_middle
+from tilerunner.evolve.runs.genome_json import genome_from_dict
+from tilerunner.envs.level import load_level
+from tilerunner.evolve.viewer import panels
+from tilerunner.evolve.commands.cli import main
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.viewer.net_layout import PanelGeometry, layout_network
+from tilerunner.evolve.runs.replay import NetworkShape, load_replay, make_replay
+from tilerunner.evolve.viewer.shows import ReplayShows, RunFollower, shows_of
+from tilerunner.evolve.viewer.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, Viewer, screenshot_middle
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NETWORK = NetworkShape(169, 6, memory_cells=True)
@@ -55,7 +55,7 @@ def known_genome(key=7):
 
 @pytest.fixture(scope="module")
 def replay():
-    return make_replay(known_genome(), NETWORK, [load_level("1-1")], FitnessSettings(), seed=0, generation=3)
+    return make_replay(known_genome(), NETWORK, [load_level("1-1")], EpisodeSettings(), seed=0, generation=3)
 
 
 def viewer_for(replay, **kw) -> Viewer:
@@ -255,7 +255,7 @@ def test_keys_pause_step_speed_help_screenshot_and_quit(replay, tmp_path):
 def test_n_moves_to_the_next_genome(replay):
     import pygame
 
-    other = make_replay(known_genome(key=8), NETWORK, [load_level("1-2")], FitnessSettings(), generation=4)
+    other = make_replay(known_genome(key=8), NETWORK, [load_level("1-2")], EpisodeSettings(), generation=4)
     v = Viewer(ReplayShows(shows_of(replay, "a.json") + shows_of(other, "b.json")))
     v.step(30)
     v.handle_key(pygame.K_n)
@@ -300,7 +300,7 @@ def test_following_a_run_switches_to_a_newer_champion_after_the_episode(replay, 
     _champion(run, 0, replay)
     follower.poll()
     assert follower.current().replay.genome.key == 7
-    newer = make_replay(known_genome(key=9), NETWORK, [load_level("1-1")], FitnessSettings(), generation=5)
+    newer = make_replay(known_genome(key=9), NETWORK, [load_level("1-1")], EpisodeSettings(), generation=5)
     _champion(run, 5, newer)
     follower.poll()
     assert follower.current().replay.genome.key == 7 and "newer champion" in follower.status()
@@ -352,7 +352,7 @@ def test_replay_screenshot_from_a_shipped_champion(tmp_path, capsys):
 def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_path):
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     done = subprocess.run(
-        [sys.executable, "-m", "evolve", "evolve", "--level", "2-3", "--generations", "40", "--watch",
+        [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-3", "--generations", "40", "--watch",
          "--out", str(tmp_path / "run"), "--replays", str(tmp_path / "replays"), "--quiet"],
         capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600)
     assert done.returncode == 0, done.stderr
@@ -367,7 +367,7 @@ def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_pat
 
 
 def test_play_shows_the_agents_grid_and_the_buttons_held():
-    from evolve.play_cli import GRID_CELL, HumanPlay
+    from tilerunner.evolve.commands.play import GRID_CELL, HumanPlay
 
     game = HumanPlay(load_level("1-1"))
     for _ in range(30):
@@ -386,7 +386,7 @@ def test_play_runs_in_a_window_and_closes(capsys):
 
 def test_replay_plays_a_folder_of_replays_in_turn(replay, tmp_path, capsys):
     replay.save(tmp_path / "a.json")
-    make_replay(known_genome(key=8), NETWORK, [load_level("1-2")], FitnessSettings()).save(tmp_path / "b.json")
+    make_replay(known_genome(key=8), NETWORK, [load_level("1-2")], EpisodeSettings()).save(tmp_path / "b.json")
     (tmp_path / "broken.json").write_text("{")
     assert main(["replay", str(tmp_path), "--speed", "32"]) == 0  # not looping: closes after the last
     captured = capsys.readouterr()

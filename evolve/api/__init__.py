@@ -1,0 +1,73 @@
+"""tilerunner: MarI/O-style neuroevolution. NEAT evolves recurrent networks that play a tile platformer.
+
+The Python API (the `tilerunner` command is a thin layer over it):
+
+    import tilerunner
+
+    level = tilerunner.parse_level(text, level_id="mine")   # or tilerunner.load_level("1-1")
+    result = tilerunner.evolve([level], generations=100, seed=1)
+    result.champion_outcomes[0].finished
+    result.replay().save("mine.json")
+
+- levels: `load_level`, `parse_level`, `Level`, `BUILTIN_LEVELS`, `LevelError`;
+- evolving: `evolve` (a whole run, returns a `RunResult`), `Run` (the same, step by step, kept in
+  a run folder if you give one), `Evolution` (the population driver alone), `EpisodeSettings`
+  (episode rules and fitness terms), `OutcomeTable` (what a custom fitness function receives),
+  `RunReporter` (neat-python's reporter interface plus tilerunner's per-generation summary),
+  `load_config`;
+- genomes and replays: `evaluate`, `play`, `Replay`, `load_replay`, `make_replay`, `verify`, `Outcome`.
+
+Importing this package registers the gymnasium id `tilerunner/TileRunner-v0`. Everything else is
+imported on first use, so `import tilerunner` stays quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+
+import tilerunner.envs  # noqa: F401  (registers tilerunner/TileRunner-v0 with gymnasium)
+from tilerunner.envs import BUILTIN_LEVELS, Level, LevelError, load_level, parse_level
+
+try:
+    __version__ = version("tilerunner")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+# Public name -> the module that defines it; imported when first asked for.
+_LAZY = {
+    "Evolution": "tilerunner.evolve.core.evolution",
+    "Generation": "tilerunner.evolve.core.evolution",
+    "EpisodeSettings": "tilerunner.evolve.core.fitness",
+    "Outcome": "tilerunner.evolve.core.outcome",
+    "OutcomeTable": "tilerunner.evolve.core.outcome",
+    "load_config": "tilerunner.evolve.core.neat_config",
+    "ConfigError": "tilerunner.evolve.core.neat_config",
+    "Run": "tilerunner.evolve.runs.run",
+    "RunResult": "tilerunner.evolve.runs.run",
+    "RunReporter": "tilerunner.evolve.runs.reporting",
+    "evolve": "tilerunner.evolve.runs.run",
+    "evaluate": "tilerunner.evolve.runs.replay",
+    "play": "tilerunner.evolve.runs.replay",
+    "Replay": "tilerunner.evolve.runs.replay",
+    "ReplayError": "tilerunner.evolve.runs.replay",
+    "load_replay": "tilerunner.evolve.runs.replay",
+    "make_replay": "tilerunner.evolve.runs.replay",
+    "verify": "tilerunner.evolve.runs.replay",
+    "TileGenome": "tilerunner.agent",
+    "compile": "tilerunner.agent",
+}
+
+__all__ = ["BUILTIN_LEVELS", "Level", "LevelError", "__version__", "load_level", "parse_level", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tilerunner' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

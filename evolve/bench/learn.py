@@ -1,0 +1,53 @@
+"""`tilerunner bench learn`: generations and wall seconds until a champion first finishes, over many seeds."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from tilerunner.envs.level import load_level
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.evolution import Evolution
+
+
+def learn(levels, seed: int, generations: int, pop: int | None, memory: bool) -> tuple[int | None, float, float]:
+    """(generations evaluated until a champion finished every level or None, seconds, furthest px)."""
+    config = load_config(neat_overrides={"pop_size": pop} if pop else None,
+                         genome_overrides={"memory_cells": True} if memory else None)
+    t0 = time.perf_counter()
+    evolution = Evolution(config, levels, EpisodeSettings(), seed)
+    furthest = 0.0
+    for _ in range(generations):
+        summary, _ = evolution.evaluate()
+        furthest = max(furthest, min(o.distance for o in summary.best_outcomes))
+        if evolution.champion_finished_all(summary):
+            return summary.generation + 1, time.perf_counter() - t0, furthest
+        evolution.reproduce()
+    return None, time.perf_counter() - t0, furthest
+
+
+def run(args: argparse.Namespace) -> int:
+    levels = [load_level(lid) for lid in args.level or ["1-1"]]
+    names = ", ".join(lv.id for lv in levels)
+    # Compile (or load) the kernels before any clock starts.
+    Evolution(load_config(neat_overrides={"pop_size": 4}), levels, EpisodeSettings(), 0).evaluate()
+    print(f"tilerunner bench learn: {names}, {args.seeds} seeds, population {args.pop or 'from config (300)'},"
+          f" at most {args.generations} generations{', memory cells on' if args.memory else ''}")
+    rows = []
+    for seed in range(args.seeds):
+        gens, seconds, furthest = learn(levels, seed, args.generations, args.pop, args.memory)
+        rows.append((gens, seconds))
+        what = f"finished after {gens:3d} generations" if gens else f"not finished (furthest {furthest:.0f} px)"
+        print(f"  seed {seed:2d}: {what}, {seconds:6.1f} s", flush=True)
+    done = [r for r in rows if r[0] is not None]
+    if done:
+        gens = [r[0] for r in done]
+        secs = [r[1] for r in done]
+        print(f"finished by {len(done)}/{len(rows)} seeds; generations median {statistics.median(gens):.0f},"
+              f" worst {max(gens)}; seconds median {statistics.median(secs):.1f}, worst {max(secs):.1f};"
+              f" failures {len(rows) - len(done)}")
+    else:
+        print(f"finished by 0/{len(rows)} seeds")
+    return 0

@@ -1,0 +1,173 @@
+"""`tilerunner evolve`: NEAT learns to play, generation by generation, into a run folder you can resume."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.commands.flags import finite_float, positive_int
+
+DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
+CHECKPOINT_EVERY = 10
+INTERRUPTED = 130
+
+# Settings that shape the run; they come from the run folder when resuming and cannot change.
+_SETTINGS_FLAGS = {
+    "frame_skip": (positive_int, "frames per decision (default 5, as MarI/O)"),
+    "view_radius": (int, "tiles seen on each side of the player (default 6: 13x13)"),
+    "max_frames": (int, "episode frame limit, 0 for none (default 6000)"),
+    "stall_frames": (int, "end an episode after this many frames without progress (default 120)"),
+    "threshold": (finite_float, "an output above this presses its button (default 0.5)"),
+    "time_penalty": (finite_float, "fitness lost per frame (default 0.5, as MarI/O)"),
+    "finish_bonus": (finite_float, "fitness for reaching the exit (default 1000, as MarI/O)"),
+    "death_penalty": (finite_float, "fitness lost by dying (default 0)"),
+    "coin_bonus": (finite_float, "fitness per coin (default 0)"),
+    "kill_bonus": (finite_float, "fitness per stomped enemy (default 0)"),
+}
+# Flags a resumed run keeps from its folder.
+_FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "memory", *_SETTINGS_FLAGS]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `evolve` to the top-level parser."""
+    from tilerunner.evolve.core.fitness import AGGREGATES
+
+    p = sub.add_parser(
+        "evolve", help="evolve agents (the main job)",
+        description="Evolve NEAT agents on one or more levels until a champion finishes them all"
+                    " (or the generation limit). With no flags: built-in level 1-1, seed 0.")
+    p.add_argument("--level", action="append", metavar="ID", help="level to play (repeat for several; default 1-1)")
+    p.add_argument("--generations", type=positive_int, help=f"generation limit (default {DEFAULT_GENERATIONS})")
+    p.add_argument("--pop", type=positive_int, help="population size (default: the config's, 300)")
+    p.add_argument("--seed", type=int, help="random seed; the same seed gives the same run (default 0)")
+    p.add_argument("--workers", type=positive_int, help="threads for evaluation (default: all cores)")
+    p.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
+    p.add_argument("--memory", action="store_true", help="let add-node mutations make LSTM memory cells")
+    p.add_argument("--out", metavar="DIR", help="run folder (default runs/<level>-<date>-s<seed>)")
+    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
+    p.add_argument("--keep-going", action="store_true",
+                   help="keep evolving after a champion finishes every level (until --generations)")
+    p.add_argument("--aggregate", choices=AGGREGATES, help="combine fitness over levels (default mean)")
+    for name, (kind, about) in _SETTINGS_FLAGS.items():
+        p.add_argument("--" + name.replace("_", "-"), type=kind, help=about)
+    p.add_argument("--checkpoint-every", type=positive_int, default=CHECKPOINT_EVERY,
+                   help=f"generations between checkpoints (default {CHECKPOINT_EVERY})")
+    p.add_argument("--replays", metavar="DIR",
+                   help="also copy each champion that first finishes a level into DIR (they are always kept in"
+                        " the run folder's first-finishes/)")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="log fitness, species and finishers per generation for TensorBoard, in RUN/tensorboard/"
+                        " (needs the extra: pip install 'tilerunner[tensorboard]')")
+    p.add_argument("--quiet", action="store_true", help="only the summary")
+    p.add_argument("--watch", action="store_true",
+                   help="open the viewer: the newest champion plays at game speed while evolution runs on")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tilerunner.evolve.commands.evolve_output import GenerationPrinter
+    from tilerunner.evolve.core.rollout import use_threads
+
+    use_threads(args.workers)
+    tensorboard = _tensorboard_reporter() if args.tensorboard else None  # a missing extra fails before anything
+    try:
+        run_ = _resume(args) if args.resume else _create(args)
+    except ValueError as exc:  # a bad level, config or folder, or settings that do not fit together
+        raise UserError(str(exc)) from None
+    if run_.at_limit:
+        print(f"{run_.folder.path} is at generation {run_.generation}, its limit of {run_.generations};"
+              f" add --generations {run_.generation + 100} (say) to go on")
+        return 0
+    if tensorboard is not None:
+        run_.add_reporter(tensorboard(run_.folder.tensorboard, purge_step=run_.generation))
+    run_.add_reporter(GenerationPrinter(quiet=args.quiet))
+    if not args.quiet and not _kernels_cached():
+        print("first run: compiling the Numba kernels (about 20 s, once; later runs start at once)",
+              file=sys.stderr, flush=True)
+    viewer = start_viewer(run_.folder.path) if args.watch else None
+    interrupted = True  # unless the run returns
+    try:
+        result = run_.run(handle_sigint=True)
+        interrupted = result.interrupted
+    finally:
+        if viewer is not None:
+            _end_viewer(viewer, interrupted=interrupted)
+    return INTERRUPTED if interrupted else 0
+
+
+def _create(args: argparse.Namespace):
+    from tilerunner.evolve.core.fitness import EpisodeSettings
+    from tilerunner.evolve.runs.run import Run, as_levels
+    from tilerunner.evolve.runs.run_folder import default_name, unique_path
+
+    level_ids = args.level or ["1-1"]
+    levels = as_levels(level_ids)
+    seed = 0 if args.seed is None else args.seed
+    names = [*_SETTINGS_FLAGS, "aggregate"]
+    settings = EpisodeSettings(**{n: getattr(args, n) for n in names if getattr(args, n) is not None})
+    out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
+    return Run.create(levels, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
+                      generations=args.generations or DEFAULT_GENERATIONS, keep_going=args.keep_going, out=out,
+                      checkpoint_every=args.checkpoint_every, replays_dir=args.replays)
+
+
+def _resume(args: argparse.Namespace):
+    from tilerunner.evolve.runs.run import Run
+
+    fixed = [f"--{n.replace('_', '-')}" for n in _FIXED_WHEN_RESUMING if getattr(args, n) not in (None, False)]
+    if fixed:
+        raise UserError(f"{fixed[0]} cannot be changed when resuming (the run keeps its settings);"
+                        " only --generations, --workers, --keep-going, --replays and --tensorboard can")
+    return Run.resume(args.resume, generations=args.generations, keep_going=args.keep_going,
+                      replays_dir=args.replays)
+
+
+def _tensorboard_reporter():
+    """The TensorBoard reporter class, or one line naming the extra to install."""
+    from tilerunner.evolve.runs.tensorboard import MissingExtraError, TensorBoardReporter
+
+    try:
+        TensorBoardReporter.check_available()
+    except MissingExtraError as exc:
+        raise UserError(str(exc)) from None
+    return TensorBoardReporter
+
+
+def start_viewer(run_dir: Path) -> subprocess.Popen:
+    """`tilerunner watch RUN_DIR` in its own process, so that drawing never holds up evolution.
+
+    It runs in its own session, so Ctrl-C reaches only this process, which then closes it.
+    """
+    return subprocess.Popen([sys.executable, "-m", "tilerunner", "watch", str(run_dir), "--quiet"],
+                            start_new_session=True)
+
+
+def _end_viewer(viewer: subprocess.Popen, interrupted: bool) -> None:
+    """At the end of a run: in a terminal, the viewer stays until its window is closed; otherwise close it."""
+    if viewer.poll() is None and not interrupted and sys.stdin.isatty():
+        print("evolution is over; the viewer plays on until you close its window (or press Esc)", flush=True)
+        try:
+            viewer.wait()
+            return
+        except KeyboardInterrupt:
+            pass
+    if viewer.poll() is None:
+        viewer.terminate()  # SIGTERM: the viewer closes its window and says what it showed
+    try:
+        viewer.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        viewer.kill()
+        viewer.wait()
+
+
+def _kernels_cached() -> bool:
+    """Whether the rollout kernel is in Numba's on-disk cache (True when unsure: no false alarms)."""
+    from tilerunner.evolve.core.rollout import evaluate_population
+
+    try:
+        return Path(evaluate_population._cache._cache_file._index_path).exists()
+    except AttributeError:  # Numba's private layout changed; say nothing
+        return True

@@ -1,0 +1,108 @@
+"""What `tilerunner evolve` prints: the run's settings, a progress bar while a generation plays,
+a line per generation, and a summary. A `RunReporter`, so the run itself knows nothing of terminals."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from tilerunner.evolve.runs.reporting import RunReporter
+
+PROGRESS_CHUNKS = 8  # kernel calls per generation while a progress bar is showing
+
+
+class GenerationPrinter(RunReporter):
+    """Prints one run's progress to stdout (lines) and stderr (the bar, only on a terminal)."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.run = None
+        self._bar: tqdm | None = None
+
+    def run_started(self, run) -> None:
+        self.run = run
+        if not self.quiet and sys.stderr.isatty():
+            run.progress_chunks = PROGRESS_CHUNKS
+        if self.quiet:
+            return
+        ev = run.evolution
+        levels = ", ".join(lv.id for lv in run.levels)
+        s = ev.settings
+        where = f"run folder {run.folder.path}" if run.folder is not None else "no run folder"
+        verb = "resuming" if run.generation > 0 else "evolving"
+        memory = ", memory cells" if ev.config.genome_config.memory_cells else ""
+        print(f"{verb} on {levels}: {where}", flush=True)
+        print(f"  seed {ev.seed}, population {ev.config.pop_size}{memory}, generations {run.generation}"
+              f"-{run.generations - 1}{' (keep going after a finish)' if run.keep_going else ''},"
+              f" {s.view_radius * 2 + 1}x{s.view_radius * 2 + 1} view, decides every {s.frame_skip} frames,"
+              f" fitness {s.aggregate} over levels", flush=True)
+
+    def start_generation(self, generation: int) -> None:
+        if self.run is not None and self.run.progress_chunks > 1:
+            self._bar = tqdm(total=len(self.run.evolution.population.population), desc=f"gen {generation}",
+                             unit="genome", leave=False, file=sys.stderr)
+
+    def evaluation_progress(self, generation: int, done: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(done - self._bar.n)
+
+    def post_evaluate(self, config, population, species, best_genome) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def generation_done(self, g) -> None:
+        if self.quiet:
+            return
+        fps = g.frames / max(g.kernel_seconds, 1e-9)
+        print(f"gen {g.generation:4d}  best {g.best_fitness:9.1f}  mean {g.mean_fitness:8.1f}"
+              f"  best-ever {g.best_ever:9.1f}  species {g.species:3d}  finished {g.finished:3d}/{g.population}"
+              f"  {g.total_seconds:5.2f} s/gen  {fps / 1e6:5.1f}M frames/s", flush=True)
+
+    def first_finish(self, level, generation: int, path: Path | None) -> None:
+        if not self.quiet:
+            kept = f": {path}" if path is not None else ""
+            print(f"  the champion finished {level.id} for the first time{kept}", flush=True)
+
+    def run_ended(self, result) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        if result.interrupted:
+            print(f"\ninterrupted: checkpoint written at generation {result.first_generation + result.generations_run}."
+                  f" Resume with: tilerunner evolve --resume {result.folder}", file=sys.stderr)
+            return
+        n = result.generations_run
+        span = (f"generation {result.first_generation}" if n == 1
+                else f"generations {result.first_generation}-{result.first_generation + n - 1}")
+        print(f"done: {n} generation{'s' if n != 1 else ''} ({span}) in {result.seconds:.1f} s"
+              f" ({result.seconds / max(n, 1):.2f} s each); {_verdict(result)}")
+        if result.champion is not None:
+            champions = sorted((result.folder / "champions").glob("gen-*.json")) if result.folder else []
+            if champions:
+                print(f"champion: {champions[-1]} (fitness {result.champion.fitness:.1f})")
+            for lv, o in zip(result.levels, result.champion_outcomes):
+                what = "finished" if o.finished else f"{o.status}{' (' + o.cause + ')' if o.cause else ''}"
+                print(f"  {lv.id}: {what} at {o.distance:.0f} px after {o.frames} frames,"
+                      f" {o.coins} coins, {o.kills} kills")
+            if champions:
+                print(f"watch it: tilerunner replay {champions[-1]}")
+        if result.folder is not None:
+            print(f"run folder: {result.folder}  (more generations: tilerunner evolve --resume {result.folder}"
+                  f" --generations {result.first_generation + n + 100})")
+
+
+def _verdict(result) -> str:
+    """How far the champion got: which generation finished everything, or how many levels it finished."""
+    levels = result.levels
+    names = levels[0].id if len(levels) == 1 else f"all {len(levels)} levels"
+    if result.solved_at is not None:
+        return f"the champion of generation {result.solved_at} finished {names}"
+    outcomes = result.champion_outcomes
+    if len(levels) == 1:
+        furthest = f"{outcomes[0].distance:.0f} px" if outcomes else "-"
+        return f"no champion finished {names} yet (furthest: {furthest})"
+    return (f"no champion finished {names} yet; the best-ever champion finished {result.levels_finished}"
+            f" of {len(levels)}")

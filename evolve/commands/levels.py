@@ -1,0 +1,120 @@
+"""`tilerunner levels`: list, show, check, solve levels, and print the character table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level
+from tilerunner.evolve.commands.flags import positive_int
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `levels` command and its subcommands to the top-level parser."""
+    p = sub.add_parser("levels", help="list, show, check and solve levels",
+                       description="Built-in levels, generated levels (gen:SEED[:DIFFICULTY]) and level files.")
+    p.set_defaults(run=_list)
+    lsub = p.add_subparsers(dest="levels_command", metavar="SUBCOMMAND")
+
+    lsub.add_parser("list", help="list the built-in levels (the default)").set_defaults(run=_list)
+
+    show = lsub.add_parser("show", help="print a level, or draw it to a PNG")
+    show.add_argument("level", metavar="ID|FILE", help="built-in id, gen:SEED[:DIFFICULTY], or a file")
+    show.add_argument("--png", metavar="PATH", help="write a picture of the whole level to PATH")
+    show.set_defaults(run=_show)
+
+    check = lsub.add_parser("check", help="validate level files (exit 2 if any is bad)")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--solve", action="store_true",
+                       help="also search for a button sequence that finishes each level (exit 1 if none)")
+    check.set_defaults(run=_check)
+
+    solve = lsub.add_parser("solve", help="find buttons that finish a level (proof it is finishable)")
+    solve.add_argument("level", metavar="ID|FILE")
+    solve.add_argument("--save", metavar="PATH", help="write the button sequence (run-length text) to PATH")
+    solve.add_argument("--width", type=positive_int, default=96, help="beam width (default 96)")
+    solve.set_defaults(run=_solve)
+
+    lsub.add_parser("chars", help="print the level-file character table").set_defaults(run=_chars)
+
+
+def _summary(level: Level) -> str:
+    return f"{level.width}x{level.height} tiles, {len(level.enemies)} enemies, exit at column {level.exit_col + 1}"
+
+
+def _list(args: argparse.Namespace) -> int:
+    width = max(len(k) for k in BUILTIN_LEVELS)
+    for level_id, about in BUILTIN_LEVELS.items():
+        level = load_level(level_id)
+        print(f"{level_id:<{width}}  {level.width:>4} cols  {len(level.enemies):>3} enemies  {about}")
+    print("\nAlso: gen:SEED or gen:SEED:DIFFICULTY (1-10) for a generated level, or a level file path.")
+    print("Show one with: tilerunner levels show 1-1 [--png 1-1.png]")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    level = load_level(args.level)
+    sys.stdout.write(level.text)
+    if args.png:
+        from tilerunner.envs import render
+
+        image = render.level_image(level)
+        try:
+            render.save_png(image, args.png)
+        except OSError as exc:
+            raise LevelError(f"{args.png}: cannot write: {exc.strerror or exc}") from None
+        print(f"wrote {args.png} ({image.shape[1]}x{image.shape[0]} px)", file=sys.stderr)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    bad = unsolved = 0
+    for path in args.files:
+        try:
+            level = load_level(path)
+        except LevelError as exc:
+            print(exc, file=sys.stderr)
+            bad += 1
+            continue
+        line = f"{path}: ok, {_summary(level)}"
+        if args.solve:
+            from tilerunner.envs.solver import solve
+
+            solution = solve(level)
+            if solution is None:
+                line += "; NOT finishable (the solver found no way to the exit)"
+                unsolved += 1
+            else:
+                line += f"; finishable in {solution.frames} frames"
+        print(line)
+    if bad:
+        return 2
+    return 1 if unsolved else 0
+
+
+def _solve(args: argparse.Namespace) -> int:
+    from tilerunner.envs.atomic import write_atomic
+    from tilerunner.envs.physics import FPS
+    from tilerunner.envs.solver import format_buttons, solve
+
+    level = load_level(args.level)
+    solution = solve(level, width=args.width)
+    if solution is None:
+        print(f"{level.id}: no finishing button sequence found (beam width {args.width})")
+        return 1
+    print(f"{level.id}: finished in {solution.frames} frames ({solution.frames / FPS:.1f} s of game time),"
+          f" {solution.coins} coins, {solution.kills} kills")
+    if args.save:
+        try:
+            write_atomic(args.save, format_buttons(solution.buttons))
+        except OSError as exc:
+            raise LevelError(f"{args.save}: cannot write: {exc.strerror or exc}") from None
+        print(f"wrote {args.save}")
+    return 0
+
+
+def _chars(args: argparse.Namespace) -> int:
+    from tilerunner.envs.tiles import char_table_markdown
+
+    print(char_table_markdown())
+    return 0

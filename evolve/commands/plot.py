@@ -1,0 +1,65 @@
+"""`tilerunner plot`: draw a run folder's fitness and species per generation as a PNG."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+DEFAULT_SIZE = (1000, 600)
+_SIZE = re.compile(r"(\d+)[xX](\d+)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `plot` to the top-level parser."""
+    p = sub.add_parser(
+        "plot", help="draw a run's fitness by generation as a PNG",
+        description="Draw a run folder's stats.jsonl: best, mean and best-ever fitness, genomes that finished,"
+                    " and species, per generation.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (or its stats.jsonl)")
+    p.add_argument("--png", metavar="PATH", help="write the chart to PATH (required)")
+    p.add_argument("--size", metavar="WxH", default="x".join(map(str, DEFAULT_SIZE)),
+                   help="picture size in pixels (default %(default)s)")
+    p.set_defaults(run=run)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """`WxH` -> (width, height); a `UserError` unless both fit a readable chart (200x120 to 10000x10000)."""
+    from tilerunner.evolve.commands.cli import UserError
+
+    match = _SIZE.fullmatch(text.strip())
+    if not match:
+        raise UserError(f"--size must look like 1000x600, got {text!r}")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (200 <= width <= 10_000 and 120 <= height <= 10_000):
+        raise UserError(f"--size {width}x{height} is out of range (200x120 to 10000x10000)")
+    return width, height
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the run's stats, draw the chart and write it to --png atomically; one line says what was drawn."""
+    from tilerunner.evolve.commands.cli import UserError
+
+    if not args.png:
+        raise UserError("plot writes a picture: give --png PATH")
+    width, height = parse_size(args.size)
+    if not Path(args.run_dir).exists():
+        raise UserError(f"{args.run_dir}: no such folder")
+    from tilerunner.envs.render import save_png
+    from tilerunner.evolve.viewer.chart import StatsError, chart_image, read_stats
+
+    try:
+        rows = read_stats(args.run_dir)
+    except StatsError as exc:
+        raise UserError(str(exc)) from None
+    if not rows:
+        raise UserError(f"{args.run_dir}: stats.jsonl is empty (no generation finished yet)")
+    image = chart_image(rows, width, height)
+    try:
+        save_png(image, args.png)
+    except OSError as exc:
+        raise UserError(f"{args.png}: cannot write: {exc.strerror or exc}") from None
+    top = max(rows, key=lambda row: row["best_fitness"])  # the first generation to reach it
+    print(f"wrote {args.png}: {len(rows)} generation{'s' if len(rows) != 1 else ''},"
+          f" best fitness {top['best_fitness']:.1f} (gen {top['generation']})")
+    return 0

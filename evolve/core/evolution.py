@@ -1,0 +1,280 @@
+"""The population driver: neat-python's Population, evaluated a generation at a time in Numba.
+
+`Evolution` owns a neat `Population` and steps it one generation at a time, the way
+`Population.run` does (evaluate, report, reproduce, speciate), and calls neat-python's
+reporter hooks at the same points (`start_generation`, `post_evaluate`, `found_solution`,
+`species_stagnant` from inside reproduction, `complete_extinction`, `end_generation`), so
+`neat.StdOutReporter`, `neat.StatisticsReporter` and your own reporters work unchanged. Unlike
+`Population.run` it can stop between any two generations, checkpoint exactly, and resume
+into the very same run.
+
+Evaluation compiles only genomes it has not seen (a genome never changes after it is born;
+elites keep theirs), packs the generation, and plays it in one parallel kernel call per
+chunk. Fitness is `EpisodeSettings.combine` of the per-level results, or your own function of
+the `OutcomeTable`. "Solved" means the generation's champion finished every level.
+"""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import neat
+import numpy as np
+
+from tilerunner.agent import TileGenome, compile_arrays, pack
+from tilerunner.agent.kernels import NetArrays
+from tilerunner.envs.buttons import N_BUTTONS
+from tilerunner.envs.level import Level
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.outcome import Outcome, OutcomeTable
+from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
+
+CHECKPOINT_VERSION = 2
+
+FitnessFunction = Callable[[OutcomeTable], np.ndarray]
+"""A custom fitness: the generation's `OutcomeTable` -> one finite fitness per genome, shape (genomes,)."""
+
+
+@dataclass
+class Generation:
+    """What one evaluated generation looked like (deterministic fields go to stats.jsonl)."""
+
+    generation: int
+    best_fitness: float
+    mean_fitness: float
+    best_ever: float
+    species: int
+    finished: int  # genomes that finished every level
+    population: int
+    frames: int  # frames simulated
+    best_key: int
+    best_outcomes: list[Outcome]
+    best_genome: TileGenome
+    new_best: bool
+    solved: bool  # the champion finished every level
+    table: OutcomeTable
+    compile_seconds: float = 0.0  # compiling new genomes and packing the generation
+    kernel_seconds: float = 0.0  # the rollout kernel
+    eval_seconds: float = 0.0  # all of evaluation, fitness included
+    reproduce_seconds: float = 0.0  # neat-python's reproduction
+    speciate_seconds: float = 0.0  # neat-python's speciation
+    total_seconds: float = 0.0
+
+    def stats(self) -> dict:
+        return {
+            "generation": self.generation, "best_fitness": self.best_fitness,
+            "mean_fitness": self.mean_fitness, "best_ever": self.best_ever, "species": self.species,
+            "finished": self.finished, "population": self.population, "frames": self.frames,
+            "best_genome": self.best_key, "best": [o.as_dict() for o in self.best_outcomes],
+        }
+
+    def timing(self) -> dict:
+        return {"generation": self.generation, "eval_seconds": round(self.eval_seconds, 4),
+                "compile_seconds": round(self.compile_seconds, 4), "kernel_seconds": round(self.kernel_seconds, 4),
+                "reproduce_seconds": round(self.reproduce_seconds, 4),
+                "speciate_seconds": round(self.speciate_seconds, 4),
+                "total_seconds": round(self.total_seconds, 4),
+                "frames_per_second": round(self.frames / max(self.kernel_seconds, 1e-9))}
+
+
+class Evolution:
+    """One run's population, the levels it plays, and how episodes are scored."""
+
+    def __init__(self, config: neat.Config, levels: Sequence[Level], settings: EpisodeSettings | None = None,
+                 seed: int = 0, fitness: FitnessFunction | None = None) -> None:
+        settings = settings or EpisodeSettings()
+        gc = config.genome_config
+        if gc.num_inputs != settings.n_inputs:
+            raise ValueError(f"the neat config has num_inputs = {gc.num_inputs}, but a view radius of"
+                             f" {settings.view_radius} gives {settings.n_inputs} inputs")
+        if gc.num_outputs != N_BUTTONS:
+            raise ValueError(f"the neat config has num_outputs = {gc.num_outputs}; the player has {N_BUTTONS}"
+                             " buttons")
+        if not levels:
+            raise ValueError("evolution needs at least one level")
+        self.config = config
+        self.levels = list(levels)
+        self.settings = settings
+        self.seed = seed
+        self.fitness = fitness
+        self.population = neat.Population(config, seed=seed)  # seeds `random`, which neat-python uses
+        self.best_ever: TileGenome | None = None
+        self.best_ever_outcomes: list[Outcome] = []
+        self.best_ever_generation: int | None = None
+        self.first_finish: dict[int, int] = {}  # level index -> generation a champion first finished it
+        self.solved_at: int | None = None  # generation whose champion first finished every level
+        self._compiled: dict[int, NetArrays] = {}
+        self._prepare()
+
+    def _prepare(self) -> None:
+        self._levels = pack_levels(self.levels)
+        self._settings = self.settings.kernel_settings()
+
+    @property
+    def generation(self) -> int:
+        return self.population.generation
+
+    @property
+    def reporters(self) -> neat.reporting.ReporterSet:
+        """neat-python's reporter set: the hooks every reporter of this run receives."""
+        return self.population.reporters
+
+    def add_reporter(self, reporter: neat.reporting.BaseReporter) -> None:
+        """Attach a neat-python reporter (StdOutReporter, StatisticsReporter, your own)."""
+        self.population.add_reporter(reporter)
+
+    def _compile(self, genomes: list[TileGenome]) -> list[NetArrays]:
+        """Compiled arrays for each genome, compiling only the ones not seen before."""
+        gc = self.config.genome_config
+        compiled = {g.key: self._compiled.get(g.key) or compile_arrays(g, gc) for g in genomes}
+        self._compiled = compiled  # drop the dead, keep the living
+        return [compiled[g.key] for g in genomes]
+
+    def score(self, table: OutcomeTable) -> np.ndarray:
+        """Per-genome fitness of a table: the custom fitness function's, or `EpisodeSettings.combine`."""
+        if self.fitness is None:
+            return self.settings.combine(table)
+        values = np.asarray(self.fitness(table), dtype=np.float64)
+        if values.shape != (table.n_genomes,):
+            raise ValueError(f"the fitness function returned shape {values.shape}; expected ({table.n_genomes},),"
+                             " one fitness per genome")
+        if not np.all(np.isfinite(values)):
+            raise ValueError("the fitness function returned a value that is not a finite number")
+        return values
+
+    def evaluate(self, progress: Callable[[int], None] | None = None, chunks: int = 1) -> Generation:
+        """Play every genome of this generation on every level, set its fitness, and report it.
+
+        `chunks` > 1 evaluates in that many kernel calls, calling `progress(genomes_done)` after each.
+        """
+        self.reporters.start_generation(self.generation)
+        t0 = time.perf_counter()
+        genomes = list(self.population.population.values())
+        nets = self._compile(genomes)
+        kernel = 0.0
+        bounds = np.linspace(0, len(nets), max(1, min(chunks, len(nets))) + 1).astype(int)
+        parts = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            packed = pack(nets[a:b])
+            k0 = time.perf_counter()
+            parts.append(evaluate_population(packed, self._levels, self._settings))
+            kernel += time.perf_counter() - k0
+            if progress:
+                progress(int(b))
+        compile_seconds = time.perf_counter() - t0 - kernel
+        table = OutcomeTable(np.concatenate(parts), self.levels)
+        fitness = self.score(table)
+        for g, f in zip(genomes, fitness):
+            g.fitness = float(f)
+        eval_seconds = time.perf_counter() - t0
+
+        best_i = int(np.argmax(fitness))  # the first of equals, as neat-python's `>` comparison
+        best = genomes[best_i]
+        p = self.population
+        self.reporters.post_evaluate(self.config, p.population, p.species, best)
+        new_best = self.best_ever is None or best.fitness > self.best_ever.fitness
+        outcomes = table.outcomes(best_i)
+        if new_best:
+            self.best_ever = best
+            self.best_ever_outcomes = outcomes
+            self.best_ever_generation = self.generation
+        p.best_genome = self.best_ever
+        for li, o in enumerate(outcomes):
+            if o.finished and li not in self.first_finish:
+                self.first_finish[li] = self.generation
+        solved = all(o.finished for o in outcomes)
+        if solved and self.solved_at is None:
+            self.solved_at = self.generation
+            self.reporters.found_solution(self.config, self.generation, best)
+        return Generation(
+            generation=self.generation, best_fitness=float(best.fitness), mean_fitness=float(fitness.mean()),
+            best_ever=float(self.best_ever.fitness), species=len(p.species.species),
+            finished=int(table.finished_all().sum()), population=len(genomes), frames=int(table.frames.sum()),
+            best_key=int(best.key), best_outcomes=outcomes, best_genome=best, new_best=new_best, solved=solved,
+            table=table, compile_seconds=compile_seconds, kernel_seconds=kernel, eval_seconds=eval_seconds,
+        )
+
+    def reproduce(self, summary: Generation | None = None) -> None:
+        """Breed the next generation and divide it into species (neat-python's own steps and hooks).
+
+        With the generation's `summary`, its reproduce/speciate seconds are filled in.
+        """
+        p = self.population
+        config = self.config
+        t0 = time.perf_counter()
+        p.population = p.reproduction.reproduce(config, p.species, config.pop_size, p.generation)
+        if not p.species.species:
+            self.reporters.complete_extinction()
+            if not config.reset_on_extinction:
+                raise neat.population.CompleteExtinctionException()
+            p.population = p.reproduction.create_new(config.genome_type, config.genome_config, config.pop_size)
+        t1 = time.perf_counter()
+        p.species.speciate(config, p.population, p.generation)
+        t2 = time.perf_counter()
+        self.reporters.end_generation(config, p.population, p.species)
+        p.generation += 1
+        if summary is not None:
+            summary.reproduce_seconds = t1 - t0
+            summary.speciate_seconds = t2 - t1
+
+    # Checkpoints -------------------------------------------------------------------------------
+
+    def checkpoint(self, extra: dict) -> bytes:
+        """The whole state of the run (between generations) as bytes, including `random`'s state.
+
+        Reporters are not part of it (they may hold files, windows or threads); attach them again
+        after `restore`.
+        """
+        gc = self.config.genome_config
+        # Pickling neat-python's genome config consumes a node id from its counter; put it back after.
+        next_node = next(gc.node_indexer) if gc.node_indexer is not None else None
+        gc.node_indexer = itertools.count(next_node) if next_node is not None else None
+        attached = self.reporters.reporters
+        self.reporters.reporters = []
+        try:
+            state = {
+                "version": CHECKPOINT_VERSION,
+                "population": self.population,
+                "random": random.getstate(),
+                "best_ever": self.best_ever,
+                "best_ever_outcomes": self.best_ever_outcomes,
+                "best_ever_generation": self.best_ever_generation,
+                "first_finish": self.first_finish,
+                "solved_at": self.solved_at,
+                "seed": self.seed,
+                "settings": self.settings.as_dict(),
+                "level_texts": [(lv.id, lv.text) for lv in self.levels],
+                **extra,
+            }
+            blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            self.reporters.reporters = attached
+            gc.node_indexer = itertools.count(next_node) if next_node is not None else None
+        return blob
+
+    @classmethod
+    def restore(cls, state: dict, levels: Sequence[Level], fitness: FitnessFunction | None = None) -> Evolution:
+        """Rebuild a run from `checkpoint` state; the next `evaluate` continues it exactly."""
+        self = cls.__new__(cls)
+        self.population = state["population"]
+        self.config = self.population.config
+        self.levels = list(levels)
+        self.settings = EpisodeSettings.from_dict(state.get("settings") or state["fitness"])  # "fitness" in v1
+        self.seed = state["seed"]
+        self.fitness = fitness
+        self.best_ever = state["best_ever"]
+        self.best_ever_outcomes = state["best_ever_outcomes"]
+        self.best_ever_generation = state.get("best_ever_generation")  # not in version 1 checkpoints
+        self.first_finish = state["first_finish"]
+        self.solved_at = state.get("solved_at")  # version 1 checkpoints did not keep it
+        if self.solved_at is None and len(self.first_finish) == len(self.levels):
+            self.solved_at = max(self.first_finish.values())  # a v1 run that was solved: near enough
+        self._compiled = {}
+        self._prepare()
+        random.setstate(state["random"])
+        return self

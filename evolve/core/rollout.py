@@ -1,0 +1,199 @@
+"""Fused rollouts: whole episodes of observe -> activate -> buttons -> physics, inside Numba.
+
+`evaluate_population` plays every packed network on every level in one
+`@njit(parallel=True)` call (`prange` over networks), and returns one row of
+numbers per (network, level): fitness and what a person wants to know (finished,
+distance, frames, coins, kills, cause of death). `play_recorded` plays one network
+on one level and also records each decision's buttons and each frame's position,
+for replays and for the test that holds this path equal to the gymnasium env.
+
+Every step here is the same code the env runs (`envs.physics.advance`,
+`envs.observe.observe`), so the same network and level give the same trajectory
+either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from tilerunner.agent.kernels import NetArrays, reset_network, step_network
+from tilerunner.envs import physics as P
+from tilerunner.envs.buttons import mask_from_outputs
+from tilerunner.envs.level import Level
+from tilerunner.envs.observe import observe
+from tilerunner.evolve.core.outcome import (
+    FIELDS, R_CAUSE, R_COINS, R_DISTANCE, R_FINISHED, R_FITNESS, R_FRAMES, R_KILLS, R_STATUS, Outcome,
+)
+
+
+class LevelPack(NamedTuple):
+    """Several levels as flat arrays (tile grids of different sizes, enemy lists), for kernels."""
+
+    tiles: np.ndarray  # int8, every level's grid flattened and concatenated
+    tile_off: np.ndarray  # int64 (L+1)
+    rows: np.ndarray  # int64 (L)
+    cols: np.ndarray  # int64 (L)
+    enemies: np.ndarray  # int64 (E, 4): kind, winged, col, row
+    enemy_off: np.ndarray  # int64 (L+1)
+    start_col: np.ndarray  # int64 (L)
+    start_row: np.ndarray  # int64 (L)
+    exit_col: np.ndarray  # int64 (L)
+
+
+class Settings(NamedTuple):
+    """How an episode is played and scored (see `tilerunner.evolve.core.fitness` for the documented defaults)."""
+
+    frame_skip: int
+    view_radius: int
+    max_frames: int
+    stall_frames: int
+    threshold: float  # an output above this presses its button
+    time_penalty: float  # fitness lost per frame
+    finish_bonus: float
+    death_penalty: float
+    coin_bonus: float
+    kill_bonus: float
+
+
+def pack_levels(levels: Sequence[Level]) -> LevelPack:
+    """Pack levels for the kernels."""
+    sizes = [lv.tiles.size for lv in levels]
+    counts = [len(lv.enemies) for lv in levels]
+    return LevelPack(
+        tiles=np.concatenate([lv.tiles.ravel() for lv in levels]).astype(np.int8),
+        tile_off=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        rows=np.array([lv.height for lv in levels], dtype=np.int64),
+        cols=np.array([lv.width for lv in levels], dtype=np.int64),
+        enemies=np.concatenate([lv.enemies for lv in levels]).reshape(-1, 4).astype(np.int64),
+        enemy_off=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        start_col=np.array([lv.start[0] for lv in levels], dtype=np.int64),
+        start_row=np.array([lv.start[1] for lv in levels], dtype=np.int64),
+        exit_col=np.array([lv.exit_col for lv in levels], dtype=np.int64),
+    )
+
+
+@njit(cache=True)
+def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
+    """Fill a result row from an ended episode's state: fitness (see `tilerunner.evolve.core.fitness`) and what happened."""
+    status = state[P.S_STATUS]
+    finished = status == P.FINISHED
+    distance = (state[P.S_RIGHTMOST] - state[P.S_START_X]) / P.SUB
+    frames = state[P.S_FRAMES]
+    fitness = distance - s.time_penalty * frames + s.coin_bonus * state[P.S_COINS] + s.kill_bonus * state[P.S_KILLS]
+    if finished:
+        fitness += s.finish_bonus
+    elif status == P.DEAD:
+        fitness -= s.death_penalty
+    result[R_FITNESS] = fitness
+    result[R_FINISHED] = 1.0 if finished else 0.0
+    result[R_DISTANCE] = distance
+    result[R_FRAMES] = frames
+    result[R_COINS] = state[P.S_COINS]
+    result[R_KILLS] = state[P.S_KILLS]
+    result[R_STATUS] = status
+    result[R_CAUSE] = state[P.S_CAUSE]
+
+
+@njit(cache=True)
+def _play(
+    net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
+    levels: LevelPack, li: int, s: Settings, result: np.ndarray,
+    record_buttons: np.ndarray, record_xy: np.ndarray,
+) -> int:
+    """One episode of network k on level li; fills `result` and returns the number of decisions.
+
+    With non-empty record arrays, also writes each decision's buttons and each frame's (x, y);
+    frames are then stepped one at a time (the same per-frame code `advance` runs).
+    """
+    rows = levels.rows[li]
+    cols = levels.cols[li]
+    level_tiles = levels.tiles[levels.tile_off[li]:levels.tile_off[li + 1]].reshape((rows, cols))
+    level_enemies = levels.enemies[levels.enemy_off[li]:levels.enemy_off[li + 1]]
+    tiles = np.empty((rows, cols), np.int8)
+    state = np.empty(P.STATE_SIZE, np.int64)
+    enemies = np.empty((level_enemies.shape[0], P.ENEMY_FIELDS), np.int64)
+    P.reset_world(level_tiles, level_enemies, levels.start_col[li], levels.start_row[li], levels.exit_col[li],
+                  tiles, state, enemies)
+    reset_network(net, k, values, cells, active)
+    size = 2 * s.view_radius + 1
+    obs = np.empty((1, size * size))
+    grid = obs.reshape((size, size))
+    out = np.empty((1, net.n_outputs))
+    scratch = np.empty(max(net.max_in, 1))
+    recording = record_buttons.size > 0
+    decisions = 0
+    frame = 0
+    status = P.RUNNING
+    while status == P.RUNNING:
+        observe(tiles, state, enemies, s.view_radius, grid)
+        step_network(net, k, values, cells, active, obs, 0, out, 0, scratch)
+        buttons = mask_from_outputs(out[0], s.threshold)
+        if recording:
+            if decisions < record_buttons.size:
+                record_buttons[decisions] = buttons
+            for _ in range(s.frame_skip):
+                status = P.advance(tiles, state, enemies, buttons, 1, s.max_frames, s.stall_frames)
+                if frame < record_xy.shape[0]:
+                    record_xy[frame, 0] = state[P.S_X]
+                    record_xy[frame, 1] = state[P.S_Y]
+                frame += 1
+                if status != P.RUNNING:
+                    break
+        else:
+            status = P.advance(tiles, state, enemies, buttons, s.frame_skip, s.max_frames, s.stall_frames)
+        decisions += 1
+    score_episode(state, s, result)
+    return decisions
+
+
+@njit(cache=True, parallel=True)
+def evaluate_population(net: NetArrays, levels: LevelPack, s: Settings) -> np.ndarray:
+    """Play every packed network on every level; results (n_networks, n_levels, FIELDS)."""
+    n_nets = net.net_node_off.size - 1
+    n_levels = levels.rows.size
+    results = np.zeros((n_nets, n_levels, FIELDS))
+    values = np.zeros((2, int(net.net_slot_off[-1])))
+    cells = np.zeros(net.node_slot.size)
+    active = np.zeros(n_nets, dtype=np.int64)
+    no_buttons = np.empty(0, np.int64)
+    no_xy = np.empty((0, 2), np.int64)
+    for k in prange(n_nets):
+        for li in range(n_levels):
+            _play(net, k, values, cells, active, levels, li, s, results[k, li], no_buttons, no_xy)
+    return results
+
+
+@njit(cache=True)
+def play_recorded(
+    net: NetArrays, levels: LevelPack, li: int, s: Settings, record_buttons: np.ndarray, record_xy: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """Play network 0 on level li, recording buttons per decision and (x, y) per frame.
+
+    The record arrays must be large enough (decisions and frames); returns (result row, decisions).
+    """
+    values = np.zeros((2, int(net.net_slot_off[-1])))
+    cells = np.zeros(net.node_slot.size)
+    active = np.zeros(1, dtype=np.int64)
+    result = np.zeros(FIELDS)
+    n = _play(net, 0, values, cells, active, levels, li, s, result, record_buttons, record_xy)
+    return result, n
+
+
+def episode_outcome(state: np.ndarray, settings: Settings) -> Outcome:
+    """An episode's outcome so far (or at its end), scored as the rollout kernels score it."""
+    row = np.zeros(FIELDS)
+    score_episode(state, settings, row)
+    return Outcome.from_row(row)
+
+
+def use_threads(workers: int | None) -> int:
+    """Play populations on `workers` threads (None: all cores, Numba's default); the number used."""
+    import numba
+
+    if workers is not None:
+        numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+    return numba.get_num_threads()

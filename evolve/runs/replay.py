@@ -1,0 +1,320 @@
+"""Replay files: a genome plus everything needed to play it again and prove it still does the same.
+
+One JSON file (never pickle), validated completely on load:
+
+    {"schema": "tilerunner-replay", "version": 1,
+     "genome": {... agent.genome_to_dict ...},
+     "network": {"num_inputs": 169, "num_outputs": 6, "memory_cells": false, "feed_forward": false,
+                 "activation_options": ["sigmoid"], "aggregation_options": ["sum"]},
+     "settings": {"frame_skip": 5, "view_radius": 6, "max_frames": 6000, "stall_frames": 120,
+                  "threshold": 0.5, "time_penalty": 0.5, "finish_bonus": 1000.0, ...},
+     "episodes": [{"level": {"id": "1-1", "sha256": "...", "text": "... (for files and gen: levels)"},
+                   "outcome": {"fitness": 2474.7, "finished": true, "distance": 1897.0, "frames": 844,
+                               "coins": 5, "kills": 0, "status": "finished", "cause": ""},
+                   "buttons_sha256": "... (sha256 of the button mask held in every frame)"}],
+     "seed": 0, "generation": 2, "run": "runs/1-1-20261125-s0", "created": "2026-11-25T19:40:00"}
+
+`verify` plays every episode again (in the same Numba kernel evolution used) and
+compares the outcome and the button sequence's hash with the recorded ones.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+from importlib import resources
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tilerunner.agent import TileGenome, compile_population
+from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
+from tilerunner.agent.functions import ACTIVATIONS, AGGREGATIONS
+from tilerunner.envs.atomic import write_atomic
+from tilerunner.envs.buttons import N_BUTTONS
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level, parse_level
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.core.rollout import pack_levels, play_recorded
+
+SCHEMA = "tilerunner-replay"
+VERSION = 1
+
+
+class ReplayError(FormatError):
+    """A replay file that cannot be used; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class NetworkShape:
+    """The parts of a neat config that shape a network; enough to compile and check a genome."""
+
+    num_inputs: int
+    num_outputs: int
+    memory_cells: bool = False
+    feed_forward: bool = False
+    activation_options: tuple[str, ...] = ("sigmoid",)
+    aggregation_options: tuple[str, ...] = ("sum",)
+
+    @property
+    def input_keys(self) -> list[int]:
+        return [-i - 1 for i in range(self.num_inputs)]
+
+    @property
+    def output_keys(self) -> list[int]:
+        return list(range(self.num_outputs))
+
+    @classmethod
+    def from_genome_config(cls, gc) -> "NetworkShape":
+        return cls(gc.num_inputs, gc.num_outputs, bool(gc.memory_cells), bool(gc.feed_forward),
+                   tuple(gc.activation_options), tuple(gc.aggregation_options))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"num_inputs": self.num_inputs, "num_outputs": self.num_outputs,
+                "memory_cells": self.memory_cells, "feed_forward": self.feed_forward,
+                "activation_options": list(self.activation_options),
+                "aggregation_options": list(self.aggregation_options)}
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One level played: the level and what happened there."""
+
+    level: Level
+    outcome: Outcome
+    buttons_sha256: str
+
+    def as_dict(self) -> dict[str, Any]:
+        level = {"id": self.level.id, "sha256": self.level.sha256}
+        if self.level.id not in BUILTIN_LEVELS:  # files and generated levels travel with the replay
+            level["text"] = self.level.text
+        return {"level": level, "outcome": self.outcome.as_dict(), "buttons_sha256": self.buttons_sha256}
+
+
+@dataclass
+class Replay:
+    """A genome, how it was played, and what it did on each level."""
+
+    genome: TileGenome
+    network: NetworkShape
+    settings: EpisodeSettings
+    episodes: list[Episode]
+    seed: int | None = None
+    generation: int | None = None
+    run: str | None = None
+    created: str = field(default_factory=lambda: _dt.datetime.now().replace(microsecond=0).isoformat())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA, "version": VERSION,
+            "genome": genome_to_dict(self.genome), "network": self.network.as_dict(),
+            "settings": self.settings.as_dict(), "episodes": [e.as_dict() for e in self.episodes],
+            "seed": self.seed, "generation": self.generation, "run": self.run, "created": self.created,
+        }
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the replay as JSON, atomically."""
+        write_atomic(path, json.dumps(self.as_dict(), indent=1) + "\n")
+
+
+def play(genome: TileGenome, network: NetworkShape, level: Level,
+         settings: EpisodeSettings) -> tuple[Outcome, np.ndarray]:
+    """Play `genome` on `level` in the rollout kernel: the outcome and the button mask of every frame."""
+    nets = compile_population([genome], network)
+    limit = settings.max_frames if settings.max_frames > 0 else 10_000_000
+    decisions = np.zeros(limit // settings.frame_skip + 2, np.int64)
+    row, n = play_recorded(nets, pack_levels([level]), 0, settings.kernel_settings(), decisions,
+                           np.zeros((0, 2), np.int64))
+    outcome = Outcome.from_row(row)
+    per_frame = np.repeat(decisions[:n], settings.frame_skip)[:outcome.frames]
+    return outcome, per_frame
+
+
+def evaluate(genome: TileGenome | Replay, levels: list[Level | str], settings: EpisodeSettings | None = None,
+             network: NetworkShape | None = None) -> list[Outcome]:
+    """What `genome` (or a replay's genome) does on each of `levels` (Level objects or ids).
+
+    A replay brings its own network shape and settings; a bare genome needs `network` (a
+    `NetworkShape`, or a neat config's genome_config) and uses `settings` (default: the defaults).
+    """
+    if isinstance(genome, Replay):
+        network = network or genome.network
+        settings = settings or genome.settings
+        genome = genome.genome
+    if network is None:
+        raise ValueError("a bare genome needs its network shape: network=NetworkShape.from_genome_config(...)")
+    if not isinstance(network, NetworkShape):
+        network = NetworkShape.from_genome_config(network)
+    settings = settings or EpisodeSettings()
+    return [play(genome, network, lv if isinstance(lv, Level) else load_level(lv), settings)[0] for lv in levels]
+
+
+def shipped_replays() -> Path:
+    """The folder of the champions shipped with tilerunner (installed as `tilerunner.replays`)."""
+    return Path(str(resources.files("tilerunner.replays")))
+
+
+def buttons_hash(per_frame: np.ndarray) -> str:
+    """sha256 of a per-frame button sequence (one byte per frame)."""
+    return hashlib.sha256(np.asarray(per_frame, dtype=np.uint8).tobytes()).hexdigest()
+
+
+def make_replay(genome: TileGenome, network: NetworkShape, levels: list[Level], settings: EpisodeSettings,
+                **info: Any) -> Replay:
+    """Play `genome` on each level and record what it did."""
+    episodes = []
+    for level in levels:
+        outcome, per_frame = play(genome, network, level, settings)
+        episodes.append(Episode(level, outcome, buttons_hash(per_frame)))
+    return Replay(genome, network, settings, episodes, **info)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One episode played again: is it what the file says?"""
+
+    episode: Episode
+    outcome: Outcome
+    buttons_sha256: str
+
+    @property
+    def identical(self) -> bool:
+        return self.outcome == self.episode.outcome and self.buttons_sha256 == self.episode.buttons_sha256
+
+
+def verify(replay: Replay) -> list[Check]:
+    """Play every episode again and compare with the record."""
+    checks = []
+    for episode in replay.episodes:
+        outcome, per_frame = play(replay.genome, replay.network, episode.level, replay.settings)
+        checks.append(Check(episode, outcome, buttons_hash(per_frame)))
+    return checks
+
+
+# Loading ---------------------------------------------------------------------------------------
+
+_read = FieldReader(ReplayError)
+
+
+def _network(d: Any) -> NetworkShape:
+    d = _read.object(d, "network")
+    n_in = _read.get(d, "num_inputs", "int", "network")
+    n_out = _read.get(d, "num_outputs", "int", "network")
+    if not 1 <= n_in <= 100_000 or not 1 <= n_out <= 1000:
+        raise ReplayError(f"network: implausible sizes ({n_in} inputs, {n_out} outputs)")
+    acts = _read.get(d, "activation_options", "list", "network")
+    aggs = _read.get(d, "aggregation_options", "list", "network")
+    for name, known, kind in [(a, ACTIVATIONS, "activation") for a in acts] + [(a, AGGREGATIONS, "aggregation")
+                                                                             for a in aggs]:
+        if name not in known:
+            raise ReplayError(f"network: unknown {kind} function {name!r}")
+    return NetworkShape(n_in, n_out, _read.get(d, "memory_cells", "bool", "network"),
+                        _read.get(d, "feed_forward", "bool", "network"), tuple(acts), tuple(aggs))
+
+
+def _settings(d: Any) -> EpisodeSettings:
+    d = _read.object(d, "settings")
+    values = {}
+    for f in EpisodeSettings.__dataclass_fields__.values():
+        kind = {"int": "int", "float": "number", "str": "str"}[f.type if isinstance(f.type, str) else f.type.__name__]
+        values[f.name] = _read.get(d, f.name, kind, "settings")
+    try:
+        return EpisodeSettings(**values)
+    except ValueError as exc:
+        raise ReplayError(f"settings: {exc}") from None
+
+
+def _outcome(d: Any, where: str) -> Outcome:
+    d = _read.object(d, where)
+    return Outcome(
+        fitness=float(_read.get(d, "fitness", "number", where)),
+        finished=_read.get(d, "finished", "bool", where),
+        distance=float(_read.get(d, "distance", "number", where)),
+        frames=_read.get(d, "frames", "int", where), coins=_read.get(d, "coins", "int", where),
+        kills=_read.get(d, "kills", "int", where), status=_read.get(d, "status", "str", where),
+        cause=_read.get(d, "cause", "str", where),
+    )
+
+
+def _level(d: Any, where: str, path: str) -> Level:
+    d = _read.object(d, where)
+    level_id = _read.get(d, "id", "str", where)
+    sha = _read.get(d, "sha256", "str", where)
+    if "text" in d:
+        text = _read.get(d, "text", "str", where)
+        try:
+            level = parse_level(text, source=f"{path} (level {level_id})", level_id=level_id)
+        except LevelError as exc:
+            raise ReplayError(str(exc)) from None
+        if level.sha256 != sha:
+            raise ReplayError(f"{where}: the level text does not match its sha256 (the file was edited?)")
+        return level
+    if level_id not in BUILTIN_LEVELS:
+        raise ReplayError(f"{where}: level {level_id!r} is not built in and the replay has no level text")
+    level = load_level(level_id)
+    if level.sha256 != sha:
+        raise ReplayError(f"{where}: built-in level {level_id} has changed since this replay was made"
+                          " (sha256 mismatch)")
+    return level
+
+
+def replay_from_dict(data: Any, path: str = "<replay>") -> Replay:
+    """Validate and build a `Replay` from parsed JSON; `ReplayError` (one line, no path prefix) if invalid."""
+    data = _read.object(data, "replay")
+    schema = data.get("schema")
+    if schema != SCHEMA:
+        raise ReplayError(f"not a tilerunner replay (schema is {schema!r}, expected {SCHEMA!r})")
+    version = data.get("version")
+    if version != VERSION:
+        raise ReplayError(f"replay version {version!r} is not supported (this tilerunner reads version {VERSION})")
+    network = _network(_read.get(data, "network", "object", "replay"))
+    settings = _settings(_read.get(data, "settings", "object", "replay"))
+    if network.num_inputs != settings.n_inputs:
+        raise ReplayError(f"network has {network.num_inputs} inputs but the view radius gives {settings.n_inputs}")
+    if network.num_outputs != N_BUTTONS:
+        raise ReplayError(f"network has {network.num_outputs} outputs; the player has {N_BUTTONS} buttons")
+    try:
+        genome = genome_from_dict(_read.get(data, "genome", "object", "replay"), network)
+    except GenomeFormatError as exc:
+        raise ReplayError(str(exc)) from None
+    raw_episodes = _read.get(data, "episodes", "list", "replay")
+    if not raw_episodes:
+        raise ReplayError("replay.episodes: no episodes")
+    episodes = []
+    for n, raw in enumerate(raw_episodes):
+        where = f"episodes[{n}]"
+        raw = _read.object(raw, where)
+        level = _level(_read.get(raw, "level", "object", where), f"{where}.level", path)
+        outcome = _outcome(_read.get(raw, "outcome", "object", where), f"{where}.outcome")
+        digest = _read.get(raw, "buttons_sha256", "str", where)
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ReplayError(f"{where}.buttons_sha256: not a sha256 hex digest")
+        episodes.append(Episode(level, outcome, digest))
+    seed = _read.get(data, "seed", "int|null", "replay")
+    generation = _read.get(data, "generation", "int|null", "replay")
+    run = _read.get(data, "run", "str|null", "replay")
+    created = _read.get(data, "created", "str", "replay")
+    return Replay(genome, network, settings, episodes, seed, generation, run, created)
+
+
+def load_replay(path: str | os.PathLike) -> Replay:
+    """Read and validate a replay file; `ReplayError` with `path: problem` for anything wrong."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except IsADirectoryError:
+        raise ReplayError(f"{path}: is a folder, not a replay file") from None
+    except OSError as exc:
+        raise ReplayError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    data = parse_json(raw, path, ReplayError)
+    try:
+        return replay_from_dict(data, path)
+    except ReplayError as exc:
+        raise ReplayError(f"{path}: {exc}") from None

@@ -1,0 +1,174 @@
+"""The run folder: everything needed to resume, plot, watch and replay a run, written atomically.
+
+    runs/<level>-<date>-s<seed>/
+        config.ini          the exact neat config the run uses
+        args.json           the command-line settings (levels, seed, fitness terms, ...)
+        stats.jsonl         one line per generation; the same seed gives the same file
+        timing.jsonl        seconds and frames/s per generation (these vary from run to run)
+        champions/gen-NNNN.json   a replay (`tilerunner.evolve.runs.replay`) of each generation's best
+                                  that is a new best-ever
+        first-finishes/<level>-f<fitness>.json   the champion's replay the first time it finished each level
+        checkpoints/gen-NNNN.pkl  the state at the start of generation NNNN (pickle: your own runs only)
+        tensorboard/        TensorBoard event files (with --tensorboard)
+
+A run writes nowhere else, unless asked to copy its first finishes somewhere (`--replays DIR`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import pickle
+import re
+from pathlib import Path
+from typing import Any
+
+from tilerunner.envs.atomic import write_atomic
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+
+CHECKPOINTS_KEPT = 3
+# What args.json must hold for a run to be resumed (more keys are kept as written).
+ARGS_KINDS = {"levels": "list", "seed": "int", "generations": "count", "keep_going": "bool"}
+ARGS_OPTIONAL = {"replays": "str|null"}  # not written by tilerunner 0.1
+_CHECKPOINT = re.compile(r"gen-(\d+)\.pkl$")
+_CHAMPION = re.compile(r"gen-(\d+)\.json$")
+
+
+class RunFolderError(FormatError):
+    """A run folder that cannot be used (no checkpoint, unreadable state); one line for the user."""
+
+
+def safe_stem(level_id: str) -> str:
+    """A level id as a file-name stem: `1-1`, `gen-7-3`, `mine` (for `levels/mine.txt`)."""
+    stem = Path(level_id).stem if os.sep in level_id or level_id.endswith(".txt") else level_id
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "level"
+
+
+def default_name(levels: list[str], seed: int, now: _dt.datetime | None = None) -> str:
+    """`<level>-<date>-s<seed>`, e.g. `1-1-20261125-s0`; several levels add `+N`."""
+    stem = safe_stem(levels[0])
+    if len(levels) > 1:
+        stem += f"+{len(levels) - 1}"
+    date = (now or _dt.datetime.now()).strftime("%Y%m%d")
+    return f"{stem}-{date}-s{seed}"
+
+
+def unique_path(parent: Path, stem: str, suffix: str = "") -> Path:
+    """parent/<stem><suffix>, or parent/<stem>-2<suffix>, -3 ... if that exists already."""
+    path = parent / f"{stem}{suffix}"
+    n = 2
+    while path.exists():
+        path = parent / f"{stem}-{n}{suffix}"
+        n += 1
+    return path
+
+
+_read = FieldReader(RunFolderError)
+
+
+class RunFolder:
+    """Reads and writes one run folder."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    @property
+    def champions(self) -> Path:
+        return self.path / "champions"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def first_finishes(self) -> Path:
+        return self.path / "first-finishes"
+
+    @property
+    def tensorboard(self) -> Path:
+        return self.path / "tensorboard"
+
+    def holds_a_run(self) -> bool:
+        """Whether a run has started here already (so a new one must not)."""
+        return (self.path / "stats.jsonl").exists() or self.checkpoints.exists()
+
+    def create(self, config_text: str, args: dict[str, Any]) -> None:
+        """Make the folder (and its subfolders) and write the config and arguments."""
+        try:
+            self.champions.mkdir(parents=True, exist_ok=True)
+            self.checkpoints.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
+        write_atomic(self.path / "config.ini", config_text)
+        self.write_args(args)
+
+    def write_args(self, args: dict[str, Any]) -> None:
+        write_atomic(self.path / "args.json", json.dumps(args, indent=2, sort_keys=True) + "\n")
+
+    def read_args(self) -> dict[str, Any]:
+        """args.json, checked: the settings a resumed run keeps (`RunFolderError` if unusable)."""
+        file = self.path / "args.json"
+        try:
+            raw = file.read_bytes()
+        except OSError as exc:
+            raise RunFolderError(f"{file}: cannot read: {exc.strerror or exc}") from None
+        args = parse_json(raw, str(file), RunFolderError)
+        try:
+            for key, kind in ARGS_KINDS.items():
+                _read.get(args, key, kind, "")
+            for key, kind in ARGS_OPTIONAL.items():
+                if key in args:
+                    _read.get(args, key, kind, "")
+        except RunFolderError as exc:
+            raise RunFolderError(f"{file}: {exc}") from None
+        return args
+
+    def write_lines(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Rewrite a .jsonl file (stats or timing) atomically, one JSON object per line."""
+        write_atomic(self.path / name, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+
+    def champion_path(self, generation: int) -> Path:
+        return self.champions / f"gen-{generation:04d}.json"
+
+    def champion_files(self) -> list[Path]:
+        """Champion files, oldest generation first."""
+        if not self.champions.is_dir():
+            return []
+        return sorted((p for p in self.champions.iterdir() if _CHAMPION.search(p.name)),
+                      key=lambda p: int(_CHAMPION.search(p.name).group(1)))
+
+    def drop_champions_from(self, generation: int) -> None:
+        """Remove champions of `generation` and later (a resumed run writes them again)."""
+        for path in self.champion_files():
+            if int(_CHAMPION.search(path.name).group(1)) >= generation:
+                path.unlink()
+
+    def first_finish_path(self, level_id: str, fitness: float) -> Path:
+        """Where the champion that first finished `level_id` is kept (a new name if that is taken)."""
+        return unique_path(self.first_finishes, f"{safe_stem(level_id)}-f{fitness:.0f}", ".json")
+
+    def write_checkpoint(self, generation: int, blob: bytes) -> Path:
+        path = self.checkpoints / f"gen-{generation:04d}.pkl"
+        write_atomic(path, blob)
+        for old in self._checkpoint_files()[:-CHECKPOINTS_KEPT]:
+            old.unlink()
+        return path
+
+    def _checkpoint_files(self) -> list[Path]:
+        if not self.checkpoints.is_dir():
+            return []
+        return sorted((p for p in self.checkpoints.iterdir() if _CHECKPOINT.search(p.name)),
+                      key=lambda p: int(_CHECKPOINT.search(p.name).group(1)))
+
+    def latest_checkpoint(self) -> dict[str, Any]:
+        """The unpickled state of the newest checkpoint, or `RunFolderError`."""
+        if not self.path.is_dir():
+            raise RunFolderError(f"{self.path}: no such run folder")
+        files = self._checkpoint_files()
+        if not files:
+            raise RunFolderError(f"{self.path}: no checkpoint to resume from (checkpoints/ is empty or missing)")
+        try:
+            return pickle.loads(files[-1].read_bytes())
+        except Exception as exc:  # a truncated or foreign file; pickle raises many kinds
+            raise RunFolderError(f"{files[-1]}: not a readable checkpoint ({type(exc).__name__})") from None

@@ -1,0 +1,184 @@
+"""Where each node of an evolved network is drawn: inputs as the agent's grid, outputs in a column, hidden between.
+
+The layout is worked out once per genome (so it is still from frame to frame) and
+deterministically (the same genome always looks the same). Input nodes sit exactly
+where their cells are in the 13x13 view; outputs stand in a column on the right.
+Hidden nodes start at the mean of their neighbours (or where they stood in the
+previous champion's drawing, so a new champion's shared ancestry stays put), then a
+few hundred small moves pull each towards its neighbours and push apart any two
+closer than `spacing`, inside the band between the grid and the outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tilerunner.agent.compiler import node_slots
+
+ITERATIONS = 200
+SETTLE = 60  # then rounds of spreading alone, so the spacing holds
+CENTRE_PULL = 1.0  # the band's centre counts as this many neighbours
+
+
+@dataclass(frozen=True)
+class PanelGeometry:
+    """Pixel geometry of the network panel for a given size and view radius."""
+
+    width: int
+    height: int
+    view_radius: int = 6
+    n_outputs: int = 6
+
+    @property
+    def grid_size(self) -> int:
+        return 2 * self.view_radius + 1
+
+    @property
+    def cell(self) -> int:
+        """Pixels per input cell: the grid takes about 40% of the panel's width."""
+        return max(3, min(int(self.width * 0.4), self.height - 40) // self.grid_size)
+
+    @property
+    def grid_origin(self) -> tuple[int, int]:
+        """Top-left pixel of the input grid."""
+        return 12, (self.height - self.cell * self.grid_size) // 2
+
+    @property
+    def output_x(self) -> int:
+        return self.width - 104
+
+    @property
+    def output_spacing(self) -> int:
+        return min(40, (self.height - 40) // max(self.n_outputs, 1))
+
+    @property
+    def hidden_box(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1): where hidden nodes may go."""
+        gx, _ = self.grid_origin
+        return (gx + self.cell * self.grid_size + 28.0, 18.0, self.output_x - 34.0, self.height - 18.0)
+
+    @property
+    def spacing(self) -> float:
+        """The closest two hidden nodes may be."""
+        return 34.0
+
+    def input_xy(self, index: int) -> tuple[float, float]:
+        """Centre of input cell `index` (row-major, as the observation is flattened)."""
+        gx, gy = self.grid_origin
+        row, col = divmod(index, self.grid_size)
+        return gx + (col + 0.5) * self.cell, gy + (row + 0.5) * self.cell
+
+    def output_xy(self, index: int) -> tuple[float, float]:
+        top = self.height / 2 - self.output_spacing * (self.n_outputs - 1) / 2
+        return float(self.output_x), top + index * self.output_spacing
+
+
+@dataclass
+class Link:
+    """An enabled connection as drawn: its ends, weight, and the source's value slot."""
+
+    src: int
+    dst: int
+    weight: float
+    src_slot: int  # -1 when the source is not evaluated (its value is always 0)
+
+
+@dataclass
+class NetworkLayout:
+    """Positions (pixels in the panel) of every node of one genome, and the links between them."""
+
+    geometry: PanelGeometry
+    positions: dict[int, tuple[float, float]]
+    hidden: list[int]  # hidden node keys, sorted
+    memory: set[int]  # which hidden nodes are memory cells
+    links: list[Link]
+    slots: dict[int, int]  # node key -> value slot in the compiled network
+    cells: dict[int, int]  # memory node key -> index into the compiled network's cell states
+
+
+def _jitter(key: int) -> tuple[float, float]:
+    """A small deterministic offset from a node's key (the golden-ratio sequence), in [-0.5, 0.5)."""
+    a = (key * 0.6180339887498949) % 1.0
+    b = (key * 0.7548776662466927) % 1.0
+    return a - 0.5, b - 0.5
+
+
+def layout_network(genome, genome_config, geometry: PanelGeometry,
+                   previous: NetworkLayout | None = None) -> NetworkLayout:
+    """Lay out `genome` in a panel of `geometry`; hidden nodes it shares with `previous` start where they were."""
+    n_in, n_out = genome_config.num_inputs, genome_config.num_outputs
+    fixed = {-i - 1: geometry.input_xy(i) for i in range(n_in)}
+    fixed |= {o: geometry.output_xy(o) for o in range(n_out)}
+    hidden = sorted(k for k in genome.nodes if k >= n_out)
+    memory = {k for k in hidden if getattr(genome.nodes[k], "memory", False)}
+    slots, cells = node_slots(genome, genome_config)
+    enabled = [cg for cg in genome.connections.values() if cg.enabled]
+    links = [Link(cg.key[0], cg.key[1], float(cg.weight), slots.get(cg.key[0], -1))
+             for cg in enabled if cg.key[0] in fixed or cg.key[0] in genome.nodes]
+
+    positions = dict(fixed)
+    if hidden:
+        positions |= _place_hidden(hidden, links, fixed, geometry, previous)
+    return NetworkLayout(geometry, positions, hidden, memory, links, slots, cells)
+
+
+def _place_hidden(hidden: list[int], links: list[Link], fixed: dict[int, tuple[float, float]],
+                  geometry: PanelGeometry, previous: NetworkLayout | None) -> dict[int, tuple[float, float]]:
+    x0, y0, x1, y1 = geometry.hidden_box
+    lo, hi = np.array([x0, y0]), np.array([max(x0, x1), max(y0, y1)])
+    index = {k: i for i, k in enumerate(hidden)}
+    n = len(hidden)
+    neighbours: list[list[int]] = [[] for _ in hidden]
+    for link in links:
+        if link.src == link.dst:
+            continue
+        for a, b in ((link.src, link.dst), (link.dst, link.src)):
+            if a in index and (b in index or b in fixed):
+                neighbours[index[a]].append(b)
+    fixed_xy = np.array(list(fixed.values())) if fixed else np.zeros((0, 2))
+    fixed_row = {k: i for i, k in enumerate(fixed)}
+    centre = (lo + hi) / 2
+    span = hi - lo
+
+    pos = np.empty((n, 2))
+    same_panel = previous is not None and previous.geometry == geometry
+    for i, k in enumerate(hidden):
+        if same_panel and k in previous.positions and k in previous.hidden:
+            pos[i] = previous.positions[k]
+            continue
+        known = [fixed_xy[fixed_row[b]] for b in neighbours[i] if b in fixed_row]
+        start = np.mean(known, axis=0) if known else centre
+        pos[i] = start + np.array(_jitter(k)) * span * 0.3
+    pos = np.clip(pos, lo, hi)
+
+    for it in range(ITERATIONS + SETTLE):
+        if it < ITERATIONS:
+            # Towards the mean of the neighbours, with the band's centre as one more (weak) neighbour,
+            # so that a node linked only to an output does not sit on top of the output column.
+            target = pos.copy()
+            for i, nb in enumerate(neighbours):
+                pts = [pos[index[b]] if b in index else fixed_xy[fixed_row[b]] for b in nb]
+                target[i] = (np.sum(pts, axis=0) + CENTRE_PULL * centre) / (len(pts) + CENTRE_PULL) if pts else centre
+            pos += 0.05 * (target - pos)
+        pos = np.clip(_spread(pos, geometry.spacing), lo, hi)  # the last SETTLE rounds only spread
+    return {k: (float(pos[i, 0]), float(pos[i, 1])) for i, k in enumerate(hidden)}
+
+
+def _spread(pos: np.ndarray, spacing: float) -> np.ndarray:
+    """Push apart every pair of points closer than `spacing`, each half the shortfall (coincident: by order)."""
+    d = pos[:, None, :] - pos[None, :, :]
+    dist = np.sqrt((d ** 2).sum(axis=2))
+    np.fill_diagonal(dist, 1e9)
+    close = dist < spacing
+    if not close.any():
+        return pos
+    same = dist < 1e-9
+    if same.any():
+        ii, jj = np.nonzero(np.triu(same))
+        d[ii, jj] = (0.0, 1.0)
+        d[jj, ii] = (0.0, -1.0)
+        dist[ii, jj] = dist[jj, ii] = 1.0
+    push = np.where(close, (spacing - dist) / 2 / np.maximum(dist, 1e-9), 0.0)
+    return pos + (d * push[:, :, None]).sum(axis=1) * 0.5

@@ -1,0 +1,222 @@
+"""The viewer's panels drawn with pygame: the agent's input grid, the live network, the status line, help.
+
+Each function draws into a pygame Surface and holds no state, so the window, the
+screenshot option and the tests all draw the same pixels. Colours are module
+constants: positive weights green and negative red, as MarI/O and neat-python drew them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tilerunner.envs.physics import BUTTON_NAMES
+from tilerunner.envs.render import load_pygame
+from tilerunner.evolve.viewer.net_layout import NetworkLayout
+
+BACKGROUND = (20, 22, 30)
+PANEL = (28, 31, 42)
+TEXT = (225, 228, 236)
+DIM_TEXT = (130, 136, 152)
+POSITIVE = (60, 220, 90)
+NEGATIVE = (235, 60, 60)
+EMPTY_CELL = (44, 48, 62)
+SOLID_CELL = (200, 200, 208)
+ENEMY_CELL = (255, 150, 20)
+PLAYER_MARK = (80, 160, 255)
+NODE_OUTLINE = (150, 156, 176)
+MEMORY_OUTLINE = (70, 210, 230)
+LIT_LABEL = (250, 210, 60)
+FAINT = 0.18  # how strongly a connection shows when it carries nothing this frame
+
+BUTTON_LABELS = ("Left", "Right", "Up", "Down", "A jump", "B run")
+assert len(BUTTON_LABELS) == len(BUTTON_NAMES)
+
+
+class Fonts:
+    """The three text sizes the viewer uses (pygame's own default font, so nothing to ship)."""
+
+    def __init__(self) -> None:
+        pg = load_pygame()
+        pg.font.init()
+        self.small = pg.font.Font(None, 16)
+        self.normal = pg.font.Font(None, 20)
+        self.big = pg.font.Font(None, 30)
+
+
+def mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
+    """The colour a fraction `t` (clipped to 0..1) of the way from `a` to `b`."""
+    t = min(1.0, max(0.0, t))
+    return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t), round(a[2] + (b[2] - a[2]) * t))
+
+
+def node_fill(value: float) -> tuple[int, int, int]:
+    """A node's fill for its value: dark at 0, white at +1, red at -1 (memory outputs can be negative)."""
+    if value >= 0:
+        return mix(EMPTY_CELL, (255, 255, 255), value)
+    return mix(EMPTY_CELL, NEGATIVE, -value)
+
+
+def cell_colour(value: float) -> tuple[int, int, int]:
+    """An input cell's colour: solid (1), enemy (-1) or empty (0)."""
+    if value > 0.5:
+        return SOLID_CELL
+    if value < -0.5:
+        return ENEMY_CELL
+    return EMPTY_CELL
+
+
+def draw_game(surface, tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray) -> None:
+    """The game view (the camera following the player) scaled to fill `surface`."""
+    from tilerunner.envs import render
+
+    pg = load_pygame()
+    image = render.frame(tiles, state, enemies)
+    pg.transform.scale(pg.surfarray.make_surface(image.swapaxes(0, 1)), surface.get_size(), surface)
+
+
+def draw_input_grid(surface, origin: tuple[int, int], cell: int, observation: np.ndarray) -> None:
+    """The cells the agent sees (solid, enemy, empty), with the player's cell outlined."""
+    pg = load_pygame()
+    gx, gy = origin
+    size = observation.shape[0]
+    gap = 1 if cell >= 6 else 0
+    for i in range(size):
+        for j in range(observation.shape[1]):
+            pg.draw.rect(surface, cell_colour(float(observation[i, j])),
+                         (gx + j * cell, gy + i * cell, cell - gap, cell - gap))
+    r = size // 2
+    pg.draw.rect(surface, PLAYER_MARK, (gx + r * cell - 1, gy + r * cell - 1, cell + 1, cell + 1), 2)
+
+
+def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values: np.ndarray,
+                 previous: np.ndarray, cells: np.ndarray, outputs: np.ndarray, threshold: float,
+                 fonts: Fonts) -> None:
+    """The network as it thinks this frame, drawn into `surface` (the panel, sized as `layout.geometry`).
+
+    `values` are the node values this step produced and `previous` the values the step read
+    (so a link's strength is |weight x the value it carried|); `cells` the memory-cell states.
+    """
+    pg = load_pygame()
+    geo = layout.geometry
+    surface.fill(PANEL)
+    draw_input_grid(surface, geo.grid_origin, geo.cell, observation)
+
+    # Links, weakest first so that the ones carrying the most are on top.
+    drawn = []
+    for link in layout.links:
+        if link.src not in layout.positions or link.dst not in layout.positions:
+            continue
+        carried = previous[link.src_slot] if link.src_slot >= 0 else 0.0
+        strength = min(1.0, abs(link.weight * carried))
+        drawn.append((strength, link))
+    drawn.sort(key=lambda t: t[0])
+    for strength, link in drawn:
+        colour = mix(PANEL, POSITIVE if link.weight >= 0 else NEGATIVE, FAINT + (1 - FAINT) * strength)
+        width = 1 + round(2 * strength)
+        a, b = layout.positions[link.src], layout.positions[link.dst]
+        if link.src == link.dst:  # a self-loop: a small ring above the node
+            pg.draw.circle(surface, colour, (round(a[0]), round(a[1]) - 10), 7, width)
+        else:
+            pg.draw.line(surface, colour, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), width)
+
+    # Hidden nodes: circles; memory cells: squares in a cyan outline with a bar for the cell state.
+    for key in layout.hidden:
+        x, y = (round(v) for v in layout.positions[key])
+        slot = layout.slots.get(key, -1)
+        value = float(values[slot]) if slot >= 0 else 0.0
+        if key in layout.memory:
+            rect = pg.Rect(x - 8, y - 8, 17, 17)
+            pg.draw.rect(surface, node_fill(value), rect, border_radius=3)
+            pg.draw.rect(surface, MEMORY_OUTLINE, rect, 2, border_radius=3)
+            j = layout.cells.get(key, -1)
+            state = math.tanh(float(cells[j])) if j >= 0 else 0.0
+            bar = round(8 * abs(state))
+            colour = POSITIVE if state >= 0 else NEGATIVE
+            pg.draw.rect(surface, (10, 10, 14), (x + 11, y - 9, 5, 19))
+            if bar:
+                pg.draw.rect(surface, colour, (x + 12, y - bar if state >= 0 else y, 3, bar))
+        elif slot >= 0:
+            pg.draw.circle(surface, node_fill(value), (x, y), 7)
+            pg.draw.circle(surface, NODE_OUTLINE, (x, y), 7, 1)
+        else:  # no path to an output: never evaluated, drawn as a dim dot
+            pg.draw.circle(surface, EMPTY_CELL, (x, y), 4)
+
+    # Outputs: a node per button, and its label lit while the button is pressed.
+    for o, label in enumerate(BUTTON_LABELS[:len(outputs)]):
+        x, y = (round(v) for v in layout.positions[o])
+        value = float(outputs[o])
+        pressed = value > threshold
+        pg.draw.circle(surface, node_fill(value), (x, y), 9)
+        pg.draw.circle(surface, LIT_LABEL if pressed else NODE_OUTLINE, (x, y), 9, 2)
+        text = fonts.normal.render(label, True, (20, 20, 20) if pressed else DIM_TEXT)
+        box = label_rect(layout, o)
+        if pressed:
+            pg.draw.rect(surface, LIT_LABEL, box, border_radius=4)
+        surface.blit(text, (box.x + 6, box.y + (box.h - text.get_height()) // 2 + 1))
+
+    caption = f"{len(layout.hidden)} hidden ({len(layout.memory)} memory), {len(layout.links)} links"
+    surface.blit(fonts.small.render(caption, True, DIM_TEXT), (geo.grid_origin[0], geo.height - 16))
+
+
+def label_rect(layout: NetworkLayout, output: int):
+    """Where an output's label is drawn in the network panel (for tests and for anyone overlaying it)."""
+    pg = load_pygame()
+    x, y = (round(v) for v in layout.positions[output])
+    return pg.Rect(x + 16, y - 10, 78, 20)
+
+
+def draw_text_lines(surface, rect, lines: list[str], font, colour=TEXT, spacing: int = 2) -> None:
+    """Plain lines of text from the top-left of `rect`, clipped to it."""
+    y = rect.y
+    for line in lines:
+        if y + font.get_height() > rect.bottom:
+            break
+        surface.blit(font.render(line, True, colour), (rect.x, y))
+        y += font.get_height() + spacing
+
+
+def draw_help(surface, keys: list[tuple[str, str]], fonts: Fonts) -> None:
+    """A box in the middle of `surface` listing the keys and what they do."""
+    pg = load_pygame()
+    w = 420
+    h = 56 + 24 * len(keys)
+    box = pg.Rect((surface.get_width() - w) // 2, (surface.get_height() - h) // 2, w, h)
+    shade = pg.Surface(box.size, pg.SRCALPHA)
+    shade.fill((8, 9, 14, 232))
+    surface.blit(shade, box.topleft)
+    pg.draw.rect(surface, NODE_OUTLINE, box, 1, border_radius=6)
+    surface.blit(fonts.big.render("keys", True, TEXT), (box.x + 18, box.y + 14))
+    y = box.y + 48
+    for key, what in keys:
+        surface.blit(fonts.normal.render(key, True, LIT_LABEL), (box.x + 22, y))
+        surface.blit(fonts.normal.render(what, True, TEXT), (box.x + 140, y))
+        y += 24
+
+
+def draw_banner(surface, text: str, fonts: Fonts, colour=TEXT) -> None:
+    """A one-line message across the middle of `surface` (episode over, waiting for a champion)."""
+    pg = load_pygame()
+    rendered = fonts.big.render(text, True, colour)
+    box = rendered.get_rect(center=(surface.get_width() // 2, surface.get_height() // 2)).inflate(28, 16)
+    shade = pg.Surface(box.size, pg.SRCALPHA)
+    shade.fill((8, 9, 14, 210))
+    surface.blit(shade, box.topleft)
+    surface.blit(rendered, rendered.get_rect(center=box.center))
+
+
+def draw_buttons(surface, origin: tuple[int, int], held: int, fonts: Fonts) -> None:
+    """The six buttons in a row, each label lit while its bit is set in `held` (Left = bit 0)."""
+    pg = load_pygame()
+    x, y = origin
+    for b, label in enumerate(BUTTON_LABELS):
+        pressed = bool(held >> b & 1)
+        text = fonts.normal.render(label, True, (20, 20, 20) if pressed else DIM_TEXT)
+        box = pg.Rect(x, y, text.get_width() + 14, 22)
+        if pressed:
+            pg.draw.rect(surface, LIT_LABEL, box, border_radius=4)
+        else:
+            pg.draw.rect(surface, NODE_OUTLINE, box, 1, border_radius=4)
+        surface.blit(text, (box.x + 7, box.y + (box.h - text.get_height()) // 2 + 1))
+        x = box.right + 8

@@ -1,0 +1,181 @@
+"""What the viewer plays next: replay files in turn, or a run folder's newest champion as it lands.
+
+A `Show` is one genome on one level plus what is known about it. The viewer asks its
+source for the `current` show, for the one `after` an episode ends (None: nothing
+more, close) and for the `next` one when the user presses N, and calls `poll` about
+twice a second so a source can notice new files.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tilerunner.envs.level import Level
+from tilerunner.evolve.runs.stats import StatsError, read_stats
+from tilerunner.evolve.runs.replay import Replay, ReplayError, load_replay
+from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.runs.run_folder import RunFolder
+
+
+@dataclass(frozen=True)
+class Show:
+    """One genome on one level, and what is known about it."""
+
+    replay: Replay
+    level: Level
+    label: str  # where it came from: a file name, or "champion of gen 12"
+    recorded: Outcome | None  # what the replay file says happened (None on a level it was not recorded on)
+
+    @property
+    def generation(self) -> int | None:
+        return self.replay.generation
+
+
+def shows_of(replay: Replay, label: str, levels: list[Level] | None = None) -> list[Show]:
+    """A replay's episodes as shows, or the same genome on `levels` instead (nothing recorded there)."""
+    if levels:
+        return [Show(replay, lv, label, None) for lv in levels]
+    return [Show(replay, e.level, label, e.outcome) for e in replay.episodes]
+
+
+def _run_stats(run: str | os.PathLike | None) -> list[dict]:
+    if not run:
+        return []
+    try:
+        return read_stats(run)
+    except StatsError:
+        return []
+
+
+class ReplayShows:
+    """Replay files played one after another; with `loop`, round and round."""
+
+    def __init__(self, shows: list[Show], loop: bool = False) -> None:
+        if not shows:
+            raise ValueError("nothing to show")
+        self.shows = shows
+        self.loop = loop
+        self.index = 0
+        self._stats = _run_stats(shows[0].replay.run)
+        self._stats_run = shows[0].replay.run
+
+    def current(self) -> Show | None:
+        return self.shows[self.index]
+
+    def after(self) -> Show | None:
+        if self.index + 1 < len(self.shows):
+            self.index += 1
+        elif not self.loop:
+            return None
+        else:
+            self.index = 0
+        return self.current()
+
+    def next(self) -> Show | None:
+        self.index = (self.index + 1) % len(self.shows)
+        return self.current()
+
+    def poll(self) -> None:
+        run = self.current().replay.run
+        if run != self._stats_run:
+            self._stats, self._stats_run = _run_stats(run), run
+
+    def stats(self) -> list[dict]:
+        """The statistics of the run the current replay came from, when that folder is here."""
+        return self._stats
+
+    def status(self) -> str:
+        return f"{self.index + 1}/{len(self.shows)}" if len(self.shows) > 1 else ""
+
+
+class RunFollower:
+    """A run folder, running or finished: plays its newest champion, switching when a better one lands.
+
+    A new champion takes over when the current episode ends (so every episode is seen whole);
+    N steps through the folder's champions, oldest to newest and round again.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.folder = RunFolder(path)
+        self.files: list[Path] = []
+        self.playing: Path | None = None
+        self.shows: list[Show] = []
+        self.index = 0
+        self._stats: list[dict] = []
+        self._stats_mtime: int | None = None
+        self.warnings: list[str] = []
+        self.waiting = f"waiting for the first champion in {self.folder.path}"
+        self._bad: set[Path] = set()
+        self.poll()  # starts the newest champion, if there is one
+
+    def _start(self, path: Path) -> bool:
+        try:
+            replay = load_replay(path)
+        except ReplayError as exc:
+            if path not in self._bad:
+                self._bad.add(path)
+                self.warnings.append(f"skipping {exc}")
+            return False
+        self.playing = path
+        self.shows = shows_of(replay, f"champion of gen {replay.generation}" if replay.generation is not None
+                              else path.name)
+        self.index = 0
+        return True
+
+    def _usable(self) -> list[Path]:
+        return [f for f in self.files if f not in self._bad]
+
+    @property
+    def newest(self) -> Path | None:
+        usable = self._usable()
+        return usable[-1] if usable else None
+
+    def current(self) -> Show | None:
+        return self.shows[self.index] if self.shows else None
+
+    def after(self) -> Show | None:
+        if self.index + 1 < len(self.shows):
+            self.index += 1
+            return self.current()
+        newest = self.newest
+        if newest is not None and newest != self.playing and self._start(newest):
+            return self.current()
+        self.index = 0
+        return self.current()
+
+    def next(self) -> Show | None:
+        good = self._usable()
+        if not good:
+            return None
+        at = good.index(self.playing) if self.playing in good else -1
+        for step in range(1, len(good) + 1):
+            if self._start(good[(at + step) % len(good)]):
+                break
+        return self.current()
+
+    def poll(self) -> None:
+        self.files = self.folder.champion_files()
+        if self.playing is None and self.newest is not None:
+            self._start(self.newest)
+        stats = self.folder.path / "stats.jsonl"
+        try:
+            mtime = stats.stat().st_mtime_ns
+        except OSError:
+            return
+        if mtime != self._stats_mtime:
+            try:
+                self._stats = read_stats(stats)
+                self._stats_mtime = mtime
+            except StatsError as exc:
+                self.warnings.append(str(exc))
+                self._stats_mtime = mtime
+
+    def stats(self) -> list[dict]:
+        return self._stats
+
+    def status(self) -> str:
+        run_at = f"run at gen {self._stats[-1]['generation']}" if self._stats else "no generation yet"
+        newer = self.newest is not None and self.newest != self.playing
+        return run_at + (", a newer champion is next" if newer else "")

@@ -1,0 +1,346 @@
+"""The live viewer: the game, the agent's 13x13 view and its network lighting up, frame by frame.
+
+    +-------------------------------- status line --------------------------------+
+    |  game view (camera follows)   |  input grid -> hidden nodes -> output buttons |
+    |                               |                                                |
+    +---- this episode -------------+---------- the run's fitness chart -------------+
+
+`Viewer` re-simulates a genome from its replay (the same steps evolution played,
+a frame at a time, via `tilerunner.evolve.core.playback.Playback`) and draws everything into one
+canvas: the window shows it, `S` and `--screenshot` save it, and the tests read its
+pixels. What to play comes from a source in `tilerunner.evolve.viewer.shows` (replay files, or a run
+folder being followed).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from tilerunner.agent import CompiledNetwork
+from tilerunner.agent.compiler import compile_arrays
+from tilerunner.envs import render
+from tilerunner.envs.physics import FPS
+from tilerunner.evolve.viewer import panels
+from tilerunner.evolve.viewer.net_layout import NetworkLayout, PanelGeometry, layout_network
+from tilerunner.evolve.core.playback import Playback
+from tilerunner.evolve.runs.run_folder import unique_path
+from tilerunner.evolve.viewer.shows import Show
+
+WIDTH, HEIGHT = 1120, 700
+STATUS_H = 28
+GAME_SCALE = 2
+GAME_PX = 256 * GAME_SCALE
+BOTTOM_Y = STATUS_H + GAME_PX
+INFO_W = 380
+DISPLAY_FPS = 60
+SPEEDS = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+END_HOLD = 1.5  # seconds an ended episode stays on screen, with its outcome
+POLL_EVERY = 0.5  # seconds between looks at the source's files
+MAX_STEPS_PER_DRAW = 64
+
+KEYS = [
+    ("Space", "pause / go on"),
+    ("Right", "one frame forward (paused)"),
+    ("+  /  -", "faster / slower"),
+    ("N", "next genome"),
+    ("S", "screenshot (PNG)"),
+    ("H", "show / hide this help"),
+    ("Esc", "quit (or close the window)"),
+]
+
+
+def _speed_text(speed: float) -> str:
+    return f"{speed:g}x"
+
+
+class Viewer:
+    """Plays shows from a source and draws each frame; `run()` opens the window, the rest works headless."""
+
+    def __init__(self, source, title: str = "tilerunner", speed: float = 1.0, duration: float | None = None,
+                 screenshot_dir: str | Path = ".", report: bool = True) -> None:
+        self.pg = render.load_pygame()
+        self.report = report  # print each episode's outcome as it ends
+        self.source = source
+        self.title = title
+        self.speed = speed
+        self.duration = duration
+        self.screenshot_dir = Path(screenshot_dir)
+        self.paused = False
+        self.help = False
+        self.fonts = panels.Fonts()
+        self.canvas = self.pg.Surface((WIDTH, HEIGHT))
+        self.geometry = PanelGeometry(WIDTH - GAME_PX, GAME_PX)
+        self.show: Show | None = None
+        self.playback: Playback | None = None
+        self.layout: NetworkLayout | None = None
+        self.genome = None
+        self.fps = 0.0
+        self._chart_key: tuple | None = None
+        self._chart: object | None = None
+        self.load(source.current())
+
+    # What is playing ---------------------------------------------------------------------------
+
+    def load(self, show: Show | None) -> None:
+        """Start `show` from its first frame (None: nothing to play yet)."""
+        self.show = show
+        if show is None:
+            self.playback = None
+            return
+        replay = show.replay
+        geometry = PanelGeometry(WIDTH - GAME_PX, GAME_PX, replay.settings.view_radius, replay.network.num_outputs)
+        if geometry != self.geometry:
+            self.geometry, self.layout = geometry, None
+        if self.layout is None or self.genome is not replay.genome:
+            self.layout = layout_network(replay.genome, replay.network, self.geometry, previous=self.layout)
+        net = CompiledNetwork(compile_arrays(replay.genome, replay.network))
+        self.playback = Playback(net, show.level, replay.settings)
+        self.genome = replay.genome
+
+    def step(self, frames: int = 1) -> None:
+        """Advance the episode by up to `frames` physics frames."""
+        if self.playback is None:
+            return
+        for _ in range(frames):
+            if not self.playback.step():
+                break
+
+    def play_to(self, frame: int) -> None:
+        """Restart the current show and play up to `frame` (or its end)."""
+        self.load(self.show)
+        while self.playback is not None and self.playback.frame < frame and self.playback.step():
+            pass
+
+    # Drawing -----------------------------------------------------------------------------------
+
+    def draw(self) -> object:
+        """Draw the whole viewer for the current frame into `self.canvas` (a pygame Surface) and return it."""
+        c = self.canvas
+        c.fill(panels.BACKGROUND)
+        pb = self.playback
+        outcome = pb.outcome() if pb is not None else None
+        game = c.subsurface((0, STATUS_H, GAME_PX, GAME_PX))
+        network = c.subsurface((GAME_PX, STATUS_H, WIDTH - GAME_PX, GAME_PX))
+        if pb is not None:
+            panels.draw_game(game, pb.tiles, pb.state, pb.enemies)
+            net = pb.net
+            active = int(net.active[0])
+            panels.draw_network(network, self.layout, pb.observation, net.values[active], net.values[1 - active],
+                                net.cells, pb.outputs, pb.settings.threshold, self.fonts)
+        else:
+            network.fill(panels.PANEL)
+        self._draw_status(c, outcome)
+        self._draw_info(c.subsurface((0, BOTTOM_Y, INFO_W, HEIGHT - BOTTOM_Y)), outcome)
+        self._draw_chart(c.subsurface((INFO_W, BOTTOM_Y, WIDTH - INFO_W, HEIGHT - BOTTOM_Y)))
+        if pb is None:
+            panels.draw_banner(c, self.waiting_text(), self.fonts)
+        elif pb.done:
+            panels.draw_banner(game, outcome.describe(), self.fonts,
+                               panels.POSITIVE if outcome.finished else panels.TEXT)
+        if self.paused:
+            panels.draw_banner(network, "paused: Space goes on, Right steps", self.fonts)
+        if self.help:
+            panels.draw_help(c, KEYS, self.fonts)
+        return c
+
+    def waiting_text(self) -> str:
+        return getattr(self.source, "waiting", "waiting for a champion")
+
+    def status_text(self, outcome=None) -> str:
+        """The status line: level, generation, species, genome, fitness now and best, frame, speed."""
+        parts = []
+        show, pb = self.show, self.playback
+        if show is not None and pb is not None:
+            outcome = pb.outcome() if outcome is None else outcome
+            replay = show.replay
+            gen = replay.generation
+            species = self._species(gen)
+            best = replay.genome.fitness
+            rows = self.source.stats()
+            if rows:
+                best = max(best if best is not None else -math.inf, rows[-1]["best_ever"])
+            parts += [
+                f"level {show.level.id}",
+                f"gen {gen}" if gen is not None else "gen -",
+                f"species {species}" if species is not None else "species -",
+                f"genome {replay.genome.key}",
+                f"fitness {outcome.fitness:.1f}",
+                f"best {best:.1f}" if best is not None else "best -",
+                f"frame {pb.frame}",
+            ]
+        parts.append(f"speed {_speed_text(self.speed)}")
+        extra = self.source.status()
+        if extra:
+            parts.append(extra)
+        return "   ".join(parts)
+
+    def _species(self, generation: int | None) -> int | None:
+        if generation is None:
+            return None
+        for row in reversed(self.source.stats()):
+            if row["generation"] == generation:
+                return int(row["species"])
+        return None
+
+    def _draw_status(self, c, outcome) -> None:
+        pg = self.pg
+        pg.draw.rect(c, panels.PANEL, (0, 0, WIDTH, STATUS_H))
+        text = self.fonts.normal.render(self.status_text(outcome), True, panels.TEXT)
+        c.blit(text, (10, (STATUS_H - text.get_height()) // 2 + 1))
+        fps = f"{self.fps:.0f} fps   " if self.fps else ""
+        right = self.fonts.small.render(f"{fps}H: keys", True, panels.DIM_TEXT)
+        c.blit(right, (WIDTH - right.get_width() - 10, (STATUS_H - right.get_height()) // 2 + 1))
+
+    def _draw_info(self, surface, now) -> None:
+        surface.fill(panels.PANEL)
+        lines: list[str] = []
+        show, pb = self.show, self.playback
+        if show is not None and pb is not None:
+            arrays = pb.net.arrays
+            n_memory = int(arrays.node_memory.sum())
+            lines = [
+                show.label,
+                f"this episode: {now.distance:.0f} px, {now.coins} coins, {now.kills} kills,"
+                f" fitness {now.fitness:.1f}",
+                f"recorded: {show.recorded.describe()}" if show.recorded else "recorded: - (not on this level)",
+                f"recorded fitness: {show.recorded.fitness:.1f}" if show.recorded else "",
+                f"network: {pb.net.n_nodes} nodes evaluated ({n_memory} memory), {pb.net.n_links} links",
+                f"decides every {pb.settings.frame_skip} frames; presses above {pb.settings.threshold:g}",
+            ]
+        panels.draw_text_lines(surface, surface.get_rect().inflate(-20, -16), lines, self.fonts.normal)
+
+    def _draw_chart(self, surface) -> None:
+        from tilerunner.evolve.viewer import chart
+
+        rows = self.source.stats()
+        key = (len(rows), rows[-1]["generation"] if rows else None, surface.get_size())
+        if key != self._chart_key:
+            self._chart = self.pg.Surface(surface.get_size())
+            if rows:
+                chart.draw_chart(self._chart, self._chart.get_rect(), rows, self.fonts.small)
+            else:
+                self._chart.fill(panels.PANEL)
+                panels.draw_text_lines(self._chart, self._chart.get_rect().inflate(-20, -16),
+                                       ["no run statistics to chart (the run folder's stats.jsonl)"],
+                                       self.fonts.normal, panels.DIM_TEXT)
+            self._chart_key = key
+        surface.blit(self._chart, (0, 0))
+
+    def save_screenshot(self, path: str | Path | None = None) -> Path:
+        """Save the current canvas as PNG (a new name in `screenshot_dir` unless `path` is given)."""
+        if path is None:
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            path = unique_path(self.screenshot_dir, f"tilerunner-{stamp}", ".png")
+        image = self.pg.surfarray.array3d(self.draw()).swapaxes(0, 1)
+        render.save_png(image, path)
+        return Path(path)
+
+    # The window --------------------------------------------------------------------------------
+
+    def handle_key(self, key: int) -> bool:
+        """React to a key press; False when it asks to quit."""
+        pg = self.pg
+        if key == pg.K_ESCAPE:
+            return False
+        if key == pg.K_SPACE:
+            self.paused = not self.paused
+        elif key == pg.K_RIGHT and self.paused:
+            self.step(1)
+        elif key in (pg.K_PLUS, pg.K_EQUALS, pg.K_KP_PLUS):
+            self.speed = min((s for s in SPEEDS if s > self.speed), default=self.speed)
+        elif key in (pg.K_MINUS, pg.K_KP_MINUS, pg.K_UNDERSCORE):
+            self.speed = max((s for s in SPEEDS if s < self.speed), default=self.speed)
+        elif key == pg.K_n:
+            self.load(self.source.next())
+        elif key == pg.K_s:
+            print(f"screenshot: {self.save_screenshot()}", flush=True)
+        elif key == pg.K_h:
+            self.help = not self.help
+        return True
+
+    def run(self) -> dict:
+        """Open the window and play until the source runs out, Esc, closing the window or `duration`.
+
+        Returns what was shown: {"frames_drawn", "seconds", "fps" (median over the run)}.
+        """
+        pg = self.pg
+        pg.display.init()
+        screen = pg.display.set_mode((WIDTH, HEIGHT))
+        pg.display.set_caption(self.title)
+        clock = pg.time.Clock()
+        start = last_poll = time.perf_counter()
+        ended_at: float | None = None
+        owed = 0.0  # physics frames due but not yet played
+        intervals: deque[float] = deque(maxlen=600)
+        drawn = 0
+        try:
+            running = True
+            while running:
+                dt = clock.tick(DISPLAY_FPS) / 1000.0
+                if drawn:
+                    intervals.append(dt)
+                    self.fps = 1.0 / max(1e-6, float(np.median(list(intervals)[-60:])))
+                for event in pg.event.get():
+                    if event.type == pg.QUIT or (event.type == pg.KEYDOWN and not self.handle_key(event.key)):
+                        running = False
+                now = time.perf_counter()
+                if self.duration is not None and now - start >= self.duration:
+                    running = False
+                if now - last_poll >= POLL_EVERY:
+                    last_poll = now
+                    self.source.poll()
+                    self.print_warnings()
+                    if self.playback is None and self.source.current() is not None:
+                        self.load(self.source.current())
+                pb = self.playback
+                if pb is not None and not self.paused:
+                    if pb.done:
+                        if ended_at is None:
+                            ended_at = now
+                            if self.report:
+                                print(f"{self.show.level.id}: {pb.outcome().describe(fitness=True)}", flush=True)
+                        if now - ended_at >= END_HOLD / max(1.0, self.speed):
+                            ended_at, owed = None, 0.0
+                            following = self.source.after()
+                            if following is None:
+                                running = False
+                            else:
+                                self.load(following)
+                    else:
+                        owed += dt * FPS * self.speed
+                        n = min(int(owed), MAX_STEPS_PER_DRAW)
+                        owed = min(owed - n, 1.0)
+                        self.step(n)
+                screen.blit(self.draw(), (0, 0))
+                pg.display.flip()
+                drawn += 1
+        except KeyboardInterrupt:  # Ctrl-C is a fine way to close a viewer
+            pass
+        finally:
+            pg.display.quit()
+        seconds = time.perf_counter() - start
+        fps = 1.0 / float(np.median(intervals)) if intervals else 0.0
+        return {"frames_drawn": drawn, "seconds": seconds, "fps": fps}
+
+    def print_warnings(self) -> None:
+        """Print (once) what the source had to skip, e.g. an unreadable champion file."""
+        warnings = getattr(self.source, "warnings", None)
+        while warnings:
+            print(f"tilerunner: warning: {warnings.pop(0)}", file=sys.stderr, flush=True)
+
+
+def screenshot_middle(viewer: Viewer, path: str | Path) -> Path:
+    """Play the current show to the middle of its episode, save the viewer there as PNG, and say where."""
+    if viewer.show is None:
+        raise ValueError("nothing to show yet")
+    viewer.play_to(10**9)
+    length = viewer.playback.frame
+    viewer.play_to(length // 2)
+    return viewer.save_screenshot(path)
