@@ -1,10 +1,16 @@
-"""`tilerunner bench env|net|memory` run end to end on small settings and print what they promise."""
+"""`tilerunner bench ...` run end to end on small settings and print what they promise; bench watch's processes."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 
+import pytest
+
+from tilerunner.evolve.bench.watch import ViewerProcess, timed_run
 from tilerunner.evolve.commands.cli import main
+from tilerunner.evolve.runs.run import Run
 
 
 def run_cli(capsys, *argv: str) -> str:
@@ -38,9 +44,13 @@ def test_bench_memory_prints_a_row_per_delay_and_setting(capsys):
     assert all(re.fullmatch(r"\d/1", r[2]) for r in rows)
 
 
-def test_bench_memory_rejects_bad_delays(capsys):
-    assert main(["bench", "memory", "--delays", "10,x"]) == 2
-    assert "--delays" in capsys.readouterr().err
+@pytest.mark.parametrize("delays", ["10,x", "10,0", ""])
+def test_bench_memory_rejects_bad_delays_in_one_line(capsys, delays):
+    with pytest.raises(SystemExit) as exited:  # argparse rejects it before anything runs
+        main(["bench", "memory", "--delays", delays])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "--delays" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
 def test_bench_learn_reports_generations_and_seconds_per_seed(capsys):
@@ -54,6 +64,36 @@ def test_bench_learn_reports_generations_and_seconds_per_seed(capsys):
 def test_bench_evolve_splits_a_generation_and_checks_the_naive_way_agrees(capsys):
     out = run_cli(capsys, "bench", "evolve", "--pop", "30", "--generations", "2", "--naive", "5")
     assert re.search(r"population kernel: [\d,]+ frames/s", out)
-    assert re.search(r"seconds per generation: [\d.]+\s+=\s+compile [\d.]+ \+ pack [\d.]+ \+ kernel [\d.]+"
+    assert re.search(r"seconds per generation: [\d.]+\s+=\s+compile\+pack [\d.]+ \+ kernel [\d.]+"
                      r" \+ neat reproduce [\d.]+ \+ neat speciate [\d.]+", out)
     assert "same fitness both ways: yes" in out
+
+
+def test_bench_watch_prints_each_repeat_and_the_medians(capsys):
+    out = run_cli(capsys, "bench", "watch", "--level", "1-1", "--generations", "2", "--repeats", "1")
+    assert re.search(r"^  repeat 0: plain +[\d.]+ s, with --watch +[\d.]+ s \( *[+-][\d.]+%\), viewer \d+ frames/s$",
+                     out, re.M)
+    assert re.search(r"^median: evolution [+-][\d.]+% with the viewer open; viewer \d+ frames/s$", out, re.M)
+    assert re.search(r"^targets: at most 10% slower \((met|missed)\), at least 30 frames/s \((met|missed)\)$",
+                     out, re.M)
+
+
+def test_a_timed_run_evolves_in_its_own_process_and_reads_its_seconds_from_the_run_folder(tmp_path):
+    run = timed_run("1-1", 2, 0, tmp_path / "run", watched=False)
+    rows = [json.loads(line) for line in (tmp_path / "run" / "timing.jsonl").read_text().splitlines()]
+    assert [r["generation"] for r in rows] == [0, 1]
+    assert run.shown is None and run.seconds == pytest.approx(sum(r["total_seconds"] for r in rows))
+
+
+def test_the_viewer_process_follows_a_run_folder_and_sends_back_what_it_drew(tmp_path):
+    Run.create(["1-1"], generations=2, pop=20, out=tmp_path / "run").run()  # a finished run folder
+    viewer = ViewerProcess(tmp_path / "run", {"SDL_VIDEODRIVER": "dummy"})
+    try:
+        viewer.wait_until_ready()
+        time.sleep(1.0)  # let it draw a while: SIGTERM must then end Viewer.run normally, with its figures
+        shown = viewer.close()
+    finally:
+        viewer.kill()
+    assert viewer.process.exitcode == 0
+    assert set(shown) == {"frames_drawn", "seconds", "fps"}
+    assert shown["frames_drawn"] > 0 and shown["seconds"] > 0 and shown["fps"] > 0

@@ -12,11 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tilerunner.evolve import chart, plot_cli
-from tilerunner.evolve.viewer.chart import StatsError, chart_image, draw_chart, read_stats
-from tilerunner.evolve.commands.cli import UserError
-from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.commands import plot as plot_cli
+from tilerunner.evolve.commands.cli import main
+from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.core.evolution import Generation
+from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.runs.stats import StatsError, read_stats
+from tilerunner.evolve.viewer import chart
+from tilerunner.evolve.viewer.chart import chart_image, draw_chart
 
 W, H = 800, 480
 
@@ -24,9 +27,12 @@ W, H = 800, 480
 def stats_row(generation: int, best: float, mean: float | None = None, best_ever: float | None = None,
               species: int = 3, finished: int = 0) -> dict:
     """One stats.jsonl row exactly as a run writes it (through `Generation.stats`)."""
-    outcome = Outcome(best, finished > 0, 100.0, 300, 0, 0, "finished" if finished else "dead", "" if finished else "pit")
-    return Generation(generation, best, best / 2 if mean is None else mean, best if best_ever is None else best_ever,
-                      species, finished, 150, 1234, 7, [outcome], None, False, 0.1).stats()
+    outcome = Outcome(best, finished > 0, 100.0, 300, 0, 0, "finished" if finished else "dead",
+                      "" if finished else "pit")
+    return Generation(generation=generation, best_fitness=best, mean_fitness=best / 2 if mean is None else mean,
+                      best_ever=best if best_ever is None else best_ever, species=species, finished=finished,
+                      population=150, frames=1234, best_key=7, best_outcomes=[outcome], best_genome=None,
+                      new_best=False, solved=finished > 0, table=None).stats()
 
 
 def rising(n: int = 60, finished_from: int | None = None) -> list[dict]:
@@ -80,37 +86,37 @@ def _edit(**changes) -> str:
     return json.dumps(row)
 
 
-@pytest.mark.parametrize("line, problem", [
-    ("{not json", "not JSON"),
-    ("[1, 2]", "expected a JSON object, got a list"),
-    ("42", "expected a JSON object"),
-    (_edit(best_fitness=...), "missing key 'best_fitness'"),
-    (_edit(species=2.5), "'species' must be a whole number >= 0, got 2.5"),
-    (_edit(species=-1), "'species' must be a whole number >= 0"),
-    (_edit(generation=True), "'generation' must be a whole number"),
-    (_edit(mean_fitness="12"), "'mean_fitness' must be a finite number"),
-    (GOOD.replace('"best_ever": 5.0', '"best_ever": NaN'), "'best_ever' must be a finite number, got nan"),
-    (GOOD.replace('"best_fitness": 5.0', '"best_fitness": -Infinity'), "'best_fitness' must be a finite number"),
-    (_edit(finished=151), "'finished' (151) is more than 'population' (150)"),
-    (_edit(best={"fitness": 1}), "'best' must be a list"),
-    (_edit(best=[{"fitness": 1.0}]), "'best'[0]: missing key"),
-    (_edit(best=[dict(json.loads(GOOD)["best"][0], finished="yes")]), "'best'[0].finished must be true or false"),
-    (_edit(generation=0), "generation 0 after generation 0 (generations must increase)"),
+@pytest.mark.parametrize("line, where, problem", [
+    ("{not json", ", column 2", "not valid JSON (Expecting property name enclosed in double quotes)"),
+    ("[1, 2]", "", "the line: expected an object, got a list"),
+    ("42", "", "the line: expected an object, got 42"),
+    (_edit(best_fitness=...), "", "missing 'best_fitness'"),
+    (_edit(species=2.5), "", "species: expected a whole number >= 0, got 2.5"),
+    (_edit(species=-1), "", "species: expected a whole number >= 0, got -1"),
+    (_edit(generation=True), "", "generation: expected a whole number >= 0, got true"),
+    (_edit(mean_fitness="12"), "", 'mean_fitness: expected a finite number, got "12"'),
+    (GOOD.replace('"best_ever": 5.0', '"best_ever": NaN'), "", "best_ever: expected a finite number, got nan"),
+    (GOOD.replace('"best_fitness": 5.0', '"best_fitness": -Infinity'), "",
+     "best_fitness: expected a finite number, got -inf"),
+    (_edit(finished=151), "", "finished (151) is more than population (150)"),
+    (_edit(best={"fitness": 1}), "", "best: expected a list, got an object"),
+    (_edit(best=[{"fitness": 1.0}]), "", "best[0]: missing 'finished'"),
+    (_edit(best=[dict(json.loads(GOOD)["best"][0], finished="yes")]), "",
+     'best[0].finished: expected true or false, got "yes"'),
+    (_edit(generation=0), "", "generation 0 after generation 0 (generations must increase)"),
 ])
-def test_garbage_is_named_by_file_and_line(tmp_path, line, problem):
+def test_garbage_is_named_by_file_and_line(tmp_path, line, where, problem):
     path = write(tmp_path, GOOD + "\n" + line + "\n")
     with pytest.raises(StatsError) as info:
         read_stats(tmp_path)
-    message = str(info.value)
-    assert message.startswith(f"{path}:2: "), message
-    assert problem in message
-    assert "\n" not in message
+    assert str(info.value) == f"{path}:2{where}: {problem}"  # one line: file:line, the field, what is wrong
 
 
 def test_bytes_that_are_not_utf8_are_rejected_with_their_line(tmp_path):
     path = write(tmp_path, GOOD.encode() + b"\n\n\xff\xfe\n")
-    with pytest.raises(StatsError, match=re.escape(f"{path}:3: not UTF-8 text")):
+    with pytest.raises(StatsError) as info:
         read_stats(path)
+    assert str(info.value) == f"{path}:3: not a text file (byte 0 is not UTF-8)"
 
 
 def _mutations():
@@ -302,7 +308,6 @@ def test_plot_writes_a_png_of_the_requested_size(tmp_path, capsys):
 
 def test_tilerunner_plot_uses_the_default_size_and_bad_input_exits_2(tmp_path, capsys):
     from tilerunner.envs.render import load_pygame
-    from tilerunner.evolve.commands.cli import main
 
     write(tmp_path, rising(3))
     assert main(["plot", str(tmp_path), "--png", str(tmp_path / "c.png")]) == 0
@@ -316,9 +321,10 @@ def test_tilerunner_plot_uses_the_default_size_and_bad_input_exits_2(tmp_path, c
 @pytest.mark.parametrize("setup, kwargs, problem", [
     (None, {"run_dir": "missing"}, "no such folder"),
     (None, {}, "no stats.jsonl"),
-    ("{oops\n", {}, "stats.jsonl:1: not JSON"),
+    ("{oops\n", {}, "stats.jsonl:1, column 2: not valid JSON"),
     ("\n\n", {}, "no generation finished yet"),
     (GOOD + "\n", {"png": None}, "give --png PATH"),
+    (GOOD + "\n", {"png": "c.svg"}, "c.svg: the chart is written as PNG, so the name must end in .png"),
     (GOOD + "\n", {"size": "big"}, "--size must look like 1000x600"),
     (GOOD + "\n", {"size": "10x10"}, "out of range"),
     (GOOD + "\n", {"png": "no-such-dir/c.png"}, "cannot write"),
@@ -331,7 +337,41 @@ def test_plot_turns_bad_input_into_one_line_user_errors(tmp_path, setup, kwargs,
     with pytest.raises(UserError) as info:
         plot(run_dir, None if png is None else tmp_path / png, kwargs.get("size", "400x300"))
     assert problem in str(info.value) and "\n" not in str(info.value)
-    assert not (tmp_path / "c.png").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["stats.jsonl"] if setup is not None else [])
+
+
+@pytest.mark.parametrize("name", ["chart.svg", "chart.png.svg", "chart", "chart.jpg"])
+def test_plot_refuses_a_png_path_not_ending_in_png_before_writing_anything(tmp_path, capsys, name):
+    write(tmp_path, rising(3))
+    assert main(["plot", str(tmp_path), "--png", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and name in err and "must end in .png" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stats.jsonl"]
+
+
+def test_plot_accepts_png_in_any_case(tmp_path, capsys):
+    from tilerunner.envs.render import load_pygame
+
+    write(tmp_path, rising(3))
+    assert main(["plot", str(tmp_path), "--png", str(tmp_path / "CHART.PNG"), "--size", "300x200"]) == 0
+    assert load_pygame().image.load(str(tmp_path / "CHART.PNG")).get_size() == (300, 200)
+
+
+def test_plot_help_shows_png_as_required_and_argparse_demands_it(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["plot", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    usage = " ".join(out.split("\n\n")[0].split())
+    assert " --png PATH " in usage and "[--png PATH]" not in usage  # required in the usage line
+    assert re.search(r"^required:\n\s+--png PATH", out, re.MULTILINE), out  # and listed under "required"
+    write(tmp_path, rising(3))
+    with pytest.raises(SystemExit) as info:
+        main(["plot", str(tmp_path)])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "required: --png" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stats.jsonl"]
 
 
 @given(st.text(max_size=30))

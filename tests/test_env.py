@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import tilerunner.envs
+import tilerunner.envs as envs
 from tilerunner.envs import physics as P
 from tilerunner.envs.level import parse_level
 

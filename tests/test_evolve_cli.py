@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tilerunner.evolve.runs.genome_json import genome_from_dict
 from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.neat_config import builtin_config_path, config_text
+from tilerunner.evolve.runs.genome_json import genome_from_dict
 
 SMALL = ["--pop", "60"]
 
@@ -47,9 +47,14 @@ def test_with_no_flags_it_learns_1_1_and_says_where_the_champion_is(tmp_path, mo
     episode = record["episodes"][0]
     assert episode["outcome"]["finished"] and episode["level"]["id"] == "1-1"
     genome_from_dict(record["genome"])
-    # A copy for replays/, named by level and fitness.
-    (copy,) = (tmp_path / "replays").iterdir()
-    assert copy.name == f"1-1-f{record['genome']['fitness']:.0f}.json" and "copied to" in out
+    # The first finish is kept inside the run folder, named by level and fitness; nothing is written outside it.
+    (first,) = (folder / "first-finishes").iterdir()
+    assert first.name == f"1-1-f{record['genome']['fitness']:.0f}.json"
+    assert f"the champion finished 1-1 for the first time: {Path('runs') / folder.name / 'first-finishes'}" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"]
+    # The start says where the run goes and how it is set up.
+    assert out.splitlines()[0] == f"evolving on 1-1: run folder {Path('runs') / folder.name}"
+    assert out.splitlines()[1].startswith("  seed 0, population 300, generations 0-299")
     # The rest of the run folder.
     assert (folder / "config.ini").read_text() == config_text(builtin_config_path("default"))
     args = json.loads((folder / "args.json").read_text())
@@ -57,6 +62,34 @@ def test_with_no_flags_it_learns_1_1_and_says_where_the_champion_is(tmp_path, mo
     assert list((folder / "checkpoints").iterdir())
     lines = [ln for ln in out.splitlines() if ln.startswith("gen ")]
     assert len(lines) == len(rows) and "best-ever" in lines[0] and "frames/s" in lines[0] and "species" in lines[0]
+
+
+def test_first_finishes_are_copied_elsewhere_only_when_asked(tmp_path, capsys):
+    code, out, _ = evolve(capsys, "--level", "1-1", "--out", str(tmp_path / "run"), "--replays", str(tmp_path / "r"))
+    assert code == 0
+    (kept,) = (tmp_path / "run" / "first-finishes").iterdir()
+    (copy,) = (tmp_path / "r").iterdir()
+    assert copy.name == kept.name and copy.read_text() == kept.read_text()
+
+
+def test_a_resumed_run_reports_only_its_own_generations(tmp_path, capsys):
+    run = tmp_path / "run"
+    evolve(capsys, "--level", "1-1", "--generations", "2", "--out", str(run))
+    code, out, _ = evolve(capsys, "--resume", str(run), "--generations", "10")
+    assert code == 0 and out.startswith(f"resuming on 1-1: run folder {run}")
+    # 1-1 with seed 0 is first finished in generation 2: the one generation this resumed run played.
+    assert "done: 1 generation (generation 2) in " in out
+    assert "the champion of generation 2 finished 1-1" in out
+    assert [r["generation"] for r in stats(run)] == [0, 1, 2]
+
+
+def test_several_levels_say_how_many_the_champion_finished(tmp_path, capsys):
+    code, out, _ = evolve(capsys, "--level", "1-1", "--level", "2-4", "--generations", "3", *SMALL,
+                          "--out", str(tmp_path / "run"))
+    assert code == 0
+    done = next(ln for ln in out.splitlines() if ln.startswith("done: "))
+    finished = sum(o["finished"] for o in max(stats(tmp_path / "run"), key=lambda r: r["best_ever"])["best"])
+    assert done.endswith(f"no champion finished all 2 levels yet; the best-ever champion finished {finished} of 2")
 
 
 def test_same_seed_same_stats(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""The architecture's one-way rule: evolve may use agent and envs; agent and envs never use each other or evolve."""
+"""The house rules: dependencies flow one way between rooms, no private names cross modules, and
+pygame and argparse stay out of the places that must not need them."""
 
 from __future__ import annotations
 
@@ -8,30 +9,113 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-FORBIDDEN = {"agent": {"envs", "evolve"}, "envs": {"agent", "evolve"}}
+# Each room (folder) and the installed package it is.
+ROOMS = {"agent": "tilerunner.agent", "envs": "tilerunner.envs", "evolve/core": "tilerunner.evolve.core",
+         "evolve/runs": "tilerunner.evolve.runs", "evolve/viewer": "tilerunner.evolve.viewer",
+         "evolve/commands": "tilerunner.evolve.commands", "evolve/bench": "tilerunner.evolve.bench",
+         "evolve/api": "tilerunner"}
+LIBRARY = ("evolve/core", "evolve/runs")
+# Rooms a room may use besides itself. The library is agent, envs, core and runs; the viewer
+# uses the library; the benchmarks the library and the viewer; the commands everything.
+ALLOWED = {
+    "agent": set(),
+    "envs": set(),
+    "evolve/core": {"agent", "envs"},
+    "evolve/runs": {"agent", "envs", "evolve/core"},
+    "evolve/viewer": {"agent", "envs", "evolve/core", "evolve/runs"},
+    "evolve/bench": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer"},
+    "evolve/commands": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer", "evolve/bench",
+                        "evolve/api"},
+    "evolve/api": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/commands"},  # `python -m tilerunner`
+}
 
 
-def imported_packages(path: pathlib.Path) -> set[str]:
-    tree = ast.parse(path.read_text(), str(path))
-    names = set()
-    for node in ast.walk(tree):
+def modules(room: str) -> list[pathlib.Path]:
+    folder = ROOT / room
+    return sorted(folder.glob("*.py") if room == "envs" or room == "agent" else folder.rglob("*.py"))
+
+
+def dotted(path: pathlib.Path) -> str:
+    """The installed module name of a source file."""
+    for room, package in sorted(ROOMS.items(), key=lambda kv: -len(kv[0])):
+        folder = ROOT / room
+        if folder in path.parents:
+            rest = path.relative_to(folder).with_suffix("").parts
+            return ".".join([package, *[p for p in rest if p != "__init__"]])
+    raise AssertionError(f"{path} is in no room")
+
+
+def room_of(module: str) -> str | None:
+    """The room a `tilerunner...` module belongs to (None for outside modules)."""
+    best = None
+    for room, package in ROOMS.items():
+        if module == package or module.startswith(package + "."):
+            if best is None or len(ROOMS[best]) < len(package):
+                best = room
+    return best
+
+
+def imports(path: pathlib.Path) -> list[tuple[str, list[str], int]]:
+    """(module, names imported from it, line) for every import in a file, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+            found += [(alias.name, [], node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{path.relative_to(ROOT)}:{node.lineno}: use absolute imports (tilerunner....)"
+            found.append((node.module, [a.name for a in node.names], node.lineno))
+    return found
 
 
-@pytest.mark.parametrize("package", sorted(FORBIDDEN))
-def test_dependencies_flow_one_way(package):
-    for path in sorted((ROOT / package).rglob("*.py")):
-        bad = imported_packages(path) & FORBIDDEN[package]
-        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+@pytest.mark.parametrize("room", sorted(ALLOWED))
+def test_dependencies_flow_one_way(room):
+    for path in modules(room):
+        for module, _, line in imports(path):
+            if not module.startswith("tilerunner"):
+                assert module.split(".")[0] not in {"agent", "envs", "evolve"}, f"{path}:{line}: {module}"
+                continue
+            used = room_of(module)
+            assert used == room or used in ALLOWED[room], f"{path.relative_to(ROOT)}:{line} imports {module}"
+
+
+def test_no_private_name_crosses_modules():
+    files = [p for room in ALLOWED for p in modules(room)]
+    module_names = {dotted(p) for p in files}
+    for path in files:
+        tree = ast.parse(path.read_text(), str(path))
+        aliases = set()  # local names bound to the project's own modules
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tilerunner"):
+                for alias in node.names:
+                    assert not alias.name.startswith("_"), \
+                        f"{path.relative_to(ROOT)}:{node.lineno} imports private {node.module}.{alias.name}"
+                    if f"{node.module}.{alias.name}" in module_names:
+                        aliases.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                aliases |= {a.asname for a in node.names if a.name.startswith("tilerunner") and a.asname}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} uses private {node.value.id}.{node.attr}")
 
 
 def test_pygame_is_imported_only_where_something_is_drawn():
-    for path in sorted(p for package in ("agent", "envs", "evolve") for p in (ROOT / package).rglob("*.py")):
+    for path in (p for room in ALLOWED for p in modules(room)):
         tree = ast.parse(path.read_text())
         top_level = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
         top_level |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
         assert "pygame" not in top_level, f"{path.relative_to(ROOT)} imports pygame at module level"
+
+
+@pytest.mark.parametrize("room", LIBRARY)
+def test_the_library_has_no_argparse_and_no_pygame(room):
+    for path in modules(room):
+        used = {module.split(".")[0] for module, _, _ in imports(path)} & {"argparse", "pygame", "tqdm"}
+        assert not used, f"{path.relative_to(ROOT)} uses {sorted(used)}"
+
+
+def test_every_source_file_is_in_a_room():
+    for package in ("agent", "envs", "evolve"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path != ROOT / "evolve" / "__init__.py":
+                dotted(path)

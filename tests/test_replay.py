@@ -10,15 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tilerunner.agent import compile_population
-from tilerunner.envs.level import load_level
-from tilerunner.evolve.commands.cli import main
-from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.core.neat_config import load_config
-from tilerunner.evolve.runs.replay import ReplayError, load_replay, replay_from_dict, verify
-from tilerunner.evolve.core.rollout import pack_levels, play_recorded
-from tilerunner.evolve.core.evolution import Evolution
+import tilerunner
 from neatcfg import json_slots
+from tilerunner.agent import compile_population
+from tilerunner.evolve.commands.cli import main
+from tilerunner.evolve.core.rollout import pack_levels, play_recorded
+from tilerunner.evolve.runs.replay import ReplayError, load_replay, replay_from_dict, shipped_replays, verify
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -26,13 +23,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def champion(tmp_path_factory):
     """A replay of a run's champion on a built-in level and a generated one (which travels as text)."""
-    levels = [load_level("1-2"), load_level("gen:11:4")]
-    evolution = Evolution(load_config(neat_overrides={"pop_size": 50}), levels, EpisodeSettings(), seed=2)
-    for _ in range(3):
-        summary, _ = evolution.evaluate()
-        evolution.reproduce()
+    result = tilerunner.evolve_agents(["1-2", "gen:11:4"], generations=3, pop=50, seed=2, keep_going=True)
     path = tmp_path_factory.mktemp("replays") / "champ.json"
-    evolution.champion_replay(evolution.best_ever, "runs/test").save(path)
+    result.replay().save(path)
     return path
 
 
@@ -55,13 +48,12 @@ def test_round_trip_is_exact(champion, tmp_path):
 
 def test_playback_follows_the_kernel_frame_by_frame(champion):
     from tilerunner.agent import CompiledNetwork
-    from tilerunner.agent.compiler import compile_arrays
     from tilerunner.envs import physics as P
     from tilerunner.evolve.core.playback import Playback
 
     replay = load_replay(champion)
     level = replay.episodes[0].level
-    playback = Playback(CompiledNetwork(compile_arrays(replay.genome, replay.network)), level, replay.settings)
+    playback = Playback(CompiledNetwork.create(replay.genome, replay.network), level, replay.settings)
     xy_python = []
     while playback.step():
         xy_python.append((playback.state[P.S_X], playback.state[P.S_Y]))
@@ -90,8 +82,11 @@ def edit(path: pathlib.Path, tmp_path: pathlib.Path, change) -> pathlib.Path:
      "the level text does not match its sha256"),
     (lambda d: d["episodes"][0]["level"].update(sha256="0" * 64), "built-in level 1-2 has changed"),
     (lambda d: d["genome"]["nodes"].pop(0), ".out: no node 0"),
-    (lambda d: d.pop("genome"), "genome: expected an object, got NoneType"),
-    (lambda d: d["episodes"][0]["outcome"].update(frames="many"), "episodes[0].outcome.frames: expected int"),
+    (lambda d: d.pop("genome"), "replay: missing 'genome'"),
+    (lambda d: d["episodes"][0]["outcome"].update(frames="many"),
+     'episodes[0].outcome.frames: expected a whole number, got "many"'),
+    (lambda d: d["genome"]["connections"][0].update(weight=float("nan")),
+     "genome.connections[0].weight: expected a finite number, got nan"),
     (lambda d: d["settings"].update(frame_skip=0), "settings: frame_skip must be at least 1"),
 ])
 def test_damaged_replays_are_refused_in_one_line(champion, tmp_path, change, message):
@@ -198,14 +193,25 @@ def test_bad_replay_input_is_one_line_exit_2(capsys, argv, needle):
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
 
 
-SHIPPED = sorted((ROOT / "replays").glob("*.json"))
+# The champions the project ships, one per built-in level, named as the README names them.
+SHIPPED = {"1-1": "1-1-f2475.json", "1-2": "1-2-f2355.json", "1-3": "1-3-f2584.json", "1-4": "1-4-f3012.json",
+           "2-1": "2-1-f3131.json", "2-2": "2-2-f3134.json", "2-3": "2-3-f3311.json", "2-4": "2-4-f3549.json"}
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
-def test_every_shipped_replay_is_identical(path):
-    assert all(check.identical for check in verify(load_replay(path)))
+@pytest.mark.parametrize("level, name", SHIPPED.items())
+def test_every_shipped_replay_finishes_its_level_identically(level, name):
+    replay = load_replay(ROOT / "replays" / name)
+    assert [e.level.id for e in replay.episodes] == [level] and replay.episodes[0].outcome.finished
+    assert all(check.identical for check in verify(replay))
 
 
-def test_shipped_replays_cover_the_built_in_levels():
-    levels = {json.loads(p.read_text())["episodes"][0]["level"]["id"] for p in SHIPPED}
-    assert {f"{w}-{l}" for w in (1, 2) for l in (1, 2, 3, 4)} <= levels
+def test_the_installed_package_holds_the_shipped_replays():
+    assert sorted(p.name for p in shipped_replays().glob("*.json")) == sorted(SHIPPED.values())
+
+
+def test_shipped_replays_are_listed_and_played_by_name(capsys):
+    code, out, _ = run_cli(capsys, "replay", "--list")
+    assert code == 0 and all(any(ln.startswith(name) for ln in out.splitlines()) for name in SHIPPED.values())
+    assert "play one: tilerunner replay" in out
+    code, out, _ = run_cli(capsys, "replay", "2-3-f3311", "--headless")
+    assert code == 0 and out.startswith("identical: 2-3 finished")

@@ -10,13 +10,14 @@ import pytest
 import tilerunner.envs  # noqa: F401  (registers the env)
 from tilerunner.agent import compile, compile_population
 from tilerunner.envs import physics as P
+from tilerunner.envs.buttons import mask_from_outputs, pressed
 from tilerunner.envs.level import load_level, parse_level
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
-from tilerunner.evolve.core.rollout import (
-    R_COINS, R_DISTANCE, R_FINISHED, R_FITNESS, R_FRAMES, R_KILLS, R_STATUS, evaluate_population, pack_levels,
-    play_recorded,
+from tilerunner.evolve.core.outcome import (
+    R_COINS, R_DISTANCE, R_FINISHED, R_FITNESS, R_FRAMES, R_KILLS, R_STATUS, OutcomeTable,
 )
+from tilerunner.evolve.core.rollout import evaluate_population, pack_levels, play_recorded
 from tilerunner.evolve.core.evolution import Evolution
 
 FIT = EpisodeSettings()
@@ -29,7 +30,7 @@ def trained():
     for _ in range(4):
         evolution.evaluate()
         evolution.reproduce()
-    summary, results = evolution.evaluate()
+    results = evolution.evaluate().table.array
     genomes = list(evolution.population.population.values())
     return evolution, genomes, results
 
@@ -44,7 +45,7 @@ def gym_trajectory(genome, config, level, fit: EpisodeSettings):
     frame = 0
     while True:
         if frame % fit.frame_skip == 0:
-            action = (net.activate(obs.ravel()) > fit.threshold).astype(np.int8)
+            action = pressed(mask_from_outputs(net.activate(obs.ravel()), fit.threshold))
         obs, _, terminated, truncated, info = env.step(action)
         state = env.unwrapped.world[1]
         xy.append((state[P.S_X], state[P.S_Y]))
@@ -104,9 +105,10 @@ def test_several_levels_combine_by_mean_min_or_sum(trained):
     results = evaluate_population(nets, pack_levels(levels), FIT.kernel_settings())
     assert results.shape == (len(genomes), 3, results.shape[2])
     per_level = results[:, :, R_FITNESS]
-    assert np.allclose(EpisodeSettings(aggregate="mean").combine(results), per_level.mean(axis=1))
-    assert np.allclose(EpisodeSettings(aggregate="min").combine(results), per_level.min(axis=1))
-    assert np.allclose(EpisodeSettings(aggregate="sum").combine(results), per_level.sum(axis=1))
+    table = OutcomeTable(results, levels)
+    assert np.allclose(EpisodeSettings(aggregate="mean").combine(table), per_level.mean(axis=1))
+    assert np.allclose(EpisodeSettings(aggregate="min").combine(table), per_level.min(axis=1))
+    assert np.allclose(EpisodeSettings(aggregate="sum").combine(table), per_level.sum(axis=1))
     # Each column is that level played alone.
     alone = evaluate_population(nets, pack_levels([levels[2]]), FIT.kernel_settings())
     assert np.array_equal(alone[:, 0], results[:, 2])
@@ -128,7 +130,7 @@ def test_stall_and_frame_limits_end_episodes():
     level = parse_level("-" * 40 + "\n" + "M" + "-" * 39 + "\n" + "X" * 40 + "\n")
     config = load_config(neat_overrides={"pop_size": 20})
     evolution = Evolution(config, [level], EpisodeSettings(stall_frames=50, max_frames=0), seed=0)
-    _, results = evolution.evaluate()
+    results = evolution.evaluate().table.array
     idle = results[:, 0, R_DISTANCE] == 0
     assert idle.any() and (results[idle, 0, R_FRAMES] == 50).all()
     assert (results[idle, 0, R_STATUS] == P.STALLED).all()

@@ -12,18 +12,29 @@ import sys
 import numpy as np
 import pytest
 
-from tilerunner.evolve.runs.genome_json import genome_from_dict
+from tilerunner.envs.buttons import N_BUTTONS, RIGHT, A, mask_from_outputs, pressed
 from tilerunner.envs.level import load_level
-from tilerunner.evolve.viewer import panels
 from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.viewer.net_layout import PanelGeometry, layout_network
+from tilerunner.evolve.runs.genome_json import genome_from_dict
 from tilerunner.evolve.runs.replay import NetworkShape, load_replay, make_replay
-from tilerunner.evolve.viewer.shows import ReplayShows, RunFollower, shows_of
-from tilerunner.evolve.viewer.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, Viewer, screenshot_middle
+from tilerunner.evolve.viewer import panels
+from tilerunner.evolve.viewer.human_play import GRID_CELL, HumanPlay
+from tilerunner.evolve.viewer.net_layout import PanelGeometry, layout_network
+from tilerunner.evolve.viewer.shows import ReplayShows, RunFollower, Show, ShowSource, shows_of
+from tilerunner.evolve.viewer.viewer import (
+    GAME_PX,
+    HEIGHT,
+    MAX_STEPS_PER_DRAW,
+    STATUS_H,
+    WIDTH,
+    Viewer,
+    screenshot_middle,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-NETWORK = NetworkShape(169, 6, memory_cells=True)
+SHIPPED_1_1 = ROOT / "replays" / "1-1-f2475.json"  # the shipped champion of 1-1
+NETWORK = NetworkShape(169, N_BUTTONS, memory_cells=True)
 BELOW = 7 * 13 + 6  # the input cell just below the player's: solid while standing on the ground
 
 
@@ -85,16 +96,42 @@ def drawn(replay):
 # Pixels
 
 
+def lit_labels(layout, panel) -> list[int]:
+    """The outputs whose label is drawn lit in the network panel's pixels."""
+    lit = []
+    for output in range(N_BUTTONS):
+        box = panels.label_rect(layout, output)
+        share = is_colour(panel[box.top:box.bottom, box.left:box.right], panels.LIT_LABEL).mean()
+        assert share > 0.5 or share == 0.0, f"output {output}'s label is half lit ({share:.2f})"
+        if share > 0.5:
+            lit.append(output)
+    return lit
+
+
 def test_a_pressed_buttons_label_is_lit_and_the_others_are_not(drawn):
     v, _, panel = drawn
     assert v.playback.outputs[1] > 0.5 and v.playback.outputs[5] > 0.5 and v.playback.outputs[0] < 0.5
-    for output in range(6):
-        box = panels.label_rect(v.layout, output)
-        lit = is_colour(panel[box.top:box.bottom, box.left:box.right], panels.LIT_LABEL).mean()
-        if output in (1, 5):
-            assert lit > 0.5, f"output {output} is pressed but its label is not lit"
-        else:
-            assert lit == 0.0, f"output {output} is not pressed but its label is lit"
+    assert lit_labels(v.layout, panel) == [1, 5]
+    # The labels show exactly the mask the game is given.
+    assert np.flatnonzero(pressed(v.playback.buttons)).tolist() == [1, 5]
+
+
+def test_labels_light_by_the_shared_button_mask(replay):
+    """A label is lit when its bit is set in `mask_from_outputs(outputs, threshold)`, whatever the threshold."""
+    v = viewer_for(replay)
+    v.step(40)
+    outputs, net = v.playback.outputs, v.playback.net
+    active = int(net.active[0])
+    panel = v.canvas.subsurface((GAME_PX, STATUS_H, WIDTH - GAME_PX, GAME_PX))
+    seen = set()
+    for threshold in (0.0, 0.5, float(outputs[1]), 0.999):  # outputs[1]: Right sits exactly on it, not above
+        panels.draw_network(panel, v.layout, v.playback.observation, net.values[active], net.values[1 - active],
+                            net.cells, outputs, threshold, v.fonts)
+        expected = np.flatnonzero(pressed(mask_from_outputs(outputs, threshold))).tolist()
+        assert lit_labels(v.layout, pixels(panel)) == expected, threshold
+        seen.add(tuple(expected))
+    assert len(seen) >= 3  # the thresholds really light different sets of labels
+    assert len(panels.BUTTON_LABELS) == N_BUTTONS
 
 
 def _along(layout, src, dst, t):
@@ -146,7 +183,7 @@ def test_the_input_grid_shows_the_observation(drawn):
 
 
 def test_an_enemy_in_view_is_drawn_as_an_enemy_cell():
-    shipped = load_replay(sorted((ROOT / "replays").glob("1-1-*.json"))[0])
+    shipped = load_replay(SHIPPED_1_1)
     v = viewer_for(shipped)
     while not (v.playback.observation == -1).any():
         assert v.playback.step(), "the 1-1 champion never saw an enemy"
@@ -210,7 +247,7 @@ def test_a_crowded_layout_keeps_nodes_apart_and_a_new_champion_keeps_shared_node
     for k in range(20, 32):  # twelve more hidden nodes, each between an input and an output
         data["nodes"].append(_node(k))
         data["connections"].append(_link(-(k * 7 % 169 + 1), k, 1.0, 100 + k))
-        data["connections"].append(_link(k, k % 6, 1.0, 200 + k))
+        data["connections"].append(_link(k, k % N_BUTTONS, 1.0, 200 + k))
     crowded = genome_from_dict(data)
     geo = PanelGeometry(WIDTH - GAME_PX, GAME_PX)
     first = layout_network(crowded, NETWORK, geo)
@@ -267,9 +304,10 @@ def test_n_moves_to_the_next_genome(replay):
 def test_the_window_plays_to_the_end_closes_and_says_how_it_went(replay, capsys):
     v = viewer_for(replay, speed=32.0)
     shown = v.run()  # not looping: it closes after the one episode
-    assert shown["frames_drawn"] > 10
     assert v.playback.done
     outcome = replay.episodes[0].outcome
+    # Each drawn frame advances the game by at most MAX_STEPS_PER_DRAW frames, however slow the machine.
+    assert shown["frames_drawn"] >= math.ceil(outcome.frames / MAX_STEPS_PER_DRAW) > 1
     assert capsys.readouterr().out == f"1-1: {outcome.describe()}, fitness {outcome.fitness:.1f}\n"
     viewer_for(replay, speed=32.0, report=False).run()
     assert capsys.readouterr().out == ""
@@ -312,6 +350,68 @@ def test_following_a_run_switches_to_a_newer_champion_after_the_episode(replay, 
     assert follower.current().replay.genome.key == 7 and follower.warnings  # the broken file is skipped, said once
 
 
+def test_both_sources_declare_the_whole_interface(replay, tmp_path):
+    replays = ReplayShows(shows_of(replay, "known.json"))
+    follower = RunFollower(tmp_path / "run")
+    for source in (replays, follower):
+        assert isinstance(source, ShowSource)
+        assert isinstance(source.waiting, str) and source.waiting
+        assert source.warnings == []
+        assert isinstance(source.status(), str) and source.stats() == []
+    assert ShowSource.__abstractmethods__ == {"current", "after", "next", "poll", "stats", "status"}
+
+    class Incomplete(ShowSource):
+        def current(self) -> Show | None:
+            return None
+
+    with pytest.raises(TypeError):
+        Incomplete()  # a source must say what comes after, next, and so on
+
+
+class OneShow(ShowSource):
+    """A source of our own: nothing at first, then one show after the first poll; with a warning."""
+
+    def __init__(self, show: Show) -> None:
+        self.show, self.ready = show, False
+        self.waiting = "waiting for something of our own"
+        self.warnings = ["something was skipped"]
+
+    def current(self) -> Show | None:
+        return self.show if self.ready else None
+
+    def after(self) -> Show | None:
+        return None
+
+    def next(self) -> Show | None:
+        return self.current()
+
+    def poll(self) -> None:
+        self.ready = True
+
+    def stats(self) -> list[dict]:
+        return []
+
+    def status(self) -> str:
+        return "our own source"
+
+
+def test_the_viewer_uses_only_the_declared_interface(replay, capsys):
+    import pygame
+
+    source = OneShow(shows_of(replay, "own.json")[0])
+    v = Viewer(source)
+    assert v.show is None and v.waiting_text() == "waiting for something of our own"
+    before = pixels(v.draw()).copy()
+    v.print_warnings()
+    assert capsys.readouterr().err == "tilerunner: warning: something was skipped\n" and source.warnings == []
+    v.print_warnings()
+    assert capsys.readouterr().err == ""  # said once
+    source.poll()
+    v.handle_key(pygame.K_n)
+    assert v.show is source.show and "our own source" in v.status_text()
+    assert (pixels(v.draw()) != before).any()
+
+
 def test_watch_follows_a_folder_written_elsewhere(replay, tmp_path, capsys):
     run = tmp_path / "copied-run"
     _champion(run, 2, replay)
@@ -329,6 +429,7 @@ def test_watch_follows_a_folder_written_elsewhere(replay, tmp_path, capsys):
     (["watch", str(ROOT / "tests"), "--speed", "0"], "--speed"),
     (["play", "no-such-level"], "no-such-level"),
     (["play", "1-1", "--view-radius", "99"], "--view-radius"),
+    (["play", "1-1", "--duration", "0"], "--duration"),
 ])
 def test_bad_viewer_input_is_one_line_exit_2(argv, needle, capsys):
     assert main(argv) == 2
@@ -367,14 +468,12 @@ def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_pat
 
 
 def test_play_shows_the_agents_grid_and_the_buttons_held():
-    from tilerunner.evolve.commands.play import GRID_CELL, HumanPlay
-
     game = HumanPlay(load_level("1-1"))
     for _ in range(30):
-        game.step(0b10)  # Right
+        game.step(RIGHT)
     image = pixels(game.draw())
     side = image[STATUS_H:, GAME_PX:]
-    assert game.state[0] > 0 and game.buttons == 0b10
+    assert game.state[0] > 0 and game.buttons == RIGHT
     assert is_colour(side, panels.SOLID_CELL).sum() >= 13 * (GRID_CELL - 1) ** 2  # a floor's worth of solid cells
     assert is_colour(side, panels.LIT_LABEL).sum() > 100  # "Right" is lit
     assert is_colour(side, panels.PLAYER_MARK).sum() > 4 * GRID_CELL
@@ -382,6 +481,37 @@ def test_play_shows_the_agents_grid_and_the_buttons_held():
 
 def test_play_runs_in_a_window_and_closes(capsys):
     assert main(["play", "1-1", "--duration", "1"]) == 0
+
+
+class FakeKeys:
+    """What `pygame.key.get_pressed()` returns, with only `down` held."""
+
+    def __init__(self, down) -> None:
+        self.down = set(down)
+
+    def __getitem__(self, key) -> bool:
+        return key in self.down
+
+
+def test_held_keys_become_the_button_mask(monkeypatch):
+    import pygame
+
+    game = HumanPlay(load_level("1-1"))
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys([pygame.K_RIGHT, pygame.K_z]))
+    assert game.held() == RIGHT | A
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys([pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP,
+                                                                     pygame.K_DOWN, pygame.K_z, pygame.K_x]))
+    assert game.held() == (1 << N_BUTTONS) - 1  # every button (Left and Right cancel in the physics, not here)
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys([pygame.K_SPACE]))
+    assert game.held() == 0
+
+
+def test_play_screenshot_saves_the_window(tmp_path):
+    import pygame
+
+    game = HumanPlay(load_level("1-1"))
+    path = game.save_screenshot(tmp_path / "play.png")
+    assert pygame.image.load(str(path)).get_size() == (WIDTH, HEIGHT)
 
 
 def test_replay_plays_a_folder_of_replays_in_turn(replay, tmp_path, capsys):

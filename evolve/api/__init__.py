@@ -5,12 +5,12 @@ The Python API (the `tilerunner` command is a thin layer over it):
     import tilerunner
 
     level = tilerunner.parse_level(text, level_id="mine")   # or tilerunner.load_level("1-1")
-    result = tilerunner.evolve([level], generations=100, seed=1)
+    result = tilerunner.evolve_agents([level], generations=100, seed=1)
     result.champion_outcomes[0].finished
     result.replay().save("mine.json")
 
 - levels: `load_level`, `parse_level`, `Level`, `BUILTIN_LEVELS`, `LevelError`;
-- evolving: `evolve` (a whole run, returns a `RunResult`), `Run` (the same, step by step, kept in
+- evolving: `evolve_agents` (a whole run, returns a `RunResult`), `Run` (the same, step by step, kept in
   a run folder if you give one), `Evolution` (the population driver alone), `EpisodeSettings`
   (episode rules and fitness terms), `OutcomeTable` (what a custom fitness function receives),
   `RunReporter` (neat-python's reporter interface plus tilerunner's per-generation summary),
@@ -46,7 +46,7 @@ _LAZY = {
     "Run": "tilerunner.evolve.runs.run",
     "RunResult": "tilerunner.evolve.runs.run",
     "RunReporter": "tilerunner.evolve.runs.reporting",
-    "evolve": "tilerunner.evolve.runs.run",
+    "evolve_agents": "tilerunner.evolve.runs.run",
     "evaluate": "tilerunner.evolve.runs.replay",
     "play": "tilerunner.evolve.runs.replay",
     "Replay": "tilerunner.evolve.runs.replay",

@@ -7,10 +7,12 @@ import argparse
 import numpy as np
 from numba import njit
 
+from tilerunner.envs import ENV_ID
 from tilerunner.envs import physics as P
+from tilerunner.envs.buttons import LEFT, RIGHT, A, B, pressed
 from tilerunner.envs.level import load_level
 from tilerunner.envs.observe import DEFAULT_RADIUS, observe
-from tilerunner.evolve.commands.bench import fmt_rate, median_rate
+from tilerunner.evolve.bench.timing import fmt_rate, median_rate, verdict
 
 KERNEL_TARGET = 5_000_000  # frames/s, issue #2
 ENV_TARGET = 30_000  # steps/s, issue #2
@@ -20,11 +22,11 @@ def scripted_buttons(n: int = 240) -> np.ndarray:
     """A fixed, repeating decision script: run right, with jumps of varying length and a pause now and then."""
     script = np.empty(n, dtype=np.int64)
     for i in range(n):
-        mask = P.RIGHT | P.B
+        mask = RIGHT | B
         if i % 12 < 1 + (i // 12) % 4:
-            mask |= P.A
+            mask |= A
         if i % 60 >= 56:
-            mask = P.LEFT
+            mask = LEFT
         script[i] = mask
     return script
 
@@ -69,9 +71,9 @@ def run_kernel(
 
 
 def run(args: argparse.Namespace) -> int:
+    """Time the kernel and the env on the same level and script; print both rates, their ratio, the targets."""
     import gymnasium as gym
 
-    import tilerunner.envs  # noqa: F401  (registers TileRunner-v0)
     level = load_level(args.level)
     script = scripted_buttons()
     col, row = level.start
@@ -82,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
         run_kernel(*kernel_args, args.frames)
         return args.frames
 
-    env = gym.make("tilerunner/TileRunner-v0", level=level, frame_skip=args.frame_skip, max_frames=0, stall_frames=0)
-    actions = [np.array([(m >> b) & 1 for b in range(6)], dtype=np.int8) for m in script]
+    env = gym.make(ENV_ID, level=level, frame_skip=args.frame_skip, max_frames=0, stall_frames=0)
+    actions = [pressed(mask) for mask in script]
 
     def env_work() -> int:
         env.reset()
@@ -109,7 +111,6 @@ def run(args: argparse.Namespace) -> int:
           f"{fmt_rate(e_rate * args.frame_skip)} frames/s   (runs: {', '.join(fmt_rate(r) for r in e_all)})")
     ratio = k_rate / (e_rate * args.frame_skip)
     print(f"ratio: the kernel simulates {ratio:.0f}x as many frames per second as env.step")
-    verdict = {True: "met", False: "MISSED"}
-    print(f"targets: (a) >= {fmt_rate(KERNEL_TARGET)} frames/s: {verdict[k_rate >= KERNEL_TARGET]};"
-          f" (b) >= {fmt_rate(ENV_TARGET)} steps/s: {verdict[e_rate >= ENV_TARGET]}")
+    print(f"targets: (a) >= {fmt_rate(KERNEL_TARGET)} frames/s: {verdict(k_rate >= KERNEL_TARGET)};"
+          f" (b) >= {fmt_rate(ENV_TARGET)} steps/s: {verdict(e_rate >= ENV_TARGET)}")
     return 0

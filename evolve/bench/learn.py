@@ -5,30 +5,36 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Sequence
 
-from tilerunner.envs.level import load_level
+from tilerunner.envs.level import Level, load_level
+from tilerunner.evolve.core.evolution import Evolution
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
-from tilerunner.evolve.core.evolution import Evolution
 
 
-def learn(levels, seed: int, generations: int, pop: int | None, memory: bool) -> tuple[int | None, float, float]:
-    """(generations evaluated until a champion finished every level or None, seconds, furthest px)."""
+def learn(levels: Sequence[Level], seed: int, generations: int, pop: int | None,
+          memory: bool) -> tuple[int | None, float, float]:
+    """(generations evaluated until a champion finished every level or None, seconds, furthest px).
+
+    "Furthest" is the most any generation's champion got on its worst level, so a miss says how close it came.
+    """
     config = load_config(neat_overrides={"pop_size": pop} if pop else None,
                          genome_overrides={"memory_cells": True} if memory else None)
     t0 = time.perf_counter()
     evolution = Evolution(config, levels, EpisodeSettings(), seed)
     furthest = 0.0
     for _ in range(generations):
-        summary, _ = evolution.evaluate()
+        summary = evolution.evaluate()
         furthest = max(furthest, min(o.distance for o in summary.best_outcomes))
-        if evolution.champion_finished_all(summary):
+        if summary.solved:
             return summary.generation + 1, time.perf_counter() - t0, furthest
-        evolution.reproduce()
+        evolution.reproduce(summary)
     return None, time.perf_counter() - t0, furthest
 
 
 def run(args: argparse.Namespace) -> int:
+    """One line per seed (generations and seconds to the first finish), then medians and worst cases."""
     levels = [load_level(lid) for lid in args.level or ["1-1"]]
     names = ", ".join(lv.id for lv in levels)
     # Compile (or load) the kernels before any clock starts.

@@ -54,14 +54,8 @@ def evolve_recall(delay: int, memory: bool, seed: int, generations: int, pop: in
 
 
 def run(args: argparse.Namespace) -> int:
-    from tilerunner.evolve.commands.cli import UserError
-
-    try:
-        delays = [int(d) for d in args.delays.split(",")]
-    except ValueError:
-        raise UserError(f"--delays: expected comma-separated whole numbers, got {args.delays!r}") from None
-    if any(d < 1 for d in delays):
-        raise UserError("--delays: every delay must be at least 1")
+    """Print one row per delay and setting (without, then with memory cells); `args.delays` is a list of ints."""
+    delays: list[int] = args.delays
     print(f"tilerunner bench memory: delayed recall, {args.seeds} seeds, population {args.pop},"
           f" at most {args.generations} generations, {2 * args.pairs} training trials"
           f" (held-out check: {2 * HELD_OUT_PAIRS} fresh trials)")

@@ -1,64 +1,195 @@
-"""`tilerunner bench watch`: how much `evolve --watch` slows evolution, and how smoothly the viewer draws.
+"""`tilerunner bench watch`: how much a live viewer slows evolution, and how smoothly the viewer draws.
 
 Each repeat runs the same evolution (same level, seed and generations, so the same work)
-twice as separate `tilerunner evolve` processes, once plain and once with `--watch`,
-alternating which goes first. Evolution's own seconds come from each run's
-timing.jsonl (so process start-up is left out of both); the viewer reports the frames
-per second it drew. Without a display the viewer draws with SDL's dummy driver: all of
-the drawing work, none of the screen.
+twice, each in a fresh process through the library (`Run.create(...).run()`): once plain and
+once watched, alternating which goes first. Watched means what `tilerunner evolve --watch`
+does: as soon as the run folder exists, a viewer in a process of its own follows it
+(`Viewer` on a `RunFollower`), and when evolution ends the viewer is closed with SIGTERM.
+Evolution's own seconds come from each run's timing.jsonl (so process start-up is left out
+of both); the viewer's median frames per second is what `Viewer.run` returns, sent back
+through a pipe. Without a display the viewer draws with SDL's dummy driver: all of the
+drawing work, none of the screen.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
-import re
+import signal
 import statistics
-import subprocess
-import sys
 import tempfile
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
-_VIEWER_LINE = re.compile(r"viewer: (\d+) frames drawn in ([\d.]+) s \(median (\d+) frames/s\)")
+# How long to wait for a child process's word before giving up (a cold Numba cache compiles first).
+PATIENCE = 600.0
 
 
-def _evolve(level: str, generations: int, seed: int, out: Path, watch: bool, env: dict) -> tuple[float, float | None]:
-    """Seconds evolution spent (from timing.jsonl) and the viewer's median frames/s (None without --watch)."""
-    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", level, "--generations", str(generations),
-           "--seed", str(seed), "--keep-going", "--out", str(out), "--replays", str(out / "replays"), "--quiet"]
-    if watch:
-        cmd.append("--watch")
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()[-300:]}")
-    rows = [json.loads(line) for line in (out / "timing.jsonl").read_text().splitlines()]
-    seconds = sum(r["total_seconds"] for r in rows)
-    fps = None
-    if watch:
-        m = _VIEWER_LINE.search(done.stdout)
-        fps = float(m.group(3)) if m else 0.0
-    return seconds, fps
+@dataclass(frozen=True)
+class TimedRun:
+    """One evolution run: the seconds evolution spent, and what the viewer showed (None when plain)."""
+
+    seconds: float
+    shown: dict[str, Any] | None
+
+
+def viewer_environment() -> dict[str, str]:
+    """Environment the viewer process needs: SDL's dummy video driver when there is no display."""
+    env = os.environ
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or "SDL_VIDEODRIVER" in env:
+        return {}
+    return {"SDL_VIDEODRIVER": "dummy"}
+
+
+def _close_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # `Viewer.run` closes cleanly on this, as on Ctrl-C
+
+
+def view_in_child(run_dir: str, environ: dict[str, str], conn: Connection) -> None:
+    """Viewer process: follow `run_dir` until SIGTERM, then send back what `Viewer.run` returned.
+
+    Sends ("ready", None) just before the window opens, then ("shown", {"frames_drawn", "seconds",
+    "fps"}), or ("error", text) if the viewer could not start.
+    """
+    signal.signal(signal.SIGTERM, _close_on_sigterm)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes us
+    os.environ.update(environ)
+    try:
+        from tilerunner.evolve.viewer.shows import RunFollower
+        from tilerunner.evolve.viewer.viewer import Viewer
+
+        viewer = Viewer(RunFollower(run_dir), title=f"tilerunner bench watch {run_dir}", speed=1.0, report=False)
+        conn.send(("ready", None))
+        message = ("shown", viewer.run())
+    except KeyboardInterrupt:  # closed before the window was up: nothing was drawn
+        message = ("shown", {"frames_drawn": 0, "seconds": 0.0, "fps": 0.0})
+    except Exception as exc:  # whatever stopped the viewer, the parent reports it in one line
+        message = ("error", f"{type(exc).__name__}: {exc}")
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one answer, whole
+    conn.send(message)
+
+
+def evolve_in_child(level: str, generations: int, seed: int, out: str, conn: Connection) -> None:
+    """Evolution process: a run into folder `out`; sends ("ready", None) once the folder exists, then evolves."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends us
+    from tilerunner.evolve.runs.run import Run
+
+    run = Run.create([level], seed=seed, generations=generations, keep_going=True, out=out)
+    conn.send(("ready", None))
+    conn.close()
+    run.run()
+
+
+def _receive(conn: Connection, process: multiprocessing.process.BaseProcess, what: str) -> tuple[str, Any]:
+    """The next message from a child process; RuntimeError if it fails, dies or says nothing in time."""
+    if not conn.poll(PATIENCE):
+        raise RuntimeError(f"the {what} process said nothing for {PATIENCE:.0f} s")
+    try:
+        kind, value = conn.recv()
+    except EOFError:
+        process.join(timeout=10)
+        raise RuntimeError(f"the {what} process ended without a word (exit code {process.exitcode})") from None
+    if kind == "error":
+        raise RuntimeError(f"the {what} process failed: {value}")
+    return kind, value
+
+
+class ViewerProcess:
+    """A viewer following a run folder in a process of its own, as `tilerunner evolve --watch` opens one."""
+
+    def __init__(self, run_dir: str | os.PathLike, environ: dict[str, str] | None = None) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child_end = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=view_in_child, name="tilerunner-bench-viewer",
+                                   args=(os.fspath(run_dir), viewer_environment() if environ is None else environ,
+                                         child_end))
+        self.process.start()
+        child_end.close()  # ours: so that a dead child reads as end-of-file, not silence
+        self._ready = False
+
+    def wait_until_ready(self) -> None:
+        """Block until the viewer is about to open its window."""
+        if not self._ready:
+            kind, _ = _receive(self._conn, self.process, "viewer")
+            if kind != "ready":
+                raise RuntimeError(f"the viewer process said {kind!r} before it was ready")
+            self._ready = True
+
+    def close(self) -> dict[str, Any]:
+        """Close the viewer (SIGTERM, as `evolve --watch` does at the end) and return what it showed."""
+        self.wait_until_ready()
+        self.process.terminate()
+        kind, shown = _receive(self._conn, self.process, "viewer")
+        self.process.join(timeout=30)
+        if kind != "shown":
+            raise RuntimeError(f"the viewer process said {kind!r} when closed")
+        return shown
+
+    def kill(self) -> None:
+        """Make sure the process is gone (after an error)."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+
+
+def evolution_seconds(run_dir: Path) -> float:
+    """Seconds evolution itself spent: the sum of total_seconds in the run folder's timing.jsonl."""
+    rows = [json.loads(line) for line in (run_dir / "timing.jsonl").read_text().splitlines() if line.strip()]
+    return sum(r["total_seconds"] for r in rows)
+
+
+def timed_run(level: str, generations: int, seed: int, out: Path, watched: bool,
+              environ: dict[str, str] | None = None) -> TimedRun:
+    """Evolve in a fresh process into `out` (with a viewer following it if `watched`); seconds and what was shown."""
+    ctx = multiprocessing.get_context("spawn")
+    conn, child_end = ctx.Pipe(duplex=False)
+    evolution = ctx.Process(target=evolve_in_child, name="tilerunner-bench-evolution",
+                            args=(level, generations, seed, os.fspath(out), child_end))
+    evolution.start()
+    child_end.close()
+    viewer = None
+    try:
+        _receive(conn, evolution, "evolution")
+        if watched:
+            viewer = ViewerProcess(out, environ)
+        evolution.join()
+        if evolution.exitcode != 0:
+            raise RuntimeError(f"the evolution process failed (exit code {evolution.exitcode}); see above")
+        shown = viewer.close() if viewer is not None else None
+    finally:
+        if evolution.is_alive():
+            evolution.kill()
+            evolution.join()
+        if viewer is not None:
+            viewer.kill()
+    return TimedRun(evolution_seconds(out), shown)
 
 
 def run(args: argparse.Namespace) -> int:
-    env = dict(os.environ)
-    headless = not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")) and "SDL_VIDEODRIVER" not in env
-    if headless:
-        env["SDL_VIDEODRIVER"] = "dummy"
+    """Print each repeat's plain and watched seconds and the viewer's frames/s, then the medians and targets."""
+    from tilerunner.envs.level import load_level
+
+    load_level(args.level)  # a bad level id fails here, in one line, before any process starts
+    environ = viewer_environment()
+    headless = bool(environ)
     print(f"tilerunner bench watch: level {args.level}, {args.generations} generations, {args.repeats} repeats,"
-          f" evolve vs evolve --watch{' (no display: the viewer draws with the dummy driver)' if headless else ''}")
+          f" evolve vs evolve --watch{' (no display: the viewer draws with the dummy driver)' if headless else ''}",
+          flush=True)
     slowdowns, rates = [], []
     with tempfile.TemporaryDirectory(prefix="tilerunner-bench-watch-") as tmp:
         # One untimed run first, so that both kinds find the Numba kernels compiled and cached.
-        _evolve(args.level, 1, 0, Path(tmp) / "warm", True, env)
+        timed_run(args.level, 1, 0, Path(tmp) / "warm", True, environ)
         for r in range(args.repeats):
             order = [False, True] if r % 2 == 0 else [True, False]
-            seconds = {}
-            for watch in order:
-                seconds[watch] = _evolve(args.level, args.generations, args.seed, Path(tmp) / f"{r}-{watch}",
-                                         watch, env)
-            plain, (watched, fps) = seconds[False][0], seconds[True]
+            runs = {watched: timed_run(args.level, args.generations, args.seed, Path(tmp) / f"{r}-{watched}",
+                                       watched, environ)
+                    for watched in order}
+            plain, watched = runs[False].seconds, runs[True].seconds
+            fps = runs[True].shown["fps"]
             slowdowns.append(watched / plain - 1)
             rates.append(fps)
             print(f"  repeat {r}: plain {plain:6.2f} s, with --watch {watched:6.2f} s"

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import statistics
-import time
 from collections.abc import Callable
 
 from tilerunner.evolve.commands.flags import positive_int
@@ -36,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     memory = bsub.add_parser("memory", help="delayed recall evolved with and without memory cells")
     memory.add_argument("--seeds", type=positive_int, default=5, help="runs per setting (default 5)")
-    memory.add_argument("--delays", default="10,30,100", help="comma-separated delays (default 10,30,100)")
+    memory.add_argument("--delays", type=delays, default="10,30,100",
+                        help="comma-separated delays, each at least 1 (default 10,30,100)")
     memory.add_argument("--generations", type=positive_int, default=200, help="limit per run (default 200)")
     memory.add_argument("--pop", type=positive_int, default=150, help="population size (default 150)")
     memory.add_argument("--pairs", type=positive_int, default=16,
@@ -69,6 +68,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     watch.set_defaults(run=_lazy("tilerunner.evolve.bench.watch"))
 
 
+def delays(text: str) -> list[int]:
+    """argparse type for --delays: comma-separated whole numbers, each at least 1, e.g. `10,30,100`."""
+    try:
+        values = [int(d) for d in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
+    if any(d < 1 for d in values):
+        raise argparse.ArgumentTypeError(f"every delay must be at least 1, got {text!r}")
+    return values
+
+
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     # Benchmarks import Numba kernels; load them only when that benchmark runs.
     def run(args: argparse.Namespace) -> int:
@@ -76,17 +86,3 @@ def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
 
     return run
 
-
-def median_rate(work: Callable[[], int], repeats: int) -> tuple[float, list[float]]:
-    """Run `work` (which returns a count of things done) `repeats` times; median and all rates per second."""
-    rates = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        count = work()
-        rates.append(count / (time.perf_counter() - t0))
-    return statistics.median(rates), rates
-
-
-def fmt_rate(rate: float) -> str:
-    """A rate with thousands separators, e.g. 7,950,000."""
-    return f"{rate:,.0f}"

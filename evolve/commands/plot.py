@@ -1,10 +1,12 @@
-"""`tilerunner plot`: draw a run folder's fitness and species per generation as a PNG."""
+"""`tilerunner plot RUN_DIR --png OUT.png`: draw a run folder's fitness and species per generation as a PNG."""
 
 from __future__ import annotations
 
 import argparse
 import re
 from pathlib import Path
+
+from tilerunner.evolve.commands.errors import UserError
 
 DEFAULT_SIZE = (1000, 600)
 _SIZE = re.compile(r"(\d+)[xX](\d+)")
@@ -17,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Draw a run folder's stats.jsonl: best, mean and best-ever fitness, genomes that finished,"
                     " and species, per generation.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (or its stats.jsonl)")
-    p.add_argument("--png", metavar="PATH", help="write the chart to PATH (required)")
+    p.add_argument_group("required").add_argument(
+        "--png", metavar="PATH", required=True, help="write the chart to PATH, a .png file")
     p.add_argument("--size", metavar="WxH", default="x".join(map(str, DEFAULT_SIZE)),
                    help="picture size in pixels (default %(default)s)")
     p.set_defaults(run=run)
@@ -25,8 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def parse_size(text: str) -> tuple[int, int]:
     """`WxH` -> (width, height); a `UserError` unless both fit a readable chart (200x120 to 10000x10000)."""
-    from tilerunner.evolve.commands.cli import UserError
-
     match = _SIZE.fullmatch(text.strip())
     if not match:
         raise UserError(f"--size must look like 1000x600, got {text!r}")
@@ -36,17 +37,24 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def check_png_path(path: str | None) -> str:
+    """`path` if it names a PNG file (ends in .png, any case); a `UserError` otherwise, since PNG is what is written."""
+    if not path:
+        raise UserError("plot writes a picture: give --png PATH")
+    if not path.lower().endswith(".png"):
+        raise UserError(f"--png {path}: the chart is written as PNG, so the name must end in .png")
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     """Read the run's stats, draw the chart and write it to --png atomically; one line says what was drawn."""
-    from tilerunner.evolve.commands.cli import UserError
-
-    if not args.png:
-        raise UserError("plot writes a picture: give --png PATH")
+    png = check_png_path(args.png)
     width, height = parse_size(args.size)
     if not Path(args.run_dir).exists():
         raise UserError(f"{args.run_dir}: no such folder")
     from tilerunner.envs.render import save_png
-    from tilerunner.evolve.viewer.chart import StatsError, chart_image, read_stats
+    from tilerunner.evolve.runs.stats import StatsError, read_stats
+    from tilerunner.evolve.viewer.chart import chart_image
 
     try:
         rows = read_stats(args.run_dir)
@@ -56,10 +64,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.run_dir}: stats.jsonl is empty (no generation finished yet)")
     image = chart_image(rows, width, height)
     try:
-        save_png(image, args.png)
+        save_png(image, png)
     except OSError as exc:
-        raise UserError(f"{args.png}: cannot write: {exc.strerror or exc}") from None
+        raise UserError(f"{png}: cannot write: {exc.strerror or exc}") from None
     top = max(rows, key=lambda row: row["best_fitness"])  # the first generation to reach it
-    print(f"wrote {args.png}: {len(rows)} generation{'s' if len(rows) != 1 else ''},"
+    print(f"wrote {png}: {len(rows)} generation{'s' if len(rows) != 1 else ''},"
           f" best fitness {top['best_fitness']:.1f} (gen {top['generation']})")
     return 0

@@ -7,8 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from tilerunner.evolve.commands.flags import positive_int
-from tilerunner.evolve.commands.watch import add_viewer_flags, check_viewer_flags
+from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.commands.flags import add_viewer_flags, check_viewer_flags, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Play a replay file in a window at game speed; --headless re-simulates and compares"
                     " with what the file recorded (exit 0 if identical, 1 if not).")
     p.add_argument("file", nargs="?", metavar="FILE",
-                   help="a replay file (a run's champions/*.json or replays/*.json); in the window, also a folder"
-                        " of them, played in turn")
+                   help="a replay file (a run's champions/*.json), or the name of a shipped one (see --list);"
+                        " in the window, also a folder of them, played in turn")
     p.add_argument("--headless", action="store_true", help="no window: re-simulate and print a verdict")
     p.add_argument("--level", metavar="ID", help="play the genome on another level instead (no verdict)")
     p.add_argument("--loop", action="store_true", help="start again at the end (window only)")
@@ -28,23 +28,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=positive_int, default=1, help="pixels per game pixel in --gif/--png-frames")
     p.add_argument("--frame-step", type=positive_int, default=3,
                    help="keep every Nth frame in --gif/--png-frames (default 3: 20 frames/s, exact in a GIF)")
-    p.add_argument("--list", nargs="?", const="replays", metavar="DIR",
-                   help="list the replays in DIR (default replays/) instead")
+    p.add_argument("--list", nargs="?", const="", metavar="DIR",
+                   help="list the replays in DIR instead (default: the champions shipped with tilerunner)")
     add_viewer_flags(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tilerunner.evolve.commands.cli import UserError
-
     if args.list is not None:
-        return list_replays(args.list)
+        return list_replays(args.list or None)
     if not args.file:
         raise UserError("replay needs a FILE (or --list)")
     check_viewer_flags(args)
     from tilerunner.envs.level import load_level
     from tilerunner.evolve.runs.replay import ReplayError, load_replay, verify
 
+    args.file = resolve(args.file)
     if Path(args.file).is_dir():
         if args.headless or args.gif or args.png_frames:
             raise UserError(f"{args.file} is a folder: --headless, --gif and --png-frames take one replay file")
@@ -62,6 +61,16 @@ def run(args: argparse.Namespace) -> int:
         checks = verify(replay)
         return _verdict(args.file, checks)
     return watch([(Path(args.file).name, replay)], args)
+
+
+def resolve(name: str) -> str:
+    """A path as given, or, when nothing is there, the shipped replay of that name (`2-3-f3311[.json]`)."""
+    if Path(name).exists() or os.sep in name:
+        return name
+    from tilerunner.evolve.runs.replay import shipped_replays
+
+    shipped = shipped_replays() / (name if name.endswith(".json") else f"{name}.json")
+    return str(shipped) if shipped.is_file() else name
 
 
 def _verdict(path: str, checks) -> int:
@@ -88,10 +97,9 @@ def _play_elsewhere(replay, level) -> int:
 
 def _playback(replay, level):
     from tilerunner.agent import CompiledNetwork
-    from tilerunner.agent.compiler import compile_arrays
     from tilerunner.evolve.core.playback import Playback
 
-    return Playback(CompiledNetwork(compile_arrays(replay.genome, replay.network)), level, replay.settings)
+    return Playback(CompiledNetwork.create(replay.genome, replay.network), level, replay.settings)
 
 
 def watch(replays: list, args: argparse.Namespace) -> int:
@@ -108,7 +116,6 @@ def watch(replays: list, args: argparse.Namespace) -> int:
 
 def watch_folder(folder: Path, args: argparse.Namespace) -> int:
     """Every readable replay in `folder`, one after another."""
-    from tilerunner.evolve.commands.cli import UserError
     from tilerunner.evolve.runs.replay import ReplayError, load_replay
 
     replays = []
@@ -157,12 +164,11 @@ def record(replay, level, args: argparse.Namespace) -> int:
     return 0
 
 
-def list_replays(folder: str) -> int:
-    """Print a table of the replay files in `folder`."""
-    from tilerunner.evolve.commands.cli import UserError
-    from tilerunner.evolve.runs.replay import ReplayError, load_replay
+def list_replays(folder: str | None) -> int:
+    """Print a table of the replay files in `folder` (None: the champions shipped with tilerunner)."""
+    from tilerunner.evolve.runs.replay import ReplayError, load_replay, shipped_replays
 
-    path = Path(folder)
+    path = Path(folder) if folder is not None else shipped_replays()
     if not path.is_dir():
         raise UserError(f"{folder}: no such folder")
     rows = []
@@ -178,11 +184,13 @@ def list_replays(folder: str) -> int:
                      "yes" if all(ep.outcome.finished for ep in r.episodes) else "no", str(e.outcome.frames),
                      r.created[:10]))
     if not rows:
-        print(f"no replays in {folder}")
+        print(f"no replays in {path}")
         return 0
     header = ("file", "level", "fitness", "finished", "frames", "date")
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in [header, *rows]:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    if folder is None:
+        print(f"\nthe champions shipped with tilerunner ({path}); play one: tilerunner replay {rows[-1][0]}")
     return 0
 

@@ -1,9 +1,23 @@
-"""`tilerunner watch RUN_DIR`: follow a run folder in the viewer, playing its newest champion as it lands."""
+"""`tilerunner watch RUN_DIR`: follow a run folder in the viewer, playing its newest champion as it lands.
+
+`show_in_viewer` is what `watch` and `replay` share: the window, or one screenshot, for any
+`tilerunner.evolve.viewer.shows.ShowSource`.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.commands.flags import add_viewer_flags, check_viewer_flags
+from tilerunner.evolve.runs.stats import STATS_FILE
+
+if TYPE_CHECKING:
+    from tilerunner.evolve.viewer.shows import ShowSource
+
+RUN_FOLDER_MARKS = ("args.json", "champions", STATS_FILE)  # any of these: a run folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,47 +32,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def add_viewer_flags(p: argparse.ArgumentParser) -> None:
-    """Flags every viewer command shares: speed, screenshot, duration."""
-    p.add_argument("--speed", type=float, default=1.0, help="playback speed (default 1.0: game speed, 60 frames/s)")
-    p.add_argument("--screenshot", metavar="PATH",
-                   help="save one viewer frame from the middle of the episode as PNG and exit (no window)")
-    p.add_argument("--duration", type=float, metavar="SECONDS",
-                   help="close the window after SECONDS (for demos and recordings)")
-
-
-def check_viewer_flags(args: argparse.Namespace) -> None:
-    """Reject nonsense in the shared viewer flags with one line."""
-    from tilerunner.evolve.commands.cli import UserError
-
-    if not args.speed > 0:
-        raise UserError(f"--speed must be positive, got {args.speed}")
-    if args.duration is not None and not args.duration > 0:
-        raise UserError(f"--duration must be positive, got {args.duration}")
-
-
 def run(args: argparse.Namespace) -> int:
-    from tilerunner.evolve.commands.cli import UserError
+    """Check the flags and the folder, then follow it in the viewer."""
     from tilerunner.evolve.viewer.shows import RunFollower
 
     check_viewer_flags(args)
     path = Path(args.run_dir)
     if not path.is_dir():
         raise UserError(f"{path}: no such run folder")
-    if not any((path / name).exists() for name in ("args.json", "champions", "stats.jsonl")):
+    if not any((path / name).exists() for name in RUN_FOLDER_MARKS):
         raise UserError(f"{path}: not a run folder (no args.json, champions/ or stats.jsonl);"
                         " make one with tilerunner evolve --out DIR")
-    follower = RunFollower(path)
-    return show_in_viewer(follower, f"tilerunner watch {path}", args)
+    return show_in_viewer(RunFollower(path), f"tilerunner watch {path}", args, report=not args.quiet)
 
 
-def show_in_viewer(source, title: str, args: argparse.Namespace) -> int:
-    """Run the viewer on `source` (or save one screenshot if asked); what `watch` and `replay` share."""
-    from tilerunner.evolve.commands.cli import UserError
+def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, report: bool = True) -> int:
+    """Run the viewer on `source` (or save one screenshot if asked); what `watch` and `replay` share.
+
+    `args` holds the shared viewer flags (`add_viewer_flags`); `report` prints each episode's outcome.
+    """
     from tilerunner.evolve.viewer.viewer import Viewer, screenshot_middle
 
-    viewer = Viewer(source, title=title, speed=args.speed, duration=args.duration,
-                    report=not getattr(args, "quiet", False))
+    viewer = Viewer(source, title=title, speed=args.speed, duration=args.duration, report=report)
     viewer.print_warnings()
     if args.screenshot:
         if viewer.show is None:

@@ -155,7 +155,7 @@ class _Chart:
             x += w + 2 * pad
         return y + lh + pad
 
-    def _grid(self, panel, y_axis: "_Axis", x_axis: "_Axis") -> None:
+    def _grid(self, panel, y_axis: _Axis, x_axis: _Axis) -> None:
         line = self.pg.draw.line
         for value in y_axis.ticks:
             y = round(_to_px(value, y_axis, panel))
@@ -164,7 +164,7 @@ class _Chart:
             x = round(panel.left + (value - x_axis.lo) * panel.width / (x_axis.hi - x_axis.lo))
             line(self.surface, GRID, (x, panel.top), (x, panel.bottom - 1))
 
-    def _series(self, xs: np.ndarray, values: np.ndarray, panel, axis: "_Axis", colour, width: int) -> None:
+    def _series(self, xs: np.ndarray, values: np.ndarray, panel, axis: _Axis, colour, width: int) -> None:
         ys = _to_px(values, axis, panel)
         if len(xs) == 1:
             self.pg.draw.circle(self.surface, colour, (round(xs[0]), round(ys[0])), width + 2)
@@ -178,7 +178,7 @@ class _Chart:
             points = np.column_stack([xs, ys])
         self.pg.draw.lines(self.surface, colour, False, points.tolist(), width)
 
-    def _bars(self, xs: np.ndarray, counts: np.ndarray, panel, axis: "_Axis", width: int) -> None:
+    def _bars(self, xs: np.ndarray, counts: np.ndarray, panel, axis: _Axis, width: int) -> None:
         tops = _to_px(counts, axis, panel)
         cols, _, top = _columns(xs, tops)
         if len(cols) < len(xs):
@@ -189,7 +189,7 @@ class _Chart:
                 y = min(round(y), base - 1)
                 self.pg.draw.rect(self.surface, FINISHED, (round(x - width / 2), y, width, base - y))
 
-    def _y_labels(self, panel, axis: "_Axis", x: int, align: str, colour) -> None:
+    def _y_labels(self, panel, axis: _Axis, x: int, align: str, colour) -> None:
         lh, last = self.line_h, None
         for value, label in zip(axis.ticks, axis.labels):  # bottom to top
             y = round(_to_px(value, axis, panel)) - lh // 2
@@ -199,7 +199,7 @@ class _Chart:
             self._text(label, colour, x, y, align)
             last = y
 
-    def _x_labels(self, panel, axis: "_Axis") -> None:
+    def _x_labels(self, panel, axis: _Axis) -> None:
         y = panel.bottom + self.pad
         left_edge = self.rect.left + self.pad
         self._text("gen", DIM, left_edge, y, "left")

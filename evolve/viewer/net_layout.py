@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tilerunner.agent.compiler import node_slots
+from tilerunner.envs.buttons import N_BUTTONS
 
 ITERATIONS = 200
 SETTLE = 60  # then rounds of spreading alone, so the spacing holds
@@ -29,7 +30,7 @@ class PanelGeometry:
     width: int
     height: int
     view_radius: int = 6
-    n_outputs: int = 6
+    n_outputs: int = N_BUTTONS
 
     @property
     def grid_size(self) -> int:

@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from tilerunner.envs.physics import BUTTON_NAMES
+from tilerunner.envs import render
+from tilerunner.envs.buttons import N_BUTTONS, mask_from_outputs, pressed
 from tilerunner.envs.render import load_pygame
 from tilerunner.evolve.viewer.net_layout import NetworkLayout
 
@@ -30,8 +31,10 @@ MEMORY_OUTLINE = (70, 210, 230)
 LIT_LABEL = (250, 210, 60)
 FAINT = 0.18  # how strongly a connection shows when it carries nothing this frame
 
+# The buttons as the panels name them, in `tilerunner.envs.buttons`' order (Left = bit 0).
 BUTTON_LABELS = ("Left", "Right", "Up", "Down", "A jump", "B run")
-assert len(BUTTON_LABELS) == len(BUTTON_NAMES)
+if len(BUTTON_LABELS) != N_BUTTONS:
+    raise RuntimeError(f"panels names {len(BUTTON_LABELS)} buttons, tilerunner.envs.buttons has {N_BUTTONS}")
 
 
 class Fonts:
@@ -69,8 +72,6 @@ def cell_colour(value: float) -> tuple[int, int, int]:
 
 def draw_game(surface, tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray) -> None:
     """The game view (the camera following the player) scaled to fill `surface`."""
-    from tilerunner.envs import render
-
     pg = load_pygame()
     image = render.frame(tiles, state, enemies)
     pg.transform.scale(pg.surfarray.make_surface(image.swapaxes(0, 1)), surface.get_size(), surface)
@@ -143,16 +144,17 @@ def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values
         else:  # no path to an output: never evaluated, drawn as a dim dot
             pg.draw.circle(surface, EMPTY_CELL, (x, y), 4)
 
-    # Outputs: a node per button, and its label lit while the button is pressed.
+    # Outputs: a node per button, and its label lit while the button is pressed (the mask the game gets).
+    held = pressed(mask_from_outputs(np.asarray(outputs, dtype=np.float64), threshold))
     for o, label in enumerate(BUTTON_LABELS[:len(outputs)]):
         x, y = (round(v) for v in layout.positions[o])
         value = float(outputs[o])
-        pressed = value > threshold
+        lit = bool(held[o])
         pg.draw.circle(surface, node_fill(value), (x, y), 9)
-        pg.draw.circle(surface, LIT_LABEL if pressed else NODE_OUTLINE, (x, y), 9, 2)
-        text = fonts.normal.render(label, True, (20, 20, 20) if pressed else DIM_TEXT)
+        pg.draw.circle(surface, LIT_LABEL if lit else NODE_OUTLINE, (x, y), 9, 2)
+        text = fonts.normal.render(label, True, (20, 20, 20) if lit else DIM_TEXT)
         box = label_rect(layout, o)
-        if pressed:
+        if lit:
             pg.draw.rect(surface, LIT_LABEL, box, border_radius=4)
         surface.blit(text, (box.x + 6, box.y + (box.h - text.get_height()) // 2 + 1))
 
@@ -207,14 +209,13 @@ def draw_banner(surface, text: str, fonts: Fonts, colour=TEXT) -> None:
 
 
 def draw_buttons(surface, origin: tuple[int, int], held: int, fonts: Fonts) -> None:
-    """The six buttons in a row, each label lit while its bit is set in `held` (Left = bit 0)."""
+    """Every button in a row, each label lit while its bit is set in the mask `held` (Left = bit 0)."""
     pg = load_pygame()
     x, y = origin
-    for b, label in enumerate(BUTTON_LABELS):
-        pressed = bool(held >> b & 1)
-        text = fonts.normal.render(label, True, (20, 20, 20) if pressed else DIM_TEXT)
+    for label, lit in zip(BUTTON_LABELS, pressed(held)):
+        text = fonts.normal.render(label, True, (20, 20, 20) if lit else DIM_TEXT)
         box = pg.Rect(x, y, text.get_width() + 14, 22)
-        if pressed:
+        if lit:
             pg.draw.rect(surface, LIT_LABEL, box, border_radius=4)
         else:
             pg.draw.rect(surface, NODE_OUTLINE, box, 1, border_radius=4)

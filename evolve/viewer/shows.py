@@ -1,22 +1,26 @@
 """What the viewer plays next: replay files in turn, or a run folder's newest champion as it lands.
 
-A `Show` is one genome on one level plus what is known about it. The viewer asks its
-source for the `current` show, for the one `after` an episode ends (None: nothing
-more, close) and for the `next` one when the user presses N, and calls `poll` about
-twice a second so a source can notice new files.
+A `Show` is one genome on one level plus what is known about it. The viewer talks to its
+source only through `ShowSource`: it asks for the `current` show, for the one `after` an
+episode ends (None: nothing more, close) and for the `next` one when the user presses N,
+calls `poll` about twice a second so a source can notice new files, and reads `stats`,
+`status`, `waiting` and `warnings` for what it prints and draws. `ReplayShows` and
+`RunFollower` are the two sources the commands use; anything with the same members works.
 """
 
 from __future__ import annotations
 
 import os
+from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 from tilerunner.envs.level import Level
-from tilerunner.evolve.runs.stats import StatsError, read_stats
-from tilerunner.evolve.runs.replay import Replay, ReplayError, load_replay
 from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.runs.replay import Replay, ReplayError, load_replay
 from tilerunner.evolve.runs.run_folder import RunFolder
+from tilerunner.evolve.runs.stats import STATS_FILE, StatsError, read_stats
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,42 @@ class Show:
         return self.replay.generation
 
 
+@runtime_checkable
+class ShowSource(Protocol):
+    """Everything the viewer asks of what it plays; the one interface between the two.
+
+    `waiting` is the banner shown while `current()` is None; the viewer prints and then removes
+    each entry of `warnings` (things the source had to skip, e.g. an unreadable champion file).
+    """
+
+    waiting: str
+    warnings: list[str]
+
+    @abstractmethod
+    def current(self) -> Show | None:
+        """The show to play now (None: nothing to play yet)."""
+
+    @abstractmethod
+    def after(self) -> Show | None:
+        """The show to play when the current episode has ended (None: nothing more, the viewer closes)."""
+
+    @abstractmethod
+    def next(self) -> Show | None:
+        """The show to play when the user asks for the next genome (N)."""
+
+    @abstractmethod
+    def poll(self) -> None:
+        """Look at the files again (called about twice a second): new champions, new statistics."""
+
+    @abstractmethod
+    def stats(self) -> list[dict[str, Any]]:
+        """The stats.jsonl rows of the run being shown, checked (empty when there is none here)."""
+
+    @abstractmethod
+    def status(self) -> str:
+        """A few words for the end of the status line ("" for none)."""
+
+
 def shows_of(replay: Replay, label: str, levels: list[Level] | None = None) -> list[Show]:
     """A replay's episodes as shows, or the same genome on `levels` instead (nothing recorded there)."""
     if levels:
@@ -40,7 +80,7 @@ def shows_of(replay: Replay, label: str, levels: list[Level] | None = None) -> l
     return [Show(replay, e.level, label, e.outcome) for e in replay.episodes]
 
 
-def _run_stats(run: str | os.PathLike | None) -> list[dict]:
+def _run_stats(run: str | os.PathLike | None) -> list[dict[str, Any]]:
     if not run:
         return []
     try:
@@ -49,7 +89,7 @@ def _run_stats(run: str | os.PathLike | None) -> list[dict]:
         return []
 
 
-class ReplayShows:
+class ReplayShows(ShowSource):
     """Replay files played one after another; with `loop`, round and round."""
 
     def __init__(self, shows: list[Show], loop: bool = False) -> None:
@@ -58,6 +98,8 @@ class ReplayShows:
         self.shows = shows
         self.loop = loop
         self.index = 0
+        self.waiting = "nothing to show"  # never shown: there is always a current show
+        self.warnings: list[str] = []
         self._stats = _run_stats(shows[0].replay.run)
         self._stats_run = shows[0].replay.run
 
@@ -82,7 +124,7 @@ class ReplayShows:
         if run != self._stats_run:
             self._stats, self._stats_run = _run_stats(run), run
 
-    def stats(self) -> list[dict]:
+    def stats(self) -> list[dict[str, Any]]:
         """The statistics of the run the current replay came from, when that folder is here."""
         return self._stats
 
@@ -90,7 +132,7 @@ class ReplayShows:
         return f"{self.index + 1}/{len(self.shows)}" if len(self.shows) > 1 else ""
 
 
-class RunFollower:
+class RunFollower(ShowSource):
     """A run folder, running or finished: plays its newest champion, switching when a better one lands.
 
     A new champion takes over when the current episode ends (so every episode is seen whole);
@@ -103,7 +145,7 @@ class RunFollower:
         self.playing: Path | None = None
         self.shows: list[Show] = []
         self.index = 0
-        self._stats: list[dict] = []
+        self._stats: list[dict[str, Any]] = []
         self._stats_mtime: int | None = None
         self.warnings: list[str] = []
         self.waiting = f"waiting for the first champion in {self.folder.path}"
@@ -159,7 +201,7 @@ class RunFollower:
         self.files = self.folder.champion_files()
         if self.playing is None and self.newest is not None:
             self._start(self.newest)
-        stats = self.folder.path / "stats.jsonl"
+        stats = self.folder.path / STATS_FILE
         try:
             mtime = stats.stat().st_mtime_ns
         except OSError:
@@ -172,7 +214,7 @@ class RunFollower:
                 self.warnings.append(str(exc))
                 self._stats_mtime = mtime
 
-    def stats(self) -> list[dict]:
+    def stats(self) -> list[dict[str, Any]]:
         return self._stats
 
     def status(self) -> str:

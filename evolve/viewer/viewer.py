@@ -24,14 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from tilerunner.agent import CompiledNetwork
-from tilerunner.agent.compiler import compile_arrays
 from tilerunner.envs import render
 from tilerunner.envs.physics import FPS
-from tilerunner.evolve.viewer import panels
-from tilerunner.evolve.viewer.net_layout import NetworkLayout, PanelGeometry, layout_network
 from tilerunner.evolve.core.playback import Playback
 from tilerunner.evolve.runs.run_folder import unique_path
-from tilerunner.evolve.viewer.shows import Show
+from tilerunner.evolve.viewer import chart, panels
+from tilerunner.evolve.viewer.net_layout import NetworkLayout, PanelGeometry, layout_network
+from tilerunner.evolve.viewer.shows import Show, ShowSource
 
 WIDTH, HEIGHT = 1120, 700
 STATUS_H = 28
@@ -63,7 +62,7 @@ def _speed_text(speed: float) -> str:
 class Viewer:
     """Plays shows from a source and draws each frame; `run()` opens the window, the rest works headless."""
 
-    def __init__(self, source, title: str = "tilerunner", speed: float = 1.0, duration: float | None = None,
+    def __init__(self, source: ShowSource, title: str = "tilerunner", speed: float = 1.0, duration: float | None = None,
                  screenshot_dir: str | Path = ".", report: bool = True) -> None:
         self.pg = render.load_pygame()
         self.report = report  # print each episode's outcome as it ends
@@ -100,7 +99,7 @@ class Viewer:
             self.geometry, self.layout = geometry, None
         if self.layout is None or self.genome is not replay.genome:
             self.layout = layout_network(replay.genome, replay.network, self.geometry, previous=self.layout)
-        net = CompiledNetwork(compile_arrays(replay.genome, replay.network))
+        net = CompiledNetwork.create(replay.genome, replay.network)
         self.playback = Playback(net, show.level, replay.settings)
         self.genome = replay.genome
 
@@ -151,7 +150,8 @@ class Viewer:
         return c
 
     def waiting_text(self) -> str:
-        return getattr(self.source, "waiting", "waiting for a champion")
+        """What the viewer says while its source has nothing to play."""
+        return self.source.waiting
 
     def status_text(self, outcome=None) -> str:
         """The status line: level, generation, species, genome, fitness now and best, frame, speed."""
@@ -217,8 +217,6 @@ class Viewer:
         panels.draw_text_lines(surface, surface.get_rect().inflate(-20, -16), lines, self.fonts.normal)
 
     def _draw_chart(self, surface) -> None:
-        from tilerunner.evolve.viewer import chart
-
         rows = self.source.stats()
         key = (len(rows), rows[-1]["generation"] if rows else None, surface.get_size())
         if key != self._chart_key:
@@ -331,7 +329,7 @@ class Viewer:
 
     def print_warnings(self) -> None:
         """Print (once) what the source had to skip, e.g. an unreadable champion file."""
-        warnings = getattr(self.source, "warnings", None)
+        warnings = self.source.warnings
         while warnings:
             print(f"tilerunner: warning: {warnings.pop(0)}", file=sys.stderr, flush=True)
 

@@ -1,0 +1,27 @@
+"""How the benchmarks time things and print rates, shared by all of them (so none imports the commands)."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def median_rate(work: Callable[[], int], repeats: int) -> tuple[float, list[float]]:
+    """Run `work` (which returns a count of things done) `repeats` times; median and all rates per second."""
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        count = work()
+        rates.append(count / (time.perf_counter() - t0))
+    return statistics.median(rates), rates
+
+
+def fmt_rate(rate: float) -> str:
+    """A rate with thousands separators, e.g. 7,950,000."""
+    return f"{rate:,.0f}"
+
+
+def verdict(met: bool) -> str:
+    """How a target line reads: `met` or `MISSED`."""
+    return "met" if met else "MISSED"
