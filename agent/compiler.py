@@ -161,7 +161,7 @@ class CompiledNetwork:
         self._out = np.empty((1, arrays.n_outputs))
 
     @classmethod
-    def create(cls, genome, config) -> "CompiledNetwork":
+    def create(cls, genome, config) -> CompiledNetwork:
         """Compile `genome` with the genome settings of a neat `config` (or of its `genome_config`)."""
         return cls(compile_arrays(genome, getattr(config, "genome_config", config)))
 

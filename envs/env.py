@@ -15,7 +15,6 @@ from tilerunner.envs.level import Level, load_level
 from tilerunner.envs.observe import DEFAULT_RADIUS, observe
 
 
-
 @njit(cache=True)
 def _step_and_observe(
     tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, buttons: int, frame_skip: int,

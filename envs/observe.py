@@ -14,7 +14,18 @@ from numba import njit
 
 from tilerunner.envs import tiles as T
 from tilerunner.envs.physics import (
-    ACTIVE, E_STATE, E_X, E_Y, ENEMY_H, ENEMY_W, PLAYER_H, PLAYER_W, S_X, S_Y, TILE, TILE_SHIFT,
+    ACTIVE,
+    E_STATE,
+    E_X,
+    E_Y,
+    ENEMY_H,
+    ENEMY_W,
+    PLAYER_H,
+    PLAYER_W,
+    S_X,
+    S_Y,
+    TILE,
+    TILE_SHIFT,
     tile_at,
 )
 

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from tilerunner.envs import tiles as T
-from tilerunner.envs.buttons import A, B, BUTTON_NAMES, DOWN, LEFT, N_BUTTONS, RIGHT, UP  # noqa: F401
+from tilerunner.envs.buttons import BUTTON_NAMES, DOWN, LEFT, N_BUTTONS, RIGHT, UP, A, B  # noqa: F401
 from tilerunner.envs.level import TILE_PX, Level
 
 FPS = 60

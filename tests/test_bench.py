@@ -8,8 +8,11 @@ import time
 
 import pytest
 
+from tilerunner.agent import CompiledNetwork, compile_arrays
+from tilerunner.evolve.bench.errors import BenchError
 from tilerunner.evolve.bench.watch import ViewerProcess, timed_run
 from tilerunner.evolve.commands.cli import main
+from tilerunner.evolve.core.playback import Playback
 from tilerunner.evolve.runs.run import Run
 
 
@@ -86,7 +89,13 @@ def test_a_timed_run_evolves_in_its_own_process_and_reads_its_seconds_from_the_r
 
 
 def test_the_viewer_process_follows_a_run_folder_and_sends_back_what_it_drew(tmp_path):
-    Run.create(["1-1"], generations=2, pop=20, out=tmp_path / "run").run()  # a finished run folder
+    result = Run.create(["1-1"], generations=2, pop=20, out=tmp_path / "run").run()  # a finished run folder
+    # Play the champion here first, so that the kernels the viewer steps are in Numba's cache (shared with
+    # the child): on a cold cache the child's first frame would otherwise wait for them to compile.
+    playback = Playback(CompiledNetwork(compile_arrays(result.champion, result.network)), result.levels[0],
+                        result.settings)
+    while playback.step():
+        pass
     viewer = ViewerProcess(tmp_path / "run", {"SDL_VIDEODRIVER": "dummy"})
     try:
         viewer.wait_until_ready()
@@ -97,3 +106,10 @@ def test_the_viewer_process_follows_a_run_folder_and_sends_back_what_it_drew(tmp
     assert viewer.process.exitcode == 0
     assert set(shown) == {"frames_drawn", "seconds", "fps"}
     assert shown["frames_drawn"] > 0 and shown["seconds"] > 0 and shown["fps"] > 0
+
+
+def test_a_run_that_cannot_start_is_one_bench_error_naming_why(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "stats.jsonl").write_text("")  # a run was here: a new one must not start
+    with pytest.raises(BenchError, match=r"the evolution process failed: .*already holds a run"):
+        timed_run("1-1", 2, 0, tmp_path / "run", watched=True)

@@ -186,6 +186,14 @@ def test_any_valid_stats_can_be_read_back_and_drawn(tmp_path, values):
     assert chart_image(rows, 300, 160).shape == (160, 300, 3)
 
 
+def test_fitness_differences_below_float_precision_draw_as_a_flat_line():
+    # Found by the property test above: a range of 1e-307 made the pixel scale infinite.
+    rows = [stats_row(0, 0.0, 0.0, 1.0575241823258696e-307), stats_row(1, 1e12, 1e12, 1e12 + 1e-3)]
+    for some in (rows[:1], rows[1:]):
+        image = chart_image(some, 300, 160)
+        assert image.shape == (160, 300, 3) and (image == chart.BEST).all(axis=-1).any()  # the best line is drawn
+
+
 # ---------------------------------------------------------------------------
 # the picture
 

@@ -10,10 +10,10 @@ import neat
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from neatcfg import grow, json_slots, make_config
 
 from tilerunner.agent import TileGenome, UnsupportedFunctionError
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
-from neatcfg import grow, json_slots, make_config
 
 MEMORY = {"memory_cells": "true", "memory_cell_prob": "0.6", "node_add_prob": "0.5"}
 

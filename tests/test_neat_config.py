@@ -7,7 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tilerunner.evolve.core.neat_config import (
-    BUILTIN_CONFIGS, ConfigError, builtin_config_path, config_from_text, config_text, load_config,
+    BUILTIN_CONFIGS,
+    ConfigError,
+    builtin_config_path,
+    config_from_text,
+    config_text,
+    load_config,
 )
 
 

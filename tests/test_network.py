@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neat.innovation import InnovationTracker
+from neatcfg import grow, make_config
 
 from tilerunner.agent import ACTIVATIONS, AGGREGATIONS, CompiledNetwork, TileGenome, compile, compile_population
 from tilerunner.agent import kernels as K
 from tilerunner.agent.compiler import new_state
-from neatcfg import grow, make_config
 
 EVERYTHING = {
     "activation_default": "random", "activation_options": " ".join(ACTIVATIONS),
@@ -133,7 +133,8 @@ def test_a_memory_cell_holds_a_bit_for_a_hundred_steps(tmp_path):
         assert np.sign(out[-1]) == bit and abs(out[-1]) > 0.5
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000),
        weight=st.sampled_from([1e3, 1e30, 1e300, -1e300, 1e-300]),
        value=st.sampled_from([0.0, 1.0, -1e300, 1e300, math.inf, -math.inf, math.nan]))

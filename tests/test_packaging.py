@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -54,7 +55,12 @@ def test_version_and_license(capsys):
 
 
 def test_a_wheel_holds_one_package_with_its_levels_configs_and_replays(tmp_path):
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
+    # Build from a copy: setuptools writes build/ and egg-info beside the sources, and tests write nothing here.
+    source = tmp_path / "source"
+    local = {".git", ".venv", "build", "tilerunner.egg-info", "runs", ".pytest_cache", ".hypothesis"}
+    shutil.copytree(ROOT, source, ignore=lambda folder, names: [
+        n for n in names if n == "__pycache__" or (n in local and Path(folder) == ROOT)])
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp_path)],
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = tmp_path.glob("tilerunner-*.whl")

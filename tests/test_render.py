@@ -1,4 +1,5 @@
-"""Rendering: tiles and creatures are told apart by their pixels, the camera follows the player, PNGs and windows work."""
+"""Rendering: tiles and creatures are told apart by their pixels, the camera follows the player,
+PNGs and windows work."""
 
 from __future__ import annotations
 
@@ -224,9 +225,9 @@ def test_facing_direction_is_visible():
     mask = player_pixels(tiles, state, enemies)
     state[P.S_FACING] = -1
     left = R.frame(tiles, state, enemies)
-    t, b, l, r = box(mask)
-    assert not np.array_equal(right[t:b + 1, l:r + 1], left[t:b + 1, l:r + 1])
-    assert np.array_equal(right[t:b + 1, l:r + 1][:, ::-1], left[t:b + 1, l:r + 1])  # a mirror image
+    t, b, x0, x1 = box(mask)
+    assert not np.array_equal(right[t:b + 1, x0:x1 + 1], left[t:b + 1, x0:x1 + 1])
+    assert np.array_equal(right[t:b + 1, x0:x1 + 1][:, ::-1], left[t:b + 1, x0:x1 + 1])  # a mirror image
 
 
 def test_enemy_kinds_wings_and_states_are_drawn_distinctly():
@@ -236,16 +237,16 @@ def test_enemy_kinds_wings_and_states_are_drawn_distinctly():
     sprites = []
     for i in range(3):  # walker, ledge-turner, spiky, all dormant at their spawns
         mask = enemy_pixels(tiles, state, enemies, i)
-        t, b, l, r = box(mask)
+        t, b, left_px, right_px = box(mask)
         col = int(enemies[i, P.E_X] // P.TILE)
-        assert 13 * PX <= t and b < 14 * PX and col * PX <= l and r < (col + 1) * PX  # drawn at the spawn
+        assert 13 * PX <= t and b < 14 * PX and col * PX <= left_px and right_px < (col + 1) * PX  # drawn at the spawn
         sprites.append(image[13 * PX:14 * PX, col * PX:(col + 1) * PX])
     for i in range(3):
         for j in range(i + 1, 3):
             assert np.any(sprites[i] != sprites[j], axis=-1).mean() > 0.2
     # Wings stick out of a winged enemy's body; the wingless walker stays inside its tile.
-    _, _, l, r = box(enemy_pixels(tiles, state, enemies, 3))
-    assert r - l + 1 > P.ENEMY_W // P.SUB + 4
+    _, _, left_px, right_px = box(enemy_pixels(tiles, state, enemies, 3))
+    assert right_px - left_px + 1 > P.ENEMY_W // P.SUB + 4
     # Squashed: flatter, lying on the same floor. Gone: not drawn.
     t_active, b_active, _, _ = box(enemy_pixels(tiles, state, enemies, 0))
     enemies[0, P.E_STATE] = P.SQUASHED

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from neatcfg import json_slots
 
 import tilerunner
-from neatcfg import json_slots
 from tilerunner.agent import compile_population
 from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.rollout import pack_levels, play_recorded

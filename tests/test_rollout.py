@@ -12,13 +12,20 @@ from tilerunner.agent import compile, compile_population
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import mask_from_outputs, pressed
 from tilerunner.envs.level import load_level, parse_level
+from tilerunner.evolve.core.evolution import Evolution
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.outcome import (
-    R_COINS, R_DISTANCE, R_FINISHED, R_FITNESS, R_FRAMES, R_KILLS, R_STATUS, OutcomeTable,
+    R_COINS,
+    R_DISTANCE,
+    R_FINISHED,
+    R_FITNESS,
+    R_FRAMES,
+    R_KILLS,
+    R_STATUS,
+    OutcomeTable,
 )
 from tilerunner.evolve.core.rollout import evaluate_population, pack_levels, play_recorded
-from tilerunner.evolve.core.evolution import Evolution
 
 FIT = EpisodeSettings()
 

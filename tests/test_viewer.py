@@ -444,7 +444,7 @@ def test_watching_an_empty_run_for_a_screenshot_says_there_is_nothing_yet(tmp_pa
 
 
 def test_replay_screenshot_from_a_shipped_champion(tmp_path, capsys):
-    shipped = sorted((ROOT / "replays").glob("1-1-*.json"))[0]
+    shipped = SHIPPED_1_1
     assert main(["replay", str(shipped), "--screenshot", str(tmp_path / "r.png")]) == 0
     frames = load_replay(shipped).episodes[0].outcome.frames
     assert f"frame {frames // 2}" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""How the benchmarks time things and print rates, shared by all of them (so none imports the commands)."""
+"""Timing and rate helpers the benchmarks share (kept here so that no benchmark imports the commands)."""
 
 from __future__ import annotations
 

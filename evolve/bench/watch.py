@@ -25,6 +25,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from tilerunner.evolve.bench.errors import BenchError
+
 # How long to wait for a child process's word before giving up (a cold Numba cache compiles first).
 PATIENCE = 600.0
 
@@ -74,27 +76,35 @@ def view_in_child(run_dir: str, environ: dict[str, str], conn: Connection) -> No
 
 
 def evolve_in_child(level: str, generations: int, seed: int, out: str, conn: Connection) -> None:
-    """Evolution process: a run into folder `out`; sends ("ready", None) once the folder exists, then evolves."""
+    """Evolution process: a run into folder `out`; sends ("ready", None) once the folder exists, then evolves.
+
+    If the run cannot start (say, `out` holds a run already), sends ("error", text) instead.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends us
     from tilerunner.evolve.runs.run import Run
 
-    run = Run.create([level], seed=seed, generations=generations, keep_going=True, out=out)
+    try:
+        run = Run.create([level], seed=seed, generations=generations, keep_going=True, out=out)
+    except Exception as exc:  # the parent reports it in one line
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
     conn.send(("ready", None))
     conn.close()
     run.run()
 
 
 def _receive(conn: Connection, process: multiprocessing.process.BaseProcess, what: str) -> tuple[str, Any]:
-    """The next message from a child process; RuntimeError if it fails, dies or says nothing in time."""
+    """The next message from a child process; BenchError if it fails, dies or says nothing in time."""
     if not conn.poll(PATIENCE):
-        raise RuntimeError(f"the {what} process said nothing for {PATIENCE:.0f} s")
+        raise BenchError(f"the {what} process said nothing for {PATIENCE:.0f} s")
     try:
         kind, value = conn.recv()
     except EOFError:
         process.join(timeout=10)
-        raise RuntimeError(f"the {what} process ended without a word (exit code {process.exitcode})") from None
+        raise BenchError(f"the {what} process ended without a word (exit code {process.exitcode};"
+                         " its error, if any, is above)") from None
     if kind == "error":
-        raise RuntimeError(f"the {what} process failed: {value}")
+        raise BenchError(f"the {what} process failed: {value}")
     return kind, value
 
 
@@ -116,7 +126,7 @@ class ViewerProcess:
         if not self._ready:
             kind, _ = _receive(self._conn, self.process, "viewer")
             if kind != "ready":
-                raise RuntimeError(f"the viewer process said {kind!r} before it was ready")
+                raise BenchError(f"the viewer process said {kind!r} before it was ready")
             self._ready = True
 
     def close(self) -> dict[str, Any]:
@@ -126,14 +136,15 @@ class ViewerProcess:
         kind, shown = _receive(self._conn, self.process, "viewer")
         self.process.join(timeout=30)
         if kind != "shown":
-            raise RuntimeError(f"the viewer process said {kind!r} when closed")
+            raise BenchError(f"the viewer process said {kind!r} when closed")
         return shown
 
     def kill(self) -> None:
-        """Make sure the process is gone (after an error)."""
+        """Make sure the process is gone (after `close`, or instead of it after an error)."""
         if self.process.is_alive():
             self.process.kill()
         self.process.join()
+        self._conn.close()
 
 
 def evolution_seconds(run_dir: Path) -> float:
@@ -158,12 +169,13 @@ def timed_run(level: str, generations: int, seed: int, out: Path, watched: bool,
             viewer = ViewerProcess(out, environ)
         evolution.join()
         if evolution.exitcode != 0:
-            raise RuntimeError(f"the evolution process failed (exit code {evolution.exitcode}); see above")
+            raise BenchError(f"the evolution process failed (exit code {evolution.exitcode}; its error is above)")
         shown = viewer.close() if viewer is not None else None
     finally:
         if evolution.is_alive():
             evolution.kill()
             evolution.join()
+        conn.close()
         if viewer is not None:
             viewer.kill()
     return TimedRun(evolution_seconds(out), shown)

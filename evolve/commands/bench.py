@@ -6,6 +6,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
+from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import positive_int
 
 
@@ -82,7 +83,12 @@ def delays(text: str) -> list[int]:
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     # Benchmarks import Numba kernels; load them only when that benchmark runs.
     def run(args: argparse.Namespace) -> int:
-        return importlib.import_module(module).run(args)
+        from tilerunner.evolve.bench.errors import BenchError
+
+        try:
+            return importlib.import_module(module).run(args)
+        except BenchError as exc:
+            raise UserError(str(exc)) from None
 
     return run
 

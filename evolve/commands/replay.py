@@ -105,8 +105,8 @@ def _playback(replay, level):
 def watch(replays: list, args: argparse.Namespace) -> int:
     """Play replays in the viewer (the game, the agent's view, its network live) at game speed times --speed."""
     from tilerunner.envs.level import load_level
-    from tilerunner.evolve.viewer.shows import ReplayShows, shows_of
     from tilerunner.evolve.commands.watch import show_in_viewer
+    from tilerunner.evolve.viewer.shows import ReplayShows, shows_of
 
     other = [load_level(args.level)] if args.level else None
     shows = [show for name, replay in replays for show in shows_of(replay, name, other)]

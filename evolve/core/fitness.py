@@ -67,7 +67,7 @@ class EpisodeSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "EpisodeSettings":
+    def from_dict(cls, data: dict) -> EpisodeSettings:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 

@@ -26,7 +26,16 @@ from tilerunner.envs.buttons import mask_from_outputs
 from tilerunner.envs.level import Level
 from tilerunner.envs.observe import observe
 from tilerunner.evolve.core.outcome import (
-    FIELDS, R_CAUSE, R_COINS, R_DISTANCE, R_FINISHED, R_FITNESS, R_FRAMES, R_KILLS, R_STATUS, Outcome,
+    FIELDS,
+    R_CAUSE,
+    R_COINS,
+    R_DISTANCE,
+    R_FINISHED,
+    R_FITNESS,
+    R_FRAMES,
+    R_KILLS,
+    R_STATUS,
+    Outcome,
 )
 
 
@@ -78,7 +87,7 @@ def pack_levels(levels: Sequence[Level]) -> LevelPack:
 
 @njit(cache=True)
 def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
-    """Fill a result row from an ended episode's state: fitness (see `tilerunner.evolve.core.fitness`) and what happened."""
+    """Fill a result row from an ended episode's state: fitness (see `core.fitness`) and what happened."""
     status = state[P.S_STATUS]
     finished = status == P.FINISHED
     distance = (state[P.S_RIGHTMOST] - state[P.S_START_X]) / P.SUB

@@ -23,25 +23,24 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import math
 import os
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from tilerunner.agent import TileGenome, compile_population
-from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 from tilerunner.agent.functions import ACTIVATIONS, AGGREGATIONS
 from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.buttons import N_BUTTONS
-from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
 from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level, parse_level
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import pack_levels, play_recorded
+from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
 
 SCHEMA = "tilerunner-replay"
 VERSION = 1
@@ -71,7 +70,7 @@ class NetworkShape:
         return list(range(self.num_outputs))
 
     @classmethod
-    def from_genome_config(cls, gc) -> "NetworkShape":
+    def from_genome_config(cls, gc) -> NetworkShape:
         return cls(gc.num_inputs, gc.num_outputs, bool(gc.memory_cells), bool(gc.feed_forward),
                    tuple(gc.activation_options), tuple(gc.aggregation_options))
 

@@ -267,9 +267,13 @@ def _format(value: float, step: float) -> str:
 
 
 def _range(lo: float, hi: float) -> tuple[float, float]:
-    """`lo..hi` padded by 5% each side (a flat series gets a range around it)."""
+    """`lo..hi` padded by 5% each side (a flat series gets a range around it).
+
+    A span far below the values' own size (or below 1e-9) counts as flat: drawn to scale it would
+    need more than a float's precision per pixel.
+    """
     span = hi - lo
-    if span <= 0:
+    if not span > 1e-9 * max(1.0, abs(lo), abs(hi)):
         span = max(1.0, abs(lo) * 0.2)
         return lo - span / 2, hi + span / 2
     return lo - 0.05 * span, hi + 0.05 * span
