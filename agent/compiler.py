@@ -200,11 +200,11 @@ class CompiledNetwork:
 
 
 def compile_genome(genome, config) -> CompiledNetwork:
-    """`tilerunner.agent.compiler`: a genome and its neat config (or genome config) -> `CompiledNetwork`."""
+    """`tilerunner.agent.compile`: a genome and its neat config (or genome config) -> `CompiledNetwork`."""
     return CompiledNetwork.create(genome, config)
 
 
 def compile_population(genomes: Sequence, config) -> K.NetArrays:
-    """Compile and pack many genomes for `agent.kernels.activate_population` (and the fused rollouts)."""
+    """Compile and pack many genomes for `kernels.activate_population` (and the fused rollouts)."""
     genome_config = getattr(config, "genome_config", config)
     return pack([compile_arrays(g, genome_config) for g in genomes])

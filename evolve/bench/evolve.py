@@ -25,6 +25,7 @@ from tilerunner.evolve.bench.timing import fmt_rate, verdict
 from tilerunner.evolve.core.evolution import Evolution, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.rollout import use_threads
 
 FRAMES_TARGET = 4_000_000
 GENERATION_TARGET = 0.5
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     compile_pack, kernel = median("compile_seconds"), median("kernel_seconds")
     reproduce, speciate = median("reproduce_seconds"), median("speciate_seconds")
     fps = statistics.median(s.frames / s.kernel_seconds for s, _ in rows)
-    print(f"population kernel: {fmt_rate(fps)} frames/s on {evolution_threads()} threads"
+    print(f"population kernel: {fmt_rate(fps)} frames/s on {use_threads(None)} threads"
           f" (median frames per generation {statistics.median(s.frames for s, _ in rows):,.0f})")
     print(f"seconds per generation: {total:.3f}  =  compile+pack {compile_pack:.3f} + kernel {kernel:.3f}"
           f" + neat reproduce {reproduce:.3f} + neat speciate {speciate:.3f}")
@@ -107,10 +108,3 @@ def run(args: argparse.Namespace) -> int:
           f" generation < {GENERATION_TARGET} s: {verdict(total < GENERATION_TARGET)};"
           f" >= {NAIVE_TARGET}x naive: {verdict(per_genome_naive / fused >= NAIVE_TARGET)}")
     return 0
-
-
-def evolution_threads() -> int:
-    """The threads the population kernel runs on (Numba's setting)."""
-    import numba
-
-    return numba.get_num_threads()
