@@ -1,0 +1,1 @@
+"""Runs and what they leave on disk: the generation loop, run folders, replay files, stats files."""

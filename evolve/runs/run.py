@@ -1,0 +1,338 @@
+"""A run: evolution from its first generation (or a checkpoint) to its end, optionally in a run folder.
+
+`evolve_agents(levels, ...)` is the one-call API: it evolves, and returns a `RunResult` with the
+champion, what it did on each level, and the stats of every generation. `Run` is the same
+thing in steps: `Run.create` (a new run, kept in a run folder if `out` is given), `Run.resume`
+(continue a run folder from its latest checkpoint), `add_reporter`, then `run()`. The
+`tilerunner evolve` command is a thin layer over `Run`.
+
+A generation: evaluate (every genome on every level, in Numba), save the champion's replay
+when it is a new best-ever, save the champion's replay the first time it finishes a level,
+breed the next generation, append to stats.jsonl and timing.jsonl, and every
+`checkpoint_every` generations (and at the end) write a checkpoint. The run ends at its
+generation limit, or when the champion finishes every level (unless `keep_going`), or when a
+stop is requested (`request_stop`, or Ctrl-C with `handle_sigint`): then it checkpoints first,
+and resuming continues exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import neat
+
+from tilerunner.agent import TileGenome
+from tilerunner.envs.level import Level, load_level, parse_level
+from tilerunner.evolve.core.evolution import Evolution, FitnessFunction, Generation
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.neat_config import load_config_and_text
+from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.runs.replay import NetworkShape, Replay, make_replay
+from tilerunner.evolve.runs.reporting import run_reporters
+from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError, safe_stem, unique_path
+
+DEFAULT_GENERATIONS = 300
+CHECKPOINT_EVERY = 10
+
+
+@dataclass
+class RunResult:
+    """What a run (or one call of `Run.run`) ended with."""
+
+    levels: list[Level]
+    champion: TileGenome | None  # the best genome of the whole run
+    champion_outcomes: list[Outcome]  # what it did on each level
+    champion_generation: int | None
+    stats: list[dict[str, Any]]  # one row per generation of the whole run (stats.jsonl)
+    timing: list[dict[str, Any]]  # seconds per generation (timing.jsonl)
+    first_generation: int  # the first generation this call evaluated
+    generations_run: int  # how many this call evaluated
+    solved_at: int | None  # the generation whose champion first finished every level
+    seconds: float
+    interrupted: bool
+    folder: Path | None
+    network: NetworkShape
+    settings: EpisodeSettings
+    seed: int
+    first_finishes: dict[str, Path] = field(default_factory=dict)  # level id -> replay file, this call
+
+    @property
+    def solved(self) -> bool:
+        return self.solved_at is not None
+
+    @property
+    def levels_finished(self) -> int:
+        """How many of the levels the champion finished."""
+        return sum(o.finished for o in self.champion_outcomes)
+
+    def replay(self) -> Replay:
+        """The champion as a `Replay` (play it again, `save` it, `verify` it)."""
+        if self.champion is None:
+            raise ValueError("no generation was evaluated, so there is no champion")
+        return make_replay(self.champion, self.network, self.levels, self.settings, seed=self.seed,
+                           generation=self.champion_generation, run=str(self.folder) if self.folder else None)
+
+
+def as_levels(levels: Iterable[Level | str]) -> list[Level]:
+    """Levels from `Level` objects or ids (built-in `1-1`, `gen:SEED[:DIFFICULTY]`, file paths)."""
+    return [lv if isinstance(lv, Level) else load_level(lv) for lv in levels]
+
+
+class Run:
+    """One run, generation by generation; see the module docstring."""
+
+    def __init__(self, evolution: Evolution, *, generations: int = DEFAULT_GENERATIONS, keep_going: bool = False,
+                 folder: RunFolder | None = None, checkpoint_every: int = CHECKPOINT_EVERY,
+                 replays_dir: str | os.PathLike | None = None, stats: Sequence[dict] = (),
+                 timing: Sequence[dict] = ()) -> None:
+        if generations < 1 or checkpoint_every < 1:
+            raise ValueError("generations and checkpoint_every must be at least 1")
+        self.evolution = evolution
+        self.generations = generations
+        self.keep_going = keep_going
+        self.folder = folder
+        self.checkpoint_every = checkpoint_every
+        self.replays_dir = Path(replays_dir) if replays_dir is not None else None
+        self.stats = list(stats)
+        self.timing = list(timing)
+        self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
+        self._stop = False
+
+    # Starting ----------------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, levels: Iterable[Level | str], *, config: str | os.PathLike | None = None,
+               settings: EpisodeSettings | None = None, seed: int = 0, pop: int | None = None,
+               memory: bool = False, fitness: FitnessFunction | None = None,
+               generations: int = DEFAULT_GENERATIONS, keep_going: bool = False, out: str | os.PathLike | None = None,
+               checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None) -> Run:
+        """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
+
+        `pop` and `memory` override the config's population size and memory cells. With `out`,
+        the run is kept in that run folder (which must not hold a run already); without, nothing
+        is written. `fitness` replaces the default fitness (see `Evolution`). Bad settings raise
+        `ValueError` (a `ConfigError` for the config, a `RunFolderError` for the folder).
+        """
+        levels = as_levels(levels)
+        settings = settings or EpisodeSettings()
+        config_obj, text = load_config_and_text(
+            os.fspath(config) if config is not None else None,
+            neat_overrides={"pop_size": pop} if pop else None,
+            genome_overrides={"memory_cells": True} if memory else None)
+        evolution = Evolution(config_obj, levels, settings, seed, fitness)
+        folder = None
+        if out is not None:
+            folder = RunFolder(out)
+            if folder.holds_a_run():
+                raise RunFolderError(f"{out} already holds a run: resume it (tilerunner evolve --resume {out}),"
+                                     " or choose another folder")
+            folder.create(text, {
+                "levels": [lv.id for lv in levels], "seed": seed, "generations": generations,
+                "keep_going": keep_going, "memory": memory, "config": os.fspath(config) if config else None,
+                "pop_size": config_obj.pop_size, "settings": settings.as_dict(), "custom_fitness": fitness is not None,
+                "replays": os.fspath(replays_dir) if replays_dir is not None else None,
+            })
+        return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
+                   checkpoint_every=checkpoint_every, replays_dir=replays_dir)
+
+    @classmethod
+    def resume(cls, path: str | os.PathLike, *, generations: int | None = None, keep_going: bool = False,
+               fitness: FitnessFunction | None = None, replays_dir: str | os.PathLike | None = None) -> Run:
+        """Continue the run in folder `path` from its latest checkpoint, exactly as if it had not stopped.
+
+        `generations` raises (or lowers) its limit. A run that stopped because its champion finished
+        every level goes on improving (as with `keep_going`). A run evolved with a custom fitness
+        function needs the same `fitness` again. `RunFolderError` if the folder cannot be resumed.
+        """
+        folder = RunFolder(path)
+        state = folder.latest_checkpoint()
+        saved = folder.read_args()
+        if saved.get("custom_fitness") and fitness is None:
+            raise RunFolderError(f"{folder.path} was evolved with a custom fitness function;"
+                                 " resume it from Python with Run.resume(..., fitness=the same function)")
+        levels = [parse_level(text, source=f"{folder.path} ({lid})", level_id=lid)
+                  for lid, text in state["level_texts"]]
+        evolution = Evolution.restore(state, levels, fitness)
+        generations = generations or saved["generations"]
+        keep_going = keep_going or saved["keep_going"] or evolution.solved_at is not None
+        replays_dir = replays_dir if replays_dir is not None else saved.get("replays")
+        folder.drop_champions_from(evolution.generation)
+        saved.update(generations=generations, keep_going=keep_going,
+                     replays=os.fspath(replays_dir) if replays_dir is not None else None)
+        folder.write_args(saved)
+        return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
+                   replays_dir=replays_dir, stats=state["stats"], timing=state["timing"])
+
+    # Running -----------------------------------------------------------------------------------
+
+    @property
+    def levels(self) -> list[Level]:
+        return self.evolution.levels
+
+    @property
+    def generation(self) -> int:
+        """The next generation to evaluate."""
+        return self.evolution.generation
+
+    @property
+    def at_limit(self) -> bool:
+        """Whether the run has reached its generation limit (so `run()` would do nothing)."""
+        return self.evolution.generation >= self.generations
+
+    def add_reporter(self, reporter: neat.reporting.BaseReporter) -> None:
+        """Attach a neat-python reporter or a `RunReporter`; see `tilerunner.evolve.runs.reporting`."""
+        self.evolution.add_reporter(reporter)
+
+    def request_stop(self) -> None:
+        """Stop at the next safe point: the current generation is dropped, a checkpoint written."""
+        self._stop = True
+
+    def run(self, handle_sigint: bool = False) -> RunResult:
+        """Evolve until the run ends (see the module docstring); what it ended with.
+
+        With `handle_sigint`, the first Ctrl-C requests a stop and a second stops at once
+        (KeyboardInterrupt); only in the main thread.
+        """
+        previous = None
+        if handle_sigint and threading.current_thread() is threading.main_thread():
+            def on_sigint(signum, frame):
+                if self._stop:
+                    raise KeyboardInterrupt  # a second Ctrl-C: stop now
+                self.request_stop()
+
+            previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            return self._loop()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def _loop(self) -> RunResult:
+        reporters = run_reporters(self.evolution.reporters)
+        for r in reporters:
+            r.run_started(self)
+        t_start = time.perf_counter()
+        first = self.evolution.generation
+        first_finishes: dict[str, Path] = {}
+        interrupted = False
+        last = self.at_limit
+        while not last:
+            if self._stop:
+                interrupted = True
+                break
+            summary = self.evolution.evaluate(progress=self._progress(reporters), chunks=self.progress_chunks)
+            if self._stop:  # this generation's results are dropped; it is evaluated again on resume
+                interrupted = True
+                break
+            t0 = time.perf_counter()
+            self.stats.append(summary.stats())
+            replay = None
+            if self.folder is not None and summary.new_best:
+                replay = self._replay(summary)
+                replay.save(self.folder.champion_path(summary.generation))
+            newly = [self.levels[li] for li, g in sorted(self.evolution.first_finish.items())
+                     if g == summary.generation]
+            for level in newly:
+                replay = replay or self._replay(summary)
+                path = self._keep_first_finish(level, summary, replay)
+                if path is not None:
+                    first_finishes[level.id] = path
+            last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
+            self.evolution.reproduce(summary)
+            summary.total_seconds = summary.eval_seconds + time.perf_counter() - t0
+            self.timing.append(summary.timing())
+            if self.folder is not None:
+                self.folder.write_lines("stats.jsonl", self.stats)
+                self.folder.write_lines("timing.jsonl", self.timing)
+            for r in reporters:
+                r.generation_done(summary)
+            for level in newly:
+                for r in reporters:
+                    r.first_finish(level, summary.generation, first_finishes.get(level.id))
+            if last or self.evolution.generation % self.checkpoint_every == 0:
+                self._checkpoint()
+        if interrupted:
+            self._checkpoint()
+            if self.folder is not None:
+                self.folder.write_lines("stats.jsonl", self.stats)
+                self.folder.write_lines("timing.jsonl", self.timing)
+        ev = self.evolution
+        result = RunResult(
+            levels=self.levels, champion=ev.best_ever, champion_outcomes=list(ev.best_ever_outcomes),
+            champion_generation=ev.best_ever_generation, stats=list(self.stats), timing=list(self.timing),
+            first_generation=first, generations_run=ev.generation - first, solved_at=ev.solved_at,
+            seconds=time.perf_counter() - t_start, interrupted=interrupted,
+            folder=self.folder.path if self.folder is not None else None,
+            network=NetworkShape.from_genome_config(ev.config.genome_config), settings=ev.settings, seed=ev.seed,
+            first_finishes=first_finishes)
+        for r in reporters:
+            r.run_ended(result)
+        return result
+
+    def _progress(self, reporters):
+        if not reporters or self.progress_chunks <= 1:
+            return None
+        generation = self.evolution.generation
+        total = len(self.evolution.population.population)
+
+        def progress(done: int) -> None:
+            for r in reporters:
+                r.evaluation_progress(generation, done, total)
+
+        return progress
+
+    def _replay(self, summary: Generation) -> Replay:
+        ev = self.evolution
+        return make_replay(summary.best_genome, NetworkShape.from_genome_config(ev.config.genome_config),
+                           self.levels, ev.settings, seed=ev.seed, generation=summary.generation,
+                           run=str(self.folder.path) if self.folder is not None else None)
+
+    def _keep_first_finish(self, level: Level, summary: Generation, replay: Replay) -> Path | None:
+        """Save the champion that first finished `level`: in the run folder, and in `replays_dir` if asked."""
+        kept = None
+        if self.folder is not None:
+            kept = self.folder.first_finish_path(level.id, summary.best_fitness)
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            replay.save(kept)
+        if self.replays_dir is not None:
+            self.replays_dir.mkdir(parents=True, exist_ok=True)
+            copy = unique_path(self.replays_dir, f"{safe_stem(level.id)}-f{summary.best_fitness:.0f}", ".json")
+            replay.save(copy)
+            kept = kept or copy
+        return kept
+
+    def _checkpoint(self) -> None:
+        if self.folder is not None:
+            blob = self.evolution.checkpoint({"stats": self.stats, "timing": self.timing})
+            self.folder.write_checkpoint(self.evolution.generation, blob)
+
+
+def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_GENERATIONS, seed: int = 0,
+           config: str | os.PathLike | None = None, settings: EpisodeSettings | None = None, pop: int | None = None,
+           memory: bool = False, fitness: FitnessFunction | None = None, keep_going: bool = False,
+           out: str | os.PathLike | None = None, reporters: Iterable[neat.reporting.BaseReporter] = (),
+           workers: int | None = None) -> RunResult:
+    """Evolve agents on `levels` until a champion finishes them all (or `generations` run out).
+
+    `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path). `config` is a neat
+    config file (default: the shipped one); `pop` and `memory` override its population size and
+    memory cells. `settings` are the episode rules and fitness terms; `fitness` a custom fitness
+    function of the `OutcomeTable` (one value per genome). With `out`, the run is kept in that
+    run folder (resumable with `Run.resume` or `tilerunner evolve --resume`); without, nothing is
+    written. `reporters`: neat-python reporters or `RunReporter`s. `workers`: threads (default all).
+    The same seed and settings give the same run.
+    """
+    use_threads(workers)
+    run = Run.create(levels, config=config, settings=settings, seed=seed, pop=pop, memory=memory, fitness=fitness,
+                     generations=generations, keep_going=keep_going, out=out)
+    for reporter in reporters:
+        run.add_reporter(reporter)
+    return run.run()
