@@ -4,12 +4,18 @@ A level is text, one character per 16 px tile, one line per row (usually 16 rows
 any width). `load_level` accepts a built-in id (`1-1`), a generator id
 (`gen:SEED` or `gen:SEED:DIFFICULTY`) or a file path. Anything wrong with a file is
 reported as a `LevelError` whose message is one line, `file:line:col: problem`.
+
+Limits (documented in the README): a level is at most `MAX_COLUMNS` (4,096) tiles wide and
+`MAX_ROWS` (64) tall, and a level file at most `MAX_LEVEL_BYTES` (1 MiB; the largest level
+is about 0.27 MB). The public Mario AI levels are 200 x 16; the built-in ones up to 220 x 16.
+Only regular files are read (not folders, devices, pipes or terminals).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -18,6 +24,9 @@ import numpy as np
 from tilerunner.envs import tiles as T
 
 TILE_PX = 16
+MAX_COLUMNS = 4096  # 65,536 px wide: 20 times the public Mario AI levels
+MAX_ROWS = 64  # 1,024 px tall: 4 times the usual 16
+MAX_LEVEL_BYTES = 1024 * 1024  # a full 4096 x 64 level is 266 KB
 
 # Built-in levels, easiest first. The files are envs/levels/<id>.txt.
 BUILTIN_LEVELS: dict[str, str] = {
@@ -82,6 +91,8 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
             raise LevelError(
                 f"{source}:{line}:{col}: not a text file (byte 0x{data[exc.start]:02x} is not UTF-8)"
             ) from None
+    if len(data) > MAX_LEVEL_BYTES:
+        raise LevelError(f"{source}:1:1: too big for a level: {len(data):,} characters (at most {MAX_LEVEL_BYTES:,})")
     lines = data.split("\n")
     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
     while lines and lines[-1] == "":
@@ -90,6 +101,11 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
         raise LevelError(f"{source}:1:1: empty level file")
     width = len(lines[0])
     height = len(lines)
+    if width > MAX_COLUMNS:
+        raise LevelError(f"{source}:1:{MAX_COLUMNS + 1}: level too wide: {width:,} columns"
+                         f" (at most {MAX_COLUMNS:,})")
+    if height > MAX_ROWS:
+        raise LevelError(f"{source}:{MAX_ROWS + 1}:1: level too tall: {height:,} rows (at most {MAX_ROWS})")
     grid = np.zeros((height, width), dtype=np.int8)
     enemies: list[tuple[int, int, int, int]] = []
     start: tuple[int, int] | None = None
@@ -199,9 +215,32 @@ def load_level(spec: str) -> Level:
             f"{spec}: unknown level: not a built-in id ({', '.join(BUILTIN_LEVELS)}),"
             " not gen:SEED[:DIFFICULTY], and no such file"
         )
+    return parse_level(read_level_file(spec), source=spec, level_id=spec)
+
+
+def read_level_file(path: str | os.PathLike) -> bytes:
+    """The bytes of a level file: a regular file of at most `MAX_LEVEL_BYTES`, else `LevelError` in one line."""
+    name = os.fspath(path)
     try:
-        with open(spec, "rb") as fh:
-            data = fh.read()
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO does not block the open
     except OSError as exc:
-        raise LevelError(f"{spec}: cannot read: {exc.strerror or exc}") from None
-    return parse_level(data, source=spec, level_id=spec)
+        raise LevelError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise LevelError(f"{name}: is a folder, not a level file")
+        if not stat.S_ISREG(info.st_mode):
+            raise LevelError(f"{name}: not a regular file (a device, pipe or terminal), so not a level file")
+        data = os.read(fd, MAX_LEVEL_BYTES + 1)
+        while len(data) <= MAX_LEVEL_BYTES:
+            more = os.read(fd, MAX_LEVEL_BYTES + 1 - len(data))
+            if not more:
+                break
+            data += more
+    except OSError as exc:
+        raise LevelError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_LEVEL_BYTES:
+        raise LevelError(f"{name}:1:1: too big for a level file (more than {MAX_LEVEL_BYTES:,} bytes)")
+    return data

@@ -6,6 +6,12 @@ is the game view that follows the player (called every step in `rgb_array` mode,
 it only draws the visible columns); `level_image` is a whole level for
 `tilerunner levels show --png`. `save_png` and `Window` are the only parts that use
 pygame, and import it when called, so drawing into arrays needs numpy alone.
+
+Pictures are at most `MAX_IMAGE_SIDE` (65,536) px on a side and `MAX_IMAGE_PIXELS`
+(67,108,864 = 2**26, 192 MiB of RGB) in all: the largest level (4,096 x 64 tiles, see
+`envs.level`) fits exactly. `level_image`, `world_image` and `save_png` refuse anything larger
+with a `ValueError` (one line) before allocating it; pygame crashes (SIGSEGV) on surfaces
+whose size overflows its int arithmetic, so nothing larger may reach it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from tilerunner.envs import physics as P
 from tilerunner.envs import tiles as T
 
 TILE_PX = P.TILE_PX
+MAX_IMAGE_SIDE = 65_536
+MAX_IMAGE_PIXELS = 2**26
 SHIFT = 8  # sub-pixels -> pixels
 assert P.SUB == 1 << SHIFT
 PLAYER_W_PX = P.PLAYER_W // P.SUB
@@ -587,13 +595,27 @@ def frame(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, view_cols: 
     return _draw(tiles, state, enemies, camera_x(tiles, state, view_cols), view_cols * TILE_PX)
 
 
+def check_image_size(height: int, width: int) -> None:
+    """Refuse (`ValueError`, one line) a picture beyond `MAX_IMAGE_SIDE` or `MAX_IMAGE_PIXELS`."""
+    if height < 1 or width < 1:
+        raise ValueError(f"a picture needs at least 1x1 px, got {width}x{height}")
+    if max(height, width) > MAX_IMAGE_SIDE or height * width > MAX_IMAGE_PIXELS:
+        raise ValueError(f"a {width:,}x{height:,} px picture is too big (at most {MAX_IMAGE_SIDE:,} px a side and"
+                         f" {MAX_IMAGE_PIXELS:,} px in all)")
+
+
 def world_image(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray) -> np.ndarray:
-    """The whole level with the current world on it, uint8 (rows*16, cols*16, 3)."""
+    """The whole level with the current world on it, uint8 (rows*16, cols*16, 3); `ValueError` if too big."""
+    check_image_size(tiles.shape[0] * TILE_PX, tiles.shape[1] * TILE_PX)
     return _draw(tiles, state, enemies, 0, tiles.shape[1] * TILE_PX)
 
 
 def level_image(level) -> np.ndarray:
-    """A level at its start (enemies at their spawns, the player at the start), uint8 (rows*16, cols*16, 3)."""
+    """A level at its start (enemies at their spawns, the player at the start), uint8 (rows*16, cols*16, 3).
+
+    `ValueError` (one line) if the picture would exceed `MAX_IMAGE_SIDE` or `MAX_IMAGE_PIXELS`.
+    """
+    check_image_size(level.tiles.shape[0] * TILE_PX, level.tiles.shape[1] * TILE_PX)
     return world_image(*P.new_world(level))
 
 
@@ -613,11 +635,15 @@ def _check_image(image: np.ndarray) -> np.ndarray:
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"expected an RGB image of shape (height, width, 3), got shape {image.shape}")
+    check_image_size(image.shape[0], image.shape[1])
     return image.astype(np.uint8, copy=False)
 
 
 def save_png(image: np.ndarray, path: str | os.PathLike) -> None:
-    """Write an RGB image to `path` as PNG, atomically (a temporary file beside it, then a rename)."""
+    """Write an RGB image to `path` as PNG, atomically (a temporary file beside it, then a rename).
+
+    `ValueError` (one line) for a picture beyond `MAX_IMAGE_SIDE` or `MAX_IMAGE_PIXELS`.
+    """
     from tilerunner.envs.atomic import atomic_path
 
     pygame = load_pygame()

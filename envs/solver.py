@@ -5,15 +5,18 @@ button sequence found here (`envs/levels/<id>.buttons`) that a test replays to t
 exit, and generated levels are solved in tests over many seeds. Users get it as
 `tilerunner levels solve`, to check a level they wrote.
 
-The search runs entirely in Numba. Each step of the beam holds every surviving
-world for `hold` frames under each of a small set of button combinations, throws
-away deaths, keeps one world per coarse (position, velocity) cell, and carries the
-`width` best forward, ranked by how far right they are plus how fast they are
-going right.
+The search runs in Numba, a few depths per call: Python gets control back about
+every `CALL_SECONDS`, so Ctrl-C stops even the search of a huge level at once, and
+where the calls split never changes the result. Each step of the beam holds every
+surviving world for `hold` frames under each of a small set of button combinations,
+throws away deaths, keeps one world per coarse (position, velocity) cell, and
+carries the `width` best forward, ranked by how far right they are plus how fast
+they are going right.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +32,7 @@ SEARCH_ACTIONS = np.array([
 ], dtype=np.int64)
 
 _LOOKAHEAD = 24  # frames of current speed counted as progress when ranking worlds
+CALL_SECONDS = 0.05  # the search returns to Python about this often, so that Ctrl-C is felt at once
 
 
 @njit(cache=True, inline="always")
@@ -41,36 +45,22 @@ def _cell_key(state: np.ndarray) -> int:
     return k
 
 
-@njit(cache=True)
-def beam_search(
-    level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int,
-    exit_col: int, actions: np.ndarray, hold: int, width: int, max_frames: int,
-) -> np.ndarray:
-    """Action indices (one per `hold` frames) that finish the level, or an empty array."""
-    n_act = actions.shape[0]
-    n_cand = width * n_act
-    rows, cols = level_tiles.shape
-    n_en = level_enemies.shape[0]
-    beam_t = np.empty((width, rows, cols), np.int8)
-    beam_s = np.empty((width, P.STATE_SIZE), np.int64)
-    beam_e = np.empty((width, n_en, P.ENEMY_FIELDS), np.int64)
-    cand_t = np.empty((n_cand, rows, cols), np.int8)
-    cand_s = np.empty((n_cand, P.STATE_SIZE), np.int64)
-    cand_e = np.empty((n_cand, n_en, P.ENEMY_FIELDS), np.int64)
-    score = np.empty(n_cand, np.float64)
-    max_depth = max_frames // hold + 1
-    parent = np.zeros((max_depth, width), np.int64)
-    chosen = np.zeros((max_depth, width), np.int64)
-    table_size = 1
-    while table_size < 4 * n_cand:
-        table_size *= 2
-    table = np.empty(table_size, np.int64)
-    keep_src = np.empty(width, np.int64)
+@njit(cache=True, nogil=True)
+def _search_depths(
+    actions: np.ndarray, hold: int, width: int,
+    beam_t: np.ndarray, beam_s: np.ndarray, beam_e: np.ndarray,
+    cand_t: np.ndarray, cand_s: np.ndarray, cand_e: np.ndarray, score: np.ndarray,
+    parent: np.ndarray, chosen: np.ndarray, table: np.ndarray, keep_src: np.ndarray,
+    n_beam: int, depth: int, end: int,
+) -> tuple[int, int, int, int]:
+    """Grow the beam from `depth` up to `end`; (beam size, depth reached, finishing beam entry, its action).
 
-    P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col,
-                  beam_t[0], beam_s[0], beam_e[0])
-    n_beam = 1
-    for depth in range(max_depth):
+    The finishing entry is -1 unless a world finished at the depth reached; a beam size of 0
+    means every world died. All search state lives in the arrays, so calls can be chained.
+    """
+    n_act = actions.shape[0]
+    table_size = table.shape[0]
+    while depth < end:
         n = 0
         for b in range(n_beam):
             for a in range(n_act):
@@ -79,13 +69,7 @@ def beam_search(
                 cand_e[n] = beam_e[b]
                 status = P.advance(cand_t[n], cand_s[n], cand_e[n], actions[a], hold, 0, 0)
                 if status == P.FINISHED:
-                    path = np.empty(depth + 1, np.int64)
-                    path[depth] = a
-                    k = b
-                    for d in range(depth - 1, -1, -1):
-                        path[d] = chosen[d, k]
-                        k = parent[d, k]
-                    return path
+                    return n_beam, depth, b, a
                 if status == P.DEAD:
                     score[n] = -np.inf
                 else:
@@ -112,7 +96,7 @@ def beam_search(
             keep_src[kept] = idx
             kept += 1
         if kept == 0:
-            break
+            return 0, depth, -1, -1
         for j in range(kept):
             idx = keep_src[j]
             beam_t[j] = cand_t[idx]
@@ -121,6 +105,64 @@ def beam_search(
             parent[depth, j] = idx // n_act
             chosen[depth, j] = idx % n_act
         n_beam = kept
+        depth += 1
+    return n_beam, depth, -1, -1
+
+
+def beam_search(
+    level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int,
+    exit_col: int, actions: np.ndarray, hold: int, width: int, max_frames: int,
+    depths_per_call: int | None = None,
+) -> np.ndarray:
+    """Action indices (one per `hold` frames) that finish the level, or an empty array.
+
+    The search runs in Numba a few depths per call and comes back to Python in between, about
+    every `CALL_SECONDS` (or every `depths_per_call` depths), so that Ctrl-C stops it at once;
+    where the calls split does not change the result.
+    """
+    n_act = actions.shape[0]
+    n_cand = width * n_act
+    rows, cols = level_tiles.shape
+    n_en = level_enemies.shape[0]
+    beam_t = np.empty((width, rows, cols), np.int8)
+    beam_s = np.empty((width, P.STATE_SIZE), np.int64)
+    beam_e = np.empty((width, n_en, P.ENEMY_FIELDS), np.int64)
+    cand_t = np.empty((n_cand, rows, cols), np.int8)
+    cand_s = np.empty((n_cand, P.STATE_SIZE), np.int64)
+    cand_e = np.empty((n_cand, n_en, P.ENEMY_FIELDS), np.int64)
+    score = np.empty(n_cand, np.float64)
+    max_depth = max_frames // hold + 1
+    parent = np.zeros((max_depth, width), np.int64)
+    chosen = np.zeros((max_depth, width), np.int64)
+    table_size = 1
+    while table_size < 4 * n_cand:
+        table_size *= 2
+    table = np.empty(table_size, np.int64)
+    keep_src = np.empty(width, np.int64)
+    P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col, beam_t[0], beam_s[0], beam_e[0])
+
+    n_beam, depth = 1, 0
+    step = depths_per_call or 1
+    while depth < max_depth:
+        started = time.perf_counter()
+        n_beam, depth, b, a = _search_depths(actions, hold, width, beam_t, beam_s, beam_e, cand_t, cand_s, cand_e,
+                                             score, parent, chosen, table, keep_src, n_beam, depth,
+                                             min(max_depth, depth + step))
+        if b >= 0:
+            path = np.empty(depth + 1, np.int64)
+            path[depth] = a
+            for d in range(depth - 1, -1, -1):
+                path[d] = chosen[d, b]
+                b = parent[d, b]
+            return path
+        if n_beam == 0:
+            break
+        if depths_per_call is None:  # aim each call at CALL_SECONDS, whatever the level's size
+            took = time.perf_counter() - started
+            if took < CALL_SECONDS / 2:
+                step *= 2
+            elif took > CALL_SECONDS and step > 1:
+                step //= 2
     return np.empty(0, np.int64)
 
 

@@ -23,20 +23,28 @@ def run_cli(capsys, *argv: str) -> str:
 
 def test_bench_env_prints_both_rates_and_their_ratio(capsys):
     out = run_cli(capsys, "bench", "env", "--level", "1-1", "--frames", "20000", "--steps", "300", "--repeats", "1")
-    lines = out.splitlines()
-    assert any(ln.startswith("(a) physics kernel") and "frames/s" in ln for ln in lines)
-    assert any(ln.startswith("(b) gymnasium env.step") and "steps/s" in ln for ln in lines)
-    assert any(ln.startswith("ratio:") for ln in lines)
+    # The shape of the report only: tests do not time things (the figures are whatever this machine gives).
+    assert re.search(r"^\(a\) physics kernel, 1 core, 13x13 observation every 5 frames: [\d,]+ frames/s"
+                     r"   \(runs: [\d,]+\)$", out, re.M)
+    assert re.search(r"^\(b\) gymnasium env\.step via gym\.make: +[\d,]+ steps/s = [\d,]+ frames/s"
+                     r"   \(runs: [\d,]+\)$", out, re.M)
+    assert re.search(r"^ratio: the kernel simulates [\d.,]+x as many frames per second as env\.step$", out, re.M)
+    assert re.search(r"^targets: \(a\) >= [\d,]+ frames/s: (met|MISSED); \(b\) >= [\d,]+ steps/s: (met|MISSED)$",
+                     out, re.M)
 
 
 def test_bench_net_prints_four_rates_against_neat(capsys):
     out = run_cli(capsys, "bench", "net", "--genomes", "2", "--hidden", "5", "--links", "20", "--steps", "300",
                   "--population", "4", "--repeats", "1")
+    # The shape of the report only (a row per way to activate, its rate and its ratio); tests do not time things.
     rows = [ln for ln in out.splitlines() if "activations/s" in ln]
-    assert len(rows) == 4 and rows[0].startswith("neat-python") and rows[0].rstrip().endswith("1.0x neat-python")
-    ratios = [float(re.search(r"([\d.]+)x neat-python", r).group(1)) for r in rows]
-    assert ratios[2] > 1.0  # the kernel beats neat-python even on a tiny run
-    assert "targets:" in out
+    names = ["neat-python RecurrentNetwork.activate", "CompiledNetwork.activate (from Python)",
+             "activate_steps kernel (1 core)", "activate_population kernel (4 nets, all cores)"]
+    assert len(rows) == 4
+    for row, name in zip(rows, names):
+        assert re.fullmatch(re.escape(name) + r" +[\d,]+ activations/s +[\d.,]+x neat-python", row), row
+    assert rows[0].endswith(" 1.0x neat-python")  # the baseline against itself
+    assert re.search(r"^targets: many-steps >= 50x: (met|MISSED); population >= 80x: (met|MISSED)$", out, re.M)
 
 
 def test_bench_memory_prints_a_row_per_delay_and_setting(capsys):
@@ -109,7 +117,7 @@ def test_the_viewer_process_follows_a_run_folder_and_sends_back_what_it_drew(tmp
 
 
 def test_a_run_that_cannot_start_is_one_bench_error_naming_why(tmp_path):
-    (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "stats.jsonl").write_text("")  # a run was here: a new one must not start
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "run" / "checkpoints" / "gen-0000.json.gz").write_bytes(b"")  # a run started here: no new one
     with pytest.raises(BenchError, match=r"the evolution process failed: .*already holds a run"):
         timed_run("1-1", 2, 0, tmp_path / "run", watched=True)

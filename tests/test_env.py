@@ -145,12 +145,32 @@ def test_rgb_array_render_is_an_image():
     assert frame.shape[0] == env.unwrapped.level.height * 16
 
 
-def test_human_render_opens_a_window_headless(monkeypatch):
+def test_human_render_shows_the_game_in_a_window_and_closes_it(monkeypatch):
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
-    env = gym.make("tilerunner/TileRunner-v0", level=SHORT_LEVEL, render_mode="human", frame_skip=30)
-    env.reset()
+    import pygame
+
+    def on_screen() -> np.ndarray:
+        return pygame.surfarray.array3d(pygame.display.get_surface()).swapaxes(0, 1)
+
+    env = gym.make("tilerunner/TileRunner-v0", level=GAP_LEVEL, render_mode="human", frame_skip=10)
+    env.reset()  # opens the window on the first frame
+    assert pygame.display.get_caption()[0] == "tilerunner gap.txt"
+    start = on_screen()
     env.step(RIGHT_RUN)
+    moved = on_screen()
+    # What the window shows is the game, scaled up 3x: the same picture rgb_array mode gives.
+    twin = gym.make("tilerunner/TileRunner-v0", level=GAP_LEVEL, render_mode="rgb_array", frame_skip=10)
+    twin.reset()
+    first = twin.render()
+    twin.step(RIGHT_RUN)
+    second = twin.render()
+    assert start.shape == (first.shape[0] * 3, first.shape[1] * 3, 3)
+    assert np.array_equal(start[::3, ::3], first) and np.array_equal(moved[::3, ::3], second)
+    assert not np.array_equal(start, moved)  # the player ran right: the window changed
+    assert len(np.unique(start.reshape(-1, 3), axis=0)) > 5  # sky, ground, player: not a blank window
     env.close()
+    assert not pygame.display.get_init()  # closing the env closes its window
+    env.close()  # and closing twice is fine
 
 
 @pytest.mark.parametrize("kwargs", [{"frame_skip": 0}, {"view_radius": -1}, {"max_frames": -5},

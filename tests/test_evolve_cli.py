@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -180,10 +180,11 @@ def test_resume_refuses_empty_folders_and_changed_settings(tmp_path, capsys):
     evolve(capsys, "--generations", "1", *SMALL, "--level", "2-4", "--out", str(tmp_path / "run"))
     code, _, err = evolve(capsys, "--resume", str(tmp_path / "run"), "--level", "1-1")
     assert code == 2 and "--level cannot be changed when resuming" in err
-    os.remove(next((tmp_path / "run" / "checkpoints").iterdir()))
-    (tmp_path / "run" / "checkpoints" / "gen-0001.pkl").write_bytes(b"garbage")
+    for old in (tmp_path / "run" / "checkpoints").iterdir():
+        os.remove(old)
+    (tmp_path / "run" / "checkpoints" / "gen-0001.json.gz").write_bytes(b"garbage")
     code, _, err = evolve(capsys, "--resume", str(tmp_path / "run"))
-    assert code == 2 and "not a readable checkpoint" in err
+    assert code == 2 and "gen-0001.json.gz: not a readable checkpoint" in err
 
 
 def test_memory_flag_evolves_memory_cells(tmp_path, capsys):
@@ -191,5 +192,5 @@ def test_memory_flag_evolves_memory_cells(tmp_path, capsys):
                         "--out", str(tmp_path / "run"))
     assert code == 0
     assert "memory_cells = true" in (tmp_path / "run" / "config.ini").read_text()
-    state = pickle.loads(sorted((tmp_path / "run" / "checkpoints").iterdir())[-1].read_bytes())
-    assert any(g.memory_nodes() for g in state["population"].population.values())
+    state = json.loads(gzip.decompress(sorted((tmp_path / "run" / "checkpoints").iterdir())[-1].read_bytes()))
+    assert any(node["memory"] for genome in state["population"] for node in genome["nodes"])

@@ -3,6 +3,7 @@ PNGs and windows work."""
 
 from __future__ import annotations
 
+import io
 import os
 
 import numpy as np
@@ -282,24 +283,64 @@ def test_creatures_are_clipped_at_the_view_edges():
     assert not is_sky(image[:PX, 2 * PX:3 * PX]).all()  # the player's lower part shows at the top
 
 
-def test_save_png_writes_a_readable_png_atomically(tmp_path):
+def load_png(path) -> np.ndarray:
     import pygame
 
+    return pygame.surfarray.array3d(pygame.image.load(str(path))).swapaxes(0, 1)
+
+
+def test_save_png_writes_a_readable_png(tmp_path):
     image = R.level_image(SHOWCASE)
     path = tmp_path / "level.png"
     R.save_png(image, path)
-    loaded = pygame.surfarray.array3d(pygame.image.load(str(path))).swapaxes(0, 1)
-    assert np.array_equal(loaded, image)
+    assert np.array_equal(load_png(path), image)
     assert os.listdir(tmp_path) == ["level.png"]
     # Whatever the name ends in, the file is a PNG.
     R.save_png(image[:32, :48], tmp_path / "picture")
     assert (tmp_path / "picture").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # A bad image leaves the old file untouched and no temporary file behind.
+    # A bad image is refused before anything is written.
     before = path.read_bytes()
     with pytest.raises(ValueError):
         R.save_png(np.zeros((4, 4)), path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["level.png", "picture"]
+
+
+def test_save_png_is_atomic_while_writing_and_when_writing_fails(tmp_path, monkeypatch):
+    """Halfway through writing the new PNG, the old one is still whole; a write that fails there leaves it so."""
+    import pygame
+
+    old, new = R.level_image(SHOWCASE), R.level_image(level_from_rows(*flat(30, "--M---g")))
+    path = tmp_path / "level.png"
+    R.save_png(old, path)
+    old_bytes = path.read_bytes()
+    real_save = pygame.image.save
+    seen = []
+
+    def save_in_two_halves(fail: bool):
+        def save(surface, fh, namehint=""):
+            buffer = io.BytesIO()
+            real_save(surface, buffer, namehint)
+            data = buffer.getvalue()
+            fh.write(data[: len(data) // 2])
+            fh.flush()
+            seen.append(path.read_bytes())  # what anyone reading the picture now gets
+            if fail:
+                raise pygame.error("No space left on device")
+            fh.write(data[len(data) // 2:])
+        return save
+
+    monkeypatch.setattr(pygame.image, "save", save_in_two_halves(fail=True))
+    with pytest.raises(pygame.error):
+        R.save_png(new, path)
+    assert seen == [old_bytes] and path.read_bytes() == old_bytes  # the old picture, whole, throughout
+    assert os.listdir(tmp_path) == ["level.png"]  # the half-written temporary is gone
+
+    monkeypatch.setattr(pygame.image, "save", save_in_two_halves(fail=False))
+    R.save_png(new, path)
+    assert seen[-1] == old_bytes  # still the old picture halfway through the new one ...
+    assert np.array_equal(load_png(path), new)  # ... then the whole new one
+    assert os.listdir(tmp_path) == ["level.png"]
 
 
 def test_window_shows_frames_and_closes_headless(monkeypatch):

@@ -87,7 +87,7 @@ def edit(path: pathlib.Path, tmp_path: pathlib.Path, change) -> pathlib.Path:
      'episodes[0].outcome.frames: expected a whole number, got "many"'),
     (lambda d: d["genome"]["connections"][0].update(weight=float("nan")),
      "genome.connections[0].weight: expected a finite number, got nan"),
-    (lambda d: d["settings"].update(frame_skip=0), "settings: frame_skip must be at least 1"),
+    (lambda d: d["settings"].update(frame_skip=0), "settings: frame_skip must be from 1 to 600, got 0"),
 ])
 def test_damaged_replays_are_refused_in_one_line(champion, tmp_path, change, message):
     path = edit(champion, tmp_path, change)

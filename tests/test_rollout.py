@@ -35,8 +35,7 @@ def trained():
     """A few generations on 1-2: a mix of genomes that die, stall and get far."""
     evolution = Evolution(load_config(neat_overrides={"pop_size": 60}), [load_level("1-2")], FIT, seed=3)
     for _ in range(4):
-        evolution.evaluate()
-        evolution.reproduce()
+        evolution.reproduce(evolution.evaluate())
     results = evolution.evaluate().table.array
     genomes = list(evolution.population.population.values())
     return evolution, genomes, results

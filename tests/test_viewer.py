@@ -6,12 +6,16 @@ import json
 import math
 import os
 import pathlib
+import re
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
+from tilerunner.envs import render
 from tilerunner.envs.buttons import N_BUTTONS, RIGHT, A, mask_from_outputs, pressed
 from tilerunner.envs.level import load_level
 from tilerunner.evolve.commands.cli import main
@@ -81,6 +85,29 @@ def pixels(surface) -> np.ndarray:
 
 def is_colour(image: np.ndarray, colour) -> np.ndarray:
     return np.all(image == np.array(colour, dtype=image.dtype), axis=-1)
+
+
+def png_pixels(path) -> np.ndarray:
+    """The pixels of a PNG file, (height, width, 3)."""
+    import pygame
+
+    return pixels(pygame.image.load(str(path)))
+
+
+def assert_shows_a_game(image: np.ndarray) -> None:
+    """A whole viewer picture whose game view shows a level (sky and more) and whose status line has text."""
+    assert image.shape == (HEIGHT, WIDTH, 3)
+    game = image[STATUS_H:STATUS_H + GAME_PX, :GAME_PX]
+    assert 0.2 < is_colour(game, render.SKY).mean() < 0.95  # sky, and things drawn in it
+    assert len(np.unique(game.reshape(-1, 3), axis=0)) > 10
+    assert (~is_colour(image[:STATUS_H], panels.PANEL)).sum() > 500  # the status line's text
+
+
+def frames_drawn(out: str) -> int:
+    """The count in the viewer's closing line, `viewer: N frames drawn in ...`."""
+    match = re.search(r"^viewer: (\d+) frames drawn in [\d.]+ s", out, re.MULTILINE)
+    assert match, out
+    return int(match.group(1))
 
 
 @pytest.fixture
@@ -285,7 +312,10 @@ def test_keys_pause_step_speed_help_screenshot_and_quit(replay, tmp_path):
     assert v.help and (pixels(v.draw()) != plain).any()
     v.handle_key(pygame.K_s)
     shots = list(tmp_path.glob("*.png"))
-    assert len(shots) == 1 and pygame.image.load(str(shots[0])).get_size() == (WIDTH, HEIGHT)
+    assert len(shots) == 1
+    shot = png_pixels(shots[0])
+    assert np.array_equal(shot, pixels(v.canvas))  # the picture is what the window shows, help and all
+    assert_shows_a_game(shot)
     assert v.handle_key(pygame.K_ESCAPE) is False
 
 
@@ -317,7 +347,11 @@ def test_screenshot_is_taken_from_the_middle_of_the_episode(replay, tmp_path):
     v = viewer_for(replay)
     length = replay.episodes[0].outcome.frames
     path = screenshot_middle(v, tmp_path / "shot.png")
-    assert v.playback.frame == length // 2 and path.exists()
+    assert v.playback.frame == length // 2
+    shot = png_pixels(path)
+    assert np.array_equal(shot, pixels(v.draw()))  # the viewer at that frame
+    assert_shows_a_game(shot)
+    assert not np.array_equal(shot, pixels(viewer_for(replay).draw()))  # not the first frame
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,11 +450,14 @@ def test_watch_follows_a_folder_written_elsewhere(replay, tmp_path, capsys):
     run = tmp_path / "copied-run"
     _champion(run, 2, replay)
     assert main(["watch", str(run), "--duration", "1.5"]) == 0
-    assert "frames drawn" in capsys.readouterr().out
+    assert frames_drawn(capsys.readouterr().out) > 0
     assert main(["watch", str(run), "--screenshot", str(tmp_path / "w.png")]) == 0
-    import pygame
-
-    assert pygame.image.load(str(tmp_path / "w.png")).get_size() == (WIDTH, HEIGHT)
+    shot = png_pixels(tmp_path / "w.png")
+    assert_shows_a_game(shot)
+    # It is the run's champion in mid-episode, as a viewer following the folder draws it.
+    here = Viewer(RunFollower(run))
+    screenshot_middle(here, tmp_path / "here.png")
+    assert here.show.replay.genome.key == 7 and np.array_equal(shot, pixels(here.draw()))
 
 
 @pytest.mark.parametrize("argv, needle", [
@@ -432,7 +469,11 @@ def test_watch_follows_a_folder_written_elsewhere(replay, tmp_path, capsys):
     (["play", "1-1", "--duration", "0"], "--duration"),
 ])
 def test_bad_viewer_input_is_one_line_exit_2(argv, needle, capsys):
-    assert main(argv) == 2
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # a flag argparse refuses by itself
+        code = exc.code
+    assert code == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1
 
@@ -448,6 +489,13 @@ def test_replay_screenshot_from_a_shipped_champion(tmp_path, capsys):
     assert main(["replay", str(shipped), "--screenshot", str(tmp_path / "r.png")]) == 0
     frames = load_replay(shipped).episodes[0].outcome.frames
     assert f"frame {frames // 2}" in capsys.readouterr().out
+    shot = png_pixels(tmp_path / "r.png")
+    assert_shows_a_game(shot)
+    # The game view and the network panel are the champion's, halfway through its run on 1-1.
+    here = viewer_for(load_replay(shipped))
+    here.play_to(frames // 2)
+    drawn = pixels(here.draw())
+    assert np.array_equal(shot[STATUS_H:STATUS_H + GAME_PX], drawn[STATUS_H:STATUS_H + GAME_PX])
 
 
 def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_path):
@@ -455,12 +503,76 @@ def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_pat
     done = subprocess.run(
         [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-3", "--generations", "40", "--watch",
          "--out", str(tmp_path / "run"), "--replays", str(tmp_path / "replays"), "--quiet"],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600)
+        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert "done: 40 generations" in done.stdout
-    assert "frames drawn" in done.stdout  # the viewer ran, then closed when evolution ended
+    assert frames_drawn(done.stdout) > 0  # the viewer ran and drew, then closed when evolution ended
     assert not any(line.startswith("2-3:") for line in done.stdout.splitlines())  # quietly: no episode lines
+    assert {p.name for p in tmp_path.iterdir()} <= {"run", "replays"}  # nothing written but what was asked for
+
+
+def viewer_children(pid: int) -> list[int]:
+    """The ids of the `tilerunner watch` processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[1]) == pid and b"watch" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def is_running(pid: int) -> bool:
+    """Whether process `pid` exists and has not ended (a zombie waiting for its parent to reap it has ended)."""
+    try:
+        state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/stat").exists(), reason="finds the viewer's process in /proc")
+def test_the_viewer_of_evolve_watch_closes_when_evolution_is_killed(tmp_path):
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    with open(tmp_path / "out.txt", "w") as out:
+        evolution = subprocess.Popen(
+            [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--generations", "100000", "--keep-going",
+             "--pop", "50", "--watch", "--out", str(tmp_path / "run"), "--quiet"],
+            stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL, cwd=tmp_path)
+    viewers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not viewers:  # the viewer starts once the run folder is made
+            assert evolution.poll() is None and time.monotonic() < deadline, (tmp_path / "out.txt").read_text()
+            viewers = viewer_children(evolution.pid)
+            time.sleep(0.05)
+        (viewer,) = viewers
+        while not list((tmp_path / "run" / "champions").glob("*.json")):  # evolving, and the viewer has a show
+            assert evolution.poll() is None and time.monotonic() < deadline, (tmp_path / "out.txt").read_text()
+            time.sleep(0.05)
+        time.sleep(1.0)  # the viewer is playing it
+        assert is_running(viewer)
+        evolution.send_signal(signal.SIGKILL)  # no chance to close its viewer
+        evolution.wait(timeout=10)
+        gone_by = time.monotonic() + 5
+        while is_running(viewer) and time.monotonic() < gone_by:
+            time.sleep(0.05)
+        assert not is_running(viewer), "the viewer outlived the evolution that started it"
+    finally:  # whatever happened, leave no process behind
+        evolution.kill()
+        evolution.wait()
+        for pid in viewers:
+            if is_running(pid):
+                os.kill(pid, signal.SIGKILL)
+    text = (tmp_path / "out.txt").read_text()
+    assert "Traceback" not in text and frames_drawn(text) > 0  # it closed as it closes at the end of a run
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "run"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,8 +591,30 @@ def test_play_shows_the_agents_grid_and_the_buttons_held():
     assert is_colour(side, panels.PLAYER_MARK).sum() > 4 * GRID_CELL
 
 
-def test_play_runs_in_a_window_and_closes(capsys):
+def test_play_runs_in_a_window_and_closes(capsys, monkeypatch):
+    import pygame
+
+    shown = []
+    real_flip = pygame.display.flip
+
+    def flip():  # keep what the window shows
+        shown.append(pixels(pygame.display.get_surface()).copy())
+        real_flip()
+
+    monkeypatch.setattr(pygame.display, "flip", flip)
+    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys([pygame.K_RIGHT]))  # Right held throughout
     assert main(["play", "1-1", "--duration", "1"]) == 0
+    assert not pygame.display.get_init()  # the window closed
+    out = capsys.readouterr().out
+    match = re.fullmatch(r"1-1: running at (\d+) px after (\d+) frames, fitness [\d.-]+, as the agent would score"
+                         r" it\n", out)
+    assert match and int(match.group(1)) > 50 and int(match.group(2)) == len(shown) > 10  # a frame shown per step
+    # The window showed the game with the agent's grid beside it, and the player walked right on screen.
+    first, last = shown[0], shown[-1]
+    assert first.shape == (HEIGHT, WIDTH, 3)
+    assert is_colour(last[STATUS_H:, GAME_PX:], panels.SOLID_CELL).sum() >= 13 * (GRID_CELL - 1) ** 2
+    assert is_colour(last[STATUS_H:, GAME_PX:], panels.LIT_LABEL).sum() > 100  # "Right" is lit
+    assert not np.array_equal(first[STATUS_H:STATUS_H + GAME_PX, :GAME_PX], last[STATUS_H:STATUS_H + GAME_PX, :GAME_PX])
 
 
 class FakeKeys:
@@ -510,8 +644,13 @@ def test_play_screenshot_saves_the_window(tmp_path):
     import pygame
 
     game = HumanPlay(load_level("1-1"))
+    for _ in range(20):
+        game.step(RIGHT)
     path = game.save_screenshot(tmp_path / "play.png")
     assert pygame.image.load(str(path)).get_size() == (WIDTH, HEIGHT)
+    shot = png_pixels(path)
+    assert np.array_equal(shot, pixels(game.draw()))
+    assert_shows_a_game(shot)
 
 
 def test_replay_plays_a_folder_of_replays_in_turn(replay, tmp_path, capsys):

@@ -7,7 +7,18 @@ import importlib
 from collections.abc import Callable
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import positive_int
+from tilerunner.evolve.commands.flags import GENERATIONS_RANGE, SEED_RANGE, int_in, setting_type
+
+# Ranges of the benchmark flags: big enough for any measurement, small enough to finish.
+_FRAMES = int_in(1, 10**9)
+_STEPS = int_in(1, 10**8)
+_REPEATS = int_in(1, 1000)
+_COUNT = int_in(1, 100_000)  # genomes, networks, hidden nodes, seeds, trial pairs
+_LINKS = int_in(1, 10**6)
+_POP = int_in(2, 100_000)  # as --pop of evolve (the neat config's POP_SIZE_RANGE)
+_GENERATIONS = int_in(*GENERATIONS_RANGE)
+_SEED = int_in(*SEED_RANGE)
+MAX_DELAY = 100_000
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,65 +29,71 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     env = bsub.add_parser("env", help="physics kernel frames/s vs gymnasium env.step steps/s")
     env.add_argument("--level", default="2-3", help="level to run on (default 2-3: 12 enemies)")
-    env.add_argument("--frames", type=positive_int, default=5_000_000, help="frames per kernel run (default 5,000,000)")
-    env.add_argument("--steps", type=positive_int, default=60_000, help="env steps per env run (default 60,000)")
-    env.add_argument("--repeats", type=positive_int, default=5, help="runs of each; the median is reported (default 5)")
-    env.add_argument("--frame-skip", type=positive_int, default=5, help="frames per decision (default 5)")
+    env.add_argument("--frames", type=_FRAMES, default=5_000_000, help="frames per kernel run (default 5,000,000)")
+    env.add_argument("--steps", type=_STEPS, default=60_000, help="env steps per env run (default 60,000)")
+    env.add_argument("--repeats", type=_REPEATS, default=5, help="runs of each; the median is reported (default 5)")
+    env.add_argument("--frame-skip", type=setting_type("frame_skip"), default=5, help="frames per decision (default 5)")
     env.set_defaults(run=_lazy("tilerunner.evolve.bench.env"))
 
     net = bsub.add_parser("net", help="network activations/s: neat-python vs the Numba kernels")
-    net.add_argument("--genomes", type=positive_int, default=20, help="different networks (default 20)")
-    net.add_argument("--hidden", type=positive_int, default=30, help="hidden nodes per network (default 30)")
-    net.add_argument("--links", type=positive_int, default=100, help="connections per network (default 100)")
-    net.add_argument("--steps", type=positive_int, default=10_000, help="steps per kernel run (default 10,000)")
-    net.add_argument("--population", type=positive_int, default=300, help="networks in the population kernel")
-    net.add_argument("--repeats", type=positive_int, default=5, help="runs of each; the median is reported")
+    net.add_argument("--genomes", type=_COUNT, default=20, help="different networks (default 20)")
+    net.add_argument("--hidden", type=_COUNT, default=30, help="hidden nodes per network (default 30)")
+    net.add_argument("--links", type=_LINKS, default=100, help="connections per network (default 100)")
+    net.add_argument("--steps", type=_STEPS, default=10_000, help="steps per kernel run (default 10,000)")
+    net.add_argument("--population", type=_COUNT, default=300, help="networks in the population kernel")
+    net.add_argument("--repeats", type=_REPEATS, default=5, help="runs of each; the median is reported")
     net.set_defaults(run=_lazy("tilerunner.evolve.bench.net"))
 
     memory = bsub.add_parser("memory", help="delayed recall evolved with and without memory cells")
-    memory.add_argument("--seeds", type=positive_int, default=5, help="runs per setting (default 5)")
+    memory.add_argument("--seeds", type=_COUNT, default=5, help="runs per setting (default 5)")
     memory.add_argument("--delays", type=delays, default="10,30,100",
                         help="comma-separated delays, each at least 1 (default 10,30,100)")
-    memory.add_argument("--generations", type=positive_int, default=200, help="limit per run (default 200)")
-    memory.add_argument("--pop", type=positive_int, default=150, help="population size (default 150)")
-    memory.add_argument("--pairs", type=positive_int, default=16,
+    memory.add_argument("--generations", type=_GENERATIONS, default=200, help="limit per run (default 200)")
+    memory.add_argument("--pop", type=_POP, default=150, help="population size (default 150)")
+    memory.add_argument("--pairs", type=_COUNT, default=16,
                         help="training trial pairs (cue +1 and -1 with the same distractors; default 16)")
     memory.set_defaults(run=_lazy("tilerunner.evolve.bench.memory"))
 
     learn = bsub.add_parser("learn", help="generations and seconds until a champion first finishes, per seed")
     learn.add_argument("--level", action="append", metavar="ID", help="level (repeatable; default 1-1)")
-    learn.add_argument("--seeds", type=positive_int, default=10, help="seeds 0..N-1 (default 10)")
-    learn.add_argument("--generations", type=positive_int, default=300, help="limit per seed (default 300)")
-    learn.add_argument("--pop", type=positive_int, help="population size (default: the config's, 300)")
+    learn.add_argument("--seeds", type=_COUNT, default=10, help="seeds 0..N-1 (default 10)")
+    learn.add_argument("--generations", type=_GENERATIONS, default=300, help="limit per seed (default 300)")
+    learn.add_argument("--pop", type=_POP, help="population size (default: the config's, 300)")
     learn.add_argument("--memory", action="store_true", help="with memory cells")
     learn.set_defaults(run=_lazy("tilerunner.evolve.bench.learn"))
 
     evo = bsub.add_parser("evolve", help="a generation's time, split; fused kernel vs the naive way")
     evo.add_argument("--level", default="1-1", help="level (default 1-1)")
-    evo.add_argument("--pop", type=positive_int, default=300, help="population size (default 300)")
-    evo.add_argument("--generations", type=positive_int, default=10, help="generations timed (default 10)")
-    evo.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    evo.add_argument("--warmup", type=int, default=0, help="untimed generations before timing (default 0)")
-    evo.add_argument("--naive", type=positive_int,
+    evo.add_argument("--pop", type=_POP, default=300, help="population size (default 300)")
+    evo.add_argument("--generations", type=_GENERATIONS, default=10, help="generations timed (default 10)")
+    evo.add_argument("--seed", type=_SEED, default=0, help="seed (default 0)")
+    evo.add_argument("--warmup", type=int_in(0, 10_000), default=0,
+                     help="untimed generations before timing (default 0)")
+    evo.add_argument("--naive", type=_COUNT,
                      help="time the naive way on this many genomes (default: the whole last generation)")
     evo.set_defaults(run=_lazy("tilerunner.evolve.bench.evolve"))
 
     watch = bsub.add_parser("watch", help="evolution's speed with and without the live viewer open")
     watch.add_argument("--level", default="2-4", help="level (default 2-4)")
-    watch.add_argument("--generations", type=positive_int, default=60, help="generations per run (default 60)")
-    watch.add_argument("--repeats", type=positive_int, default=5, help="pairs of runs; medians reported (default 5)")
-    watch.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    watch.add_argument("--generations", type=_GENERATIONS, default=60, help="generations per run (default 60)")
+    watch.add_argument("--repeats", type=_REPEATS, default=5, help="pairs of runs; medians reported (default 5)")
+    watch.add_argument("--seed", type=_SEED, default=0, help="seed (default 0)")
     watch.set_defaults(run=_lazy("tilerunner.evolve.bench.watch"))
 
 
 def delays(text: str) -> list[int]:
-    """argparse type for --delays: comma-separated whole numbers, each at least 1, e.g. `10,30,100`."""
+    """argparse type for --delays: comma-separated whole numbers from 1 to 100,000, e.g. `10,30,100`."""
+    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+    parts = text.split(",")
+    if len(parts) > 100 or any(len(d.strip()) > 12 for d in parts):
+        raise argparse.ArgumentTypeError(f"expected up to 100 comma-separated delays from 1 to {MAX_DELAY:,},"
+                                         f" got {shown}")
     try:
-        values = [int(d) for d in text.split(",")]
+        values = [int(d) for d in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {text!r}") from None
-    if any(d < 1 for d in values):
-        raise argparse.ArgumentTypeError(f"every delay must be at least 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {shown}") from None
+    if any(not 1 <= d <= MAX_DELAY for d in values):
+        raise argparse.ArgumentTypeError(f"every delay must be from 1 to {MAX_DELAY:,}, got {shown}")
     return values
 
 

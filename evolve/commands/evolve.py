@@ -8,24 +8,33 @@ import sys
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import finite_float, positive_int
+from tilerunner.evolve.commands.flags import (
+    CHECKPOINT_EVERY_RANGE,
+    GENERATIONS_RANGE,
+    SEED_RANGE,
+    WORKERS_RANGE,
+    check_output_folder,
+    int_in,
+    setting_type,
+)
 
 DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
 CHECKPOINT_EVERY = 10
 INTERRUPTED = 130
 
 # Settings that shape the run; they come from the run folder when resuming and cannot change.
+# Their ranges are EpisodeSettings.LIMITS (tilerunner.evolve.core.fitness), shown in --help.
 _SETTINGS_FLAGS = {
-    "frame_skip": (positive_int, "frames per decision (default 5, as MarI/O)"),
-    "view_radius": (int, "tiles seen on each side of the player (default 6: 13x13)"),
-    "max_frames": (int, "episode frame limit, 0 for none (default 6000)"),
-    "stall_frames": (int, "end an episode after this many frames without progress (default 120)"),
-    "threshold": (finite_float, "an output above this presses its button (default 0.5)"),
-    "time_penalty": (finite_float, "fitness lost per frame (default 0.5, as MarI/O)"),
-    "finish_bonus": (finite_float, "fitness for reaching the exit (default 1000, as MarI/O)"),
-    "death_penalty": (finite_float, "fitness lost by dying (default 0)"),
-    "coin_bonus": (finite_float, "fitness per coin (default 0)"),
-    "kill_bonus": (finite_float, "fitness per stomped enemy (default 0)"),
+    "frame_skip": "frames per decision (default 5, as MarI/O)",
+    "view_radius": "tiles seen on each side of the player (default 6: 13x13)",
+    "max_frames": "episode frame limit, 0 for none (default 6000)",
+    "stall_frames": "end an episode after this many frames without progress (default 120)",
+    "threshold": "an output above this presses its button (default 0.5)",
+    "time_penalty": "fitness lost per frame (default 0.5, as MarI/O)",
+    "finish_bonus": "fitness for reaching the exit (default 1000, as MarI/O)",
+    "death_penalty": "fitness lost by dying (default 0)",
+    "coin_bonus": "fitness per coin (default 0)",
+    "kill_bonus": "fitness per stomped enemy (default 0)",
 }
 # Flags a resumed run keeps from its folder.
 _FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "memory", *_SETTINGS_FLAGS]
@@ -33,17 +42,21 @@ _FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "m
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `evolve` to the top-level parser."""
-    from tilerunner.evolve.core.fitness import AGGREGATES
+    from tilerunner.evolve.core.fitness import AGGREGATES, EpisodeSettings
+    from tilerunner.evolve.core.neat_config import POP_SIZE_RANGE
 
     p = sub.add_parser(
         "evolve", help="evolve agents (the main job)",
         description="Evolve NEAT agents on one or more levels until a champion finishes them all"
                     " (or the generation limit). With no flags: built-in level 1-1, seed 0.")
     p.add_argument("--level", action="append", metavar="ID", help="level to play (repeat for several; default 1-1)")
-    p.add_argument("--generations", type=positive_int, help=f"generation limit (default {DEFAULT_GENERATIONS})")
-    p.add_argument("--pop", type=positive_int, help="population size (default: the config's, 300)")
-    p.add_argument("--seed", type=int, help="random seed; the same seed gives the same run (default 0)")
-    p.add_argument("--workers", type=positive_int, help="threads for evaluation (default: all cores)")
+    p.add_argument("--generations", type=int_in(*GENERATIONS_RANGE),
+                   help=f"generation limit, 1 to 1,000,000 (default {DEFAULT_GENERATIONS})")
+    p.add_argument("--pop", type=int_in(*POP_SIZE_RANGE),
+                   help="population size, 2 to 100,000 (default: the config's, 300)")
+    p.add_argument("--seed", type=int_in(*SEED_RANGE),
+                   help="random seed, 0 to 2**63-1; the same seed gives the same run (default 0)")
+    p.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="threads for evaluation (default: all cores)")
     p.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
     p.add_argument("--memory", action="store_true", help="let add-node mutations make LSTM memory cells")
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<level>-<date>-s<seed>)")
@@ -51,10 +64,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-going", action="store_true",
                    help="keep evolving after a champion finishes every level (until --generations)")
     p.add_argument("--aggregate", choices=AGGREGATES, help="combine fitness over levels (default mean)")
-    for name, (kind, about) in _SETTINGS_FLAGS.items():
-        p.add_argument("--" + name.replace("_", "-"), type=kind, help=about)
-    p.add_argument("--checkpoint-every", type=positive_int, default=CHECKPOINT_EVERY,
-                   help=f"generations between checkpoints (default {CHECKPOINT_EVERY})")
+    for name, about in _SETTINGS_FLAGS.items():
+        lo, hi = EpisodeSettings.LIMITS[name]
+        span = f"{lo:,} to {hi:,}" if name in EpisodeSettings.WHOLE else f"{lo:g} to {hi:g}"
+        p.add_argument("--" + name.replace("_", "-"), type=setting_type(name), help=f"{about}; {span}")
+    p.add_argument("--checkpoint-every", type=int_in(*CHECKPOINT_EVERY_RANGE),
+                   help=f"generations between checkpoints (default {CHECKPOINT_EVERY}; a resumed run keeps its own)")
     p.add_argument("--replays", metavar="DIR",
                    help="also copy each champion that first finishes a level into DIR (they are always kept in"
                         " the run folder's first-finishes/)")
@@ -67,10 +82,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def check_flags(args: argparse.Namespace) -> None:
+    """Refuse flags that cannot work before anything is created: a --replays folder that cannot be written."""
+    if args.replays is not None:
+        check_output_folder(args.replays, "--replays")
+
+
 def run(args: argparse.Namespace) -> int:
     from tilerunner.evolve.commands.evolve_output import GenerationPrinter
     from tilerunner.evolve.core.rollout import use_threads
 
+    check_flags(args)
     use_threads(args.workers)
     tensorboard = _tensorboard_reporter() if args.tensorboard else None  # a missing extra fails before anything
     try:
@@ -111,7 +133,7 @@ def _create(args: argparse.Namespace):
     out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
     return Run.create(levels, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
                       generations=args.generations or DEFAULT_GENERATIONS, keep_going=args.keep_going, out=out,
-                      checkpoint_every=args.checkpoint_every, replays_dir=args.replays)
+                      checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays)
 
 
 def _resume(args: argparse.Namespace):
@@ -120,9 +142,10 @@ def _resume(args: argparse.Namespace):
     fixed = [f"--{n.replace('_', '-')}" for n in _FIXED_WHEN_RESUMING if getattr(args, n) not in (None, False)]
     if fixed:
         raise UserError(f"{fixed[0]} cannot be changed when resuming (the run keeps its settings);"
-                        " only --generations, --workers, --keep-going, --replays and --tensorboard can")
+                        " only --generations, --workers, --keep-going, --checkpoint-every, --replays and"
+                        " --tensorboard can")
     return Run.resume(args.resume, generations=args.generations, keep_going=args.keep_going,
-                      replays_dir=args.replays)
+                      replays_dir=args.replays, checkpoint_every=args.checkpoint_every)
 
 
 def _tensorboard_reporter():
@@ -139,10 +162,13 @@ def _tensorboard_reporter():
 def start_viewer(run_dir: Path) -> subprocess.Popen:
     """`tilerunner watch RUN_DIR` in its own process, so that drawing never holds up evolution.
 
-    It runs in its own session, so Ctrl-C reaches only this process, which then closes it.
+    It runs in its own session, so Ctrl-C reaches only this process, which then closes it; it is told
+    this process's id, so that it also closes if this process is killed.
     """
-    return subprocess.Popen([sys.executable, "-m", "tilerunner", "watch", str(run_dir), "--quiet"],
-                            start_new_session=True)
+    import os
+
+    return subprocess.Popen([sys.executable, "-m", "tilerunner", "watch", str(run_dir), "--quiet",
+                             "--parent-pid", str(os.getpid())], start_new_session=True)
 
 
 def _end_viewer(viewer: subprocess.Popen, interrupted: bool) -> None:

@@ -1,47 +1,200 @@
-"""Argument types and flag groups shared by `tilerunner` subcommands, so bad values fail in argparse in one line."""
+"""Argument types and flag groups shared by `tilerunner` subcommands, so bad values fail in argparse in one line.
+
+Every numeric flag has a documented range and is refused by argparse outside it, with one line
+naming the flag, the range and the value (`argument --scale: must be at most 16, got 100000`);
+nan, inf and numbers too long to be numbers are refused the same way. The ranges of the episode
+settings (`--frame-skip`, `--max-frames`, the fitness terms ...) are `EpisodeSettings.LIMITS`, so
+the flags and the library cannot disagree; the others are here:
+
+    --pop                     2 - 100,000 (`POP_SIZE_RANGE` of the neat config)
+    --generations             1 - 1,000,000
+    --seed                    0 - 2**63-1 (a 64-bit seed)
+    --workers                 1 - 4,096
+    --checkpoint-every        1 - 1,000,000
+    replay --scale            1 - 16
+    replay --frame-step       1 - 600 (GIF frame times stay within GIF's limit)
+    --speed                   0.01 - 1,000
+    --duration                0.01 - 604,800 seconds (a week)
+    play --view-radius        0 - 20 (as `EpisodeSettings.LIMITS["view_radius"]`)
+    levels solve --width      1 - 100,000
+
+Paths the user asks to write are checked before any long work starts (`check_output_file`,
+`check_output_folder`), so a typo costs one line, not a finished evolution or recording.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
 
+GENERATIONS_RANGE = (1, 1_000_000)
+SEED_RANGE = (0, 2**63 - 1)
+WORKERS_RANGE = (1, 4096)
+CHECKPOINT_EVERY_RANGE = (1, 1_000_000)
+SCALE_RANGE = (1, 16)
+FRAME_STEP_RANGE = (1, 600)
+SPEED_RANGE = (0.01, 1000.0)
+DURATION_RANGE = (0.01, 604_800.0)
+BEAM_WIDTH_RANGE = (1, 100_000)
+_MAX_DIGITS = 30  # longer than any number in range; int() of thousands of digits is slow or refused
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+
+def _shown(text: str) -> str:
+    """A flag's text for a message: quoted, escaped, and short."""
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
 
 
-def finite_float(text: str) -> float:
-    """argparse type: a finite number (no nan, no inf)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
+    """argparse type: a whole number from `lo` to `hi` (both allowed); anything else is one argparse line."""
+
+    def parse(text: str) -> int:
+        stripped = text.strip().replace("_", "")
+        if len(stripped) > _MAX_DIGITS:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {lo:,} to {hi:,}, got {_shown(text)}")
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {_shown(text)}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo:,}, got {value:,}")
+        if value > hi:
+            raise argparse.ArgumentTypeError(f"must be at most {hi:,}, got {value:,}")
+        return value
+
+    parse.__name__ = f"whole number from {lo} to {hi}"
+    return parse
+
+
+def float_in(lo: float, hi: float) -> Callable[[str], float]:
+    """argparse type: a finite number from `lo` to `hi` (both allowed); nan, inf and the rest are refused."""
+
+    def parse(text: str) -> float:
+        if len(text.strip()) > 4 * _MAX_DIGITS:
+            raise argparse.ArgumentTypeError(f"must be a number from {lo:g} to {hi:g}, got {_shown(text)}")
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {_shown(text)}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {_shown(text)}")
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be at least {lo:g}, got {value:g}")
+        if value > hi:
+            raise argparse.ArgumentTypeError(f"must be at most {hi:g}, got {value:g}")
+        return value
+
+    parse.__name__ = f"number from {lo:g} to {hi:g}"
+    return parse
+
+
+def setting_type(name: str) -> Callable[[str], int | float]:
+    """argparse type for the episode setting `name`, with the range `EpisodeSettings.LIMITS` gives it."""
+    from tilerunner.evolve.core.fitness import EpisodeSettings
+
+    lo, hi = EpisodeSettings.LIMITS[name]
+    return int_in(int(lo), int(hi)) if name in EpisodeSettings.WHOLE else float_in(lo, hi)
+
+
+positive_int = int_in(1, 2**63 - 1)
+"""argparse type: a whole number >= 1 (prefer `int_in` with a real upper bound)."""
+
+finite_float = float_in(-math.inf, math.inf)
+"""argparse type: a finite number (no nan, no inf)."""
 
 
 def add_viewer_flags(p: argparse.ArgumentParser) -> None:
     """Flags every viewer command shares: speed, screenshot, duration."""
-    p.add_argument("--speed", type=float, default=1.0, help="playback speed (default 1.0: game speed, 60 frames/s)")
+    p.add_argument("--speed", type=float_in(*SPEED_RANGE), default=1.0,
+                   help="playback speed, 0.01 to 1000 (default 1.0: game speed, 60 frames/s)")
     p.add_argument("--screenshot", metavar="PATH",
                    help="save one viewer frame from the middle of the episode as PNG and exit (no window)")
-    p.add_argument("--duration", type=float, metavar="SECONDS",
+    p.add_argument("--duration", type=float_in(*DURATION_RANGE), metavar="SECONDS",
                    help="close the window after SECONDS (for demos and recordings)")
 
 
 def check_viewer_flags(args: argparse.Namespace) -> None:
-    """Reject nonsense in the shared viewer flags with one line."""
-    if not args.speed > 0 or not math.isfinite(args.speed):
-        raise UserError(f"--speed must be a positive number, got {args.speed}")
-    if args.duration is not None and (not args.duration > 0 or not math.isfinite(args.duration)):
-        raise UserError(f"--duration must be a positive number of seconds, got {args.duration}")
+    """Reject nonsense in the shared viewer flags with one line (the ranges are argparse's; the path is here)."""
+    if not SPEED_RANGE[0] <= args.speed <= SPEED_RANGE[1]:
+        raise UserError(f"--speed must be from {SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g}, got {args.speed}")
+    if args.duration is not None and not DURATION_RANGE[0] <= args.duration <= DURATION_RANGE[1]:
+        raise UserError(f"--duration must be from {DURATION_RANGE[0]:g} to {DURATION_RANGE[1]:g} seconds,"
+                        f" got {args.duration}")
+    if args.screenshot:
+        check_output_file(args.screenshot, "--screenshot")
+
+
+def _nearest_existing(path: Path) -> Path:
+    """`path` or its nearest ancestor that exists (lexically, as the OS will walk it)."""
+    for candidate in (path, *path.parents):
+        if os.path.lexists(candidate):
+            return candidate
+    return Path(".")
+
+
+def _writable_folder(folder: Path) -> str | None:
+    """Why files cannot be made in the existing folder `folder`, or None if they can.
+
+    Tried, not guessed: an empty folder is made there and removed at once, which fails on a
+    read-only file system, in /proc, or without permission, even for root (who passes `os.access`).
+    """
+    if not folder.is_dir():
+        return f"{folder} is not a folder"
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".tilerunner-probe-", dir=folder))
+    except OSError as exc:
+        return f"cannot write in {folder}: {exc.strerror or exc}"
+    return None
+
+
+def check_output_file(path: str | os.PathLike, flag: str) -> Path:
+    """`path` if a file can be written there (its folder exists and is writable, it is not a folder or a device).
+
+    Otherwise a `UserError` in one line naming the flag, the path and the reason. Checked before any long
+    work, so that a typo costs one line, not a finished recording.
+    """
+    text = os.fspath(path)
+    if not text:
+        raise UserError(f"{flag}: empty path")
+    target = Path(text)
+    if text.endswith(("/", os.sep)) or target.is_dir():
+        raise UserError(f"{flag} {text}: is a folder; give the name of a file to write")
+    if os.path.lexists(target) and not target.is_file():
+        raise UserError(f"{flag} {text}: exists and is not a regular file (a device, socket or broken link)")
+    folder = target.parent
+    if not folder.exists():
+        existing = _nearest_existing(folder)
+        if existing.exists() and not existing.is_dir():
+            raise UserError(f"{flag} {text}: {existing} is a file, not a folder")
+        raise UserError(f"{flag} {text}: no such folder {folder} (make it first)")
+    problem = _writable_folder(folder)
+    if problem:
+        raise UserError(f"{flag} {text}: {problem}")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UserError(f"{flag} {text}: cannot overwrite it (read-only)")
+    return target
+
+
+def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
+    """`path` if files can be written in it: an existing writable folder, or one that can be made.
+
+    Otherwise a `UserError` in one line naming the flag, the path and the reason. Nothing is created.
+    """
+    text = os.fspath(path)
+    if not text:
+        raise UserError(f"{flag}: empty path")
+    folder = Path(text)
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise UserError(f"{flag} {text}: is a file, not a folder")
+    existing = _nearest_existing(folder)
+    if not existing.is_dir():
+        raise UserError(f"{flag} {text}: {existing} is a file, not a folder")
+    problem = _writable_folder(existing)
+    if problem:
+        raise UserError(f"{flag} {text}: {problem}")
+    return folder

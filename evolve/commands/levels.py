@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level
-from tilerunner.evolve.commands.flags import positive_int
+from tilerunner.evolve.commands.flags import BEAM_WIDTH_RANGE, check_output_file, int_in
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     solve = lsub.add_parser("solve", help="find buttons that finish a level (proof it is finishable)")
     solve.add_argument("level", metavar="ID|FILE")
     solve.add_argument("--save", metavar="PATH", help="write the button sequence (run-length text) to PATH")
-    solve.add_argument("--width", type=positive_int, default=96, help="beam width (default 96)")
+    solve.add_argument("--width", type=int_in(*BEAM_WIDTH_RANGE), default=96,
+                       help="beam width, 1 to 100,000 (default 96)")
     solve.set_defaults(run=_solve)
 
     lsub.add_parser("chars", help="print the level-file character table").set_defaults(run=_chars)
@@ -53,12 +54,17 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    if args.png:
+        check_output_file(args.png, "--png")
     level = load_level(args.level)
     sys.stdout.write(level.text)
     if args.png:
         from tilerunner.envs import render
 
-        image = render.level_image(level)
+        try:
+            image = render.level_image(level)
+        except ValueError as exc:  # a picture too big to draw
+            raise LevelError(f"{args.png}: {exc}") from None
         try:
             render.save_png(image, args.png)
         except OSError as exc:
@@ -97,6 +103,8 @@ def _solve(args: argparse.Namespace) -> int:
     from tilerunner.envs.physics import FPS
     from tilerunner.envs.solver import format_buttons, solve
 
+    if args.save:
+        check_output_file(args.save, "--save")
     level = load_level(args.level)
     solution = solve(level, width=args.width)
     if solution is None:

@@ -7,11 +7,11 @@ loads the level, opens the window and says how the agent would have scored the l
 from __future__ import annotations
 
 import argparse
-import math
 
 from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.commands.flags import DURATION_RANGE, float_in, int_in
 
-MAX_VIEW_RADIUS = 20
+MAX_VIEW_RADIUS = 20  # as EpisodeSettings.LIMITS["view_radius"] (a test holds them equal)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Play a level with the keyboard (arrows, Z jump, X run; H lists the keys) with the"
                     " agent's 13x13 view of the world drawn alongside.")
     p.add_argument("level", metavar="LEVEL", help="a built-in level id (1-1 ... 2-4), gen:SEED[:DIFFICULTY], or a file")
-    p.add_argument("--view-radius", type=int, default=6, help="tiles seen on each side (default 6: 13x13)")
-    p.add_argument("--duration", type=float, metavar="SECONDS", help="close the window after SECONDS")
+    p.add_argument("--view-radius", type=int_in(0, MAX_VIEW_RADIUS), default=6,
+                   help=f"tiles seen on each side, 0 to {MAX_VIEW_RADIUS} (default 6: 13x13)")
+    p.add_argument("--duration", type=float_in(*DURATION_RANGE), metavar="SECONDS",
+                   help="close the window after SECONDS")
     p.set_defaults(run=run)
 
 
@@ -30,8 +32,9 @@ def check_flags(args: argparse.Namespace) -> None:
     """Reject a view radius or duration that makes no sense, with one line."""
     if not 0 <= args.view_radius <= MAX_VIEW_RADIUS:
         raise UserError(f"--view-radius must be between 0 and {MAX_VIEW_RADIUS}, got {args.view_radius}")
-    if args.duration is not None and (not args.duration > 0 or not math.isfinite(args.duration)):
-        raise UserError(f"--duration must be a positive number of seconds, got {args.duration}")
+    if args.duration is not None and not DURATION_RANGE[0] <= args.duration <= DURATION_RANGE[1]:
+        raise UserError(f"--duration must be from {DURATION_RANGE[0]:g} to {DURATION_RANGE[1]:g} seconds,"
+                        f" got {args.duration}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.commands.flags import check_output_file
 
 DEFAULT_SIZE = (1000, 600)
-_SIZE = re.compile(r"(\d+)[xX](\d+)")
+_SIZE = re.compile(r"([0-9]{1,9})[xX]([0-9]{1,9})")  # ASCII digits, few enough for int()
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,8 @@ def parse_size(text: str) -> tuple[int, int]:
     """`WxH` -> (width, height); a `UserError` unless both fit a readable chart (200x120 to 10000x10000)."""
     match = _SIZE.fullmatch(text.strip())
     if not match:
-        raise UserError(f"--size must look like 1000x600, got {text!r}")
+        shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+        raise UserError(f"--size must look like 1000x600, got {shown}")
     width, height = int(match.group(1)), int(match.group(2))
     if not (200 <= width <= 10_000 and 120 <= height <= 10_000):
         raise UserError(f"--size {width}x{height} is out of range (200x120 to 10000x10000)")
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     """Read the run's stats, draw the chart and write it to --png atomically; one line says what was drawn."""
     png = check_png_path(args.png)
     width, height = parse_size(args.size)
+    check_output_file(png, "--png")
     if not Path(args.run_dir).exists():
         raise UserError(f"{args.run_dir}: no such folder")
     from tilerunner.envs.render import save_png
@@ -69,5 +72,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{png}: cannot write: {exc.strerror or exc}") from None
     top = max(rows, key=lambda row: row["best_fitness"])  # the first generation to reach it
     print(f"wrote {png}: {len(rows)} generation{'s' if len(rows) != 1 else ''},"
-          f" best fitness {top['best_fitness']:.1f} (gen {top['generation']})")
+          f" best fitness {_number(top['best_fitness'])} (gen {top['generation']})")
     return 0
+
+
+def _number(value: float) -> str:
+    """A fitness for a line of text: one decimal, or 6 significant digits when it is huge."""
+    return f"{value:.1f}" if abs(value) < 1e15 else f"{value:.6g}"

@@ -1,4 +1,10 @@
-"""`tilerunner replay`: watch a saved genome, prove it still does what it did, or record it as a GIF."""
+"""`tilerunner replay`: watch a saved genome, prove it still does what it did, or record it as a GIF.
+
+Recording streams: frames are drawn one at a time and PNG frames written as they come, so only
+the GIF holds the episode in memory (Pillow keeps every frame, one byte per pixel). A GIF is
+therefore limited to `MAX_GIF_PIXELS` (2**28, 256 MiB) over all its frames, checked before
+anything is drawn; a longer or larger one asks for a larger --frame-step or a smaller --scale.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,17 @@ import sys
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import add_viewer_flags, check_viewer_flags, positive_int
+from tilerunner.evolve.commands.flags import (
+    FRAME_STEP_RANGE,
+    SCALE_RANGE,
+    add_viewer_flags,
+    check_output_file,
+    check_output_folder,
+    check_viewer_flags,
+    int_in,
+)
+
+MAX_GIF_PIXELS = 2**28
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,9 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--loop", action="store_true", help="start again at the end (window only)")
     p.add_argument("--gif", metavar="OUT", help="record the episode as an animated GIF and exit")
     p.add_argument("--png-frames", metavar="DIR", help="record the episode as numbered PNG frames in DIR")
-    p.add_argument("--scale", type=positive_int, default=1, help="pixels per game pixel in --gif/--png-frames")
-    p.add_argument("--frame-step", type=positive_int, default=3,
-                   help="keep every Nth frame in --gif/--png-frames (default 3: 20 frames/s, exact in a GIF)")
+    p.add_argument("--scale", type=int_in(*SCALE_RANGE), default=1,
+                   help="pixels per game pixel in --gif/--png-frames, 1 to 16 (default 1)")
+    p.add_argument("--frame-step", type=int_in(*FRAME_STEP_RANGE), default=3,
+                   help="keep every Nth frame in --gif/--png-frames, 1 to 600 (default 3: 20 frames/s, exact in a GIF)")
     p.add_argument("--list", nargs="?", const="", metavar="DIR",
                    help="list the replays in DIR instead (default: the champions shipped with tilerunner)")
     add_viewer_flags(p)
@@ -40,6 +57,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.file:
         raise UserError("replay needs a FILE (or --list)")
     check_viewer_flags(args)
+    if args.gif:
+        check_output_file(args.gif, "--gif")
+    if args.png_frames:
+        check_output_folder(args.png_frames, "--png-frames")
     from tilerunner.envs.level import load_level
     from tilerunner.evolve.runs.replay import ReplayError, load_replay, verify
 
@@ -116,56 +137,90 @@ def watch(replays: list, args: argparse.Namespace) -> int:
 
 def watch_folder(folder: Path, args: argparse.Namespace) -> int:
     """Every readable replay in `folder`, one after another."""
+    from tilerunner.evolve.runs.json_fields import printable
     from tilerunner.evolve.runs.replay import ReplayError, load_replay
 
     replays = []
     for file in sorted(folder.glob("*.json")):
         try:
-            replays.append((file.name, load_replay(file)))
+            replays.append((printable(file.name), load_replay(file)))
         except ReplayError as exc:
-            print(f"tilerunner: warning: skipping {exc}", file=sys.stderr)
+            print(f"tilerunner: warning: skipping {printable(str(exc))}", file=sys.stderr)
     if not replays:
         raise UserError(f"{folder}: no readable replay files (*.json)")
     return watch(replays, args)
 
 
 def record(replay, level, args: argparse.Namespace) -> int:
-    """Write the episode as a GIF and/or numbered PNG frames, headless."""
+    """Write the episode as a GIF and/or numbered PNG frames, headless, drawing one frame at a time."""
     import numpy as np
 
     from tilerunner.envs import render
     from tilerunner.envs.atomic import atomic_path
     from tilerunner.envs.physics import FPS
+    from tilerunner.evolve.runs.replay import play
 
+    step, scale = args.frame_step, args.scale
+    frames = play(replay.genome, replay.network, level, replay.settings)[0].frames  # the kernel: milliseconds
+    count = frames // step + 1 + (frames % step != 0)  # the start, every step-th frame, and the last
+    height, width = level.height * render.TILE_PX * scale, 16 * render.TILE_PX * scale
+    try:
+        render.check_image_size(height, width)
+    except ValueError as exc:
+        raise UserError(f"--scale {scale}: {exc}") from None
+    if args.gif and count * height * width > MAX_GIF_PIXELS:
+        raise UserError(f"--gif {args.gif}: {count:,} frames of {width}x{height} px is more than a GIF may hold"
+                        f" ({MAX_GIF_PIXELS:,} px in all); use a larger --frame-step or a smaller --scale")
     playback = _playback(replay, level)
-    frames = [render.frame(playback.tiles, playback.state, playback.enemies)]
-    while not playback.done:
-        playback.step()
-        if playback.frame % args.frame_step == 0 or playback.done:
-            frames.append(render.frame(playback.tiles, playback.state, playback.enemies))
-    if args.scale > 1:
-        frames = [np.repeat(np.repeat(f, args.scale, axis=0), args.scale, axis=1) for f in frames]
-    if args.png_frames:
-        folder = Path(args.png_frames)
-        folder.mkdir(parents=True, exist_ok=True)
-        for i, image in enumerate(frames):
-            render.save_png(image, folder / f"frame-{i:05d}.png")
-        print(f"wrote {len(frames)} frames to {folder}/")
-    if args.gif:
-        from PIL import Image
+    folder = Path(args.png_frames) if args.png_frames else None
+    written = 0
 
-        images = [Image.fromarray(f) for f in frames]
-        with atomic_path(args.gif) as tmp:
-            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
-                           duration=10 * round(100 * args.frame_step / FPS), loop=0, optimize=True)  # GIF: 10 ms units
+    def drawn():
+        yield render.frame(playback.tiles, playback.state, playback.enemies)
+        while not playback.done:
+            playback.step()
+            if playback.frame % step == 0 or playback.done:
+                yield render.frame(playback.tiles, playback.state, playback.enemies)
+
+    def frames_out():
+        nonlocal written
+        for image in drawn():
+            if scale > 1:
+                image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+            if folder is not None:
+                render.save_png(image, folder / f"frame-{written:05d}.png")
+            written += 1
+            yield image
+
+    try:
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        if args.gif:
+            from PIL import Image
+
+            images = (Image.fromarray(f) for f in frames_out())
+            first = next(images)
+            with atomic_path(args.gif) as tmp:
+                first.save(tmp, format="GIF", save_all=True, append_images=images,
+                           duration=10 * round(100 * step / FPS), loop=0, optimize=True)  # GIF: 10 ms units
+        else:
+            for _ in frames_out():
+                pass
+    except OSError as exc:
+        where = exc.filename or args.gif or folder
+        raise UserError(f"{where}: cannot write: {exc.strerror or exc}") from None
+    if folder is not None:
+        print(f"wrote {written} frames to {folder}/")
+    if args.gif:
         size = os.path.getsize(args.gif)
-        print(f"wrote {args.gif}: {len(frames)} frames, {frames[0].shape[1]}x{frames[0].shape[0]} px,"
+        print(f"wrote {args.gif}: {written} frames, {width}x{height} px,"
               f" {size / 1024:.0f} KiB ({level.id}: {playback.outcome().describe(fitness=True)})")
     return 0
 
 
 def list_replays(folder: str | None) -> int:
     """Print a table of the replay files in `folder` (None: the champions shipped with tilerunner)."""
+    from tilerunner.evolve.runs.json_fields import printable
     from tilerunner.evolve.runs.replay import ReplayError, load_replay, shipped_replays
 
     path = Path(folder) if folder is not None else shipped_replays()
@@ -175,12 +230,13 @@ def list_replays(folder: str | None) -> int:
     for file in sorted(path.glob("*.json")):
         try:
             r = load_replay(file)
-        except ReplayError as exc:
-            rows.append((file.name, "(unreadable: " + str(exc).split(": ", 1)[-1][:40] + ")", "", "", "", ""))
+        except ReplayError as exc:  # a bad file is listed as such; a file name is printed escaped
+            problem = printable(str(exc).split(": ", 1)[-1])
+            rows.append((printable(file.name), "(unreadable: " + problem[:40] + ")", "", "", "", ""))
             continue
         e = r.episodes[0]
         levels = ",".join(ep.level.id for ep in r.episodes)
-        rows.append((file.name, levels, f"{r.genome.fitness:.1f}" if r.genome.fitness is not None else "-",
+        rows.append((printable(file.name), levels, f"{r.genome.fitness:.1f}" if r.genome.fitness is not None else "-",
                      "yes" if all(ep.outcome.finished for ep in r.episodes) else "no", str(e.outcome.frames),
                      r.created[:10]))
     if not rows:

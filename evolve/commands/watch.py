@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     " its newest champion and switches when a better one lands.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder made by tilerunner evolve (runs/...)")
     p.add_argument("--quiet", action="store_true", help="do not print each episode's outcome")
+    # Set by `evolve --watch`: the viewer closes when that process is gone, even if it was killed.
+    p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
     add_viewer_flags(p)
     p.set_defaults(run=run)
 
@@ -53,7 +55,8 @@ def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, rep
     """
     from tilerunner.evolve.viewer.viewer import Viewer, screenshot_middle
 
-    viewer = Viewer(source, title=title, speed=args.speed, duration=args.duration, report=report)
+    viewer = Viewer(source, title=title, speed=args.speed, duration=args.duration, report=report,
+                    parent_pid=getattr(args, "parent_pid", None))
     viewer.print_warnings()
     if args.screenshot:
         if viewer.show is None:

@@ -16,12 +16,9 @@ the `OutcomeTable`. "Solved" means the generation's champion finished every leve
 
 from __future__ import annotations
 
-import itertools
-import pickle
-import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import neat
 import numpy as np
@@ -33,8 +30,6 @@ from tilerunner.envs.level import Level
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome, OutcomeTable
 from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
-
-CHECKPOINT_VERSION = 2
 
 FitnessFunction = Callable[[OutcomeTable], np.ndarray]
 """A custom fitness: the generation's `OutcomeTable` -> one finite fitness per genome, shape (genomes,)."""
@@ -58,6 +53,7 @@ class Generation:
     new_best: bool
     solved: bool  # the champion finished every level
     table: OutcomeTable
+    first_finishes: list[int] = field(default_factory=list)  # levels (indices) first finished in the run
     compile_seconds: float = 0.0  # compiling new genomes and packing the generation
     kernel_seconds: float = 0.0  # the rollout kernel
     eval_seconds: float = 0.0  # all of evaluation, fitness included
@@ -109,6 +105,7 @@ class Evolution:
         self.first_finish: dict[int, int] = {}  # level index -> generation a champion first finished it
         self.solved_at: int | None = None  # generation whose champion first finished every level
         self._compiled: dict[int, NetArrays] = {}
+        self._before: list[tuple[TileGenome, float | None]] = []  # fitness before the uncompleted evaluation
         self._prepare()
 
     def _prepare(self) -> None:
@@ -169,6 +166,7 @@ class Evolution:
         compile_seconds = time.perf_counter() - t0 - kernel
         table = OutcomeTable(np.concatenate(parts), self.levels)
         fitness = self.score(table)
+        self._before = [(g, g.fitness) for g in genomes]  # for `discard`
         for g, f in zip(genomes, fitness):
             g.fitness = float(f)
         eval_seconds = time.perf_counter() - t0
@@ -177,35 +175,42 @@ class Evolution:
         best = genomes[best_i]
         p = self.population
         self.reporters.post_evaluate(self.config, p.population, p.species, best)
-        new_best = self.best_ever is None or best.fitness > self.best_ever.fitness
         outcomes = table.outcomes(best_i)
-        if new_best:
-            self.best_ever = best
-            self.best_ever_outcomes = outcomes
-            self.best_ever_generation = self.generation
-        p.best_genome = self.best_ever
-        for li, o in enumerate(outcomes):
-            if o.finished and li not in self.first_finish:
-                self.first_finish[li] = self.generation
-        solved = all(o.finished for o in outcomes)
-        if solved and self.solved_at is None:
-            self.solved_at = self.generation
-            self.reporters.found_solution(self.config, self.generation, best)
+        new_best = self.best_ever is None or best.fitness > self.best_ever.fitness
         return Generation(
             generation=self.generation, best_fitness=float(best.fitness), mean_fitness=float(fitness.mean()),
-            best_ever=float(self.best_ever.fitness), species=len(p.species.species),
+            best_ever=float(best.fitness if new_best else self.best_ever.fitness), species=len(p.species.species),
             finished=int(table.finished_all().sum()), population=len(genomes), frames=int(table.frames.sum()),
-            best_key=int(best.key), best_outcomes=outcomes, best_genome=best, new_best=new_best, solved=solved,
+            best_key=int(best.key), best_outcomes=outcomes, best_genome=best, new_best=new_best,
+            solved=all(o.finished for o in outcomes),
+            first_finishes=[li for li, o in enumerate(outcomes) if o.finished and li not in self.first_finish],
             table=table, compile_seconds=compile_seconds, kernel_seconds=kernel, eval_seconds=eval_seconds,
         )
 
-    def reproduce(self, summary: Generation | None = None) -> None:
-        """Breed the next generation and divide it into species (neat-python's own steps and hooks).
+    def reproduce(self, summary: Generation) -> None:
+        """Complete the evaluated generation `summary`: record its champion, then breed the next one.
 
-        With the generation's `summary`, its reproduce/speciate seconds are filled in.
+        Until this is called, an evaluated generation changes nothing in the run (so a run stopped
+        between `evaluate` and `reproduce` checkpoints only completed generations). Then neat-python's
+        own steps and hooks: `found_solution` (the first time a champion finishes every level),
+        reproduction, `complete_extinction`, speciation, `end_generation`. Fills in the summary's
+        reproduce/speciate seconds.
         """
+        if summary.generation != self.generation:
+            raise ValueError(f"summary of generation {summary.generation}, but the population is at {self.generation}")
+        self._before = []
         p = self.population
         config = self.config
+        if summary.new_best:
+            self.best_ever = summary.best_genome
+            self.best_ever_outcomes = summary.best_outcomes
+            self.best_ever_generation = summary.generation
+        p.best_genome = self.best_ever
+        for li in summary.first_finishes:
+            self.first_finish[li] = summary.generation
+        if summary.solved and self.solved_at is None:
+            self.solved_at = summary.generation
+            self.reporters.found_solution(config, summary.generation, summary.best_genome)
         t0 = time.perf_counter()
         p.population = p.reproduction.reproduce(config, p.species, config.pop_size, p.generation)
         if not p.species.species:
@@ -218,63 +223,43 @@ class Evolution:
         t2 = time.perf_counter()
         self.reporters.end_generation(config, p.population, p.species)
         p.generation += 1
-        if summary is not None:
-            summary.reproduce_seconds = t1 - t0
-            summary.speciate_seconds = t2 - t1
+        summary.reproduce_seconds = t1 - t0
+        summary.speciate_seconds = t2 - t1
 
-    # Checkpoints -------------------------------------------------------------------------------
+    def discard(self) -> None:
+        """Forget an evaluated generation that will not be completed: its genomes' fitness as it was.
 
-    def checkpoint(self, extra: dict) -> bytes:
-        """The whole state of the run (between generations) as bytes, including `random`'s state.
-
-        Reporters are not part of it (they may hold files, windows or threads); attach them again
-        after `restore`.
+        A run stopped after `evaluate` calls this before its checkpoint, so that the checkpoint is
+        exactly the state at the start of the generation, as if it had never been played.
         """
-        gc = self.config.genome_config
-        # Pickling neat-python's genome config consumes a node id from its counter; put it back after.
-        next_node = next(gc.node_indexer) if gc.node_indexer is not None else None
-        gc.node_indexer = itertools.count(next_node) if next_node is not None else None
-        attached = self.reporters.reporters
-        self.reporters.reporters = []
-        try:
-            state = {
-                "version": CHECKPOINT_VERSION,
-                "population": self.population,
-                "random": random.getstate(),
-                "best_ever": self.best_ever,
-                "best_ever_outcomes": self.best_ever_outcomes,
-                "best_ever_generation": self.best_ever_generation,
-                "first_finish": self.first_finish,
-                "solved_at": self.solved_at,
-                "seed": self.seed,
-                "settings": self.settings.as_dict(),
-                "level_texts": [(lv.id, lv.text) for lv in self.levels],
-                **extra,
-            }
-            blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        finally:
-            self.reporters.reporters = attached
-            gc.node_indexer = itertools.count(next_node) if next_node is not None else None
-        return blob
+        for genome, fitness in self._before:
+            genome.fitness = fitness
+        self._before = []
+
+    # Resuming ----------------------------------------------------------------------------------
 
     @classmethod
-    def restore(cls, state: dict, levels: Sequence[Level], fitness: FitnessFunction | None = None) -> Evolution:
-        """Rebuild a run from `checkpoint` state; the next `evaluate` continues it exactly."""
+    def restore(cls, population: neat.Population, levels: Sequence[Level], settings: EpisodeSettings, seed: int,
+                fitness: FitnessFunction | None = None, *, best_ever: TileGenome | None = None,
+                best_ever_outcomes: Sequence[Outcome] = (), best_ever_generation: int | None = None,
+                first_finish: dict[int, int] | None = None, solved_at: int | None = None) -> Evolution:
+        """A run rebuilt between two generations (see `tilerunner.evolve.runs.checkpoint`).
+
+        The caller restores `random`'s state; the next `evaluate` then continues the run exactly.
+        """
         self = cls.__new__(cls)
-        self.population = state["population"]
-        self.config = self.population.config
+        self.population = population
+        self.config = population.config
         self.levels = list(levels)
-        self.settings = EpisodeSettings.from_dict(state.get("settings") or state["fitness"])  # "fitness" in v1
-        self.seed = state["seed"]
+        self.settings = settings
+        self.seed = seed
         self.fitness = fitness
-        self.best_ever = state["best_ever"]
-        self.best_ever_outcomes = state["best_ever_outcomes"]
-        self.best_ever_generation = state.get("best_ever_generation")  # not in version 1 checkpoints
-        self.first_finish = state["first_finish"]
-        self.solved_at = state.get("solved_at")  # version 1 checkpoints did not keep it
-        if self.solved_at is None and len(self.first_finish) == len(self.levels):
-            self.solved_at = max(self.first_finish.values())  # a v1 run that was solved: near enough
+        self.best_ever = best_ever
+        self.best_ever_outcomes = list(best_ever_outcomes)
+        self.best_ever_generation = best_ever_generation
+        self.first_finish = dict(first_finish or {})
+        self.solved_at = solved_at
         self._compiled = {}
+        self._before = []
         self._prepare()
-        random.setstate(state["random"])
         return self

@@ -11,11 +11,23 @@ every `frame_skip` frames from the (2r+1)^2 tiles around the player, r =
 `view_radius`; a button is pressed while its output is above `threshold` (outputs
 are sigmoids in [0, 1]). On several levels the per-level fitnesses are combined by
 `aggregate`: mean (default), min (the worst level counts) or sum.
+
+Every number has a documented range, `EpisodeSettings.LIMITS`, checked on construction (so a
+replay file, args.json or the Python API cannot smuggle in a value the kernels cannot play) and
+used by the `tilerunner evolve` flags (so the two cannot disagree):
+
+    frame_skip     1 - 600          frames per decision (600: one decision per 10 s of game)
+    view_radius    0 - 20           a 41x41 grid at most
+    max_frames     0 - 1,000,000    0 turns the limit off; 1,000,000 is 4.6 hours of game time
+    stall_frames   0 - 1,000,000    0 turns the limit off (not both 0)
+    threshold and the fitness terms: finite, -1e9 to 1e9
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 
@@ -23,6 +35,7 @@ from tilerunner.evolve.core.outcome import OutcomeTable
 from tilerunner.evolve.core.rollout import Settings
 
 AGGREGATES = ("mean", "min", "sum")
+MAX_TERM = 1e9  # the largest |threshold| or |fitness term|
 
 
 @dataclass(frozen=True)
@@ -41,13 +54,24 @@ class EpisodeSettings:
     kill_bonus: float = 0.0
     aggregate: str = "mean"
 
+    # The range of every number: (lowest, highest), both allowed. Ints are whole numbers, the rest finite.
+    LIMITS: ClassVar[dict[str, tuple[int | float, int | float]]] = {
+        "frame_skip": (1, 600),
+        "view_radius": (0, 20),
+        "max_frames": (0, 1_000_000),
+        "stall_frames": (0, 1_000_000),
+        "threshold": (-MAX_TERM, MAX_TERM),
+        "time_penalty": (-MAX_TERM, MAX_TERM),
+        "finish_bonus": (-MAX_TERM, MAX_TERM),
+        "death_penalty": (-MAX_TERM, MAX_TERM),
+        "coin_bonus": (-MAX_TERM, MAX_TERM),
+        "kill_bonus": (-MAX_TERM, MAX_TERM),
+    }
+    WHOLE: ClassVar[frozenset[str]] = frozenset({"frame_skip", "view_radius", "max_frames", "stall_frames"})
+
     def __post_init__(self) -> None:
-        if self.frame_skip < 1:
-            raise ValueError("frame_skip must be at least 1")
-        if self.view_radius < 0:
-            raise ValueError("view_radius must be >= 0")
-        if self.max_frames < 0 or self.stall_frames < 0:
-            raise ValueError("max_frames and stall_frames must be >= 0 (0 turns the limit off)")
+        for name in self.LIMITS:  # frozen: store the checked value as a plain int or float
+            object.__setattr__(self, name, check_setting(name, getattr(self, name)))
         if self.max_frames == 0 and self.stall_frames == 0:
             raise ValueError("max_frames and stall_frames cannot both be 0: an episode could last forever")
         if self.aggregate not in AGGREGATES:
@@ -79,3 +103,31 @@ class EpisodeSettings:
         if self.aggregate == "sum":
             return per_level.sum(axis=1)
         return per_level.mean(axis=1)
+
+
+def check_setting(name: str, value: object) -> int | float:
+    """`value` as an int or float if it is in `EpisodeSettings.LIMITS[name]`; else `ValueError` in one line."""
+    lo, hi = EpisodeSettings.LIMITS[name]
+    if name in EpisodeSettings.WHOLE:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be a whole number, got {_shown(value)}")
+        number: int | float = int(value)
+        span = f"{lo:,} to {hi:,}"
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} must be a number, got {_shown(value)}")
+        try:
+            number = float(value)
+        except OverflowError:  # an int beyond any float
+            number = math.inf if value > 0 else -math.inf
+        if not math.isfinite(number):
+            raise ValueError(f"{name} must be a finite number, got {_shown(value)}")
+        span = f"{lo:g} to {hi:g}"
+    if not lo <= number <= hi:
+        raise ValueError(f"{name} must be from {span}, got {_shown(value)}")
+    return number
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

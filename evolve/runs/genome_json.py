@@ -36,10 +36,14 @@ _NODE_FLOATS = {"bias", "response", "time_constant", "input_gate_bias", "forget_
 _NODE_STRINGS = {"activation", "aggregation"}
 
 
-def genome_to_dict(genome: TileGenome) -> dict[str, Any]:
-    """A JSON-able dict with every node and connection gene of `genome` (see the module docstring)."""
+def genome_to_dict(genome: TileGenome, keep_order: bool = False) -> dict[str, Any]:
+    """A JSON-able dict with every node and connection gene of `genome` (see the module docstring).
+
+    Genes are listed by key, for people; with `keep_order`, in the genome's own order, which
+    neat-python's mutations depend on (checkpoints keep it, so a resumed run stays the same run).
+    """
     nodes = []
-    for key in sorted(genome.nodes):
+    for key in (genome.nodes if keep_order else sorted(genome.nodes)):
         gene = genome.nodes[key]
         entry: dict[str, Any] = {"key": int(key)}
         for name in _attribute_names(TileNodeGene):
@@ -47,7 +51,7 @@ def genome_to_dict(genome: TileGenome) -> dict[str, Any]:
         entry["memory"] = bool(getattr(gene, "memory", False))
         nodes.append(entry)
     connections = []
-    for key in sorted(genome.connections):
+    for key in (genome.connections if keep_order else sorted(genome.connections)):
         gene = genome.connections[key]
         connections.append({
             "in": int(key[0]), "out": int(key[1]), "innovation": int(gene.innovation),

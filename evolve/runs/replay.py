@@ -16,6 +16,12 @@ One JSON file (never pickle), validated completely on load:
 
 `verify` plays every episode again (in the same Numba kernel evolution used) and
 compares the outcome and the button sequence's hash with the recorded ones.
+
+Limits: a replay file is a regular file of at most `MAX_REPLAY_BYTES` (16 MiB); its settings
+are within `EpisodeSettings.LIMITS`; whole numbers fit 64 bits (and counts are >= 0), other
+numbers are finite floats; ids, names and dates are one line of printable text; an outcome's
+`status` and `cause` are names the engine uses; level text obeys the level-file limits
+(`tilerunner.envs.level`). Anything else is a `ReplayError` in one line.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,10 +46,12 @@ from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import pack_levels, play_recorded
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
-from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, read_regular_file, shown
+from tilerunner.evolve.runs.stats import check_outcome_names
 
 SCHEMA = "tilerunner-replay"
 VERSION = 1
+MAX_REPLAY_BYTES = 16 * 1024 * 1024
 
 
 class ReplayError(FormatError):
@@ -211,8 +219,8 @@ def _network(d: Any) -> NetworkShape:
     aggs = _read.get(d, "aggregation_options", "list", "network")
     for name, known, kind in [(a, ACTIVATIONS, "activation") for a in acts] + [(a, AGGREGATIONS, "aggregation")
                                                                              for a in aggs]:
-        if name not in known:
-            raise ReplayError(f"network: unknown {kind} function {name!r}")
+        if not isinstance(name, str) or name not in known:
+            raise ReplayError(f"network: unknown {kind} function {shown(name)}")
     return NetworkShape(n_in, n_out, _read.get(d, "memory_cells", "bool", "network"),
                         _read.get(d, "feed_forward", "bool", "network"), tuple(acts), tuple(aggs))
 
@@ -220,7 +228,7 @@ def _network(d: Any) -> NetworkShape:
 def _settings(d: Any) -> EpisodeSettings:
     d = _read.object(d, "settings")
     values = {}
-    for f in EpisodeSettings.__dataclass_fields__.values():
+    for f in fields(EpisodeSettings):
         kind = {"int": "int", "float": "number", "str": "str"}[f.type if isinstance(f.type, str) else f.type.__name__]
         values[f.name] = _read.get(d, f.name, kind, "settings")
     try:
@@ -231,14 +239,22 @@ def _settings(d: Any) -> EpisodeSettings:
 
 def _outcome(d: Any, where: str) -> Outcome:
     d = _read.object(d, where)
-    return Outcome(
+    outcome = Outcome(
         fitness=float(_read.get(d, "fitness", "number", where)),
         finished=_read.get(d, "finished", "bool", where),
         distance=float(_read.get(d, "distance", "number", where)),
-        frames=_read.get(d, "frames", "int", where), coins=_read.get(d, "coins", "int", where),
-        kills=_read.get(d, "kills", "int", where), status=_read.get(d, "status", "str", where),
-        cause=_read.get(d, "cause", "str", where),
+        frames=_count(d, "frames", where), coins=_count(d, "coins", where), kills=_count(d, "kills", where),
+        status=_read.get(d, "status", "str", where), cause=_read.get(d, "cause", "str", where),
     )
+    check_outcome_names(d, where, ReplayError)
+    return outcome
+
+
+def _count(d: dict, key: str, where: str) -> int:
+    value = _read.get(d, key, "int", where)
+    if value < 0:
+        raise ReplayError(f"{where}.{key}: expected a whole number >= 0, got {value}")
+    return value
 
 
 def _level(d: Any, where: str, path: str) -> Level:
@@ -246,7 +262,7 @@ def _level(d: Any, where: str, path: str) -> Level:
     level_id = _read.get(d, "id", "str", where)
     sha = _read.get(d, "sha256", "str", where)
     if "text" in d:
-        text = _read.get(d, "text", "str", where)
+        text = _read.get(d, "text", "text", where)
         try:
             level = parse_level(text, source=f"{path} (level {level_id})", level_id=level_id)
         except LevelError as exc:
@@ -268,10 +284,10 @@ def replay_from_dict(data: Any, path: str = "<replay>") -> Replay:
     data = _read.object(data, "replay")
     schema = data.get("schema")
     if schema != SCHEMA:
-        raise ReplayError(f"not a tilerunner replay (schema is {schema!r}, expected {SCHEMA!r})")
+        raise ReplayError(f"not a tilerunner replay (schema is {shown(schema)}, expected {shown(SCHEMA)})")
     version = data.get("version")
-    if version != VERSION:
-        raise ReplayError(f"replay version {version!r} is not supported (this tilerunner reads version {VERSION})")
+    if version != VERSION or isinstance(version, bool):
+        raise ReplayError(f"replay version {shown(version)} is not supported (this tilerunner reads version {VERSION})")
     network = _network(_read.get(data, "network", "object", "replay"))
     settings = _settings(_read.get(data, "settings", "object", "replay"))
     if network.num_inputs != settings.n_inputs:
@@ -296,7 +312,7 @@ def replay_from_dict(data: Any, path: str = "<replay>") -> Replay:
             raise ReplayError(f"{where}.buttons_sha256: not a sha256 hex digest")
         episodes.append(Episode(level, outcome, digest))
     seed = _read.get(data, "seed", "int|null", "replay")
-    generation = _read.get(data, "generation", "int|null", "replay")
+    generation = _read.get(data, "generation", "count|null", "replay")
     run = _read.get(data, "run", "str|null", "replay")
     created = _read.get(data, "created", "str", "replay")
     return Replay(genome, network, settings, episodes, seed, generation, run, created)
@@ -305,13 +321,7 @@ def replay_from_dict(data: Any, path: str = "<replay>") -> Replay:
 def load_replay(path: str | os.PathLike) -> Replay:
     """Read and validate a replay file; `ReplayError` with `path: problem` for anything wrong."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except IsADirectoryError:
-        raise ReplayError(f"{path}: is a folder, not a replay file") from None
-    except OSError as exc:
-        raise ReplayError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    raw = read_regular_file(path, MAX_REPLAY_BYTES, ReplayError, what="replay file")
     data = parse_json(raw, path, ReplayError)
     try:
         return replay_from_dict(data, path)

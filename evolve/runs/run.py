@@ -17,8 +17,10 @@ and resuming continues exactly.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -29,12 +31,20 @@ from typing import Any
 import neat
 
 from tilerunner.agent import TileGenome
-from tilerunner.envs.level import Level, load_level, parse_level
+from tilerunner.envs.level import Level, load_level
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.core.neat_config import load_config_and_text
+from tilerunner.evolve.core.neat_config import config_from_text, load_config_and_text
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.runs.checkpoint import (
+    CheckpointError,
+    checkpoint_to_dict,
+    decode,
+    encode,
+    evolution_from_dict,
+)
+from tilerunner.evolve.runs.genome_json import genome_to_dict
 from tilerunner.evolve.runs.replay import NetworkShape, Replay, make_replay
 from tilerunner.evolve.runs.reporting import run_reporters
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError, safe_stem, unique_path
@@ -79,6 +89,24 @@ class RunResult:
             raise ValueError("no generation was evaluated, so there is no champion")
         return make_replay(self.champion, self.network, self.levels, self.settings, seed=self.seed,
                            generation=self.champion_generation, run=str(self.folder) if self.folder else None)
+
+
+def _already_copied(path: Path, replay: Replay) -> bool:
+    """Whether `path` holds this very replay's genome already (a resumed run copies nothing twice)."""
+    try:
+        return path.is_file() and json.loads(path.read_text())["genome"] == genome_to_dict(replay.genome)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _check_writable_folder(path: Path) -> None:
+    """`RunFolderError` unless `path` is (or can be made) a folder this process can write into."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise RunFolderError(f"{path}: cannot write replays there: {exc.strerror or exc}") from None
 
 
 def as_levels(levels: Iterable[Level | str]) -> list[Level]:
@@ -131,21 +159,35 @@ class Run:
         folder = None
         if out is not None:
             folder = RunFolder(out)
+            folder.lock()
             if folder.holds_a_run():
+                folder.unlock()
                 raise RunFolderError(f"{out} already holds a run: resume it (tilerunner evolve --resume {out}),"
                                      " or choose another folder")
-            folder.create(text, {
-                "levels": [lv.id for lv in levels], "seed": seed, "generations": generations,
-                "keep_going": keep_going, "memory": memory, "config": os.fspath(config) if config else None,
-                "pop_size": config_obj.pop_size, "settings": settings.as_dict(), "custom_fitness": fitness is not None,
-                "replays": os.fspath(replays_dir) if replays_dir is not None else None,
-            })
+            try:
+                folder.create(text, {
+                    "levels": [lv.id for lv in levels], "seed": seed, "generations": generations,
+                    "keep_going": keep_going, "memory": memory, "config": os.fspath(config) if config else None,
+                    "pop_size": config_obj.pop_size, "settings": settings.as_dict(),
+                    "custom_fitness": fitness is not None,
+                    "replays": os.fspath(replays_dir) if replays_dir is not None else None,
+                    "checkpoint_every": checkpoint_every,
+                })
+                # Generation 0's checkpoint before anything else, so that whatever happens next the
+                # folder can be resumed.
+                folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [])))
+            except OSError as exc:
+                folder.unlock()
+                raise RunFolderError(f"{out}: cannot write the run folder: {exc.strerror or exc}") from None
+        if replays_dir is not None:
+            _check_writable_folder(Path(replays_dir))
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
                    checkpoint_every=checkpoint_every, replays_dir=replays_dir)
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *, generations: int | None = None, keep_going: bool = False,
-               fitness: FitnessFunction | None = None, replays_dir: str | os.PathLike | None = None) -> Run:
+               fitness: FitnessFunction | None = None, replays_dir: str | os.PathLike | None = None,
+               checkpoint_every: int | None = None) -> Run:
         """Continue the run in folder `path` from its latest checkpoint, exactly as if it had not stopped.
 
         `generations` raises (or lowers) its limit. A run that stopped because its champion finished
@@ -153,23 +195,42 @@ class Run:
         function needs the same `fitness` again. `RunFolderError` if the folder cannot be resumed.
         """
         folder = RunFolder(path)
-        state = folder.latest_checkpoint()
-        saved = folder.read_args()
-        if saved.get("custom_fitness") and fitness is None:
-            raise RunFolderError(f"{folder.path} was evolved with a custom fitness function;"
-                                 " resume it from Python with Run.resume(..., fitness=the same function)")
-        levels = [parse_level(text, source=f"{folder.path} ({lid})", level_id=lid)
-                  for lid, text in state["level_texts"]]
-        evolution = Evolution.restore(state, levels, fitness)
-        generations = generations or saved["generations"]
-        keep_going = keep_going or saved["keep_going"] or evolution.solved_at is not None
-        replays_dir = replays_dir if replays_dir is not None else saved.get("replays")
-        folder.drop_champions_from(evolution.generation)
-        saved.update(generations=generations, keep_going=keep_going,
-                     replays=os.fspath(replays_dir) if replays_dir is not None else None)
-        folder.write_args(saved)
+        if not folder.path.is_dir():
+            raise RunFolderError(f"{folder.path}: no such run folder")
+        folder.lock()
+        try:
+            file, blob = folder.latest_checkpoint()
+            saved = folder.read_args()
+            if saved.get("custom_fitness") and fitness is None:
+                raise RunFolderError(f"{folder.path} was evolved with a custom fitness function;"
+                                     " resume it from Python with Run.resume(..., fitness=the same function)")
+            config = config_from_text(folder.read_config())
+            try:
+                data = decode(blob, str(file))  # its messages name the file
+            except CheckpointError as exc:
+                raise RunFolderError(str(exc)) from None
+            try:
+                evolution, stats, timing = evolution_from_dict(data, config, fitness)
+            except CheckpointError as exc:
+                raise RunFolderError(f"{file}: {exc}") from None
+            generations = generations or saved["generations"]
+            keep_going = keep_going or saved["keep_going"] or evolution.solved_at is not None
+            replays_dir = replays_dir if replays_dir is not None else saved.get("replays")
+            checkpoint_every = checkpoint_every or saved.get("checkpoint_every") or CHECKPOINT_EVERY
+            if replays_dir is not None:
+                _check_writable_folder(Path(replays_dir))
+            folder.drop_champions_from(evolution.generation)
+            saved.update(generations=generations, keep_going=keep_going, checkpoint_every=checkpoint_every,
+                         replays=os.fspath(replays_dir) if replays_dir is not None else None)
+            folder.write_args(saved)
+        except OSError as exc:
+            folder.unlock()
+            raise RunFolderError(f"{folder.path}: cannot write the run folder: {exc.strerror or exc}") from None
+        except BaseException:
+            folder.unlock()
+            raise
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
-                   replays_dir=replays_dir, stats=state["stats"], timing=state["timing"])
+                   checkpoint_every=checkpoint_every, replays_dir=replays_dir, stats=stats, timing=timing)
 
     # Running -----------------------------------------------------------------------------------
 
@@ -224,46 +285,51 @@ class Run:
         first_finishes: dict[str, Path] = {}
         interrupted = False
         last = self.at_limit
-        while not last:
-            if self._stop:
-                interrupted = True
-                break
-            summary = self.evolution.evaluate(progress=self._progress(reporters), chunks=self.progress_chunks)
-            if self._stop:  # this generation's results are dropped; it is evaluated again on resume
-                interrupted = True
-                break
-            t0 = time.perf_counter()
-            self.stats.append(summary.stats())
-            replay = None
-            if self.folder is not None and summary.new_best:
-                replay = self._replay(summary)
-                replay.save(self.folder.champion_path(summary.generation))
-            newly = [self.levels[li] for li, g in sorted(self.evolution.first_finish.items())
-                     if g == summary.generation]
-            for level in newly:
-                replay = replay or self._replay(summary)
-                path = self._keep_first_finish(level, summary, replay)
-                if path is not None:
-                    first_finishes[level.id] = path
-            last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
-            self.evolution.reproduce(summary)
-            summary.total_seconds = summary.eval_seconds + time.perf_counter() - t0
-            self.timing.append(summary.timing())
-            if self.folder is not None:
-                self.folder.write_lines("stats.jsonl", self.stats)
-                self.folder.write_lines("timing.jsonl", self.timing)
-            for r in reporters:
-                r.generation_done(summary)
-            for level in newly:
+        try:
+            while not last:
+                if self._stop:
+                    interrupted = True
+                    break
+                summary = self.evolution.evaluate(progress=self._progress(reporters), chunks=self.progress_chunks)
+                if self._stop:  # nothing of this generation is kept; it is evaluated again on resume
+                    self.evolution.discard()
+                    interrupted = True
+                    break
+                t0 = time.perf_counter()
+                newly = [self.levels[li] for li in summary.first_finishes]
+                replay = self._replay(summary) if newly or (self.folder is not None and summary.new_best) else None
+                if self.folder is not None and summary.new_best:
+                    replay.save(self.folder.champion_path(summary.generation))
+                for level in newly:
+                    path = self._keep_first_finish(level, summary, replay)
+                    if path is not None:
+                        first_finishes[level.id] = path
+                last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
+                self.evolution.reproduce(summary)
+                self.stats.append(summary.stats())
+                summary.total_seconds = summary.eval_seconds + time.perf_counter() - t0
+                self.timing.append(summary.timing())
+                if self.folder is not None:
+                    self.folder.write_lines("stats.jsonl", self.stats)
+                    self.folder.write_lines("timing.jsonl", self.timing)
                 for r in reporters:
-                    r.first_finish(level, summary.generation, first_finishes.get(level.id))
-            if last or self.evolution.generation % self.checkpoint_every == 0:
+                    r.generation_done(summary)
+                for level in newly:
+                    for r in reporters:
+                        r.first_finish(level, summary.generation, first_finishes.get(level.id))
+                if last or self.evolution.generation % self.checkpoint_every == 0:
+                    self._checkpoint()
+            if interrupted:
                 self._checkpoint()
-        if interrupted:
-            self._checkpoint()
+        except OSError as exc:  # a full disk, a folder made read-only: the last checkpoint is intact
+            kept = self.folder.checkpoint_files() if self.folder is not None else []
+            at = f"generation {kept[-1].name[4:8].lstrip('0') or '0'}" if kept else "none"
+            raise RunFolderError(f"cannot write {exc.filename or 'the run folder'}: {exc.strerror or exc}; the"
+                                 f" newest checkpoint is {at}: make room, then tilerunner evolve --resume"
+                                 f" {self.folder.path if self.folder is not None else ''}".rstrip()) from None
+        finally:
             if self.folder is not None:
-                self.folder.write_lines("stats.jsonl", self.stats)
-                self.folder.write_lines("timing.jsonl", self.timing)
+                self.folder.unlock()
         ev = self.evolution
         result = RunResult(
             levels=self.levels, champion=ev.best_ever, champion_outcomes=list(ev.best_ever_outcomes),
@@ -304,14 +370,16 @@ class Run:
             replay.save(kept)
         if self.replays_dir is not None:
             self.replays_dir.mkdir(parents=True, exist_ok=True)
-            copy = unique_path(self.replays_dir, f"{safe_stem(level.id)}-f{summary.best_fitness:.0f}", ".json")
-            replay.save(copy)
-            kept = kept or copy
+            stem = f"{safe_stem(level.id)}-f{summary.best_fitness:.0f}"
+            if not _already_copied(self.replays_dir / f"{stem}.json", replay):  # e.g. resumed after a crash
+                copy = unique_path(self.replays_dir, stem, ".json")
+                replay.save(copy)
+                kept = kept or copy
         return kept
 
     def _checkpoint(self) -> None:
         if self.folder is not None:
-            blob = self.evolution.checkpoint({"stats": self.stats, "timing": self.timing})
+            blob = encode(checkpoint_to_dict(self.evolution, self.stats, self.timing))
             self.folder.write_checkpoint(self.evolution.generation, blob)
 
 

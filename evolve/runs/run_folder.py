@@ -8,7 +8,8 @@
         champions/gen-NNNN.json   a replay (`tilerunner.evolve.runs.replay`) of each generation's best
                                   that is a new best-ever
         first-finishes/<level>-f<fitness>.json   the champion's replay the first time it finished each level
-        checkpoints/gen-NNNN.pkl  the state at the start of generation NNNN (pickle: your own runs only)
+        checkpoints/gen-NNNN.json.gz   the state at the start of generation NNNN (`runs.checkpoint`)
+        .lock               held by the process running the run (one at a time)
         tensorboard/        TensorBoard event files (with --tensorboard)
 
 A run writes nowhere else, unless asked to copy its first finishes somewhere (`--replays DIR`).
@@ -17,9 +18,9 @@ A run writes nowhere else, unless asked to copy its first finishes somewhere (`-
 from __future__ import annotations
 
 import datetime as _dt
+import fcntl
 import json
 import os
-import pickle
 import re
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,13 @@ from tilerunner.envs.atomic import write_atomic
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
 
 CHECKPOINTS_KEPT = 3
+CHECKPOINT_SUFFIX = ".json.gz"
+LOCK_FILE = ".lock"
+MAX_CONFIG_BYTES = 1024 * 1024
 # What args.json must hold for a run to be resumed (more keys are kept as written).
 ARGS_KINDS = {"levels": "list", "seed": "int", "generations": "count", "keep_going": "bool"}
-ARGS_OPTIONAL = {"replays": "str|null"}  # not written by tilerunner 0.1
-_CHECKPOINT = re.compile(r"gen-(\d+)\.pkl$")
+ARGS_OPTIONAL = {"replays": "str|null", "checkpoint_every": "count"}  # not written by tilerunner 0.1
+_CHECKPOINT = re.compile(r"gen-(\d+)\.json\.gz$")
 _CHAMPION = re.compile(r"gen-(\d+)\.json$")
 
 
@@ -72,6 +76,7 @@ class RunFolder:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
+        self._lock = None
 
     @property
     def champions(self) -> Path:
@@ -90,8 +95,12 @@ class RunFolder:
         return self.path / "tensorboard"
 
     def holds_a_run(self) -> bool:
-        """Whether a run has started here already (so a new one must not)."""
-        return (self.path / "stats.jsonl").exists() or self.checkpoints.exists()
+        """Whether a run has started here already (so a new one must not): it has a checkpoint.
+
+        A run writes its first checkpoint (generation 0) right after config.ini and args.json, so a
+        folder without one holds nothing to resume and may be used afresh.
+        """
+        return bool(self.checkpoint_files()) or any(self.checkpoints.glob("gen-*.pkl"))
 
     def create(self, config_text: str, args: dict[str, Any]) -> None:
         """Make the folder (and its subfolders) and write the config and arguments."""
@@ -124,6 +133,17 @@ class RunFolder:
             raise RunFolderError(f"{file}: {exc}") from None
         return args
 
+    def read_config(self) -> str:
+        """The run's neat config text (config.ini), or `RunFolderError`."""
+        file = self.path / "config.ini"
+        try:
+            if not file.is_file() or file.stat().st_size > MAX_CONFIG_BYTES:
+                raise RunFolderError(f"{file}: missing, or not a neat config file of at most"
+                                     f" {MAX_CONFIG_BYTES // 1024} KB")
+            return file.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RunFolderError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+
     def write_lines(self, name: str, rows: list[dict[str, Any]]) -> None:
         """Rewrite a .jsonl file (stats or timing) atomically, one JSON object per line."""
         write_atomic(self.path / name, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
@@ -145,30 +165,71 @@ class RunFolder:
                 path.unlink()
 
     def first_finish_path(self, level_id: str, fitness: float) -> Path:
-        """Where the champion that first finished `level_id` is kept (a new name if that is taken)."""
-        return unique_path(self.first_finishes, f"{safe_stem(level_id)}-f{fitness:.0f}", ".json")
+        """Where the champion that first finished `level_id` is kept: the same name every time the same
+        generation is played, so a run resumed after a crash writes the same file, not a second one."""
+        return self.first_finishes / f"{safe_stem(level_id)}-f{fitness:.0f}.json"
+
+    def lock(self) -> None:
+        """Own the folder for as long as this process lives (or until `unlock`); one run at a time.
+
+        An advisory lock on RUN/.lock: the kernel drops it when the process ends however it ends,
+        so a killed run never leaves the folder stuck. `RunFolderError` if another process has it.
+        """
+        if self._lock is not None:
+            return
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fh = open(self.path / LOCK_FILE, "a+")  # noqa: SIM115  (held open on purpose: it is the lock)
+        except OSError as exc:
+            raise RunFolderError(f"{self.path}: cannot use this folder: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip()[:20]
+            fh.close()
+            raise RunFolderError(f"{self.path} is in use by another tilerunner run"
+                                 f"{f' (process {holder})' if holder.isdigit() else ''};"
+                                 " wait for it to end, or choose another folder") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        self._lock = fh
+
+    def unlock(self) -> None:
+        """Let other processes use the folder again."""
+        if self._lock is not None:
+            self._lock.close()  # closing the file drops the lock
+            self._lock = None
 
     def write_checkpoint(self, generation: int, blob: bytes) -> Path:
-        path = self.checkpoints / f"gen-{generation:04d}.pkl"
+        """Write the checkpoint of `generation` (atomically), then drop all but the newest few."""
+        path = self.checkpoints / f"gen-{generation:04d}{CHECKPOINT_SUFFIX}"
         write_atomic(path, blob)
-        for old in self._checkpoint_files()[:-CHECKPOINTS_KEPT]:
+        for old in self.checkpoint_files()[:-CHECKPOINTS_KEPT]:
             old.unlink()
         return path
 
-    def _checkpoint_files(self) -> list[Path]:
+    def checkpoint_files(self) -> list[Path]:
+        """Checkpoint files, oldest generation first."""
         if not self.checkpoints.is_dir():
             return []
         return sorted((p for p in self.checkpoints.iterdir() if _CHECKPOINT.search(p.name)),
                       key=lambda p: int(_CHECKPOINT.search(p.name).group(1)))
 
-    def latest_checkpoint(self) -> dict[str, Any]:
-        """The unpickled state of the newest checkpoint, or `RunFolderError`."""
+    def latest_checkpoint(self) -> tuple[Path, bytes]:
+        """The newest checkpoint file and its bytes, or `RunFolderError` saying why there is none."""
         if not self.path.is_dir():
             raise RunFolderError(f"{self.path}: no such run folder")
-        files = self._checkpoint_files()
+        files = self.checkpoint_files()
         if not files:
-            raise RunFolderError(f"{self.path}: no checkpoint to resume from (checkpoints/ is empty or missing)")
+            if any(self.checkpoints.glob("gen-*.pkl")):
+                raise RunFolderError(f"{self.path}: its checkpoints are pickles from tilerunner 0.1, which this"
+                                     " version never loads (a pickle can run code); resume it with 0.1")
+            raise RunFolderError(f"{self.path}: no checkpoint to resume from, so no run started here: start one"
+                                 f" with tilerunner evolve --out {self.path}")
         try:
-            return pickle.loads(files[-1].read_bytes())
-        except Exception as exc:  # a truncated or foreign file; pickle raises many kinds
-            raise RunFolderError(f"{files[-1]}: not a readable checkpoint ({type(exc).__name__})") from None
+            return files[-1], files[-1].read_bytes()
+        except OSError as exc:
+            raise RunFolderError(f"{files[-1]}: cannot read: {exc.strerror or exc}") from None

@@ -2,6 +2,10 @@
 
 `read_stats` is what the viewer, `tilerunner plot` and `tilerunner watch` use, so drawing
 never meets garbage: anything wrong is a `StatsError` naming `file:line` and the field.
+Only a regular file of at most `MAX_STATS_BYTES` (64 MiB, about 150,000 generations) is read,
+so a path from elsewhere (a replay's `run`) naming a device or a pipe is refused, not read.
+Whole numbers fit 64 bits, other numbers are finite, and an outcome's `status` and `cause`
+are names the engine uses (`envs.physics.STATUS_NAMES`, `CAUSE_NAMES`).
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+from tilerunner.envs.physics import CAUSE_NAMES, STATUS_NAMES
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, read_regular_file, shown
 
 STATS_FILE = "stats.jsonl"
+MAX_STATS_BYTES = 64 * 1024 * 1024
 _NUMBERS = ("best_fitness", "mean_fitness", "best_ever")
 _COUNTS = ("species", "finished", "population", "frames")
 OUTCOME_KINDS = {"fitness": "number", "finished": "bool", "distance": "number", "frames": "count",
@@ -30,12 +36,9 @@ def read_stats(path: str | os.PathLike) -> list[dict[str, Any]]:
     """The rows of a stats.jsonl (or of a run folder's), each checked; generations must increase."""
     path = Path(path)
     file = path / STATS_FILE if path.is_dir() else path
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise StatsError(f"{path}: no {STATS_FILE} (not a run folder, or no generation finished yet)") from None
-    except OSError as exc:
-        raise StatsError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    if not os.path.lexists(file):
+        raise StatsError(f"{path}: no {STATS_FILE} (not a run folder, or no generation finished yet)")
+    data = read_regular_file(file, MAX_STATS_BYTES, StatsError, what=STATS_FILE)
     rows: list[dict[str, Any]] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
@@ -66,4 +69,14 @@ def check_row(row: Any) -> dict[str, Any]:
     for i, outcome in enumerate(_read.get(row, "best", "list", "")):
         for key, kind in OUTCOME_KINDS.items():
             _read.get(outcome, key, kind, f"best[{i}]")
+        check_outcome_names(outcome, f"best[{i}]", StatsError)
     return row
+
+
+def check_outcome_names(outcome: dict[str, Any], where: str, error: type[FormatError]) -> None:
+    """Refuse an outcome whose `status` or `cause` is not a name the engine uses (`error`, one line)."""
+    if outcome["status"] not in STATUS_NAMES:
+        raise error(f"{where}.status: expected one of {', '.join(STATUS_NAMES)}, got {shown(outcome['status'])}")
+    if outcome["cause"] not in CAUSE_NAMES:
+        causes = ", ".join(repr(c).replace("'", '"') for c in CAUSE_NAMES)
+        raise error(f"{where}.cause: expected one of {causes}, got {shown(outcome['cause'])}")

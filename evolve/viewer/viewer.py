@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import os
 import sys
 import time
 from collections import deque
@@ -63,9 +64,10 @@ class Viewer:
     """Plays shows from a source and draws each frame; `run()` opens the window, the rest works headless."""
 
     def __init__(self, source: ShowSource, title: str = "tilerunner", speed: float = 1.0, duration: float | None = None,
-                 screenshot_dir: str | Path = ".", report: bool = True) -> None:
+                 screenshot_dir: str | Path = ".", report: bool = True, parent_pid: int | None = None) -> None:
         self.pg = render.load_pygame()
         self.report = report  # print each episode's outcome as it ends
+        self.parent_pid = parent_pid  # the process that started this viewer: when it is gone, the viewer closes
         self.source = source
         self.title = title
         self.speed = speed
@@ -264,7 +266,7 @@ class Viewer:
         return True
 
     def run(self) -> dict:
-        """Open the window and play until the source runs out, Esc, closing the window or `duration`.
+        """Open the window and play until the source runs out, Esc, closing the window, `duration`, or its parent ends.
 
         Returns what was shown: {"frames_drawn", "seconds", "fps" (median over the run)}.
         """
@@ -293,6 +295,8 @@ class Viewer:
                     running = False
                 if now - last_poll >= POLL_EVERY:
                     last_poll = now
+                    if self.parent_pid is not None and not parent_alive(self.parent_pid):
+                        running = False  # e.g. `evolve --watch` was killed: nobody is left to close us
                     self.source.poll()
                     self.print_warnings()
                     if self.playback is None and self.source.current() is not None:
@@ -332,6 +336,11 @@ class Viewer:
         warnings = self.source.warnings
         while warnings:
             print(f"tilerunner: warning: {warnings.pop(0)}", file=sys.stderr, flush=True)
+
+
+def parent_alive(pid: int) -> bool:
+    """Whether process `pid` is still our parent (an orphan is adopted by another process: its parent id changes)."""
+    return os.getppid() == pid
 
 
 def screenshot_middle(viewer: Viewer, path: str | Path) -> Path:

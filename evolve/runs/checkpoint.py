@@ -1,0 +1,232 @@
+"""Checkpoints: the whole state of a run between two generations, as gzipped JSON that cannot run code.
+
+A checkpoint holds everything the next generation depends on, so that a resumed run is the
+very run that was stopped: every genome (genes in their own order, which neat-python's
+mutations depend on), the species (members, representatives, fitness histories, the next
+species key), neat-python's counters (next genome key, next node key, the innovation
+tracker), the living genomes' parents, `random`'s state, and tilerunner's own (best-ever
+champion and its outcomes, first finishes, the stats and timing rows so far). The neat config is not in it:
+it is rebuilt from the run folder's config.ini, which never changes.
+
+Unlike a pickle, loading one cannot run code, so resuming a run folder from elsewhere is
+safe; every field is checked on load (one line naming the field otherwise).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import random
+from collections.abc import Sequence
+from itertools import count
+from typing import Any
+
+import neat
+
+from tilerunner.envs.level import Level, LevelError, parse_level
+from tilerunner.evolve.core.evolution import Evolution, FitnessFunction
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+
+SCHEMA = "tilerunner-checkpoint"
+VERSION = 1
+MAX_BYTES = 512 * 1024 * 1024  # uncompressed; a population of 10,000 large genomes fits
+
+
+class CheckpointError(FormatError):
+    """A checkpoint that cannot be used; one line for the user."""
+
+
+_read = FieldReader(CheckpointError)
+
+
+def _peek(counter: count) -> int:
+    """The next value of an itertools.count, without using it up (the caller puts a fresh one back)."""
+    return next(counter)
+
+
+def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequence[dict]) -> dict[str, Any]:
+    """The run's state between generations as JSON-able data (see the module docstring)."""
+    p = evolution.population
+    gc = evolution.config.genome_config
+    reproduction = p.reproduction
+    next_genome = _peek(reproduction.genome_indexer)
+    reproduction.genome_indexer = count(next_genome)
+    next_species = _peek(p.species.indexer)
+    p.species.indexer = count(next_species)
+    next_node = None
+    if gc.node_indexer is not None:
+        next_node = _peek(gc.node_indexer)
+        gc.node_indexer = count(next_node)
+    tracker = reproduction.innovation_tracker
+    version, internal, gauss = random.getstate()
+    return {
+        "schema": SCHEMA, "version": VERSION, "generation": p.generation, "seed": evolution.seed,
+        "settings": evolution.settings.as_dict(),
+        "levels": [{"id": lv.id, "text": lv.text} for lv in evolution.levels],
+        "random": {"version": version, "internal": list(internal), "gauss": gauss},
+        "population": [genome_to_dict(g, keep_order=True) for g in p.population.values()],
+        "species": {
+            "next_key": next_species,
+            "list": [{"key": s.key, "created": s.created, "last_improved": s.last_improved,
+                      "representative": genome_to_dict(s.representative, keep_order=True),
+                      "members": list(s.members), "fitness": s.fitness, "adjusted_fitness": s.adjusted_fitness,
+                      "fitness_history": list(s.fitness_history)} for s in p.species.species.values()],
+        },
+        "reproduction": {
+            "next_genome_key": next_genome,
+            # Only the living genomes' parents: neat-python never reads ancestry, and all of it grows
+            # without bound (300 entries a generation).
+            "ancestors": [[key, list(reproduction.ancestors[key])] for key in p.population
+                          if key in reproduction.ancestors],
+            "innovation_counter": tracker.global_counter,
+            "innovations": [[i, o, kind, n] for (i, o, kind), n in tracker.generation_innovations.items()],
+        },
+        "next_node_key": next_node,
+        "best_ever": genome_to_dict(evolution.best_ever, keep_order=True) if evolution.best_ever else None,
+        "best_ever_outcomes": [o.as_dict() for o in evolution.best_ever_outcomes],
+        "best_ever_generation": evolution.best_ever_generation,
+        "first_finish": [[li, g] for li, g in evolution.first_finish.items()],
+        "solved_at": evolution.solved_at,
+        "stats": list(stats), "timing": list(timing),
+    }
+
+
+def encode(state: dict[str, Any]) -> bytes:
+    """A checkpoint dict as the bytes of a checkpoint file (gzipped JSON)."""
+    return gzip.compress(json.dumps(state, separators=(",", ":")).encode("utf-8"), compresslevel=1, mtime=0)
+
+
+def decode(blob: bytes, source: str) -> dict[str, Any]:
+    """The bytes of a checkpoint file as JSON data (`CheckpointError` naming `source` if unreadable)."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(blob)) as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except (OSError, EOFError, ValueError) as exc:
+        raise CheckpointError(f"{source}: not a readable checkpoint ({exc})") from None
+    if len(raw) > MAX_BYTES:
+        raise CheckpointError(f"{source}: larger than {MAX_BYTES // 2**20} MB unpacked; not a checkpoint of ours")
+    data = parse_json(raw, source, CheckpointError)
+    _read.object(data, "checkpoint")
+    if data.get("schema") != SCHEMA or data.get("version") != VERSION:
+        raise CheckpointError(f"{source}: not a tilerunner checkpoint of version {VERSION}")
+    return data
+
+
+def _genome(data: Any, where: str, genome_config) -> Any:
+    try:
+        return genome_from_dict(data, genome_config)
+    except GenomeFormatError as exc:
+        raise CheckpointError(f"{where}: {exc}") from None
+
+
+def _outcome(data: Any, where: str) -> Outcome:
+    values = {k: _read.get(data, k, kind, where) for k, kind in
+              (("fitness", "number"), ("finished", "bool"), ("distance", "number"), ("frames", "count"),
+               ("coins", "count"), ("kills", "count"), ("status", "str"), ("cause", "str"))}
+    return Outcome(**values)
+
+
+def evolution_from_dict(data: dict[str, Any], config: neat.Config,
+                        fitness: FitnessFunction | None = None) -> tuple[Evolution, list[dict], list[dict]]:
+    """Rebuild the run a checkpoint holds: (evolution, stats rows, timing rows); sets `random`'s state.
+
+    `config` is the run's neat config (from its config.ini). `CheckpointError` for anything wrong.
+    """
+    try:
+        return _rebuild(data, config, fitness)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, FormatError):
+            raise
+        raise CheckpointError(f"checkpoint: inconsistent ({type(exc).__name__}: {exc})") from None
+
+
+def _rebuild(data: dict[str, Any], config: neat.Config,
+             fitness: FitnessFunction | None) -> tuple[Evolution, list[dict], list[dict]]:
+    gc = config.genome_config
+    generation = _read.get(data, "generation", "count", "checkpoint")
+    seed = _read.get(data, "seed", "int", "checkpoint")
+    try:
+        settings = EpisodeSettings.from_dict(_read.get(data, "settings", "object", "checkpoint"))
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint.settings: {exc}") from None
+    levels: list[Level] = []
+    for n, entry in enumerate(_read.get(data, "levels", "list", "checkpoint")):
+        where = f"checkpoint.levels[{n}]"
+        level_id = _read.get(entry, "id", "str", where)
+        try:
+            levels.append(parse_level(_read.get(entry, "text", "text", where), source=where, level_id=level_id))
+        except LevelError as exc:
+            raise CheckpointError(str(exc)) from None
+    rng = _read.get(data, "random", "object", "checkpoint")
+    internal = _read.get(rng, "internal", "list", "checkpoint.random")
+    if len(internal) != 625 or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**32
+                                       for x in internal):
+        raise CheckpointError("checkpoint.random.internal: not the state of Python's random generator")
+    random_state = (_read.get(rng, "version", "int", "checkpoint.random"), tuple(internal),
+                    _read.get(rng, "gauss", "number|null", "checkpoint.random"))
+
+    population = {}
+    for n, raw in enumerate(_read.get(data, "population", "list", "checkpoint")):
+        genome = _genome(raw, f"checkpoint.population[{n}]", gc)
+        population[genome.key] = genome
+    if not population:
+        raise CheckpointError("checkpoint.population: empty")
+
+    # neat-python's own objects, built as Population builds them, then given the saved state.
+    p = neat.Population(config, initial_state=(population, config.species_set_type(config.species_set_config, None),
+                                               generation))
+    species = _read.get(data, "species", "object", "checkpoint")
+    p.species.indexer = count(_read.get(species, "next_key", "count", "checkpoint.species"))
+    for n, raw in enumerate(_read.get(species, "list", "list", "checkpoint.species")):
+        where = f"checkpoint.species.list[{n}]"
+        s = neat.species.Species(_read.get(raw, "key", "int", where), _read.get(raw, "created", "count", where))
+        s.last_improved = _read.get(raw, "last_improved", "count", where)
+        members = {}
+        for key in _read.get(raw, "members", "list", where):
+            if key not in population:
+                raise CheckpointError(f"{where}.members: genome {key!r} is not in the population")
+            members[key] = population[key]
+            p.species.genome_to_species[key] = s.key
+        s.update(_genome(_read.get(raw, "representative", "object", where), f"{where}.representative", gc), members)
+        s.fitness = _read.get(raw, "fitness", "number|null", where)
+        s.adjusted_fitness = _read.get(raw, "adjusted_fitness", "number|null", where)
+        s.fitness_history = [_read.check(x, "number", f"{where}.fitness_history")
+                             for x in _read.get(raw, "fitness_history", "list", where)]
+        p.species.species[s.key] = s
+    reproduction = _read.get(data, "reproduction", "object", "checkpoint")
+    where = "checkpoint.reproduction"
+    p.reproduction.genome_indexer = count(_read.get(reproduction, "next_genome_key", "count", where))
+    p.reproduction.ancestors = {
+        _read.check(key, "int", "checkpoint.reproduction.ancestors"): tuple(
+            _read.check(x, "int", "checkpoint.reproduction.ancestors") for x in parents)
+        for key, parents in _read.get(reproduction, "ancestors", "list", "checkpoint.reproduction")}
+    tracker = p.reproduction.innovation_tracker
+    tracker.global_counter = _read.get(reproduction, "innovation_counter", "count", "checkpoint.reproduction")
+    tracker.generation_innovations = {
+        (i, o, kind): n for i, o, kind, n in _read.get(reproduction, "innovations", "list", "checkpoint.reproduction")}
+    gc.innovation_tracker = tracker
+    next_node = _read.get(data, "next_node_key", "count|null", "checkpoint")
+    gc.node_indexer = count(next_node) if next_node is not None else None
+
+    best = _read.get(data, "best_ever", "object|null", "checkpoint")
+    best_ever = _genome(best, "checkpoint.best_ever", gc) if best is not None else None
+    p.best_genome = best_ever
+    outcomes = [_outcome(o, f"checkpoint.best_ever_outcomes[{n}]")
+                for n, o in enumerate(_read.get(data, "best_ever_outcomes", "list", "checkpoint"))]
+    first_finish = {}
+    for li, g in _read.get(data, "first_finish", "list", "checkpoint"):
+        if not (isinstance(li, int) and 0 <= li < len(levels)):
+            raise CheckpointError(f"checkpoint.first_finish: no level {li!r}")
+        first_finish[li] = _read.check(g, "count", "checkpoint.first_finish")
+    evolution = Evolution.restore(
+        p, levels, settings, seed, fitness, best_ever=best_ever, best_ever_outcomes=outcomes,
+        best_ever_generation=_read.get(data, "best_ever_generation", "count|null", "checkpoint"),
+        first_finish=first_finish, solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"))
+    stats = [_read.check(r, "object", "checkpoint.stats") for r in _read.get(data, "stats", "list", "checkpoint")]
+    timing = [_read.check(r, "object", "checkpoint.timing") for r in _read.get(data, "timing", "list", "checkpoint")]
+    random.setstate(random_state)
+    return evolution, stats, timing

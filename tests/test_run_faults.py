@@ -1,0 +1,268 @@
+"""Nothing lost: a run stopped or crashed at any stage of a generation resumes into the very run that
+was not, file by file; a folder has one owner at a time; checkpoints cannot run code."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tilerunner
+from tilerunner import Run
+from tilerunner.evolve.core.evolution import Evolution
+from tilerunner.evolve.runs.replay import Replay
+from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
+
+# 1-1 with seed 0: the champion first finishes it in generation 2, so generations 0-5 cover a new
+# best-ever, a first finish and later generations; checkpoints every 2 generations.
+SETTINGS = dict(pop=60, seed=0, generations=6, keep_going=True, checkpoint_every=2)
+LEVELS = ["1-1", "gen:4:2"]
+
+
+class Crash(BaseException):
+    """Stands for the process dying: nothing catches it, nothing is cleaned up but the lock."""
+
+
+def folder_contents(folder: Path) -> dict[str, object]:
+    """Every file of a run folder as comparable data: what a run promises to reproduce exactly.
+
+    Checkpoints: a stopped run writes one where it stopped, so which ones are kept may differ;
+    the newest (the one a later resume starts from) must be the same.
+    """
+    out: dict[str, object] = {}
+    newest = RunFolder(folder).checkpoint_files()[-1]
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = str(path.relative_to(folder))
+        if name == ".lock" or (name.startswith("checkpoints/") and path != newest):
+            continue
+        if name.endswith(".json.gz"):
+            data = json.loads(gzip.decompress(path.read_bytes()))
+            data.pop("timing")
+            out[name] = data
+        elif name.endswith(".json"):
+            data = json.loads(path.read_text())
+            if "created" in data:  # replays: when and where they were written differ
+                data.pop("created"), data.pop("run")
+            out[name] = data
+        elif name == "timing.jsonl":
+            out[name] = [json.loads(line)["generation"] for line in path.read_text().splitlines()]
+        else:
+            out[name] = path.read_text()
+    return out
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory) -> dict[str, object]:
+    folder = tmp_path_factory.mktemp("whole") / "run"
+    Run.create(LEVELS, out=folder, **SETTINGS).run()
+    return folder_contents(folder)
+
+
+def crash_when(monkeypatch, target, name: str, should_crash):
+    """Make `target.name` raise `Crash` on the call for which `should_crash(*args)` is true."""
+    original = getattr(target, name)
+
+    def wrapper(*args, **kwargs):
+        if should_crash(*args, **kwargs):
+            raise Crash(name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, wrapper)
+
+
+STAGES = {
+    # generation 2 is the one whose champion first finishes 1-1 and is a new best-ever
+    "evaluation of generation 2": (Evolution, "evaluate", lambda self, **kw: self.generation == 2),
+    "the champion file of generation 2": (Replay, "save", lambda self, path: "gen-0002" in str(path)),
+    "the first-finish file": (Replay, "save", lambda self, path: "first-finishes" in str(path)),
+    "stats.jsonl after generation 3": (
+        RunFolder, "write_lines", lambda self, name, rows: name == "stats.jsonl" and len(rows) == 4),
+    "the checkpoint of generation 4": (RunFolder, "write_checkpoint", lambda self, generation, blob: generation == 4),
+    "breeding generation 5": (Evolution, "reproduce", lambda self, summary: summary.generation == 5),
+}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_crash_at_any_stage_resumes_into_the_same_run(whole, tmp_path, monkeypatch, stage):
+    target, name, should_crash = STAGES[stage]
+    folder = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        crash_when(patch, target, name, should_crash)
+        with pytest.raises(Crash):
+            Run.create(LEVELS, out=folder, **SETTINGS).run()
+    result = Run.resume(folder).run()
+    assert not result.interrupted
+    assert folder_contents(folder) == whole
+
+
+@pytest.mark.parametrize("generation", [0, 2, 5])
+def test_a_stop_after_evaluation_keeps_only_completed_generations(whole, tmp_path, monkeypatch, generation):
+    # The stop arrives while generation `generation` is evaluated (Ctrl-C does exactly this): the generation
+    # is dropped, and nothing it did (a new best, a first finish) may leak into the checkpoint.
+    folder = tmp_path / "run"
+    run = Run.create(LEVELS, out=folder, **SETTINGS)
+    original = Evolution.evaluate
+
+    def evaluate_then_stop(self, **kwargs):
+        summary = original(self, **kwargs)
+        if summary.generation == generation:
+            run.request_stop()
+        return summary
+
+    monkeypatch.setattr(Evolution, "evaluate", evaluate_then_stop)
+    stopped = run.run()
+    assert stopped.interrupted and stopped.generations_run == generation
+    monkeypatch.undo()
+    Run.resume(folder).run()
+    assert folder_contents(folder) == whole
+
+
+def test_sigkill_at_a_random_moment_then_resume_gives_the_same_files(whole, tmp_path):
+    folder = tmp_path / "run"
+    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", LEVELS[0], "--level", LEVELS[1], "--pop", "60",
+           "--seed", "0", "--generations", "6", "--keep-going", "--checkpoint-every", "2", "--out", str(folder)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:  # kill it as soon as generation 1 is reported: mid-run, between checkpoints
+        if line.startswith("gen    1"):
+            proc.kill()
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(folder), "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert folder_contents(folder) == whole
+
+
+def test_a_folder_is_owned_by_one_run_at_a_time(tmp_path):
+    folder = tmp_path / "run"
+    first = Run.create(["1-1"], pop=20, generations=2, out=folder)
+    with pytest.raises(RunFolderError, match=r"is in use by another tilerunner run \(process \d+\)"):
+        Run.create(["1-1"], pop=20, generations=2, out=folder)
+    with pytest.raises(RunFolderError, match="is in use by another tilerunner run"):
+        Run.resume(folder)
+    first.run()  # the lock goes with the run's end ...
+    Run.resume(folder, generations=3).run()  # ... so the folder can be resumed now
+
+
+def test_two_processes_on_one_folder_one_refused(tmp_path):
+    folder = tmp_path / "run"
+    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "60", "--generations", "40",
+           "--keep-going", "--quiet", "--out", str(folder)]
+    procs = [subprocess.Popen(cmd + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for seed in (7, 8)]
+    results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+    codes = sorted(code for _, _, code in results)
+    assert codes == [0, 2], results
+    refused = next(err for _, err, code in results if code == 2)
+    assert len(refused.strip().splitlines()) == 1 and ("in use by another" in refused or "already holds" in refused)
+    args = json.loads((folder / "args.json").read_text())
+    winner = args["seed"]
+    assert all(json.loads(p.read_text())["seed"] == winner for p in (folder / "champions").iterdir())
+
+
+def test_a_killed_run_leaves_no_stuck_lock(tmp_path):
+    folder = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "60",
+                             "--generations", "500", "--keep-going", "--out", str(folder)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:
+        if line.startswith("gen "):
+            break
+    proc.kill()
+    proc.wait(timeout=60)
+    run = Run.resume(folder, generations=3)  # the lock died with the process
+    assert run.generation == 0  # killed before generation 10's checkpoint: generation 0's is there
+    assert run.run().generations_run == 3
+
+
+def test_every_folder_a_run_was_started_in_can_be_resumed(tmp_path, monkeypatch):
+    # A crash before the first generation ends (say, a double Ctrl-C while Numba compiles) ...
+    folder = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        crash_when(patch, Evolution, "evaluate", lambda self, **kw: True)
+        with pytest.raises(Crash):
+            Run.create(["1-1"], pop=30, generations=3, out=folder).run()
+    # ... leaves generation 0's checkpoint, written before anything else.
+    assert [p.name for p in RunFolder(folder).checkpoint_files()] == ["gen-0000.json.gz"]
+    assert Run.resume(folder).run().generations_run == 3
+
+
+def test_a_new_run_in_a_started_folder_is_refused_with_how_to_resume(tmp_path):
+    folder = tmp_path / "run"
+    Run.create(["1-1"], pop=20, generations=1, out=folder).run()
+    with pytest.raises(RunFolderError, match=f"already holds a run: resume it \\(tilerunner evolve --resume {folder}"):
+        Run.create(["1-1"], pop=20, generations=1, out=folder)
+
+
+def test_checkpoints_are_data_not_code(tmp_path):
+    folder = tmp_path / "run"
+    Run.create(["1-1"], pop=20, generations=2, out=folder).run()
+    files = RunFolder(folder).checkpoint_files()
+    assert files and all(p.name.endswith(".json.gz") for p in files)
+    data = json.loads(gzip.decompress(files[-1].read_bytes()))
+    assert data["schema"] == "tilerunner-checkpoint" and data["generation"] == 2
+    # A pickle where a checkpoint should be is never loaded, whatever it would do.
+    evil = folder / "checkpoints" / "gen-0009.json.gz"
+    evil.write_bytes(gzip.compress(b"\x80\x04\x95" + b"cos\nsystem\n(S'touch pwned'\ntR."))
+    with pytest.raises(RunFolderError, match="gen-0009.json.gz: not a text file"):
+        Run.resume(folder)
+    assert not (tmp_path / "pwned").exists()
+    evil.unlink()
+    # A folder from tilerunner 0.1 with pickle checkpoints is refused, not unpickled.
+    old = tmp_path / "old"
+    (old / "checkpoints").mkdir(parents=True)
+    (old / "checkpoints" / "gen-0010.pkl").write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(RunFolderError, match="pickles from tilerunner 0.1, which this version never loads"):
+        Run.resume(old)
+
+
+def test_damaged_checkpoints_are_refused_in_one_line(tmp_path):
+    folder = tmp_path / "run"
+    Run.create(["1-1"], pop=20, generations=2, out=folder).run()
+    newest = RunFolder(folder).checkpoint_files()[-1]
+    data = json.loads(gzip.decompress(newest.read_bytes()))
+    for damage, message in [
+        (lambda d: d.pop("population"), "checkpoint: missing 'population'"),
+        (lambda d: d["species"]["list"][0]["members"].append(10**6), "is not in the population"),
+        (lambda d: d["random"].update(internal=[1, 2, 3]), "not the state of Python's random generator"),
+        (lambda d: d.update(generation=-1), "checkpoint.generation: expected a whole number >= 0"),
+    ]:
+        broken = json.loads(json.dumps(data))
+        damage(broken)
+        newest.write_bytes(gzip.compress(json.dumps(broken).encode()))
+        with pytest.raises(RunFolderError) as info:
+            Run.resume(folder)
+        assert message in str(info.value) and str(newest) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_full_disk_mid_run_keeps_the_last_checkpoint_and_says_how_to_go_on(tmp_path, monkeypatch):
+    folder = tmp_path / "run"
+    run = Run.create(["1-1"], pop=30, generations=6, keep_going=True, checkpoint_every=2, out=folder)
+    original = RunFolder.write_lines
+
+    def full(self, name, rows):
+        if len(rows) == 4:
+            raise OSError(28, "No space left on device", str(self.path / name))
+        return original(self, name, rows)
+
+    monkeypatch.setattr(RunFolder, "write_lines", full)
+    with pytest.raises(RunFolderError, match=r"No space left on device; the newest checkpoint is generation 2:"
+                                             r" make room, then tilerunner evolve --resume"):
+        run.run()
+    monkeypatch.undo()
+    assert Run.resume(folder).run().generations_run == 4
+
+
+def test_watch_plot_and_replay_load_no_pickles():
+    root = Path(tilerunner.__file__).resolve().parents[1]
+    for path in root.rglob("*.py"):
+        if ".venv" in path.parts:
+            continue
+        text = path.read_text()
+        assert "import pickle" not in text and "pickle.load" not in text, path
