@@ -208,6 +208,8 @@ def load_level(spec: str) -> Level:
         seed, difficulty = parse_gen_id(spec)
         level_id = f"gen:{seed}:{difficulty}"
         return parse_level(generate_text(seed, difficulty), source=level_id, level_id=level_id)
+    if any(not ch.isprintable() for ch in spec):  # the path becomes the level's id, printed and saved in replays
+        raise LevelError(f"{ascii(spec)[1:-1]}: a level file's path must be printable text (it is the level's id)")
     if os.path.isdir(spec):
         raise LevelError(f"{spec}: is a folder, not a level file")
     if not os.path.exists(spec):

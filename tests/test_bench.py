@@ -16,6 +16,12 @@ from tilerunner.evolve.core.playback import Playback
 from tilerunner.evolve.runs.run import Run
 
 
+@pytest.fixture(autouse=True)
+def run_elsewhere(tmp_path, monkeypatch):
+    """The benchmarks evolve (some in processes of their own): here, in an empty folder, never in the repository."""
+    monkeypatch.chdir(tmp_path)
+
+
 def run_cli(capsys, *argv: str) -> str:
     assert main(list(argv)) == 0
     return capsys.readouterr().out
@@ -82,9 +88,10 @@ def test_bench_evolve_splits_a_generation_and_checks_the_naive_way_agrees(capsys
 
 def test_bench_watch_prints_each_repeat_and_the_medians(capsys):
     out = run_cli(capsys, "bench", "watch", "--level", "1-1", "--generations", "2", "--repeats", "1")
-    assert re.search(r"^  repeat 0: plain +[\d.]+ s, with --watch +[\d.]+ s \( *[+-][\d.]+%\), viewer \d+ frames/s$",
-                     out, re.M)
-    assert re.search(r"^median: evolution [+-][\d.]+% with the viewer open; viewer \d+ frames/s$", out, re.M)
+    # The viewer drew (a frame rate above 0); the figures themselves are this machine's, not checked.
+    assert re.search(r"^  repeat 0: plain +[\d.]+ s, with --watch +[\d.]+ s \( *[+-][\d.]+%\),"
+                     r" viewer [1-9]\d* frames/s$", out, re.M)
+    assert re.search(r"^median: evolution [+-][\d.]+% with the viewer open; viewer [1-9]\d* frames/s$", out, re.M)
     assert re.search(r"^targets: at most 10% slower \((met|missed)\), at least 30 frames/s \((met|missed)\)$",
                      out, re.M)
 

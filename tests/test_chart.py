@@ -335,7 +335,7 @@ def test_tilerunner_plot_uses_the_default_size_and_bad_input_exits_2(tmp_path, c
     (GOOD + "\n", {"png": "c.svg"}, "c.svg: the chart is written as PNG, so the name must end in .png"),
     (GOOD + "\n", {"size": "big"}, "--size must look like 1000x600"),
     (GOOD + "\n", {"size": "10x10"}, "out of range"),
-    (GOOD + "\n", {"png": "no-such-dir/c.png"}, "cannot write"),
+    (GOOD + "\n", {"png": "no-such-dir/c.png"}, "no-such-dir/c.png: no such folder"),
 ])
 def test_plot_turns_bad_input_into_one_line_user_errors(tmp_path, setup, kwargs, problem):
     if setup is not None:
@@ -382,11 +382,33 @@ def test_plot_help_shows_png_as_required_and_argparse_demands_it(tmp_path, capsy
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stats.jsonl"]
 
 
-@given(st.text(max_size=30))
-def test_any_size_text_is_a_size_or_a_one_line_user_error(text):
-    try:
-        width, height = plot_cli.parse_size(text)
-    except UserError as exc:
-        assert "\n" not in str(exc)
-    else:
-        assert 200 <= width <= 10_000 and 120 <= height <= 10_000
+def size_texts():
+    """`--size` values: well-formed ones in and out of range (with their numbers), and arbitrary text (None)."""
+    number = st.one_of(st.integers(200, 10_000), st.integers(0, 199), st.integers(10_001, 10**30))
+    well_formed = st.builds(lambda w, x, h, pad: (f"{pad}{w}{x}{h}{pad}", (w, h)),
+                            number, st.sampled_from("xX"), number, st.sampled_from(["", " ", "\t"]))
+    in_range = st.builds(lambda w, h: (f"{w}x{h}", (w, h)), st.integers(200, 10_000), st.integers(120, 10_000))
+    return st.one_of(in_range, well_formed, st.text(max_size=30).map(lambda t: (t, None)))
+
+
+def test_any_size_text_is_a_size_or_a_one_line_user_error():
+    outcomes = {"accepted": 0, "refused": 0}
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(size_texts())
+    def check(case):
+        text, numbers = case
+        fits = numbers is not None and 200 <= numbers[0] <= 10_000 and 120 <= numbers[1] <= 10_000
+        try:
+            width, height = plot_cli.parse_size(text)
+        except UserError as exc:
+            assert "\n" not in str(exc) and "--size" in str(exc)
+            assert not fits, text  # a well-formed size in range is never refused
+            outcomes["refused"] += 1
+        else:
+            assert 200 <= width <= 10_000 and 120 <= height <= 10_000
+            assert numbers is None or (width, height) == numbers  # and it is the size that was asked for
+            outcomes["accepted"] += 1
+
+    check()
+    assert outcomes["accepted"] >= 30 and outcomes["refused"] >= 30  # both branches ran, many times

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import pathlib
+import signal
 import subprocess
 import sys
+import time
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from neatcfg import json_slots
 
 from tilerunner.envs import physics as P
-from tilerunner.envs.level import BUILTIN_LEVELS, builtin_text, load_level
-from tilerunner.envs.solver import parse_buttons, play
+from tilerunner.envs import render
+from tilerunner.envs.level import BUILTIN_LEVELS, builtin_text, load_level, parse_level
+from tilerunner.envs.solver import parse_buttons, play, solve
 from tilerunner.evolve.commands.cli import main
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = pathlib.Path(sys.executable).parent / "tilerunner"
 GOOD = "M-------------\n--------------\nXXXX--XXXXXXXX\n"
 
@@ -44,6 +53,9 @@ def test_levels_show_png_draws_the_whole_level(capsys, tmp_path):
     assert code == 0 and "wrote" in err
     image = pygame.image.load(str(path))
     assert image.get_size() == (level.width * 16, level.height * 16)
+    drawn = pygame.surfarray.array3d(image).swapaxes(0, 1)
+    assert np.array_equal(drawn, render.level_image(level))  # the whole level, pixel for pixel
+    assert len(np.unique(drawn.reshape(-1, 3), axis=0)) > 10  # sky, ground, blocks, pipes, walkers ...
     assert [p.name for p in tmp_path.iterdir()] == ["level.png"]  # no temporary file left behind
 
 
@@ -79,6 +91,60 @@ def test_levels_solve_saves_a_sequence_that_finishes(capsys, tmp_path):
     assert state[P.S_STATUS] == P.FINISHED
 
 
+def wide_unfinishable_level(width: int = 1500) -> str:
+    """A level `width` tiles wide whose exit lies past a pit no jump clears: the solver searches to its frame limit."""
+    ground = "X" * (width - 40) + "-" * 20 + "X" * 20
+    return "\n".join(["-" * width] * 13 + ["-M" + "-" * (width - 2), ground, ground]) + "\n"
+
+
+# `tilerunner levels solve ...` through the command line, saying on stdout when the search itself has begun.
+SOLVE_AND_SAY_WHEN_SEARCHING = """
+import sys
+from tilerunner.envs import solver
+from tilerunner.evolve.commands.cli import main
+search = solver._search_depths
+def searching(*args):
+    print("searching", flush=True)
+    solver._search_depths = search
+    return search(*args)
+solver._search_depths = searching
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_stops_the_solver_at_once_even_on_a_huge_level(tmp_path):
+    wide = tmp_path / "wide.txt"
+    wide.write_text(wide_unfinishable_level())
+    assert solve(parse_level(wide_unfinishable_level(60)), width=8) is None  # the kernels are compiled and cached
+    proc = subprocess.Popen([sys.executable, "-c", SOLVE_AND_SAY_WHEN_SEARCHING, "levels", "solve", str(wide)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert proc.stdout.readline() == "searching\n"
+        time.sleep(1.0)  # deep in the search (it would take most of a minute to give up)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        pressed = time.monotonic()
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - pressed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130 and err == "tilerunner: interrupted\n" and out == ""
+    assert took < 2.0, f"Ctrl-C took {took:.1f} s to stop the search"
+
+
+def test_the_solver_finds_the_same_sequence_however_its_calls_are_split():
+    from tilerunner.envs.solver import SEARCH_ACTIONS, beam_search
+
+    for level in (load_level("1-3"), load_level("gen:8:9"), parse_level(wide_unfinishable_level(60))):
+        col, row = level.start
+        paths = [beam_search(level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, 4, 96, 6000,
+                             depths_per_call=n) for n in (None, 1, 7, 10**6)]
+        assert all(np.array_equal(p, paths[0]) for p in paths[1:]), level.id
+    assert paths[0].size == 0  # the last one cannot be finished; the others were
+
+
 def test_levels_chars_prints_the_table(capsys):
     code, out, _ = run_cli(capsys, "levels", "chars")
     assert code == 0 and "| `%` | jump-through platform |" in out
@@ -112,3 +178,43 @@ def test_console_script_and_python_m_evolve_are_the_same_command(tmp_path):
         assert res.returncode == 2
         assert res.stderr.strip() == f"{bad}:1:1: not a text file (byte 0x89 is not UTF-8)"
 
+
+
+SHIPPED = ROOT / "replays" / "1-1-f2475.json"  # a shipped champion, to damage
+
+
+def test_replay_headless_refuses_any_damaged_file_in_one_line_with_exit_code_2(tmp_path, capsys):
+    """Replay files damaged at random, through the command line: one verdict line (exit 0 or 1) or one error, exit 2."""
+    verdicts = {"refused": 0, "played": 0}
+    leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.floats(allow_nan=True),
+                     st.text(max_size=8), st.just([]), st.just({}))
+
+    @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def check(data):
+        doc = json.loads(SHIPPED.read_text())
+        if data.draw(st.integers(0, 3)) == 0:  # a well-formed file that lies about what happened
+            outcome = doc["episodes"][0]["outcome"]
+            outcome[data.draw(st.sampled_from(["fitness", "distance", "frames", "coins", "kills"]))] += \
+                data.draw(st.integers(1, 1000))
+        slots = json_slots(doc)
+        for _ in range(data.draw(st.integers(0, 3))):  # and damage anywhere
+            container, key = slots[data.draw(st.integers(0, len(slots) - 1))]
+            if data.draw(st.booleans()) and isinstance(container, dict):
+                container.pop(key, None)
+            else:
+                container[key] = data.draw(leaf)
+        path = tmp_path / "damaged.json"
+        path.write_text(json.dumps(doc))
+        code = main(["replay", str(path), "--headless"])
+        out, err = capsys.readouterr()
+        if code == 2:
+            assert out == "" and err.startswith(f"tilerunner: error: {path}") and len(err.splitlines()) == 1, err
+            verdicts["refused"] += 1
+        else:
+            assert err == "" and len(out.splitlines()) == 1, (code, out, err)
+            assert (code, out.split(":")[0]) in ((0, "identical"), (1, "DIFFERENT")), (code, out)
+            verdicts["played"] += 1
+
+    check()
+    assert verdicts["refused"] >= 40 and verdicts["played"] >= 5, verdicts  # both ways, many times

@@ -30,6 +30,24 @@ def stats(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "stats.jsonl").read_text().splitlines()]
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def repository_outputs() -> dict[str, list[str]]:
+    """What is in the repository's folders a run could write into by default (runs/, replays/)."""
+    return {name: sorted(p.name for p in (ROOT / name).iterdir()) if (ROOT / name).is_dir() else []
+            for name in ("runs", "replays")}
+
+
+@pytest.fixture(autouse=True)
+def run_elsewhere(tmp_path, monkeypatch):
+    """Every test here runs in an empty folder of its own (runs/ and ./replays land there), never in the repository."""
+    before = repository_outputs()
+    monkeypatch.chdir(tmp_path)
+    yield
+    assert repository_outputs() == before, "a test wrote into the repository"
+
+
 def test_with_no_flags_it_learns_1_1_and_says_where_the_champion_is(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, out, _ = evolve(capsys)
@@ -102,6 +120,44 @@ def test_same_seed_same_stats(tmp_path, capsys):
     assert (other / "stats.jsonl").read_text() != (tmp_path / "a" / "stats.jsonl").read_text()
 
 
+# `tilerunner evolve` through its command line, in a process whose Numba has two threads whatever the
+# machine (NUMBA_NUM_THREADS=2, set by the test); last it prints how many threads it played on.
+EVOLVE_AND_SAY_THREADS = """
+import sys
+import numba
+from tilerunner.evolve.commands.cli import main
+code = main(sys.argv[1:])
+print("threads:", numba.get_num_threads())
+sys.exit(code)
+"""
+
+
+def champions(folder: Path) -> dict[str, dict]:
+    """The champion files of a run: the same genomes and outcomes; only where and when they were written differ."""
+    out = {}
+    for p in (folder / "champions").iterdir():
+        record = json.loads(p.read_text())
+        record.pop("run"), record.pop("created")
+        out[p.name] = record
+    return out
+
+
+def test_one_worker_and_two_workers_give_the_same_run(tmp_path):
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    for workers in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", EVOLVE_AND_SAY_THREADS, "evolve", "--level", "2-1", "--level", "gen:3:4",
+             "--generations", "8", "--seed", "4", *SMALL, "--keep-going", "--workers", workers,
+             "--out", str(tmp_path / f"workers-{workers}"), "--quiet"],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines()[-1] == f"threads: {workers}"  # it really played on that many
+    one, two = tmp_path / "workers-1", tmp_path / "workers-2"
+    assert (one / "stats.jsonl").read_text() == (two / "stats.jsonl").read_text()
+    assert len(stats(one)) == 8 and len({row["best_fitness"] for row in stats(one)}) > 1  # it evolved
+    assert champions(one) == champions(two)
+
+
 def test_resumed_run_equals_uninterrupted_run(tmp_path, capsys):
     common = ["--level", "2-3", "--seed", "2", *SMALL, "--checkpoint-every", "3", "--replays", str(tmp_path / "r")]
     evolve(capsys, *common, "--generations", "9", "--out", str(tmp_path / "whole"))
@@ -109,45 +165,45 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, capsys):
     code, out, _ = evolve(capsys, "--resume", str(tmp_path / "parts"), "--generations", "9")
     assert code == 0 and "resuming" in out
     assert stats(tmp_path / "parts") == stats(tmp_path / "whole")
-    def champions(folder):  # the same genomes and outcomes; only where and when they were written differ
-        out = {}
-        for p in (folder / "champions").iterdir():
-            record = json.loads(p.read_text())
-            record.pop("run"), record.pop("created")
-            out[p.name] = record
-        return out
-
     assert champions(tmp_path / "parts") == champions(tmp_path / "whole")
 
 
 def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
     cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--seed", "1", *SMALL,
-           "--checkpoint-every", "1000", "--replays", str(tmp_path / "r")]
-    subprocess.run(cmd + ["--generations", "30", "--out", str(tmp_path / "whole")], check=True,
-                   capture_output=True)
+           "--checkpoint-every", "1000", "--keep-going", "--replays", str(tmp_path / "r")]
     run = tmp_path / "cut"
-    proc = subprocess.Popen(cmd + ["--generations", "30", "--out", str(run)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:  # wait until a few generations are done, then press Ctrl-C
-        if (run / "stats.jsonl").exists() and len((run / "stats.jsonl").read_text().splitlines()) >= 3:
-            break
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    if proc.returncode == 0:
-        pytest.skip("the run ended before Ctrl-C arrived")  # too fast a machine; nothing to check
-    assert proc.returncode == 130
+    # A run that cannot end before Ctrl-C: it keeps going after any finish, for 100,000 generations.
+    proc = subprocess.Popen(cmd + ["--generations", "100000", "--out", str(run)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 300
+        while not ((run / "stats.jsonl").exists() and (run / "stats.jsonl").read_text().strip()):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C, once the first generation is complete
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
     assert f"Resume with: tilerunner evolve --resume {run}" in err and "Traceback" not in err
-    done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run)],
-                          capture_output=True, text=True)
+    played = len(stats(run))
+    assert played >= 1
+    # Resumed up to a few generations more, it is the run that was never interrupted.
+    limit = str(played + 3)
+    done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run), "--keep-going",
+                           "--generations", limit], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert stats(run) == stats(tmp_path / "whole")
+    subprocess.run(cmd + ["--generations", limit, "--out", str(tmp_path / "whole")], check=True, capture_output=True,
+                   cwd=tmp_path)
+    assert stats(run) == stats(tmp_path / "whole") and len(stats(run)) == played + 3
+    assert champions(run) == champions(tmp_path / "whole")
 
 
 @pytest.mark.parametrize("argv, needle", [
     (["--level", "9-9"], "9-9: unknown level"),
-    (["--pop", "-5"], "argument --pop: must be at least 1"),
+    (["--pop", "-5"], "argument --pop: must be at least 2"),
     (["--generations", "0"], "argument --generations: must be at least 1"),
     (["--config", "missing.ini"], "missing.ini: no such neat config file"),
     (["--resume", "nowhere"], "nowhere: no such run folder"),

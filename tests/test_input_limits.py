@@ -40,7 +40,7 @@ from tilerunner.evolve.core.neat_config import (
     load_config,
 )
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, read_regular_file
-from tilerunner.evolve.runs.replay import ReplayError, load_replay, shipped_replays
+from tilerunner.evolve.runs.replay import ReplayError, load_replay, shipped_replays, verify
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
 from tilerunner.evolve.runs.stats import StatsError, read_stats
 
@@ -169,6 +169,31 @@ def test_every_numeric_flag_is_in_its_range_or_refused_in_one_argparse_line(flag
         assert getattr(EpisodeSettings(**{**extra, field: got}), field) == got
 
 
+def _all_actions(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _all_actions(sub, (*path, name))
+        else:
+            yield path, action
+
+
+def test_every_flag_with_a_type_has_a_range():
+    # A numeric flag added later without a range fails here: plain int and float are not allowed.
+    from tilerunner.evolve.commands.bench import delays
+
+    typed = [(path, action) for path, action in _all_actions(build_parser()) if action.type is not None]
+    assert typed
+    for path, action in typed:
+        assert action.type is delays or action.type.__name__.startswith(("whole number from", "number from")), (
+            f"tilerunner {' '.join(path)} {action.option_strings}: type {action.type!r} has no documented range")
+    listed = {(tuple(prefix[:2] if prefix[0] in ("levels", "bench") else prefix[:1]), flag)
+              for prefix, flag, *_ in NUMERIC_FLAGS}
+    for path, action in typed:
+        if path[:1] in (("evolve",), ("replay",), ("watch",), ("play",)) and action.option_strings[0] != "--parent-pid":
+            assert (path, action.option_strings[0]) in listed, (path, action.option_strings)
+
+
 @fast(150)
 @given(size=st.tuples(st.integers(100, 10_500), st.integers(60, 10_500)) | st.tuples(numbers, numbers),
        sep=st.sampled_from(["x", "X", "x", "*", ""]))
@@ -271,6 +296,8 @@ def test_replay_numbers_load_within_range_or_are_refused_in_one_line(tmp_path, d
         assert 0 <= e.outcome.frames < 2**63 and 0 <= e.outcome.coins < 2**63
     assert all(math.isfinite(c.weight) for c in replay.genome.connections.values())
     assert all(math.isfinite(n.bias) for n in replay.genome.nodes.values())
+    for check in verify(replay):  # and it plays: the outcome is finite whatever the weights
+        assert math.isfinite(check.outcome.fitness) and check.outcome.frames >= 0
 
 
 def stats_line(generation: int) -> dict:
@@ -617,6 +644,7 @@ def test_devices_are_refused_without_reading_them(reader, error):
                 reader(device)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
@@ -638,6 +666,8 @@ def test_files_above_their_size_limit_are_refused(tmp_path):
 @pytest.mark.parametrize("target", ["/dev/zero", "/dev/stdin", "fifo"])
 def test_a_replay_whose_run_names_a_device_plays_without_reading_it(tmp_path, target):
     if target == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs here")
         target = str(tmp_path / "fifo")
         os.mkfifo(target)
     path = edited_replay(tmp_path, "r.json", lambda d: d.update(run=target))
@@ -649,6 +679,14 @@ def test_a_replay_whose_run_names_a_device_plays_without_reading_it(tmp_path, ta
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "wrote" in out and (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_a_level_path_that_is_not_printable_is_refused_escaped(tmp_path):
+    path = tmp_path / "bad\x1b[31m.txt"
+    path.write_text(level_text(20))
+    with pytest.raises(LevelError, match=r"bad\\x1b\[31m\.txt: a level file's path must be printable") as info:
+        load_level(str(path))
+    assert "\x1b" not in str(info.value)
 
 
 def test_config_errors_print_file_text_escaped(tmp_path, capsys):

@@ -233,19 +233,28 @@ def test_enemies_sleep_until_the_player_is_near():
 
 
 def test_walkers_turn_at_walls_and_walk_off_ledges():
-    rows = ["-" * 20] * 12 + ["---------#g----", "XXXXXXXXXXXXXXX", "-" * 15]
-    rows = [r.ljust(20, "-") for r in rows]
-    rows[13] = "XXXXXXXXXXXXXXX-----"
+    # A walker at column 10 between a block at column 4 and the end of the ground after column 14.
+    rows = ["-" * 20] * 12 + ["----#-----g---------", "XXXXXXXXXXXXXXX-----", "-" * 20]
     _, tiles, state, enemies = enemy_world(rows)
-    xs = []
-    for _ in range(400):
+    spawn_x, ground_y = enemies[0, P.E_X], enemies[0, P.E_Y]
+    xs, ys = [], []
+    for _ in range(700):
         P.step(tiles, state, enemies, 0)
         xs.append(enemies[0, P.E_X])
-    xs = np.array(xs)
-    assert xs[1] < xs[0] or xs[0] < 11 * P.TILE  # starts walking left, into the block
-    assert xs.min() == 10 * P.TILE  # stopped by the block's right side ...
-    assert xs[-1] > 15 * P.TILE  # ... turned, and walked off the ledge at column 15
-    assert enemies[0, P.E_Y] > 13 * P.TILE
+        ys.append(enemies[0, P.E_Y])
+    xs, ys = np.array(xs), np.array(ys)
+    # It walks left at its speed, all the way to the block, and stops against the block's right side.
+    at_wall = int(np.argmin(xs))
+    assert xs.min() == 5 * P.TILE
+    assert at_wall + 1 == (spawn_x - 5 * P.TILE) // P.ENEMY_SPEED  # 81 px at 0.5 px/frame: 162 frames
+    assert (np.diff(xs[:at_wall + 1]) == -P.ENEMY_SPEED).all() and (ys[:at_wall + 1] == ground_y).all()
+    # Then it turns and walks right at the same speed, along the ground, to its end ...
+    off = int(np.argmax(ys > ground_y))
+    assert (np.diff(xs[at_wall + 1:off]) == P.ENEMY_SPEED).all()
+    assert xs[off] >= 15 * P.TILE - P.ENEMY_W // 2  # its centre had passed the last ground column
+    # ... and walks off it: it falls, out of the level.
+    assert (np.diff(ys[off:off + 10]) > 0).all() and ys.max() > 15 * P.TILE
+    assert enemies[0, P.E_STATE] == P.GONE
 
 
 def test_ledge_turners_stay_on_their_ledge():

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pickle
+import subprocess
+import sys
+
 import gymnasium as gym
-import numba
 import numpy as np
 import pytest
 
@@ -120,23 +124,60 @@ def test_several_levels_combine_by_mean_min_or_sum(trained):
     assert np.array_equal(alone[:, 0], results[:, 2])
 
 
-def test_results_do_not_depend_on_the_number_of_threads(trained):
-    evolution, genomes, _ = trained
+# Plays pickled (networks, levels, settings) on 1 thread and on 2, in a process started with
+# NUMBA_NUM_THREADS=2 (so two threads exist even on a one-core machine), and saves both results.
+ONE_AND_TWO_THREADS = """
+import pickle, sys
+import numba
+import numpy as np
+from tilerunner.evolve.core.rollout import evaluate_population
+with open(sys.argv[1], "rb") as fh:
+    nets, levels, settings = pickle.load(fh)
+runs = []
+for threads in (1, 2):
+    numba.set_num_threads(threads)
+    assert numba.get_num_threads() == threads
+    runs.append(evaluate_population(nets, levels, settings))
+np.save(sys.argv[2], np.stack(runs))
+"""
+
+
+def test_results_do_not_depend_on_the_number_of_threads(trained, tmp_path):
+    evolution, genomes, results = trained
     nets = compile_population(genomes, evolution.config)
-    levels = pack_levels(evolution.levels)
-    runs = []
-    for threads in (1, numba.config.NUMBA_NUM_THREADS):
-        numba.set_num_threads(threads)
-        runs.append(evaluate_population(nets, levels, FIT.kernel_settings()))
-    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    assert np.array_equal(runs[0], runs[1])
+    levels = pack_levels(evolution.levels + [load_level("gen:5:6")])
+    with open(tmp_path / "work.pkl", "wb") as fh:
+        pickle.dump((nets, levels, FIT.kernel_settings()), fh)
+    env = dict(os.environ, NUMBA_NUM_THREADS="2")
+    subprocess.run([sys.executable, "-c", ONE_AND_TWO_THREADS, str(tmp_path / "work.pkl"), str(tmp_path / "runs.npy")],
+                   check=True, env=env, timeout=300)
+    one, two = np.load(tmp_path / "runs.npy")
+    assert np.array_equal(one, two)
+    assert np.array_equal(one, evaluate_population(nets, levels, FIT.kernel_settings()))  # and this process agrees
+    assert np.array_equal(one[:, :1], results)  # with the evolution's own evaluation too
+    assert len(np.unique(one[:, :, R_FITNESS])) > 10  # many different episodes, not one repeated
 
 
 def test_stall_and_frame_limits_end_episodes():
-    level = parse_level("-" * 40 + "\n" + "M" + "-" * 39 + "\n" + "X" * 40 + "\n")
-    config = load_config(neat_overrides={"pop_size": 20})
-    evolution = Evolution(config, [level], EpisodeSettings(stall_frames=50, max_frames=0), seed=0)
-    results = evolution.evaluate().table.array
-    idle = results[:, 0, R_DISTANCE] == 0
-    assert idle.any() and (results[idle, 0, R_FRAMES] == 50).all()
-    assert (results[idle, 0, R_STATUS] == P.STALLED).all()
+    level = parse_level("-" * 40 + "\n" + "M" + "-" * 39 + "\n" + "X" * 40 + "\n")  # no pit, no enemy
+    config = load_config(neat_overrides={"pop_size": 40})
+
+    def play(settings: EpisodeSettings) -> np.ndarray:
+        return Evolution(config, [level], settings, seed=0).evaluate().table.array[:, 0]
+
+    # Stalling alone (no frame limit): whoever makes no progress for 50 frames is stopped there.
+    stall = play(EpisodeSettings(stall_frames=50, max_frames=0))
+    idle = stall[:, R_DISTANCE] == 0
+    assert idle.any() and (stall[idle, R_FRAMES] == 50).all() and (stall[idle, R_STATUS] == P.STALLED).all()
+    assert not (stall[:, R_STATUS] == P.TIMEOUT).any()
+    # The frame limit alone (no stalling): nobody can die or reach the exit in 90 frames, so all time out there.
+    limit = play(EpisodeSettings(stall_frames=0, max_frames=90))
+    assert (limit[:, R_FRAMES] == 90).all() and (limit[:, R_STATUS] == P.TIMEOUT).all()
+    assert (limit[:, R_DISTANCE] > 0).any() and (limit[:, R_DISTANCE] == 0).any()  # movers and idlers alike
+    # Both: the idle stall at 50 as before; the others go on to the limit, or stall later once they stop.
+    both = play(EpisodeSettings(stall_frames=50, max_frames=90))
+    assert np.array_equal(both[idle], stall[idle])
+    ended = both[~idle]
+    assert ((ended[:, R_STATUS] == P.TIMEOUT) & (ended[:, R_FRAMES] == 90)
+            | (ended[:, R_STATUS] == P.STALLED) & (ended[:, R_FRAMES] < 90)).all()
+    assert (ended[:, R_STATUS] == P.TIMEOUT).any()

@@ -266,3 +266,41 @@ def test_watch_plot_and_replay_load_no_pickles():
             continue
         text = path.read_text()
         assert "import pickle" not in text and "pickle.load" not in text, path
+
+
+def test_a_crash_after_a_first_finish_copies_it_once(tmp_path, monkeypatch):
+    folder, replays = tmp_path / "run", tmp_path / "mine"
+    with monkeypatch.context() as patch:  # die right after the first finish was copied
+        crash_when(patch, Evolution, "reproduce", lambda self, summary: bool(summary.first_finishes))
+        with pytest.raises(Crash):
+            Run.create(["1-1"], out=folder, replays_dir=replays, **{**SETTINGS, "generations": 12}).run()
+    assert len(list(replays.iterdir())) == 1
+    Run.resume(folder).run()  # keeps --replays from args.json, plays that generation again
+    (copy,) = replays.iterdir()
+    (kept,) = (folder / "first-finishes").iterdir()
+    assert copy.name == kept.name
+
+
+def test_a_folder_that_cannot_be_locked_is_one_line(tmp_path):
+    folder = tmp_path / "run"
+    Run.create(["1-1"], pop=20, generations=1, out=folder).run()
+    (folder / ".lock").unlink()
+    (folder / ".lock").mkdir()  # as unusable as a read-only folder, even for root
+    with pytest.raises(RunFolderError, match=r"run: cannot use this folder: Is a directory"):
+        Run.resume(folder)
+
+
+def test_neat_python_failing_mid_run_is_one_line_and_the_folder_is_kept(tmp_path, capsys):
+    from tilerunner.evolve.commands.cli import main
+    from tilerunner.evolve.core.neat_config import builtin_config_path, config_text
+
+    # Five hidden nodes per new genome: neat-python 2.0 cannot fit its spawn counts to population 50
+    # ("Internal error adjusting spawn counts"), which no check of the config can foresee.
+    config = tmp_path / "hidden.ini"
+    config.write_text(config_text(builtin_config_path("default")).replace("num_hidden              = 0",
+                                                                          "num_hidden = 5"))
+    code = main(["evolve", "--config", str(config), "--pop", "50", "--generations", "3", "--quiet",
+                 "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "neat-python could not breed generation 1" in err
+    assert [p.name for p in RunFolder(tmp_path / "run").checkpoint_files()] == ["gen-0000.json.gz"]

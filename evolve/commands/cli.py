@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import tilerunner
 from tilerunner.envs.level import LevelError
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.runs.json_fields import FormatError
+from tilerunner.evolve.runs.json_fields import FormatError, printable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except (UserError, LevelError, FormatError) as exc:  # every error a user can cause ends here as one line
-        print(f"tilerunner: error: {exc}", file=sys.stderr)
+        print(f"tilerunner: error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tilerunner: interrupted", file=sys.stderr)

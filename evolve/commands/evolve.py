@@ -15,6 +15,7 @@ from tilerunner.evolve.commands.flags import (
     WORKERS_RANGE,
     check_output_folder,
     int_in,
+    number_text,
     setting_type,
 )
 
@@ -66,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--aggregate", choices=AGGREGATES, help="combine fitness over levels (default mean)")
     for name, about in _SETTINGS_FLAGS.items():
         lo, hi = EpisodeSettings.LIMITS[name]
-        span = f"{lo:,} to {hi:,}" if name in EpisodeSettings.WHOLE else f"{lo:g} to {hi:g}"
+        span = f"{number_text(lo)} to {number_text(hi)}"
         p.add_argument("--" + name.replace("_", "-"), type=setting_type(name), help=f"{about}; {span}")
     p.add_argument("--checkpoint-every", type=int_in(*CHECKPOINT_EVERY_RANGE),
                    help=f"generations between checkpoints (default {CHECKPOINT_EVERY}; a resumed run keeps its own)")
@@ -90,6 +91,7 @@ def check_flags(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tilerunner.evolve.commands.evolve_output import GenerationPrinter
+    from tilerunner.evolve.core.evolution import EvolutionError
     from tilerunner.evolve.core.rollout import use_threads
 
     check_flags(args)
@@ -112,7 +114,11 @@ def run(args: argparse.Namespace) -> int:
     viewer = start_viewer(run_.folder.path) if args.watch else None
     interrupted = True  # unless the run returns
     try:
-        result = run_.run(handle_sigint=True)
+        try:
+            result = run_.run(handle_sigint=True)
+        except EvolutionError as exc:
+            raise UserError(f"{exc}; the run folder keeps its last checkpoint, but this neat config cannot go"
+                            " on: start a new run with another") from None
         interrupted = result.interrupted
     finally:
         if viewer is not None:

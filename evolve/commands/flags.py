@@ -17,6 +17,7 @@ the flags and the library cannot disagree; the others are here:
     --duration                0.01 - 604,800 seconds (a week)
     play --view-radius        0 - 20 (as `EpisodeSettings.LIMITS["view_radius"]`)
     levels solve --width      1 - 100,000
+    bench ...                 each flag's range is in `tilerunner.evolve.commands.bench`
 
 Paths the user asks to write are checked before any long work starts (`check_output_file`,
 `check_output_folder`), so a typo costs one line, not a finished evolution or recording.
@@ -43,6 +44,13 @@ SPEED_RANGE = (0.01, 1000.0)
 DURATION_RANGE = (0.01, 604_800.0)
 BEAM_WIDTH_RANGE = (1, 100_000)
 _MAX_DIGITS = 30  # longer than any number in range; int() of thousands of digits is slow or refused
+
+
+def number_text(value: float) -> str:
+    """A range end for people: `1e9`, `0.01`, `1,000,000` (no `1e+09`)."""
+    if float(value).is_integer() and abs(value) < 1e7:
+        return f"{int(value):,}"
+    return f"{value:g}".replace("e+0", "e").replace("e+", "e")
 
 
 def _shown(text: str) -> str:
@@ -76,7 +84,8 @@ def float_in(lo: float, hi: float) -> Callable[[str], float]:
 
     def parse(text: str) -> float:
         if len(text.strip()) > 4 * _MAX_DIGITS:
-            raise argparse.ArgumentTypeError(f"must be a number from {lo:g} to {hi:g}, got {_shown(text)}")
+            raise argparse.ArgumentTypeError(f"must be a number from {number_text(lo)} to {number_text(hi)},"
+                                             f" got {_shown(text)}")
         try:
             value = float(text)
         except ValueError:
@@ -84,12 +93,12 @@ def float_in(lo: float, hi: float) -> Callable[[str], float]:
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"expected a finite number, got {_shown(text)}")
         if value < lo:
-            raise argparse.ArgumentTypeError(f"must be at least {lo:g}, got {value:g}")
+            raise argparse.ArgumentTypeError(f"must be at least {number_text(lo)}, got {_shown(text)}")
         if value > hi:
-            raise argparse.ArgumentTypeError(f"must be at most {hi:g}, got {value:g}")
+            raise argparse.ArgumentTypeError(f"must be at most {number_text(hi)}, got {_shown(text)}")
         return value
 
-    parse.__name__ = f"number from {lo:g} to {hi:g}"
+    parse.__name__ = f"number from {number_text(lo)} to {number_text(hi)}"
     return parse
 
 
@@ -99,13 +108,6 @@ def setting_type(name: str) -> Callable[[str], int | float]:
 
     lo, hi = EpisodeSettings.LIMITS[name]
     return int_in(int(lo), int(hi)) if name in EpisodeSettings.WHOLE else float_in(lo, hi)
-
-
-positive_int = int_in(1, 2**63 - 1)
-"""argparse type: a whole number >= 1 (prefer `int_in` with a real upper bound)."""
-
-finite_float = float_in(-math.inf, math.inf)
-"""argparse type: a finite number (no nan, no inf)."""
 
 
 def add_viewer_flags(p: argparse.ArgumentParser) -> None:

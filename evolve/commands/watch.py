@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import add_viewer_flags, check_viewer_flags
+from tilerunner.evolve.commands.flags import add_viewer_flags, check_viewer_flags, int_in
 from tilerunner.evolve.runs.stats import STATS_FILE
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder made by tilerunner evolve (runs/...)")
     p.add_argument("--quiet", action="store_true", help="do not print each episode's outcome")
     # Set by `evolve --watch`: the viewer closes when that process is gone, even if it was killed.
-    p.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--parent-pid", type=int_in(1, 2**31 - 1), help=argparse.SUPPRESS)
     add_viewer_flags(p)
     p.set_defaults(run=run)
 

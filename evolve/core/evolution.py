@@ -35,6 +35,10 @@ FitnessFunction = Callable[[OutcomeTable], np.ndarray]
 """A custom fitness: the generation's `OutcomeTable` -> one finite fitness per genome, shape (genomes,)."""
 
 
+class EvolutionError(ValueError):
+    """neat-python could not go on with this population and config (one line); the run stops there."""
+
+
 @dataclass
 class Generation:
     """What one evaluated generation looked like (deterministic fields go to stats.jsonl)."""
@@ -212,14 +216,21 @@ class Evolution:
             self.solved_at = summary.generation
             self.reporters.found_solution(config, summary.generation, summary.best_genome)
         t0 = time.perf_counter()
-        p.population = p.reproduction.reproduce(config, p.species, config.pop_size, p.generation)
-        if not p.species.species:
-            self.reporters.complete_extinction()
-            if not config.reset_on_extinction:
-                raise neat.population.CompleteExtinctionException()
-            p.population = p.reproduction.create_new(config.genome_type, config.genome_config, config.pop_size)
-        t1 = time.perf_counter()
-        p.species.speciate(config, p.population, p.generation)
+        try:
+            p.population = p.reproduction.reproduce(config, p.species, config.pop_size, p.generation)
+            if not p.species.species:
+                self.reporters.complete_extinction()
+                if not config.reset_on_extinction:
+                    raise EvolutionError(f"every species died out in generation {p.generation} and the config"
+                                         " says reset_on_extinction = False")
+                p.population = p.reproduction.create_new(config.genome_type, config.genome_config, config.pop_size)
+            t1 = time.perf_counter()
+            p.species.speciate(config, p.population, p.generation)
+        except (RuntimeError, ValueError, ZeroDivisionError) as exc:  # neat-python's own failures mid-run
+            if isinstance(exc, EvolutionError):
+                raise
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            raise EvolutionError(f"neat-python could not breed generation {p.generation + 1}: {message}") from None
         t2 = time.perf_counter()
         self.reporters.end_generation(config, p.population, p.species)
         p.generation += 1

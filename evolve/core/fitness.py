@@ -122,7 +122,7 @@ def check_setting(name: str, value: object) -> int | float:
             number = math.inf if value > 0 else -math.inf
         if not math.isfinite(number):
             raise ValueError(f"{name} must be a finite number, got {_shown(value)}")
-        span = f"{lo:g} to {hi:g}"
+        span = f"{lo:.0e} to {hi:.0e}".replace("e+0", "e")
     if not lo <= number <= hi:
         raise ValueError(f"{name} must be from {span}, got {_shown(value)}")
     return number

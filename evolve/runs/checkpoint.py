@@ -30,6 +30,7 @@ from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+from tilerunner.evolve.runs.stats import OUTCOME_KINDS, check_outcome_names
 
 SCHEMA = "tilerunner-checkpoint"
 VERSION = 1
@@ -124,9 +125,8 @@ def _genome(data: Any, where: str, genome_config) -> Any:
 
 
 def _outcome(data: Any, where: str) -> Outcome:
-    values = {k: _read.get(data, k, kind, where) for k, kind in
-              (("fitness", "number"), ("finished", "bool"), ("distance", "number"), ("frames", "count"),
-               ("coins", "count"), ("kills", "count"), ("status", "str"), ("cause", "str"))}
+    values = {k: _read.get(data, k, kind, where) for k, kind in OUTCOME_KINDS.items()}
+    check_outcome_names(values, where, CheckpointError)
     return Outcome(**values)
 
 

@@ -151,6 +151,10 @@ class Run:
         """
         levels = as_levels(levels)
         settings = settings or EpisodeSettings()
+        if not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be from 0 to 2**63-1, got {seed}")
+        if replays_dir is not None:
+            _check_writable_folder(Path(replays_dir))
         config_obj, text = load_config_and_text(
             os.fspath(config) if config is not None else None,
             neat_overrides={"pop_size": pop} if pop else None,
@@ -179,8 +183,6 @@ class Run:
             except OSError as exc:
                 folder.unlock()
                 raise RunFolderError(f"{out}: cannot write the run folder: {exc.strerror or exc}") from None
-        if replays_dir is not None:
-            _check_writable_folder(Path(replays_dir))
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
                    checkpoint_every=checkpoint_every, replays_dir=replays_dir)
 

@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from tilerunner.envs.atomic import write_atomic
-from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, read_regular_file
 
 CHECKPOINTS_KEPT = 3
 CHECKPOINT_SUFFIX = ".json.gz"
 LOCK_FILE = ".lock"
 MAX_CONFIG_BYTES = 1024 * 1024
+MAX_ARGS_BYTES = 1024 * 1024
 # What args.json must hold for a run to be resumed (more keys are kept as written).
 ARGS_KINDS = {"levels": "list", "seed": "int", "generations": "count", "keep_going": "bool"}
 ARGS_OPTIONAL = {"replays": "str|null", "checkpoint_every": "count"}  # not written by tilerunner 0.1
@@ -118,11 +119,8 @@ class RunFolder:
     def read_args(self) -> dict[str, Any]:
         """args.json, checked: the settings a resumed run keeps (`RunFolderError` if unusable)."""
         file = self.path / "args.json"
-        try:
-            raw = file.read_bytes()
-        except OSError as exc:
-            raise RunFolderError(f"{file}: cannot read: {exc.strerror or exc}") from None
-        args = parse_json(raw, str(file), RunFolderError)
+        args = parse_json(read_regular_file(file, MAX_ARGS_BYTES, RunFolderError, "args.json"), str(file),
+                          RunFolderError)
         try:
             for key, kind in ARGS_KINDS.items():
                 _read.get(args, key, kind, "")
@@ -136,13 +134,11 @@ class RunFolder:
     def read_config(self) -> str:
         """The run's neat config text (config.ini), or `RunFolderError`."""
         file = self.path / "config.ini"
+        raw = read_regular_file(file, MAX_CONFIG_BYTES, RunFolderError, "neat config")
         try:
-            if not file.is_file() or file.stat().st_size > MAX_CONFIG_BYTES:
-                raise RunFolderError(f"{file}: missing, or not a neat config file of at most"
-                                     f" {MAX_CONFIG_BYTES // 1024} KB")
-            return file.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RunFolderError(f"{file}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RunFolderError(f"{file}: not a text file (byte {exc.start} is not UTF-8)") from None
 
     def write_lines(self, name: str, rows: list[dict[str, Any]]) -> None:
         """Rewrite a .jsonl file (stats or timing) atomically, one JSON object per line."""
