@@ -147,18 +147,11 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
         raise LevelError(f"{source}:1:1: empty first row")
 
     floor = T.FLOOR[grid]
-    solid = T.SOLID[grid]
     if start is None:
-        # No 'M': start in column 0, standing on the first floor from the top that has room above it.
-        for r in range(1, height):
-            if floor[r, 0] and not solid[r - 1, 0]:
-                start = (0, r - 1)
-                break
-        else:
-            raise LevelError(
-                f"{source}:{height}:1: no floor under the start: column 1 has nothing to stand on"
-                " (put an 'M' above a floor)"
-            )
+        row = first_floor(lines, 0)
+        while row >= 0 and T.SOLID[grid[row, 0]]:  # solid here though not ground to the framework
+            row -= 1
+        start = (0, row)
     else:
         c, r = start
         if not floor[r + 1:, c].any():
@@ -173,6 +166,29 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
     text = "\n".join(lines) + "\n"
     enemy_arr = np.array(enemies, dtype=np.int64).reshape(-1, 4)
     return Level(level_id or source, text, grid, start, exit_col, enemy_arr)
+
+
+# What the Mario AI Framework counts as ground when it places a player without an 'M' (its
+# MarioLevel.isSolid): jump-through platforms count, platform supports, cannons' necks, hidden
+# blocks and coins do not.
+START_GROUND = frozenset("X#@!BCQ<>[]?SUD%tT")
+
+
+def first_floor(lines: list[str], col: int) -> int:
+    """The row a player without an 'M' starts in, as the Mario AI Framework's `findFirstFloor` does.
+
+    From the bottom of column `col`: past any empty tiles, up through the first ground, and the
+    first tile above it that is not ground. Where a column has no such tile (nothing but empty
+    tiles, or ground up to the top) the answer is -1: the player starts just above the top row and
+    falls, so an agent that moves right at once lands on the next column.
+    """
+    seen_ground = False
+    for r in range(len(lines) - 1, -1, -1):
+        if lines[r][col] in START_GROUND:
+            seen_ground = True
+        elif seen_ground:
+            return r
+    return -1
 
 
 def builtin_text(level_id: str) -> str:

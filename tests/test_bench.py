@@ -88,10 +88,11 @@ def test_bench_evolve_splits_a_generation_and_checks_the_naive_way_agrees(capsys
 
 def test_bench_watch_prints_each_repeat_and_the_medians(capsys):
     out = run_cli(capsys, "bench", "watch", "--level", "1-1", "--generations", "2", "--repeats", "1")
-    # The viewer drew (a frame rate above 0); the figures themselves are this machine's, not checked.
+    # The shape only: the figures are this machine's (on a cold Numba cache a 2-generation run can end before
+    # the viewer's first frame; test_the_viewer_process_follows_... below requires frames drawn).
     assert re.search(r"^  repeat 0: plain +[\d.]+ s, with --watch +[\d.]+ s \( *[+-][\d.]+%\),"
-                     r" viewer [1-9]\d* frames/s$", out, re.M)
-    assert re.search(r"^median: evolution [+-][\d.]+% with the viewer open; viewer [1-9]\d* frames/s$", out, re.M)
+                     r" viewer \d+ frames/s$", out, re.M)
+    assert re.search(r"^median: evolution [+-][\d.]+% with the viewer open; viewer \d+ frames/s$", out, re.M)
     assert re.search(r"^targets: at most 10% slower \((met|missed)\), at least 30 frames/s \((met|missed)\)$",
                      out, re.M)
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tilerunner.envs import physics as P
 from tilerunner.envs import tiles as T
 from tilerunner.envs.level import BUILTIN_LEVELS, LevelError, load_level, parse_level
 
@@ -47,12 +48,26 @@ def test_every_character_in_the_table_loads():
     assert level.tiles[3, 27] == T.CANNON
 
 
-def test_without_m_the_player_starts_on_the_first_floor_of_column_zero():
+def test_without_m_the_player_starts_as_the_mario_ai_framework_places_it():
+    # Its findFirstFloor: from the bottom of column 0, up through the first ground, then the first
+    # tile that is not ground; a platform support '|' is not ground, a platform '%' is.
     text = "-----\n%----\n|----\n|---X\nXXXXX\n"
+    assert parse_level(text).start == (0, 3)  # on the ground, under the platform
+    assert parse_level("-----\n%----\n|----\n|---X\n----X\n").start == (0, 0)  # on the platform
+    assert parse_level("X----\n-----\nX---X\nXXXXX\n").start == (0, 1)
+
+
+def test_without_ground_in_column_zero_the_player_falls_in_from_above():
+    # The patternCount levels' first column is platform support over nothing: the Mario AI
+    # Framework starts the player above the top row, and one that moves right lands on column 1.
+    text = "-" * 30 + "\n" + "-" * 30 + "\n" + "-" * 30 + "\n" + ("|" + "X" * 29 + "\n") * 2
     level = parse_level(text)
-    assert level.start == (0, 0)  # standing on the platform in row 1
-    text = "X----\n-----\nX---X\nXXXXX\n"  # a ceiling tile in row 0 has no room above it
-    assert parse_level(text).start == (0, 1)
+    assert level.start == (0, -1)
+    tiles, state, enemies = P.new_world(level)
+    for _ in range(60):
+        P.step(tiles, state, enemies, P.RIGHT)
+    assert state[P.S_STATUS] == P.RUNNING and state[P.S_GROUND]
+    assert state[P.S_X] // P.TILE >= 1 and state[P.S_Y] == 2 * P.TILE  # standing on the ground of row 3
 
 
 def test_without_f_the_exit_is_the_last_column():
@@ -88,7 +103,6 @@ def test_level_arrays_are_read_only():
         ("M-M\nXXX\n", "bad.txt:1:3: second start 'M' (the first is at 1:1)"),
         ("F-F\nXXX\n", "bad.txt:1:3: second exit 'F' (the first is at 1:1)"),
         ("-M-\nX-X\n", "bad.txt:1:2: no floor under the start 'M'"),
-        ("---\n--X\n", "bad.txt:2:1: no floor under the start: column 1 has nothing to stand on"),
         ("F-M\nXXX\n", "bad.txt:1:1: the exit must be to the right of the start"),
         ("\nXXX\n", "bad.txt:2:1: ragged row: 3 tiles, but row 1 has 0"),
     ],
@@ -146,8 +160,9 @@ def test_random_text_either_loads_or_raises_level_error(text):
     # Whatever loads is a consistent level the physics can start.
     col, row = level.start
     assert 0 <= col < level.exit_col < level.width
-    assert not T.SOLID[level.tiles[row, col]]
-    assert T.FLOOR[level.tiles[row + 1:, col]].any()
+    assert row == -1 or not T.SOLID[level.tiles[row, col]]  # -1: above the top row, falling in
+    if "M" in text:
+        assert T.FLOOR[level.tiles[row + 1:, col]].any()
 
 
 @settings(max_examples=200, deadline=None)

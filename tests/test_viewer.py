@@ -343,6 +343,16 @@ def test_the_window_plays_to_the_end_closes_and_says_how_it_went(replay, capsys)
     assert capsys.readouterr().out == ""
 
 
+def test_a_viewer_closes_by_itself_when_its_parent_is_gone(replay):
+    # This process is not its own parent: to the viewer, the process that started it is gone.
+    orphan = viewer_for(replay, speed=0.125, parent_pid=os.getpid())
+    shown = orphan.run()  # no duration, and the episode would take two minutes at this speed
+    assert shown["frames_drawn"] > 0 and not orphan.playback.done
+    # With its parent alive it plays on (here until its duration).
+    child = viewer_for(replay, speed=0.125, parent_pid=os.getppid(), duration=1.2)
+    assert child.run()["seconds"] >= 1.2 and not child.playback.done
+
+
 def test_screenshot_is_taken_from_the_middle_of_the_episode(replay, tmp_path):
     v = viewer_for(replay)
     length = replay.episodes[0].outcome.frames
@@ -539,6 +549,11 @@ def is_running(pid: int) -> bool:
 
 @pytest.mark.skipif(not pathlib.Path("/proc/self/stat").exists(), reason="finds the viewer's process in /proc")
 def test_the_viewer_of_evolve_watch_closes_when_evolution_is_killed(tmp_path):
+    # Play a champion here first, so that the viewer's kernels are in Numba's cache (shared with the viewer):
+    # on a cold cache the viewer would otherwise spend many seconds compiling them, blind to its parent.
+    warm = viewer_for(load_replay(SHIPPED_1_1))
+    warm.step(60)
+    warm.draw()
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     with open(tmp_path / "out.txt", "w") as out:
         evolution = subprocess.Popen(
