@@ -1,9 +1,9 @@
 """Genome -> flat numpy arrays (`CompiledNetwork`), and populations packed into one set of arrays.
 
-The compiled network keeps exactly what `neat.nn.RecurrentNetwork.create` would
-evaluate, in the same order, so both give the same outputs: enabled connections
-only, only nodes from which an output can be reached, each node's links in the
-genome's order, and nodes without an enabled input left at 0. Memory cells (see
+The compiled network keeps exactly the nodes that can affect an output (a subset of what
+`neat.nn.RecurrentNetwork.create` evaluates, with the same outputs): enabled connections
+only, only nodes from which an output can be reached, each node's links in the genome's
+order, and nodes without an enabled input left at 0. Memory cells (see
 `agent.genome`) are compiled alongside ordinary nodes.
 """
 

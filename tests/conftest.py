@@ -11,6 +11,8 @@ import os
 import pathlib
 import tempfile
 
+import pytest
+
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
 os.environ["PYGAME_HIDE_SUPPORT_PROMPT"] = "1"
@@ -23,3 +25,17 @@ for _package in ("agent", "envs", "evolve"):
 os.environ.setdefault(
     "NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"tilerunner-numba-{_digest.hexdigest()[:16]}")
 )
+
+
+def _listing(folder: pathlib.Path) -> list[tuple[str, int, int]]:
+    return sorted((str(p.relative_to(_root)), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if folder.exists() else []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _the_tests_write_nothing_into_the_repository():
+    """Whatever the tests run, the shipped replays and a runs/ folder in the checkout stay as they were."""
+    watched = [_root / "replays", _root / "runs"]
+    before = [_listing(folder) for folder in watched]
+    yield
+    assert [_listing(folder) for folder in watched] == before, "a test wrote into replays/ or runs/ of the repository"

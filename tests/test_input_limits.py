@@ -464,8 +464,9 @@ def config_with(**changes: object) -> str:
     ({"bias_init_type": "bogus"}, [], "bogus"),
     ({"weight_mutate_power": "nan"}, [], "weight_mutate_power = nan"),
 ])
-def test_configs_neat_python_fails_on_at_run_time_are_refused_before_the_run(tmp_path, capsys, changes, extra,
-                                                                              needle):
+def test_configs_neat_python_fails_on_at_run_time_are_refused_before_the_run(tmp_path, monkeypatch, capsys, changes,
+                                                                              extra, needle):
+    monkeypatch.chdir(tmp_path)
     path = tmp_path / "bad.ini"
     path.write_text(config_with(**changes))
     with pytest.raises(ConfigError) as info:

@@ -126,7 +126,7 @@ def test_sigkill_at_a_random_moment_then_resume_gives_the_same_files(whole, tmp_
     folder = tmp_path / "run"
     cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", LEVELS[0], "--level", LEVELS[1], "--pop", "60",
            "--seed", "0", "--generations", "6", "--keep-going", "--checkpoint-every", "2", "--out", str(folder)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
     for line in proc.stdout:  # kill it as soon as generation 1 is reported: mid-run, between checkpoints
         if line.startswith("gen    1"):
             proc.kill()
@@ -134,7 +134,7 @@ def test_sigkill_at_a_random_moment_then_resume_gives_the_same_files(whole, tmp_
     proc.wait(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(folder), "--quiet"],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert folder_contents(folder) == whole
 
@@ -154,8 +154,8 @@ def test_two_processes_on_one_folder_one_refused(tmp_path):
     folder = tmp_path / "run"
     cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "60", "--generations", "40",
            "--keep-going", "--quiet", "--out", str(folder)]
-    procs = [subprocess.Popen(cmd + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for seed in (7, 8)]
+    procs = [subprocess.Popen(cmd + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=tmp_path) for seed in (7, 8)]
     results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
     codes = sorted(code for _, _, code in results)
     assert codes == [0, 2], results
@@ -170,7 +170,7 @@ def test_a_killed_run_leaves_no_stuck_lock(tmp_path):
     folder = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "60",
                              "--generations", "500", "--keep-going", "--out", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
     for line in proc.stdout:
         if line.startswith("gen "):
             break
@@ -290,10 +290,11 @@ def test_a_folder_that_cannot_be_locked_is_one_line(tmp_path):
         Run.resume(folder)
 
 
-def test_neat_python_failing_mid_run_is_one_line_and_the_folder_is_kept(tmp_path, capsys):
+def test_neat_python_failing_mid_run_is_one_line_and_the_folder_is_kept(tmp_path, monkeypatch, capsys):
     from tilerunner.evolve.commands.cli import main
     from tilerunner.evolve.core.neat_config import builtin_config_path, config_text
 
+    monkeypatch.chdir(tmp_path)
     # Five hidden nodes per new genome: neat-python 2.0 cannot fit its spawn counts to population 50
     # ("Internal error adjusting spawn counts"), which no check of the config can foresee.
     config = tmp_path / "hidden.ini"

@@ -29,7 +29,8 @@ def scalars(folder: Path) -> dict[str, dict[int, float]]:
     return found
 
 
-def test_tensorboard_logs_fitness_species_and_finishers_per_generation(tmp_path, capsys):
+def test_tensorboard_logs_fitness_species_and_finishers_per_generation(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
     run = tmp_path / "run"
     assert main(["evolve", "--level", "1-1", "--generations", "4", "--pop", "50", "--keep-going",
                  "--out", str(run), "--tensorboard", "--quiet"]) == 0
@@ -44,6 +45,7 @@ def test_tensorboard_logs_fitness_species_and_finishers_per_generation(tmp_path,
 
 
 def test_without_the_extra_it_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(sys.modules, "tensorboardX", None)  # as if it were not installed
     code = main(["evolve", "--level", "1-1", "--generations", "1", "--out", str(tmp_path / "run"), "--tensorboard"])
     err = capsys.readouterr().err
