@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
 
 from tilerunner.envs import tiles as T
+from tilerunner.envs.bounded_read import read_regular_file
 
 TILE_PX = 16
 MAX_COLUMNS = 4096  # 65,536 px wide: 20 times the public Mario AI levels
@@ -238,27 +238,4 @@ def load_level(spec: str) -> Level:
 
 def read_level_file(path: str | os.PathLike) -> bytes:
     """The bytes of a level file: a regular file of at most `MAX_LEVEL_BYTES`, else `LevelError` in one line."""
-    name = os.fspath(path)
-    try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO does not block the open
-    except OSError as exc:
-        raise LevelError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise LevelError(f"{name}: is a folder, not a level file")
-        if not stat.S_ISREG(info.st_mode):
-            raise LevelError(f"{name}: not a regular file (a device, pipe or terminal), so not a level file")
-        data = os.read(fd, MAX_LEVEL_BYTES + 1)
-        while len(data) <= MAX_LEVEL_BYTES:
-            more = os.read(fd, MAX_LEVEL_BYTES + 1 - len(data))
-            if not more:
-                break
-            data += more
-    except OSError as exc:
-        raise LevelError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_LEVEL_BYTES:
-        raise LevelError(f"{name}:1:1: too big for a level file (more than {MAX_LEVEL_BYTES:,} bytes)")
-    return data
+    return read_regular_file(path, MAX_LEVEL_BYTES, LevelError, "level file")

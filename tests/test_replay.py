@@ -106,7 +106,7 @@ def test_truncated_binary_and_missing_files(champion, tmp_path):
     binary.write_bytes(b"\xff\xfe\x00junk")
     with pytest.raises(ReplayError, match="not a text file"):
         load_replay(binary)
-    with pytest.raises(ReplayError, match="cannot read"):
+    with pytest.raises(ReplayError, match="nope.json: no such replay file"):
         load_replay(tmp_path / "nope.json")
 
 
@@ -184,7 +184,7 @@ def test_list_shows_a_table(champion, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["replay", "missing.json"], "missing.json: cannot read"),
+    (["replay", "missing.json"], "missing.json: no such replay file"),
     (["replay"], "replay needs a FILE"),
     (["replay", "--list", "no-such-dir"], "no-such-dir: no such folder"),
 ])

@@ -37,7 +37,6 @@ import copy
 import math
 import os
 import random
-import stat
 import tempfile
 import unicodedata
 from importlib import resources
@@ -47,6 +46,7 @@ from neat.innovation import InnovationTracker
 from neat.math_util import stat_functions
 
 from tilerunner.agent import TileGenome
+from tilerunner.envs.bounded_read import read_regular_file
 
 BUILTIN_CONFIGS = ("default", "recall")
 POP_SIZE_RANGE = (2, 100_000)
@@ -67,28 +67,11 @@ def builtin_config_path(name: str) -> str:
 
 def config_text(path: str) -> str:
     """The text of a config file, or `ConfigError` if it cannot be read."""
-    if os.path.isdir(path):
-        raise ConfigError(f"{path}: is a folder, not a neat config file")
+    raw = read_regular_file(path, MAX_CONFIG_BYTES, ConfigError, "neat config file")
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO does not block the open
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such neat config file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(f"{path}: not a regular file (a device, pipe or terminal), so not a neat config file")
-        raw = os.read(fd, MAX_CONFIG_BYTES + 1)
-        if info.st_size > MAX_CONFIG_BYTES or len(raw) > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: too big for a neat config file (at most {MAX_CONFIG_BYTES:,} bytes)")
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: cannot read: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
 
 
 def apply_overrides(text: str, section: str, overrides: dict[str, object]) -> str:

@@ -14,17 +14,15 @@ and no terminal escapes), `text` (several lines: newlines and tabs allowed, othe
 characters not), `list`, `object`; `kind|null` also allows null. Ranges narrower than a kind's
 are the reader's (e.g. `EpisodeSettings.LIMITS`).
 
-Files are read with `read_regular_file`: only regular files, and only up to a size limit, so
-that a path inside a file (a replay's `run`) naming /dev/zero, /dev/stdin or a FIFO cannot
-hang a command or exhaust memory.
+Files are read with `tilerunner.envs.bounded_read.read_regular_file`: only regular files, and
+only up to a size limit, so that a path inside a file (a replay's `run`) naming /dev/zero,
+/dev/stdin or a FIFO cannot hang a command or exhaust memory.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 import unicodedata
 from typing import Any
 
@@ -144,44 +142,6 @@ class FieldReader:
         if key not in data:
             raise self.error(f"{where}: missing {key!r}" if where else f"missing {key!r}")
         return self.check(data[key], kind, f"{where}.{key}" if where else key)
-
-
-def read_regular_file(path: str | os.PathLike, limit: int, error: type[FormatError] = FormatError,
-                      what: str = "file") -> bytes:
-    """The bytes of the regular file `path`, at most `limit` of them; else `error` in one line saying why.
-
-    Folders, devices (/dev/zero), FIFOs and terminals (/dev/stdin) are refused without reading
-    them (the open does not wait for a FIFO's writer), and so is a file larger than `limit`.
-    """
-    name = os.fspath(path)
-    try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except IsADirectoryError:
-        raise error(f"{name}: is a folder, not a {what}") from None
-    except OSError as exc:
-        raise error(f"{name}: cannot read: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise error(f"{name}: is a folder, not a {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise error(f"{name}: not a regular file (a device, pipe or terminal), so not a {what}")
-        if info.st_size > limit:
-            raise error(f"{name}: too big for a {what} ({info.st_size:,} bytes; at most {limit:,})")
-        chunks, size = [], 0
-        while size <= limit:  # a file may grow while it is read: never take more than the limit
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise error(f"{name}: too big for a {what} (more than {limit:,} bytes)")
-        return b"".join(chunks)
-    except OSError as exc:
-        raise error(f"{name}: cannot read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
 
 
 def parse_json(raw: bytes, source: str, error: type[FormatError] = FormatError, line: int | None = None) -> Any:

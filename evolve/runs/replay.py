@@ -40,13 +40,14 @@ import numpy as np
 from tilerunner.agent import TileGenome, compile_population
 from tilerunner.agent.functions import ACTIVATIONS, AGGREGATIONS
 from tilerunner.envs.atomic import write_atomic
+from tilerunner.envs.bounded_read import read_regular_file
 from tilerunner.envs.buttons import N_BUTTONS
 from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level, parse_level
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import pack_levels, play_recorded
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
-from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, read_regular_file, shown
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, shown
 from tilerunner.evolve.runs.stats import check_outcome_names
 
 SCHEMA = "tilerunner-replay"

@@ -164,11 +164,10 @@ class Run:
         if out is not None:
             folder = RunFolder(out)
             folder.lock()
-            if folder.holds_a_run():
-                folder.unlock()
-                raise RunFolderError(f"{out} already holds a run: resume it (tilerunner evolve --resume {out}),"
-                                     " or choose another folder")
             try:
+                if folder.holds_a_run():
+                    raise RunFolderError(f"{out} already holds a run: resume it (tilerunner evolve --resume {out}),"
+                                         " or choose another folder")
                 folder.create(text, {
                     "levels": [lv.id for lv in levels], "seed": seed, "generations": generations,
                     "keep_going": keep_going, "memory": memory, "config": os.fspath(config) if config else None,
@@ -183,6 +182,9 @@ class Run:
             except OSError as exc:
                 folder.unlock()
                 raise RunFolderError(f"{out}: cannot write the run folder: {exc.strerror or exc}") from None
+            except BaseException:
+                folder.unlock()
+                raise
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
                    checkpoint_every=checkpoint_every, replays_dir=replays_dir)
 
@@ -279,6 +281,8 @@ class Run:
                 signal.signal(signal.SIGINT, previous)
 
     def _loop(self) -> RunResult:
+        if self.folder is not None:
+            self.folder.lock()  # held since create/resume; taken again if this run is run twice
         reporters = run_reporters(self.evolution.reporters)
         for r in reporters:
             r.run_started(self)
@@ -330,6 +334,7 @@ class Run:
                                  f" newest checkpoint is {at}: make room, then tilerunner evolve --resume"
                                  f" {self.folder.path if self.folder is not None else ''}".rstrip()) from None
         finally:
+            self._stop = False
             if self.folder is not None:
                 self.folder.unlock()
         ev = self.evolution

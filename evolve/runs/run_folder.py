@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from tilerunner.envs.atomic import write_atomic
-from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, read_regular_file
+from tilerunner.envs.bounded_read import read_regular_file
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
 
 CHECKPOINTS_KEPT = 3
 CHECKPOINT_SUFFIX = ".json.gz"

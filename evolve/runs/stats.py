@@ -14,8 +14,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tilerunner.envs.bounded_read import read_regular_file
 from tilerunner.envs.physics import CAUSE_NAMES, STATUS_NAMES
-from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, read_regular_file, shown
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, shown
 
 STATS_FILE = "stats.jsonl"
 MAX_STATS_BYTES = 64 * 1024 * 1024

@@ -199,7 +199,7 @@ class RunFollower(ShowSource):
 
     def poll(self) -> None:
         self.files = self.folder.champion_files()
-        if self.playing is None and self.newest is not None:
+        while self.playing is None and self.newest is not None:  # an unreadable newest: the next older one
             self._start(self.newest)
         stats = self.folder.path / STATS_FILE
         try:

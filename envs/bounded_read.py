@@ -1,0 +1,47 @@
+"""Read a file a path names, safely: only a regular file, and only up to a size limit.
+
+Paths come from users and from other files (a replay names its run folder), so they may name
+/dev/zero, /dev/stdin, a FIFO or a huge file. `read_regular_file` refuses those without reading
+them (the open does not wait for a FIFO's writer) and never reads past the limit, raising the
+caller's own error class with one line. Levels, neat configs and every JSON file go through it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+
+def read_regular_file(path: str | os.PathLike, limit: int, error: type[Exception], what: str = "file") -> bytes:
+    """The bytes of the regular file `path`, at most `limit` of them; else `error` in one line saying why."""
+    name = os.fspath(path)
+    try:
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise error(f"{name}: no such {what}") from None
+    except IsADirectoryError:
+        raise error(f"{name}: is a folder, not a {what}") from None
+    except OSError as exc:
+        raise error(f"{name}: cannot read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise error(f"{name}: is a folder, not a {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{name}: not a regular file (a device, pipe or terminal), so not a {what}")
+        if info.st_size > limit:
+            raise error(f"{name}: too big for a {what} ({info.st_size:,} bytes; at most {limit:,})")
+        chunks, size = [], 0
+        while size <= limit:  # a file may grow while it is read: never take more than the limit
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise error(f"{name}: too big for a {what} (more than {limit:,} bytes)")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise error(f"{name}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
