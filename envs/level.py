@@ -13,10 +13,12 @@ Only regular files are read (not folders, devices, pipes or terminals).
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -234,6 +236,27 @@ def load_level(spec: str) -> Level:
             " not gen:SEED[:DIFFICULTY], and no such file"
         )
     return parse_level(read_level_file(spec), source=spec, level_id=spec)
+
+
+def level_set(spec: str) -> list[str]:
+    """The level specs a set names: a folder's `*.txt` files or a glob's matching files (sorted), else `[spec]`.
+
+    So `--level levels/` or `--level 'levels/notch-*.txt'` trains on many files at once; a set that
+    names no level file is a `LevelError`. Built-in ids and `gen:` ids are sets of one.
+    """
+    if spec in BUILTIN_LEVELS or spec.startswith("gen:"):
+        return [spec]
+    if os.path.isdir(spec):
+        files = sorted(str(p) for p in Path(spec).glob("*.txt") if p.is_file())
+        if not files:
+            raise LevelError(f"{spec}: a folder with no level files (*.txt) in it")
+        return files
+    if glob.has_magic(spec):
+        files = sorted(p for p in glob.glob(spec) if os.path.isfile(p))
+        if not files:
+            raise LevelError(f"{spec}: matches no level file")
+        return files
+    return [spec]
 
 
 def read_level_file(path: str | os.PathLike) -> bytes:

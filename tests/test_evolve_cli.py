@@ -250,3 +250,27 @@ def test_memory_flag_evolves_memory_cells(tmp_path, capsys):
     assert "memory_cells = true" in (tmp_path / "run" / "config.ini").read_text()
     state = json.loads(gzip.decompress(sorted((tmp_path / "run" / "checkpoints").iterdir())[-1].read_bytes()))
     assert any(node["memory"] for genome in state["population"] for node in genome["nodes"])
+
+
+def test_a_folder_or_a_glob_of_level_files_is_a_set_of_levels(tmp_path, capsys):
+    levels = tmp_path / "levels"
+    levels.mkdir()
+    flat = "-" * 30 + "\n" + "M" + "-" * 29 + "\n" + "X" * 30 + "\n"
+    for name in ("b-two.txt", "a-one.txt", "c-three.txt"):
+        (levels / name).write_text(flat)
+    (levels / "notes.md").write_text("not a level")
+    code, out, _ = evolve(capsys, "--level", str(levels), "--generations", "1", *SMALL, "--out", str(tmp_path / "all"))
+    assert code == 0
+    ids = json.loads((tmp_path / "all" / "args.json").read_text())["levels"]
+    assert ids == [str(levels / n) for n in ("a-one.txt", "b-two.txt", "c-three.txt")]  # sorted, *.txt only
+    code, _, _ = evolve(capsys, "--level", str(levels / "[ab]-*.txt"), "--level", "1-1", "--generations", "1",
+                        *SMALL, "--out", str(tmp_path / "some"))
+    assert code == 0
+    assert json.loads((tmp_path / "some" / "args.json").read_text())["levels"] == [
+        str(levels / "a-one.txt"), str(levels / "b-two.txt"), "1-1"]
+    (tmp_path / "empty").mkdir()
+    for spec, needle in [(tmp_path / "empty", "a folder with no level files (*.txt) in it"),
+                         (levels / "z*.txt", "matches no level file")]:
+        code, _, err = evolve(capsys, "--level", str(spec), "--out", str(tmp_path / "never"))
+        assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "never").exists()

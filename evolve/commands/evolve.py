@@ -50,7 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evolve", help="evolve agents (the main job)",
         description="Evolve NEAT agents on one or more levels until a champion finishes them all"
                     " (or the generation limit). With no flags: built-in level 1-1, seed 0.")
-    p.add_argument("--level", action="append", metavar="ID", help="level to play (repeat for several; default 1-1)")
+    p.add_argument("--level", action="append", metavar="ID",
+                   help="level to play: an id, a file, a folder of level files or a quoted glob"
+                        " (repeat for several; default 1-1)")
     p.add_argument("--generations", type=int_in(*GENERATIONS_RANGE),
                    help=f"generation limit, 1 to 1,000,000 (default {DEFAULT_GENERATIONS})")
     p.add_argument("--pop", type=int_in(*POP_SIZE_RANGE),

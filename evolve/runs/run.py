@@ -31,7 +31,7 @@ from typing import Any
 import neat
 
 from tilerunner.agent import TileGenome
-from tilerunner.envs.level import Level, load_level
+from tilerunner.envs.level import Level, level_set, load_level
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import config_from_text, load_config_and_text
@@ -110,8 +110,12 @@ def _check_writable_folder(path: Path) -> None:
 
 
 def as_levels(levels: Iterable[Level | str]) -> list[Level]:
-    """Levels from `Level` objects or ids (built-in `1-1`, `gen:SEED[:DIFFICULTY]`, file paths)."""
-    return [lv if isinstance(lv, Level) else load_level(lv) for lv in levels]
+    """Levels from `Level` objects or specs: built-in `1-1`, `gen:SEED[:DIFFICULTY]`, a file, a folder of
+    level files or a glob (see `tilerunner.envs.level.level_set`)."""
+    found: list[Level] = []
+    for lv in levels:
+        found += [lv] if isinstance(lv, Level) else [load_level(spec) for spec in level_set(lv)]
+    return found
 
 
 class Run:
