@@ -238,14 +238,35 @@ def load_level(spec: str) -> Level:
     return parse_level(read_level_file(spec), source=spec, level_id=spec)
 
 
-def level_set(spec: str) -> list[str]:
-    """The level specs a set names: a folder's `*.txt` files or a glob's matching files (sorted), else `[spec]`.
+MAX_SET = 100_000  # levels one set may name
 
-    So `--level levels/` or `--level 'levels/notch-*.txt'` trains on many files at once; a set that
-    names no level file is a `LevelError`. Built-in ids and `gen:` ids are sets of one.
-    """
-    if spec in BUILTIN_LEVELS or spec.startswith("gen:"):
+
+def gen_range(spec: str) -> list[str]:
+    """`gen:A-B[:DIFFICULTY]` as the ids `gen:A[:D]` ... `gen:B[:D]`; any other `gen:` id as itself."""
+    parts = spec.split(":")
+    if len(parts) not in (2, 3) or "-" not in parts[1]:
         return [spec]
+    first, _, last = parts[1].partition("-")
+    if not (first.isdigit() and last.isdigit() and first.isascii() and last.isascii()):
+        raise LevelError(f"{spec}: bad generator range: expected gen:A-B or gen:A-B:DIFFICULTY (A <= B, whole numbers)")
+    a, b = int(first), int(last)
+    if not a <= b < 2**63 or b - a >= MAX_SET:
+        raise LevelError(f"{spec}: bad generator range: A <= B and at most {MAX_SET:,} levels")
+    tail = f":{parts[2]}" if len(parts) == 3 else ""
+    return [f"gen:{seed}{tail}" for seed in range(a, b + 1)]
+
+
+def level_set(spec: str) -> list[str]:
+    """The level specs a set names: a folder's `*.txt` files or a glob's matching files (sorted), a
+    generator range `gen:A-B[:DIFFICULTY]`, else `[spec]`.
+
+    So `--level levels/`, `--level 'levels/notch-*.txt'` or `--level gen:101-130:3` name many levels
+    at once; a set that names no level is a `LevelError`. A built-in id is a set of one.
+    """
+    if spec in BUILTIN_LEVELS:
+        return [spec]
+    if spec.startswith("gen:"):
+        return gen_range(spec)
     if os.path.isdir(spec):
         files = sorted(str(p) for p in Path(spec).glob("*.txt") if p.is_file())
         if not files:

@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The full `tilerunner` parser with every subcommand registered."""
-    from tilerunner.evolve.commands import bench, evolve, levels, play, plot, replay, watch
+    from tilerunner.evolve.commands import bench, evaluate, evolve, levels, play, plot, replay, watch
 
     parser = _Parser(
         prog="tilerunner",
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tilerunner {tilerunner.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for command in (evolve, levels, replay, watch, play, plot, bench):
+    for command in (evolve, levels, replay, watch, evaluate, play, plot, bench):
         command.register(sub)
     return parser
 

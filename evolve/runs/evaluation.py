@@ -1,0 +1,118 @@
+"""How well genomes play a set of levels: finished share, progress and deaths, per group of levels.
+
+`evaluate_on(replays, levels)` plays every genome on every level in the parallel rollout kernel
+(genomes that share episode settings in one call) and returns a `LevelResult` per (genome,
+level). `summarize` adds them up per group of levels, a group being what a person would compare:
+the generator of a public level (`notch-lvl` for `notch-lvl-201.txt`), the folder of other
+files, the difficulty of generated ones (`gen:*:3`), or the built-in levels. Progress is the
+share of the way from the start column to the exit column reached at the furthest (1 when
+finished), so levels of different lengths count alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tilerunner.agent import compile_population
+from tilerunner.envs.level import BUILTIN_LEVELS, TILE_PX, Level
+from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
+from tilerunner.evolve.runs.replay import Replay
+
+_NUMBERED = re.compile(r"^(.*?)[-_]?\d+$")  # `notch-lvl-201` -> `notch-lvl`
+
+
+def level_group(level: Level) -> str:
+    """The group a level is reported in (see the module docstring)."""
+    if level.id in BUILTIN_LEVELS:
+        return "built-in"
+    if level.id.startswith("gen:"):
+        return "gen:*:" + level.id.split(":")[2]
+    stem = Path(level.id).stem
+    match = _NUMBERED.match(stem)
+    if match and match.group(1):
+        return match.group(1)
+    return str(Path(level.id).parent) or stem
+
+
+def progress(level: Level, outcome: Outcome) -> float:
+    """The share of the way to the exit reached at the furthest: 0 to 1, and 1 when finished."""
+    if outcome.finished:
+        return 1.0
+    span = max(1, (level.exit_col - level.start[0]) * TILE_PX)
+    return max(0.0, min(1.0, outcome.distance / span))
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    """One genome on one level."""
+
+    level: Level
+    group: str
+    outcome: Outcome
+    progress: float
+
+    def as_dict(self) -> dict:
+        return {"level": self.level.id, "group": self.group, "progress": self.progress, **self.outcome.as_dict()}
+
+
+@dataclass
+class Tally:
+    """Results added up: levels, finished, summed progress, how episodes ended and why."""
+
+    levels: int = 0
+    finished: int = 0
+    progress: float = 0.0
+    ended: dict[str, int] = field(default_factory=dict)  # dead (pit), dead (enemy), stalled, timeout ...
+
+    def add(self, result: LevelResult) -> None:
+        self.levels += 1
+        self.finished += result.outcome.finished
+        self.progress += result.progress
+        if not result.outcome.finished:
+            o = result.outcome
+            how = f"{o.status} ({o.cause})" if o.cause else o.status
+            self.ended[how] = self.ended.get(how, 0) + 1
+
+    @property
+    def finished_share(self) -> float:
+        return self.finished / self.levels if self.levels else 0.0
+
+    @property
+    def mean_progress(self) -> float:
+        return self.progress / self.levels if self.levels else 0.0
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "finished_share": self.finished_share, "mean_progress": self.mean_progress}
+
+
+def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level]) -> list[list[LevelResult]]:
+    """Every replay's genome on every level (with the replay's own episode settings): results per replay."""
+    if not levels:
+        raise ValueError("no levels to evaluate on")
+    packed = pack_levels(levels)
+    groups = [level_group(lv) for lv in levels]
+    results: list[list[LevelResult] | None] = [None] * len(replays)
+    by_settings: dict[tuple, list[int]] = {}
+    for i, replay in enumerate(replays):  # one kernel call per (settings, network shape)
+        by_settings.setdefault((replay.settings, replay.network), []).append(i)
+    for (settings, network), members in by_settings.items():
+        table = evaluate_population(compile_population([replays[i].genome for i in members], network), packed,
+                                    settings.kernel_settings())
+        for row, i in zip(table, members):
+            results[i] = [LevelResult(lv, g, o, progress(lv, o))
+                          for lv, g, o in zip(levels, groups, (Outcome.from_row(r) for r in row))]
+    return results  # type: ignore[return-value]
+
+
+def summarize(results: Sequence[LevelResult]) -> tuple[dict[str, Tally], Tally]:
+    """Tallies per group (in the order groups first appear) and in total."""
+    groups: dict[str, Tally] = {}
+    total = Tally()
+    for result in results:
+        groups.setdefault(result.group, Tally()).add(result)
+        total.add(result)
+    return groups, total
