@@ -38,7 +38,8 @@ _SETTINGS_FLAGS = {
     "kill_bonus": "fitness per stomped enemy (default 0)",
 }
 # Flags a resumed run keeps from its folder.
-_FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "memory", *_SETTINGS_FLAGS]
+_FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "memory", "validate",
+                        *_SETTINGS_FLAGS]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -76,6 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replays", metavar="DIR",
                    help="also copy each champion that first finishes a level into DIR (they are always kept in"
                         " the run folder's first-finishes/)")
+    p.add_argument("--validate", action="append", metavar="SET",
+                   help="held-out levels (a set, as --level takes): every --validate-every generations the best"
+                        " genome of each species plays them; the best is kept as champions/best-validation.json")
+    p.add_argument("--validate-every", type=int_in(*CHECKPOINT_EVERY_RANGE), default=10, metavar="N",
+                   help="generations between validations (default 10; and the last generation)")
     p.add_argument("--tensorboard", action="store_true",
                    help="log fitness, species and finishers per generation for TensorBoard, in RUN/tensorboard/"
                         " (needs the extra: pip install 'tilerunner[tensorboard]')")
@@ -141,7 +147,8 @@ def _create(args: argparse.Namespace):
     out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
     return Run.create(levels, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
                       generations=args.generations or DEFAULT_GENERATIONS, keep_going=args.keep_going, out=out,
-                      checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays)
+                      checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
+                      validate=args.validate or (), validate_every=args.validate_every)
 
 
 def _resume(args: argparse.Namespace):

@@ -60,6 +60,11 @@ class GenerationPrinter(RunReporter):
         print(f"gen {g.generation:4d}  best {g.best_fitness:9.1f}  mean {g.mean_fitness:8.1f}"
               f"  best-ever {g.best_ever:9.1f}  species {g.species:3d}  finished {g.finished:3d}/{g.population}"
               f"  {g.total_seconds:5.2f} s/gen  {fps / 1e6:5.1f}M frames/s", flush=True)
+        checked = self.run.stats[-1].get("validation") if self.run is not None and self.run.stats else None
+        if checked:
+            print(f"  held-out: the best of {checked['checked']} species finished {checked['finished']}"
+                  f"/{checked['levels']} ({checked['finished_share']:.0%}), progress {checked['mean_progress']:.0%}"
+                  f"{', best so far: champions/best-validation.json' if checked['best'] else ''}", flush=True)
 
     def first_finish(self, level, generation: int, path: Path | None) -> None:
         if not self.quiet:
@@ -89,6 +94,12 @@ class GenerationPrinter(RunReporter):
                       f" {o.coins} coins, {o.kills} kills")
             if champions:
                 print(f"watch it: tilerunner replay {champions[-1]}")
+        held_out = [r["validation"] for r in result.stats if "validation" in r]
+        if held_out:
+            top = max(held_out, key=lambda c: (c["finished_share"], c["mean_progress"]))
+            print(f"held-out levels: the best genome checked finished {top['finished']}/{top['levels']}"
+                  f" ({top['finished_share']:.0%}), progress {top['mean_progress']:.0%}"
+                  + (f": {result.folder / 'champions' / 'best-validation.json'}" if result.folder else ""))
         if result.folder is not None:
             print(f"run folder: {result.folder}  (more generations: tilerunner evolve --resume {result.folder}"
                   f" --generations {result.first_generation + n + 100})")

@@ -19,6 +19,7 @@ import io
 import json
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
@@ -49,7 +50,22 @@ def _peek(counter: count) -> int:
     return next(counter)
 
 
-def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequence[dict]) -> dict[str, Any]:
+@dataclass
+class Validation:
+    """Held-out levels a run checks its best genomes on, every `every` generations, and the best so far."""
+
+    levels: list[Level]
+    every: int = 10
+    best: tuple[float, float] | None = None  # (finished share, mean progress) of the best genome so far
+    best_generation: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"levels": [{"id": lv.id, "text": lv.text} for lv in self.levels], "every": self.every,
+                "best": list(self.best) if self.best is not None else None, "best_generation": self.best_generation}
+
+
+def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequence[dict],
+                       validation: Validation | None = None) -> dict[str, Any]:
     """The run's state between generations as JSON-able data (see the module docstring)."""
     p = evolution.population
     gc = evolution.config.genome_config
@@ -93,6 +109,7 @@ def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequ
         "first_finish": [[li, g] for li, g in evolution.first_finish.items()],
         "solved_at": evolution.solved_at,
         "stats": list(stats), "timing": list(timing),
+        "validation": validation.as_dict() if validation is not None else None,
     }
 
 
@@ -130,9 +147,9 @@ def _outcome(data: Any, where: str) -> Outcome:
     return Outcome(**values)
 
 
-def evolution_from_dict(data: dict[str, Any], config: neat.Config,
-                        fitness: FitnessFunction | None = None) -> tuple[Evolution, list[dict], list[dict]]:
-    """Rebuild the run a checkpoint holds: (evolution, stats rows, timing rows); sets `random`'s state.
+def evolution_from_dict(data: dict[str, Any], config: neat.Config, fitness: FitnessFunction | None = None
+                        ) -> tuple[Evolution, list[dict], list[dict], Validation | None]:
+    """Rebuild the run a checkpoint holds: (evolution, stats rows, timing rows, validation); sets `random`'s state.
 
     `config` is the run's neat config (from its config.ini). `CheckpointError` for anything wrong.
     """
@@ -145,7 +162,7 @@ def evolution_from_dict(data: dict[str, Any], config: neat.Config,
 
 
 def _rebuild(data: dict[str, Any], config: neat.Config,
-             fitness: FitnessFunction | None) -> tuple[Evolution, list[dict], list[dict]]:
+             fitness: FitnessFunction | None) -> tuple[Evolution, list[dict], list[dict], Validation | None]:
     gc = config.genome_config
     generation = _read.get(data, "generation", "count", "checkpoint")
     seed = _read.get(data, "seed", "int", "checkpoint")
@@ -153,14 +170,7 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         settings = EpisodeSettings.from_dict(_read.get(data, "settings", "object", "checkpoint"))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint.settings: {exc}") from None
-    levels: list[Level] = []
-    for n, entry in enumerate(_read.get(data, "levels", "list", "checkpoint")):
-        where = f"checkpoint.levels[{n}]"
-        level_id = _read.get(entry, "id", "str", where)
-        try:
-            levels.append(parse_level(_read.get(entry, "text", "text", where), source=where, level_id=level_id))
-        except LevelError as exc:
-            raise CheckpointError(str(exc)) from None
+    levels = _levels(_read.get(data, "levels", "list", "checkpoint"), "checkpoint.levels")
     rng = _read.get(data, "random", "object", "checkpoint")
     internal = _read.get(rng, "internal", "list", "checkpoint.random")
     if len(internal) != 625 or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**32
@@ -228,5 +238,27 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         first_finish=first_finish, solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"))
     stats = [_read.check(r, "object", "checkpoint.stats") for r in _read.get(data, "stats", "list", "checkpoint")]
     timing = [_read.check(r, "object", "checkpoint.timing") for r in _read.get(data, "timing", "list", "checkpoint")]
+    validation = None
+    if data.get("validation") is not None:  # absent in checkpoints of runs without --validate
+        raw = _read.get(data, "validation", "object", "checkpoint")
+        where = "checkpoint.validation"
+        best = _read.get(raw, "best", "list|null", where)
+        if best is not None and (len(best) != 2 or not all(_read.check(x, "number", where) is not None for x in best)):
+            raise CheckpointError(f"{where}.best: expected [finished share, mean progress]")
+        validation = Validation(_levels(_read.get(raw, "levels", "list", where), f"{where}.levels"),
+                                _read.get(raw, "every", "count", where), tuple(best) if best else None,
+                                _read.get(raw, "best_generation", "count|null", where))
     random.setstate(random_state)
-    return evolution, stats, timing
+    return evolution, stats, timing, validation
+
+
+def _levels(entries: list, where: str) -> list[Level]:
+    levels = []
+    for n, entry in enumerate(entries):
+        at = f"{where}[{n}]"
+        level_id = _read.get(entry, "id", "str", at)
+        try:
+            levels.append(parse_level(_read.get(entry, "text", "text", at), source=at, level_id=level_id))
+        except LevelError as exc:
+            raise CheckpointError(str(exc)) from None
+    return levels

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tilerunner.agent import compile_population
 from tilerunner.envs.level import BUILTIN_LEVELS, TILE_PX, Level
+from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
 from tilerunner.evolve.runs.replay import Replay
@@ -89,22 +90,28 @@ class Tally:
         return {**asdict(self), "finished_share": self.finished_share, "mean_progress": self.mean_progress}
 
 
-def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level]) -> list[list[LevelResult]]:
-    """Every replay's genome on every level (with the replay's own episode settings): results per replay."""
+def evaluate_genomes(genomes: Sequence, network, settings: EpisodeSettings,
+                     levels: Sequence[Level]) -> list[list[LevelResult]]:
+    """Genomes of one network shape on every level, in one parallel kernel call: results per genome."""
     if not levels:
         raise ValueError("no levels to evaluate on")
-    packed = pack_levels(levels)
     groups = [level_group(lv) for lv in levels]
+    table = evaluate_population(compile_population(list(genomes), network), pack_levels(levels),
+                                settings.kernel_settings())
+    return [[LevelResult(lv, g, o, progress(lv, o)) for lv, g, o in zip(levels, groups, map(Outcome.from_row, row))]
+            for row in table]
+
+
+def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level]) -> list[list[LevelResult]]:
+    """Every replay's genome on every level (with the replay's own episode settings): results per replay."""
     results: list[list[LevelResult] | None] = [None] * len(replays)
     by_settings: dict[tuple, list[int]] = {}
     for i, replay in enumerate(replays):  # one kernel call per (settings, network shape)
         by_settings.setdefault((replay.settings, replay.network), []).append(i)
     for (settings, network), members in by_settings.items():
-        table = evaluate_population(compile_population([replays[i].genome for i in members], network), packed,
-                                    settings.kernel_settings())
-        for row, i in zip(table, members):
-            results[i] = [LevelResult(lv, g, o, progress(lv, o))
-                          for lv, g, o in zip(levels, groups, (Outcome.from_row(r) for r in row))]
+        rows = evaluate_genomes([replays[i].genome for i in members], network, settings, levels)
+        for i, row in zip(members, rows):
+            results[i] = row
     return results  # type: ignore[return-value]
 
 

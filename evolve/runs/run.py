@@ -39,11 +39,13 @@ from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import use_threads
 from tilerunner.evolve.runs.checkpoint import (
     CheckpointError,
+    Validation,
     checkpoint_to_dict,
     decode,
     encode,
     evolution_from_dict,
 )
+from tilerunner.evolve.runs.evaluation import evaluate_genomes, summarize
 from tilerunner.evolve.runs.genome_json import genome_to_dict
 from tilerunner.evolve.runs.replay import NetworkShape, Replay, make_replay
 from tilerunner.evolve.runs.reporting import run_reporters
@@ -124,7 +126,7 @@ class Run:
     def __init__(self, evolution: Evolution, *, generations: int = DEFAULT_GENERATIONS, keep_going: bool = False,
                  folder: RunFolder | None = None, checkpoint_every: int = CHECKPOINT_EVERY,
                  replays_dir: str | os.PathLike | None = None, stats: Sequence[dict] = (),
-                 timing: Sequence[dict] = ()) -> None:
+                 timing: Sequence[dict] = (), validation: Validation | None = None) -> None:
         if generations < 1 or checkpoint_every < 1:
             raise ValueError("generations and checkpoint_every must be at least 1")
         self.evolution = evolution
@@ -135,6 +137,7 @@ class Run:
         self.replays_dir = Path(replays_dir) if replays_dir is not None else None
         self.stats = list(stats)
         self.timing = list(timing)
+        self.validation = validation
         self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
         self._stop = False
 
@@ -145,15 +148,23 @@ class Run:
                settings: EpisodeSettings | None = None, seed: int = 0, pop: int | None = None,
                memory: bool = False, fitness: FitnessFunction | None = None,
                generations: int = DEFAULT_GENERATIONS, keep_going: bool = False, out: str | os.PathLike | None = None,
-               checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None) -> Run:
+               checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None,
+               validate: Iterable[Level | str] = (), validate_every: int = 10) -> Run:
         """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
 
         `pop` and `memory` override the config's population size and memory cells. With `out`,
         the run is kept in that run folder (which must not hold a run already); without, nothing
         is written. `fitness` replaces the default fitness (see `Evolution`). Bad settings raise
-        `ValueError` (a `ConfigError` for the config, a `RunFolderError` for the folder).
+        `ValueError` (a `ConfigError` for the config, a `RunFolderError` for the folder). With
+        `validate`, every `validate_every` generations the best genome of each species plays those
+        held-out levels; stats.jsonl records the best of them, and the best so far is kept as
+        `champions/best-validation.json`.
         """
         levels = as_levels(levels)
+        held_out = as_levels(validate)
+        if validate_every < 1:
+            raise ValueError("validate_every must be at least 1")
+        validation = Validation(held_out, validate_every) if held_out else None
         settings = settings or EpisodeSettings()
         if not 0 <= seed < 2**63:
             raise ValueError(f"seed must be from 0 to 2**63-1, got {seed}")
@@ -179,10 +190,11 @@ class Run:
                     "custom_fitness": fitness is not None,
                     "replays": os.fspath(replays_dir) if replays_dir is not None else None,
                     "checkpoint_every": checkpoint_every,
+                    "validate": [lv.id for lv in held_out], "validate_every": validate_every,
                 })
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
-                folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [])))
+                folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation)))
             except OSError as exc:
                 folder.unlock()
                 raise RunFolderError(f"{out}: cannot write the run folder: {exc.strerror or exc}") from None
@@ -190,7 +202,7 @@ class Run:
                 folder.unlock()
                 raise
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
-                   checkpoint_every=checkpoint_every, replays_dir=replays_dir)
+                   checkpoint_every=checkpoint_every, replays_dir=replays_dir, validation=validation)
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *, generations: int | None = None, keep_going: bool = False,
@@ -218,7 +230,7 @@ class Run:
             except CheckpointError as exc:
                 raise RunFolderError(str(exc)) from None
             try:
-                evolution, stats, timing = evolution_from_dict(data, config, fitness)
+                evolution, stats, timing, validation = evolution_from_dict(data, config, fitness)
             except CheckpointError as exc:
                 raise RunFolderError(f"{file}: {exc}") from None
             generations = generations or saved["generations"]
@@ -238,7 +250,8 @@ class Run:
             folder.unlock()
             raise
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
-                   checkpoint_every=checkpoint_every, replays_dir=replays_dir, stats=stats, timing=timing)
+                   checkpoint_every=checkpoint_every, replays_dir=replays_dir, stats=stats, timing=timing,
+                   validation=validation)
 
     # Running -----------------------------------------------------------------------------------
 
@@ -315,8 +328,15 @@ class Run:
                     if path is not None:
                         first_finishes[level.id] = path
                 last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
+                checked = self._validate(summary, last)
                 self.evolution.reproduce(summary)
-                self.stats.append(summary.stats())
+                row = summary.stats()
+                if checked is not None:
+                    row["validation"] = checked
+                    if checked["best"]:
+                        self.validation.best = (checked["finished_share"], checked["mean_progress"])
+                        self.validation.best_generation = summary.generation
+                self.stats.append(row)
                 summary.total_seconds = summary.eval_seconds + time.perf_counter() - t0
                 self.timing.append(summary.timing())
                 if self.folder is not None:
@@ -388,9 +408,32 @@ class Run:
                 kept = kept or copy
         return kept
 
+    def _validate(self, summary: Generation, last: bool) -> dict[str, Any] | None:
+        """Every `validation.every` generations (and in the last): the best of each species on the held-out
+        levels. The best of them as a stats row; saved as champions/best-validation.json if best so far."""
+        v = self.validation
+        if v is None or not (summary.generation % v.every == 0 or last):
+            return None
+        ev = self.evolution
+        species = list(ev.population.species.species.values())
+        candidates = [max(s.members.values(), key=lambda g: g.fitness) for s in species]
+        network = NetworkShape.from_genome_config(ev.config.genome_config)
+        scores = []
+        for rows in evaluate_genomes(candidates, network, ev.settings, v.levels):
+            _, total = summarize(rows)
+            scores.append((total.finished_share, total.mean_progress))
+        i = max(range(len(candidates)), key=lambda k: scores[k])  # the first of equals
+        best = v.best is None or scores[i] > v.best
+        if best and self.folder is not None:
+            make_replay(candidates[i], network, v.levels, ev.settings, seed=ev.seed, generation=summary.generation,
+                        run=str(self.folder.path)).save(self.folder.champions / "best-validation.json")
+        return {"levels": len(v.levels), "finished": round(scores[i][0] * len(v.levels)),
+                "finished_share": scores[i][0], "mean_progress": scores[i][1], "genome": int(candidates[i].key),
+                "checked": len(candidates), "best": best}
+
     def _checkpoint(self) -> None:
         if self.folder is not None:
-            blob = encode(checkpoint_to_dict(self.evolution, self.stats, self.timing))
+            blob = encode(checkpoint_to_dict(self.evolution, self.stats, self.timing, self.validation))
             self.folder.write_checkpoint(self.evolution.generation, blob)
 
 
@@ -398,7 +441,7 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
            config: str | os.PathLike | None = None, settings: EpisodeSettings | None = None, pop: int | None = None,
            memory: bool = False, fitness: FitnessFunction | None = None, keep_going: bool = False,
            out: str | os.PathLike | None = None, reporters: Iterable[neat.reporting.BaseReporter] = (),
-           workers: int | None = None) -> RunResult:
+           workers: int | None = None, validate: Iterable[Level | str] = (), validate_every: int = 10) -> RunResult:
     """Evolve agents on `levels` until a champion finishes them all (or `generations` run out).
 
     `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path). `config` is a neat
@@ -407,11 +450,13 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
     function of the `OutcomeTable` (one value per genome). With `out`, the run is kept in that
     run folder (resumable with `Run.resume` or `tilerunner evolve --resume`); without, nothing is
     written. `reporters`: neat-python reporters or `RunReporter`s. `workers`: threads (default all).
+    `validate`: held-out levels the best genome of each species plays every `validate_every` generations.
     The same seed and settings give the same run.
     """
     use_threads(workers)
     run = Run.create(levels, config=config, settings=settings, seed=seed, pop=pop, memory=memory, fitness=fitness,
-                     generations=generations, keep_going=keep_going, out=out)
+                     generations=generations, keep_going=keep_going, out=out, validate=validate,
+                     validate_every=validate_every)
     for reporter in reporters:
         run.add_reporter(reporter)
     return run.run()

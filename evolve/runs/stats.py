@@ -22,6 +22,8 @@ STATS_FILE = "stats.jsonl"
 MAX_STATS_BYTES = 64 * 1024 * 1024
 _NUMBERS = ("best_fitness", "mean_fitness", "best_ever")
 _COUNTS = ("species", "finished", "population", "frames")
+VALIDATION_KINDS = {"levels": "count", "finished": "count", "finished_share": "number", "mean_progress": "number",
+                    "genome": "int", "checked": "count", "best": "bool"}
 OUTCOME_KINDS = {"fitness": "number", "finished": "bool", "distance": "number", "frames": "count",
                  "coins": "count", "kills": "count", "status": "str", "cause": "str"}
 
@@ -71,6 +73,9 @@ def check_row(row: Any) -> dict[str, Any]:
         for key, kind in OUTCOME_KINDS.items():
             _read.get(outcome, key, kind, f"best[{i}]")
         check_outcome_names(outcome, f"best[{i}]", StatsError)
+    if "validation" in row:  # runs with --validate, on the generations they checked
+        for key, kind in VALIDATION_KINDS.items():
+            _read.get(row["validation"], key, kind, "validation")
     return row
 
 
