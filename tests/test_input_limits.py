@@ -92,6 +92,8 @@ NUMERIC_FLAGS = [
     (["evolve"], "--seed", WHOLE, *flags.SEED_RANGE),
     (["evolve"], "--workers", WHOLE, *flags.WORKERS_RANGE),
     (["evolve"], "--checkpoint-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
+    (["evolve"], "--validate-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
+    (["evolve"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
     (["replay", "x.json"], "--scale", WHOLE, *flags.SCALE_RANGE),
     (["replay", "x.json"], "--frame-step", WHOLE, *flags.FRAME_STEP_RANGE),
     (["replay", "x.json"], "--speed", REAL, *flags.SPEED_RANGE),

@@ -70,3 +70,44 @@ def test_validate_cannot_change_on_resume(tmp_path, capsys):
     capsys.readouterr()
     assert main(["evolve", "--resume", str(tmp_path / "run"), "--validate", "1-2"]) == 2
     assert "--validate cannot be changed when resuming" in capsys.readouterr().err
+
+
+def test_levels_per_generation_draws_the_same_levels_for_everyone_from_the_seed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    levels = tmp_path / "set"
+    levels.mkdir()
+    for n in range(8):
+        (levels / f"lv-{n}.txt").write_text("-" * 40 + "\n" + "M" + "-" * 39 + "\n" + "X" * (12 + 3 * n) + "--"
+                                            + "X" * (26 - 3 * n) + "\n")
+    common = dict(pop=40, seed=3, generations=6, keep_going=True, checkpoint_every=2, levels_per_gen=3)
+    whole = Run.create([str(levels)], out=tmp_path / "whole", **common).run()
+    drawn = [r["levels"] for r in whole.stats]
+    assert all(len(d) == 3 == len(set(d)) and d == sorted(d) for d in drawn)  # 3 distinct levels, in order
+    assert len({tuple(d) for d in drawn}) > 1  # a new draw each generation
+    assert all(len(r["best"]) == 3 for r in whole.stats)
+    again = Run.create([str(levels)], out=tmp_path / "again", **common).run()
+    assert again.stats == whole.stats  # the same seed draws the same levels and makes the same run
+    # A crash and a resume draw exactly what the uninterrupted run drew.
+    original = Evolution.reproduce
+
+    def crash_at_4(self, summary):
+        if summary.generation == 4:
+            raise KeyboardInterrupt
+        return original(self, summary)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Evolution, "reproduce", crash_at_4)
+        with pytest.raises(KeyboardInterrupt):
+            Run.create([str(levels)], out=tmp_path / "cut", **common).run()
+    assert Run.resume(tmp_path / "cut").run().stats == whole.stats
+    # The champion's replay holds the levels it played.
+    champion = whole.replay()
+    assert [e.level.id for e in champion.episodes] == [lv.id for lv in whole.champion_levels]
+    assert len(champion.episodes) == 3 and all(c.identical for c in verify(champion))
+
+
+def test_levels_per_generation_must_fit_the_set(tmp_path, capsys):
+    assert main(["evolve", "--level", "1-1", "--level", "1-2", "--levels-per-gen", "3",
+                 "--out", str(tmp_path / "never")]) == 2
+    assert "levels per generation must be from 1 to the 2 levels of the set, got 3" in capsys.readouterr().err
+    assert not (tmp_path / "never").exists()

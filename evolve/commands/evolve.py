@@ -11,6 +11,7 @@ from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import (
     CHECKPOINT_EVERY_RANGE,
     GENERATIONS_RANGE,
+    LEVELS_PER_GEN_RANGE,
     SEED_RANGE,
     WORKERS_RANGE,
     check_output_folder,
@@ -39,7 +40,7 @@ _SETTINGS_FLAGS = {
 }
 # Flags a resumed run keeps from its folder.
 _FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "memory", "validate",
-                        *_SETTINGS_FLAGS]
+                        "levels_per_gen", *_SETTINGS_FLAGS]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,6 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replays", metavar="DIR",
                    help="also copy each champion that first finishes a level into DIR (they are always kept in"
                         " the run folder's first-finishes/)")
+    p.add_argument("--levels-per-gen", type=int_in(*LEVELS_PER_GEN_RANGE), metavar="K",
+                   help="each generation, every genome plays the same K levels drawn from the set (from the seed"
+                        " and the generation number), rather than all of them")
     p.add_argument("--validate", action="append", metavar="SET",
                    help="held-out levels (a set, as --level takes): every --validate-every generations the best"
                         " genome of each species plays them; the best is kept as champions/best-validation.json")
@@ -148,7 +152,8 @@ def _create(args: argparse.Namespace):
     return Run.create(levels, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
                       generations=args.generations or DEFAULT_GENERATIONS, keep_going=args.keep_going, out=out,
                       checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
-                      validate=args.validate or (), validate_every=args.validate_every)
+                      validate=args.validate or (), validate_every=args.validate_every,
+                      levels_per_gen=args.levels_per_gen)
 
 
 def _resume(args: argparse.Namespace):

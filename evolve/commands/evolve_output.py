@@ -88,7 +88,7 @@ class GenerationPrinter(RunReporter):
             champions = sorted((result.folder / "champions").glob("gen-*.json")) if result.folder else []
             if champions:
                 print(f"champion: {champions[-1]} (fitness {result.champion.fitness:.1f})")
-            for lv, o in zip(result.levels, result.champion_outcomes):
+            for lv, o in zip(result.champion_levels, result.champion_outcomes):
                 what = "finished" if o.finished else f"{o.status}{' (' + o.cause + ')' if o.cause else ''}"
                 print(f"  {lv.id}: {what} at {o.distance:.0f} px after {o.frames} frames,"
                       f" {o.coins} coins, {o.kills} kills")
@@ -115,5 +115,6 @@ def _verdict(result) -> str:
     if len(levels) == 1:
         furthest = f"{outcomes[0].distance:.0f} px" if outcomes else "-"
         return f"no champion finished {names} yet (furthest: {furthest})"
-    return (f"no champion finished {names} yet; the best-ever champion finished {result.levels_finished}"
-            f" of {len(levels)}")
+    played = len(result.champion_levels)
+    of = f"of {played} it played (a draw from the {len(levels)})" if played < len(levels) else f"of {len(levels)}"
+    return f"no champion finished {names} yet; the best-ever champion finished {result.levels_finished} {of}"

@@ -58,6 +58,8 @@ class Generation:
     solved: bool  # the champion finished every level
     table: OutcomeTable
     first_finishes: list[int] = field(default_factory=list)  # levels (indices) first finished in the run
+    level_ids: list[str] | None = None  # the levels played, when a run plays a draw from its set
+    level_indices: list[int] = field(default_factory=list)  # the levels played (indices into the run's set)
     compile_seconds: float = 0.0  # compiling new genomes and packing the generation
     kernel_seconds: float = 0.0  # the rollout kernel
     eval_seconds: float = 0.0  # all of evaluation, fitness included
@@ -71,6 +73,7 @@ class Generation:
             "mean_fitness": self.mean_fitness, "best_ever": self.best_ever, "species": self.species,
             "finished": self.finished, "population": self.population, "frames": self.frames,
             "best_genome": self.best_key, "best": [o.as_dict() for o in self.best_outcomes],
+            **({"levels": self.level_ids} if self.level_ids is not None else {}),
         }
 
     def timing(self) -> dict:
@@ -86,7 +89,7 @@ class Evolution:
     """One run's population, the levels it plays, and how episodes are scored."""
 
     def __init__(self, config: neat.Config, levels: Sequence[Level], settings: EpisodeSettings | None = None,
-                 seed: int = 0, fitness: FitnessFunction | None = None) -> None:
+                 seed: int = 0, fitness: FitnessFunction | None = None, levels_per_gen: int | None = None) -> None:
         settings = settings or EpisodeSettings()
         gc = config.genome_config
         if gc.num_inputs != settings.n_inputs:
@@ -97,8 +100,12 @@ class Evolution:
                              " buttons")
         if not levels:
             raise ValueError("evolution needs at least one level")
+        if levels_per_gen is not None and not 1 <= levels_per_gen <= len(levels):
+            raise ValueError(f"levels per generation must be from 1 to the {len(levels)} levels of the set,"
+                             f" got {levels_per_gen}")
         self.config = config
         self.levels = list(levels)
+        self.levels_per_gen = levels_per_gen
         self.settings = settings
         self.seed = seed
         self.fitness = fitness
@@ -106,6 +113,7 @@ class Evolution:
         self.best_ever: TileGenome | None = None
         self.best_ever_outcomes: list[Outcome] = []
         self.best_ever_generation: int | None = None
+        self.best_ever_levels: list[int] = []  # the levels (indices) the best-ever champion played
         self.first_finish: dict[int, int] = {}  # level index -> generation a champion first finished it
         self.solved_at: int | None = None  # generation whose champion first finished every level
         self._compiled: dict[int, NetArrays] = {}
@@ -119,6 +127,15 @@ class Evolution:
     @property
     def generation(self) -> int:
         return self.population.generation
+
+    def draw(self, generation: int) -> list[int]:
+        """The levels (indices into the set) generation `generation` plays: all of them, or a draw of
+        `levels_per_gen`, the same for every genome, made from the run's seed and the generation alone
+        (not from `random`), so a run draws the same levels whatever happened before, resumed or not."""
+        if self.levels_per_gen is None:
+            return list(range(len(self.levels)))
+        rng = np.random.default_rng([self.seed, generation])
+        return sorted(int(i) for i in rng.choice(len(self.levels), self.levels_per_gen, replace=False))
 
     @property
     def reporters(self) -> neat.reporting.ReporterSet:
@@ -155,6 +172,9 @@ class Evolution:
         """
         self.reporters.start_generation(self.generation)
         t0 = time.perf_counter()
+        drawn = self.draw(self.generation)
+        levels = [self.levels[i] for i in drawn]
+        packed_levels = self._levels if self.levels_per_gen is None else pack_levels(levels)
         genomes = list(self.population.population.values())
         nets = self._compile(genomes)
         kernel = 0.0
@@ -163,12 +183,12 @@ class Evolution:
         for a, b in zip(bounds[:-1], bounds[1:]):
             packed = pack(nets[a:b])
             k0 = time.perf_counter()
-            parts.append(evaluate_population(packed, self._levels, self._settings))
+            parts.append(evaluate_population(packed, packed_levels, self._settings))
             kernel += time.perf_counter() - k0
             if progress:
                 progress(int(b))
         compile_seconds = time.perf_counter() - t0 - kernel
-        table = OutcomeTable(np.concatenate(parts), self.levels)
+        table = OutcomeTable(np.concatenate(parts), levels)
         fitness = self.score(table)
         self._before = [(g, g.fitness) for g in genomes]  # for `discard`
         for g, f in zip(genomes, fitness):
@@ -186,8 +206,9 @@ class Evolution:
             best_ever=float(best.fitness if new_best else self.best_ever.fitness), species=len(p.species.species),
             finished=int(table.finished_all().sum()), population=len(genomes), frames=int(table.frames.sum()),
             best_key=int(best.key), best_outcomes=outcomes, best_genome=best, new_best=new_best,
-            solved=all(o.finished for o in outcomes),
-            first_finishes=[li for li, o in enumerate(outcomes) if o.finished and li not in self.first_finish],
+            solved=all(o.finished for o in outcomes) and len(drawn) == len(self.levels),
+            first_finishes=[li for li, o in zip(drawn, outcomes) if o.finished and li not in self.first_finish],
+            level_ids=[lv.id for lv in levels] if self.levels_per_gen is not None else None, level_indices=drawn,
             table=table, compile_seconds=compile_seconds, kernel_seconds=kernel, eval_seconds=eval_seconds,
         )
 
@@ -209,6 +230,7 @@ class Evolution:
             self.best_ever = summary.best_genome
             self.best_ever_outcomes = summary.best_outcomes
             self.best_ever_generation = summary.generation
+            self.best_ever_levels = list(summary.level_indices)
         p.best_genome = self.best_ever
         for li in summary.first_finishes:
             self.first_finish[li] = summary.generation
@@ -253,7 +275,8 @@ class Evolution:
     def restore(cls, population: neat.Population, levels: Sequence[Level], settings: EpisodeSettings, seed: int,
                 fitness: FitnessFunction | None = None, *, best_ever: TileGenome | None = None,
                 best_ever_outcomes: Sequence[Outcome] = (), best_ever_generation: int | None = None,
-                first_finish: dict[int, int] | None = None, solved_at: int | None = None) -> Evolution:
+                best_ever_levels: Sequence[int] = (), first_finish: dict[int, int] | None = None,
+                solved_at: int | None = None, levels_per_gen: int | None = None) -> Evolution:
         """A run rebuilt between two generations (see `tilerunner.evolve.runs.checkpoint`).
 
         The caller restores `random`'s state; the next `evaluate` then continues the run exactly.
@@ -268,6 +291,8 @@ class Evolution:
         self.best_ever = best_ever
         self.best_ever_outcomes = list(best_ever_outcomes)
         self.best_ever_generation = best_ever_generation
+        self.best_ever_levels = list(best_ever_levels)
+        self.levels_per_gen = levels_per_gen
         self.first_finish = dict(first_finish or {})
         self.solved_at = solved_at
         self._compiled = {}

@@ -106,6 +106,8 @@ def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequ
         "best_ever": genome_to_dict(evolution.best_ever, keep_order=True) if evolution.best_ever else None,
         "best_ever_outcomes": [o.as_dict() for o in evolution.best_ever_outcomes],
         "best_ever_generation": evolution.best_ever_generation,
+        "best_ever_levels": list(evolution.best_ever_levels),
+        "levels_per_gen": evolution.levels_per_gen,
         "first_finish": [[li, g] for li, g in evolution.first_finish.items()],
         "solved_at": evolution.solved_at,
         "stats": list(stats), "timing": list(timing),
@@ -232,10 +234,18 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         if not (isinstance(li, int) and 0 <= li < len(levels)):
             raise CheckpointError(f"checkpoint.first_finish: no level {li!r}")
         first_finish[li] = _read.check(g, "count", "checkpoint.first_finish")
+    best_levels = [_read.check(i, "count", "checkpoint.best_ever_levels")
+                   for i in _read.get(data, "best_ever_levels", "list", "checkpoint")]
+    if any(i >= len(levels) for i in best_levels):
+        raise CheckpointError("checkpoint.best_ever_levels: a level index beyond the run's levels")
+    per_gen = _read.get(data, "levels_per_gen", "count|null", "checkpoint")
+    if per_gen is not None and not 1 <= per_gen <= len(levels):
+        raise CheckpointError(f"checkpoint.levels_per_gen: must be from 1 to {len(levels)}, got {per_gen}")
     evolution = Evolution.restore(
         p, levels, settings, seed, fitness, best_ever=best_ever, best_ever_outcomes=outcomes,
         best_ever_generation=_read.get(data, "best_ever_generation", "count|null", "checkpoint"),
-        first_finish=first_finish, solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"))
+        best_ever_levels=best_levels, first_finish=first_finish,
+        solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"), levels_per_gen=per_gen)
     stats = [_read.check(r, "object", "checkpoint.stats") for r in _read.get(data, "stats", "list", "checkpoint")]
     timing = [_read.check(r, "object", "checkpoint.timing") for r in _read.get(data, "timing", "list", "checkpoint")]
     validation = None

@@ -61,7 +61,7 @@ class RunResult:
 
     levels: list[Level]
     champion: TileGenome | None  # the best genome of the whole run
-    champion_outcomes: list[Outcome]  # what it did on each level
+    champion_outcomes: list[Outcome]  # what it did on each level it played (`champion_levels`)
     champion_generation: int | None
     stats: list[dict[str, Any]]  # one row per generation of the whole run (stats.jsonl)
     timing: list[dict[str, Any]]  # seconds per generation (timing.jsonl)
@@ -75,6 +75,7 @@ class RunResult:
     settings: EpisodeSettings
     seed: int
     first_finishes: dict[str, Path] = field(default_factory=dict)  # level id -> replay file, this call
+    champion_levels: list[Level] = field(default_factory=list)  # the levels the champion played
 
     @property
     def solved(self) -> bool:
@@ -89,7 +90,7 @@ class RunResult:
         """The champion as a `Replay` (play it again, `save` it, `verify` it)."""
         if self.champion is None:
             raise ValueError("no generation was evaluated, so there is no champion")
-        return make_replay(self.champion, self.network, self.levels, self.settings, seed=self.seed,
+        return make_replay(self.champion, self.network, self.champion_levels, self.settings, seed=self.seed,
                            generation=self.champion_generation, run=str(self.folder) if self.folder else None)
 
 
@@ -149,7 +150,8 @@ class Run:
                memory: bool = False, fitness: FitnessFunction | None = None,
                generations: int = DEFAULT_GENERATIONS, keep_going: bool = False, out: str | os.PathLike | None = None,
                checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None,
-               validate: Iterable[Level | str] = (), validate_every: int = 10) -> Run:
+               validate: Iterable[Level | str] = (), validate_every: int = 10,
+               levels_per_gen: int | None = None) -> Run:
         """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
 
         `pop` and `memory` override the config's population size and memory cells. With `out`,
@@ -174,7 +176,7 @@ class Run:
             os.fspath(config) if config is not None else None,
             neat_overrides={"pop_size": pop} if pop else None,
             genome_overrides={"memory_cells": True} if memory else None)
-        evolution = Evolution(config_obj, levels, settings, seed, fitness)
+        evolution = Evolution(config_obj, levels, settings, seed, fitness, levels_per_gen)
         folder = None
         if out is not None:
             folder = RunFolder(out)
@@ -191,6 +193,7 @@ class Run:
                     "replays": os.fspath(replays_dir) if replays_dir is not None else None,
                     "checkpoint_every": checkpoint_every,
                     "validate": [lv.id for lv in held_out], "validate_every": validate_every,
+                    "levels_per_gen": levels_per_gen,
                 })
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
@@ -369,7 +372,7 @@ class Run:
             seconds=time.perf_counter() - t_start, interrupted=interrupted,
             folder=self.folder.path if self.folder is not None else None,
             network=NetworkShape.from_genome_config(ev.config.genome_config), settings=ev.settings, seed=ev.seed,
-            first_finishes=first_finishes)
+            first_finishes=first_finishes, champion_levels=[self.levels[i] for i in ev.best_ever_levels])
         for r in reporters:
             r.run_ended(result)
         return result
@@ -388,8 +391,9 @@ class Run:
 
     def _replay(self, summary: Generation) -> Replay:
         ev = self.evolution
-        return make_replay(summary.best_genome, NetworkShape.from_genome_config(ev.config.genome_config),
-                           self.levels, ev.settings, seed=ev.seed, generation=summary.generation,
+        played = [self.levels[i] for i in summary.level_indices]
+        return make_replay(summary.best_genome, NetworkShape.from_genome_config(ev.config.genome_config), played,
+                           ev.settings, seed=ev.seed, generation=summary.generation,
                            run=str(self.folder.path) if self.folder is not None else None)
 
     def _keep_first_finish(self, level: Level, summary: Generation, replay: Replay) -> Path | None:
@@ -441,7 +445,8 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
            config: str | os.PathLike | None = None, settings: EpisodeSettings | None = None, pop: int | None = None,
            memory: bool = False, fitness: FitnessFunction | None = None, keep_going: bool = False,
            out: str | os.PathLike | None = None, reporters: Iterable[neat.reporting.BaseReporter] = (),
-           workers: int | None = None, validate: Iterable[Level | str] = (), validate_every: int = 10) -> RunResult:
+           workers: int | None = None, validate: Iterable[Level | str] = (), validate_every: int = 10,
+           levels_per_gen: int | None = None) -> RunResult:
     """Evolve agents on `levels` until a champion finishes them all (or `generations` run out).
 
     `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path). `config` is a neat
@@ -451,12 +456,14 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
     run folder (resumable with `Run.resume` or `tilerunner evolve --resume`); without, nothing is
     written. `reporters`: neat-python reporters or `RunReporter`s. `workers`: threads (default all).
     `validate`: held-out levels the best genome of each species plays every `validate_every` generations.
+    `levels_per_gen`: play a draw of that many of the levels each generation (from the seed and the
+    generation number), rather than all of them.
     The same seed and settings give the same run.
     """
     use_threads(workers)
     run = Run.create(levels, config=config, settings=settings, seed=seed, pop=pop, memory=memory, fitness=fitness,
                      generations=generations, keep_going=keep_going, out=out, validate=validate,
-                     validate_every=validate_every)
+                     validate_every=validate_every, levels_per_gen=levels_per_gen)
     for reporter in reporters:
         run.add_reporter(reporter)
     return run.run()

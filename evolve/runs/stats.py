@@ -73,6 +73,9 @@ def check_row(row: Any) -> dict[str, Any]:
         for key, kind in OUTCOME_KINDS.items():
             _read.get(outcome, key, kind, f"best[{i}]")
         check_outcome_names(outcome, f"best[{i}]", StatsError)
+    if "levels" in row:  # runs with --levels-per-gen: the levels this generation played
+        for i, level_id in enumerate(_read.get(row, "levels", "list", "")):
+            _read.check(level_id, "str", f"levels[{i}]")
     if "validation" in row:  # runs with --validate, on the generations they checked
         for key, kind in VALIDATION_KINDS.items():
             _read.get(row["validation"], key, kind, "validation")
