@@ -180,8 +180,7 @@ class Run:
         folder = None
         if out is not None:
             folder = RunFolder(out)
-            folder.lock()
-            try:
+            with folder.setting_up():
                 if folder.holds_a_run():
                     raise RunFolderError(f"{out} already holds a run: resume it (tilerunner evolve --resume {out}),"
                                          " or choose another folder")
@@ -198,12 +197,6 @@ class Run:
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
                 folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation)))
-            except OSError as exc:
-                folder.unlock()
-                raise RunFolderError(f"{out}: cannot write the run folder: {exc.strerror or exc}") from None
-            except BaseException:
-                folder.unlock()
-                raise
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
                    checkpoint_every=checkpoint_every, replays_dir=replays_dir, validation=validation)
 
@@ -220,8 +213,7 @@ class Run:
         folder = RunFolder(path)
         if not folder.path.is_dir():
             raise RunFolderError(f"{folder.path}: no such run folder")
-        folder.lock()
-        try:
+        with folder.setting_up():
             file, blob = folder.latest_checkpoint()
             saved = folder.read_args()
             if saved.get("custom_fitness") and fitness is None:
@@ -246,12 +238,6 @@ class Run:
             saved.update(generations=generations, keep_going=keep_going, checkpoint_every=checkpoint_every,
                          replays=os.fspath(replays_dir) if replays_dir is not None else None)
             folder.write_args(saved)
-        except OSError as exc:
-            folder.unlock()
-            raise RunFolderError(f"{folder.path}: cannot write the run folder: {exc.strerror or exc}") from None
-        except BaseException:
-            folder.unlock()
-            raise
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
                    checkpoint_every=checkpoint_every, replays_dir=replays_dir, stats=stats, timing=timing,
                    validation=validation)

@@ -17,11 +17,13 @@ A run writes nowhere else, unless asked to copy its first finishes somewhere (`-
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import fcntl
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +195,22 @@ class RunFolder:
         fh.write(f"{os.getpid()}\n")
         fh.flush()
         self._lock = fh
+
+    @contextlib.contextmanager
+    def setting_up(self) -> Iterator[None]:
+        """Lock the folder for a run being set up; if setting up fails, let the lock go again.
+
+        A failed write (a full disk, a read-only folder) becomes one `RunFolderError` naming the folder.
+        """
+        self.lock()
+        try:
+            yield
+        except OSError as exc:
+            self.unlock()
+            raise RunFolderError(f"{self.path}: cannot write the run folder: {exc.strerror or exc}") from None
+        except BaseException:
+            self.unlock()
+            raise
 
     def unlock(self) -> None:
         """Let other processes use the folder again."""
