@@ -12,17 +12,17 @@ from numba import njit
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import N_BUTTONS, mask_from_pressed
 from tilerunner.envs.level import Level, load_level
-from tilerunner.envs.observe import DEFAULT_RADIUS, observe
+from tilerunner.envs.observe import DEFAULT_RADIUS, EXTRA_INPUTS, SPEED, feature_mask, n_inputs, observe_inputs
 
 
 @njit(cache=True)
 def _step_and_observe(
     tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, buttons: int, frame_skip: int,
-    max_frames: int, stall_frames: int, radius: int, out: np.ndarray,
+    max_frames: int, stall_frames: int, radius: int, features: int, out: np.ndarray,
 ) -> int:
     # One Numba call per env step: hold the buttons for frame_skip frames, then look.
     status = P.advance(tiles, state, enemies, buttons, frame_skip, max_frames, stall_frames)
-    observe(tiles, state, enemies, radius, out)
+    observe_inputs(tiles, state, enemies, radius, features, out)
     return status
 
 
@@ -51,6 +51,12 @@ class TileRunnerEnv(gym.Env):
     the tiles around the player, centred on it, 16 px per cell, in MarI/O's encoding:
     1 where the cell holds something to stand on (ground, blocks, pipes, platforms),
     -1 where an enemy is, 0 otherwise. Row 0 is the top.
+
+    With opt-in `features` (see `tilerunner.envs.observe`): `"enemy-kinds"` marks enemies
+    that can be stomped -0.5 (spiky ones stay -1); `"speed"` makes the observation a
+    `Dict` of `"grid"` (the Box above) and `"speed"` (`Box(-1, 1, (3,), float32)`: the
+    player's horizontal and vertical speed, scaled, and 1 when standing on something).
+    These are the inputs `tilerunner evolve --observe ...` gives its networks.
 
     ## Rewards
 
@@ -84,6 +90,7 @@ class TileRunnerEnv(gym.Env):
       or a `Level`. `reset(options={"level": ...})` switches level.
     - `frame_skip`: frames per step (the buttons are held for all of them).
     - `view_radius`: cells on each side of the player in the observation.
+    - `features`: opt-in observation features, e.g. `("speed", "enemy-kinds")`.
     - `max_frames`, `stall_frames`: truncation limits in frames (0 turns one off).
     - `render_mode`: `"human"` (a pygame window at game speed) or `"rgb_array"`.
 
@@ -101,6 +108,7 @@ class TileRunnerEnv(gym.Env):
         max_frames: int = 6000,
         stall_frames: int = 180,
         render_mode: str | None = None,
+        features: tuple[str, ...] | list[str] = (),
     ) -> None:
         if frame_skip < 1:
             raise ValueError(f"frame_skip must be at least 1, got {frame_skip}")
@@ -118,7 +126,17 @@ class TileRunnerEnv(gym.Env):
         # Human rendering shows one picture per step, so steps are paced at 60/frame_skip per second.
         self.metadata = {**self.metadata, "render_fps": P.FPS / self.frame_skip}
         size = 2 * self.view_radius + 1
-        self.observation_space = spaces.Box(-1.0, 1.0, (size, size), dtype=np.float32)
+        if isinstance(features, str):
+            raise ValueError(f"features must be a list of feature names, got {features!r}")
+        self.features = tuple(features)
+        self._features = feature_mask(self.features)
+        self._inputs = np.zeros(n_inputs(self.view_radius, self.features), dtype=np.float32)
+        grid = spaces.Box(-1.0, 1.0, (size, size), dtype=np.float32)
+        if self._features & SPEED:
+            speed = spaces.Box(-1.0, 1.0, (EXTRA_INPUTS["speed"],), dtype=np.float32)
+            self.observation_space = spaces.Dict({"grid": grid, "speed": speed})
+        else:
+            self.observation_space = grid
         self.action_space = spaces.MultiBinary(N_BUTTONS)
         self._window = None
         self._set_level(level)
@@ -136,26 +154,33 @@ class TileRunnerEnv(gym.Env):
         col, row = self.level.start
         P.reset_world(self.level.tiles, self.level.enemies, col, row, self.level.exit_col,
                       self._tiles, self._state, self._enemies)
-        obs = np.empty(self.observation_space.shape, dtype=np.float32)
-        observe(self._tiles, self._state, self._enemies, self.view_radius, obs)
+        observe_inputs(self._tiles, self._state, self._enemies, self.view_radius, self._features, self._inputs)
         if self.render_mode == "human":
             self.render()
-        return obs, self._info()
+        return self._observation(), self._info()
 
     def step(self, action) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         buttons = mask_from_pressed(action)
         before = self._state[P.S_RIGHTMOST]
-        obs = np.empty(self.observation_space.shape, dtype=np.float32)
         status = _step_and_observe(
             self._tiles, self._state, self._enemies, buttons, self.frame_skip,
-            self.max_frames, self.stall_frames, self.view_radius, obs,
+            self.max_frames, self.stall_frames, self.view_radius, self._features, self._inputs,
         )
+        obs = self._observation()
         reward = float(self._state[P.S_RIGHTMOST] - before) / P.SUB
         terminated = status == P.DEAD or status == P.FINISHED
         truncated = status == P.STALLED or status == P.TIMEOUT
         if self.render_mode == "human":
             self.render()
         return obs, reward, terminated, truncated, self._info()
+
+    def _observation(self) -> np.ndarray | dict[str, np.ndarray]:
+        # Copies of the flat input vector's parts, shaped as `observation_space` says.
+        size = 2 * self.view_radius + 1
+        grid = self._inputs[:size * size].reshape(size, size).copy()
+        if self._features & SPEED:
+            return {"grid": grid, "speed": self._inputs[size * size:].copy()}
+        return grid
 
     def _info(self) -> dict[str, Any]:
         s = self._state

@@ -77,7 +77,7 @@ def edit(path: pathlib.Path, tmp_path: pathlib.Path, change) -> pathlib.Path:
 @pytest.mark.parametrize("change, message", [
     (lambda d: d.update(schema="something-else"), "not a tilerunner replay"),
     (lambda d: d.update(version=99), "replay version 99 is not supported"),
-    (lambda d: d["network"].update(num_inputs=25), "network has 25 inputs but the view radius gives 169"),
+    (lambda d: d["network"].update(num_inputs=25), "network has 25 inputs but the view radius"),
     (lambda d: d["episodes"][1]["level"].update(text=d["episodes"][1]["level"]["text"].replace("-", "o", 1)),
      "the level text does not match its sha256"),
     (lambda d: d["episodes"][0]["level"].update(sha256="0" * 64), "built-in level 1-2 has changed"),
@@ -149,7 +149,13 @@ def test_headless_verdict_and_exit_codes(champion, tmp_path, capsys):
 
 def test_another_level_gives_an_outcome_but_no_verdict(champion, capsys):
     code, out, _ = run_cli(capsys, "replay", str(champion), "--headless", "--level", "2-4")
-    assert code == 0 and out.startswith("on 2-4: ") and "identical" not in out
+    (outcome,) = tilerunner.evaluate(load_replay(champion), ["2-4"])
+    assert code == 0 and "identical" not in out
+    assert out.splitlines() == [f"champ.json (genome {load_replay(champion).genome.key}) on 1 level:",
+                                f"  1/1  2-4  {outcome.describe(fitness=True)}",
+                                f"  total: finished {int(outcome.finished)} of 1 level"
+                                + ("" if outcome.finished else f"; 1 {outcome.status}"
+                                   + (f" ({outcome.cause})" if outcome.cause else ""))]
 
 
 def test_gif_and_png_frames(champion, tmp_path, capsys):

@@ -25,7 +25,7 @@ from tilerunner.evolve.runs.replay import NetworkShape, load_replay, make_replay
 from tilerunner.evolve.viewer import panels
 from tilerunner.evolve.viewer.human_play import GRID_CELL, HumanPlay
 from tilerunner.evolve.viewer.net_layout import PanelGeometry, layout_network
-from tilerunner.evolve.viewer.shows import ReplayShows, RunFollower, Show, ShowSource, shows_of
+from tilerunner.evolve.viewer.shows import LevelSetShows, ReplayShows, RunFollower, Show, ShowSource, shows_of
 from tilerunner.evolve.viewer.viewer import (
     GAME_PX,
     HEIGHT,
@@ -397,12 +397,15 @@ def test_following_a_run_switches_to_a_newer_champion_after_the_episode(replay, 
 def test_both_sources_declare_the_whole_interface(replay, tmp_path):
     replays = ReplayShows(shows_of(replay, "known.json"))
     follower = RunFollower(tmp_path / "run")
-    for source in (replays, follower):
+    level_set = LevelSetShows([("known.json", replay)], [load_level("1-1"), load_level("1-2")])
+    for source in (replays, follower, level_set):
         assert isinstance(source, ShowSource)
         assert isinstance(source.waiting, str) and source.waiting
         assert source.warnings == []
         assert isinstance(source.status(), str) and source.stats() == []
     assert ShowSource.__abstractmethods__ == {"current", "after", "next", "poll", "stats", "status"}
+    # The tally members are optional: only a level set keeps one.
+    assert replays.tally() is None and follower.tally() is None and level_set.tally().heading() == "level 1 of 2"
 
     class Incomplete(ShowSource):
         def current(self) -> Show | None:

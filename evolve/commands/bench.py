@@ -7,7 +7,18 @@ import importlib
 from collections.abc import Callable
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import GENERATIONS_RANGE, SEED_RANGE, int_in, setting_type
+from tilerunner.evolve.commands.flags import (
+    CHECKPOINT_EVERY_RANGE,
+    GENERATIONS_RANGE,
+    LEVELS_PER_GEN_RANGE,
+    SEED_RANGE,
+    WORKERS_RANGE,
+    check_output_file,
+    features_type,
+    float_in,
+    int_in,
+    setting_type,
+)
 
 # Ranges of the benchmark flags: big enough for any measurement, small enough to finish.
 _FRAMES = int_in(1, 10**9)
@@ -80,6 +91,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     watch.add_argument("--seed", type=_SEED, default=0, help="seed (default 0)")
     watch.set_defaults(run=_lazy("tilerunner.evolve.bench.watch"))
 
+    gen = bsub.add_parser(
+        "generalize", help="train per seed on a time budget, pick on validation, report levels never seen",
+        description="Evolve from several seeds on training levels only (each on a time budget), pick the"
+                    " champion that was best on validation levels, and report what it finishes on held-out"
+                    " public and generated levels nothing was picked on. Run folders are kept in --out: run"
+                    " the same command again to resume an interrupted bench or reuse finished seeds.")
+    gen.add_argument("--public", metavar="DIR",
+                     help="public levels never trained on, split per generator by level number: the first half"
+                          " picks the champion, the second half is reported (default"
+                          " ../shared/mario-ai-levels/validation if it exists)")
+    gen.add_argument("--train", action="append", metavar="SET",
+                     help="training levels, as evolve --level takes (default: the train/ folder beside --public,"
+                          " else gen:*)")
+    gen.add_argument("--seeds", type=_COUNT, default=3, help="seeds 0..N-1 (default 3)")
+    gen.add_argument("--minutes", type=float_in(0.01, 100_000.0), default=45.0,
+                     help="minutes of evolution per seed (default 45)")
+    gen.add_argument("--pop", type=_POP, default=300, help="population size (default 300)")
+    gen.add_argument("--levels-per-gen", type=int_in(*LEVELS_PER_GEN_RANGE), default=20, metavar="K",
+                     help="levels each generation plays, drawn from the training set (default 20)")
+    gen.add_argument("--validate-every", type=int_in(*CHECKPOINT_EVERY_RANGE), default=10, metavar="N",
+                     help="generations between checks on the picking levels (default 10)")
+    gen.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]",
+                     help="observation features, as evolve --observe takes")
+    gen.add_argument("--curriculum", type=float_in(0.01, 1.0), metavar="SHARE",
+                     help="train in stages, as evolve --curriculum")
+    gen.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
+    gen.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="threads for evaluation (default: all cores)")
+    gen.add_argument("--solve", action="store_true",
+                     help="also run the solver on the reported levels and give shares of the solvable ones")
+    gen.add_argument("--out", metavar="DIR", default="runs/bench-generalize",
+                     help="where the seeds' run folders are kept (default runs/bench-generalize)")
+    gen.add_argument("--json", metavar="PATH", help="also write the report as JSON")
+    gen.set_defaults(run=_lazy("tilerunner.evolve.bench.generalize"))
+
 
 def delays(text: str) -> list[int]:
     """argparse type for --delays: comma-separated whole numbers from 1 to 100,000, e.g. `10,30,100`."""
@@ -102,6 +147,8 @@ def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from tilerunner.evolve.bench.errors import BenchError
 
+        if getattr(args, "json", None):  # an output path that cannot be written fails before the work
+            check_output_file(args.json, "--json")
         try:
             return importlib.import_module(module).run(args)
         except BenchError as exc:

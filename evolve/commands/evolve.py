@@ -15,11 +15,16 @@ from tilerunner.evolve.commands.flags import (
     SEED_RANGE,
     WORKERS_RANGE,
     check_output_folder,
+    features_type,
+    float_in,
     int_in,
     number_text,
     setting_type,
 )
 
+DEFAULT_CURRICULUM = 0.8
+CURRICULUM_RANGE = (0.01, 1.0)
+MINUTES_RANGE = (0.01, 10_000_000.0)
 DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
 CHECKPOINT_EVERY = 10
 INTERRUPTED = 130
@@ -39,8 +44,8 @@ _SETTINGS_FLAGS = {
     "kill_bonus": "fitness per stomped enemy (default 0)",
 }
 # Flags a resumed run keeps from its folder.
-_FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "memory", "validate",
-                        "levels_per_gen", *_SETTINGS_FLAGS]
+_FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "observe", "memory", "validate",
+                        "levels_per_gen", "curriculum", *_SETTINGS_FLAGS]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,7 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Evolve NEAT agents on one or more levels until a champion finishes them all"
                     " (or the generation limit). With no flags: built-in level 1-1, seed 0.")
     p.add_argument("--level", action="append", metavar="ID",
-                   help="level to play: an id, a file, a folder of level files or a quoted glob"
+                   help="level to play: an id, a file, a folder of level files, a quoted glob, gen:A-B[:DIFFICULTY]"
+                        " ranges, or gen:* / gen:*:DIFFICULTY for fresh generated levels every generation"
                         " (repeat for several; default 1-1)")
     p.add_argument("--generations", type=int_in(*GENERATIONS_RANGE),
                    help=f"generation limit, 1 to 1,000,000 (default {DEFAULT_GENERATIONS})")
@@ -73,6 +79,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         lo, hi = EpisodeSettings.LIMITS[name]
         span = f"{number_text(lo)} to {number_text(hi)}"
         p.add_argument("--" + name.replace("_", "-"), type=setting_type(name), help=f"{about}; {span}")
+    p.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]",
+                   help="opt-in observation features on top of the grid: speed (3 more inputs: the player's"
+                        " speeds and whether it stands on something), enemy-kinds (stompable enemies -0.5 in the"
+                        " grid, spiky ones -1); default none, MarI/O's grid alone")
     p.add_argument("--checkpoint-every", type=int_in(*CHECKPOINT_EVERY_RANGE),
                    help=f"generations between checkpoints (default {CHECKPOINT_EVERY}; a resumed run keeps its own)")
     p.add_argument("--replays", metavar="DIR",
@@ -81,6 +91,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--levels-per-gen", type=int_in(*LEVELS_PER_GEN_RANGE), metavar="K",
                    help="each generation, every genome plays the same K levels drawn from the set (from the seed"
                         " and the generation number), rather than all of them")
+    p.add_argument("--curriculum", type=float_in(*CURRICULUM_RANGE), nargs="?", const=DEFAULT_CURRICULUM,
+                   metavar="SHARE",
+                   help="play the set in stages, up a stage when the champion finishes SHARE of its levels"
+                        f" (default {DEFAULT_CURRICULUM}): gen:* difficulties lowest first, or a list of levels in the"
+                        " order given, K more levels (--levels-per-gen) a stage; 0.01 to 1")
+    p.add_argument("--time-limit", type=float_in(*MINUTES_RANGE), metavar="MINUTES",
+                   help="stop at the end of the first generation after this many minutes, with a checkpoint"
+                        " (resume to go on); 0.01 to 10,000,000")
     p.add_argument("--validate", action="append", metavar="SET",
                    help="held-out levels (a set, as --level takes): every --validate-every generations the best"
                         " genome of each species plays them; the best is kept as champions/best-validation.json")
@@ -140,20 +158,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _create(args: argparse.Namespace):
     from tilerunner.evolve.core.fitness import EpisodeSettings
-    from tilerunner.evolve.runs.run import Run, as_levels
+    from tilerunner.evolve.runs.run import Run
     from tilerunner.evolve.runs.run_folder import default_name, unique_path
 
     level_ids = args.level or ["1-1"]
-    levels = as_levels(level_ids)
     seed = 0 if args.seed is None else args.seed
     names = [*_SETTINGS_FLAGS, "aggregate"]
-    settings = EpisodeSettings(**{n: getattr(args, n) for n in names if getattr(args, n) is not None})
+    settings = EpisodeSettings(**{n: getattr(args, n) for n in names if getattr(args, n) is not None},
+                               features=args.observe or ())
     out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
-    return Run.create(levels, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
+    return Run.create(level_ids, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
                       generations=args.generations or DEFAULT_GENERATIONS, keep_going=args.keep_going, out=out,
                       checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
                       validate=args.validate or (), validate_every=args.validate_every,
-                      levels_per_gen=args.levels_per_gen)
+                      levels_per_gen=args.levels_per_gen, curriculum=args.curriculum,
+                      time_limit=args.time_limit * 60 if args.time_limit else None)
 
 
 def _resume(args: argparse.Namespace):
@@ -162,10 +181,11 @@ def _resume(args: argparse.Namespace):
     fixed = [f"--{n.replace('_', '-')}" for n in _FIXED_WHEN_RESUMING if getattr(args, n) not in (None, False)]
     if fixed:
         raise UserError(f"{fixed[0]} cannot be changed when resuming (the run keeps its settings);"
-                        " only --generations, --workers, --keep-going, --checkpoint-every, --replays and"
-                        " --tensorboard can")
+                        " only --generations, --workers, --keep-going, --checkpoint-every, --replays, --time-limit"
+                        " and --tensorboard can")
     return Run.resume(args.resume, generations=args.generations, keep_going=args.keep_going,
-                      replays_dir=args.replays, checkpoint_every=args.checkpoint_every)
+                      replays_dir=args.replays, checkpoint_every=args.checkpoint_every,
+                      time_limit=args.time_limit * 60 if args.time_limit else None)
 
 
 def _tensorboard_reporter():

@@ -28,7 +28,7 @@ class GenerationPrinter(RunReporter):
         if self.quiet:
             return
         ev = run.evolution
-        levels = ", ".join(lv.id for lv in run.levels)
+        levels = describe_levels(ev.plan)
         s = ev.settings
         where = f"run folder {run.folder.path}" if run.folder is not None else "no run folder"
         verb = "resuming" if run.generation > 0 else "evolving"
@@ -37,7 +37,11 @@ class GenerationPrinter(RunReporter):
         print(f"  seed {ev.seed}, population {ev.config.pop_size}{memory}, generations {run.generation}"
               f"-{run.generations - 1}{' (keep going after a finish)' if run.keep_going else ''},"
               f" {s.view_radius * 2 + 1}x{s.view_radius * 2 + 1} view, decides every {s.frame_skip} frames,"
-              f" fitness {s.aggregate} over levels", flush=True)
+              f" fitness {s.aggregate} over levels{', sees ' + ' and '.join(s.features) if s.features else ''}",
+              flush=True)
+        if run.time_limit is not None:
+            print(f"  stops after {run.time_limit / 60:.4g} min (at the end of a generation; resume to go on)",
+                  flush=True)
 
     def start_generation(self, generation: int) -> None:
         if self.run is not None and self.run.progress_chunks > 1:
@@ -57,8 +61,13 @@ class GenerationPrinter(RunReporter):
         if self.quiet:
             return
         fps = g.frames / max(g.kernel_seconds, 1e-9)
+        if g.level_ids is None:  # every genome played the whole set: how many genomes finished it all
+            finished = f"finished {g.finished:3d}/{g.population}"
+        else:  # a draw: how many of its levels the generation's champion finished
+            finished = f"champion finished {sum(o.finished for o in g.best_outcomes):2d}/{len(g.best_outcomes)}"
+        stage = f"  stage {g.stage + 1}/{self.run.evolution.plan.stages}" if g.stage is not None and self.run else ""
         print(f"gen {g.generation:4d}  best {g.best_fitness:9.1f}  mean {g.mean_fitness:8.1f}"
-              f"  best-ever {g.best_ever:9.1f}  species {g.species:3d}  finished {g.finished:3d}/{g.population}"
+              f"  best-ever {g.best_ever:9.1f}  species {g.species:3d}  {finished}{stage}"
               f"  {g.total_seconds:5.2f} s/gen  {fps / 1e6:5.1f}M frames/s", flush=True)
         checked = self.run.stats[-1].get("validation") if self.run is not None and self.run.stats else None
         if checked:
@@ -80,6 +89,8 @@ class GenerationPrinter(RunReporter):
                   f" Resume with: tilerunner evolve --resume {result.folder}", file=sys.stderr)
             return
         n = result.generations_run
+        if result.out_of_time:
+            print(f"time limit reached after generation {result.first_generation + n - 1}; checkpoint written")
         span = (f"generation {result.first_generation}" if n == 1
                 else f"generations {result.first_generation}-{result.first_generation + n - 1}")
         print(f"done: {n} generation{'s' if n != 1 else ''} ({span}) in {result.seconds:.1f} s"
@@ -105,9 +116,27 @@ class GenerationPrinter(RunReporter):
                   f" --generations {result.first_generation + n + 100})")
 
 
+def describe_levels(plan) -> str:
+    """The training set in a line: its levels (or how many), how a generation draws, the curriculum."""
+    if plan.fresh:
+        difficulties = ", ".join(map(str, plan.fresh))
+        text = f"fresh generated levels of difficulty {difficulties}, {plan.per_gen} a generation"
+    else:
+        ids = [lv.id for lv in plan.levels]
+        text = ", ".join(ids) if len(ids) <= 4 else f"{len(ids)} levels ({ids[0]} ... {ids[-1]})"
+        if plan.per_gen is not None:
+            text += f", {plan.per_gen} drawn each generation"
+    if plan.curriculum is not None:
+        text += f"; curriculum of {plan.stages} stages, up when the champion finishes {plan.curriculum:.0%}"
+    return text
+
+
 def _verdict(result) -> str:
     """How far the champion got: which generation finished everything, or how many levels it finished."""
     levels = result.levels
+    if not levels:  # fresh generated levels: never all finished
+        return (f"the best-ever champion finished {result.levels_finished} of the {len(result.champion_levels)}"
+                " fresh levels it played")
     names = levels[0].id if len(levels) == 1 else f"all {len(levels)} levels"
     if result.solved_at is not None:
         return f"the champion of generation {result.solved_at} finished {names}"

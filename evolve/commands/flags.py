@@ -111,6 +111,19 @@ def setting_type(name: str) -> Callable[[str], int | float]:
     return int_in(int(lo), int(hi)) if name in EpisodeSettings.WHOLE else float_in(lo, hi)
 
 
+def features_type(text: str) -> tuple[str, ...]:
+    """argparse type for `--observe`: comma-separated observation feature names, each known."""
+    from tilerunner.envs.observe import FEATURES
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected feature names ({', '.join(FEATURES)}), got {_shown(text)}")
+    for name in names:
+        if name not in FEATURES:
+            raise argparse.ArgumentTypeError(f"unknown feature {_shown(name)}; the features are {', '.join(FEATURES)}")
+    return names
+
+
 def add_viewer_flags(p: argparse.ArgumentParser) -> None:
     """Flags every viewer command shares: speed, screenshot, duration."""
     p.add_argument("--speed", type=float_in(*SPEED_RANGE), default=1.0,

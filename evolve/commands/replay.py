@@ -1,5 +1,11 @@
 """`tilerunner replay`: watch a saved genome, prove it still does what it did, or record it as a GIF.
 
+With `--level SET` (repeatable; what `evolve --level` takes) the genome plays every level of the set
+in turn with the replay's own episode settings: in the window with an overlay (`level 3 of 7`, the
+level, the running tally) and the level keys (PgDn or ], PgUp or [), headless in the parallel
+kernel, or recorded into one GIF or one numbered run of PNG frames. Each way ends with the same
+summary: every level's outcome and the total.
+
 Recording streams: frames are drawn one at a time and PNG frames written as they come, so only
 the GIF holds the episode in memory (Pillow keeps every frame, one byte per pixel). A GIF is
 therefore limited to `MAX_GIF_PIXELS` (2**28, 256 MiB) over all its frames, checked before
@@ -32,15 +38,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "replay", help="play, check, or record a saved genome",
         description="Play a replay file in a window at game speed; --headless re-simulates and compares"
-                    " with what the file recorded (exit 0 if identical, 1 if not).")
+                    " with what the file recorded (exit 0 if identical, 1 if not). With --level SET the genome"
+                    " plays each level of the set in turn instead and a summary is printed at the end.",
+        epilog="keys in the window: Space pause / go on, Right one frame forward (paused), + / - faster / slower,"
+               " PgDn or ] next level of a --level set (after the last: the end), PgUp or [ previous level,"
+               " N next genome, S screenshot, H help, Esc quit")
     p.add_argument("file", nargs="?", metavar="FILE",
                    help="a replay file (a run's champions/*.json), or the name of a shipped one (see --list);"
                         " in the window, also a folder of them, played in turn")
-    p.add_argument("--headless", action="store_true", help="no window: re-simulate and print a verdict")
-    p.add_argument("--level", metavar="ID", help="play the genome on another level instead (no verdict)")
+    p.add_argument("--headless", action="store_true",
+                   help="no window: re-simulate and print a verdict (with --level: each level's outcome and the total)")
+    p.add_argument("--level", action="append", metavar="SET",
+                   help="play the genome on these levels instead, in turn (no verdict; a summary at the end): an id,"
+                        " a file, a folder of level files, a quoted glob, or gen:A-B[:DIFFICULTY] (repeat for"
+                        " several); in the window PgDn or ] skips to the next level, PgUp or [ goes back one")
     p.add_argument("--loop", action="store_true", help="start again at the end (window only)")
-    p.add_argument("--gif", metavar="OUT", help="record the episode as an animated GIF and exit")
-    p.add_argument("--png-frames", metavar="DIR", help="record the episode as numbered PNG frames in DIR")
+    p.add_argument("--gif", metavar="OUT",
+                   help="record the episode as an animated GIF and exit (with --level: the levels in turn, in one GIF)")
+    p.add_argument("--png-frames", metavar="DIR",
+                   help="record the episode as numbered PNG frames in DIR (with --level: the levels in turn, one run)")
     p.add_argument("--scale", type=int_in(*SCALE_RANGE), default=1,
                    help="pixels per game pixel in --gif/--png-frames, 1 to 16 (default 1)")
     p.add_argument("--frame-step", type=int_in(*FRAME_STEP_RANGE), default=3,
@@ -52,7 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Check the flags, the levels and the file (each a one-line error), then list, play, check or record."""
     if args.list is not None:
+        if args.level:
+            raise UserError("--list lists replay files; it plays nothing, so it takes no --level")
         return list_replays(args.list or None)
     if not args.file:
         raise UserError("replay needs a FILE (or --list)")
@@ -61,27 +80,29 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.gif, "--gif")
     if args.png_frames:
         check_output_folder(args.png_frames, "--png-frames")
-    from tilerunner.envs.level import load_level
     from tilerunner.evolve.runs.replay import ReplayError, load_replay, verify
+    from tilerunner.evolve.runs.run import as_levels
 
     args.file = resolve(args.file)
     if Path(args.file).is_dir():
         if args.headless or args.gif or args.png_frames:
             raise UserError(f"{args.file} is a folder: --headless, --gif and --png-frames take one replay file")
-        return watch_folder(Path(args.file), args)
+        levels = as_levels(args.level) if args.level else None  # a bad level: one line, before any window
+        return watch_folder(Path(args.file), args, levels)
     try:
         replay = load_replay(args.file)
     except ReplayError as exc:
         raise UserError(str(exc)) from None
-    levels = [load_level(args.level)] if args.level else [e.level for e in replay.episodes]
+    levels = as_levels(args.level) if args.level else None
+    label = Path(args.file).name
     if args.gif or args.png_frames:
-        return record(replay, levels[0], args)
+        return record(replay, levels or [replay.episodes[0].level], args, label if levels else None)
     if args.headless:
-        if args.level:
-            return _play_elsewhere(replay, levels[0])
+        if levels:
+            return _play_set(label, replay, levels)
         checks = verify(replay)
         return _verdict(args.file, checks)
-    return watch([(Path(args.file).name, replay)], args)
+    return watch([(label, replay)], args, levels)
 
 
 def resolve(name: str) -> str:
@@ -108,12 +129,51 @@ def _verdict(path: str, checks) -> int:
     return 1
 
 
-def _play_elsewhere(replay, level) -> int:
-    from tilerunner.evolve.runs.replay import play
+def _play_set(label: str, replay, levels: list) -> int:
+    """--headless --level SET: every level in the parallel kernel (as `tilerunner eval`), then the summary."""
+    from tilerunner.evolve.runs.evaluation import evaluate_on
 
-    outcome, _ = play(replay.genome, replay.network, level, replay.settings)
-    print(f"on {level.id}: {outcome.describe(fitness=True)}")
+    (results,) = evaluate_on([replay], levels)
+    print("\n".join(set_summary(label, replay, levels, [r.outcome for r in results])))
     return 0
+
+
+def set_summary(label: str, replay, levels: list, results: list) -> list[str]:
+    """The lines printed after a genome's pass through a level set: one per level, then the total.
+
+        champ.json (genome 824) on 3 levels:
+          1/3  1-1      finished in 844 frames, fitness 2474.7
+          2/3  gen:1:3  dead (pit) at 98 px after 115 frames, fitness 48.5
+          3/3  gen:2:3  skipped at frame 40
+          total: finished 1 of 3 levels; 1 dead (pit), 1 skipped
+
+    `results[i]` is level i's `Outcome`, a `Skipped`, or None (not played).
+    """
+    from tilerunner.evolve.core.outcome import Outcome
+    from tilerunner.evolve.runs.json_fields import printable
+
+    n = len(levels)
+    digits = len(str(n))
+    ids = [printable(lv.id) for lv in levels]
+    width = min(max(len(i) for i in ids), 40)
+    lines = [f"{printable(label)} (genome {replay.genome.key}) on {n} level{'s' if n != 1 else ''}:"]
+    finished = 0
+    others: dict[str, int] = {}
+    for i, (level_id, result) in enumerate(zip(ids, results)):
+        if result is None:
+            what, how = "not played", "not played"
+        elif isinstance(result, Outcome):
+            what = result.describe(fitness=True)
+            how = "" if result.finished else (f"{result.status} ({result.cause})" if result.cause else result.status)
+            finished += result.finished
+        else:
+            what, how = result.describe(), "skipped"
+        if how:
+            others[how] = others.get(how, 0) + 1
+        lines.append(f"  {i + 1:>{digits}}/{n}  {level_id:<{width}}  {what}")
+    rest = ", ".join(f"{count} {how}" for how, count in sorted(others.items(), key=lambda kv: -kv[1]))
+    lines.append(f"  total: finished {finished} of {n} level{'s' if n != 1 else ''}" + (f"; {rest}" if rest else ""))
+    return lines
 
 
 def _playback(replay, level):
@@ -123,20 +183,29 @@ def _playback(replay, level):
     return Playback(CompiledNetwork.create(replay.genome, replay.network), level, replay.settings)
 
 
-def watch(replays: list, args: argparse.Namespace) -> int:
-    """Play replays in the viewer (the game, the agent's view, its network live) at game speed times --speed."""
-    from tilerunner.envs.level import load_level
+def watch(replays: list, args: argparse.Namespace, levels: list | None = None) -> int:
+    """Play replays in the viewer (the game, the agent's view, its network live) at game speed times --speed.
+
+    With `levels` each genome plays every one of them in turn, and a summary per genome is printed at the end.
+    """
     from tilerunner.evolve.commands.watch import show_in_viewer
-    from tilerunner.evolve.viewer.shows import ReplayShows, shows_of
+    from tilerunner.evolve.viewer.shows import LevelSetShows, ReplayShows, shows_of
 
-    other = [load_level(args.level)] if args.level else None
-    shows = [show for name, replay in replays for show in shows_of(replay, name, other)]
     title = "tilerunner replay " + (replays[0][0] if len(replays) == 1 else args.file)
-    return show_in_viewer(ReplayShows(shows, loop=args.loop), title, args)
+    if not levels:
+        shows = [show for name, replay in replays for show in shows_of(replay, name)]
+        return show_in_viewer(ReplayShows(shows, loop=args.loop), title, args)
+    source = LevelSetShows(replays, levels, loop=args.loop)
+    title += f" on {len(levels)} level{'s' if len(levels) != 1 else ''}"
+    code = show_in_viewer(source, title, args)
+    if not args.screenshot:  # a screenshot plays nothing through
+        for (label, replay), results in zip(replays, source.results):
+            print("\n".join(set_summary(label, replay, levels, results)))
+    return code
 
 
-def watch_folder(folder: Path, args: argparse.Namespace) -> int:
-    """Every readable replay in `folder`, one after another."""
+def watch_folder(folder: Path, args: argparse.Namespace, levels: list | None = None) -> int:
+    """Every readable replay in `folder`, one after another (each through `levels`, when given)."""
     from tilerunner.evolve.runs.json_fields import printable
     from tilerunner.evolve.runs.replay import ReplayError, load_replay
 
@@ -148,39 +217,50 @@ def watch_folder(folder: Path, args: argparse.Namespace) -> int:
             print(f"tilerunner: warning: skipping {printable(str(exc))}", file=sys.stderr)
     if not replays:
         raise UserError(f"{folder}: no readable replay files (*.json)")
-    return watch(replays, args)
+    return watch(replays, args, levels)
 
 
-def record(replay, level, args: argparse.Namespace) -> int:
-    """Write the episode as a GIF and/or numbered PNG frames, headless, drawing one frame at a time."""
+def record(replay, levels: list, args: argparse.Namespace, label: str | None = None) -> int:
+    """Write the episodes as one GIF and/or one numbered run of PNG frames, headless, drawing one frame at a time.
+
+    `label` given (a `--level` set): the levels one after another (the GIF holds the last frame of each
+    for the viewer's pause between levels), then the set's summary.
+    """
     import numpy as np
 
     from tilerunner.envs import render
     from tilerunner.envs.atomic import atomic_path
     from tilerunner.envs.physics import FPS
-    from tilerunner.evolve.runs.replay import play
+    from tilerunner.evolve.runs.evaluation import evaluate_on
+    from tilerunner.evolve.viewer.viewer import END_HOLD
 
     step, scale = args.frame_step, args.scale
-    frames = play(replay.genome, replay.network, level, replay.settings)[0].frames  # the kernel: milliseconds
-    count = frames // step + 1 + (frames % step != 0)  # the start, every step-th frame, and the last
-    height, width = level.height * render.TILE_PX * scale, 16 * render.TILE_PX * scale
+    outcomes = [r.outcome for r in evaluate_on([replay], levels)[0]]  # the kernel: milliseconds a level
+    counts = [o.frames // step + 1 + (o.frames % step != 0) for o in outcomes]  # start, every step-th, last
+    heights = sorted({lv.height for lv in levels})
+    if args.gif and len(heights) > 1:
+        raise UserError(f"--gif {args.gif}: the levels are not all one height ({heights[0]} and {heights[-1]} rows)"
+                        " and a GIF's frames are one size; use --png-frames")
+    height, width = heights[-1] * render.TILE_PX * scale, 16 * render.TILE_PX * scale
     try:
         render.check_image_size(height, width)
     except ValueError as exc:
         raise UserError(f"--scale {scale}: {exc}") from None
-    if args.gif and count * height * width > MAX_GIF_PIXELS:
-        raise UserError(f"--gif {args.gif}: {count:,} frames of {width}x{height} px is more than a GIF may hold"
+    total = sum(counts)
+    if args.gif and total * height * width > MAX_GIF_PIXELS:
+        raise UserError(f"--gif {args.gif}: {total:,} frames of {width}x{height} px is more than a GIF may hold"
                         f" ({MAX_GIF_PIXELS:,} px in all); use a larger --frame-step or a smaller --scale")
-    playback = _playback(replay, level)
     folder = Path(args.png_frames) if args.png_frames else None
     written = 0
 
     def drawn():
-        yield render.frame(playback.tiles, playback.state, playback.enemies)
-        while not playback.done:
-            playback.step()
-            if playback.frame % step == 0 or playback.done:
-                yield render.frame(playback.tiles, playback.state, playback.enemies)
+        for level in levels:
+            playback = _playback(replay, level)
+            yield render.frame(playback.tiles, playback.state, playback.enemies)
+            while not playback.done:
+                playback.step()
+                if playback.frame % step == 0 or playback.done:
+                    yield render.frame(playback.tiles, playback.state, playback.enemies)
 
     def frames_out():
         nonlocal written
@@ -192,6 +272,11 @@ def record(replay, level, args: argparse.Namespace) -> int:
             written += 1
             yield image
 
+    each = 10 * round(100 * step / FPS)  # GIF times are in 10 ms units
+    duration: int | list[int] = each
+    if label is not None:  # the last frame of each level stays up as long as the viewer's pause
+        hold = 10 * round(100 * END_HOLD)
+        duration = [each + hold * (i == count - 1) for count in counts for i in range(count)]
     try:
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
@@ -202,7 +287,7 @@ def record(replay, level, args: argparse.Namespace) -> int:
             first = next(images)
             with atomic_path(args.gif) as tmp:
                 first.save(tmp, format="GIF", save_all=True, append_images=images,
-                           duration=10 * round(100 * step / FPS), loop=0, optimize=True)  # GIF: 10 ms units
+                           duration=duration, loop=0, optimize=True)
         else:
             for _ in frames_out():
                 pass
@@ -213,8 +298,11 @@ def record(replay, level, args: argparse.Namespace) -> int:
         print(f"wrote {written} frames to {folder}/")
     if args.gif:
         size = os.path.getsize(args.gif)
-        print(f"wrote {args.gif}: {written} frames, {width}x{height} px,"
-              f" {size / 1024:.0f} KiB ({level.id}: {playback.outcome().describe(fitness=True)})")
+        what = (f"{len(levels)} level{'s' if len(levels) != 1 else ''}" if label is not None
+                else f"{levels[0].id}: {outcomes[0].describe(fitness=True)}")
+        print(f"wrote {args.gif}: {written} frames, {width}x{height} px, {size / 1024:.0f} KiB ({what})")
+    if label is not None:
+        print("\n".join(set_summary(label, replay, levels, outcomes)))
     return 0
 
 

@@ -16,6 +16,7 @@ the `OutcomeTable`. "Solved" means the generation's champion finished every leve
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from tilerunner.agent.kernels import NetArrays
 from tilerunner.envs.buttons import N_BUTTONS
 from tilerunner.envs.level import Level
 from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.level_plan import LevelPlan
 from tilerunner.evolve.core.outcome import Outcome, OutcomeTable
 from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
 
@@ -59,7 +61,9 @@ class Generation:
     table: OutcomeTable
     first_finishes: list[int] = field(default_factory=list)  # levels (indices) first finished in the run
     level_ids: list[str] | None = None  # the levels played, when a run plays a draw from its set
-    level_indices: list[int] = field(default_factory=list)  # the levels played (indices into the run's set)
+    level_indices: list[int] = field(default_factory=list)  # the levels played (indices into a fixed set)
+    levels: list[Level] = field(default_factory=list)  # the levels played
+    stage: int | None = None  # the curriculum stage played (None without a curriculum)
     compile_seconds: float = 0.0  # compiling new genomes and packing the generation
     kernel_seconds: float = 0.0  # the rollout kernel
     eval_seconds: float = 0.0  # all of evaluation, fitness included
@@ -74,6 +78,7 @@ class Generation:
             "finished": self.finished, "population": self.population, "frames": self.frames,
             "best_genome": self.best_key, "best": [o.as_dict() for o in self.best_outcomes],
             **({"levels": self.level_ids} if self.level_ids is not None else {}),
+            **({"stage": self.stage} if self.stage is not None else {}),
         }
 
     def timing(self) -> dict:
@@ -88,8 +93,11 @@ class Generation:
 class Evolution:
     """One run's population, the levels it plays, and how episodes are scored."""
 
-    def __init__(self, config: neat.Config, levels: Sequence[Level], settings: EpisodeSettings | None = None,
-                 seed: int = 0, fitness: FitnessFunction | None = None, levels_per_gen: int | None = None) -> None:
+    def __init__(self, config: neat.Config, levels: Sequence[Level] | LevelPlan,
+                 settings: EpisodeSettings | None = None, seed: int = 0, fitness: FitnessFunction | None = None,
+                 levels_per_gen: int | None = None) -> None:
+        """`levels`: the levels every generation plays, or a `LevelPlan` (draws, fresh levels, a curriculum);
+        `levels_per_gen` with a plain list plays a draw of that many each generation."""
         settings = settings or EpisodeSettings()
         gc = config.genome_config
         if gc.num_inputs != settings.n_inputs:
@@ -98,14 +106,9 @@ class Evolution:
         if gc.num_outputs != N_BUTTONS:
             raise ValueError(f"the neat config has num_outputs = {gc.num_outputs}; the player has {N_BUTTONS}"
                              " buttons")
-        if not levels:
-            raise ValueError("evolution needs at least one level")
-        if levels_per_gen is not None and not 1 <= levels_per_gen <= len(levels):
-            raise ValueError(f"levels per generation must be from 1 to the {len(levels)} levels of the set,"
-                             f" got {levels_per_gen}")
+        self.plan = levels if isinstance(levels, LevelPlan) else LevelPlan(tuple(levels), levels_per_gen)
+        self.stage = 0  # the curriculum stage the next generation plays
         self.config = config
-        self.levels = list(levels)
-        self.levels_per_gen = levels_per_gen
         self.settings = settings
         self.seed = seed
         self.fitness = fitness
@@ -113,7 +116,7 @@ class Evolution:
         self.best_ever: TileGenome | None = None
         self.best_ever_outcomes: list[Outcome] = []
         self.best_ever_generation: int | None = None
-        self.best_ever_levels: list[int] = []  # the levels (indices) the best-ever champion played
+        self.best_ever_levels: list[Level] = []  # the levels the best-ever champion played
         self.first_finish: dict[int, int] = {}  # level index -> generation a champion first finished it
         self.solved_at: int | None = None  # generation whose champion first finished every level
         self._compiled: dict[int, NetArrays] = {}
@@ -121,21 +124,26 @@ class Evolution:
         self._prepare()
 
     def _prepare(self) -> None:
-        self._levels = pack_levels(self.levels)
+        self._levels = pack_levels(self.levels) if self.plan.whole_set(self.plan.stages - 1) else None
         self._settings = self.settings.kernel_settings()
+
+    @property
+    def levels(self) -> list[Level]:
+        """The fixed training set (empty when a run plays fresh generated levels)."""
+        return list(self.plan.levels)
+
+    @property
+    def levels_per_gen(self) -> int | None:
+        return self.plan.per_gen
 
     @property
     def generation(self) -> int:
         return self.population.generation
 
-    def draw(self, generation: int) -> list[int]:
-        """The levels (indices into the set) generation `generation` plays: all of them, or a draw of
-        `levels_per_gen`, the same for every genome, made from the run's seed and the generation alone
-        (not from `random`), so a run draws the same levels whatever happened before, resumed or not."""
-        if self.levels_per_gen is None:
-            return list(range(len(self.levels)))
-        rng = np.random.default_rng([self.seed, generation])
-        return sorted(int(i) for i in rng.choice(len(self.levels), self.levels_per_gen, replace=False))
+    def draw(self, generation: int) -> tuple[list[Level], list[int]]:
+        """The levels generation `generation` plays (at the current curriculum stage), the same for every
+        genome, and their indices in the fixed set; see `LevelPlan.play`."""
+        return self.plan.play(self.seed, generation, self.stage)
 
     @property
     def reporters(self) -> neat.reporting.ReporterSet:
@@ -172,9 +180,9 @@ class Evolution:
         """
         self.reporters.start_generation(self.generation)
         t0 = time.perf_counter()
-        drawn = self.draw(self.generation)
-        levels = [self.levels[i] for i in drawn]
-        packed_levels = self._levels if self.levels_per_gen is None else pack_levels(levels)
+        levels, drawn = self.draw(self.generation)
+        whole = self.plan.whole_set(self.stage)
+        packed_levels = self._levels if whole and self._levels is not None else pack_levels(levels)
         genomes = list(self.population.population.values())
         nets = self._compile(genomes)
         kernel = 0.0
@@ -206,9 +214,10 @@ class Evolution:
             best_ever=float(best.fitness if new_best else self.best_ever.fitness), species=len(p.species.species),
             finished=int(table.finished_all().sum()), population=len(genomes), frames=int(table.frames.sum()),
             best_key=int(best.key), best_outcomes=outcomes, best_genome=best, new_best=new_best,
-            solved=all(o.finished for o in outcomes) and len(drawn) == len(self.levels),
+            solved=all(o.finished for o in outcomes) and whole,
             first_finishes=[li for li, o in zip(drawn, outcomes) if o.finished and li not in self.first_finish],
-            level_ids=[lv.id for lv in levels] if self.levels_per_gen is not None else None, level_indices=drawn,
+            level_ids=None if whole and self.plan.curriculum is None else [lv.id for lv in levels],
+            level_indices=drawn, levels=levels, stage=self.stage if self.plan.curriculum is not None else None,
             table=table, compile_seconds=compile_seconds, kernel_seconds=kernel, eval_seconds=eval_seconds,
         )
 
@@ -227,13 +236,18 @@ class Evolution:
         p = self.population
         config = self.config
         if summary.new_best:
-            self.best_ever = summary.best_genome
+            # A copy: an elite lives on and is scored again, on another draw of levels its fitness changes.
+            self.best_ever = copy.deepcopy(summary.best_genome)
             self.best_ever_outcomes = summary.best_outcomes
             self.best_ever_generation = summary.generation
-            self.best_ever_levels = list(summary.level_indices)
+            self.best_ever_levels = list(summary.levels)
         p.best_genome = self.best_ever
         for li in summary.first_finishes:
             self.first_finish[li] = summary.generation
+        if self.plan.curriculum is not None and self.stage < self.plan.stages - 1:
+            share = sum(o.finished for o in summary.best_outcomes) / len(summary.best_outcomes)
+            if share >= self.plan.curriculum:
+                self.stage += 1  # the next generation plays the next stage
         if summary.solved and self.solved_at is None:
             self.solved_at = summary.generation
             self.reporters.found_solution(config, summary.generation, summary.best_genome)
@@ -272,11 +286,11 @@ class Evolution:
     # Resuming ----------------------------------------------------------------------------------
 
     @classmethod
-    def restore(cls, population: neat.Population, levels: Sequence[Level], settings: EpisodeSettings, seed: int,
+    def restore(cls, population: neat.Population, plan: LevelPlan, settings: EpisodeSettings, seed: int,
                 fitness: FitnessFunction | None = None, *, best_ever: TileGenome | None = None,
                 best_ever_outcomes: Sequence[Outcome] = (), best_ever_generation: int | None = None,
-                best_ever_levels: Sequence[int] = (), first_finish: dict[int, int] | None = None,
-                solved_at: int | None = None, levels_per_gen: int | None = None) -> Evolution:
+                best_ever_levels: Sequence[Level] = (), first_finish: dict[int, int] | None = None,
+                solved_at: int | None = None, stage: int = 0) -> Evolution:
         """A run rebuilt between two generations (see `tilerunner.evolve.runs.checkpoint`).
 
         The caller restores `random`'s state; the next `evaluate` then continues the run exactly.
@@ -284,7 +298,8 @@ class Evolution:
         self = cls.__new__(cls)
         self.population = population
         self.config = population.config
-        self.levels = list(levels)
+        self.plan = plan
+        self.stage = stage
         self.settings = settings
         self.seed = seed
         self.fitness = fitness
@@ -292,7 +307,6 @@ class Evolution:
         self.best_ever_outcomes = list(best_ever_outcomes)
         self.best_ever_generation = best_ever_generation
         self.best_ever_levels = list(best_ever_levels)
-        self.levels_per_gen = levels_per_gen
         self.first_finish = dict(first_finish or {})
         self.solved_at = solved_at
         self._compiled = {}

@@ -8,7 +8,8 @@
 death, on reaching the exit, when the rightmost position has not grown for
 `stall_frames` frames (MarI/O's timeout), or after `max_frames`. The network decides
 every `frame_skip` frames from the (2r+1)^2 tiles around the player, r =
-`view_radius`; a button is pressed while its output is above `threshold` (outputs
+`view_radius` (plus the extra inputs of any opt-in observation `features`, see
+`tilerunner.envs.observe`); a button is pressed while its output is above `threshold` (outputs
 are sigmoids in [0, 1]). On several levels the per-level fitnesses are combined by
 `aggregate`: mean (default), min (the worst level counts) or sum.
 
@@ -31,6 +32,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from tilerunner.envs.observe import FEATURES, feature_mask, n_inputs
 from tilerunner.evolve.core.outcome import OutcomeTable
 from tilerunner.evolve.core.rollout import Settings
 
@@ -53,6 +55,7 @@ class EpisodeSettings:
     coin_bonus: float = 0.0
     kill_bonus: float = 0.0
     aggregate: str = "mean"
+    features: tuple[str, ...] = ()  # opt-in observation features, as `tilerunner.envs.observe.FEATURES` names
 
     # The range of every number: (lowest, highest), both allowed. Ints are whole numbers, the rest finite.
     LIMITS: ClassVar[dict[str, tuple[int | float, int | float]]] = {
@@ -76,19 +79,25 @@ class EpisodeSettings:
             raise ValueError("max_frames and stall_frames cannot both be 0: an episode could last forever")
         if self.aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {self.aggregate!r}")
+        if isinstance(self.features, str) or not all(isinstance(f, str) for f in self.features):
+            raise ValueError(f"features must be a list of feature names, got {_shown(self.features)}")
+        feature_mask(self.features)  # a ValueError naming an unknown feature
+        # One spelling per choice: the features in their documented order, each once.
+        object.__setattr__(self, "features", tuple(f for f in FEATURES if f in self.features))
 
     @property
     def n_inputs(self) -> int:
-        return (2 * self.view_radius + 1) ** 2
+        return n_inputs(self.view_radius, self.features)
 
     def kernel_settings(self) -> Settings:
         """The numbers the rollout kernels take."""
         d = asdict(self)
         d.pop("aggregate")
+        d["features"] = feature_mask(self.features)
         return Settings(**d)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "features": list(self.features)}
 
     @classmethod
     def from_dict(cls, data: dict) -> EpisodeSettings:

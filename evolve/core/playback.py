@@ -14,7 +14,7 @@ from tilerunner.agent import CompiledNetwork
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import mask_from_outputs
 from tilerunner.envs.level import Level
-from tilerunner.envs.observe import observe
+from tilerunner.envs.observe import observe_inputs
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import episode_outcome
@@ -29,7 +29,9 @@ class Playback:
         self.settings = settings
         self._kernel_settings = settings.kernel_settings()
         size = 2 * settings.view_radius + 1
-        self.observation = np.zeros((size, size))
+        self._features = self._kernel_settings.features
+        self.inputs = np.zeros(settings.n_inputs)  # what the network sees: the grid, then any extra inputs
+        self.observation = self.inputs[:size * size].reshape((size, size))  # the grid part, as a view
         self.outputs = np.zeros(net.arrays.n_outputs)
         self.reset()
 
@@ -51,8 +53,8 @@ class Playback:
             return False
         s = self.settings
         if self.frame % s.frame_skip == 0:
-            observe(self.tiles, self.state, self.enemies, s.view_radius, self.observation)
-            self.outputs = self.net.activate(self.observation.ravel())
+            observe_inputs(self.tiles, self.state, self.enemies, s.view_radius, self._features, self.inputs)
+            self.outputs = self.net.activate(self.inputs)
             self.buttons = mask_from_outputs(self.outputs, s.threshold)
             self.decisions.append(self.buttons)
         P.advance(self.tiles, self.state, self.enemies, self.buttons, 1, s.max_frames, s.stall_frames)

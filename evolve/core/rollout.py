@@ -24,7 +24,7 @@ from tilerunner.agent.kernels import NetArrays, reset_network, step_network
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import mask_from_outputs
 from tilerunner.envs.level import Level
-from tilerunner.envs.observe import observe
+from tilerunner.envs.observe import observe_inputs
 from tilerunner.evolve.core.outcome import (
     FIELDS,
     R_CAUSE,
@@ -66,6 +66,7 @@ class Settings(NamedTuple):
     death_penalty: float
     coin_bonus: float
     kill_bonus: float
+    features: int  # bit mask of opt-in observation features (`tilerunner.envs.observe`)
 
 
 def pack_levels(levels: Sequence[Level]) -> LevelPack:
@@ -128,9 +129,8 @@ def _play(
     P.reset_world(level_tiles, level_enemies, levels.start_col[li], levels.start_row[li], levels.exit_col[li],
                   tiles, state, enemies)
     reset_network(net, k, values, cells, active)
-    size = 2 * s.view_radius + 1
-    obs = np.empty((1, size * size))
-    grid = obs.reshape((size, size))
+    obs = np.empty((1, net.n_inputs))
+    inputs = obs[0]
     out = np.empty((1, net.n_outputs))
     scratch = np.empty(max(net.max_in, 1))
     recording = record_buttons.size > 0
@@ -138,7 +138,7 @@ def _play(
     frame = 0
     status = P.RUNNING
     while status == P.RUNNING:
-        observe(tiles, state, enemies, s.view_radius, grid)
+        observe_inputs(tiles, state, enemies, s.view_radius, s.features, inputs)
         step_network(net, k, values, cells, active, obs, 0, out, 0, scratch)
         buttons = mask_from_outputs(out[0], s.threshold)
         if recording:

@@ -25,9 +25,10 @@ from typing import Any
 
 import neat
 
-from tilerunner.envs.level import Level, LevelError, parse_level
+from tilerunner.envs.level import Level, LevelError, load_level, parse_level
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction
 from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.level_plan import LevelPlan
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
@@ -106,13 +107,20 @@ def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequ
         "best_ever": genome_to_dict(evolution.best_ever, keep_order=True) if evolution.best_ever else None,
         "best_ever_outcomes": [o.as_dict() for o in evolution.best_ever_outcomes],
         "best_ever_generation": evolution.best_ever_generation,
-        "best_ever_levels": list(evolution.best_ever_levels),
+        "best_ever_levels": _level_refs(evolution),
         "levels_per_gen": evolution.levels_per_gen,
+        "fresh": list(evolution.plan.fresh), "curriculum": evolution.plan.curriculum, "stage": evolution.stage,
         "first_finish": [[li, g] for li, g in evolution.first_finish.items()],
         "solved_at": evolution.solved_at,
         "stats": list(stats), "timing": list(timing),
         "validation": validation.as_dict() if validation is not None else None,
     }
+
+
+def _level_refs(evolution: Evolution) -> list[int | str]:
+    """The best-ever champion's levels: indices into the fixed set, or ids of fresh generated levels."""
+    index = {id(lv): i for i, lv in enumerate(evolution.plan.levels)}
+    return [index[id(lv)] if id(lv) in index else lv.id for lv in evolution.best_ever_levels]
 
 
 def encode(state: dict[str, Any]) -> bytes:
@@ -234,18 +242,37 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         if not (isinstance(li, int) and 0 <= li < len(levels)):
             raise CheckpointError(f"checkpoint.first_finish: no level {li!r}")
         first_finish[li] = _read.check(g, "count", "checkpoint.first_finish")
-    best_levels = [_read.check(i, "count", "checkpoint.best_ever_levels")
-                   for i in _read.get(data, "best_ever_levels", "list", "checkpoint")]
-    if any(i >= len(levels) for i in best_levels):
-        raise CheckpointError("checkpoint.best_ever_levels: a level index beyond the run's levels")
     per_gen = _read.get(data, "levels_per_gen", "count|null", "checkpoint")
-    if per_gen is not None and not 1 <= per_gen <= len(levels):
-        raise CheckpointError(f"checkpoint.levels_per_gen: must be from 1 to {len(levels)}, got {per_gen}")
+    # Fresh levels and curricula came later: older checkpoints have neither.
+    fresh = [_read.check(d, "count", "checkpoint.fresh") for d in _read.get(data, "fresh", "list", "checkpoint")] \
+        if "fresh" in data else []
+    curriculum = _read.get(data, "curriculum", "number|null", "checkpoint") if "curriculum" in data else None
+    try:
+        plan = LevelPlan(tuple(levels), per_gen, tuple(fresh), curriculum)
+    except ValueError as exc:
+        raise CheckpointError(f"checkpoint: {exc}") from None
+    stage = _read.get(data, "stage", "count", "checkpoint") if "stage" in data else 0
+    if stage >= plan.stages:
+        raise CheckpointError(f"checkpoint.stage: {stage}, but the curriculum has {plan.stages} stages")
+    best_levels = []
+    for ref in _read.get(data, "best_ever_levels", "list", "checkpoint"):
+        ref = _read.check(ref, "count|str", "checkpoint.best_ever_levels")
+        if isinstance(ref, int):
+            if ref >= len(levels):
+                raise CheckpointError("checkpoint.best_ever_levels: a level index beyond the run's levels")
+            best_levels.append(levels[ref])
+        else:
+            try:
+                if not ref.startswith("gen:"):
+                    raise LevelError(f"{ref}: not a generated level")
+                best_levels.append(load_level(ref))
+            except LevelError as exc:
+                raise CheckpointError(f"checkpoint.best_ever_levels: {exc}") from None
     evolution = Evolution.restore(
-        p, levels, settings, seed, fitness, best_ever=best_ever, best_ever_outcomes=outcomes,
+        p, plan, settings, seed, fitness, best_ever=best_ever, best_ever_outcomes=outcomes,
         best_ever_generation=_read.get(data, "best_ever_generation", "count|null", "checkpoint"),
         best_ever_levels=best_levels, first_finish=first_finish,
-        solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"), levels_per_gen=per_gen)
+        solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"), stage=stage)
     stats = [_read.check(r, "object", "checkpoint.stats") for r in _read.get(data, "stats", "list", "checkpoint")]
     timing = [_read.check(r, "object", "checkpoint.timing") for r in _read.get(data, "timing", "list", "checkpoint")]
     validation = None

@@ -228,8 +228,12 @@ def _network(d: Any) -> NetworkShape:
 
 def _settings(d: Any) -> EpisodeSettings:
     d = _read.object(d, "settings")
-    values = {}
+    values: dict[str, Any] = {}
     for f in fields(EpisodeSettings):
+        if f.name == "features":  # older replays have none
+            names = _read.get(d, "features", "list", "settings") if "features" in d else []
+            values["features"] = tuple(_read.check(n, "str", f"settings.features[{i}]") for i, n in enumerate(names))
+            continue
         kind = {"int": "int", "float": "number", "str": "str"}[f.type if isinstance(f.type, str) else f.type.__name__]
         values[f.name] = _read.get(d, f.name, kind, "settings")
     try:
@@ -292,7 +296,8 @@ def replay_from_dict(data: Any, path: str = "<replay>") -> Replay:
     network = _network(_read.get(data, "network", "object", "replay"))
     settings = _settings(_read.get(data, "settings", "object", "replay"))
     if network.num_inputs != settings.n_inputs:
-        raise ReplayError(f"network has {network.num_inputs} inputs but the view radius gives {settings.n_inputs}")
+        raise ReplayError(f"network has {network.num_inputs} inputs but the view radius and features give"
+                          f" {settings.n_inputs}")
     if network.num_outputs != N_BUTTONS:
         raise ReplayError(f"network has {network.num_outputs} outputs; the player has {N_BUTTONS} buttons")
     try:

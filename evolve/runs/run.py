@@ -10,9 +10,9 @@ A generation: evaluate (every genome on every level, in Numba), save the champio
 when it is a new best-ever, save the champion's replay the first time it finishes a level,
 breed the next generation, append to stats.jsonl and timing.jsonl, and every
 `checkpoint_every` generations (and at the end) write a checkpoint. The run ends at its
-generation limit, or when the champion finishes every level (unless `keep_going`), or when a
-stop is requested (`request_stop`, or Ctrl-C with `handle_sigint`): then it checkpoints first,
-and resuming continues exactly.
+generation limit, or when the champion finishes every level (unless `keep_going`), at the
+first generation's end after `time_limit` seconds, or when a stop is requested (`request_stop`,
+or Ctrl-C with `handle_sigint`): then it checkpoints first, and resuming continues exactly.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from tilerunner.agent import TileGenome
 from tilerunner.envs.level import Level, level_set, load_level
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.level_plan import LevelPlan
 from tilerunner.evolve.core.neat_config import config_from_text, load_config_and_text
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import use_threads
@@ -76,6 +77,7 @@ class RunResult:
     seed: int
     first_finishes: dict[str, Path] = field(default_factory=dict)  # level id -> replay file, this call
     champion_levels: list[Level] = field(default_factory=list)  # the levels the champion played
+    out_of_time: bool = False  # whether the run ended at its time limit
 
     @property
     def solved(self) -> bool:
@@ -127,9 +129,12 @@ class Run:
     def __init__(self, evolution: Evolution, *, generations: int = DEFAULT_GENERATIONS, keep_going: bool = False,
                  folder: RunFolder | None = None, checkpoint_every: int = CHECKPOINT_EVERY,
                  replays_dir: str | os.PathLike | None = None, stats: Sequence[dict] = (),
-                 timing: Sequence[dict] = (), validation: Validation | None = None) -> None:
+                 timing: Sequence[dict] = (), validation: Validation | None = None,
+                 time_limit: float | None = None) -> None:
         if generations < 1 or checkpoint_every < 1:
             raise ValueError("generations and checkpoint_every must be at least 1")
+        if time_limit is not None and not time_limit > 0:
+            raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
         self.evolution = evolution
         self.generations = generations
         self.keep_going = keep_going
@@ -139,6 +144,8 @@ class Run:
         self.stats = list(stats)
         self.timing = list(timing)
         self.validation = validation
+        self.time_limit = time_limit  # seconds of run() after which it ends at the next generation's end
+        self.out_of_time = False  # whether the last run() ended because of `time_limit`
         self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
         self._stop = False
 
@@ -151,18 +158,22 @@ class Run:
                generations: int = DEFAULT_GENERATIONS, keep_going: bool = False, out: str | os.PathLike | None = None,
                checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None,
                validate: Iterable[Level | str] = (), validate_every: int = 10,
-               levels_per_gen: int | None = None) -> Run:
+               levels_per_gen: int | None = None, curriculum: float | None = None,
+               time_limit: float | None = None) -> Run:
         """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
 
         `pop` and `memory` override the config's population size and memory cells. With `out`,
         the run is kept in that run folder (which must not hold a run already); without, nothing
-        is written. `fitness` replaces the default fitness (see `Evolution`). Bad settings raise
+        is written. The config's `num_inputs` is set to what the settings' view radius and
+        observation features give. `fitness` replaces the default fitness (see `Evolution`). Bad settings raise
         `ValueError` (a `ConfigError` for the config, a `RunFolderError` for the folder). With
         `validate`, every `validate_every` generations the best genome of each species plays those
         held-out levels; stats.jsonl records the best of them, and the best so far is kept as
-        `champions/best-validation.json`.
+        `champions/best-validation.json`. `levels` may instead be fresh generated levels, `gen:*` or
+        `gen:*:D` (see `LevelPlan`); `curriculum`, a share, plays the set in stages. `time_limit`:
+        seconds after which `run()` ends at the end of a generation (checkpointed; resume to go on).
         """
-        levels = as_levels(levels)
+        plan = LevelPlan.from_specs(list(levels), levels_per_gen, curriculum)
         held_out = as_levels(validate)
         if validate_every < 1:
             raise ValueError("validate_every must be at least 1")
@@ -172,11 +183,16 @@ class Run:
             raise ValueError(f"seed must be from 0 to 2**63-1, got {seed}")
         if replays_dir is not None:
             _check_writable_folder(Path(replays_dir))
-        config_obj, text = load_config_and_text(
-            os.fspath(config) if config is not None else None,
-            neat_overrides={"pop_size": pop} if pop else None,
-            genome_overrides={"memory_cells": True} if memory else None)
-        evolution = Evolution(config_obj, levels, settings, seed, fitness, levels_per_gen)
+        path = os.fspath(config) if config is not None else None
+        neat_overrides = {"pop_size": pop} if pop else None
+        genome_overrides: dict[str, object] = {"memory_cells": True} if memory else {}
+        config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
+                                                genome_overrides=genome_overrides or None)
+        if config_obj.genome_config.num_inputs != settings.n_inputs:  # what the view radius and features give
+            genome_overrides["num_inputs"] = settings.n_inputs
+            config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
+                                                    genome_overrides=genome_overrides)
+        evolution = Evolution(config_obj, plan, settings, seed, fitness)
         folder = None
         if out is not None:
             folder = RunFolder(out)
@@ -185,25 +201,27 @@ class Run:
                     raise RunFolderError(f"{out} already holds a run: resume it (tilerunner evolve --resume {out}),"
                                          " or choose another folder")
                 folder.create(text, {
-                    "levels": [lv.id for lv in levels], "seed": seed, "generations": generations,
+                    "levels": [lv.id for lv in plan.levels] or [f"gen:*:{d}" for d in plan.fresh],
+                    "seed": seed, "generations": generations,
                     "keep_going": keep_going, "memory": memory, "config": os.fspath(config) if config else None,
                     "pop_size": config_obj.pop_size, "settings": settings.as_dict(),
                     "custom_fitness": fitness is not None,
                     "replays": os.fspath(replays_dir) if replays_dir is not None else None,
                     "checkpoint_every": checkpoint_every,
                     "validate": [lv.id for lv in held_out], "validate_every": validate_every,
-                    "levels_per_gen": levels_per_gen,
+                    "levels_per_gen": plan.per_gen, "curriculum": curriculum,
                 })
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
                 folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation)))
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
-                   checkpoint_every=checkpoint_every, replays_dir=replays_dir, validation=validation)
+                   checkpoint_every=checkpoint_every, replays_dir=replays_dir, validation=validation,
+                   time_limit=time_limit)
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *, generations: int | None = None, keep_going: bool = False,
                fitness: FitnessFunction | None = None, replays_dir: str | os.PathLike | None = None,
-               checkpoint_every: int | None = None) -> Run:
+               checkpoint_every: int | None = None, time_limit: float | None = None) -> Run:
         """Continue the run in folder `path` from its latest checkpoint, exactly as if it had not stopped.
 
         `generations` raises (or lowers) its limit. A run that stopped because its champion finished
@@ -240,7 +258,7 @@ class Run:
             folder.write_args(saved)
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
                    checkpoint_every=checkpoint_every, replays_dir=replays_dir, stats=stats, timing=timing,
-                   validation=validation)
+                   validation=validation, time_limit=time_limit)
 
     # Running -----------------------------------------------------------------------------------
 
@@ -293,6 +311,7 @@ class Run:
         for r in reporters:
             r.run_started(self)
         t_start = time.perf_counter()
+        self.out_of_time = False
         first = self.evolution.generation
         first_finishes: dict[str, Path] = {}
         interrupted = False
@@ -317,6 +336,8 @@ class Run:
                     if path is not None:
                         first_finishes[level.id] = path
                 last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
+                if not last and self.time_limit is not None and time.perf_counter() - t_start >= self.time_limit:
+                    last = self.out_of_time = True
                 checked = self._validate(summary, last)
                 self.evolution.reproduce(summary)
                 row = summary.stats()
@@ -358,7 +379,7 @@ class Run:
             seconds=time.perf_counter() - t_start, interrupted=interrupted,
             folder=self.folder.path if self.folder is not None else None,
             network=NetworkShape.from_genome_config(ev.config.genome_config), settings=ev.settings, seed=ev.seed,
-            first_finishes=first_finishes, champion_levels=[self.levels[i] for i in ev.best_ever_levels])
+            first_finishes=first_finishes, champion_levels=list(ev.best_ever_levels), out_of_time=self.out_of_time)
         for r in reporters:
             r.run_ended(result)
         return result
@@ -377,10 +398,10 @@ class Run:
 
     def _replay(self, summary: Generation) -> Replay:
         ev = self.evolution
-        played = [self.levels[i] for i in summary.level_indices]
-        return make_replay(summary.best_genome, NetworkShape.from_genome_config(ev.config.genome_config), played,
-                           ev.settings, seed=ev.seed, generation=summary.generation,
-                           run=str(self.folder.path) if self.folder is not None else None)
+        network = NetworkShape.from_genome_config(ev.config.genome_config)
+        run = str(self.folder.path) if self.folder is not None else None
+        return make_replay(summary.best_genome, network, summary.levels, ev.settings, seed=ev.seed,
+                           generation=summary.generation, run=run)
 
     def _keep_first_finish(self, level: Level, summary: Generation, replay: Replay) -> Path | None:
         """Save the champion that first finished `level`: in the run folder, and in `replays_dir` if asked."""
@@ -432,7 +453,8 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
            memory: bool = False, fitness: FitnessFunction | None = None, keep_going: bool = False,
            out: str | os.PathLike | None = None, reporters: Iterable[neat.reporting.BaseReporter] = (),
            workers: int | None = None, validate: Iterable[Level | str] = (), validate_every: int = 10,
-           levels_per_gen: int | None = None) -> RunResult:
+           levels_per_gen: int | None = None, curriculum: float | None = None,
+           time_limit: float | None = None) -> RunResult:
     """Evolve agents on `levels` until a champion finishes them all (or `generations` run out).
 
     `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path). `config` is a neat
@@ -443,13 +465,16 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
     written. `reporters`: neat-python reporters or `RunReporter`s. `workers`: threads (default all).
     `validate`: held-out levels the best genome of each species plays every `validate_every` generations.
     `levels_per_gen`: play a draw of that many of the levels each generation (from the seed and the
-    generation number), rather than all of them.
+    generation number), rather than all of them. `levels` may be fresh generated levels (`"gen:*"`,
+    `"gen:*:3"`), and `curriculum` (a share, e.g. 0.8) plays them in stages: see `LevelPlan`.
+    `time_limit`: stop at the end of the first generation after that many seconds.
     The same seed and settings give the same run.
     """
     use_threads(workers)
     run = Run.create(levels, config=config, settings=settings, seed=seed, pop=pop, memory=memory, fitness=fitness,
                      generations=generations, keep_going=keep_going, out=out, validate=validate,
-                     validate_every=validate_every, levels_per_gen=levels_per_gen)
+                     validate_every=validate_every, levels_per_gen=levels_per_gen, curriculum=curriculum,
+                     time_limit=time_limit)
     for reporter in reporters:
         run.add_reporter(reporter)
     return run.run()

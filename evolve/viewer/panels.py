@@ -1,4 +1,5 @@
-"""The viewer's panels drawn with pygame: the agent's input grid, the live network, the status line, help.
+"""The viewer's panels drawn with pygame: the agent's input grid, the live network, the status line, help,
+the level-set overlay.
 
 Each function draws into a pygame Surface and holds no state, so the window, the
 screenshot option and the tests all draw the same pixels. Colours are module
@@ -62,11 +63,14 @@ def node_fill(value: float) -> tuple[int, int, int]:
 
 
 def cell_colour(value: float) -> tuple[int, int, int]:
-    """An input cell's colour: solid (1), enemy (-1) or empty (0)."""
+    """An input cell's colour: solid (1), enemy (-1; with enemy-kinds a spiky one), a stompable enemy with
+    enemy-kinds (-0.5, a paler red) or empty (0)."""
     if value > 0.5:
         return SOLID_CELL
-    if value < -0.5:
+    if value < -0.75:
         return ENEMY_CELL
+    if value < -0.25:
+        return mix(EMPTY_CELL, ENEMY_CELL, 0.6)
     return EMPTY_CELL
 
 
@@ -93,16 +97,19 @@ def draw_input_grid(surface, origin: tuple[int, int], cell: int, observation: np
 
 def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values: np.ndarray,
                  previous: np.ndarray, cells: np.ndarray, outputs: np.ndarray, threshold: float,
-                 fonts: Fonts) -> None:
+                 fonts: Fonts, extra: np.ndarray | None = None) -> None:
     """The network as it thinks this frame, drawn into `surface` (the panel, sized as `layout.geometry`).
 
     `values` are the node values this step produced and `previous` the values the step read
-    (so a link's strength is |weight x the value it carried|); `cells` the memory-cell states.
+    (so a link's strength is |weight x the value it carried|); `cells` the memory-cell states;
+    `extra` the inputs after the grid (opt-in observation features), drawn as a labelled row under it.
     """
     pg = load_pygame()
     geo = layout.geometry
     surface.fill(PANEL)
     draw_input_grid(surface, geo.grid_origin, geo.cell, observation)
+    if extra is not None and len(extra):
+        draw_extra_inputs(surface, layout, extra, fonts)
 
     # Links, weakest first so that the ones carrying the most are on top.
     drawn = []
@@ -162,6 +169,23 @@ def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values
     surface.blit(fonts.small.render(caption, True, DIM_TEXT), (geo.grid_origin[0], geo.height - 16))
 
 
+EXTRA_LABELS = ("speed x", "speed y", "ground")  # the `speed` feature's inputs, in order
+
+
+def draw_extra_inputs(surface, layout: NetworkLayout, extra: np.ndarray, fonts: Fonts) -> None:
+    """The inputs after the grid: a node each, where the layout puts them (a row under the grid), and a label."""
+    pg = load_pygame()
+    geo = layout.geometry
+    first = geo.grid_size ** 2
+    for k, value in enumerate(extra):
+        x, y = (round(v) for v in geo.input_xy(first + k))
+        pg.draw.circle(surface, node_fill(float(value)), (x, y + 4), 6)
+        pg.draw.circle(surface, NODE_OUTLINE, (x, y + 4), 6, 1)
+    names = ", ".join(EXTRA_LABELS[:len(extra)]) if len(extra) <= len(EXTRA_LABELS) else f"{len(extra)} more inputs"
+    x, y = geo.input_xy(first + len(extra))
+    surface.blit(fonts.small.render(names, True, DIM_TEXT), (round(x), round(y) - 4))
+
+
 def label_rect(layout: NetworkLayout, output: int):
     """Where an output's label is drawn in the network panel (for tests and for anyone overlaying it)."""
     pg = load_pygame()
@@ -206,6 +230,60 @@ def draw_banner(surface, text: str, fonts: Fonts, colour=TEXT) -> None:
     shade.fill((8, 9, 14, 210))
     surface.blit(shade, box.topleft)
     surface.blit(rendered, rendered.get_rect(center=box.center))
+
+
+OVERLAY_MARGIN = 8  # the level-set overlay's distance from the game view's top-left corner
+OVERLAY_PAD = 8  # and from its own edge to its text
+OVERLAY_FILL = (8, 9, 14)  # opaque, so the text reads the same over sky, bricks or enemies
+
+
+def overlay_lines(heading: str, name: str, tally: str, fonts: Fonts, width: int,
+                  complete: bool = False) -> list[tuple[str, object, tuple[int, int, int]]]:
+    """The level-set overlay's text as (text, font, colour) runs: heading, level name beside it, tally below.
+
+    A level name too wide for a game view `width` px wide keeps its end (`...levels/notch-lvl-201.txt`);
+    the tally turns green once the set is `complete`.
+    """
+    room = width - 2 * (OVERLAY_MARGIN + OVERLAY_PAD) - fonts.big.size(heading + "  ")[0]
+    shown = name
+    while len(shown) > 4 and fonts.normal.size(shown)[0] > room:
+        shown = "..." + shown.removeprefix("...")[1:]
+    return [(heading, fonts.big, LIT_LABEL), (shown, fonts.normal, TEXT),
+            (tally, fonts.normal, POSITIVE if complete else TEXT)]
+
+
+def draw_set_overlay(surface, heading: str, name: str, tally: str, fonts: Fonts, complete: bool = False):
+    """Where a level set stands, in a box at the top left of the game view `surface`; returns the box.
+
+    `level 3 of 7` large with the level's name beside it, and the running tally below. The box is
+    opaque, so the text reads the same over sky, bricks or enemies; `overlay_layout` says where each
+    run of text is.
+    """
+    pg = load_pygame()
+    runs = overlay_lines(heading, name, tally, fonts, surface.get_width(), complete)
+    positions, box = overlay_layout(runs)
+    pg.draw.rect(surface, OVERLAY_FILL, box)
+    pg.draw.rect(surface, NODE_OUTLINE, box, 1)
+    for (text, font, colour), at in zip(runs, positions):
+        surface.blit(font.render(text, True, colour), at)
+    return box
+
+
+def overlay_layout(runs: list[tuple[str, object, tuple[int, int, int]]]) -> tuple[list[tuple[int, int]], object]:
+    """Top-left pixel of each run of `overlay_lines` and the box around them, in game-view coordinates."""
+    pg = load_pygame()
+    (heading, big, _), (name, normal, _), (tally, _, _) = runs
+    x = y = OVERLAY_MARGIN + OVERLAY_PAD
+    head_w, head_h = big.size(heading)
+    name_w = normal.size(name)[0]
+    name_x = x + head_w + big.size("  ")[0]
+    name_y = y + big.get_ascent() - normal.get_ascent()  # on the heading's baseline
+    tally_y = y + head_h + 4
+    tally_w, tally_h = normal.size(tally)
+    right = max(name_x + name_w, x + tally_w) + OVERLAY_PAD
+    bottom = tally_y + tally_h + OVERLAY_PAD - 2
+    box = pg.Rect(OVERLAY_MARGIN, OVERLAY_MARGIN, right - OVERLAY_MARGIN, bottom - OVERLAY_MARGIN)
+    return [(x, y), (name_x, name_y), (x, tally_y)], box
 
 
 def draw_buttons(surface, origin: tuple[int, int], held: int, fonts: Fonts) -> None:

@@ -1,11 +1,14 @@
-"""What the viewer plays next: replay files in turn, or a run folder's newest champion as it lands.
+"""What the viewer plays next: replay files in turn, a genome through a level set, or a run's newest champion.
 
 A `Show` is one genome on one level plus what is known about it. The viewer talks to its
 source only through `ShowSource`: it asks for the `current` show, for the one `after` an
 episode ends (None: nothing more, close) and for the `next` one when the user presses N,
 calls `poll` about twice a second so a source can notice new files, and reads `stats`,
-`status`, `waiting` and `warnings` for what it prints and draws. `ReplayShows` and
-`RunFollower` are the two sources the commands use; anything with the same members works.
+`status`, `waiting` and `warnings` for what it prints and draws. It tells the source how
+each episode `ended`, and when the user left one early (`skipped`). A source that plays a
+level set also answers `tally` (where the set stands, for the overlay) and `skip` (the
+level keys). `ReplayShows`, `LevelSetShows` and `RunFollower` are the sources the commands
+use; anything with the same members works (subclassing `ShowSource` gives the optional ones).
 """
 
 from __future__ import annotations
@@ -35,6 +38,40 @@ class Show:
     @property
     def generation(self) -> int | None:
         return self.replay.generation
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A level left before its episode ended (a level key, N, or the window closed), at `frame`."""
+
+    frame: int
+
+    def describe(self) -> str:
+        return f"skipped at frame {self.frame}"
+
+
+@dataclass(frozen=True)
+class SetTally:
+    """Where a genome's pass through a level set stands: the level playing and how the others went."""
+
+    position: int  # the level playing, 1 to `levels`
+    levels: int
+    level_id: str
+    ended: int  # levels played to the end of their episode
+    finished: int  # of those, the ones whose exit was reached
+    skipped: int
+    complete: bool  # every level has been played or skipped
+
+    def heading(self) -> str:
+        """`level 3 of 7`."""
+        return f"level {self.position} of {self.levels}"
+
+    def text(self) -> str:
+        """The running tally: `finished 2 of 3 so far` (`finished 5 of 7` once the set is done)."""
+        skipped = f", {self.skipped} skipped" if self.skipped else ""
+        if not self.ended:
+            return f"no level played to the end yet{skipped}"
+        return f"finished {self.finished} of {self.ended}{'' if self.complete else ' so far'}{skipped}"
 
 
 @runtime_checkable
@@ -71,6 +108,22 @@ class ShowSource(Protocol):
     @abstractmethod
     def status(self) -> str:
         """A few words for the end of the status line ("" for none)."""
+
+    # Optional: what a source that keeps a tally needs (the defaults keep none).
+
+    def ended(self, outcome: Outcome) -> None:
+        """The current show's episode has ended with `outcome` (told once per episode)."""
+
+    def skipped(self, frame: int) -> None:
+        """The user left the current show at `frame`, before its episode ended."""
+
+    def tally(self) -> SetTally | None:
+        """Where a level set stands, for the overlay (None: this source plays no level set)."""
+        return None
+
+    def skip(self, by: int) -> Show | None:
+        """The show `by` levels on (+1 next, -1 previous) for the level keys (None: nothing more, close)."""
+        return self.current()
 
 
 def shows_of(replay: Replay, label: str, levels: list[Level] | None = None) -> list[Show]:
@@ -130,6 +183,71 @@ class ReplayShows(ShowSource):
 
     def status(self) -> str:
         return f"{self.index + 1}/{len(self.shows)}" if len(self.shows) > 1 else ""
+
+
+class LevelSetShows(ReplayShows):
+    """Each genome played on every level of a set in turn, keeping how each episode ended.
+
+    `replays` are (label, replay) pairs; each plays `levels` in order with its own episode settings.
+    The level keys (`skip`) move through the set; N moves to the next genome's first level. After the
+    last level of the last genome there is nothing more (with `loop`: the first again). `results[g][i]`
+    is what genome g did on level i: an `Outcome`, `Skipped`, or None (not played yet).
+    """
+
+    def __init__(self, replays: list[tuple[str, Replay]], levels: list[Level], loop: bool = False) -> None:
+        if not replays or not levels:
+            raise ValueError("a level set needs at least one genome and one level")
+        self.replays = replays
+        self.levels = levels
+        shows = []
+        for label, replay in replays:
+            recorded = {e.level.sha256: e.outcome for e in replay.episodes}  # the same level: known already
+            shows += [Show(replay, lv, label, recorded.get(lv.sha256)) for lv in levels]
+        super().__init__(shows, loop=loop)
+        self.results: list[list[Outcome | Skipped | None]] = [[None] * len(levels) for _ in replays]
+
+    @property
+    def genome(self) -> int:
+        """Which of `replays` is playing (0-based)."""
+        return self.index // len(self.levels)
+
+    @property
+    def level(self) -> int:
+        """Which of `levels` is playing (0-based)."""
+        return self.index % len(self.levels)
+
+    def ended(self, outcome: Outcome) -> None:
+        self.results[self.genome][self.level] = outcome
+
+    def skipped(self, frame: int) -> None:
+        if self.results[self.genome][self.level] is None:  # an episode already seen to its end stays as it ended
+            self.results[self.genome][self.level] = Skipped(frame)
+
+    def skip(self, by: int) -> Show | None:
+        at = self.index + by
+        if at >= len(self.shows):
+            if not self.loop:
+                return None
+            at = 0
+        elif at < 0:
+            at = len(self.shows) - 1 if self.loop else 0
+        self.index = at
+        return self.current()
+
+    def next(self) -> Show | None:
+        n = len(self.levels)
+        self.index = (self.genome + 1) % len(self.replays) * n
+        return self.current()
+
+    def tally(self) -> SetTally | None:
+        row = self.results[self.genome]
+        done = [r for r in row if isinstance(r, Outcome)]
+        return SetTally(self.level + 1, len(self.levels), self.levels[self.level].id, len(done),
+                        sum(o.finished for o in done), sum(isinstance(r, Skipped) for r in row),
+                        all(r is not None for r in row))
+
+    def status(self) -> str:
+        return f"genome {self.genome + 1} of {len(self.replays)}" if len(self.replays) > 1 else ""
 
 
 class RunFollower(ShowSource):

@@ -8,8 +8,9 @@
 `Viewer` re-simulates a genome from its replay (the same steps evolution played,
 a frame at a time, via `tilerunner.evolve.core.playback.Playback`) and draws everything into one
 canvas: the window shows it, `S` and `--screenshot` save it, and the tests read its
-pixels. What to play comes from a source in `tilerunner.evolve.viewer.shows` (replay files, or a run
-folder being followed).
+pixels. What to play comes from a source in `tilerunner.evolve.viewer.shows` (replay files, a genome
+through a level set, or a run folder being followed). A level set gets an overlay at the top
+left of the game view (`level 3 of 7`, the level, and the running tally) and the level keys.
 """
 
 from __future__ import annotations
@@ -54,10 +55,21 @@ KEYS = [
     ("H", "show / hide this help"),
     ("Esc", "quit (or close the window)"),
 ]
+# The level keys, shown in the help (before N) while a level set plays.
+SET_KEYS = [
+    ("PgDn  or  ]", "next level (after the last: the end)"),
+    ("PgUp  or  [", "previous level"),
+]
+MAX_STATUS_LEVEL = 40  # characters of a level id in the status line; a longer path keeps its end
 
 
 def _speed_text(speed: float) -> str:
     return f"{speed:g}x"
+
+
+def short_id(level_id: str, limit: int = MAX_STATUS_LEVEL) -> str:
+    """A level id of at most `limit` characters: a long file path keeps its end (`...levels/lvl-201.txt`)."""
+    return level_id if len(level_id) <= limit else "..." + level_id[-(limit - 3):]
 
 
 class Viewer:
@@ -80,6 +92,8 @@ class Viewer:
         self.geometry = PanelGeometry(WIDTH - GAME_PX, GAME_PX)
         self.show: Show | None = None
         self.playback: Playback | None = None
+        self.ended_at: float | None = None  # when the window first showed this episode ended
+        self.reported = False  # the episode's end has been printed and told to the source
         self.layout: NetworkLayout | None = None
         self.genome = None
         self.fps = 0.0
@@ -92,6 +106,7 @@ class Viewer:
     def load(self, show: Show | None) -> None:
         """Start `show` from its first frame (None: nothing to play yet)."""
         self.show = show
+        self.ended_at, self.reported = None, False
         if show is None:
             self.playback = None
             return
@@ -112,6 +127,45 @@ class Viewer:
         for _ in range(frames):
             if not self.playback.step():
                 break
+
+    def report_end(self) -> None:
+        """Once the episode has ended: print its outcome (if `report`) and tell the source (once per episode)."""
+        pb = self.playback
+        if pb is None or not pb.done or self.reported:
+            return
+        self.reported = True
+        outcome = pb.outcome()
+        if self.report:
+            print(f"{self.show.level.id}: {outcome.describe(fitness=True)}", flush=True)
+        self.source.ended(outcome)
+
+    def leave(self) -> None:
+        """Before the viewer moves away from the current show: an ended episode is reported, one cut short skipped."""
+        pb = self.playback
+        if pb is None:
+            return
+        if pb.done:
+            self.report_end()
+        else:
+            self.source.skipped(pb.frame)
+
+    def skip(self, by: int) -> bool:
+        """Move `by` levels through a level set (+1 next, -1 previous); False when that ends the set."""
+        if self.source.tally() is None:
+            return True
+        self.leave()
+        following = self.source.skip(by)
+        if following is None:
+            return False
+        self.load(following)
+        return True
+
+    def keys(self) -> list[tuple[str, str]]:
+        """The keys the help lists: the level keys too while a level set plays."""
+        if self.source.tally() is None:
+            return KEYS
+        at = [k for k, _ in KEYS].index("N")
+        return KEYS[:at] + SET_KEYS + KEYS[at:]
 
     def play_to(self, frame: int) -> None:
         """Restart the current show and play up to `frame` (or its end)."""
@@ -134,7 +188,8 @@ class Viewer:
             net = pb.net
             active = int(net.active[0])
             panels.draw_network(network, self.layout, pb.observation, net.values[active], net.values[1 - active],
-                                net.cells, pb.outputs, pb.settings.threshold, self.fonts)
+                                net.cells, pb.outputs, pb.settings.threshold, self.fonts,
+                                extra=pb.inputs[pb.observation.size:])
         else:
             network.fill(panels.PANEL)
         self._draw_status(c, outcome)
@@ -145,10 +200,14 @@ class Viewer:
         elif pb.done:
             panels.draw_banner(game, outcome.describe(), self.fonts,
                                panels.POSITIVE if outcome.finished else panels.TEXT)
+        tally = self.source.tally() if pb is not None else None
+        if tally is not None:
+            panels.draw_set_overlay(game, tally.heading(), tally.level_id, tally.text(), self.fonts,
+                                    complete=tally.complete)
         if self.paused:
             panels.draw_banner(network, "paused: Space goes on, Right steps", self.fonts)
         if self.help:
-            panels.draw_help(c, KEYS, self.fonts)
+            panels.draw_help(c, self.keys(), self.fonts)
         return c
 
     def waiting_text(self) -> str:
@@ -169,7 +228,7 @@ class Viewer:
             if rows:
                 best = max(best if best is not None else -math.inf, rows[-1]["best_ever"])
             parts += [
-                f"level {show.level.id}",
+                f"level {short_id(show.level.id)}",
                 f"gen {gen}" if gen is not None else "gen -",
                 f"species {species}" if species is not None else "species -",
                 f"genome {replay.genome.key}",
@@ -258,7 +317,12 @@ class Viewer:
         elif key in (pg.K_MINUS, pg.K_KP_MINUS, pg.K_UNDERSCORE):
             self.speed = max((s for s in SPEEDS if s < self.speed), default=self.speed)
         elif key == pg.K_n:
+            self.leave()
             self.load(self.source.next())
+        elif key in (pg.K_PAGEDOWN, pg.K_RIGHTBRACKET):
+            return self.skip(1)
+        elif key in (pg.K_PAGEUP, pg.K_LEFTBRACKET):
+            return self.skip(-1)
         elif key == pg.K_s:
             print(f"screenshot: {self.save_screenshot()}", flush=True)
         elif key == pg.K_h:
@@ -276,7 +340,6 @@ class Viewer:
         pg.display.set_caption(self.title)
         clock = pg.time.Clock()
         start = last_poll = time.perf_counter()
-        ended_at: float | None = None
         owed = 0.0  # physics frames due but not yet played
         intervals: deque[float] = deque(maxlen=600)
         drawn = 0
@@ -302,14 +365,13 @@ class Viewer:
                     if self.playback is None and self.source.current() is not None:
                         self.load(self.source.current())
                 pb = self.playback
-                if pb is not None and not self.paused:
+                if running and pb is not None and not self.paused:
                     if pb.done:
-                        if ended_at is None:
-                            ended_at = now
-                            if self.report:
-                                print(f"{self.show.level.id}: {pb.outcome().describe(fitness=True)}", flush=True)
-                        if now - ended_at >= END_HOLD / max(1.0, self.speed):
-                            ended_at, owed = None, 0.0
+                        if self.ended_at is None:
+                            self.ended_at = now
+                            self.report_end()
+                        if now - self.ended_at >= END_HOLD / max(1.0, self.speed):
+                            owed = 0.0
                             following = self.source.after()
                             if following is None:
                                 running = False
@@ -327,6 +389,7 @@ class Viewer:
             pass
         finally:
             pg.display.quit()
+        self.leave()  # closed in mid-episode: the source hears that it was cut short
         seconds = time.perf_counter() - start
         fps = 1.0 / float(np.median(intervals)) if intervals else 0.0
         return {"frames_drawn": drawn, "seconds": seconds, "fps": fps}

@@ -1,0 +1,226 @@
+"""`tilerunner bench generalize`: do evolved agents play levels they never saw? Trained per seed on a
+time budget, the champion picked on validation levels, then measured on levels nothing was picked on.
+
+Levels are kept apart three ways, and every figure names its set:
+
+- training: what the runs evolve on (`--train`; default the public `train/` folder beside
+  `--public`, else fresh generated levels, `gen:*`);
+- picking: each run checks the best genome of each species on these every `--validate-every`
+  generations and keeps the best as `champions/best-validation.json`; the bench's champion is
+  the seed whose pick was best here. The first half of each public generator's levels in
+  `--public` (by level number: lvl-201 to 250 of validation/), or generated levels
+  `gen:900000-900099` at difficulties 1-5 without public levels;
+- held out (reported, never picked on): the second half of each public generator's levels (lvl-251
+  to 300), and generated levels `gen:500000-500049` at several difficulties (fresh training levels
+  take seeds from 1,000,000 up, so they never meet).
+
+Runs live in `--out` (one run folder per seed), so a bench can be stopped and run again with the
+same flags: finished seeds are reused, unfinished ones resume with the budget they have left.
+With `--solve`, the solver also checks which held-out levels can be finished at all, and the
+figures are given against the solvable levels too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tilerunner.envs.atomic import write_atomic
+from tilerunner.envs.level import Level
+from tilerunner.evolve.bench.errors import BenchError
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.runs.evaluation import evaluate_on, summarize
+from tilerunner.evolve.runs.replay import Replay, ReplayError, load_replay
+from tilerunner.evolve.runs.run import Run, as_levels
+from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
+from tilerunner.evolve.runs.stats import read_stats
+
+DEFAULT_PUBLIC = "../shared/mario-ai-levels/validation"
+DONE_FILE = "bench-done.json"  # in a seed's run folder once it has had its budget
+HELD_OUT_GEN = [f"gen:500000-500049:{d}" for d in (1, 3, 5)]
+PICK_GEN = [f"gen:900000-900019:{d}" for d in (1, 2, 3, 4, 5)]
+_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
+def split_public(files: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Each generator's levels (by file-name prefix) split in two by level number: (first half, second half).
+
+    For validation/ (lvl-201 to 300 of six generators) that is lvl-201..250 to pick on and lvl-251..300 to
+    report; a generator with an odd count gives the extra level to the first half.
+    """
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for f in files:
+        match = _NUMBER.match(Path(f).stem)
+        prefix, number = (match.group(1), int(match.group(2))) if match else (Path(f).stem, 0)
+        groups.setdefault(prefix, []).append((number, f))
+    first: list[str] = []
+    second: list[str] = []
+    for members in groups.values():
+        members.sort()
+        half = (len(members) + 1) // 2
+        first += [f for _, f in members[:half]]
+        second += [f for _, f in members[half:]]
+    return sorted(first), sorted(second)
+
+
+def _public_files(folder: Path) -> list[str]:
+    files = sorted(str(p) for p in folder.glob("*.txt") if p.is_file())
+    if len(files) < 2:
+        raise BenchError(f"{folder}: needs at least 2 level files (*.txt) to split into picking and held-out halves")
+    return files
+
+
+def _spent(folder: Path) -> float:
+    """Seconds of evolution a run folder has had (its timing rows)."""
+    path = folder / "timing.jsonl"
+    if not path.exists():
+        return 0.0
+    return sum(json.loads(line).get("total_seconds", 0.0) for line in path.read_text().splitlines() if line.strip())
+
+
+def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], args: argparse.Namespace) -> float:
+    """Evolve (or resume) one seed's run in `folder` until its budget is spent; the seconds it has had."""
+    budget = args.minutes * 60
+    spent = _spent(folder)
+    done = folder / DONE_FILE
+    if done.exists() and json.loads(done.read_text()).get("minutes") == args.minutes:
+        return spent
+    if RunFolder(folder).holds_a_run():
+        run = Run.resume(folder, time_limit=max(budget - spent, 1e-3), generations=10**6)
+    else:
+        settings = EpisodeSettings(features=tuple(args.observe or ()))
+        run = Run.create(train, config=args.config, settings=settings, seed=seed, pop=args.pop,
+                         generations=10**6, keep_going=True, out=folder, validate=pick,
+                         validate_every=args.validate_every, levels_per_gen=args.levels_per_gen,
+                         curriculum=args.curriculum, time_limit=budget)
+    if run.run(handle_sigint=True).interrupted:
+        raise KeyboardInterrupt  # Ctrl-C: the folder is checkpointed; the same command goes on from there
+    write_atomic(done, json.dumps({"minutes": args.minutes}))  # this seed has had its budget
+    return _spent(folder)
+
+
+def _line(name: str, levels: int, finished: int, progress: float, solvable: int | None) -> str:
+    share = finished / levels if levels else 0.0
+    of_solvable = (f"  {finished}/{solvable} of the solvable ({finished / solvable:.0%})" if solvable else "")
+    return f"  {name:<16} finished {finished:5d}/{levels:<5} ({share:4.0%})  progress {progress:4.0%}{of_solvable}"
+
+
+def measure(replay: Replay, sets: dict[str, list[Level]], solvable: dict[str, list[bool]] | None) -> dict:
+    """The replay's genome on every named set: finished, progress, and (with `solvable`) solvable counts."""
+    report = {}
+    for name, levels in sets.items():
+        (rows,) = evaluate_on([replay], levels)
+        groups, total = summarize(rows)
+        entry = {"levels": total.levels, "finished": total.finished, "finished_share": total.finished_share,
+                 "mean_progress": total.mean_progress}
+        if solvable is not None:
+            flags = [ok or r.outcome.finished for ok, r in zip(solvable[name], rows)]
+            entry["solvable"] = sum(flags)
+        report[name] = entry
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train every seed (or reuse/resume it), pick the champion on validation, report the held-out sets."""
+    use_threads(args.workers)
+    public = Path(args.public) if args.public else Path(DEFAULT_PUBLIC)
+    have_public = public.is_dir()
+    if args.public and not have_public:
+        raise BenchError(f"--public {args.public}: no such folder")
+    if have_public:
+        pick_ids, report_ids = split_public(_public_files(public))
+    else:
+        pick_ids, report_ids = PICK_GEN, []
+    train = args.train or ([str(public.parent / "train")] if have_public and (public.parent / "train").is_dir()
+                           else ["gen:*"])
+    try:
+        pick = as_levels(pick_ids)
+        held_out = {"public held-out": as_levels(report_ids)} if report_ids else {}
+        for spec in HELD_OUT_GEN:
+            held_out[f"gen held-out d{spec.rsplit(':', 1)[1]}"] = as_levels([spec])
+    except ValueError as exc:
+        raise BenchError(str(exc)) from None
+    out = Path(args.out)
+    print(f"tilerunner bench generalize: {args.seeds} seeds, {args.minutes:g} min each, population {args.pop},"
+          f" {args.levels_per_gen} levels a generation{', sees ' + ' and '.join(args.observe) if args.observe else ''}")
+    print(f"  training: {', '.join(train)}")
+    print(f"  picking on: {len(pick)} levels ({public.name} first halves)" if have_public
+          else f"  picking on: {', '.join(PICK_GEN)}")
+    if report_ids:
+        print(f"  public held-out: {len(report_ids)} levels ({public.name} second halves), never trained or picked on")
+    print(f"  gen held-out dN: {', '.join(HELD_OUT_GEN)} (difficulty N), never trained or picked on")
+    print(f"  run folders: {out}/seed-N (run the bench again with the same flags to go on)", flush=True)
+
+    picks: list[tuple[int, Path, tuple[float, float], float]] = []
+    for seed in range(args.seeds):
+        folder = out / f"seed-{seed}"
+        t0 = time.perf_counter()
+        try:
+            seconds = train_seed(seed, folder, train, pick, args)
+        except (ValueError, RunFolderError) as exc:
+            raise BenchError(str(exc)) from None
+        except KeyboardInterrupt:
+            print(f"\ninterrupted in seed {seed}: its folder is checkpointed; run the same command to go on")
+            return 130
+        rows = read_stats(folder / "stats.jsonl")
+        checks = [r["validation"] for r in rows if "validation" in r]
+        best = max(((c["finished_share"], c["mean_progress"]) for c in checks), default=(0.0, 0.0))
+        print(f"  seed {seed}: {len(rows)} generations, {seconds / 60:.1f} min of evolution"
+              f" ({time.perf_counter() - t0:.0f} s this call); best on picking levels: finished {best[0]:.0%},"
+              f" progress {best[1]:.0%}", flush=True)
+        picks.append((seed, folder, best, seconds))
+
+    seed, folder, best, _ = max(picks, key=lambda p: p[2])
+    try:
+        champion = load_replay(folder / "champions" / "best-validation.json")
+    except ReplayError as exc:
+        raise BenchError(str(exc)) from None
+    train_levels = _training_levels(folder, champion)
+    sets = {"training": train_levels, "picking": pick, **held_out}
+    solvable = _solvable(sets) if args.solve else None
+    report = measure(champion, sets, solvable)
+    training = "the levels of its last 10 generations" if train_levels and not _fixed(folder) else "its training set"
+    print(f"champion: seed {seed}'s best on the picking levels ({folder / 'champions' / 'best-validation.json'}),"
+          f" generation {champion.generation}; training = {training}")
+    for name, entry in report.items():
+        print(_line(name, entry["levels"], entry["finished"], entry["mean_progress"], entry.get("solvable")))
+    per_seed = {}
+    for s, f, _, seconds in picks:
+        r = load_replay(f / "champions" / "best-validation.json")
+        per_seed[s] = {"minutes": seconds / 60, **{k: v for k, v in measure(r, held_out, None).items()}}
+    if len(picks) > 1:
+        print("every seed's pick, finished share of each held-out set:")
+        print("  seed  " + "  ".join(f"{name:>16}" for name in held_out) + "  minutes")
+        for s, entry in per_seed.items():
+            cells = "  ".join(f"{entry[name]['finished_share']:16.0%}" for name in held_out)
+            print(f"  {s:4d}  {cells}  {entry['minutes']:7.1f}")
+    if args.json:
+        write_atomic(args.json, json.dumps({"champion_seed": seed, "champion": str(folder / "champions" /
+                                                                               "best-validation.json"),
+                                            "report": report, "per_seed": per_seed}, indent=1))
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _fixed(folder: Path) -> bool:
+    """Whether the run in `folder` trained on a fixed set (not fresh generated levels)."""
+    return not all(i.startswith("gen:*") for i in json.loads((folder / "args.json").read_text())["levels"])
+
+
+def _training_levels(folder: Path, champion: Replay) -> list[Level]:
+    """The levels the run trained on: its fixed set, or (fresh levels) the ones its last generations played."""
+    if _fixed(folder):
+        return as_levels(json.loads((folder / "args.json").read_text())["levels"])
+    rows = read_stats(folder / "stats.jsonl")
+    return as_levels([lv for r in rows[-10:] for lv in r.get("levels", [])])
+
+
+def _solvable(sets: dict[str, list[Level]]) -> dict[str, list[bool]]:
+    from tilerunner.evolve.runs.solvable import solvable
+
+    return {name: list(solvable(levels)) for name, levels in sets.items()}
