@@ -47,20 +47,48 @@ SEARCH_ACTIONS = np.array([
 _LOOKAHEAD = 24  # frames of current speed counted as progress when ranking worlds
 CALL_SECONDS = 0.05  # the search returns to Python about this often, so that Ctrl-C is felt at once
 
-# The beams `search` tries, in order, until one finishes: (width factor, hold divisor, worlds kept
-# per tile). The first is the plain beam that found the built-in levels' `.buttons`; the others
-# were picked on the public levels' training set, where each finishes levels the ones before miss.
-ATTEMPTS = ((1, 1, 0), (1, 1, 2), (1, 1, 4), (1, 2, 0), (2, 1, 2), (2, 1, 4), (1, 2, 2), (4, 1, 2))
 # A beam whose furthest world has not got further right for this many frames is stuck; it stops.
 STALL_FRAMES = 1200
 # Worlds (each simulated for `hold` frames) one `search` may spend over all its beams, per 96 of
 # beam width; the first beam alone never reaches it at the default frame limit.
-BUDGET = 8_000_000
+BUDGET = 6_000_000
+
+
+@dataclass(frozen=True)
+class Beam:
+    """One way to run the beam: its width and hold relative to the search's, and how it spreads out.
+
+    Ranked purely by progress, a beam fills up with worlds rushing into a pit and loses the few
+    that back up for a run-up, wait for an enemy or climb round the other way. With `cap` > 0,
+    a first pass keeps at most `cap` worlds per tile (per tile and speed with `by_speed`; only
+    worlds on the ground, in up to half the beam, with `on_ground`), and ranking fills the rest.
+    """
+
+    width_factor: int = 1
+    hold_divisor: int = 1
+    cap: int = 0
+    by_speed: bool = False
+    on_ground: bool = False
+
+
+# The beams `search` tries, in order, until one finishes. The first is the plain beam that found
+# the built-in levels' `.buttons`; each of the others finished levels of the public levels'
+# training set, or run-ups like the tests', that the ones before it missed.
+ATTEMPTS = (
+    Beam(),
+    Beam(cap=2),
+    Beam(cap=1, by_speed=True, on_ground=True),
+    Beam(hold_divisor=2),
+    Beam(cap=2, by_speed=True),
+    Beam(width_factor=2, cap=2),
+    Beam(width_factor=2, cap=1, by_speed=True, on_ground=True),
+)
 
 # What a call of the kernel ended on.
 _RUNNING, _FINISHED, _DIED, _STALLED, _SPENT = 0, 1, 2, 3, 4
 # The kernel's counters: furthest x of any kept world, the depth it was reached, worlds simulated.
 _C_BEST, _C_BEST_DEPTH, _C_WORLDS = 0, 1, 2
+_SPEEDS = 11  # speed classes of a spread-out beam's buckets: vx in steps of 128 sub-pixels a frame
 
 
 @njit(cache=True, inline="always")
@@ -86,22 +114,31 @@ def _free_slot(cand_s: np.ndarray, table: np.ndarray, idx: int) -> int:
     return h
 
 
+@njit(cache=True, inline="always")
+def _bucket(state: np.ndarray, rows: int, cols: int, by_speed: bool) -> int:
+    """The tile the player's centre is in (rows above and below the level clamped), with its speed class."""
+    c = min(max((state[P.S_X] + P.PLAYER_W // 2) >> P.TILE_SHIFT, 0), cols - 1)
+    r = min(max((state[P.S_Y] + P.PLAYER_H // 2) >> P.TILE_SHIFT, -1), rows) + 1
+    speed = min(max((state[P.S_VX] >> 7) + _SPEEDS // 2, 0), _SPEEDS - 1) if by_speed else 0
+    return (r * cols + c) * _SPEEDS + speed
+
+
 @njit(cache=True, nogil=True)
 def _search_depths(
-    actions: np.ndarray, hold: int, width: int, per_tile: int, stall_depths: int, budget: int,
+    actions: np.ndarray, hold: int, width: int, cap: int, by_speed: bool, on_ground: bool,
+    stall_depths: int, budget: int,
     beam_t: np.ndarray, beam_s: np.ndarray, beam_e: np.ndarray,
     cand_t: np.ndarray, cand_s: np.ndarray, cand_e: np.ndarray, score: np.ndarray,
     parent: np.ndarray, chosen: np.ndarray, table: np.ndarray, keep_src: np.ndarray,
-    tile_count: np.ndarray, deferred: np.ndarray, counters: np.ndarray,
-    n_beam: int, depth: int, end: int,
+    bucket_count: np.ndarray, counters: np.ndarray, n_beam: int, depth: int, end: int,
 ) -> tuple[int, int, int, int, int]:
     """Grow the beam from `depth` up to `end`: (what it ended on, beam size, depth, finishing entry, its action).
 
-    The finishing entry and action are -1 unless a world finished at the depth reached. With
-    `per_tile` > 0, at most that many worlds per tile go first and the rest only fill what room is
-    left. The beam stops once its furthest world has not got further for `stall_depths` depths, or
-    before a depth that would start with `budget` worlds simulated (either limit is off when 0).
-    All search state lives in the arrays, so calls can be chained.
+    The finishing entry and action are -1 unless a world finished at the depth reached. `cap`,
+    `by_speed` and `on_ground` spread the beam out (see `Beam`). The beam stops once its furthest
+    world has not got further for `stall_depths` depths, or before a depth that would start with
+    `budget` worlds simulated (either limit is off when 0). All search state lives in the
+    arrays, so calls can be chained.
     """
     n_act = actions.shape[0]
     rows = beam_t.shape[1]
@@ -128,35 +165,34 @@ def _search_depths(
         counters[_C_WORLDS] += n
         order = np.argsort(-score[:n])
         table[:] = -1
-        if per_tile > 0:
-            tile_count[:] = 0
         kept = 0
-        n_deferred = 0
-        for idx in order:
+        if cap > 0:  # spread out first: the best few worlds of each bucket
+            bucket_count[:] = 0
+            limit = width // 2 if on_ground else width
+            for idx in order:
+                if score[idx] == -np.inf or kept == limit:
+                    break
+                if on_ground and cand_s[idx, P.S_GROUND] == 0:
+                    continue
+                k = _bucket(cand_s[idx], rows, cols, by_speed)
+                if bucket_count[k] >= cap:
+                    continue
+                h = _free_slot(cand_s, table, idx)
+                if h == -1:
+                    continue
+                bucket_count[k] += 1
+                table[h] = idx
+                keep_src[kept] = idx
+                kept += 1
+        for idx in order:  # then the best of the rest, one world per cell
             if score[idx] == -np.inf or kept == width:
                 break
             h = _free_slot(cand_s, table, idx)
             if h == -1:
                 continue
-            if per_tile > 0:
-                c = min(max((cand_s[idx, P.S_X] + P.PLAYER_W // 2) >> P.TILE_SHIFT, 0), cols - 1)
-                r = min(max((cand_s[idx, P.S_Y] + P.PLAYER_H // 2) >> P.TILE_SHIFT, -1), rows) + 1
-                if tile_count[r * cols + c] >= per_tile:
-                    deferred[n_deferred] = idx
-                    n_deferred += 1
-                    continue
-                tile_count[r * cols + c] += 1
             table[h] = idx
             keep_src[kept] = idx
             kept += 1
-        for j in range(n_deferred):  # room left: the worlds the cap held back, best first
-            if kept == width:
-                break
-            h = _free_slot(cand_s, table, deferred[j])
-            if h != -1:
-                table[h] = deferred[j]
-                keep_src[kept] = deferred[j]
-                kept += 1
         if kept == 0:
             return _DIED, 0, depth, -1, -1
         best = counters[_C_BEST]
@@ -184,7 +220,7 @@ class Stopped(Exception):
 
 def _beam(
     level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int, exit_col: int,
-    actions: np.ndarray, hold: int, width: int, max_frames: int, per_tile: int, stall_frames: int,
+    actions: np.ndarray, hold: int, width: int, max_frames: int, spread: Beam, stall_frames: int,
     budget: int, depths_per_call: int | None, stop: threading.Event | None,
 ) -> tuple[np.ndarray, int]:
     """One beam: (action indices that finish, or an empty array; worlds simulated)."""
@@ -207,8 +243,7 @@ def _beam(
         table_size *= 2
     table = np.empty(table_size, np.int64)
     keep_src = np.empty(width, np.int64)
-    tile_count = np.zeros((rows + 2) * cols, np.int64)
-    deferred = np.empty(n_cand if per_tile > 0 else 0, np.int64)
+    bucket_count = np.zeros((rows + 2) * cols * _SPEEDS if spread.cap > 0 else 0, np.int64)
     counters = np.zeros(3, np.int64)
     P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col, beam_t[0], beam_s[0], beam_e[0])
     counters[_C_BEST] = beam_s[0, P.S_X]
@@ -221,9 +256,9 @@ def _beam(
             raise Stopped
         started = time.perf_counter()
         ended, n_beam, depth, b, a = _search_depths(
-            actions, hold, width, per_tile, stall_depths, budget, beam_t, beam_s, beam_e, cand_t, cand_s, cand_e,
-            score, parent, chosen, table, keep_src, tile_count, deferred, counters, n_beam, depth,
-            min(max_depth, depth + step))
+            actions, hold, width, spread.cap, spread.by_speed, spread.on_ground, stall_depths, budget,
+            beam_t, beam_s, beam_e, cand_t, cand_s, cand_e, score, parent, chosen, table, keep_src,
+            bucket_count, counters, n_beam, depth, min(max_depth, depth + step))
         if ended == _FINISHED:
             path = np.empty(depth + 1, np.int64)
             path[depth] = a
@@ -245,18 +280,19 @@ def _beam(
 def beam_search(
     level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int,
     exit_col: int, actions: np.ndarray, hold: int, width: int, max_frames: int,
-    depths_per_call: int | None = None, per_tile: int = 0, stall_frames: int = 0, budget: int = 0,
+    depths_per_call: int | None = None, spread: Beam = ATTEMPTS[0], stall_frames: int = 0, budget: int = 0,
     stop: threading.Event | None = None,
 ) -> np.ndarray:
     """Action indices (one per `hold` frames) that finish the level, or an empty array: one beam.
 
-    `per_tile`, `stall_frames` and `budget` (worlds) are off at 0; see `_search_depths`. The
-    search runs in Numba a few depths per call and comes back to Python in between, about every
-    `CALL_SECONDS` (or every `depths_per_call` depths), so that Ctrl-C stops it at once, and
-    raises `Stopped` there once `stop` is set; where the calls split does not change the result.
+    `spread` says how the beam spreads out (its width and hold factors are not used here);
+    `stall_frames` and `budget` (worlds) are off at 0, see `_search_depths`. The search runs in
+    Numba a few depths per call and comes back to Python in between, about every `CALL_SECONDS`
+    (or every `depths_per_call` depths), so that Ctrl-C stops it at once, and raises `Stopped`
+    there once `stop` is set; where the calls split does not change the result.
     """
     path, _ = _beam(level_tiles, level_enemies, start_col, start_row, exit_col, actions, hold, width,
-                    max_frames, per_tile, stall_frames, budget, depths_per_call, stop)
+                    max_frames, spread, stall_frames, budget, depths_per_call, stop)
     return path
 
 
@@ -350,12 +386,12 @@ def search(level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_00
         return Search(level.id, None, True, 0, 0, 0)
     col, row = level.start
     worlds = beams = widest = 0
-    for factor, divisor, per_tile in ATTEMPTS:
+    for beam in ATTEMPTS:
         if worlds >= budget:
             break
-        beam_width, beam_hold = width * factor, max(1, hold // divisor)
+        beam_width, beam_hold = width * beam.width_factor, max(1, hold // beam.hold_divisor)
         path, spent = _beam(level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, beam_hold,
-                            beam_width, max_frames, per_tile, STALL_FRAMES, budget - worlds, None, stop)
+                            beam_width, max_frames, beam, STALL_FRAMES, budget - worlds, None, stop)
         worlds += spent
         beams += 1
         widest = max(widest, beam_width)

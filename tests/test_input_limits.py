@@ -30,6 +30,7 @@ from tilerunner.envs.level import MAX_COLUMNS, MAX_LEVEL_BYTES, MAX_ROWS, LevelE
 from tilerunner.evolve.commands import flags
 from tilerunner.evolve.commands.cli import build_parser, main
 from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.commands.evolve import CURRICULUM_RANGE, MINUTES_RANGE
 from tilerunner.evolve.commands.play import MAX_VIEW_RADIUS
 from tilerunner.evolve.commands.plot import parse_size
 from tilerunner.evolve.core.fitness import EpisodeSettings
@@ -94,6 +95,10 @@ NUMERIC_FLAGS = [
     (["evolve"], "--checkpoint-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
     (["evolve"], "--validate-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
     (["evolve"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
+    (["evolve"], "--curriculum", REAL, *CURRICULUM_RANGE),
+    (["evolve"], "--time-limit", REAL, *MINUTES_RANGE),
+    (["bench", "generalize"], "--minutes", REAL, 0.01, 100_000.0),
+    (["bench", "generalize"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
     (["replay", "x.json"], "--scale", WHOLE, *flags.SCALE_RANGE),
     (["replay", "x.json"], "--frame-step", WHOLE, *flags.FRAME_STEP_RANGE),
     (["replay", "x.json"], "--speed", REAL, *flags.SPEED_RANGE),

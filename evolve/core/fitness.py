@@ -13,6 +13,10 @@ every `frame_skip` frames from the (2r+1)^2 tiles around the player, r =
 are sigmoids in [0, 1]). On several levels the per-level fitnesses are combined by
 `aggregate`: mean (default), min (the worst level counts) or sum.
 
+With `novelty` > 0 a genome also earns `novelty` x how unlike the rest of its generation it
+played (`novelty_scores`): a behaviour-diversity bonus against a population that all plays the
+same way, in the spirit of Lehman and Stanley's novelty search.
+
 Every number has a documented range, `EpisodeSettings.LIMITS`, checked on construction (so a
 replay file, args.json or the Python API cannot smuggle in a value the kernels cannot play) and
 used by the `tilerunner evolve` flags (so the two cannot disagree):
@@ -22,6 +26,7 @@ used by the `tilerunner evolve` flags (so the two cannot disagree):
     max_frames     0 - 1,000,000    0 turns the limit off; 1,000,000 is 4.6 hours of game time
     stall_frames   0 - 1,000,000    0 turns the limit off (not both 0)
     threshold and the fitness terms: finite, -1e9 to 1e9
+    novelty        0 - 1e9          fitness per unit of novelty (0: off)
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from tilerunner.envs.level import TILE_PX
 from tilerunner.envs.observe import FEATURES, feature_mask, n_inputs
 from tilerunner.evolve.core.outcome import OutcomeTable
 from tilerunner.evolve.core.rollout import Settings
@@ -56,6 +62,7 @@ class EpisodeSettings:
     kill_bonus: float = 0.0
     aggregate: str = "mean"
     features: tuple[str, ...] = ()  # opt-in observation features, as `tilerunner.envs.observe.FEATURES` names
+    novelty: float = 0.0  # fitness per unit of behavioural novelty (`novelty_scores`); 0 turns it off
 
     # The range of every number: (lowest, highest), both allowed. Ints are whole numbers, the rest finite.
     LIMITS: ClassVar[dict[str, tuple[int | float, int | float]]] = {
@@ -69,6 +76,7 @@ class EpisodeSettings:
         "death_penalty": (-MAX_TERM, MAX_TERM),
         "coin_bonus": (-MAX_TERM, MAX_TERM),
         "kill_bonus": (-MAX_TERM, MAX_TERM),
+        "novelty": (0.0, MAX_TERM),
     }
     WHOLE: ClassVar[frozenset[str]] = frozenset({"frame_skip", "view_radius", "max_frames", "stall_frames"})
 
@@ -93,6 +101,7 @@ class EpisodeSettings:
         """The numbers the rollout kernels take."""
         d = asdict(self)
         d.pop("aggregate")
+        d.pop("novelty")
         d["features"] = feature_mask(self.features)
         return Settings(**d)
 
@@ -108,10 +117,37 @@ class EpisodeSettings:
         """Per-genome fitness: the per-level fitnesses combined by `aggregate`."""
         per_level = table.fitness
         if self.aggregate == "min":
-            return per_level.min(axis=1)
-        if self.aggregate == "sum":
-            return per_level.sum(axis=1)
-        return per_level.mean(axis=1)
+            combined = per_level.min(axis=1)
+        elif self.aggregate == "sum":
+            combined = per_level.sum(axis=1)
+        else:
+            combined = per_level.mean(axis=1)
+        if self.novelty > 0:
+            combined = combined + self.novelty * novelty_scores(table)
+        return combined
+
+
+NOVELTY_NEIGHBOURS = 15  # neighbours a genome's novelty is measured against
+
+
+def novelty_scores(table: OutcomeTable, k: int = NOVELTY_NEIGHBOURS) -> np.ndarray:
+    """Per genome, how unlike its generation it played, from 0 up (about 1 at most).
+
+    A genome's behaviour is its progress on each level (distance reached over the distance to the
+    exit, 0 to 1); its novelty is the mean Euclidean distance to the k nearest other genomes'
+    behaviours, divided by sqrt(levels) so that it does not grow with the number of levels.
+    """
+    spans = np.array([max(1, (lv.exit_col - lv.start[0]) * TILE_PX) for lv in table.levels], dtype=np.float64)
+    behaviour = np.clip(table.distance / spans, 0.0, 1.0)
+    behaviour[table.finished > 0] = 1.0
+    n = behaviour.shape[0]
+    if n < 2:
+        return np.zeros(n)
+    gaps = np.sqrt(((behaviour[:, None, :] - behaviour[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(gaps, np.inf)
+    k = min(k, n - 1)
+    nearest = np.partition(gaps, k - 1, axis=1)[:, :k]
+    return nearest.mean(axis=1) / np.sqrt(behaviour.shape[1])
 
 
 def check_setting(name: str, value: object) -> int | float:
