@@ -78,7 +78,8 @@ S_LAST_PROGRESS = 13  # frame at which S_RIGHTMOST last grew
 S_EXIT_X = 14  # the player's centre reaching this x finishes the level
 S_START_X = 15
 S_BUTTONS = 16  # buttons held in the last frame
-STATE_SIZE = 17
+S_JUMPS = 17  # jumps taken (each take-off, from the ground)
+STATE_SIZE = 18
 
 # Episode status (S_STATUS) and its names, as reported in `info["status"]`.
 RUNNING, DEAD, FINISHED, STALLED, TIMEOUT = 0, 1, 2, 3, 4
@@ -280,6 +281,7 @@ def _player_controls(state: np.ndarray, buttons: int) -> None:
         state[S_VY] = -(RUN_JUMP_V if speed >= RUN_JUMP_SPEED else JUMP_V)
         state[S_GROUND] = 0
         state[S_JUMPING] = 1
+        state[S_JUMPS] += 1
     vy = state[S_VY]
     vy += GRAVITY_HOLD if (vy < 0 and a and state[S_JUMPING]) else GRAVITY
     state[S_VY] = min(vy, MAX_FALL)

@@ -58,30 +58,28 @@ BUDGET = 6_000_000
 class Beam:
     """One way to run the beam: its width and hold relative to the search's, and how it spreads out.
 
-    Ranked purely by progress, a beam fills up with worlds rushing into a pit and loses the few
-    that back up for a run-up, wait for an enemy or climb round the other way. With `cap` > 0,
-    a first pass keeps at most `cap` worlds per tile (per tile and speed with `by_speed`; only
-    worlds on the ground, in up to half the beam, with `on_ground`), and ranking fills the rest.
+    Ranked by progress alone, a beam fills up with worlds rushing into a pit and loses the few
+    that back up for a run-up, wait for an enemy or climb round another way. With `cap` > 0 a
+    first pass keeps the best `cap` worlds of each tile (with `on_ground`: of each tile and
+    speed, among worlds standing on something, in up to half the beam), and ranking fills the rest.
     """
 
     width_factor: int = 1
     hold_divisor: int = 1
     cap: int = 0
-    by_speed: bool = False
     on_ground: bool = False
 
 
 # The beams `search` tries, in order, until one finishes. The first is the plain beam that found
 # the built-in levels' `.buttons`; each of the others finished levels of the public levels'
-# training set, or run-ups like the tests', that the ones before it missed.
+# training set, or pits that need a run-up, that the ones before it missed.
 ATTEMPTS = (
     Beam(),
     Beam(cap=2),
-    Beam(cap=1, by_speed=True, on_ground=True),
+    Beam(cap=1, on_ground=True),
     Beam(hold_divisor=2),
-    Beam(cap=2, by_speed=True),
     Beam(width_factor=2, cap=2),
-    Beam(width_factor=2, cap=1, by_speed=True, on_ground=True),
+    Beam(width_factor=2, cap=1, on_ground=True),
 )
 
 # What a call of the kernel ended on.
@@ -125,8 +123,7 @@ def _bucket(state: np.ndarray, rows: int, cols: int, by_speed: bool) -> int:
 
 @njit(cache=True, nogil=True)
 def _search_depths(
-    actions: np.ndarray, hold: int, width: int, cap: int, by_speed: bool, on_ground: bool,
-    stall_depths: int, budget: int,
+    actions: np.ndarray, hold: int, width: int, cap: int, on_ground: bool, stall_depths: int, budget: int,
     beam_t: np.ndarray, beam_s: np.ndarray, beam_e: np.ndarray,
     cand_t: np.ndarray, cand_s: np.ndarray, cand_e: np.ndarray, score: np.ndarray,
     parent: np.ndarray, chosen: np.ndarray, table: np.ndarray, keep_src: np.ndarray,
@@ -134,8 +131,8 @@ def _search_depths(
 ) -> tuple[int, int, int, int, int]:
     """Grow the beam from `depth` up to `end`: (what it ended on, beam size, depth, finishing entry, its action).
 
-    The finishing entry and action are -1 unless a world finished at the depth reached. `cap`,
-    `by_speed` and `on_ground` spread the beam out (see `Beam`). The beam stops once its furthest
+    The finishing entry and action are -1 unless a world finished at the depth reached. `cap` and
+    `on_ground` spread the beam out (see `Beam`). The beam stops once its furthest
     world has not got further for `stall_depths` depths, or before a depth that would start with
     `budget` worlds simulated (either limit is off when 0). All search state lives in the
     arrays, so calls can be chained.
@@ -174,7 +171,7 @@ def _search_depths(
                     break
                 if on_ground and cand_s[idx, P.S_GROUND] == 0:
                     continue
-                k = _bucket(cand_s[idx], rows, cols, by_speed)
+                k = _bucket(cand_s[idx], rows, cols, on_ground)
                 if bucket_count[k] >= cap:
                     continue
                 h = _free_slot(cand_s, table, idx)
@@ -256,7 +253,7 @@ def _beam(
             raise Stopped
         started = time.perf_counter()
         ended, n_beam, depth, b, a = _search_depths(
-            actions, hold, width, spread.cap, spread.by_speed, spread.on_ground, stall_depths, budget,
+            actions, hold, width, spread.cap, spread.on_ground, stall_depths, budget,
             beam_t, beam_s, beam_e, cand_t, cand_s, cand_e, score, parent, chosen, table, keep_src,
             bucket_count, counters, n_beam, depth, min(max_depth, depth + step))
         if ended == _FINISHED:

@@ -75,10 +75,37 @@ def test_levels_check_solve_proves_a_level_finishable(capsys, tmp_path):
     good.write_text(GOOD)
     impossible = tmp_path / "pit.txt"
     impossible.write_text("M" + "-" * 59 + "\n" + "X" * 20 + "-" * 20 + "X" * 20 + "\n")  # a 20-tile pit
-    code, out, _ = run_cli(capsys, "levels", "check", "--solve", str(good), str(impossible))
+    shut = tmp_path / "shut.txt"
+    shut.write_text("SSSS----------\nM--t---------F\nXXXXXXXXXXXXXX\n")  # ceiling, pipe, edge: no way out
+    code, out, _ = run_cli(capsys, "levels", "check", "--solve", str(good), str(impossible), str(shut))
     assert code == 1
-    assert "good.txt: ok" in out and "finishable in" in out
-    assert "pit.txt: ok" in out and "NOT finishable" in out
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{good}: ok,") and lines[0].endswith(" frames") and "; finishable in " in lines[0]
+    # A search that fails proves nothing, and says so; only a real wall is proof.
+    assert lines[1].startswith(f"{impossible}: ok,") and "; no solution found (searched 6 beams" in lines[1]
+    assert "finishable" not in lines[1]
+    assert lines[2] == (f"{shut}: ok, 14x3 tiles, 0 enemies, exit at column 14;"
+                        " NOT finishable: walled in (no open path leads from the start to the exit)")
+
+
+def test_levels_check_solve_exits_0_when_all_are_solved_and_2_on_a_bad_file(capsys, tmp_path):
+    good = tmp_path / "good.txt"
+    good.write_text(GOOD)
+    assert run_cli(capsys, "levels", "check", "--solve", str(good), str(good))[0] == 0
+    bad = tmp_path / "bad.txt"
+    bad.write_text("M-Z\nXXX\n")
+    code, out, err = run_cli(capsys, "levels", "check", "--solve", str(bad), str(good))
+    assert code == 2 and f"{good}: ok" in out and "finishable in" in out and "bad.txt:1:3" in err
+
+
+def test_levels_solve_says_no_solution_found_and_exits_1(capsys, tmp_path):
+    pit = tmp_path / "pit.txt"
+    pit.write_text("M" + "-" * 59 + "\n" + "X" * 20 + "-" * 20 + "X" * 20 + "\n")
+    saved = tmp_path / "pit.buttons"
+    code, out, _ = run_cli(capsys, "levels", "solve", str(pit), "--width", "8", "--save", str(saved))
+    assert code == 1 and not saved.exists()
+    assert out == f"{pit}: no solution found (searched 6 beams up to 16 wide, " + out.split(" wide, ")[1]
+    assert "finishable" not in out and "that does not prove there is none" in out
 
 
 def test_levels_solve_saves_a_sequence_that_finishes(capsys, tmp_path):

@@ -181,3 +181,29 @@ def test_stall_and_frame_limits_end_episodes():
     assert ((ended[:, R_STATUS] == P.TIMEOUT) & (ended[:, R_FRAMES] == 90)
             | (ended[:, R_STATUS] == P.STALLED) & (ended[:, R_FRAMES] < 90)).all()
     assert (ended[:, R_STATUS] == P.TIMEOUT).any()
+
+
+def test_the_jump_penalty_costs_each_take_off(trained):
+    from tilerunner.agent import CompiledNetwork
+    from tilerunner.evolve.core.playback import Playback
+
+    evolution, genomes, _ = trained
+    nets = compile_population(genomes, evolution.config)
+    levels = pack_levels(evolution.levels)
+    plain = evaluate_population(nets, levels, FIT.kernel_settings())[:, 0]
+    costly = evaluate_population(nets, levels, EpisodeSettings(jump_penalty=7.0).kernel_settings())[:, 0]
+    assert np.array_equal(plain[:, R_FRAMES], costly[:, R_FRAMES])  # the same episodes, scored otherwise
+    jumped = 0
+    for i in range(0, len(genomes), 6):
+        # Count take-offs frame by frame: on the ground, then in the air and rising.
+        playback = Playback(CompiledNetwork.create(genomes[i], evolution.config), evolution.levels[0], FIT)
+        take_offs = 0
+        while True:
+            grounded = playback.state[P.S_GROUND]
+            going = playback.step()
+            take_offs += bool(grounded and not playback.state[P.S_GROUND] and playback.state[P.S_VY] < 0)
+            if not going:
+                break
+        assert plain[i, R_FITNESS] - costly[i, R_FITNESS] == pytest.approx(7.0 * take_offs)
+        jumped += take_offs > 0
+    assert jumped  # some of them jumped

@@ -42,6 +42,7 @@ _SETTINGS_FLAGS = {
     "death_penalty": "fitness lost by dying (default 0)",
     "coin_bonus": "fitness per coin (default 0)",
     "kill_bonus": "fitness per stomped enemy (default 0)",
+    "jump_penalty": "fitness lost per jump (default 0): makes jumping a choice rather than a habit",
     "novelty": "fitness per unit of behavioural novelty: how unlike its generation a genome played (default 0, off)",
 }
 # Flags a resumed run keeps from its folder.

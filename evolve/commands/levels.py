@@ -26,10 +26,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     check = lsub.add_parser("check", help="validate level files (exit 2 if any is bad)")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--solve", action="store_true",
-                       help="also search for a button sequence that finishes each level (exit 1 if none)")
+                       help="also search for a button sequence that finishes each level (exit 1 if none is found)")
     check.set_defaults(run=_check)
 
-    solve = lsub.add_parser("solve", help="find buttons that finish a level (proof it is finishable)")
+    solve = lsub.add_parser("solve", help="find buttons that finish a level (proof it is finishable)",
+                            description="Search for a button sequence that finishes the level, by beam search over"
+                                        " the real physics, retrying with other beams while its budget lasts."
+                                        " Exit 1 if none is found: that is no proof the level cannot be finished,"
+                                        " unless it says NOT finishable (walled in).")
     solve.add_argument("level", metavar="ID|FILE")
     solve.add_argument("--save", metavar="PATH", help="write the button sequence (run-length text) to PATH")
     solve.add_argument("--width", type=int_in(*BEAM_WIDTH_RANGE), default=96,
@@ -74,41 +78,42 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    bad = unsolved = 0
+    loaded: list[tuple[str, Level]] = []
+    bad = 0
     for path in args.files:
         try:
-            level = load_level(path)
+            loaded.append((path, load_level(path)))
         except LevelError as exc:
             print(exc, file=sys.stderr)
             bad += 1
-            continue
-        line = f"{path}: ok, {_summary(level)}"
-        if args.solve:
-            from tilerunner.envs.solver import solve
+    if not args.solve:
+        for path, level in loaded:
+            print(f"{path}: ok, {_summary(level)}")
+        return 2 if bad else 0
+    from tilerunner.evolve.runs.solvable import search_levels
 
-            solution = solve(level)
-            if solution is None:
-                line += "; NOT finishable (the solver found no way to the exit)"
-                unsolved += 1
-            else:
-                line += f"; finishable in {solution.frames} frames"
-        print(line)
+    def report(i: int, result) -> None:  # in file order, as the searches (on all cores) end
+        path, level = loaded[i]
+        print(f"{path}: ok, {_summary(level)}; {result.verdict()}", flush=True)
+
+    results = search_levels([level for _, level in loaded], done=report)
     if bad:
         return 2
-    return 1 if unsolved else 0
+    return 1 if any(not r.found for r in results) else 0
 
 
 def _solve(args: argparse.Namespace) -> int:
     from tilerunner.envs.atomic import write_atomic
     from tilerunner.envs.physics import FPS
-    from tilerunner.envs.solver import format_buttons, solve
+    from tilerunner.envs.solver import format_buttons, search
 
     if args.save:
         check_output_file(args.save, "--save")
     level = load_level(args.level)
-    solution = solve(level, width=args.width)
+    result = search(level, width=args.width)
+    solution = result.solution
     if solution is None:
-        print(f"{level.id}: no finishing button sequence found (beam width {args.width})")
+        print(f"{level.id}: {result.verdict()}")
         return 1
     print(f"{level.id}: finished in {solution.frames} frames ({solution.frames / FPS:.1f} s of game time),"
           f" {solution.coins} coins, {solution.kills} kills")

@@ -2,6 +2,7 @@
 
     fitness = distance - time_penalty * frames + finish_bonus (if finished)
               - death_penalty (if died) + coin_bonus * coins + kill_bonus * kills
+              - jump_penalty * jumps
 
 `distance` is how far right of the start the player got at its furthest, in pixels
 (MarI/O's "rightmost"); `frames` is how long the episode lasted. An episode ends on
@@ -60,6 +61,7 @@ class EpisodeSettings:
     death_penalty: float = 0.0
     coin_bonus: float = 0.0
     kill_bonus: float = 0.0
+    jump_penalty: float = 0.0  # per take-off: makes jumping a choice rather than a habit
     aggregate: str = "mean"
     features: tuple[str, ...] = ()  # opt-in observation features, as `tilerunner.envs.observe.FEATURES` names
     novelty: float = 0.0  # fitness per unit of behavioural novelty (`novelty_scores`); 0 turns it off
@@ -76,6 +78,7 @@ class EpisodeSettings:
         "death_penalty": (-MAX_TERM, MAX_TERM),
         "coin_bonus": (-MAX_TERM, MAX_TERM),
         "kill_bonus": (-MAX_TERM, MAX_TERM),
+        "jump_penalty": (-MAX_TERM, MAX_TERM),
         "novelty": (0.0, MAX_TERM),
     }
     WHOLE: ClassVar[frozenset[str]] = frozenset({"frame_skip", "view_radius", "max_frames", "stall_frames"})

@@ -66,6 +66,7 @@ class Settings(NamedTuple):
     death_penalty: float
     coin_bonus: float
     kill_bonus: float
+    jump_penalty: float  # fitness lost per jump
     features: int  # bit mask of opt-in observation features (`tilerunner.envs.observe`)
 
 
@@ -93,7 +94,8 @@ def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
     finished = status == P.FINISHED
     distance = (state[P.S_RIGHTMOST] - state[P.S_START_X]) / P.SUB
     frames = state[P.S_FRAMES]
-    fitness = distance - s.time_penalty * frames + s.coin_bonus * state[P.S_COINS] + s.kill_bonus * state[P.S_KILLS]
+    fitness = (distance - s.time_penalty * frames + s.coin_bonus * state[P.S_COINS] + s.kill_bonus * state[P.S_KILLS]
+               - s.jump_penalty * state[P.S_JUMPS])
     if finished:
         fitness += s.finish_bonus
     elif status == P.DEAD:

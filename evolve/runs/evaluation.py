@@ -6,14 +6,16 @@ level). `summarize` adds them up per group of levels, a group being what a perso
 the generator of a public level (`notch-lvl` for `notch-lvl-201.txt`), the folder of other
 files, the difficulty of generated ones (`gen:*:3`), or the built-in levels. Progress is the
 share of the way from the start column to the exit column reached at the furthest (1 when
-finished), so levels of different lengths count alike.
+finished), so levels of different lengths count alike. `with_solvable` marks which levels can be
+finished at all (see `evolve.runs.solvable`), so that the tallies also give the finished share
+of the solvable levels, the share of what was there to win.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tilerunner.agent import compile_population
@@ -55,24 +57,33 @@ class LevelResult:
     group: str
     outcome: Outcome
     progress: float
+    solvable: bool | None = None  # whether the level can be finished; None when nobody asked
 
     def as_dict(self) -> dict:
-        return {"level": self.level.id, "group": self.group, "progress": self.progress, **self.outcome.as_dict()}
+        solvable = {} if self.solvable is None else {"solvable": self.solvable}
+        return {"level": self.level.id, "group": self.group, "progress": self.progress, **solvable,
+                **self.outcome.as_dict()}
 
 
 @dataclass
 class Tally:
-    """Results added up: levels, finished, summed progress, how episodes ended and why."""
+    """Results added up: levels, finished, summed progress, how episodes ended and why.
+
+    `solvable` counts the levels that can be finished, once results say so (`with_solvable`).
+    """
 
     levels: int = 0
     finished: int = 0
     progress: float = 0.0
     ended: dict[str, int] = field(default_factory=dict)  # dead (pit), dead (enemy), stalled, timeout ...
+    solvable: int | None = None
 
     def add(self, result: LevelResult) -> None:
         self.levels += 1
         self.finished += result.outcome.finished
         self.progress += result.progress
+        if result.solvable is not None:
+            self.solvable = (self.solvable or 0) + result.solvable
         if not result.outcome.finished:
             o = result.outcome
             how = f"{o.status} ({o.cause})" if o.cause else o.status
@@ -86,8 +97,20 @@ class Tally:
     def mean_progress(self) -> float:
         return self.progress / self.levels if self.levels else 0.0
 
+    @property
+    def finished_share_of_solvable(self) -> float | None:
+        """Finished levels over solvable ones (0 when none is solvable); None without solvable counts."""
+        if self.solvable is None:
+            return None
+        return self.finished / self.solvable if self.solvable else 0.0
+
     def as_dict(self) -> dict:
-        return {**asdict(self), "finished_share": self.finished_share, "mean_progress": self.mean_progress}
+        d = {**asdict(self), "finished_share": self.finished_share, "mean_progress": self.mean_progress}
+        if self.solvable is None:
+            del d["solvable"]
+        else:
+            d["finished_share_of_solvable"] = self.finished_share_of_solvable
+        return d
 
 
 def evaluate_genomes(genomes: Sequence, network, settings: EpisodeSettings,
@@ -113,6 +136,28 @@ def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level]) -> list[list
         for i, row in zip(members, rows):
             results[i] = row
     return results  # type: ignore[return-value]
+
+
+def solvable_levels(found: Sequence[bool], results: Sequence[Sequence[LevelResult]]) -> list[bool]:
+    """Per level, whether it can be finished: the solver found a way (`found`), or some genome finished it.
+
+    `results` are every genome's results on the same levels (as `evaluate_on` returns them), so
+    all genomes are measured against the same solvable levels.
+    """
+    solvable = list(found)
+    for rows in results:
+        if len(rows) != len(solvable):
+            raise ValueError(f"results for {len(rows)} levels, solver results for {len(solvable)}")
+        for i, result in enumerate(rows):
+            solvable[i] = solvable[i] or result.outcome.finished
+    return solvable
+
+
+def with_solvable(results: Sequence[LevelResult], solvable: Sequence[bool]) -> list[LevelResult]:
+    """The results with each level marked solvable or not (one flag per result, in order)."""
+    if len(results) != len(solvable):
+        raise ValueError(f"{len(results)} results but {len(solvable)} solvable flags")
+    return [replace(r, solvable=bool(s)) for r, s in zip(results, solvable)]
 
 
 def summarize(results: Sequence[LevelResult]) -> tuple[dict[str, Tally], Tally]:

@@ -234,7 +234,7 @@ def _settings(d: Any) -> EpisodeSettings:
             names = _read.get(d, "features", "list", "settings") if "features" in d else []
             values["features"] = tuple(_read.check(n, "str", f"settings.features[{i}]") for i, n in enumerate(names))
             continue
-        if f.name == "novelty" and "novelty" not in d:  # older replays have none
+        if f.name in ("novelty", "jump_penalty") and f.name not in d:  # older replays have neither
             continue
         kind = {"int": "int", "float": "number", "str": "str"}[f.type if isinstance(f.type, str) else f.type.__name__]
         values[f.name] = _read.get(d, f.name, kind, "settings")
