@@ -10,11 +10,13 @@ Each step of a beam holds every surviving world for `hold` frames under each of 
 small set of button combinations, throws away deaths, keeps one world per coarse
 (position, velocity) cell, and carries the `width` best forward, ranked by how far
 right they are plus how fast they are going right. A beam that fails proves nothing,
-so `search` retries a failed beam with others (`ATTEMPTS`: a cap on worlds per tile so
-that climbs and detours are not crowded out by worlds running into a pit, finer holds
-for precise jumps, wider beams), until one finishes or a budget of simulated worlds is
-spent. Only one thing counts as proof that a level cannot be finished: walls and
-one-way platforms that shut the start off from the exit (`walled_in`).
+so `search` retries a failed beam with others (`ATTEMPTS`: beams that keep a few worlds
+of every tile first, so that climbs, detours and waits are not crowded out by worlds
+rushing into a pit; beams that keep half their room for worlds on the ground, one per
+tile and speed, so that a run-up survives; finer holds for precise jumps; wider beams),
+until one finishes or a budget of simulated worlds is spent. Only one thing counts as
+proof that a level cannot be finished: walls and one-way tiles that shut the start off
+from the exit (`walled_in`).
 
 Everything is counted in depths and worlds, never in seconds, so the same level always
 gets the same answer. The search runs in Numba a few depths per call: Python gets

@@ -59,9 +59,10 @@ def test_eval_reports_each_group_and_a_total_and_writes_json(tmp_path, capsys):
 
 
 def test_eval_takes_a_folder_of_replays_and_reports_every_genome(capsys):
+    shipped = len(list((ROOT / "replays").glob("*.json")))
     code, out, _ = run_cli(capsys, "eval", ROOT / "replays", "--level", "1-1")
-    assert code == 0 and out.count(": 1 levels") == 8
-    assert "8 genomes x 1 levels in" in out
+    assert shipped >= 8 and code == 0 and out.count(": 1 levels") == shipped
+    assert f"{shipped} genomes x 1 levels in" in out
 
 
 @pytest.mark.parametrize("argv, needle", [

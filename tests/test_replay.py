@@ -202,6 +202,7 @@ def test_bad_replay_input_is_one_line_exit_2(capsys, argv, needle):
 # The champions the project ships, one per built-in level, named as the README names them.
 SHIPPED = {"1-1": "1-1-f2475.json", "1-2": "1-2-f2355.json", "1-3": "1-3-f2584.json", "1-4": "1-4-f3012.json",
            "2-1": "2-1-f3131.json", "2-2": "2-2-f3134.json", "2-3": "2-3-f3311.json", "2-4": "2-4-f3549.json"}
+GENERALIST = "generalist.json"  # the best of `tilerunner bench generalize`, picked on validation levels
 
 
 @pytest.mark.parametrize("level, name", SHIPPED.items())
@@ -211,8 +212,17 @@ def test_every_shipped_replay_finishes_its_level_identically(level, name):
     assert all(check.identical for check in verify(replay))
 
 
+def test_the_shipped_generalist_plays_held_out_levels_identically():
+    # Trained on public training levels only; its episodes are on generated levels no run trains on.
+    replay = load_replay(ROOT / "replays" / GENERALIST)
+    ids = [e.level.id for e in replay.episodes]
+    assert ids == [f"gen:{seed}:3" for seed in range(500000, 500010)]
+    assert any(e.outcome.finished for e in replay.episodes)
+    assert all(check.identical for check in verify(replay))
+
+
 def test_the_installed_package_holds_the_shipped_replays():
-    assert sorted(p.name for p in shipped_replays().glob("*.json")) == sorted(SHIPPED.values())
+    assert sorted(p.name for p in shipped_replays().glob("*.json")) == sorted([*SHIPPED.values(), GENERALIST])
 
 
 def test_shipped_replays_are_listed_and_played_by_name(capsys):
