@@ -64,3 +64,25 @@ def test_a_missing_public_folder_is_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "no such folder" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_solve_reports_shares_of_the_solvable_levels(tmp_path, capsys, monkeypatch):
+    import tilerunner.evolve.bench.generalize as generalize
+
+    monkeypatch.setattr(generalize, "HELD_OUT_GEN", ["gen:500000-500001:1"])  # the solver's time: keep sets small
+    train = tmp_path / "train"
+    train.mkdir()
+    for n in range(2):
+        (train / f"t-lvl-{n}.txt").write_text(generate_text(800 + n, 1))
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "p-lvl-1.txt").write_text(generate_text(901, 1))
+    # A held-out level nobody can finish: the exit is beyond a pit far too wide to jump.
+    (public / "p-lvl-2.txt").write_text("-" * 40 + "\n" + "M" + "-" * 38 + "F\n" + "XXX" + "-" * 34 + "XXX\n")
+    assert cli(["bench", "generalize", "--public", str(public), "--train", str(train), "--seeds", "1",
+                "--minutes", "0.01", "--pop", "20", "--validate-every", "1", "--levels-per-gen", "2",
+                "--workers", "1", "--solve", "--out", str(tmp_path / "runs"), "--json", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())["report"]
+    assert report["public held-out"]["levels"] == 1 and report["public held-out"]["solvable"] == 0
+    assert report["gen held-out d1"]["solvable"] == 2  # generated levels are finishable by construction
+    assert "of the solvable" in capsys.readouterr().out
