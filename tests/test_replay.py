@@ -185,7 +185,7 @@ def test_list_shows_a_table(champion, tmp_path, capsys):
     code, out, _ = run_cli(capsys, "replay", "--list", str(champion.parent))
     lines = out.splitlines()
     assert code == 0 and lines[0].split() == ["file", "level", "fitness", "finished", "frames", "date"]
-    assert any(ln.startswith("champ.json") and "1-2,gen:11:4" in ln for ln in lines)
+    assert any(ln.startswith("champ.json") and "1-2 and 1 more" in ln for ln in lines)
     assert any(ln.startswith("broken.json") and "unreadable" in ln for ln in lines)
 
 
@@ -228,6 +228,8 @@ def test_the_installed_package_holds_the_shipped_replays():
 def test_shipped_replays_are_listed_and_played_by_name(capsys):
     code, out, _ = run_cli(capsys, "replay", "--list")
     assert code == 0 and all(any(ln.startswith(name) for ln in out.splitlines()) for name in SHIPPED.values())
+    row = next(ln for ln in out.splitlines() if ln.startswith(GENERALIST))  # several levels: counted, not listed
+    assert "gen:500000:3 and 9 more" in row and " 4 of 10 " in row
     assert "play one: tilerunner replay" in out
     code, out, _ = run_cli(capsys, "replay", "2-3-f3311", "--headless")
     assert code == 0 and out.startswith("identical: 2-3 finished")

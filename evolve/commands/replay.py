@@ -323,10 +323,12 @@ def list_replays(folder: str | None) -> int:
             rows.append((printable(file.name), "(unreadable: " + problem[:40] + ")", "", "", "", ""))
             continue
         e = r.episodes[0]
-        levels = ",".join(ep.level.id for ep in r.episodes)
+        n = len(r.episodes)
+        levels = printable(e.level.id) + (f" and {n - 1} more" if n > 1 else "")
+        done = sum(ep.outcome.finished for ep in r.episodes)
+        finished = ("yes" if done else "no") if n == 1 else f"{done} of {n}"
         rows.append((printable(file.name), levels, f"{r.genome.fitness:.1f}" if r.genome.fitness is not None else "-",
-                     "yes" if all(ep.outcome.finished for ep in r.episodes) else "no", str(e.outcome.frames),
-                     r.created[:10]))
+                     finished, str(e.outcome.frames), r.created[:10]))
     if not rows:
         print(f"no replays in {path}")
         return 0
