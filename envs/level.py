@@ -77,6 +77,11 @@ class Level:
     def width(self) -> int:
         return int(self.tiles.shape[1])
 
+    @property
+    def exit_px(self) -> int:
+        """Pixels from the start column to the exit column (at least one tile): what progress is a share of."""
+        return max(1, self.exit_col - self.start[0]) * TILE_PX
+
 
 def _char_repr(ch: str) -> str:
     return repr(ch) if ch.isprintable() else repr(ch).replace("'", "")

@@ -30,7 +30,6 @@ from tilerunner.envs.level import MAX_COLUMNS, MAX_LEVEL_BYTES, MAX_ROWS, LevelE
 from tilerunner.evolve.commands import flags
 from tilerunner.evolve.commands.cli import build_parser, main
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.evolve import CURRICULUM_RANGE, MINUTES_RANGE
 from tilerunner.evolve.commands.play import MAX_VIEW_RADIUS
 from tilerunner.evolve.commands.plot import parse_size
 from tilerunner.evolve.core.fitness import EpisodeSettings
@@ -95,8 +94,8 @@ NUMERIC_FLAGS = [
     (["evolve"], "--checkpoint-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
     (["evolve"], "--validate-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
     (["evolve"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
-    (["evolve"], "--curriculum", REAL, *CURRICULUM_RANGE),
-    (["evolve"], "--time-limit", REAL, *MINUTES_RANGE),
+    (["evolve"], "--curriculum", REAL, *flags.CURRICULUM_RANGE),
+    (["evolve"], "--time-limit", REAL, *flags.MINUTES_RANGE),
     (["bench", "generalize"], "--minutes", REAL, 0.01, 100_000.0),
     (["bench", "generalize"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
     (["replay", "x.json"], "--scale", WHOLE, *flags.SCALE_RANGE),

@@ -14,7 +14,7 @@ from tilerunner.evolve.runs.replay import load_replay
 from tilerunner.evolve.runs.run import evolve_agents
 
 LEVEL = parse_level("-" * 22 + "\nM" + "-" * 20 + "F\n" + "X" * 22 + "\n", "flat.txt")
-SPAN = (LEVEL.exit_col - LEVEL.start[0]) * 16  # pixels from the start to the exit
+SPAN = (LEVEL.exit_col - LEVEL.start[0]) * 16  # pixels from the start to the exit, as tiles are 16 px
 
 
 def table(distances: list[list[float]]) -> OutcomeTable:

@@ -34,7 +34,7 @@ from tilerunner.envs.level import Level
 from tilerunner.evolve.bench.errors import BenchError
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.rollout import use_threads
-from tilerunner.evolve.runs.evaluation import evaluate_on, summarize
+from tilerunner.evolve.runs.evaluation import evaluate_on, solvable_levels, summarize, with_solvable
 from tilerunner.evolve.runs.replay import Replay, ReplayError, load_replay
 from tilerunner.evolve.runs.run import Run, as_levels
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
@@ -115,12 +115,13 @@ def measure(replay: Replay, sets: dict[str, list[Level]], solvable: dict[str, li
     report = {}
     for name, levels in sets.items():
         (rows,) = evaluate_on([replay], levels)
-        groups, total = summarize(rows)
+        if solvable is not None:  # a level the genome finished counts as solvable, whatever the solver found
+            rows = with_solvable(rows, solvable_levels(solvable[name], [rows]))
+        _, total = summarize(rows)
         entry = {"levels": total.levels, "finished": total.finished, "finished_share": total.finished_share,
                  "mean_progress": total.mean_progress}
-        if solvable is not None:
-            flags = [ok or r.outcome.finished for ok, r in zip(solvable[name], rows)]
-            entry["solvable"] = sum(flags)
+        if total.solvable is not None:
+            entry["solvable"] = total.solvable
         report[name] = entry
     return report
 
@@ -180,11 +181,12 @@ def run(args: argparse.Namespace) -> int:
         champion = load_replay(folder / "champions" / "best-validation.json")
     except ReplayError as exc:
         raise BenchError(str(exc)) from None
-    train_levels = _training_levels(folder, champion)
+    fixed = _fixed(folder)
+    train_levels = _training_levels(folder, fixed)
     sets = {"training": train_levels, "picking": pick, **held_out}
     solvable = _solvable(sets) if args.solve else None
     report = measure(champion, sets, solvable)
-    training = "the levels of its last 10 generations" if train_levels and not _fixed(folder) else "its training set"
+    training = "its training set" if fixed else "the levels of its last 10 generations"
     print(f"champion: seed {seed}'s best on the picking levels ({folder / 'champions' / 'best-validation.json'}),"
           f" generation {champion.generation}; training = {training}")
     for name, entry in report.items():
@@ -209,13 +211,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _fixed(folder: Path) -> bool:
     """Whether the run in `folder` trained on a fixed set (not fresh generated levels)."""
-    return not all(i.startswith("gen:*") for i in json.loads((folder / "args.json").read_text())["levels"])
+    return not all(i.startswith("gen:*") for i in _training_specs(folder))
 
 
-def _training_levels(folder: Path, champion: Replay) -> list[Level]:
+def _training_specs(folder: Path) -> list[str]:
+    return json.loads((folder / "args.json").read_text())["levels"]
+
+
+def _training_levels(folder: Path, fixed: bool) -> list[Level]:
     """The levels the run trained on: its fixed set, or (fresh levels) the ones its last generations played."""
-    if _fixed(folder):
-        return as_levels(json.loads((folder / "args.json").read_text())["levels"])
+    if fixed:
+        return as_levels(_training_specs(folder))
     rows = read_stats(folder / "stats.jsonl")
     return as_levels([lv for r in rows[-10:] for lv in r.get("levels", [])])
 

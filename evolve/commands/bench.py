@@ -9,6 +9,7 @@ from collections.abc import Callable
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import (
     CHECKPOINT_EVERY_RANGE,
+    CURRICULUM_RANGE,
     GENERATIONS_RANGE,
     LEVELS_PER_GEN_RANGE,
     SEED_RANGE,
@@ -114,7 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="generations between checks on the picking levels (default 10)")
     gen.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]",
                      help="observation features, as evolve --observe takes")
-    gen.add_argument("--curriculum", type=float_in(0.01, 1.0), metavar="SHARE",
+    gen.add_argument("--curriculum", type=float_in(*CURRICULUM_RANGE), metavar="SHARE",
                      help="train in stages, as evolve --curriculum")
     gen.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
     gen.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="threads for evaluation (default: all cores)")

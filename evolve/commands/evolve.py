@@ -10,8 +10,10 @@ from pathlib import Path
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import (
     CHECKPOINT_EVERY_RANGE,
+    CURRICULUM_RANGE,
     GENERATIONS_RANGE,
     LEVELS_PER_GEN_RANGE,
+    MINUTES_RANGE,
     SEED_RANGE,
     WORKERS_RANGE,
     check_output_folder,
@@ -23,8 +25,6 @@ from tilerunner.evolve.commands.flags import (
 )
 
 DEFAULT_CURRICULUM = 0.8
-CURRICULUM_RANGE = (0.01, 1.0)
-MINUTES_RANGE = (0.01, 10_000_000.0)
 DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
 CHECKPOINT_EVERY = 10
 INTERRUPTED = 130

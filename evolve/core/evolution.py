@@ -124,6 +124,7 @@ class Evolution:
         self._prepare()
 
     def _prepare(self) -> None:
+        # Packed once when some stage plays the whole set (the last stage does, if any).
         self._levels = pack_levels(self.levels) if self.plan.whole_set(self.plan.stages - 1) else None
         self._settings = self.settings.kernel_settings()
 
@@ -182,7 +183,7 @@ class Evolution:
         t0 = time.perf_counter()
         levels, drawn = self.draw(self.generation)
         whole = self.plan.whole_set(self.stage)
-        packed_levels = self._levels if whole and self._levels is not None else pack_levels(levels)
+        packed_levels = self._levels if whole else pack_levels(levels)
         genomes = list(self.population.population.values())
         nets = self._compile(genomes)
         kernel = 0.0

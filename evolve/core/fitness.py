@@ -38,7 +38,6 @@ from typing import ClassVar
 
 import numpy as np
 
-from tilerunner.envs.level import TILE_PX
 from tilerunner.envs.observe import FEATURES, feature_mask, n_inputs
 from tilerunner.evolve.core.outcome import OutcomeTable
 from tilerunner.evolve.core.rollout import Settings
@@ -140,7 +139,7 @@ def novelty_scores(table: OutcomeTable, k: int = NOVELTY_NEIGHBOURS) -> np.ndarr
     exit, 0 to 1); its novelty is the mean Euclidean distance to the k nearest other genomes'
     behaviours, divided by sqrt(levels) so that it does not grow with the number of levels.
     """
-    spans = np.array([max(1, (lv.exit_col - lv.start[0]) * TILE_PX) for lv in table.levels], dtype=np.float64)
+    spans = np.array([lv.exit_px for lv in table.levels], dtype=np.float64)
     behaviour = np.clip(table.distance / spans, 0.0, 1.0)
     behaviour[table.finished > 0] = 1.0
     n = behaviour.shape[0]

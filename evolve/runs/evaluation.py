@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tilerunner.agent import compile_population
-from tilerunner.envs.level import BUILTIN_LEVELS, TILE_PX, Level
+from tilerunner.envs.level import BUILTIN_LEVELS, Level
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
@@ -45,8 +45,7 @@ def progress(level: Level, outcome: Outcome) -> float:
     """The share of the way to the exit reached at the furthest: 0 to 1, and 1 when finished."""
     if outcome.finished:
         return 1.0
-    span = max(1, (level.exit_col - level.start[0]) * TILE_PX)
-    return max(0.0, min(1.0, outcome.distance / span))
+    return max(0.0, min(1.0, outcome.distance / level.exit_px))
 
 
 @dataclass(frozen=True)

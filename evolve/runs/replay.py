@@ -226,15 +226,18 @@ def _network(d: Any) -> NetworkShape:
                         _read.get(d, "feed_forward", "bool", "network"), tuple(acts), tuple(aggs))
 
 
+_ADDED_LATER = frozenset({"features", "novelty", "jump_penalty"})  # settings older replays do not have
+
+
 def _settings(d: Any) -> EpisodeSettings:
     d = _read.object(d, "settings")
     values: dict[str, Any] = {}
     for f in fields(EpisodeSettings):
-        if f.name == "features":  # older replays have none
-            names = _read.get(d, "features", "list", "settings") if "features" in d else []
-            values["features"] = tuple(_read.check(n, "str", f"settings.features[{i}]") for i, n in enumerate(names))
+        if f.name in _ADDED_LATER and f.name not in d:  # an older replay: the setting's default
             continue
-        if f.name in ("novelty", "jump_penalty") and f.name not in d:  # older replays have neither
+        if f.name == "features":
+            names = _read.get(d, "features", "list", "settings")
+            values["features"] = tuple(_read.check(n, "str", f"settings.features[{i}]") for i, n in enumerate(names))
             continue
         kind = {"int": "int", "float": "number", "str": "str"}[f.type if isinstance(f.type, str) else f.type.__name__]
         values[f.name] = _read.get(d, f.name, kind, "settings")

@@ -145,7 +145,6 @@ class Run:
         self.timing = list(timing)
         self.validation = validation
         self.time_limit = time_limit  # seconds of run() after which it ends at the next generation's end
-        self.out_of_time = False  # whether the last run() ended because of `time_limit`
         self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
         self._stop = False
 
@@ -311,7 +310,7 @@ class Run:
         for r in reporters:
             r.run_started(self)
         t_start = time.perf_counter()
-        self.out_of_time = False
+        out_of_time = False
         first = self.evolution.generation
         first_finishes: dict[str, Path] = {}
         interrupted = False
@@ -337,7 +336,7 @@ class Run:
                         first_finishes[level.id] = path
                 last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
                 if not last and self.time_limit is not None and time.perf_counter() - t_start >= self.time_limit:
-                    last = self.out_of_time = True
+                    last = out_of_time = True
                 checked = self._validate(summary, last)
                 self.evolution.reproduce(summary)
                 row = summary.stats()
@@ -379,7 +378,7 @@ class Run:
             seconds=time.perf_counter() - t_start, interrupted=interrupted,
             folder=self.folder.path if self.folder is not None else None,
             network=NetworkShape.from_genome_config(ev.config.genome_config), settings=ev.settings, seed=ev.seed,
-            first_finishes=first_finishes, champion_levels=list(ev.best_ever_levels), out_of_time=self.out_of_time)
+            first_finishes=first_finishes, champion_levels=list(ev.best_ever_levels), out_of_time=out_of_time)
         for r in reporters:
             r.run_ended(result)
         return result
