@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 
 import pytest
@@ -129,3 +130,19 @@ def test_a_run_that_cannot_start_is_one_bench_error_naming_why(tmp_path):
     (tmp_path / "run" / "checkpoints" / "gen-0000.json.gz").write_bytes(b"")  # a run started here: no new one
     with pytest.raises(BenchError, match=r"the evolution process failed: .*already holds a run"):
         timed_run("1-1", 2, 0, tmp_path / "run", watched=True)
+
+
+def test_bench_ray_without_ray_names_the_extra(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    code = main(["bench", "ray", "--pop", "4", "--warmup", "0", "--repeats", "1"])
+    assert code == 2
+    assert capsys.readouterr().err.strip().endswith("the Ray backend needs Ray, which is not installed:"
+                                                    " pip install 'tilerunner[ray]'")
+
+
+@pytest.mark.parametrize("actors", ["0", "1,x", "5000"])
+def test_bench_ray_rejects_bad_actor_counts_in_one_line(capsys, actors):
+    with pytest.raises(SystemExit) as stop:
+        main(["bench", "ray", "--actors", actors])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "argument --actors: expected up to 20" in err and len(err.splitlines()) == 1

@@ -208,6 +208,10 @@ def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
     (["--config", "missing.ini"], "missing.ini: no such neat config file"),
     (["--resume", "nowhere"], "nowhere: no such run folder"),
     (["--stall-frames", "0", "--max-frames", "0"], "cannot both be 0"),
+    (["--address", "auto"], "--address and --actors are for the Ray backend: add --backend ray"),
+    (["--actors", "2"], "--address and --actors are for the Ray backend: add --backend ray"),
+    (["--backend", "slurm"], "argument --backend: invalid choice: 'slurm'"),
+    (["--actors", "0", "--backend", "ray"], "argument --actors: must be at least 1"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, monkeypatch, capsys, argv, needle):
     monkeypatch.chdir(tmp_path)
@@ -217,6 +221,40 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path, monkeypatch, capsys, ar
         code = exc.code
     err = capsys.readouterr().err
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_ray_backend_without_ray_names_the_extra_and_makes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed: it cannot be imported
+    code, out, err = evolve(capsys, "--backend", "ray", "--out", str(tmp_path / "run"))
+    assert code == 2 and not out
+    assert err.strip() == ("tilerunner: error: the Ray backend needs Ray, which is not installed:"
+                           " pip install 'tilerunner[ray]'")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_backend_that_fails_for_good_leaves_a_checkpoint_exit_1_and_how_to_go_on(tmp_path, monkeypatch, capsys):
+    from tilerunner.evolve.commands import evolve as evolve_command
+    from tilerunner.evolve.core.backend import BackendError, LocalBackend
+
+    class LosesItsActors(LocalBackend):  # as the Ray backend does when its last actor dies
+        calls = 0
+
+        def evaluate(self, *args, **kwargs):
+            LosesItsActors.calls += 1
+            if LosesItsActors.calls == 3:
+                raise BackendError("every Ray actor is gone (their nodes lost or their processes killed)")
+            return super().evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(evolve_command, "_backend", lambda args: LosesItsActors())
+    code, out, err = evolve(capsys, "--level", "2-3", *SMALL, "--generations", "9", "--out", str(tmp_path / "run"))
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "tilerunner: error: every Ray actor is gone (their nodes lost or their processes killed); the run is"
+        f" checkpointed at generation 2: go on with tilerunner evolve --resume {tmp_path / 'run'} (on any backend)")
+    assert len(stats(tmp_path / "run")) == 2
+    monkeypatch.undo()
+    code, _, _ = evolve(capsys, "--resume", str(tmp_path / "run"), "--quiet")
+    assert code == 0 and len(stats(tmp_path / "run")) == 9
 
 
 def test_bad_config_names_the_offending_key(tmp_path, capsys):

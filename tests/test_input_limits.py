@@ -91,6 +91,7 @@ NUMERIC_FLAGS = [
     (["evolve"], "--generations", WHOLE, *flags.GENERATIONS_RANGE),
     (["evolve"], "--seed", WHOLE, *flags.SEED_RANGE),
     (["evolve"], "--workers", WHOLE, *flags.WORKERS_RANGE),
+    (["evolve"], "--actors", WHOLE, *flags.ACTORS_RANGE),
     (["evolve"], "--checkpoint-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
     (["evolve"], "--validate-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
     (["evolve"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
@@ -187,10 +188,10 @@ def _all_actions(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
 
 def test_every_flag_with_a_type_has_a_range():
     # A numeric flag added later without a range fails here: plain int and float are not allowed.
-    from tilerunner.evolve.commands.bench import delays
+    from tilerunner.evolve.commands.bench import actor_counts, delays
     from tilerunner.evolve.commands.flags import features_type
 
-    not_numbers = (delays, features_type)  # lists of names, checked by their own tests
+    not_numbers = (delays, actor_counts, features_type)  # lists, checked by their own tests
     typed = [(path, action) for path, action in _all_actions(build_parser())
              if action.type is not None and action.type not in not_numbers]
     assert typed
@@ -707,3 +708,17 @@ def test_config_errors_print_file_text_escaped(tmp_path, capsys):
     code, _, err = cli(capsys, "evolve", "--config", path, "--out", tmp_path / "run")
     one_line_error(code, err, "species_fitness_func", "\\x1b[31mevil")
     assert "\x1b" not in err and not (tmp_path / "run").exists()
+
+
+@fast(200)
+@given(text=st.text(max_size=60) | st.lists(st.integers(-5, 2000).map(str) | st.text(max_size=4), max_size=25)
+       .map(",".join))
+def test_bench_ray_actor_lists_are_in_range_or_one_line(text):
+    from tilerunner.evolve.commands.bench import actor_counts
+
+    try:
+        counts = actor_counts(text)
+    except argparse.ArgumentTypeError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 200
+        return
+    assert 1 <= len(counts) <= 20 and all(1 <= n <= 1000 for n in counts)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
@@ -105,6 +107,22 @@ def test_pygame_is_imported_only_where_something_is_drawn():
         top_level = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
         top_level |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
         assert "pygame" not in top_level, f"{path.relative_to(ROOT)} imports pygame at module level"
+
+
+def test_ray_is_imported_only_by_its_backend_and_only_when_chosen():
+    for path in (p for room in ALLOWED for p in modules(room)):
+        tree = ast.parse(path.read_text())
+        found = [(module, line) for module, _, line in imports(path) if module.split(".")[0] == "ray"]
+        top_level = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+        top_level |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+        assert not any(m.split(".")[0] == "ray" for m in top_level), f"{path.relative_to(ROOT)} imports Ray at load"
+        if found:
+            assert path == ROOT / "evolve" / "core" / "ray_backend.py", f"{path.relative_to(ROOT)} imports Ray"
+    # A whole run on local threads, through the API and the command's modules, never loads Ray.
+    code = ("import sys, tilerunner; import tilerunner.evolve.commands.cli;"
+            " tilerunner.evolve_agents(['1-1'], generations=2, pop=10);"
+            " assert 'ray' not in sys.modules, 'Ray was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
 
 
 @pytest.mark.parametrize("room", LIBRARY)

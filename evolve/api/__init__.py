@@ -14,7 +14,8 @@ The Python API (the `tilerunner` command is a thin layer over it):
   a run folder if you give one), `Evolution` (the population driver alone), `EpisodeSettings`
   (episode rules and fitness terms), `OutcomeTable` (what a custom fitness function receives),
   `RunReporter` (neat-python's reporter interface plus tilerunner's per-generation summary),
-  `load_config`;
+  `load_config`; backends: `LocalBackend` (threads, the default), `RayBackend` (Ray actors, on a
+  cluster with `address="auto"`; needs `tilerunner[ray]`), `BackendError`;
 - genomes and replays: `evaluate`, `play`, `Replay`, `load_replay`, `make_replay`, `verify`, `Outcome`.
 
 Importing this package registers the gymnasium id `tilerunner/TileRunner-v0`. Everything else is
@@ -43,6 +44,9 @@ _LAZY = {
     "OutcomeTable": "tilerunner.evolve.core.outcome",
     "load_config": "tilerunner.evolve.core.neat_config",
     "ConfigError": "tilerunner.evolve.core.neat_config",
+    "LocalBackend": "tilerunner.evolve.core.backend",
+    "BackendError": "tilerunner.evolve.core.backend",
+    "RayBackend": "tilerunner.evolve.core.ray_backend",
     "Run": "tilerunner.evolve.runs.run",
     "RunResult": "tilerunner.evolve.runs.run",
     "RunReporter": "tilerunner.evolve.runs.reporting",

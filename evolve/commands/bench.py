@@ -92,6 +92,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     watch.add_argument("--seed", type=_SEED, default=0, help="seed (default 0)")
     watch.set_defaults(run=_lazy("tilerunner.evolve.bench.watch"))
 
+    ray = bsub.add_parser(
+        "ray", help="one heavy generation on local threads and on Ray actors: Ray's overhead, bytes shipped, scaling",
+        description="Evolve a population for --warmup generations, then evaluate that generation --repeats times"
+                    " on local threads and on Ray with each number of actors in --actors; report medians, the split"
+                    " (pack, ship, kernel, gather), bytes shipped, Ray's overhead, and a scaling model. Needs"
+                    " pip install 'tilerunner[ray]'.")
+    ray.add_argument("--levels", default="gen:1-32:1", metavar="SET",
+                     help="the levels every genome plays, as evolve --level takes (default gen:1-32:1)")
+    ray.add_argument("--pop", type=_POP, default=300, help="population size (default 300)")
+    ray.add_argument("--warmup", type=int_in(0, 10_000), default=10,
+                     help="generations evolved first, so that episodes are as long as in a run (default 10)")
+    ray.add_argument("--repeats", type=_REPEATS, default=5, help="evaluations per backend; medians (default 5)")
+    ray.add_argument("--actors", type=actor_counts, default="1,2",
+                     help="comma-separated numbers of Ray actors to time (default 1,2)")
+    ray.add_argument("--address", metavar="ADDR",
+                     help="the Ray cluster to time on (auto, HOST:PORT; default: a local Ray on 127.0.0.1)")
+    ray.add_argument("--seed", type=_SEED, default=0, help="seed (default 0)")
+    ray.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="threads for local evaluation (default: all cores)")
+    ray.set_defaults(run=_lazy("tilerunner.evolve.bench.ray_overhead"))
+
     gen = bsub.add_parser(
         "generalize", help="train per seed on a time budget, pick on validation, report levels never seen",
         description="Evolve from several seeds on training levels only (each on a time budget), pick the"
@@ -125,6 +145,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="where the seeds' run folders are kept (default runs/bench-generalize)")
     gen.add_argument("--json", metavar="PATH", help="also write the report as JSON")
     gen.set_defaults(run=_lazy("tilerunner.evolve.bench.generalize"))
+
+
+def actor_counts(text: str) -> list[int]:
+    """argparse type for bench ray --actors: comma-separated numbers of actors from 1 to 1,000, e.g. `1,2`."""
+    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+    parts = text.split(",")
+    try:
+        values = [int(p) for p in parts] if len(parts) <= 20 and all(len(p.strip()) <= 6 for p in parts) else None
+    except ValueError:
+        values = None
+    if not values or not all(1 <= v <= 1000 for v in values):
+        raise argparse.ArgumentTypeError(f"expected up to 20 comma-separated numbers of actors from 1 to 1,000,"
+                                         f" got {shown}")
+    return values
 
 
 def delays(text: str) -> list[int]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import (
+    ACTORS_RANGE,
     CHECKPOINT_EVERY_RANGE,
     CURRICULUM_RANGE,
     GENERATIONS_RANGE,
@@ -23,8 +24,10 @@ from tilerunner.evolve.commands.flags import (
     number_text,
     setting_type,
 )
+from tilerunner.evolve.core.backend import BACKENDS
 
 DEFAULT_CURRICULUM = 0.8
+BACKEND_FAILED = 1  # the backend could not go on (every Ray actor gone): checkpointed, resume to go on
 DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
 CHECKPOINT_EVERY = 10
 INTERRUPTED = 130
@@ -69,7 +72,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="population size, 2 to 100,000 (default: the config's, 300)")
     p.add_argument("--seed", type=int_in(*SEED_RANGE),
                    help="random seed, 0 to 2**63-1; the same seed gives the same run (default 0)")
-    p.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="threads for evaluation (default: all cores)")
+    p.add_argument("--workers", type=int_in(*WORKERS_RANGE),
+                   help="threads for evaluation on this machine (default: all cores)")
+    p.add_argument("--backend", choices=BACKENDS,
+                   help="where generations are played: local threads (default) or ray, Ray actors on a local Ray or"
+                        " the cluster at --address (needs pip install 'tilerunner[ray]'); the same run either way")
+    p.add_argument("--address", metavar="ADDR",
+                   help="with --backend ray: the cluster to join, auto (the one ray start made on this machine) or"
+                        " HOST:PORT (default: start a local Ray on 127.0.0.1 for the run)")
+    p.add_argument("--actors", type=int_in(*ACTORS_RANGE), metavar="N",
+                   help="with --backend ray: how many actors, the cluster's CPUs shared out evenly (default: one"
+                        " per node, with all its CPUs)")
     p.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
     p.add_argument("--memory", action="store_true", help="let add-node mutations make LSTM memory cells")
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<level>-<date>-s<seed>)")
@@ -123,14 +136,16 @@ def check_flags(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tilerunner.evolve.commands.evolve_output import GenerationPrinter
+    from tilerunner.evolve.core.backend import BackendError
     from tilerunner.evolve.core.evolution import EvolutionError
     from tilerunner.evolve.core.rollout import use_threads
 
     check_flags(args)
     use_threads(args.workers)
     tensorboard = _tensorboard_reporter() if args.tensorboard else None  # a missing extra fails before anything
+    backend = _backend(args)
     try:
-        run_ = _resume(args) if args.resume else _create(args)
+        run_ = _resume(args, backend) if args.resume else _create(args, backend)
     except ValueError as exc:  # a bad level, config or folder, or settings that do not fit together
         raise UserError(str(exc)) from None
     if run_.at_limit:
@@ -151,6 +166,10 @@ def run(args: argparse.Namespace) -> int:
         except EvolutionError as exc:
             raise UserError(f"{exc}; the run folder keeps its last checkpoint, but this neat config cannot go"
                             " on: start a new run with another") from None
+        except BackendError as exc:
+            print(f"tilerunner: error: {exc}; the run is checkpointed at generation {run_.generation}: go on with"
+                  f" tilerunner evolve --resume {run_.folder.path} (on any backend)", file=sys.stderr, flush=True)
+            return BACKEND_FAILED
         interrupted = result.interrupted
     finally:
         if viewer is not None:
@@ -158,7 +177,17 @@ def run(args: argparse.Namespace) -> int:
     return INTERRUPTED if interrupted else 0
 
 
-def _create(args: argparse.Namespace):
+def _backend(args: argparse.Namespace):
+    """The backend the flags ask for; a missing Ray or flags that do not fit are one line and exit 2."""
+    from tilerunner.evolve.core.backend import MissingRayError, make_backend
+
+    try:
+        return make_backend(args.backend or "local", args.address, args.actors)
+    except (MissingRayError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _create(args: argparse.Namespace, backend):
     from tilerunner.evolve.core.fitness import EpisodeSettings
     from tilerunner.evolve.runs.run import Run
     from tilerunner.evolve.runs.run_folder import default_name, unique_path
@@ -174,20 +203,20 @@ def _create(args: argparse.Namespace):
                       checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
                       validate=args.validate or (), validate_every=args.validate_every,
                       levels_per_gen=args.levels_per_gen, curriculum=args.curriculum,
-                      time_limit=args.time_limit * 60 if args.time_limit else None)
+                      time_limit=args.time_limit * 60 if args.time_limit else None, backend=backend)
 
 
-def _resume(args: argparse.Namespace):
+def _resume(args: argparse.Namespace, backend):
     from tilerunner.evolve.runs.run import Run
 
     fixed = [f"--{n.replace('_', '-')}" for n in _FIXED_WHEN_RESUMING if getattr(args, n) not in (None, False)]
     if fixed:
         raise UserError(f"{fixed[0]} cannot be changed when resuming (the run keeps its settings);"
-                        " only --generations, --workers, --keep-going, --checkpoint-every, --replays, --time-limit"
-                        " and --tensorboard can")
+                        " only --generations, --workers, --backend, --address, --actors, --keep-going,"
+                        " --checkpoint-every, --replays, --time-limit and --tensorboard can")
     return Run.resume(args.resume, generations=args.generations, keep_going=args.keep_going,
                       replays_dir=args.replays, checkpoint_every=args.checkpoint_every,
-                      time_limit=args.time_limit * 60 if args.time_limit else None)
+                      time_limit=args.time_limit * 60 if args.time_limit else None, backend=backend)
 
 
 def _tensorboard_reporter():

@@ -75,6 +75,11 @@ class GenerationPrinter(RunReporter):
                   f"/{checked['levels']} ({checked['finished_share']:.0%}), progress {checked['mean_progress']:.0%}"
                   f"{', best so far: champions/best-validation.json' if checked['best'] else ''}", flush=True)
 
+    def notice(self, message: str) -> None:
+        if self._bar is not None:
+            self._bar.clear()
+        print(message, flush=True)
+
     def first_finish(self, level, generation: int, path: Path | None) -> None:
         if not self.quiet:
             kept = f": {path}" if path is not None else ""

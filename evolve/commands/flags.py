@@ -10,6 +10,7 @@ the flags and the library cannot disagree; the others are here:
     --generations             1 - 1,000,000
     --seed                    0 - 2**63-1 (a 64-bit seed)
     --workers                 1 - 4,096
+    --actors                  1 - 100,000 (Ray actors; the cluster must have a CPU for each)
     --checkpoint-every        1 - 1,000,000
     replay --scale            1 - 16
     replay --frame-step       1 - 600 (GIF frame times stay within GIF's limit)
@@ -37,6 +38,7 @@ from tilerunner.evolve.commands.errors import UserError
 GENERATIONS_RANGE = (1, 1_000_000)
 SEED_RANGE = (0, 2**63 - 1)
 WORKERS_RANGE = (1, 4096)
+ACTORS_RANGE = (1, 100_000)
 CHECKPOINT_EVERY_RANGE = (1, 1_000_000)
 LEVELS_PER_GEN_RANGE = (1, 100_000)  # evolve --levels-per-gen: levels a generation plays
 CURRICULUM_RANGE = (0.01, 1.0)  # evolve/bench --curriculum: the share of its levels the champion must finish

@@ -9,14 +9,16 @@ reporter hooks at the same points (`start_generation`, `post_evaluate`, `found_s
 into the very same run.
 
 Evaluation compiles only genomes it has not seen (a genome never changes after it is born;
-elites keep theirs), packs the generation, and plays it in one parallel kernel call per
-chunk. Fitness is `EpisodeSettings.combine` of the per-level results, or your own function of
-the `OutcomeTable`. "Solved" means the generation's champion finished every level.
+elites keep theirs) and hands the generation to its backend (`tilerunner.evolve.core.backend`):
+local threads, one parallel kernel call per chunk, or Ray actors, with the same results.
+Fitness is `EpisodeSettings.combine` of the per-level results, or your own function of the
+`OutcomeTable`. "Solved" means the generation's champion finished every level.
 """
 
 from __future__ import annotations
 
 import copy
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,14 +26,15 @@ from dataclasses import dataclass, field
 import neat
 import numpy as np
 
-from tilerunner.agent import TileGenome, compile_arrays, pack
+from tilerunner.agent import TileGenome, compile_arrays
 from tilerunner.agent.kernels import NetArrays
 from tilerunner.envs.buttons import N_BUTTONS
 from tilerunner.envs.level import Level
+from tilerunner.evolve.core.backend import Backend, BackendTiming, LocalBackend
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.level_plan import LevelPlan
 from tilerunner.evolve.core.outcome import Outcome, OutcomeTable
-from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
+from tilerunner.evolve.core.rollout import pack_levels
 
 FitnessFunction = Callable[[OutcomeTable], np.ndarray]
 """A custom fitness: the generation's `OutcomeTable` -> one finite fitness per genome, shape (genomes,)."""
@@ -65,7 +68,8 @@ class Generation:
     levels: list[Level] = field(default_factory=list)  # the levels played
     stage: int | None = None  # the curriculum stage played (None without a curriculum)
     compile_seconds: float = 0.0  # compiling new genomes and packing the generation
-    kernel_seconds: float = 0.0  # the rollout kernel
+    kernel_seconds: float = 0.0  # the rollout kernel (on Ray: the slowest actor's)
+    backend: BackendTiming = field(default_factory=BackendTiming)  # the backend's split of evaluation
     eval_seconds: float = 0.0  # all of evaluation, fitness included
     reproduce_seconds: float = 0.0  # neat-python's reproduction
     speciate_seconds: float = 0.0  # neat-python's speciation
@@ -87,7 +91,11 @@ class Generation:
                 "reproduce_seconds": round(self.reproduce_seconds, 4),
                 "speciate_seconds": round(self.speciate_seconds, 4),
                 "total_seconds": round(self.total_seconds, 4),
-                "frames_per_second": round(self.frames / max(self.kernel_seconds, 1e-9))}
+                "frames_per_second": round(self.frames / max(self.kernel_seconds, 1e-9)),
+                **({"ship_seconds": round(self.backend.ship_seconds, 4),
+                    "gather_seconds": round(self.backend.gather_seconds, 4),
+                    "shipped_bytes": self.backend.shipped_bytes, "retried": self.backend.retried}
+                   if self.backend.shipped_bytes else {})}
 
 
 class Evolution:
@@ -95,9 +103,10 @@ class Evolution:
 
     def __init__(self, config: neat.Config, levels: Sequence[Level] | LevelPlan,
                  settings: EpisodeSettings | None = None, seed: int = 0, fitness: FitnessFunction | None = None,
-                 levels_per_gen: int | None = None) -> None:
+                 levels_per_gen: int | None = None, backend: Backend | None = None) -> None:
         """`levels`: the levels every generation plays, or a `LevelPlan` (draws, fresh levels, a curriculum);
-        `levels_per_gen` with a plain list plays a draw of that many each generation."""
+        `levels_per_gen` with a plain list plays a draw of that many each generation. `backend`: where
+        generations are played (default `LocalBackend`, this process's threads)."""
         settings = settings or EpisodeSettings()
         gc = config.genome_config
         if gc.num_inputs != settings.n_inputs:
@@ -121,12 +130,23 @@ class Evolution:
         self.solved_at: int | None = None  # generation whose champion first finished every level
         self._compiled: dict[int, NetArrays] = {}
         self._before: list[tuple[TileGenome, float | None]] = []  # fitness before the uncompleted evaluation
-        self._prepare()
+        self._prepare(backend)
 
-    def _prepare(self) -> None:
-        # Packed once when some stage plays the whole set (the last stage does, if any).
-        self._levels = pack_levels(self.levels) if self.plan.whole_set(self.plan.stages - 1) else None
+    def _prepare(self, backend: Backend | None) -> None:
+        # The fixed set is packed once and handed to the backend once; a generation names its draw by index.
         self._settings = self.settings.kernel_settings()
+        self._set = pack_levels(self.levels) if self.plan.levels else None
+        self.use_backend(backend or LocalBackend())
+
+    def use_backend(self, backend: Backend) -> None:
+        """Play the following generations on `backend` (results are the same on every backend).
+
+        A backend with no `notify` of its own tells the run's reporters (`notice`).
+        """
+        if getattr(backend, "notify", None) is None:
+            backend.notify = self.notice
+        backend.set_levels(self._set)
+        self.backend = backend
 
     @property
     def levels(self) -> list[Level]:
@@ -150,6 +170,11 @@ class Evolution:
     def reporters(self) -> neat.reporting.ReporterSet:
         """neat-python's reporter set: the hooks every reporter of this run receives."""
         return self.population.reporters
+
+    def notice(self, message: str) -> None:
+        """Tell every reporter one line of news: a RunReporter's `notice` hook, neat-python's `info` for the rest."""
+        for r in self.reporters.reporters:
+            getattr(r, "notice", r.info)(message)
 
     def add_reporter(self, reporter: neat.reporting.BaseReporter) -> None:
         """Attach a neat-python reporter (StdOutReporter, StatisticsReporter, your own)."""
@@ -183,21 +208,21 @@ class Evolution:
         t0 = time.perf_counter()
         levels, drawn = self.draw(self.generation)
         whole = self.plan.whole_set(self.stage)
-        packed_levels = self._levels if whole else pack_levels(levels)
         genomes = list(self.population.population.values())
         nets = self._compile(genomes)
-        kernel = 0.0
-        bounds = np.linspace(0, len(nets), max(1, min(chunks, len(nets))) + 1).astype(int)
-        parts = []
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            packed = pack(nets[a:b])
-            k0 = time.perf_counter()
-            parts.append(evaluate_population(packed, packed_levels, self._settings))
-            kernel += time.perf_counter() - k0
-            if progress:
-                progress(int(b))
-        compile_seconds = time.perf_counter() - t0 - kernel
-        table = OutcomeTable(np.concatenate(parts), levels)
+        compiled = time.perf_counter()
+        state = random.getstate()  # neat-python breeds from `random`: a backend (Ray starting up) must not touch it
+        try:
+            if self._set is None:  # fresh levels: this generation's own
+                rows, timing = self.backend.evaluate(nets, self._settings, levels=pack_levels(levels),
+                                                     progress=progress, chunks=chunks)
+            else:
+                indices = None if whole else np.array(drawn, dtype=np.int64)
+                rows, timing = self.backend.evaluate(nets, self._settings, indices, progress=progress, chunks=chunks)
+        finally:
+            random.setstate(state)
+        compile_seconds = compiled - t0 + timing.pack_seconds
+        table = OutcomeTable(rows, levels)
         fitness = self.score(table)
         self._before = [(g, g.fitness) for g in genomes]  # for `discard`
         for g, f in zip(genomes, fitness):
@@ -219,7 +244,8 @@ class Evolution:
             first_finishes=[li for li, o in zip(drawn, outcomes) if o.finished and li not in self.first_finish],
             level_ids=None if whole and self.plan.curriculum is None else [lv.id for lv in levels],
             level_indices=drawn, levels=levels, stage=self.stage if self.plan.curriculum is not None else None,
-            table=table, compile_seconds=compile_seconds, kernel_seconds=kernel, eval_seconds=eval_seconds,
+            table=table, compile_seconds=compile_seconds, kernel_seconds=timing.kernel_seconds,
+            eval_seconds=eval_seconds, backend=timing,
         )
 
     def reproduce(self, summary: Generation) -> None:
@@ -291,7 +317,7 @@ class Evolution:
                 fitness: FitnessFunction | None = None, *, best_ever: TileGenome | None = None,
                 best_ever_outcomes: Sequence[Outcome] = (), best_ever_generation: int | None = None,
                 best_ever_levels: Sequence[Level] = (), first_finish: dict[int, int] | None = None,
-                solved_at: int | None = None, stage: int = 0) -> Evolution:
+                solved_at: int | None = None, stage: int = 0, backend: Backend | None = None) -> Evolution:
         """A run rebuilt between two generations (see `tilerunner.evolve.runs.checkpoint`).
 
         The caller restores `random`'s state; the next `evaluate` then continues the run exactly.
@@ -312,5 +338,5 @@ class Evolution:
         self.solved_at = solved_at
         self._compiled = {}
         self._before = []
-        self._prepare()
+        self._prepare(backend)
         return self

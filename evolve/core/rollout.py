@@ -87,6 +87,24 @@ def pack_levels(levels: Sequence[Level]) -> LevelPack:
     )
 
 
+def subset_levels(levels: LevelPack, indices: np.ndarray) -> LevelPack:
+    """The levels `indices` of a pack, in that order, as a pack of their own (what `pack_levels` of them gives)."""
+    idx = np.asarray(indices, dtype=np.int64)
+    tile_parts = [levels.tiles[levels.tile_off[i]:levels.tile_off[i + 1]] for i in idx]
+    enemy_parts = [levels.enemies[levels.enemy_off[i]:levels.enemy_off[i + 1]] for i in idx]
+    return LevelPack(
+        tiles=np.concatenate(tile_parts) if tile_parts else np.zeros(0, np.int8),
+        tile_off=np.concatenate([[0], np.cumsum([p.size for p in tile_parts])]).astype(np.int64),
+        rows=levels.rows[idx].copy(),
+        cols=levels.cols[idx].copy(),
+        enemies=np.concatenate(enemy_parts).reshape(-1, 4) if enemy_parts else np.zeros((0, 4), np.int64),
+        enemy_off=np.concatenate([[0], np.cumsum([len(p) for p in enemy_parts])]).astype(np.int64),
+        start_col=levels.start_col[idx].copy(),
+        start_row=levels.start_row[idx].copy(),
+        exit_col=levels.exit_col[idx].copy(),
+    )
+
+
 @njit(cache=True)
 def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
     """Fill a result row from an ended episode's state: fitness (see `core.fitness`) and what happened."""

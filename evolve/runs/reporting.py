@@ -31,6 +31,10 @@ class RunReporter(neat.reporting.BaseReporter):
     def evaluation_progress(self, generation: int, done: int, total: int) -> None:
         """`done` of `total` genomes played so far this generation (see `Run.progress_chunks`)."""
 
+    def notice(self, message: str) -> None:
+        """One line of news from the run's backend: Ray's actors started, an actor lost and its work redone.
+        (Reporters that are not RunReporters hear it through neat-python's `info`.)"""
+
     def generation_done(self, summary: Generation) -> None:
         """A generation is evaluated, bred and saved: its summary (stats, outcomes, timings)."""
 

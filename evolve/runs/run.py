@@ -13,6 +13,7 @@ breed the next generation, append to stats.jsonl and timing.jsonl, and every
 generation limit, or when the champion finishes every level (unless `keep_going`), at the
 first generation's end after `time_limit` seconds, or when a stop is requested (`request_stop`,
 or Ctrl-C with `handle_sigint`): then it checkpoints first, and resuming continues exactly.
+If its backend fails for good (`BackendError`: every Ray actor gone), it checkpoints, then raises.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import neat
 
 from tilerunner.agent import TileGenome
 from tilerunner.envs.level import Level, level_set, load_level
+from tilerunner.evolve.core.backend import Backend, BackendError, as_backend
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.level_plan import LevelPlan
@@ -158,7 +160,7 @@ class Run:
                checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None,
                validate: Iterable[Level | str] = (), validate_every: int = 10,
                levels_per_gen: int | None = None, curriculum: float | None = None,
-               time_limit: float | None = None) -> Run:
+               time_limit: float | None = None, backend: Backend | str | None = None) -> Run:
         """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
 
         `pop` and `memory` override the config's population size and memory cells. With `out`,
@@ -171,7 +173,10 @@ class Run:
         `champions/best-validation.json`. `levels` may instead be fresh generated levels, `gen:*` or
         `gen:*:D` (see `LevelPlan`); `curriculum`, a share, plays the set in stages. `time_limit`:
         seconds after which `run()` ends at the end of a generation (checkpointed; resume to go on).
+        `backend`: where generations are played, `"local"` threads (default), `"ray"` (a local Ray) or a
+        backend such as `RayBackend(address="auto")`; the run is the same on every backend.
         """
+        backend = as_backend(backend)  # a missing Ray fails before anything is made
         plan = LevelPlan.from_specs(list(levels), levels_per_gen, curriculum)
         held_out = as_levels(validate)
         if validate_every < 1:
@@ -191,7 +196,7 @@ class Run:
             genome_overrides["num_inputs"] = settings.n_inputs
             config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
                                                     genome_overrides=genome_overrides)
-        evolution = Evolution(config_obj, plan, settings, seed, fitness)
+        evolution = Evolution(config_obj, plan, settings, seed, fitness, backend=backend)
         folder = None
         if out is not None:
             folder = RunFolder(out)
@@ -220,13 +225,16 @@ class Run:
     @classmethod
     def resume(cls, path: str | os.PathLike, *, generations: int | None = None, keep_going: bool = False,
                fitness: FitnessFunction | None = None, replays_dir: str | os.PathLike | None = None,
-               checkpoint_every: int | None = None, time_limit: float | None = None) -> Run:
+               checkpoint_every: int | None = None, time_limit: float | None = None,
+               backend: Backend | str | None = None) -> Run:
         """Continue the run in folder `path` from its latest checkpoint, exactly as if it had not stopped.
 
-        `generations` raises (or lowers) its limit. A run that stopped because its champion finished
-        every level goes on improving (as with `keep_going`). A run evolved with a custom fitness
-        function needs the same `fitness` again. `RunFolderError` if the folder cannot be resumed.
+        `generations` raises (or lowers) its limit; `backend` may differ from the one the run began on.
+        A run that stopped because its champion finished every level goes on improving (as with
+        `keep_going`). A run evolved with a custom fitness function needs the same `fitness` again.
+        `RunFolderError` if the folder cannot be resumed.
         """
+        backend = as_backend(backend)
         folder = RunFolder(path)
         if not folder.path.is_dir():
             raise RunFolderError(f"{folder.path}: no such run folder")
@@ -245,6 +253,7 @@ class Run:
                 evolution, stats, timing, validation = evolution_from_dict(data, config, fitness)
             except CheckpointError as exc:
                 raise RunFolderError(f"{file}: {exc}") from None
+            evolution.use_backend(backend)
             generations = generations or saved["generations"]
             keep_going = keep_going or saved["keep_going"] or evolution.solved_at is not None
             replays_dir = replays_dir if replays_dir is not None else saved.get("replays")
@@ -360,6 +369,10 @@ class Run:
                     self._checkpoint()
             if interrupted:
                 self._checkpoint()
+        except BackendError:  # every Ray actor gone, or the cluster lost: keep what was done
+            self.evolution.discard()
+            self._checkpoint()
+            raise
         except OSError as exc:  # a full disk, a folder made read-only: the last checkpoint is intact
             kept = self.folder.checkpoint_files() if self.folder is not None else []
             at = f"generation {kept[-1].name[4:8].lstrip('0') or '0'}" if kept else "none"
@@ -368,6 +381,7 @@ class Run:
                                  f" {self.folder.path if self.folder is not None else ''}".rstrip()) from None
         finally:
             self._stop = False
+            self.evolution.backend.close()  # a Ray it started stops; the next run() starts it again
             if self.folder is not None:
                 self.folder.unlock()
         ev = self.evolution
@@ -453,7 +467,7 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
            out: str | os.PathLike | None = None, reporters: Iterable[neat.reporting.BaseReporter] = (),
            workers: int | None = None, validate: Iterable[Level | str] = (), validate_every: int = 10,
            levels_per_gen: int | None = None, curriculum: float | None = None,
-           time_limit: float | None = None) -> RunResult:
+           time_limit: float | None = None, backend: Backend | str | None = None) -> RunResult:
     """Evolve agents on `levels` until a champion finishes them all (or `generations` run out).
 
     `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path). `config` is a neat
@@ -466,14 +480,16 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
     `levels_per_gen`: play a draw of that many of the levels each generation (from the seed and the
     generation number), rather than all of them. `levels` may be fresh generated levels (`"gen:*"`,
     `"gen:*:3"`), and `curriculum` (a share, e.g. 0.8) plays them in stages: see `LevelPlan`.
-    `time_limit`: stop at the end of the first generation after that many seconds.
-    The same seed and settings give the same run.
+    `time_limit`: stop at the end of the first generation after that many seconds. `backend`: where
+    generations are played: `"local"` threads (default), `"ray"` (a local Ray), or a backend object such
+    as `RayBackend(address="auto")` for a cluster.
+    The same seed and settings give the same run, on every backend.
     """
     use_threads(workers)
     run = Run.create(levels, config=config, settings=settings, seed=seed, pop=pop, memory=memory, fitness=fitness,
                      generations=generations, keep_going=keep_going, out=out, validate=validate,
                      validate_every=validate_every, levels_per_gen=levels_per_gen, curriculum=curriculum,
-                     time_limit=time_limit)
+                     time_limit=time_limit, backend=backend)
     for reporter in reporters:
         run.add_reporter(reporter)
     return run.run()
