@@ -33,19 +33,18 @@ OVERHEAD_TARGET = 0.10  # Ray's overhead on one machine at most 10% (issue 13)
 NODES = (10, 100)  # the scaling model's projections
 
 
-def _evaluate(evolution: Evolution, backend: Backend, repeats: int) -> tuple[list[Generation], list[float]]:
-    """Evaluate the same generation `repeats` times on `backend` (after one untimed start-up evaluation)."""
+def _timed(evolution: Evolution, backend: Backend) -> tuple[Generation, float]:
+    """Evaluate the generation once on `backend`, untimed first (starting actors, shipping the levels: once
+    a run, not each generation), then timed; the generation is left as it was."""
     evolution.use_backend(backend)
-    evolution.evaluate()  # starts the actors, ships the levels: once per run, not per generation
+    evolution.evaluate()
     evolution.discard()
-    summaries, walls = [], []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        summaries.append(evolution.evaluate())
-        walls.append(time.perf_counter() - t0)
-        evolution.discard()
-    backend.close()
-    return summaries, walls
+    t0 = time.perf_counter()
+    summary = evolution.evaluate()
+    wall = time.perf_counter() - t0
+    evolution.discard()
+    backend.close()  # frees the CPUs for the next layout (the Ray itself stays up)
+    return summary, wall
 
 
 def _kb(n: float) -> str:
@@ -77,20 +76,35 @@ def _bench(args: argparse.Namespace) -> int:
     print(f"tilerunner bench ray: population {args.pop} on {len(levels)} levels ({args.levels}), seed {args.seed},"
           f" generation {args.warmup}; each backend evaluates it {args.repeats} times (medians)", flush=True)
 
+    said = set()
+
+    def say(message: str) -> None:  # each layout's start-up line once, not once a repeat
+        if message not in said:
+            said.add(message)
+            print(f"  {message}", flush=True)
+
+    holder = RayBackend(address=args.address)  # holds the connection: the layouts' actors come and go
+    holder.connect()
     layouts: list[tuple[str, Backend]] = [(f"local threads ({threads})", LocalBackend())]
     for actors in args.actors:
         layouts.append((f"ray, {actors} actor{'s' if actors != 1 else ''}",
-                        RayBackend(address=args.address, actors=actors, notify=lambda m: print(f"  {m}", flush=True))))
-    rows = []
+                        RayBackend(address=args.address, actors=actors, notify=say)))
+    rows = [(name, [], []) for name, _ in layouts]
     reference: np.ndarray | None = None
     same = True
-    for name, backend in layouts:  # evaluating (then discarding) changes nothing: each plays the same generation
-        summaries, walls = _evaluate(evolution, backend, args.repeats)
-        table = summaries[-1].table.array
-        if reference is None:
-            reference = table
-        same = same and np.array_equal(table, reference)
-        rows.append((name, summaries, walls))
+    try:
+        # Repeats go round the layouts in turn, so that a busy spell on the machine hits them all alike.
+        # Evaluating (then discarding) changes nothing: every evaluation plays the very same episodes.
+        for _ in range(args.repeats):
+            for (_, backend), (_, summaries, walls) in zip(layouts, rows):
+                summary, wall = _timed(evolution, backend)
+                summaries.append(summary)
+                walls.append(wall)
+                if reference is None:
+                    reference = summary.table.array
+                same = same and np.array_equal(summary.table.array, reference)
+    finally:
+        holder.close()
     frames = rows[0][1][0].frames
 
     def med(summaries: list[Generation], part: str) -> float:
@@ -122,25 +136,38 @@ def _bench(args: argparse.Namespace) -> int:
     fixed = compile_ + reproduce + speciate
     print(f"driver, per generation (warm-up medians): compile+pack {compile_:.3f} s, neat-python reproduce"
           f" {reproduce:.3f} s, speciate {speciate:.3f} s: {fixed:.3f} s that no number of nodes shortens")
+    added = {name: statistics.median(w - s.kernel_seconds for s, w in zip(summaries, walls))
+             for name, summaries, walls in rows if name.startswith("ray")}
+    if added:
+        print("what Ray adds beyond playing (evaluate - kernel, medians): " + ", ".join(
+            f"{name}: {a * 1000:.0f} ms ({a / local:.1%} of local)" for name, a in added.items()))
     worst = max(overheads.values()) if overheads else 0.0
     print(f"target: Ray's overhead at most {OVERHEAD_TARGET:.0%} on this machine: {verdict(worst <= OVERHEAD_TARGET)}"
           f" ({', '.join(f'{k}: {v:+.0%}' for k, v in overheads.items())})")
 
-    # The model: a node like this machine plays its share of the episodes in kernel/n; each actor adds what
-    # shipping and gathering cost per actor here; the driver's compile and neat-python work stays as it is.
-    ray_rows = [r for r in rows if r[0].startswith("ray")]
-    if ray_rows:
-        _, summaries, _ = max(ray_rows, key=lambda r: int(r[0].split()[1]))
-        actors = int(max(ray_rows, key=lambda r: int(r[0].split()[1]))[0].split()[1])
+    # The model: nodes like this machine play their shares of the episodes in kernel / n; the driver
+    # dispatches each actor's chunk and reads each result in turn, so shipping and gathering cost a fixed
+    # part plus a part per actor (fitted to the layouts timed here); the driver's compile and neat-python
+    # work stays as it is, whatever the number of nodes.
+    points = [(int(name.split()[1]), med(summaries, "ship_seconds") + med(summaries, "gather_seconds"))
+              for name, summaries, _ in rows if name.startswith("ray")]
+    if points:
+        counts = sorted({n for n, _ in points})
+        if len(counts) > 1:
+            slope, intercept = np.polyfit([n for n, _ in points], [c for _, c in points], 1)
+            slope, intercept = max(float(slope), 0.0), max(float(intercept), 0.0)
+        else:
+            slope, intercept = points[0][1] / points[0][0], 0.0
         kernel = statistics.median(s.kernel_seconds for s in rows[0][1])
-        per_actor = (med(summaries, "ship_seconds") + med(summaries, "gather_seconds")) / actors
-        print(f"scaling model (nodes like this one, {threads} cores each): generation = driver {fixed:.3f} s"
-              f" + kernel {kernel:.3f} s / nodes + {per_actor * 1000:.1f} ms x nodes (ship and gather)")
+        print(f"scaling model (nodes like this one, {threads} cores each): a generation = driver {fixed:.3f} s"
+              f" + kernel {kernel:.3f} s / nodes + ship and gather {intercept * 1000:.1f} ms"
+              f" + {slope * 1000:.1f} ms x nodes")
         for n in NODES:
-            total = fixed + kernel / n + per_actor * n
             parts = {"the driver's compile and neat-python": fixed, "the kernel": kernel / n,
-                     "shipping and gathering": per_actor * n}
+                     "shipping and gathering": intercept + slope * n}
+            total = sum(parts.values())
             top = max(parts, key=parts.get)
-            print(f"  {n:>3} nodes: {total:.3f} s a generation ({kernel + fixed:.3f} s on one node:"
-                  f" {(kernel + fixed) / total:.1f}x); {top} {parts[top] / total:.0%} of it")
+            driver = "" if top.startswith("the driver") else f"; the driver {fixed / total:.0%}"
+            print(f"  {n:>3} nodes: {total:.3f} s a generation, {(kernel + fixed) / total:.1f}x one node's"
+                  f" {kernel + fixed:.3f} s; {top} {parts[top] / total:.0%} of it{driver}")
     return 0 if same else 1
