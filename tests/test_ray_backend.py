@@ -216,3 +216,17 @@ def test_bench_ray_times_the_same_generation_on_each_backend(local_ray, capsys):
     assert re.search(r"target: Ray's overhead at most 10% on this machine: (met|MISSED)", out)
     assert re.search(r" 10 nodes: [\d.]+ s a generation.*\n +100 nodes: [\d.]+ s a generation", out)
     assert local_ray.is_initialized()  # it used the Ray it found, and left it running
+
+
+@pytest.mark.parametrize("address, needle", [
+    ("127.0.0.1:1", "cannot reach a Ray cluster at 127.0.0.1:1: Connection refused"),
+    ("nonsense", "--address 'nonsense': expected auto or HOST:PORT"),
+])
+def test_a_cluster_that_cannot_be_reached_is_one_line_before_anything_is_made(tmp_path, capsys, address, needle):
+    from tilerunner.evolve.commands.cli import main
+
+    started = time.monotonic()
+    code = main(["evolve", "--backend", "ray", "--address", address, "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists() and time.monotonic() - started < 60

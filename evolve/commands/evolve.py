@@ -179,12 +179,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _backend(args: argparse.Namespace):
     """The backend the flags ask for; a missing Ray or flags that do not fit are one line and exit 2."""
-    from tilerunner.evolve.core.backend import MissingRayError, make_backend
+    from tilerunner.evolve.core.backend import BackendError, MissingRayError, make_backend
 
     try:
-        return make_backend(args.backend or "local", args.address, args.actors)
-    except (MissingRayError, ValueError) as exc:
+        backend = make_backend(args.backend or "local", args.address, args.actors)
+        if args.address is not None:
+            backend.connect()  # a cluster that cannot be reached fails here, before any run folder is made
+    except (MissingRayError, BackendError, ValueError) as exc:
         raise UserError(str(exc)) from None
+    return backend
 
 
 def _create(args: argparse.Namespace, backend):

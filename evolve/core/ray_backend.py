@@ -204,18 +204,21 @@ class RayBackend:
             handles.append((remote.options(**options).remote(cpus), cpus))
         try:
             infos = ray.get([h.ready.remote() for h, _ in handles], timeout=self.start_timeout)
-        except ray.exceptions.GetTimeoutError:
-            for h, _ in handles:
+            for info in infos:
+                if info["version"] != _version():
+                    raise BackendError(f"node {info['host']} runs tilerunner {info['version']}, this one"
+                                       f" {_version()}: install the same version on every node")
+        except (BackendError, ray.exceptions.RayError) as exc:
+            for h, _ in handles:  # none of them is any use now
                 ray.kill(h)
-            raise BackendError(f"Ray could not start {len(handles)} actor{'s' if len(handles) != 1 else ''}"
-                               f" ({', '.join(str(c) for _, c in handles)} CPUs) within {self.start_timeout:.0f} s:"
-                               " is the cluster busy or too small? (ray status tells)") from None
-        except ray.exceptions.RayError as exc:
+            if isinstance(exc, BackendError):
+                raise
+            if isinstance(exc, ray.exceptions.GetTimeoutError):
+                raise BackendError(f"Ray could not start {len(handles)} actor{'s' if len(handles) != 1 else ''}"
+                                   f" ({', '.join(str(c) for _, c in handles)} CPUs) within"
+                                   f" {self.start_timeout:.0f} s: is the cluster busy or too small?"
+                                   " (ray status tells)") from None
             raise BackendError(f"a Ray actor failed to start: {_first_line(exc)}") from None
-        for info in infos:
-            if info["version"] != _version():
-                raise BackendError(f"node {info['host']} runs tilerunner {info['version']}, this one"
-                                   f" {_version()}: install the same version on every node")
         self._actors = [_Actor(h, f"actor {i} ({info['host']}, {info['threads']} thread"
                                   f"{'s' if info['threads'] != 1 else ''})", cpus)
                         for i, ((h, cpus), info) in enumerate(zip(handles, infos))]
@@ -225,7 +228,7 @@ class RayBackend:
         else:
             where = f"the Ray cluster at {ray.get_runtime_context().gcs_address}"
         self._say(f"ray: {len(self._actors)} actor{'s' if len(self._actors) != 1 else ''} on {hosts}"
-                    f" node{'s' if hosts != 1 else ''} ({sum(a.cpus for a in self._actors)} CPUs), {where}")
+                  f" node{'s' if hosts != 1 else ''} ({sum(a.cpus for a in self._actors)} CPUs), {where}")
         if self._levels is not None:
             self._send_levels()
 
@@ -234,11 +237,14 @@ class RayBackend:
         if self.address is None:
             for key, value in LOCAL_RAY_ENV.items():  # read when Ray is first imported
                 os.environ.setdefault(key, value)
+        if self.address not in (None, "auto"):
+            _check_reachable(self.address)  # ray.init would retry an unreachable address for many minutes
         import ray
 
         if ray.is_initialized():
             return ray
-        # Ray's notice that its cluster token is on is news to nobody running tilerunner; its warnings stay.
+        # Ray announces at every start that its cluster token is on, which a tilerunner user cannot act on;
+        # that one line is quieted, Ray's other warnings stay.
         logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
         kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
                                   "log_to_driver": False}
@@ -368,6 +374,24 @@ class RayBackend:
         out = np.concatenate([r for r in results if r is not None])
         timing.gather_seconds = max(0.0, time.perf_counter() - t1 - timing.ship_seconds - timing.kernel_seconds)
         return out, timing
+
+
+REACH_TIMEOUT = 10.0  # seconds to open a connection to a cluster's address before giving up
+
+
+def _check_reachable(address: str) -> None:
+    """`BackendError` in one line unless `HOST:PORT` (a Ray head's address) accepts a connection."""
+    import socket
+
+    host, sep, port = address.strip().removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BackendError(f"--address {address!r}: expected auto or HOST:PORT, such as 10.0.0.5:6379")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT):
+            pass
+    except OSError as exc:
+        raise BackendError(f"cannot reach a Ray cluster at {address}: {exc.strerror or exc}"
+                           " (is `ray start --head` running there?)") from None
 
 
 def _first_line(exc: BaseException) -> str:
