@@ -32,6 +32,7 @@ from neat.config import ConfigParameter
 from neat.genes import DefaultConnectionGene, DefaultNodeGene
 from neat.genome import DefaultGenome, DefaultGenomeConfig
 
+from tilerunner.agent import breeding
 from tilerunner.agent.functions import check_supported
 
 PORTS = ("cell", "input_gate", "forget_gate", "output_gate")
@@ -219,6 +220,20 @@ class TileGenome(DefaultGenome):
             raise RuntimeError(f"unknown item in [{section}]: {unknown[0]}")
         return config
 
+    def configure_crossover(self, genome1, genome2, config):
+        """neat-python's crossover, faster (`tilerunner.agent.breeding`): the same draws, the same child."""
+        if _breeds_fast(config):
+            breeding.crossover(self, genome1, genome2, config)
+        else:
+            super().configure_crossover(genome1, genome2, config)
+
+    def mutate(self, config):
+        """neat-python's mutation, faster (`tilerunner.agent.breeding`): the same draws, the same genome."""
+        if _breeds_fast(config):
+            breeding.mutate(self, config)
+        else:
+            super().mutate(config)
+
     # Set by mutate_add_node for the one node it creates.
     _next_node_is_memory = False
 
@@ -254,3 +269,19 @@ class TileGenome(DefaultGenome):
     def memory_nodes(self) -> list[int]:
         """Keys of the nodes that are memory cells."""
         return [k for k, n in self.nodes.items() if getattr(n, "memory", False)]
+
+
+class StockTileGenome(TileGenome):
+    """A TileGenome bred by neat-python's own generic code (`DefaultGenome.configure_crossover` and `mutate`).
+
+    What `TileGenome` is equal to, draw for draw, only slower: kept to check that, and to time it
+    (`load_config(stock_neat=True)`, `tilerunner bench evolve`).
+    """
+
+    configure_crossover = DefaultGenome.configure_crossover
+    mutate = DefaultGenome.mutate
+
+
+def _breeds_fast(config) -> bool:
+    """Whether `config` breeds the genes `tilerunner.agent.breeding` writes out (TileGenome's own)."""
+    return config.node_gene_type is TileNodeGene and config.connection_gene_type is TileConnectionGene

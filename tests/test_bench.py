@@ -80,11 +80,14 @@ def test_bench_learn_reports_generations_and_seconds_per_seed(capsys):
 
 
 def test_bench_evolve_splits_a_generation_and_checks_the_naive_way_agrees(capsys):
-    out = run_cli(capsys, "bench", "evolve", "--pop", "30", "--generations", "2", "--naive", "5")
+    out = run_cli(capsys, "bench", "evolve", "--pop", "30", "--generations", "2", "--naive", "5",
+                  "--sizes", "40", "--links", "12", "--book-generations", "1")
     assert re.search(r"population kernel: [\d,]+ frames/s", out)
     assert re.search(r"seconds per generation: [\d.]+\s+=\s+compile\+pack [\d.]+ \+ kernel [\d.]+"
                      r" \+ neat reproduce [\d.]+ \+ neat speciate [\d.]+", out)
     assert "same fitness both ways: yes" in out
+    # The bookkeeping table: stock neat-python and the fast path bred the same population.
+    assert re.search(r"^ +40 +\d+ +\d+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+x +(met|MISSED) +yes", out, re.M), out
 
 
 def test_bench_watch_prints_each_repeat_and_the_medians(capsys):

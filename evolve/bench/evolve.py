@@ -5,13 +5,21 @@ a `Generation` that says how long compiling and packing, and the rollout kernel,
 `Evolution.reproduce(summary)` adds neat-python's reproduction and speciation. The naive way is
 what one would write without this project: the gymnasium env and neat-python's
 `RecurrentNetwork`, one genome at a time, scored by the same formula.
+
+Then the bookkeeping table (`--sizes`): for each population size, a population grown to about
+`--links` connections a genome (`grown_evolution`) is evaluated on the level, and the same
+generation is bred and speciated twice from the same state, by stock neat-python
+(`load_config(stock_neat=True)`) and by the fast path, which must give the identical population.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import random
 import statistics
 import time
+from itertools import count
 
 import gymnasium as gym
 import neat
@@ -21,15 +29,18 @@ from tilerunner.agent import TileGenome
 from tilerunner.envs import ENV_ID
 from tilerunner.envs.buttons import mask_from_outputs, pressed
 from tilerunner.envs.level import load_level
+from tilerunner.evolve.bench.net import mario_sized_genomes
 from tilerunner.evolve.bench.timing import fmt_rate, verdict
 from tilerunner.evolve.core.evolution import Evolution, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.neat_config import load_config, use_neat_classes
 from tilerunner.evolve.core.rollout import use_threads
 
 FRAMES_TARGET = 4_000_000
 GENERATION_TARGET = 0.5
 NAIVE_TARGET = 100
+BOOKKEEPING_TARGETS = {300: 0.05, 3000: 0.5}  # seconds of reproduction + speciation a generation (issue 14)
+LINEAGES = 10  # families the grown population descends from (about as many species)
 
 
 def naive_fitness(env: gym.Env, genome: TileGenome, config: neat.Config,
@@ -54,6 +65,14 @@ def naive_fitness(env: gym.Env, genome: TileGenome, config: neat.Config,
 
 
 def run(args: argparse.Namespace) -> int:
+    """The generation split (`generation_split`), then the bookkeeping table for `--sizes`."""
+    generation_split(args)
+    if args.sizes:
+        bookkeeping_table(args)
+    return 0
+
+
+def generation_split(args: argparse.Namespace) -> None:
     """Time `--generations` generations split into their parts, then the last one again the naive way."""
     level = load_level(args.level)
     settings = EpisodeSettings()
@@ -107,4 +126,87 @@ def run(args: argparse.Namespace) -> int:
     print(f"targets: >= {fmt_rate(FRAMES_TARGET)} frames/s: {verdict(fps >= FRAMES_TARGET)};"
           f" generation < {GENERATION_TARGET} s: {verdict(total < GENERATION_TARGET)};"
           f" >= {NAIVE_TARGET}x naive: {verdict(per_genome_naive / fused >= NAIVE_TARGET)}")
-    return 0
+
+
+def grown_evolution(level, pop: int, links: int, seed: int) -> Evolution:
+    """A run whose population of `pop` has genomes of ~`links` connections (and ~0.3 `links` hidden nodes).
+
+    `LINEAGES` ancestors are grown with neat-python's own mutations (`mario_sized_genomes`); each genome is
+    a copy of one with every gene mutated once, so the population splits into about `LINEAGES` species.
+    """
+    config = load_config(neat_overrides={"pop_size": pop})
+    evolution = Evolution(config, [level], EpisodeSettings(), seed)
+    gc = config.genome_config
+    # Growing to h hidden nodes adds ~3.3 h connections to the ~20 a new genome has: aim for `links` in all.
+    hidden = max((links - 20) * 3 // 10, 1)
+    ancestors = mario_sized_genomes(config, LINEAGES, hidden, links, seed)
+    population = {}
+    for key in range(1, pop + 1):
+        genome = config.genome_type(key)
+        ancestor = ancestors[key % LINEAGES]
+        genome.nodes = {k: n.copy() for k, n in ancestor.nodes.items()}
+        genome.connections = {k: c.copy() for k, c in ancestor.connections.items()}
+        for gene in (*genome.connections.values(), *genome.nodes.values()):
+            gene.mutate(gc)
+        population[key] = genome
+    p = evolution.population
+    p.population = population
+    p.reproduction.innovation_tracker = gc.innovation_tracker
+    p.reproduction.genome_indexer = count(pop + 1)
+    p.reproduction.ancestors = {}
+    p.species = config.species_set_type(config.species_set_config, p.reporters)
+    p.species.speciate(config, population, 0)
+    return evolution
+
+
+def _breed(evolution: Evolution, stock: bool, state: tuple) -> tuple[dict, object, float]:
+    """Breed and speciate the evaluated generation from `state`; (population, species set, seconds)."""
+    p, config = evolution.population, evolution.config
+    species, reproduction, next_node, random_state = state
+    memo = {id(g): g for g in p.population.values()}  # genomes are shared: breeding never changes them
+    species, reproduction = copy.deepcopy((species, reproduction), memo)
+    use_neat_classes(config, stock=stock)
+    config.genome_config.node_indexer = count(next_node)
+    random.setstate(random_state)
+    t0 = time.perf_counter()
+    population = reproduction.reproduce(config, species, config.pop_size, p.generation)
+    config.species_set_type.speciate(species, config, population, p.generation)
+    seconds = time.perf_counter() - t0
+    use_neat_classes(config, stock=False)
+    p.reproduction = reproduction
+    return population, species, seconds
+
+
+def _same(a: dict, b: dict) -> bool:
+    return list(a) == list(b) and all(str(a[k]) == str(b[k]) for k in a)
+
+
+def bookkeeping_table(args: argparse.Namespace) -> None:
+    """Reproduction + speciation seconds a generation, stock neat-python vs the fast path, per population size."""
+    level = load_level(args.level)
+    print(f"\nbookkeeping (reproduction + speciation) per generation, stock neat-python vs fast, level {level.id},"
+          f" genomes grown to ~{args.links} connections, median of {args.book_generations} generations")
+    print(f"{'population':>10} {'links':>6} {'species':>7} {'eval 1-1 s':>11} {'stock s':>9} {'fast s':>9}"
+          f" {'speed-up':>8} {'fast < eval':>11} {'identical':>9}  target")
+    for pop in args.sizes:
+        evolution = grown_evolution(level, pop, args.links, args.seed)
+        rows = []
+        for _ in range(args.book_generations):
+            p = evolution.population
+            links = statistics.mean(len(g.connections) for g in p.population.values())
+            summary = evolution.evaluate()
+            gc = evolution.config.genome_config
+            next_node = next(gc.node_indexer)
+            state = (p.species, p.reproduction, next_node, random.getstate())
+            stock_pop, _, stock_s = _breed(evolution, True, state)
+            fast_pop, fast_species, fast_s = _breed(evolution, False, state)
+            p.population, p.species = fast_pop, fast_species
+            p.generation += 1
+            rows.append((summary.eval_seconds, stock_s, fast_s, _same(stock_pop, fast_pop), links,
+                         len(fast_species.species)))
+        eval_s, stock_s, fast_s = (statistics.median(r[i] for r in rows) for i in range(3))
+        target = BOOKKEEPING_TARGETS.get(pop)
+        verdicts = [f"<= {target} s: {verdict(fast_s <= target)}"] if target else []
+        print(f"{pop:>10,} {statistics.mean(r[4] for r in rows):>6.0f} {rows[-1][5]:>7} {eval_s:>11.3f}"
+              f" {stock_s:>9.3f} {fast_s:>9.3f} {stock_s / fast_s:>7.1f}x {verdict(fast_s < eval_s):>11}"
+              f" {'yes' if all(r[3] for r in rows) else 'NO':>9}  {'; '.join(verdicts)}")

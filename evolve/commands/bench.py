@@ -27,10 +27,23 @@ _STEPS = int_in(1, 10**8)
 _REPEATS = int_in(1, 1000)
 _COUNT = int_in(1, 100_000)  # genomes, networks, hidden nodes, seeds, trial pairs
 _LINKS = int_in(1, 10**6)
-_POP = int_in(2, 100_000)  # as --pop of evolve (the neat config's POP_SIZE_RANGE)
+_POP_RANGE = (2, 100_000)  # as --pop of evolve (the neat config's POP_SIZE_RANGE)
+_POP = int_in(*_POP_RANGE)
 _GENERATIONS = int_in(*GENERATIONS_RANGE)
 _SEED = int_in(*SEED_RANGE)
 MAX_DELAY = 100_000
+
+
+def pop_sizes(text: str) -> list[int]:
+    """argparse type for bench evolve --sizes: comma-separated population sizes from 2 to 100,000, e.g. `300,1000`."""
+    parse = int_in(*_POP_RANGE)
+    parts = text.split(",")
+    if len(parts) > 20:
+        raise argparse.ArgumentTypeError(f"expected up to 20 comma-separated population sizes, got {len(parts)}")
+    return [parse(part) for part in parts]
+
+
+pop_sizes.__name__ = "whole number from 2 to 100000, comma-separated"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -66,6 +79,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="training trial pairs (cue +1 and -1 with the same distractors; default 16)")
     memory.set_defaults(run=_lazy("tilerunner.evolve.bench.memory"))
 
+    neat_ = bsub.add_parser(
+        "neat", help="the NEAT paper's XOR and double-pole experiments with our networks, beside the paper's figures",
+        description="Rerun Stanley and Miikkulainen (2002): XOR, double pole balancing with velocities (dpv) and"
+                    " without (dpnv, with the generalisation test), the poles with plain nodes and with memory"
+                    " cells; print generations, evaluations, hidden nodes and failures beside the paper's.")
+    neat_.add_argument("--experiment", action="append", choices=("xor", "dpv", "dpnv"),
+                       help="run only this experiment (repeatable; default all three)")
+    neat_.add_argument("--xor-runs", type=_COUNT, default=100, help="XOR runs (default 100, as the paper)")
+    neat_.add_argument("--dpv-runs", type=_COUNT, default=10, help="runs per setting of dpv (default 10)")
+    neat_.add_argument("--dpnv-runs", type=_COUNT, default=3, help="runs per setting of dpnv (default 3)")
+    neat_.add_argument("--generations", type=_GENERATIONS, default=100,
+                       help="limit per run; a run that reaches it counts as failed (default 100)")
+    neat_.add_argument("--pop", type=_POP, help="population size (default: the paper's, 150; 1,000 for dpnv)")
+    neat_.add_argument("--seed", type=_SEED, default=0, help="run i uses seed SEED+i (default 0)")
+    neat_.set_defaults(run=_lazy("tilerunner.evolve.bench.neat_paper"))
+
     learn = bsub.add_parser("learn", help="generations and seconds until a champion first finishes, per seed")
     learn.add_argument("--level", action="append", metavar="ID", help="level (repeatable; default 1-1)")
     learn.add_argument("--seeds", type=_COUNT, default=10, help="seeds 0..N-1 (default 10)")
@@ -83,6 +112,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="untimed generations before timing (default 0)")
     evo.add_argument("--naive", type=_COUNT,
                      help="time the naive way on this many genomes (default: the whole last generation)")
+    evo.add_argument("--sizes", type=pop_sizes, default=[300, 1000, 3000, 10_000],
+                     help="population sizes of the bookkeeping table, stock neat-python vs fast, comma-separated,"
+                          " each 2 to 100,000 (default 300,1000,3000,10000)")
+    evo.add_argument("--links", type=int_in(1, 10_000), default=80,
+                     help="connections per genome the table's populations are grown to (1 to 10,000; default 80)")
+    evo.add_argument("--book-generations", type=int_in(1, 100), default=3,
+                     help="generations timed per size in the table; the median is reported (1 to 100; default 3)")
     evo.set_defaults(run=_lazy("tilerunner.evolve.bench.evolve"))
 
     watch = bsub.add_parser("watch", help="evolution's speed with and without the live viewer open")

@@ -46,7 +46,9 @@ from neat.innovation import InnovationTracker
 from neat.math_util import stat_functions
 
 from tilerunner.agent import TileGenome
+from tilerunner.agent.genome import StockTileGenome
 from tilerunner.envs.bounded_read import read_regular_file
+from tilerunner.evolve.core.speciation import FastSpeciesSet
 
 BUILTIN_CONFIGS = ("default", "recall")
 POP_SIZE_RANGE = (2, 100_000)
@@ -90,17 +92,20 @@ def apply_overrides(text: str, section: str, overrides: dict[str, object]) -> st
 
 
 def load_config(path: str | None = None, *, neat_overrides: dict[str, object] | None = None,
-                genome_overrides: dict[str, object] | None = None) -> neat.Config:
+                genome_overrides: dict[str, object] | None = None, stock_neat: bool = False) -> neat.Config:
     """A neat.Config for TileGenome from `path` (default: the shipped default config).
 
     Overrides replace settings of the [NEAT] and [TileGenome] sections. Raises
-    `ConfigError` with a one-line message for anything neat-python rejects.
+    `ConfigError` with a one-line message for anything neat-python rejects. `stock_neat`:
+    breed and speciate with neat-python's own generic code (see `use_neat_classes`).
     """
-    return load_config_and_text(path, neat_overrides=neat_overrides, genome_overrides=genome_overrides)[0]
+    return load_config_and_text(path, neat_overrides=neat_overrides, genome_overrides=genome_overrides,
+                                stock_neat=stock_neat)[0]
 
 
 def load_config_and_text(path: str | None = None, *, neat_overrides: dict[str, object] | None = None,
-                         genome_overrides: dict[str, object] | None = None) -> tuple[neat.Config, str]:
+                         genome_overrides: dict[str, object] | None = None,
+                         stock_neat: bool = False) -> tuple[neat.Config, str]:
     """Like `load_config`, also returning the exact INI text the config was built from."""
     path = path or builtin_config_path("default")
     text = config_text(path)
@@ -109,15 +114,19 @@ def load_config_and_text(path: str | None = None, *, neat_overrides: dict[str, o
             text = apply_overrides(text, "NEAT", neat_overrides)
         if genome_overrides:
             text = apply_overrides(text, "TileGenome", genome_overrides)
-        return config_from_text(text), text
+        return config_from_text(text, stock_neat=stock_neat), text
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     except configparser.Error as exc:
         raise ConfigError(f"{path}: {_one_line(exc)}") from None
 
 
-def config_from_text(text: str) -> neat.Config:
-    """Build a neat.Config from INI text; `ConfigError` (without a file name) if neat-python rejects it."""
+def config_from_text(text: str, *, stock_neat: bool = False) -> neat.Config:
+    """Build a neat.Config from INI text; `ConfigError` (without a file name) if neat-python rejects it.
+
+    The config breeds with `TileGenome` and speciates with `FastSpeciesSet` (bit-identical to
+    neat-python's generic code, faster); `stock_neat` uses neat-python's own (`use_neat_classes`).
+    """
     parser = configparser.ConfigParser()
     try:
         parser.read_string(text)
@@ -138,8 +147,23 @@ def config_from_text(text: str) -> neat.Config:
         raise ConfigError(_one_line(exc) or f"invalid config ({type(exc).__name__})") from None
     finally:
         os.remove(tmp)
+    use_neat_classes(config, stock=stock_neat)
     check_config(config)
     return config
+
+
+def use_neat_classes(config: neat.Config, *, stock: bool) -> None:
+    """Breed and speciate with tilerunner's fast classes, or (`stock`) neat-python's own generic code.
+
+    Both give the same populations and species, bit for bit, from the same seed (tests/test_fast_neat.py):
+    fast is `TileGenome` (crossover and mutation in `tilerunner.agent.breeding`) and `FastSpeciesSet`
+    (distances and assignment in Numba); stock is `StockTileGenome` (neat-python's `DefaultGenome` code)
+    and `neat.DefaultSpeciesSet`. neat.Config reads each class's settings from the section named after it,
+    so the config is built with the stock names ([TileGenome], [DefaultSpeciesSet]) and the classes are
+    swapped here, after parsing. Set it before the population is made.
+    """
+    config.genome_type = StockTileGenome if stock else TileGenome
+    config.species_set_type = neat.DefaultSpeciesSet if stock else FastSpeciesSet
 
 
 def _check_before_building(parser: configparser.ConfigParser) -> None:
