@@ -26,19 +26,17 @@ champion's 100,000-step and generalisation tests are not counted, as in the pape
 from __future__ import annotations
 
 import argparse
-import configparser
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from io import StringIO
 
 import neat
 import numpy as np
 
 from tilerunner.agent import compile_population
 from tilerunner.evolve.bench import poles, xor
-from tilerunner.evolve.core.neat_config import builtin_config_path, config_from_text, config_text
+from tilerunner.evolve.core.neat_config import apply_overrides, builtin_config_path, config_from_text, config_text
 
 EXPERIMENTS = ("xor", "dpv", "dpnv")
 
@@ -85,16 +83,10 @@ def paper_config(experiment: str, memory: bool, pop: int | None = None) -> neat.
         "DefaultSpeciesSet": {"compatibility_threshold": 3.0},
         "DefaultStagnation": {"max_stagnation": 15},
     }
-    parser = configparser.ConfigParser()
-    parser.read_string(config_text(builtin_config_path("recall")))
+    text = config_text(builtin_config_path("recall"))
     for section, values in sections.items():
-        if not parser.has_section(section):
-            parser.add_section(section)
-        for key, value in values.items():
-            parser.set(section, key, str(value).lower() if isinstance(value, bool) else str(value))
-    text = StringIO()
-    parser.write(text)
-    return config_from_text(text.getvalue())
+        text = apply_overrides(text, section, values)
+    return config_from_text(text)
 
 
 @dataclass(frozen=True)

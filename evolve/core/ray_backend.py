@@ -321,6 +321,7 @@ class RayBackend:
         self.start()  # imports Ray (after setting up a local one's environment)
         import ray
 
+        # `chunks` is not needed here: `progress` hears once per actor's chunk, as each comes back.
         timing = BackendTiming()
         t0 = time.perf_counter()
         weights = np.cumsum([0] + [a.cpus for a in self._actors])
