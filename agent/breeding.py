@@ -66,7 +66,7 @@ NODE_FLOATS = ("bias", "response", "time_constant")
 GATE_FLOATS = ("input_gate_bias", "forget_gate_bias", "output_gate_bias")
 
 
-class _Float:
+class FloatSettings:
     """One FloatAttribute's settings, read once: the same values `FloatAttribute` reads per gene."""
 
     __slots__ = ("mutate_rate", "either_rate", "power", "lo", "hi", "kind", "mean", "stdev", "init_lo", "init_hi",
@@ -111,24 +111,29 @@ class _Float:
         return value
 
 
-class _Settings:
+class GeneSettings:
     """Every attribute setting one genome's mutation needs, read from the genome config once."""
 
     __slots__ = ("weight", "enabled_if_true", "enabled_if_false", "port_rate", "port_options", "memory",
-                 "floats", "gates", "act_rate", "act_options", "agg_rate", "agg_options")
+                 "floats", "gates", "act_rate", "act_options", "agg_rate", "agg_options", "enabled_default",
+                 "port_default", "act_default", "agg_default")
 
     def __init__(self, config) -> None:
-        self.weight = _Float(config, "weight")
+        self.weight = FloatSettings(config, "weight")
         rate = config.enabled_mutate_rate
         self.enabled_if_true = rate + config.enabled_rate_to_false_add  # as BoolAttribute adds
         self.enabled_if_false = rate + config.enabled_rate_to_true_add
         self.memory = bool(config.memory_cells)
         self.port_rate = config.port_mutate_rate if self.memory else 0.0
         self.port_options = config.port_options if self.memory else None
-        self.floats = [(name, _Float(config, name)) for name in NODE_FLOATS]
-        self.gates = [(name, _Float(config, name)) for name in GATE_FLOATS]  # memory nodes mutate them regardless
+        self.floats = [(name, FloatSettings(config, name)) for name in NODE_FLOATS]
+        self.gates = [(name, FloatSettings(config, name)) for name in GATE_FLOATS]  # memory nodes always mutate them
         self.act_rate, self.act_options = config.activation_mutate_rate, config.activation_options
         self.agg_rate, self.agg_options = config.aggregation_mutate_rate, config.aggregation_options
+        # what BoolAttribute/StringAttribute.init_value read, for new genes (`batch_breeding`)
+        self.enabled_default = str(config.enabled_default).lower()
+        self.port_default = config.port_default if self.memory else None
+        self.act_default, self.agg_default = config.activation_default, config.aggregation_default
 
 
 def crossover(child, genome1, genome2, config) -> None:
@@ -228,19 +233,19 @@ def mutate(genome, config) -> None:
             genome.mutate_add_connection(config)
         if _rnd() < config.conn_delete_prob:
             genome.mutate_delete_connection()
-    s = _Settings(config)
-    _mutate_connections(genome.connections.values(), s)
-    _mutate_nodes(genome.nodes.values(), s)
+    s = GeneSettings(config)
+    mutate_connections(genome.connections.values(), s)
+    mutate_nodes(genome.nodes.values(), s)
 
 
-def _mutate_connections(genes, s: _Settings) -> None:
+def mutate_connections(genes, s: GeneSettings) -> None:
     w = s.weight
     w_rate, w_either, w_power, w_lo, w_hi = w.mutate_rate, w.either_rate, w.power, w.lo, w.hi
     if_true, if_false = s.enabled_if_true, s.enabled_if_false
     port_rate, port_options = s.port_rate, s.port_options
     step = _gauss_step
     for cg in genes:
-        r = _rnd()  # FloatAttribute('weight'), as `_Float.mutate`
+        r = _rnd()  # FloatAttribute('weight'), as `FloatSettings.mutate`
         if r < w_rate:
             value = cg.weight + step(w_power)
             if w_hi < value:
@@ -257,7 +262,7 @@ def _mutate_connections(genes, s: _Settings) -> None:
             cg.port = _choice(port_options)
 
 
-def _mutate_nodes(genes, s: _Settings) -> None:
+def mutate_nodes(genes, s: GeneSettings) -> None:
     (_, bias), (_, response), (_, time_constant) = s.floats
     act_rate, act_options, agg_rate, agg_options = s.act_rate, s.act_options, s.agg_rate, s.agg_options
     gates = s.gates

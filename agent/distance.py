@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-_KEY_SHIFT = 1 << 32  # a connection key (i, o) packs as i * 2**32 + o
+KEY_SHIFT = 1 << 32  # a connection key (i, o) packs as i * 2**32 + o
 
 
 class GeneArrays(NamedTuple):
@@ -40,14 +40,25 @@ class GeneArrays(NamedTuple):
     conn_weight: np.ndarray  # float64 (C)
     conn_enabled: np.ndarray  # bool (C)
     conn_port: np.ndarray  # int64 (C): port name, as a code
+    conn_innov: np.ndarray  # int64 (C): innovation number
 
 
 class _Codes(dict):
     """Names to small integers, handing out the next one to a name not seen yet."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []  # code -> name
+
     def __missing__(self, name):
         code = self[name] = len(self)
+        self.names.append(name)
         return code
+
+
+CODES = _Codes()
+"""Every activation, aggregation and port name packed so far, as a code: one table for all packings, so
+arrays packed at different times compare and combine (`CODES.names[code]` is the name back)."""
 
 
 _NODE_FLOATS = [attrgetter(n) for n in ("bias", "response", "time_constant",
@@ -56,7 +67,6 @@ _NODE_FLOATS = [attrgetter(n) for n in ("bias", "response", "time_constant",
 
 def pack_genes(genomes: list) -> GeneArrays:
     """The genes of `genomes` (TileGenomes) as `GeneArrays`, genes in each genome's own order."""
-    codes = _Codes()
     node_dicts = [g.nodes for g in genomes]
     conn_dicts = [g.connections for g in genomes]
     node_off = np.zeros(len(genomes) + 1, np.int64)
@@ -70,22 +80,102 @@ def pack_genes(genomes: list) -> GeneArrays:
     node_float = np.empty((m, 6))
     for column, get in enumerate(_NODE_FLOATS):
         node_float[:, column] = np.fromiter(map(get, nodes), np.float64, m)
-    code = codes.__getitem__
+    code = CODES.__getitem__
     node_act = np.fromiter(map(code, map(attrgetter("activation"), nodes)), np.int64, m)
     node_agg = np.fromiter(map(code, map(attrgetter("aggregation"), nodes)), np.int64, m)
     node_memory = np.fromiter(map(attrgetter("memory"), nodes), np.bool_, m)
     ends = np.fromiter(chain.from_iterable(chain.from_iterable(conn_dicts)), np.int64, 2 * c).reshape(c, 2)
-    conn_key = ends[:, 0] * _KEY_SHIFT + ends[:, 1]
+    conn_key = ends[:, 0] * KEY_SHIFT + ends[:, 1]
     conn_weight = np.fromiter(map(attrgetter("weight"), conns), np.float64, c)
     conn_enabled = np.fromiter(map(attrgetter("enabled"), conns), np.bool_, c)
     conn_port = np.fromiter(map(code, map(attrgetter("port"), conns)), np.int64, c)
-    return GeneArrays(node_off, node_key, _sorted_positions(node_off, node_key), node_float, node_act, node_agg,
-                      node_memory, conn_off, conn_key, _sorted_positions(conn_off, conn_key), conn_weight,
-                      conn_enabled, conn_port)
+    conn_innov = np.fromiter(map(attrgetter("innovation"), conns), np.int64, c)
+    return GeneArrays(node_off, node_key, sorted_positions(node_off, node_key), node_float, node_act, node_agg,
+                      node_memory, conn_off, conn_key, sorted_positions(conn_off, conn_key), conn_weight,
+                      conn_enabled, conn_port, conn_innov)
+
+
+def _spans(off: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(new offsets, old position of each new gene, old minus new position) of genomes `which`, in that
+    order, taken from arrays with offsets `off`."""
+    sizes = off[which + 1] - off[which]
+    new_off = np.zeros(which.size + 1, np.int64)
+    np.cumsum(sizes, out=new_off[1:])
+    shift = np.repeat(off[which] - new_off[:-1], sizes)
+    return new_off, np.arange(int(new_off[-1]), dtype=np.int64) + shift, shift
+
+
+def take_genomes(g: GeneArrays, which: np.ndarray) -> GeneArrays:
+    """The packed genomes `which` (indices into `g`), in that order, as arrays of their own."""
+    which = np.asarray(which, np.int64)
+    node_off, nodes, node_shift = _spans(g.node_off, which)
+    conn_off, conns, conn_shift = _spans(g.conn_off, which)
+    return GeneArrays(node_off, g.node_key[nodes], g.node_sorted[nodes] - node_shift, g.node_float[nodes],
+                      g.node_act[nodes], g.node_agg[nodes], g.node_memory[nodes], conn_off, g.conn_key[conns],
+                      g.conn_sorted[conns] - conn_shift, g.conn_weight[conns], g.conn_enabled[conns],
+                      g.conn_port[conns], g.conn_innov[conns])
+
+
+def join_genomes(parts: list[GeneArrays]) -> GeneArrays:
+    """Packed genomes one after another: the genomes of parts[0], then of parts[1], ..."""
+    if len(parts) == 1:
+        return parts[0]
+    node_base = np.cumsum([0] + [p.node_key.size for p in parts[:-1]])
+    conn_base = np.cumsum([0] + [p.conn_key.size for p in parts[:-1]])
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts])
+
+    def offsets(name: str, base: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.zeros(1, np.int64)] + [getattr(p, name)[1:] + b for p, b in zip(parts, base)])
+
+    def positions(name: str, base: np.ndarray) -> np.ndarray:
+        return np.concatenate([getattr(p, name) + b for p, b in zip(parts, base)])
+
+    return GeneArrays(offsets("node_off", node_base), cat("node_key"), positions("node_sorted", node_base),
+                      cat("node_float"), cat("node_act"), cat("node_agg"), cat("node_memory"),
+                      offsets("conn_off", conn_base), cat("conn_key"), positions("conn_sorted", conn_base),
+                      cat("conn_weight"), cat("conn_enabled"), cat("conn_port"), cat("conn_innov"))
+
+
+class PackedPool:
+    """Genomes already packed (a generation's parents and children), found again by identity, not repacked.
+
+    `pack` packs a list of genomes taking every genome the pool holds from its arrays (a genome
+    never changes once bred) and packing only the others; the pool then holds what it packed.
+    """
+
+    def __init__(self) -> None:
+        self.genomes: list = []
+        self.parts: list[GeneArrays] = []
+        self._at: dict[int, int] = {}
+
+    def add(self, genomes: list, genes: GeneArrays) -> None:
+        """Hold `genes`, the packed `genomes` (in that order)."""
+        base = len(self.genomes)
+        self.genomes.extend(genomes)
+        self.parts.append(genes)
+        for i, genome in enumerate(genomes):
+            self._at[id(genome)] = base + i  # the pool keeps the genome alive, so its id stays its own
+
+    def index(self, genome) -> int:
+        """Position of `genome` in the pool, or -1."""
+        return self._at.get(id(genome), -1)
+
+    def pack(self, genomes: list) -> GeneArrays:
+        """`pack_genes(genomes)`, from the pool where it can."""
+        where = np.fromiter((self.index(g) for g in genomes), np.int64, len(genomes))
+        missing = np.flatnonzero(where < 0)
+        if missing.size:
+            self.add([genomes[i] for i in missing.tolist()], pack_genes([genomes[i] for i in missing.tolist()]))
+            where = np.fromiter((self.index(g) for g in genomes), np.int64, len(genomes))
+        if len(self.parts) > 1:
+            self.parts = [join_genomes(self.parts)]
+        return take_genomes(self.parts[0], where)
 
 
 @njit(cache=True)
-def _sorted_positions(off: np.ndarray, keys: np.ndarray) -> np.ndarray:
+def sorted_positions(off: np.ndarray, keys: np.ndarray) -> np.ndarray:
     out = np.empty(keys.size, np.int64)
     for g in range(off.size - 1):
         lo, hi = off[g], off[g + 1]
@@ -94,34 +184,46 @@ def _sorted_positions(off: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def _find(keys: np.ndarray, sorted_pos: np.ndarray, lo: int, hi: int, key: int) -> int:
-    """Position of `key` among the genome's genes sorted_pos[lo:hi], or -1."""
-    end = hi
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if keys[sorted_pos[mid]] < key:
-            lo = mid + 1
+def match_genes(keys: np.ndarray, sorted_pos: np.ndarray, a_lo: int, a_hi: int, b_lo: int, b_hi: int,
+           out: np.ndarray) -> int:
+    """out[i - a_lo] = position of the gene of genome b with the key of genome a's gene i, or -1; the number
+    matched. One merge of the two genomes' key-sorted genes (cheaper than a search for each)."""
+    out[:] = -1
+    matched = 0
+    ia, ib = a_lo, b_lo
+    while ia < a_hi and ib < b_hi:
+        pa, pb = sorted_pos[ia], sorted_pos[ib]
+        ka, kb = keys[pa], keys[pb]
+        if ka == kb:
+            out[pa - a_lo] = pb
+            matched += 1
+            ia += 1
+            ib += 1
+        elif ka < kb:
+            ia += 1
         else:
-            hi = mid
-    if lo < end and keys[sorted_pos[lo]] == key:
-        return sorted_pos[lo]
-    return -1
+            ib += 1
+    return matched
 
 
 @njit(cache=True)
 def genome_distance(g: GeneArrays, a: int, b: int, disjoint_coef: float, weight_coef: float) -> float:
-    """`DefaultGenome.distance` of packed genomes a and b (`a.distance(b)`), with TileGenome's gene distances."""
+    """`DefaultGenome.distance` of packed genomes a and b (`a.distance(b)`), with TileGenome's gene distances.
+
+    Homologous genes are found by one merge of the key-sorted genes, and their distances added up in
+    genome a's own gene order, as neat-python adds them (so the sum is the same to the last bit)."""
     node_distance = 0.0
-    na = g.node_off[a + 1] - g.node_off[a]
+    a_lo, a_hi = g.node_off[a], g.node_off[a + 1]
+    na = a_hi - a_lo
     nb = g.node_off[b + 1] - g.node_off[b]
     if na > 0 or nb > 0:
-        matched = 0
+        other = np.empty(na, np.int64)
+        matched = match_genes(g.node_key, g.node_sorted, a_lo, a_hi, g.node_off[b], g.node_off[b + 1], other)
         f = g.node_float
-        for i in range(g.node_off[a], g.node_off[a + 1]):
-            j = _find(g.node_key, g.node_sorted, g.node_off[b], g.node_off[b + 1], g.node_key[i])
+        for i in range(a_lo, a_hi):
+            j = other[i - a_lo]
             if j < 0:
                 continue
-            matched += 1
             d = abs(f[i, 0] - f[j, 0]) + abs(f[i, 1] - f[j, 1])
             d += abs(f[i, 2] - f[j, 2])
             if g.node_act[i] != g.node_act[j]:
@@ -139,16 +241,17 @@ def genome_distance(g: GeneArrays, a: int, b: int, disjoint_coef: float, weight_
         disjoint = (na - matched) + (nb - matched)
         node_distance = (node_distance + (disjoint_coef * disjoint)) / max(na, nb)
     connection_distance = 0.0
-    ca = g.conn_off[a + 1] - g.conn_off[a]
+    a_lo, a_hi = g.conn_off[a], g.conn_off[a + 1]
+    ca = a_hi - a_lo
     cb = g.conn_off[b + 1] - g.conn_off[b]
     if ca > 0 or cb > 0:
-        matched = 0
+        other = np.empty(ca, np.int64)
+        matched = match_genes(g.conn_key, g.conn_sorted, a_lo, a_hi, g.conn_off[b], g.conn_off[b + 1], other)
         w = g.conn_weight
-        for i in range(g.conn_off[a], g.conn_off[a + 1]):
-            j = _find(g.conn_key, g.conn_sorted, g.conn_off[b], g.conn_off[b + 1], g.conn_key[i])
+        for i in range(a_lo, a_hi):
+            j = other[i - a_lo]
             if j < 0:
                 continue
-            matched += 1
             d = abs(w[i] - w[j])
             if g.conn_enabled[i] != g.conn_enabled[j]:
                 d += 1.0
@@ -161,10 +264,13 @@ def genome_distance(g: GeneArrays, a: int, b: int, disjoint_coef: float, weight_
     return node_distance + connection_distance
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _distances_to(g: GeneArrays, rep: int, todo: np.ndarray, out: np.ndarray, dc: float, wc: float) -> None:
-    """out[j] = distance(rep, j) for every j with todo[j] (in parallel)."""
-    for j in prange(todo.size):
+    """out[j] = distance(rep, j) for every j with todo[j].
+
+    In one thread: it runs once per old species, and a parallel region each time cost more than the
+    distances whenever another process held a core (a few milliseconds of waiting per region, measured)."""
+    for j in range(todo.size):
         if todo[j]:
             out[j] = genome_distance(g, rep, j, dc, wc)
 

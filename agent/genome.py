@@ -32,6 +32,7 @@ from neat.config import ConfigParameter
 from neat.genes import DefaultConnectionGene, DefaultNodeGene
 from neat.genome import DefaultGenome, DefaultGenomeConfig
 
+from tilerunner.agent import batch_breeding as breeding_batch
 from tilerunner.agent import breeding
 from tilerunner.agent.functions import check_supported
 
@@ -178,10 +179,12 @@ class TileConnectionGene(_MemoryAttributes, DefaultConnectionGene):
         return text if self.port == "cell" else text[:-1] + f", port={self.port})"
 
 
-_MEMORY_PARAMS = [
+_EXTRA_PARAMS = [
     ConfigParameter("memory_cells", bool, False),
     ConfigParameter("memory_cell_prob", float, 0.5),
+    ConfigParameter("breeding", str, "exact"),
 ]
+BREEDING = ("exact", "batch")  # gene by gene as neat-python, bit for bit; or a generation at a time (opt-in)
 
 
 class TileGenome(DefaultGenome):
@@ -189,7 +192,8 @@ class TileGenome(DefaultGenome):
 
     Configured from the `[TileGenome]` section of a neat-python INI file: every
     DefaultGenome option, plus `memory_cells` (default false), `memory_cell_prob`
-    (default 0.5), the gate-bias settings and the `port_*` settings, all optional.
+    (default 0.5), the gate-bias settings and the `port_*` settings, and `breeding`
+    (`exact`, the default, or `batch`: `tilerunner.agent.batch_breeding`), all optional.
     """
 
     @classmethod
@@ -203,14 +207,16 @@ class TileGenome(DefaultGenome):
             default = param_dict.get(f"{kind}_default", "random")
             named = [] if default.lower() in ("none", "random") else [default]
             check_supported(kind, named + param_dict.get(f"{kind}_options", "").split())
-        extra = {p.name: p.interpret(param_dict, section) for p in _MEMORY_PARAMS}
+        extra = {p.name: p.interpret(param_dict, section) for p in _EXTRA_PARAMS}
         # DefaultGenomeConfig validates gene attributes as it parses; memory_cells must be known first.
         config = DefaultGenomeConfig.__new__(DefaultGenomeConfig)
         config.__dict__.update(extra)
         DefaultGenomeConfig.__init__(config, param_dict, section)
-        config._params += _MEMORY_PARAMS
+        config._params += _EXTRA_PARAMS
         if not 0.0 <= config.memory_cell_prob <= 1.0:
             raise RuntimeError(f"memory_cell_prob must be between 0 and 1, got {config.memory_cell_prob}")
+        if config.breeding not in BREEDING:
+            raise RuntimeError(f"breeding must be one of {', '.join(BREEDING)}, got {config.breeding!r}")
         bad_ports = sorted(set(config.port_options) - set(PORTS))
         if bad_ports:
             raise RuntimeError(f"port_options: unknown port {bad_ports[0]!r}; ports are {', '.join(PORTS)}")
@@ -221,15 +227,24 @@ class TileGenome(DefaultGenome):
         return config
 
     def configure_crossover(self, genome1, genome2, config):
-        """neat-python's crossover, faster (`tilerunner.agent.breeding`): the same draws, the same child."""
-        if _breeds_fast(config):
+        """neat-python's crossover, faster (`tilerunner.agent.breeding`): the same draws, the same child.
+
+        While a batch is open (`BatchReproduction`), the child is only recorded, and bred with its generation.
+        """
+        batch = getattr(config, "batch", None)
+        if batch is not None:
+            batch.record(self, genome1, genome2)
+        elif breeds_fast(config):
             breeding.crossover(self, genome1, genome2, config)
         else:
             super().configure_crossover(genome1, genome2, config)
 
     def mutate(self, config):
         """neat-python's mutation, faster (`tilerunner.agent.breeding`): the same draws, the same genome."""
-        if _breeds_fast(config):
+        batch = getattr(config, "batch", None)
+        if batch is not None and batch.record_mutation(self):
+            return
+        if breeds_fast(config):
             breeding.mutate(self, config)
         else:
             super().mutate(config)
@@ -260,6 +275,38 @@ class TileGenome(DefaultGenome):
             self.connections[(i, new)].port = "cell"
             self.connections[(new, o)].port = self.connections[(i, o)].port
 
+    # Batch breeding leaves a child's genes packed (`tilerunner.agent.batch_breeding`): `nodes` and
+    # `connections` are made from the arrays the first time anything asks for them, and most genomes are
+    # compiled (`compile_packed`), speciated and bred from the arrays without ever being asked.
+
+    def keep_packed(self, genes, index: int, config) -> None:
+        """Hold this genome's genes as packed genome `index` of `genes` (a `GeneArrays`) until asked for."""
+        self.__dict__.pop("nodes", None)
+        self.__dict__.pop("connections", None)
+        self._packed = (genes, index, config.node_gene_type, config.connection_gene_type)
+
+    def packed_genes(self):
+        """(GeneArrays, index) while this genome's genes are still packed, else None."""
+        packed = self.__dict__.get("_packed")
+        return None if packed is None else packed[:2]
+
+    def __getattr__(self, name: str):
+        # Reached only when `name` is not found the usual way: a packed genome's nodes and connections.
+        if name in ("nodes", "connections") and "_packed" in self.__dict__:
+            self._unpack()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _unpack(self) -> None:
+        genes, index, node_type, conn_type = self.__dict__.pop("_packed")
+        self.nodes, self.connections = breeding_batch.unpack(genes, index, node_type, conn_type)
+
+    def __getstate__(self):
+        """Pickles and copies carry gene objects, never the generation's arrays."""
+        if "_packed" in self.__dict__:
+            self._unpack()
+        return self.__dict__
+
     def get_pruned_copy(self, genome_config):
         pruned = super().get_pruned_copy(genome_config)
         copy = type(self)(None)
@@ -282,6 +329,6 @@ class StockTileGenome(TileGenome):
     mutate = DefaultGenome.mutate
 
 
-def _breeds_fast(config) -> bool:
-    """Whether `config` breeds the genes `tilerunner.agent.breeding` writes out (TileGenome's own)."""
+def breeds_fast(config) -> bool:
+    """Whether genome config `config` breeds the genes `tilerunner.agent.breeding` writes out (TileGenome's own)."""
     return config.node_gene_type is TileNodeGene and config.connection_gene_type is TileConnectionGene

@@ -134,3 +134,11 @@ def test_bench_neat_rejects_bad_flags_in_one_line(capsys, argv):
     assert exited.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("tilerunner bench neat: error: argument")
+
+
+def test_bench_neat_breeds_in_batches_when_asked(capsys):
+    assert main(["bench", "neat", "--experiment", "xor", "--xor-runs", "2", "--generations", "3", "--pop", "60",
+                 "--batch-breeding"]) == 0
+    out = capsys.readouterr().out
+    assert "breeding: batch" in out
+    assert re.search(r"^  ours, plain nodes .* \d/2 ", out, re.M)

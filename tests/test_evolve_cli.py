@@ -289,6 +289,20 @@ def test_memory_flag_evolves_memory_cells(tmp_path, capsys):
     assert any(node["memory"] for genome in state["population"] for node in genome["nodes"])
 
 
+def test_batch_breeding_is_said_kept_and_resumes_into_the_same_run(tmp_path, capsys):
+    common = ["--batch-breeding", "--level", "2-3", "--seed", "4", *SMALL, "--checkpoint-every", "2"]
+    code, out, _ = evolve(capsys, *common, "--generations", "6", "--out", str(tmp_path / "whole"))
+    assert code == 0 and "population 60, batch breeding" in out
+    assert "breeding = batch" in (tmp_path / "whole" / "config.ini").read_text()
+    evolve(capsys, *common, "--generations", "3", "--out", str(tmp_path / "parts"))
+    code, _, err = evolve(capsys, "--resume", str(tmp_path / "parts"), "--batch-breeding")
+    assert code == 2 and "--batch-breeding cannot be changed when resuming" in err
+    code, out, _ = evolve(capsys, "--resume", str(tmp_path / "parts"), "--generations", "6")
+    assert code == 0 and "batch breeding" in out
+    assert stats(tmp_path / "parts") == stats(tmp_path / "whole")
+    assert champions(tmp_path / "parts") == champions(tmp_path / "whole")
+
+
 def test_a_folder_or_a_glob_of_level_files_is_a_set_of_levels(tmp_path, capsys):
     levels = tmp_path / "levels"
     levels.mkdir()

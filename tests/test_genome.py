@@ -123,6 +123,7 @@ def test_a_population_with_memory_evolves(tmp_path):
     ({"aggregation_default": "softmax"}, "aggregation function 'softmax' is not supported"),
     ({"memory_cell_prob": "1.5"}, "memory_cell_prob must be between 0 and 1"),
     ({"port_options": "cell gate"}, "port_options: unknown port 'gate'"),
+    ({"breeding": "quick"}, "breeding must be one of exact, batch, got 'quick'"),
 ])
 def test_bad_genome_settings_name_the_problem(tmp_path, setting, message):
     with pytest.raises((RuntimeError, UnsupportedFunctionError)) as info:

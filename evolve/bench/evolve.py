@@ -31,7 +31,7 @@ from tilerunner.envs.buttons import mask_from_outputs, pressed
 from tilerunner.envs.level import load_level
 from tilerunner.evolve.bench.net import mario_sized_genomes
 from tilerunner.evolve.bench.timing import fmt_rate, verdict
-from tilerunner.evolve.core.evolution import Evolution, Generation
+from tilerunner.evolve.core.evolution import Evolution, Generation, paused_gc
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config, use_neat_classes
 from tilerunner.evolve.core.rollout import use_threads
@@ -161,22 +161,39 @@ def grown_evolution(level, pop: int, links: int, seed: int) -> Evolution:
     return evolution
 
 
-def _breed(evolution: Evolution, stock: bool, state: tuple) -> tuple[dict, object, float]:
-    """Breed and speciate the evaluated generation from `state`; (population, species set, seconds)."""
+def _breed(evolution: Evolution, mode: str, state: tuple) -> tuple[dict, object, float]:
+    """Breed and speciate the evaluated generation from `state` the `mode` way: "stock" (neat-python's own
+    code), "exact" (tilerunner's, bit for bit) or "batch" (a generation at once); (population, species set,
+    seconds), timed as `Evolution.reproduce` times them."""
     p, config = evolution.population, evolution.config
     species, reproduction, next_node, random_state = state
     memo = {id(g): g for g in p.population.values()}  # genomes are shared: breeding never changes them
     species, reproduction = copy.deepcopy((species, reproduction), memo)
-    use_neat_classes(config, stock=stock)
-    config.genome_config.node_indexer = count(next_node)
+    gc = config.genome_config
+    use_neat_classes(config, stock=mode == "stock")
+    if mode == "batch":
+        species.pool = getattr(state[0], "pool", None)  # the packed parents (copies leave it out)
+    gc.breeding = "batch" if mode == "batch" else "exact"
+    gc.node_indexer = count(next_node)
     random.setstate(random_state)
     t0 = time.perf_counter()
-    population = reproduction.reproduce(config, species, config.pop_size, p.generation)
-    config.species_set_type.speciate(species, config, population, p.generation)
+    with paused_gc():
+        population = reproduction.reproduce(config, species, config.pop_size, p.generation)
+        config.species_set_type.speciate(species, config, population, p.generation)
     seconds = time.perf_counter() - t0
     use_neat_classes(config, stock=False)
+    gc.breeding = "exact"
     p.reproduction = reproduction
     return population, species, seconds
+
+
+def _links(genome) -> int:
+    """A genome's connections, counted without making gene objects of packed genes."""
+    packed = genome.packed_genes()
+    if packed is None:
+        return len(genome.connections)
+    genes, i = packed
+    return int(genes.conn_off[i + 1] - genes.conn_off[i])
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -184,31 +201,40 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def bookkeeping_table(args: argparse.Namespace) -> None:
-    """Reproduction + speciation seconds a generation, stock neat-python vs the fast path, per population size."""
+    """Reproduction + speciation seconds a generation, stock neat-python vs exact vs batch, per population size.
+
+    Each generation is bred three times from the same state; the run goes on with the batch breeder's
+    children, so its parents come packed from the previous speciation, as in a batch run.
+    """
     level = load_level(args.level)
-    print(f"\nbookkeeping (reproduction + speciation) per generation, stock neat-python vs fast, level {level.id},"
-          f" genomes grown to ~{args.links} connections, median of {args.book_generations} generations")
-    print(f"{'population':>10} {'links':>6} {'species':>7} {'eval 1-1 s':>11} {'stock s':>9} {'fast s':>9}"
-          f" {'speed-up':>8} {'fast < eval':>11} {'identical':>9}  target")
+    print(f"\nbookkeeping (reproduction + speciation) per generation, level {level.id}, genomes grown to"
+          f" ~{args.links} connections, median of {args.book_generations} generations (after one untimed)")
+    print("stock: neat-python's own code; exact: tilerunner's, the same population bit for bit; batch: a generation"
+          " at a time in Numba (breeding = batch), by neat-python's rules, not draw for draw")
+    print(f"{'population':>10} {'links':>6} {'species':>7} {'eval 1-1 s':>11} {'stock s':>8} {'exact s':>8}"
+          f" {'batch s':>8} {'exact x':>7} {'batch x':>7} {'batch < eval':>12} {'identical':>9}  target (batch)")
     for pop in args.sizes:
         evolution = grown_evolution(level, pop, args.links, args.seed)
         rows = []
-        for _ in range(args.book_generations):
+        for n in range(args.book_generations + 1):
             p = evolution.population
-            links = statistics.mean(len(g.connections) for g in p.population.values())
+            links = statistics.mean(_links(g) for g in p.population.values())
             summary = evolution.evaluate()
             gc = evolution.config.genome_config
             next_node = next(gc.node_indexer)
             state = (p.species, p.reproduction, next_node, random.getstate())
-            stock_pop, _, stock_s = _breed(evolution, True, state)
-            fast_pop, fast_species, fast_s = _breed(evolution, False, state)
-            p.population, p.species = fast_pop, fast_species
+            stock_pop, _, stock_s = _breed(evolution, "stock", state)
+            exact_pop, _, exact_s = _breed(evolution, "exact", state)
+            batch_pop, batch_species, batch_s = _breed(evolution, "batch", state)
+            p.population, p.species = batch_pop, batch_species
             p.generation += 1
-            rows.append((summary.eval_seconds, stock_s, fast_s, _same(stock_pop, fast_pop), links,
-                         len(fast_species.species)))
-        eval_s, stock_s, fast_s = (statistics.median(r[i] for r in rows) for i in range(3))
+            if n:  # the first generation's parents were not packed by a batch speciation
+                rows.append((summary.eval_seconds, stock_s, exact_s, batch_s, _same(stock_pop, exact_pop), links,
+                             len(batch_species.species)))
+        eval_s, stock_s, exact_s, batch_s = (statistics.median(r[i] for r in rows) for i in range(4))
         target = BOOKKEEPING_TARGETS.get(pop)
-        verdicts = [f"<= {target} s: {verdict(fast_s <= target)}"] if target else []
-        print(f"{pop:>10,} {statistics.mean(r[4] for r in rows):>6.0f} {rows[-1][5]:>7} {eval_s:>11.3f}"
-              f" {stock_s:>9.3f} {fast_s:>9.3f} {stock_s / fast_s:>7.1f}x {verdict(fast_s < eval_s):>11}"
-              f" {'yes' if all(r[3] for r in rows) else 'NO':>9}  {'; '.join(verdicts)}")
+        verdicts = [f"<= {target} s: {verdict(batch_s <= target)}"] if target else []
+        identical = "yes" if all(r[4] for r in rows) else "NO"
+        print(f"{pop:>10,} {statistics.mean(r[5] for r in rows):>6.0f} {rows[-1][6]:>7} {eval_s:>11.3f}"
+              f" {stock_s:>8.3f} {exact_s:>8.3f} {batch_s:>8.3f} {stock_s / exact_s:>6.1f}x {stock_s / batch_s:>6.1f}x"
+              f" {verdict(batch_s < eval_s):>12} {identical:>9}  {'; '.join(verdicts)}")

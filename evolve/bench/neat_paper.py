@@ -64,8 +64,9 @@ TITLES = {
 }
 
 
-def paper_config(experiment: str, memory: bool, pop: int | None = None) -> neat.Config:
-    """One experiment's neat config: the paper's population and weight mutation, neat-python's structural rates."""
+def paper_config(experiment: str, memory: bool, pop: int | None = None, batch: bool = False) -> neat.Config:
+    """One experiment's neat config: the paper's population and weight mutation, neat-python's structural rates
+    (`batch`: breeding = batch)."""
     hard = experiment == "dpnv"
     n_inputs = {"xor": xor.N_INPUTS, "dpv": poles.INPUTS_WITH_VELOCITIES,
                 "dpnv": poles.INPUTS_WITHOUT_VELOCITIES}[experiment]
@@ -79,6 +80,7 @@ def paper_config(experiment: str, memory: bool, pop: int | None = None) -> neat.
             "node_add_prob": 0.2, "conn_add_prob": 0.5, "node_delete_prob": 0.1, "conn_delete_prob": 0.2,
             "compatibility_disjoint_coefficient": 1.0, "compatibility_weight_coefficient": 0.5,
             "activation_default": "sigmoid", "activation_options": "sigmoid",
+            "breeding": "batch" if batch else "exact",
         },
         "DefaultSpeciesSet": {"compatibility_threshold": 3.0},
         "DefaultStagnation": {"max_stagnation": 15},
@@ -150,10 +152,11 @@ class PaperRun:
     seconds: float
 
 
-def evolve_once(experiment: str, memory: bool, seed: int, generations: int, pop: int | None = None) -> PaperRun:
+def evolve_once(experiment: str, memory: bool, seed: int, generations: int, pop: int | None = None,
+                batch: bool = False) -> PaperRun:
     """Evolve until a network solves `experiment` or `generations` run out."""
     t0 = time.perf_counter()
-    config = paper_config(experiment, memory, pop)
+    config = paper_config(experiment, memory, pop, batch)
     judge = JUDGES[experiment]
     found: list[tuple[int, int, object, int]] = []  # (generation, place, genome, generalisation)
     population = neat.Population(config, seed=seed)
@@ -203,7 +206,8 @@ def run(args: argparse.Namespace) -> int:
     experiments = [e for e in EXPERIMENTS if not args.experiment or e in args.experiment]
     counts = {"xor": args.xor_runs, "dpv": args.dpv_runs, "dpnv": args.dpnv_runs}
     print(f"tilerunner bench neat: Stanley & Miikkulainen (2002) with this project's genomes and networks;"
-          f" at most {args.generations} generations per run, seeds {args.seed}..; mean / median over solved runs")
+          f" at most {args.generations} generations per run, seeds {args.seed}..; mean / median over solved runs;"
+          f" breeding: {'batch' if args.batch_breeding else 'exact (neat-python draw for draw)'}")
     for experiment in experiments:
         n = counts[experiment]
         config = paper_config(experiment, False, args.pop)
@@ -215,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
               f" {p.generalization or '-':>11} {'':>7}")
         settings = (False,) if experiment == "xor" else (False, True)
         for memory in settings:
-            runs = [evolve_once(experiment, memory, args.seed + i, args.generations, args.pop) for i in range(n)]
+            runs = [evolve_once(experiment, memory, args.seed + i, args.generations, args.pop, args.batch_breeding)
+                    for i in range(n)]
             print(_row("ours, memory cells" if memory else "ours, plain nodes", runs), flush=True)
     return 0

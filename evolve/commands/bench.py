@@ -93,6 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="limit per run; a run that reaches it counts as failed (default 100)")
     neat_.add_argument("--pop", type=_POP, help="population size (default: the paper's, 150; 1,000 for dpnv)")
     neat_.add_argument("--seed", type=_SEED, default=0, help="run i uses seed SEED+i (default 0)")
+    neat_.add_argument("--batch-breeding", action="store_true",
+                       help="breed a generation at once (breeding = batch) instead of neat-python's way")
     neat_.set_defaults(run=_lazy("tilerunner.evolve.bench.neat_paper"))
 
     learn = bsub.add_parser("learn", help="generations and seconds until a champion first finishes, per seed")

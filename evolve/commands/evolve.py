@@ -49,7 +49,8 @@ _SETTINGS_FLAGS = {
     "novelty": "fitness per unit of behavioural novelty: how unlike its generation a genome played (default 0, off)",
 }
 # Flags a resumed run keeps from its folder.
-_FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "observe", "memory", "validate",
+_FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "observe", "memory",
+                        "batch_breeding", "validate",
                         "levels_per_gen", "curriculum", *_SETTINGS_FLAGS]
 
 
@@ -85,6 +86,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         " per node, with all its CPUs)")
     p.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
     p.add_argument("--memory", action="store_true", help="let add-node mutations make LSTM memory cells")
+    p.add_argument("--batch-breeding", action="store_true",
+                   help="breed each generation at once in Numba: faster at large populations, by neat-python's"
+                        " rules but not draw for draw (breeding = batch; see the README)")
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<level>-<date>-s<seed>)")
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
     p.add_argument("--keep-going", action="store_true",
@@ -202,7 +206,8 @@ def _create(args: argparse.Namespace, backend):
                                features=args.observe or ())
     out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
     return Run.create(level_ids, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
-                      generations=args.generations or DEFAULT_GENERATIONS, keep_going=args.keep_going, out=out,
+                      batch_breeding=args.batch_breeding, generations=args.generations or DEFAULT_GENERATIONS,
+                      keep_going=args.keep_going, out=out,
                       checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
                       validate=args.validate or (), validate_every=args.validate_every,
                       levels_per_gen=args.levels_per_gen, curriculum=args.curriculum,

@@ -33,6 +33,8 @@ class GenerationPrinter(RunReporter):
         where = f"run folder {run.folder.path}" if run.folder is not None else "no run folder"
         verb = "resuming" if run.generation > 0 else "evolving"
         memory = ", memory cells" if ev.config.genome_config.memory_cells else ""
+        if getattr(ev.config.genome_config, "breeding", "exact") == "batch":
+            memory += ", batch breeding"
         print(f"{verb} on {levels}: {where}", flush=True)
         print(f"  seed {ev.seed}, population {ev.config.pop_size}{memory}, generations {run.generation}"
               f"-{run.generations - 1}{' (keep going after a finish)' if run.keep_going else ''},"

@@ -18,9 +18,11 @@ Fitness is `EpisodeSettings.combine` of the per-level results, or your own funct
 from __future__ import annotations
 
 import copy
+import gc
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import neat
@@ -28,6 +30,7 @@ import numpy as np
 
 from tilerunner.agent import TileGenome, compile_arrays
 from tilerunner.agent.kernels import NetArrays
+from tilerunner.agent.packed_compiler import compile_packed
 from tilerunner.envs.buttons import N_BUTTONS
 from tilerunner.envs.level import Level
 from tilerunner.evolve.core.backend import Backend, BackendTiming, LocalBackend
@@ -38,6 +41,23 @@ from tilerunner.evolve.core.rollout import pack_levels
 
 FitnessFunction = Callable[[OutcomeTable], np.ndarray]
 """A custom fitness: the generation's `OutcomeTable` -> one finite fitness per genome, shape (genomes,)."""
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a while (as it was after).
+
+    Breeding makes tens of thousands of gene objects a generation and none of them is garbage yet, but
+    every 700 allocations the collector walks the young ones and now and then all of them, the whole
+    population's genes: at a population of 300 that was a third of the bookkeeping (measured).
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class EvolutionError(ValueError):
@@ -181,9 +201,25 @@ class Evolution:
         self.population.add_reporter(reporter)
 
     def _compile(self, genomes: list[TileGenome]) -> list[NetArrays]:
-        """Compiled arrays for each genome, compiling only the ones not seen before."""
+        """Compiled arrays for each genome, compiling only the ones not seen before.
+
+        Genomes whose genes are still packed (batch breeding) are compiled together from their arrays.
+        """
         gc = self.config.genome_config
-        compiled = {g.key: self._compiled.get(g.key) or compile_arrays(g, gc) for g in genomes}
+        compiled: dict[int, NetArrays | None] = {}
+        packed: dict[int, tuple] = {}  # id of a GeneArrays -> (it, [(genome key, index in it)])
+        for g in genomes:
+            net = self._compiled.get(g.key)
+            if net is None:
+                genes = g.packed_genes() if isinstance(g, TileGenome) else None
+                if genes is not None:
+                    packed.setdefault(id(genes[0]), (genes[0], []))[1].append((g.key, genes[1]))
+                else:
+                    net = compile_arrays(g, gc)
+            compiled[g.key] = net
+        for genes, wanted in packed.values():
+            for (key, _), net in zip(wanted, compile_packed(genes, [i for _, i in wanted], gc)):
+                compiled[key] = net
         self._compiled = compiled  # drop the dead, keep the living
         return [compiled[g.key] for g in genomes]
 
@@ -280,15 +316,17 @@ class Evolution:
             self.reporters.found_solution(config, summary.generation, summary.best_genome)
         t0 = time.perf_counter()
         try:
-            p.population = p.reproduction.reproduce(config, p.species, config.pop_size, p.generation)
-            if not p.species.species:
-                self.reporters.complete_extinction()
-                if not config.reset_on_extinction:
-                    raise EvolutionError(f"every species died out in generation {p.generation} and the config"
-                                         " says reset_on_extinction = False")
-                p.population = p.reproduction.create_new(config.genome_type, config.genome_config, config.pop_size)
-            t1 = time.perf_counter()
-            p.species.speciate(config, p.population, p.generation)
+            with paused_gc():
+                p.population = p.reproduction.reproduce(config, p.species, config.pop_size, p.generation)
+                if not p.species.species:
+                    self.reporters.complete_extinction()
+                    if not config.reset_on_extinction:
+                        raise EvolutionError(f"every species died out in generation {p.generation} and the config"
+                                             " says reset_on_extinction = False")
+                    p.population = p.reproduction.create_new(config.genome_type, config.genome_config,
+                                                             config.pop_size)
+                t1 = time.perf_counter()
+                p.species.speciate(config, p.population, p.generation)
         except (RuntimeError, ValueError, ZeroDivisionError) as exc:  # neat-python's own failures mid-run
             if isinstance(exc, EvolutionError):
                 raise

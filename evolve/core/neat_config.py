@@ -48,6 +48,7 @@ from neat.math_util import stat_functions
 from tilerunner.agent import TileGenome
 from tilerunner.agent.genome import StockTileGenome
 from tilerunner.envs.bounded_read import read_regular_file
+from tilerunner.evolve.core.reproduction import BatchReproduction
 from tilerunner.evolve.core.speciation import FastSpeciesSet
 
 BUILTIN_CONFIGS = ("default", "recall")
@@ -160,10 +161,13 @@ def use_neat_classes(config: neat.Config, *, stock: bool) -> None:
     (distances and assignment in Numba); stock is `StockTileGenome` (neat-python's `DefaultGenome` code)
     and `neat.DefaultSpeciesSet`. neat.Config reads each class's settings from the section named after it,
     so the config is built with the stock names ([TileGenome], [DefaultSpeciesSet]) and the classes are
-    swapped here, after parsing. Set it before the population is made.
+    swapped here, after parsing. Set it before the population is made. Fast also reproduces with
+    `BatchReproduction`, which is `neat.DefaultReproduction` unless the genome section says `breeding = batch`
+    (then a generation breeds at once, equal in distribution, not bit for bit; stock ignores it).
     """
     config.genome_type = StockTileGenome if stock else TileGenome
     config.species_set_type = neat.DefaultSpeciesSet if stock else FastSpeciesSet
+    config.reproduction_type = neat.DefaultReproduction if stock else BatchReproduction
 
 
 def _check_before_building(parser: configparser.ConfigParser) -> None:

@@ -13,12 +13,23 @@ import neat
 import numpy as np
 from neat.species import Species
 
-from tilerunner.agent.distance import pack_genes, speciate_packed
+from tilerunner.agent.distance import PackedPool, pack_genes, speciate_packed
 from tilerunner.agent.genome import TileConnectionGene, TileNodeGene
 
 
 class FastSpeciesSet(neat.DefaultSpeciesSet):
-    """`neat.DefaultSpeciesSet` whose `speciate` runs in Numba (falls back to the parent's for other gene types)."""
+    """`neat.DefaultSpeciesSet` whose `speciate` runs in Numba (falls back to the parent's for other gene types).
+
+    `pool`: genomes already packed (`BatchReproduction` leaves its children's arrays here); under batch
+    breeding it keeps this generation's packed genes for the next generation's breeding.
+    """
+
+    pool: PackedPool | None = None
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("pool", None)  # arrays to save work, rebuilt when missing
+        return state
 
     def speciate(self, config, population, generation):
         gc = config.genome_config
@@ -41,7 +52,13 @@ class FastSpeciesSet(neat.DefaultSpeciesSet):
             else:  # a representative that did not survive (or a copy of one that did): packed after the population
                 old_rep[n] = len(keys) + len(extra)
                 extra.append(rep)
-        genes = pack_genes(genomes + extra)
+        pool = self.pool
+        genes = pool.pack(genomes + extra) if pool is not None else pack_genes(genomes + extra)
+        if getattr(gc, "breeding", "exact") == "batch":
+            self.pool = PackedPool()
+            self.pool.add(genomes + extra, genes)
+        else:
+            self.pool = None
         ok, new_rep, species_of, reps, mean, stdev = speciate_packed(
             genes, len(keys), old_rep, old_rep_pop, float(self.species_set_config.compatibility_threshold),
             float(gc.compatibility_disjoint_coefficient), float(gc.compatibility_weight_coefficient))

@@ -155,7 +155,7 @@ class Run:
     @classmethod
     def create(cls, levels: Iterable[Level | str], *, config: str | os.PathLike | None = None,
                settings: EpisodeSettings | None = None, seed: int = 0, pop: int | None = None,
-               memory: bool = False, fitness: FitnessFunction | None = None,
+               memory: bool = False, batch_breeding: bool = False, fitness: FitnessFunction | None = None,
                generations: int = DEFAULT_GENERATIONS, keep_going: bool = False, out: str | os.PathLike | None = None,
                checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None,
                validate: Iterable[Level | str] = (), validate_every: int = 10,
@@ -163,7 +163,8 @@ class Run:
                time_limit: float | None = None, backend: Backend | str | None = None) -> Run:
         """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
 
-        `pop` and `memory` override the config's population size and memory cells. With `out`,
+        `pop` and `memory` override the config's population size and memory cells; `batch_breeding` breeds
+        each generation at once (`breeding = batch`, see `tilerunner.agent.batch_breeding`). With `out`,
         the run is kept in that run folder (which must not hold a run already); without, nothing
         is written. The config's `num_inputs` is set to what the settings' view radius and
         observation features give. `fitness` replaces the default fitness (see `Evolution`). Bad settings raise
@@ -190,6 +191,8 @@ class Run:
         path = os.fspath(config) if config is not None else None
         neat_overrides = {"pop_size": pop} if pop else None
         genome_overrides: dict[str, object] = {"memory_cells": True} if memory else {}
+        if batch_breeding:
+            genome_overrides["breeding"] = "batch"
         config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
                                                 genome_overrides=genome_overrides or None)
         if config_obj.genome_config.num_inputs != settings.n_inputs:  # what the view radius and features give
@@ -207,7 +210,8 @@ class Run:
                 folder.create(text, {
                     "levels": [lv.id for lv in plan.levels] or [f"gen:*:{d}" for d in plan.fresh],
                     "seed": seed, "generations": generations,
-                    "keep_going": keep_going, "memory": memory, "config": os.fspath(config) if config else None,
+                    "keep_going": keep_going, "memory": memory,
+                    "batch_breeding": batch_breeding, "config": os.fspath(config) if config else None,
                     "pop_size": config_obj.pop_size, "settings": settings.as_dict(),
                     "custom_fitness": fitness is not None,
                     "replays": os.fspath(replays_dir) if replays_dir is not None else None,
@@ -463,8 +467,9 @@ class Run:
 
 def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_GENERATIONS, seed: int = 0,
            config: str | os.PathLike | None = None, settings: EpisodeSettings | None = None, pop: int | None = None,
-           memory: bool = False, fitness: FitnessFunction | None = None, keep_going: bool = False,
-           out: str | os.PathLike | None = None, reporters: Iterable[neat.reporting.BaseReporter] = (),
+           memory: bool = False, batch_breeding: bool = False, fitness: FitnessFunction | None = None,
+           keep_going: bool = False, out: str | os.PathLike | None = None,
+           reporters: Iterable[neat.reporting.BaseReporter] = (),
            workers: int | None = None, validate: Iterable[Level | str] = (), validate_every: int = 10,
            levels_per_gen: int | None = None, curriculum: float | None = None,
            time_limit: float | None = None, backend: Backend | str | None = None) -> RunResult:
@@ -472,7 +477,8 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
 
     `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path). `config` is a neat
     config file (default: the shipped one); `pop` and `memory` override its population size and
-    memory cells. `settings` are the episode rules and fitness terms; `fitness` a custom fitness
+    memory cells; `batch_breeding` breeds a generation at once (faster, by neat-python's rules, not draw
+    for draw). `settings` are the episode rules and fitness terms; `fitness` a custom fitness
     function of the `OutcomeTable` (one value per genome). With `out`, the run is kept in that
     run folder (resumable with `Run.resume` or `tilerunner evolve --resume`); without, nothing is
     written. `reporters`: neat-python reporters or `RunReporter`s. `workers`: threads (default all).
@@ -486,7 +492,8 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
     The same seed and settings give the same run, on every backend.
     """
     use_threads(workers)
-    run = Run.create(levels, config=config, settings=settings, seed=seed, pop=pop, memory=memory, fitness=fitness,
+    run = Run.create(levels, config=config, settings=settings, seed=seed, pop=pop, memory=memory,
+                     batch_breeding=batch_breeding, fitness=fitness,
                      generations=generations, keep_going=keep_going, out=out, validate=validate,
                      validate_every=validate_every, levels_per_gen=levels_per_gen, curriculum=curriculum,
                      time_limit=time_limit, backend=backend)

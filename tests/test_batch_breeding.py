@@ -1,0 +1,201 @@
+"""Batch breeding (`breeding = batch`): valid genomes, close in distribution to neat-python's, repeatable."""
+
+from __future__ import annotations
+
+import random
+from itertools import count
+
+import numpy as np
+import pytest
+from test_fast_neat import MEMORY, SETTINGS, SPECIES, evolve, snapshot
+
+from tilerunner.agent import compile_arrays
+from tilerunner.agent.distance import pack_genes
+from tilerunner.envs.level import load_level
+from tilerunner.evolve.bench.evolve import _breed, grown_evolution
+from tilerunner.evolve.core.evolution import Evolution
+from tilerunner.evolve.core.neat_config import ConfigError, load_config
+from tilerunner.evolve.core.reproduction import BatchReproduction, breeds_in_batches
+from tilerunner.evolve.runs.checkpoint import checkpoint_to_dict, decode, encode, evolution_from_dict
+
+BATCH = {"breeding": "batch"}
+
+
+def check_genomes(population: dict, config) -> None:
+    """Every genome is whole: links join nodes it has (or inputs), keys match, it compiles."""
+    gc = config.genome_config
+    inputs, outputs = set(gc.input_keys), set(gc.output_keys)
+    for key, genome in population.items():
+        assert genome.key == key
+        assert outputs <= set(genome.nodes)
+        for node_key, node in genome.nodes.items():
+            assert node.key == node_key
+        for (i, o), conn in genome.connections.items():
+            assert conn.key == (i, o)
+            assert (i in inputs or i in genome.nodes) and o in genome.nodes
+            assert o not in inputs
+            assert isinstance(conn.innovation, int) and isinstance(conn.weight, float)
+            assert isinstance(conn.enabled, bool) and conn.port in gc.port_options + ["cell"]
+        compile_arrays(genome, gc)
+
+
+def test_batch_breeding_is_opt_in_and_checked():
+    assert not breeds_in_batches(load_config())
+    config = load_config(genome_overrides=BATCH)
+    assert breeds_in_batches(config) and config.reproduction_type is BatchReproduction
+    assert not breeds_in_batches(load_config(genome_overrides=BATCH, stock_neat=True))  # stock is neat-python's
+    with pytest.raises(ConfigError, match="breeding must be one of exact, batch"):
+        load_config(genome_overrides={"breeding": "fast"})
+
+
+@pytest.mark.parametrize("memory", [False, True])
+def test_batch_runs_are_repeatable_and_differ_from_exact_ones(memory):
+    extra = {**BATCH, **(MEMORY if memory else {})}
+    first, log = evolve(False, 20, extra)
+    again, log_again = evolve(False, 20, extra)
+    assert first == again and log == log_again
+    exact, _ = evolve(False, 20, MEMORY if memory else None)
+    assert first[-1] != exact[-1]  # not the exact path under another name
+    genomes = first[-1][0]
+    assert max(len(species) for _, species, _, _ in first) > 3  # and it did speciate
+    assert max(len(g["connections"]) for _, g in genomes) > 20  # and grow
+    if memory:
+        assert any(n["memory"] for _, g in genomes for n in g["nodes"])
+        assert len({c["port"] for _, g in genomes for c in g["connections"]}) > 1
+
+
+def test_batch_genomes_are_whole_and_their_packed_genes_are_theirs():
+    config = load_config(neat_overrides={"pop_size": 60}, genome_overrides={**BATCH, **SPECIES, **MEMORY})
+    evolution = Evolution(config, [load_level("1-1")], SETTINGS, seed=3)
+    for _ in range(12):
+        evolution.reproduce(evolution.evaluate())
+        population = evolution.population.population
+        check_genomes(population, config)
+        # what speciation (and the next breeding) reads instead of the genes must be the genes
+        genomes = [population[k] for k in sorted(population)]
+        pool = evolution.population.species.pool
+        kept, fresh = pool.pack(genomes), pack_genes(genomes)
+        for name in fresh._fields:
+            if name in ("node_act", "node_agg", "conn_port"):
+                continue  # name codes are handed out as names are first seen; compare the names
+            assert np.array_equal(getattr(kept, name), getattr(fresh, name)), name
+
+
+def test_a_batch_checkpoint_resumes_exactly():
+    def config():
+        return load_config(neat_overrides={"pop_size": 30}, genome_overrides=BATCH)
+
+    straight = Evolution(config(), [load_level("1-1")], SETTINGS, seed=9)
+    for _ in range(6):
+        straight.reproduce(straight.evaluate())
+    first = Evolution(config(), [load_level("1-1")], SETTINGS, seed=9)
+    for _ in range(3):
+        first.reproduce(first.evaluate())
+    data = decode(encode(checkpoint_to_dict(first, [], [])), "test")
+    resumed, _, _, _ = evolution_from_dict(data, config())
+    assert resumed.population.species.pool is None  # the packed genes are not saved: they are packed again
+    for _ in range(3):
+        resumed.reproduce(resumed.evaluate())
+    assert snapshot(resumed) == snapshot(straight)
+
+
+def test_one_generation_bred_both_ways_is_the_same_in_distribution():
+    """From the same parents, exact and batch children agree in every statistic within a few standard errors."""
+    evolution = grown_evolution(load_level("1-1"), 600, 40, seed=4)
+    p = evolution.population
+    evolution.evaluate()
+    state = (p.species, p.reproduction, next(evolution.config.genome_config.node_indexer), random.getstate())
+    stats = {}
+    for mode in ("exact", "batch"):
+        population, species, _ = _breed(evolution, mode, state)
+        kids = [g for key, g in population.items() if key not in p.population]
+        conns = [c for g in kids for c in g.connections.values()]
+        nodes = [n for g in kids for n in g.nodes.values()]
+        stats[mode] = {
+            "connections": np.array([len(g.connections) for g in kids], float),
+            "hidden nodes": np.array([len(g.nodes) for g in kids], float),
+            "enabled": np.array([c.enabled for c in conns], float),
+            "weight": np.array([c.weight for c in conns]),
+            "|weight|": np.abs([c.weight for c in conns]),
+            "bias": np.array([n.bias for n in nodes]),
+        }
+        check_genomes(population, evolution.config)
+    for name, exact in stats["exact"].items():
+        batch = stats["batch"][name]
+        se = np.sqrt(exact.var() / exact.size + batch.var() / batch.size)
+        assert abs(exact.mean() - batch.mean()) < 4 * se + 1e-9, name
+    assert len(stats["batch"]["connections"]) == len(stats["exact"]["connections"])
+
+
+def test_the_node_indexer_moves_on_past_batch_nodes():
+    config = load_config(neat_overrides={"pop_size": 40}, genome_overrides={**BATCH, "node_add_prob": 0.9})
+    evolution = Evolution(config, [load_level("1-1")], SETTINGS, seed=1)
+    for _ in range(4):
+        evolution.reproduce(evolution.evaluate())
+    gc = config.genome_config
+    highest = max(k for g in evolution.population.population.values() for k in g.nodes)
+    nxt = next(gc.node_indexer)
+    assert nxt > highest
+    gc.node_indexer = count(nxt)
+
+
+@pytest.mark.parametrize("memory", [False, True])
+def test_packed_genomes_compile_to_the_same_networks(tmp_path, memory):
+    from neatcfg import grow, make_config
+
+    from tilerunner.agent.packed_compiler import compile_packed
+    config = make_config(tmp_path, **({k: str(v).lower() for k, v in MEMORY.items()} if memory else {}))
+    genomes = grow(config, 60, seed=3, mutations=None)  # cycles, self-loops, dead ends, disabled links
+    nets = compile_packed(pack_genes(genomes), list(range(len(genomes))), config.genome_config)
+    for genome, net in zip(genomes, nets):
+        expected = compile_arrays(genome, config.genome_config)
+        for name, value in expected._asdict().items():
+            got = getattr(net, name)
+            if isinstance(value, np.ndarray):
+                assert got.dtype == value.dtype and np.array_equal(got, value), name
+            else:
+                assert got == value, name
+
+
+def test_a_batch_child_makes_its_gene_objects_only_when_asked():
+    import pickle
+
+    from tilerunner.evolve.runs.genome_json import genome_to_dict
+    config = load_config(neat_overrides={"pop_size": 30}, genome_overrides=BATCH)
+    evolution = Evolution(config, [load_level("1-1")], SETTINGS, seed=2)
+    for _ in range(6):
+        evolution.reproduce(evolution.evaluate())
+        arrays = {id(g.packed_genes()[0]) for g in evolution.population.population.values() if g.packed_genes()}
+        assert len(arrays) <= 2  # this generation's and its parents': elites do not hold old generations alive
+    children = [g for g in evolution.population.population.values() if g.packed_genes() is not None]
+    assert len(children) > 20  # all but the elites (and the champion, copied for the record)
+    child = children[0]
+    copied = pickle.loads(pickle.dumps(child))  # a pickle carries gene objects, not the generation's arrays
+    assert "_packed" not in vars(copied) and child.packed_genes() is None  # pickling made them
+    assert genome_to_dict(copied, keep_order=True) == genome_to_dict(child, keep_order=True)
+    other = children[1]
+    assert other.packed_genes() is not None
+    assert len(other.connections) == len(other.connections) and other.packed_genes() is None
+    with pytest.raises(AttributeError, match="no attribute 'colour'"):
+        other.colour  # noqa: B018
+
+
+@pytest.mark.parametrize("memory", [False, True])
+def test_new_genes_are_made_as_neat_python_makes_them_draw_for_draw(memory):
+    from tilerunner.agent import breeding
+    from tilerunner.agent.batch_breeding import _new_connection, _new_node
+    config = load_config(genome_overrides={**BATCH, **(MEMORY if memory else {}), "enabled_default": "random"})
+    gc = config.genome_config
+    settings = breeding.GeneSettings(gc)
+    for seed in range(20):
+        random.seed(seed)
+        ours = [_new_connection(settings, gc.connection_gene_type, (-3, 7), 11),
+                _new_node(settings, gc.node_gene_type, 9, memory and seed % 2 == 0)]
+        after = random.random()
+        random.seed(seed)
+        conn = gc.connection_gene_type((-3, 7), innovation=11)
+        conn.init_attributes(gc)
+        node = gc.node_gene_type(9, memory=memory and seed % 2 == 0)
+        node.init_attributes(gc)
+        assert random.random() == after
+        assert [vars(g) for g in ours] == [vars(conn), vars(node)]
