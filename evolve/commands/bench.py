@@ -188,6 +188,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def actor_counts(text: str) -> list[int]:
     """argparse type for bench ray --actors: comma-separated numbers of actors from 1 to 1,000, e.g. `1,2`."""
     shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+    if len(shown) > 80:  # escapes (\U0001019d) make a short text long
+        shown = shown[:76] + "...'"
     parts = text.split(",")
     try:
         values = [int(p) for p in parts] if len(parts) <= 20 and all(len(p.strip()) <= 6 for p in parts) else None
@@ -202,6 +204,8 @@ def actor_counts(text: str) -> list[int]:
 def delays(text: str) -> list[int]:
     """argparse type for --delays: comma-separated whole numbers from 1 to 100,000, e.g. `10,30,100`."""
     shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
+    if len(shown) > 80:  # escapes (\U0001019d) make a short text long
+        shown = shown[:76] + "...'"
     parts = text.split(",")
     if len(parts) > 100 or any(len(d.strip()) > 12 for d in parts):
         raise argparse.ArgumentTypeError(f"expected up to 100 comma-separated delays from 1 to {MAX_DELAY:,},"
