@@ -37,16 +37,15 @@ from numba import njit
 from tilerunner.agent import breeding
 from tilerunner.agent.distance import CODES, KEY_SHIFT, GeneArrays, PackedPool, match_genes, sorted_positions
 
-_FLOATS = ("weight", "bias", "response", "time_constant", "input_gate_bias", "forget_gate_bias", "output_gate_bias")
 _KINDS = {"gauss": 0.0, "uniform": 1.0}
 _new = object.__new__
 
 
-def _float_specs(config) -> np.ndarray:
-    """(7, 10) settings of the float attributes (`_FLOATS`), as `breeding.FloatSettings` reads them."""
+def _float_specs(settings: breeding.GeneSettings) -> np.ndarray:
+    """(7, 10) settings of the float attributes (weight, bias, response, time_constant, the three gate biases),
+    from the `breeding.FloatSettings` the genome settings already read."""
     rows = []
-    for name in _FLOATS:
-        f = breeding.FloatSettings(config, name)
+    for name, f in [("weight", settings.weight), *settings.floats, *settings.gates]:
         if f.kind not in _KINDS:
             raise RuntimeError(f"Unknown init_type {f.init_type!r} for {name}_init_type")
         rows.append([f.mutate_rate, f.either_rate, f.power, f.lo, f.hi, _KINDS[f.kind], f.mean, f.stdev,
@@ -202,7 +201,7 @@ class BatchBreeder:
         acts = np.array([code(a) for a in settings.act_options], np.int64)
         aggs = np.array([code(a) for a in settings.agg_options], np.int64)
         arrays = _cross_and_mutate(
-            packed, first, second, np.array(self.mutate), random.getrandbits(32), _float_specs(config),
+            packed, first, second, np.array(self.mutate), random.getrandbits(32), _float_specs(settings),
             np.array([settings.enabled_if_true, settings.enabled_if_false]), float(settings.port_rate), ports,
             float(settings.act_rate), acts, float(settings.agg_rate), aggs)
         children = _Children(*arrays)
