@@ -1,7 +1,8 @@
 """The world: level files, the level generator, Numba platformer physics, and the gymnasium env.
 
 Importing `tilerunner` (or `tilerunner.envs`) registers the gymnasium id
-`tilerunner/TileRunner-v0`, so `gymnasium.make("tilerunner/TileRunner-v0", level="1-1")` works.
+`tilerunner/TileRunner-v0`, so `gymnasium.make("tilerunner/TileRunner-v0", level="1-1")` works; every
+argument of `TileRunnerEnv` passes through, `jump_rule="press"` or `"hold"` among them.
 """
 
 from gymnasium.envs.registration import register, registry

@@ -12,16 +12,25 @@ import os
 import stat
 
 
-def read_regular_file(path: str | os.PathLike, limit: int, error: type[Exception], what: str = "file") -> bytes:
-    """The bytes of the regular file `path`, at most `limit` of them; else `error` in one line saying why."""
+def read_regular_file(path: str | os.PathLike, limit: int, error: type[Exception], what: str = "file",
+                      follow_links: bool = True) -> bytes:
+    """The bytes of the regular file `path`, at most `limit` of them; else `error` in one line saying why.
+
+    With `follow_links=False` a symbolic link is refused rather than read (a run folder's own files).
+    """
     name = os.fspath(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_links:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(name, flags)
     except FileNotFoundError:
         raise error(f"{name}: no such {what}") from None
     except IsADirectoryError:
         raise error(f"{name}: is a folder, not a {what}") from None
     except OSError as exc:
+        if not follow_links and os.path.islink(name):
+            raise error(f"{name}: a symbolic link, which tilerunner does not follow here") from None
         raise error(f"{name}: cannot read: {exc.strerror or exc}") from None
     try:
         info = os.fstat(fd)

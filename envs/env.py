@@ -12,7 +12,7 @@ from numba import njit
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import N_BUTTONS, mask_from_pressed
 from tilerunner.envs.level import Level, load_level
-from tilerunner.envs.observe import DEFAULT_RADIUS, EXTRA_INPUTS, SPEED, feature_mask, n_inputs, observe_inputs
+from tilerunner.envs.observe import DEFAULT_RADIUS, FEATURES, extra_inputs, feature_mask, n_inputs, observe_inputs
 
 
 @njit(cache=True)
@@ -41,9 +41,12 @@ class TileRunnerEnv(gym.Env):
     ## Action Space
 
     `MultiBinary(6)`: the buttons Left, Right, Up, Down, A (jump), B (run), 1 = held.
-    Left with Right, or Up with Down, cancel. Holding A longer jumps higher, and
-    keeps jumping on every landing. Up and Down do nothing in this world (there are
-    no vines or pipes to enter); they are kept so MarI/O-style networks carry over.
+    Left with Right, or Up with Down, cancel. Holding A longer jumps higher. Under the
+    `jump_rule` `"press"` (Super Mario Bros and the Mario AI Framework) a jump needs A
+    pressed anew on the ground and releasing A ends the lift; under `"hold"` (the
+    default, this project's first rule) holding A jumps again on every landing. Up and
+    Down do nothing in this world (there are no vines or pipes to enter); they are kept
+    so MarI/O-style networks carry over.
 
     ## Observation Space
 
@@ -52,11 +55,15 @@ class TileRunnerEnv(gym.Env):
     1 where the cell holds something to stand on (ground, blocks, pipes, platforms),
     -1 where an enemy is, 0 otherwise. Row 0 is the top.
 
-    With opt-in `features` (see `tilerunner.envs.observe`): `"enemy-kinds"` marks enemies
-    that can be stomped -0.5 (spiky ones stay -1); `"speed"` makes the observation a
-    `Dict` of `"grid"` (the Box above) and `"speed"` (`Box(-1, 1, (3,), float32)`: the
-    player's horizontal and vertical speed, scaled, and 1 when standing on something).
-    These are the inputs `tilerunner evolve --observe ...` gives its networks.
+    With opt-in `features` (see `tilerunner.envs.observe` for every input and its range):
+    `"enemy-kinds"` marks enemies that can be stomped -0.5 (spiky ones stay -1). Any feature
+    with inputs of its own makes the observation a `Dict` of `"grid"` (the Box above) and one
+    `Box` per such feature, under its name: `"speed"` (3: horizontal and vertical speed,
+    scaled, and on the ground), `"jump"` (3: on the ground, may jump, can jump higher),
+    `"enemy-grid"` ((2r+1, 2r+1): the enemies; the grid then shows tiles only),
+    `"position"` (2: x and y within the tile), `"probes"` (7: the next gap's distance and
+    width, the next wall's distance and height, the nearest enemy ahead's dx, dy and kind).
+    These are the inputs `tilerunner evolve --observe ...` gives its networks, in this order.
 
     ## Rewards
 
@@ -90,7 +97,8 @@ class TileRunnerEnv(gym.Env):
       or a `Level`. `reset(options={"level": ...})` switches level.
     - `frame_skip`: frames per step (the buttons are held for all of them).
     - `view_radius`: cells on each side of the player in the observation.
-    - `features`: opt-in observation features, e.g. `("speed", "enemy-kinds")`.
+    - `features`: opt-in observation features, e.g. `("jump", "probes")`.
+    - `jump_rule`: `"hold"` (default) or `"press"`, see Action Space.
     - `max_frames`, `stall_frames`: truncation limits in frames (0 turns one off).
     - `render_mode`: `"human"` (a pygame window at game speed) or `"rgb_array"`.
 
@@ -109,6 +117,7 @@ class TileRunnerEnv(gym.Env):
         stall_frames: int = 180,
         render_mode: str | None = None,
         features: tuple[str, ...] | list[str] = (),
+        jump_rule: str = "hold",
     ) -> None:
         if frame_skip < 1:
             raise ValueError(f"frame_skip must be at least 1, got {frame_skip}")
@@ -130,11 +139,22 @@ class TileRunnerEnv(gym.Env):
             raise ValueError(f"features must be a list of feature names, got {features!r}")
         self.features = tuple(features)
         self._features = feature_mask(self.features)
+        self.jump_rule = jump_rule
+        self._rule = P.jump_rule_id(jump_rule if isinstance(jump_rule, str) else repr(jump_rule))
         self._inputs = np.zeros(n_inputs(self.view_radius, self.features), dtype=np.float32)
         grid = spaces.Box(-1.0, 1.0, (size, size), dtype=np.float32)
-        if self._features & SPEED:
-            speed = spaces.Box(-1.0, 1.0, (EXTRA_INPUTS["speed"],), dtype=np.float32)
-            self.observation_space = spaces.Dict({"grid": grid, "speed": speed})
+        # The flat input vector's parts after the grid: (feature, offset, shape), in `FEATURES` order.
+        self._parts: list[tuple[str, int, tuple[int, ...]]] = []
+        offset = size * size
+        for name in FEATURES:
+            n = extra_inputs(name, self.view_radius) if name in self.features else 0
+            if n:
+                self._parts.append((name, offset, (size, size) if name == "enemy-grid" else (n,)))
+                offset += n
+        if self._parts:
+            self.observation_space = spaces.Dict(
+                {"grid": grid, **{name: spaces.Box(-1.0, 1.0, shape, dtype=np.float32)
+                                  for name, _, shape in self._parts}})
         else:
             self.observation_space = grid
         self.action_space = spaces.MultiBinary(N_BUTTONS)
@@ -143,7 +163,7 @@ class TileRunnerEnv(gym.Env):
 
     def _set_level(self, level: str | Level) -> None:
         self.level = level if isinstance(level, Level) else load_level(level)
-        self._tiles, self._state, self._enemies = P.new_world(self.level)
+        self._tiles, self._state, self._enemies = P.new_world(self.level, self._rule)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -153,7 +173,7 @@ class TileRunnerEnv(gym.Env):
             self._set_level(options["level"])
         col, row = self.level.start
         P.reset_world(self.level.tiles, self.level.enemies, col, row, self.level.exit_col,
-                      self._tiles, self._state, self._enemies)
+                      self._tiles, self._state, self._enemies, self._rule)
         observe_inputs(self._tiles, self._state, self._enemies, self.view_radius, self._features, self._inputs)
         if self.render_mode == "human":
             self.render()
@@ -178,8 +198,9 @@ class TileRunnerEnv(gym.Env):
         # Copies of the flat input vector's parts, shaped as `observation_space` says.
         size = 2 * self.view_radius + 1
         grid = self._inputs[:size * size].reshape(size, size).copy()
-        if self._features & SPEED:
-            return {"grid": grid, "speed": self._inputs[size * size:].copy()}
+        if self._parts:
+            return {"grid": grid, **{name: self._inputs[offset:offset + int(np.prod(shape))].reshape(shape).copy()
+                                     for name, offset, shape in self._parts}}
         return grid
 
     def _info(self) -> dict[str, Any]:

@@ -258,6 +258,13 @@ def gen_range(spec: str) -> list[str]:
     if not a <= b < 2**63 or b - a >= MAX_SET:
         raise LevelError(f"{spec}: bad generator range: A <= B and at most {MAX_SET:,} levels")
     tail = f":{parts[2]}" if len(parts) == 3 else ""
+    try:
+        parse_gen_id(f"gen:{a}{tail}")  # the difficulty, checked once for the whole range
+    except LevelError:
+        from tilerunner.envs.generator import MAX_DIFFICULTY
+
+        raise LevelError(f"{spec}: bad generator range: DIFFICULTY must be a whole number from 1 to"
+                         f" {MAX_DIFFICULTY}") from None
     return [f"gen:{seed}{tail}" for seed in range(a, b + 1)]
 
 

@@ -12,7 +12,15 @@ Positions and velocities are integers in sub-pixels (`SUB` per pixel), so a run 
 bit-for-bit the same on every machine. One call of `step` is one frame at 60 frames
 per second. The motion constants follow Super Mario Bros closely enough that a
 standing jump reaches more than 4 tiles up and a running jump clears more than 6
-tiles (tests check both). One deliberate difference: holding A jumps again on landing.
+tiles (tests check both).
+
+Two jump rules (`JUMP_RULES`; an episode's rule is set by `reset_world` and kept in its state):
+
+- `press`, the Mario AI Framework's and Super Mario Bros': a jump starts only on the ground, and
+  only if A was released on the ground since the last one (the framework's `mayJump =
+  onGround && !jump`); releasing A while rising ends the lift for good.
+- `hold`, this project's first rule: holding A jumps again on every landing, and A held while
+  rising keeps the lift. Replays and runs made before the rule existed played by it, and still do.
 """
 
 from __future__ import annotations
@@ -79,7 +87,14 @@ S_EXIT_X = 14  # the player's centre reaching this x finishes the level
 S_START_X = 15
 S_BUTTONS = 16  # buttons held in the last frame
 S_JUMPS = 17  # jumps taken (each take-off, from the ground)
-STATE_SIZE = 18
+S_RULE = 18  # the jump rule: HOLD or PRESS
+S_MAY_JUMP = 19  # on the ground with A released at the end of the last frame (what `press` needs to jump)
+STATE_SIZE = 20
+
+# Jump rules (S_RULE), by name (see the module docstring).
+HOLD, PRESS = 0, 1
+JUMP_RULES = ("hold", "press")
+LIFT_FRAMES = -(-RUN_JUMP_V // GRAVITY_HOLD)  # the longest lift: a running jump with A held, in frames
 
 # Episode status (S_STATUS) and its names, as reported in `info["status"]`.
 RUNNING, DEAD, FINISHED, STALLED, TIMEOUT = 0, 1, 2, 3, 4
@@ -117,9 +132,10 @@ def tile_at(tiles: np.ndarray, row: int, col: int) -> int:
 @njit(cache=True)
 def reset_world(
     level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int,
-    exit_col: int, tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray,
+    exit_col: int, tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, rule: int = HOLD,
 ) -> None:
-    """Fill (tiles, state, enemies) with the level's starting position, reusing the arrays."""
+    """Fill (tiles, state, enemies) with the level's starting position, reusing the arrays; `rule` is the
+    jump rule the episode plays by (HOLD or PRESS)."""
     tiles[:, :] = level_tiles
     state[:] = 0
     x = start_col * TILE + (TILE - PLAYER_W) // 2
@@ -131,6 +147,8 @@ def reset_world(
     state[S_RIGHTMOST] = x
     state[S_EXIT_X] = exit_col * TILE
     state[S_START_X] = x
+    state[S_RULE] = rule
+    state[S_MAY_JUMP] = state[S_GROUND]  # A is not held before the first frame
     for i in range(level_enemies.shape[0]):
         enemies[i, :] = 0
         enemies[i, E_KIND] = level_enemies[i, 0]
@@ -140,14 +158,21 @@ def reset_world(
         enemies[i, E_STATE] = DORMANT
 
 
-def new_world(level: Level) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fresh (tiles, state, enemies) arrays for the start of an episode on `level`."""
+def new_world(level: Level, rule: int = HOLD) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fresh (tiles, state, enemies) arrays for the start of an episode on `level` under jump rule `rule`."""
     tiles = np.empty_like(level.tiles)
     state = np.empty(STATE_SIZE, dtype=np.int64)
     enemies = np.empty((level.enemies.shape[0], ENEMY_FIELDS), dtype=np.int64)
     col, row = level.start
-    reset_world(level.tiles, level.enemies, col, row, level.exit_col, tiles, state, enemies)
+    reset_world(level.tiles, level.enemies, col, row, level.exit_col, tiles, state, enemies, rule)
     return tiles, state, enemies
+
+
+def jump_rule_id(name: str) -> int:
+    """HOLD or PRESS for a rule's name; `ValueError` in one line naming the rules for anything else."""
+    if name not in JUMP_RULES:
+        raise ValueError(f"unknown jump rule {name!r:.40}; the rules are {', '.join(JUMP_RULES)}")
+    return JUMP_RULES.index(name)
 
 
 @njit(cache=True, inline="always")
@@ -273,11 +298,15 @@ def _player_controls(state: np.ndarray, buttons: int) -> None:
                 vx = direction * limit
     state[S_VX] = vx
 
-    # Holding A jumps again on landing: unlike Super Mario Bros, no fresh press is needed.
-    # A network that sees nothing change (stuck at a wall) cannot toggle a button, and
-    # with fresh presses that deadlock stopped evolution at every staircase (README).
+    # Under `hold`, holding A jumps again on landing: no fresh press is needed (a network that sees
+    # nothing change, stuck at a wall, cannot toggle a button; the `jump` sense's may-jump is the Mario AI
+    # Framework's answer to that under `press`). Under `press`, a jump needs A released on the ground
+    # since the last one, and letting A go while rising ends the lift.
     a = (buttons & A) != 0
-    if a and state[S_GROUND]:
+    press = state[S_RULE] == PRESS
+    if press and not a:
+        state[S_JUMPING] = 0
+    if a and state[S_GROUND] and (not press or state[S_MAY_JUMP]):
         state[S_VY] = -(RUN_JUMP_V if speed >= RUN_JUMP_SPEED else JUMP_V)
         state[S_GROUND] = 0
         state[S_JUMPING] = 1
@@ -402,6 +431,7 @@ def step(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, buttons: int
     _collect_coins(tiles, state)
     _update_enemies(tiles, state, enemies)
     _touch_enemies(state, enemies)
+    state[S_MAY_JUMP] = 1 if state[S_GROUND] and not (buttons & A) else 0
     frames = state[S_FRAMES] + 1
     state[S_FRAMES] = frames
     if state[S_X] > state[S_RIGHTMOST]:

@@ -642,17 +642,19 @@ def _check_image(image: np.ndarray) -> np.ndarray:
 def save_png(image: np.ndarray, path: str | os.PathLike) -> None:
     """Write an RGB image to `path` as PNG, atomically (a temporary file beside it, then a rename).
 
+    The PNG is encoded in memory first, so a disk that is full or read-only fails as an `OSError`
+    (with the reason in `strerror`), never as pygame's vague "Error writing the PNG file".
     `ValueError` (one line) for a picture beyond `MAX_IMAGE_SIDE` or `MAX_IMAGE_PIXELS`.
     """
-    from tilerunner.envs.atomic import atomic_path
+    import io
+
+    from tilerunner.envs.atomic import write_atomic
 
     pygame = load_pygame()
     surface = pygame.surfarray.make_surface(_check_image(image).swapaxes(0, 1))
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            pygame.image.save(surface, fh, "image.png")  # the name hint picks PNG whatever `path` ends in
-            fh.flush()
-            os.fsync(fh.fileno())
+    encoded = io.BytesIO()
+    pygame.image.save(surface, encoded, "image.png")  # the name hint picks PNG whatever `path` ends in
+    write_atomic(path, encoded.getvalue())
 
 
 class Window:

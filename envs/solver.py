@@ -98,6 +98,8 @@ def _cell_key(state: np.ndarray) -> int:
     k = k * 131 + (state[P.S_VX] >> 6)
     k = k * 131 + (state[P.S_VY] >> 7)
     k = k * 2 + state[P.S_GROUND]
+    if state[P.S_RULE] == P.PRESS:  # whether A can jump or lift next matters only under `press`
+        k = k * 4 + state[P.S_MAY_JUMP] * 2 + state[P.S_JUMPING]
     return k
 
 
@@ -220,9 +222,9 @@ class Stopped(Exception):
 def _beam(
     level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int, exit_col: int,
     actions: np.ndarray, hold: int, width: int, max_frames: int, spread: Beam, stall_frames: int,
-    budget: int, depths_per_call: int | None, stop: threading.Event | None,
+    budget: int, depths_per_call: int | None, stop: threading.Event | None, rule: int = P.HOLD,
 ) -> tuple[np.ndarray, int]:
-    """One beam: (action indices that finish, or an empty array; worlds simulated)."""
+    """One beam: (action indices that finish, or an empty array; worlds simulated) under jump rule `rule`."""
     n_act = actions.shape[0]
     n_cand = width * n_act
     rows, cols = level_tiles.shape
@@ -244,7 +246,7 @@ def _beam(
     keep_src = np.empty(width, np.int64)
     bucket_count = np.zeros((rows + 2) * cols * _SPEEDS if spread.cap > 0 else 0, np.int64)
     counters = np.zeros(3, np.int64)
-    P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col, beam_t[0], beam_s[0], beam_e[0])
+    P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col, beam_t[0], beam_s[0], beam_e[0], rule)
     counters[_C_BEST] = beam_s[0, P.S_X]
     stall_depths = -(-stall_frames // hold) if stall_frames > 0 else 0
 
@@ -280,7 +282,7 @@ def beam_search(
     level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int,
     exit_col: int, actions: np.ndarray, hold: int, width: int, max_frames: int,
     depths_per_call: int | None = None, spread: Beam = ATTEMPTS[0], stall_frames: int = 0, budget: int = 0,
-    stop: threading.Event | None = None,
+    stop: threading.Event | None = None, rule: int = P.HOLD,
 ) -> np.ndarray:
     """Action indices (one per `hold` frames) that finish the level, or an empty array: one beam.
 
@@ -291,7 +293,7 @@ def beam_search(
     there once `stop` is set; where the calls split does not change the result.
     """
     path, _ = _beam(level_tiles, level_enemies, start_col, start_row, exit_col, actions, hold, width,
-                    max_frames, spread, stall_frames, budget, depths_per_call, stop)
+                    max_frames, spread, stall_frames, budget, depths_per_call, stop, rule)
     return path
 
 
@@ -361,9 +363,9 @@ class Search:
                 f" {self.widest} wide, {self.worlds:,} worlds; that does not prove there is none)")
 
 
-def play(level: Level, buttons: np.ndarray) -> np.ndarray:
-    """Play per-frame button masks from the start of `level`; return the final state array."""
-    tiles, state, enemies = P.new_world(level)
+def play(level: Level, buttons: np.ndarray, rule: int = P.HOLD) -> np.ndarray:
+    """Play per-frame button masks from the start of `level` under jump rule `rule`; return the final state."""
+    tiles, state, enemies = P.new_world(level, rule)
     for mask in buttons:
         if P.step(tiles, state, enemies, int(mask)) != P.RUNNING:
             break
@@ -371,8 +373,8 @@ def play(level: Level, buttons: np.ndarray) -> np.ndarray:
 
 
 def search(level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_000, budget: int | None = None,
-           stop: threading.Event | None = None) -> Search:
-    """Search for buttons that finish `level`, trying the beams of `ATTEMPTS` in turn; what was found.
+           stop: threading.Event | None = None, rule: int = P.HOLD) -> Search:
+    """Search for buttons that finish `level` under jump rule `rule`, trying the beams of `ATTEMPTS` in turn.
 
     Deterministic: the same level and arguments give the same result, however fast the machine.
     `width` and `hold` are the first beam's; the others scale from them. `budget` counts worlds
@@ -390,27 +392,28 @@ def search(level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_00
             break
         beam_width, beam_hold = width * beam.width_factor, max(1, hold // beam.hold_divisor)
         path, spent = _beam(level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, beam_hold,
-                            beam_width, max_frames, beam, STALL_FRAMES, budget - worlds, None, stop)
+                            beam_width, max_frames, beam, STALL_FRAMES, budget - worlds, None, stop, rule)
         worlds += spent
         beams += 1
         widest = max(widest, beam_width)
         if path.size:
-            return Search(level.id, _solution(level, np.repeat(SEARCH_ACTIONS[path], beam_hold)), False,
+            return Search(level.id, _solution(level, np.repeat(SEARCH_ACTIONS[path], beam_hold), rule), False,
                           beams, widest, worlds)
     return Search(level.id, None, False, beams, widest, worlds)
 
 
-def _solution(level: Level, buttons: np.ndarray) -> Solution:
-    state = play(level, buttons)
+def _solution(level: Level, buttons: np.ndarray, rule: int = P.HOLD) -> Solution:
+    state = play(level, buttons, rule)
     if state[P.S_STATUS] != P.FINISHED:  # cannot happen unless the physics is not deterministic
         raise AssertionError("solver's sequence did not finish the level when replayed")
     frames = int(state[P.S_FRAMES])
     return Solution(buttons[:frames], frames, int(state[P.S_COINS]), int(state[P.S_KILLS]))
 
 
-def solve(level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_000) -> Solution | None:
+def solve(level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_000,
+          rule: int = P.HOLD) -> Solution | None:
     """Search for buttons that finish `level`; None if none was found (`search` says whether that is proof)."""
-    return search(level, width, hold, max_frames).solution
+    return search(level, width, hold, max_frames, rule=rule).solution
 
 
 _LETTERS = "LRUDAB"

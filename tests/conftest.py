@@ -39,3 +39,32 @@ def _the_tests_write_nothing_into_the_repository():
     before = [_listing(folder) for folder in watched]
     yield
     assert [_listing(folder) for folder in watched] == before, "a test wrote into replays/ or runs/ of the repository"
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A folder on a tiny tmpfs that is full: every write into it fails with ENOSPC, as on a full disk.
+
+    Needs the right to mount (root, as on CI); skipped where mounting is not allowed.
+    """
+    import shutil
+    import subprocess
+
+    mount = tmp_path / "full"
+    mount.mkdir()
+    if shutil.which("mount") is None or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k,nr_inodes=64", "tmpfs", str(mount)],
+            capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
+        try:  # fill every block
+            while os.write(fd, b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)

@@ -53,7 +53,7 @@ def _first_level_with(predicate) -> str:
 
 def test_every_builtin_id_has_a_level_file_and_a_solution_and_nothing_else():
     files = {entry.name for entry in LEVELS_DIR.iterdir() if entry.name.endswith((".txt", ".buttons"))}
-    assert files == {f"{i}.txt" for i in IDS} | {f"{i}.buttons" for i in IDS}
+    assert files == {f"{i}.txt" for i in IDS} | {f"{i}{SOLUTION_SUFFIX[r]}" for i in IDS for r in P.JUMP_RULES}
 
 
 @pytest.mark.parametrize("level_id", IDS)
@@ -72,11 +72,16 @@ def test_level_file_is_a_16_row_level_in_the_framework_format(level_id):
     assert level.width - 20 <= level.exit_col < level.width - 4
 
 
+# A stored solution for each jump rule: a sequence that finishes under one rarely does under the other.
+SOLUTION_SUFFIX = {"hold": ".buttons", "press": ".press.buttons"}
+
+
+@pytest.mark.parametrize("rule", P.JUMP_RULES)
 @pytest.mark.parametrize("level_id", IDS)
-def test_stored_buttons_finish_the_level(level_id):
+def test_stored_buttons_finish_the_level(level_id, rule):
     level = _level(level_id)
-    buttons = parse_buttons(LEVELS_DIR.joinpath(f"{level_id}.buttons").read_text("utf-8"))
-    state = play(level, buttons)
+    buttons = parse_buttons(LEVELS_DIR.joinpath(f"{level_id}{SOLUTION_SUFFIX[rule]}").read_text("utf-8"))
+    state = play(level, buttons, P.jump_rule_id(rule))
     assert P.STATUS_NAMES[state[P.S_STATUS]] == "finished"
     # The sequence ends on the frame the level is finished, not before and not after.
     assert state[P.S_FRAMES] == len(buttons)

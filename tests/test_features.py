@@ -68,7 +68,8 @@ def test_speed_inputs_follow_the_player():
 
 
 def test_features_are_spelled_one_way_and_unknown_ones_refused():
-    assert EpisodeSettings(features=["enemy-kinds", "speed", "speed"]).features == FEATURES
+    assert EpisodeSettings(features=["enemy-kinds", "speed", "speed"]).features == ("speed", "enemy-kinds")
+    assert EpisodeSettings(features=list(reversed(FEATURES))).features == FEATURES
     assert EpisodeSettings(features=("speed",)).n_inputs == n_inputs(6, ("speed",)) == 172
     for bad in (["sped"], "speed", [3]):
         with pytest.raises(ValueError):
@@ -185,9 +186,11 @@ def test_the_viewer_draws_the_extra_inputs_and_stompable_enemies(evolved):
     geo = v.layout.geometry
     extra = v.playback.inputs[13 * 13:]
     assert extra.size == 3
-    for k, value in enumerate(extra):  # a node per extra input, filled by its value, under the grid
+    for k, value in enumerate(extra):  # a node per extra input, filled by its value, beside the grid
         x, y = geo.input_xy(13 * 13 + k)
-        assert tuple(panel[round(y) + 4, round(x)]) == panels.node_fill(float(value))
+        assert x > geo.grid_origin[0] + 13 * geo.cell  # right of the grid
+        assert tuple(panel[round(y), round(x)]) == panels.node_fill(float(value))
+    assert [label for _, label, _ in geo.labelled_rows[0][2]] == ["vx", "vy", "ground"]
     # The walker (-0.5) and the spiky (-1) are drawn in different reds, neither like an empty cell.
     grid = np.zeros((13, 13))
     grid[6, 8], grid[6, 10] = -0.5, -1.0
@@ -197,3 +200,82 @@ def test_the_viewer_draws_the_extra_inputs_and_stompable_enemies(evolved):
     walker, spiky, empty = (tuple(image[6 * 10 + 4, j * 10 + 4]) for j in (8, 10, 9))
     assert walker == panels.cell_colour(-0.5) and spiky == panels.cell_colour(-1.0)
     assert len({walker, spiky, empty}) == 3
+
+
+# The Mario AI senses ---------------------------------------------------------------------------------
+
+# The player in column 1; a 3-wide gap in columns 6-8; a one-tile wall in column 18.
+GAP = parse_level("\n".join(["-" * 30] * 2 + ["-M" + "-" * 16 + "#" + "-" * 11] + ["X" * 6 + "---" + "X" * 21] * 2)
+                  + "\n", "gap.txt")
+
+
+def sensed(level, features, buttons_list, rule="hold", radius=6):
+    """The input vector after each frame of `buttons_list`, under `rule`."""
+    settings = EpisodeSettings(view_radius=radius, features=features, jump_rule=rule)
+    tiles, state, enemies = P.new_world(level, settings.kernel_settings().jump_rule)
+    rows = []
+    for b in buttons_list:
+        P.step(tiles, state, enemies, b)
+        out = np.zeros(settings.n_inputs)
+        observe_inputs(tiles, state, enemies, radius, settings.kernel_settings().features, out)
+        rows.append(out)
+    return np.array(rows)
+
+
+def test_the_jump_sense_says_when_a_press_would_jump_and_how_much_lift_is_left():
+    flat = parse_level("-" * 40 + "\n" + "---M" + "-" * 35 + "F\n" + "X" * 40 + "\n", "flat.txt")
+    held = sensed(flat, ("jump",), [P.A] * 60 + [0] * 40, rule="press")[:, -3:]
+    on_ground, may_jump, higher = held.T
+    assert on_ground[0] == 0 and higher[0] > 0.5  # in the air at once, with most of the lift to come
+    assert np.all(np.diff(higher[:20]) <= 0)  # the lift runs out while A stays held
+    landed = int(np.argmax(on_ground))
+    assert landed > 0 and may_jump[landed:60].max() == 0  # A still held on the ground: no jump may start
+    assert may_jump[61] == 1  # ... until A is let go there
+    released = sensed(flat, ("jump",), [P.A] * 4 + [0] * 10, rule="press")[:, -1]
+    assert released[3] > 0 and np.all(released[4:] == 0)  # letting A go ends the lift
+    hold = sensed(flat, ("jump",), [0] * 3 + [P.A] * 60, rule="hold")[:, -3:]
+    assert np.array_equal(hold[:, 0], hold[:, 1])  # under hold, on the ground is may jump
+
+
+def test_the_enemy_grid_holds_the_enemies_and_the_grid_then_only_tiles():
+    size = 13
+    both = sensed(ENEMIES, ("enemy-kinds", "enemy-grid"), [0])[0]
+    terrain, enemy = both[:size * size].reshape(size, size), both[size * size:].reshape(size, size)
+    assert both.size == 2 * size * size and terrain.min() == 0.0
+    assert enemy[6, 8] == -0.5 and enemy[6, 10] == -1.0 and np.count_nonzero(enemy) == 2
+    assert np.array_equal(terrain, np.maximum(sensed(ENEMIES, (), [0])[0].reshape(size, size), 0))
+
+
+def test_position_is_where_the_centre_is_within_its_tile():
+    flat = parse_level("-" * 40 + "\n" + "---M" + "-" * 35 + "F\n" + "X" * 40 + "\n", "flat.txt")
+    rows = sensed(flat, ("position",), [P.RIGHT] * 60)
+    x = rows[:, -2]
+    assert np.all((0 <= rows[:, -2:]) & (rows[:, -2:] < 1))
+    assert np.any(np.diff(x) < 0) and np.any(np.diff(x) > 0)  # it wraps as the player crosses tiles
+
+
+def test_probes_find_the_gap_the_wall_and_the_enemy_ahead():
+    gap_dist, gap_width, wall_dist, wall_height, enemy_dx, enemy_dy, kind = sensed(GAP, ("probes",), [0])[0][-7:]
+    assert gap_dist == pytest.approx(5 / 6) and gap_width == pytest.approx(3 / 6)
+    assert wall_dist == 1.0 and wall_height == 0.0  # the wall is beyond the view
+    assert enemy_dx == 1.0 and enemy_dy == 0.0 and kind == 0.0  # no enemy
+    near = sensed(GAP, ("probes",), [0], radius=20)[0][-7:]
+    assert near[2] == pytest.approx(17 / 20) and near[3] == pytest.approx(1 / 20)
+    walker = sensed(ENEMIES, ("probes",), [0])[0][-3:]
+    assert walker[0] == pytest.approx(2 / 6, abs=0.05) and walker[1] == pytest.approx(0, abs=0.05) and walker[2] == 1
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_every_feature_is_the_same_on_the_gymnasium_path(feature):
+    settings = EpisodeSettings(features=(feature,))
+    env = gym.make("tilerunner/TileRunner-v0", level=ENEMIES, features=(feature,)).unwrapped
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset()
+    for _ in range(8):
+        obs, *_ = env.step(np.array([0, 1, 0, 0, 1, 1], dtype=np.int8))
+    flat = np.concatenate([np.asarray(v).ravel() for v in obs.values()]) if isinstance(obs, dict) else obs.ravel()
+    tiles, state, enemies = P.new_world(ENEMIES)
+    P.advance(tiles, state, enemies, P.RIGHT | P.A | P.B, 8 * settings.frame_skip, 0, 0)
+    out = np.zeros(settings.n_inputs)
+    observe_inputs(tiles, state, enemies, 6, settings.kernel_settings().features, out)
+    assert flat.size == n_inputs(6, (feature,)) and np.allclose(flat, out.astype(np.float32))

@@ -172,17 +172,19 @@ def test_higher_difficulty_is_longer_with_more_enemies_and_wider_pits():
     assert easy["spiky_or_winged"] == 0 < mid["spiky_or_winged"] < hard["spiky_or_winged"]
 
 
+@pytest.mark.parametrize("rule", P.JUMP_RULES)
 @pytest.mark.parametrize("difficulty", DIFFICULTIES)
-def test_the_solver_finishes_generated_levels(difficulty):
-    # Twenty seeds per difficulty, 200 levels in all (the README says the tests solve hundreds), away from
-    # the 0-599 sweep the generator was tuned on. The search lets go of the GIL, so they are solved on all
-    # cores at once: about a minute for the 200 on two cores.
+def test_the_solver_finishes_generated_levels(difficulty, rule):
+    # Twenty seeds per difficulty, 200 levels in all under each jump rule (the README says the tests solve
+    # hundreds), away from the 0-599 sweep the generator was tuned on. The search lets go of the GIL, so
+    # they are solved on all cores at once: about a minute for the 200 on two cores, per rule.
     ids = [f"gen:{seed}:{difficulty}" for seed in range(1000 + difficulty, 1000 + difficulty + 20 * 97, 97)]
     levels = [load_level(level_id) for level_id in ids]
+    code = P.jump_rule_id(rule)
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        solutions = list(pool.map(solve, levels))
+        solutions = list(pool.map(lambda level: solve(level, rule=code), levels))
     assert [level.id for level, s in zip(levels, solutions) if s is None] == []
     for level, solution in zip(levels, solutions):
         assert solution.frames == len(solution.buttons) > 0 and np.all(solution.buttons >= 0)
-        state = play(level, solution.buttons)  # played again here from the start: it reaches the exit
+        state = play(level, solution.buttons, code)  # played again here from the start: it reaches the exit
         assert state[P.S_STATUS] == P.FINISHED and state[P.S_FRAMES] == solution.frames, level.id

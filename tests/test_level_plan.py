@@ -97,3 +97,40 @@ def test_cli_refuses_mixed_sets_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "cannot be mixed" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+
+def test_a_huge_generated_range_is_made_as_drawn_not_up_front(tmp_path, monkeypatch):
+    """`gen:0-99999` with two levels a generation: only the drawn levels are ever made, and the run folder
+    names the range, not 100,000 ids."""
+    from tilerunner.envs import generator
+
+    made: list[int] = []
+    original = generator.generate_text
+    monkeypatch.setattr(generator, "generate_text", lambda seed, difficulty: made.append(seed) or
+                        original(seed, difficulty))
+    folder = tmp_path / "run"
+    result = Run.create(["gen:0-99999:2"], levels_per_gen=2, pop=10, generations=2, out=folder).run()
+    assert len(result.levels) == 100_000 and result.stats[1]["levels"][0].startswith("gen:")
+    assert 0 < len(made) <= 4  # two draws of two levels
+    assert json.loads((folder / "args.json").read_text())["levels"] == ["gen:0-99999:2"]
+    again = Run.resume(folder, generations=3).run()  # the checkpoint names the levels, which are made again
+    assert again.stats[:2] == result.stats and len(made) <= 6
+
+
+def test_a_set_packed_a_draw_at_a_time_plays_as_one_packed_once(tmp_path, monkeypatch):
+    from tilerunner.evolve.core import level_plan
+
+    settings = dict(levels_per_gen=3, pop=20, seed=5, generations=3)
+    resident = Run.create(["gen:10-19:2"], **settings).run()
+    monkeypatch.setattr(level_plan, "RESIDENT_LEVELS", 5)
+    drawn = Run.create(["gen:10-19:2"], **settings).run()
+    assert drawn.stats == resident.stats
+
+
+@pytest.mark.parametrize("spec", ["gen:1-3:11", "gen:1-3:0", "gen:1-3:x"])
+def test_a_range_with_a_bad_difficulty_is_named_as_a_range(spec, tmp_path, capsys):
+    assert cli(["evolve", "--level", spec, "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    assert f"{spec}: bad generator range: DIFFICULTY must be a whole number from 1 to 10" in err

@@ -1,5 +1,6 @@
-"""The Ray backend, on a real local Ray (127.0.0.1, 2 CPUs): the same runs as local threads, actors lost
-mid-run without losing anything, runs resumed across backends, Ctrl-C, and no Ray process left behind."""
+"""The Ray backend, on a real local Ray (127.0.0.1, 2 CPUs): the same runs as local threads, actors lost or
+stopped mid-run without losing anything, runs resumed across backends, Ctrl-C, flags checked before anything
+is made, Ray quiet on the terminal, and no Ray process left behind, even by a killed run."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import logging
 import os
 import re
 import signal
+import socketserver
 import subprocess
 import sys
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,7 +24,7 @@ if importlib.util.find_spec("ray") is None:  # the test extra brings Ray; CI alw
     pytest.skip("Ray is not installed (pip install -e '.[test]')", allow_module_level=True)
 
 from tilerunner.evolve.core.backend import BackendError
-from tilerunner.evolve.core.ray_backend import LOCAL_RAY_ENV, RayBackend
+from tilerunner.evolve.core.ray_backend import LOCAL_RAY_ENV, RayBackend, local_cpus
 from tilerunner.evolve.runs.reporting import RunReporter
 from tilerunner.evolve.runs.run import Run
 
@@ -81,6 +85,83 @@ def test_ctrl_c_on_ray_checkpoints_exits_130_and_leaves_no_ray_behind(tmp_path):
                            str(played + 1), "--quiet"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(stats(run)) == played + 1
+
+
+def in_session(sid: int) -> dict[int, str]:
+    """The living processes (pid: name) of session `sid`: a command started in a session of its own, and every
+    process it started, Ray's included (they keep their session when the command dies)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            found[int(entry.name)] = name
+    return found
+
+
+# A driver that starts a local Ray through the backend, then hears what a node's agent publishes for every driver
+# when its raylet dies (Ray printed the raylet's last 20 log lines, state dumps, on the terminal).
+DRIVER = """
+import time
+from tilerunner.evolve.core.ray_backend import RayBackend
+
+backend = RayBackend(actors=1)
+backend.start()
+from ray._private import utils, worker  # once the backend has set up Ray's environment and started it
+utils.publish_error_to_driver("raylet_died", "Raylet is terminated. [state-dump] ...",
+                              gcs_client=worker.global_worker.gcs_client)
+time.sleep(1)
+print("started", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_run_takes_its_local_ray_with_it_and_ray_says_nothing_on_its_terminal(tmp_path):
+    out, err = tmp_path / "out", tmp_path / "err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", DRIVER], stdout=stdout, stderr=stderr, cwd=tmp_path,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while "started" not in out.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.1)
+        names = set(in_session(proc.pid).values())
+        assert {"gcs_server", "raylet", "ray::Evaluator"} <= names
+        assert any(name.startswith("ray::Dashboard") for name in names)
+        os.kill(proc.pid, signal.SIGKILL)  # no shutdown, no atexit: only what outlives the driver can clean up
+        proc.wait()
+        assert out.read_text() == "started\n" and err.read_text() == ""
+        deadline = time.monotonic() + 20
+        while in_session(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not in_session(proc.pid), f"left behind: {in_session(proc.pid)}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in in_session(proc.pid):  # what the backend failed to end: this test's, and nothing else
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_more_actors_than_this_machines_cpus_is_one_line_before_anything_is_made(tmp_path, capsys):
+    """(Before the module's own Ray starts: a command without --address would start a local Ray.)"""
+    from tilerunner.evolve.commands.cli import main
+
+    cpus = local_cpus()
+    code = main(["evolve", "--backend", "ray", "--actors", str(cpus + 1), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"--actors {cpus + 1} asks for more actors than this machine's {cpus} CPUs" in err
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +257,87 @@ def test_an_actor_killed_mid_run_loses_nothing(local_ray, local_run, tmp_path):
     assert [row["retried"] for row in timing(tmp_path / "ray")] == [0, 0, 1, 0]
 
 
+class Stopper(RunReporter):
+    """Stops an actor's process (SIGSTOP: stuck, as a node that stops answering) when a generation starts;
+    `after` seconds later, sends this process a Ctrl-C (SIGINT). After 20 s the process goes on (SIGCONT), so
+    that a backend which waits for it for ever fails the test rather than hang it. `release` ends the process."""
+
+    def __init__(self, backend: RayBackend, generation: int, after: float | None = None) -> None:
+        self.backend, self.generation, self.after = backend, generation, after
+        self.stopped: list[int] = []
+        self.timers: list[threading.Timer] = []
+        self.sent_at: float | None = None
+
+    def start_generation(self, generation: int) -> None:
+        if generation == self.generation:
+            self.stopped.append(self.backend.actor_pids()[0])
+            os.kill(self.stopped[-1], signal.SIGSTOP)
+            self.timers.append(threading.Timer(20, self.send, (signal.SIGCONT,)))
+            if self.after is not None:
+                self.timers.append(threading.Timer(self.after, self.ctrl_c))
+            for timer in self.timers:
+                timer.start()
+
+    def ctrl_c(self) -> None:
+        self.sent_at = time.monotonic()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def send(self, signum: int) -> None:
+        for pid in self.stopped:
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:  # Ray killed it
+                pass
+
+    def release(self) -> None:
+        for timer in self.timers:
+            timer.cancel()
+        self.send(signal.SIGKILL)
+
+
+def test_an_actor_that_stops_answering_is_dropped_and_its_chunk_played_again(local_ray, local_run, tmp_path):
+    notices = []
+    backend = RayBackend(actors=2, notify=notices.append, stall_after=2)
+    run = Run.create(LEVELS, seed=5, pop=POP, generations=4, keep_going=True, out=tmp_path / "ray", backend=backend)
+    stopper = Stopper(backend, generation=2)
+    run.add_reporter(stopper)
+    try:
+        run.run()
+    finally:
+        stopper.release()
+    assert stats(tmp_path / "ray") == stats(local_run)
+    lost = [n for n in notices if "actor left" in n]
+    assert len(lost) == 1 and re.search(r"ray: actor 0 \(.*\) gave no result in \d+ s \(its process stopped or"
+                                        r" stuck\), so it was stopped; its 12 genomes are played again; 1 actor left$",
+                                        lost[0]), notices
+    rows = timing(tmp_path / "ray")
+    assert [row["retried"] for row in rows] == [0, 0, 1, 0]
+    # Within the bound: 2 s, or 20 times the slowest chunk of the generations before (each took at most its whole
+    # generation), and then the chunk played again.
+    bound = max(2, 20 * max(row["eval_seconds"] for row in rows[:2]))
+    assert rows[2]["eval_seconds"] < bound + 2 * max(row["eval_seconds"] for row in rows[:2]) + 1, rows
+
+
+def test_ctrl_c_stops_a_run_waiting_on_a_stopped_actor_at_once(local_ray, local_run, tmp_path):
+    """The first Ctrl-C gives the generation up (it is not waited for), checkpoints, and the run resumes."""
+    backend = RayBackend(actors=2)  # the stalled actor would be waited for 30 s
+    run = Run.create(LEVELS, seed=5, pop=POP, generations=4, keep_going=True, out=tmp_path / "ray", backend=backend,
+                     checkpoint_every=100)
+    stopper = Stopper(backend, generation=2, after=0.5)
+    run.add_reporter(stopper)
+    try:
+        result = run.run(handle_sigint=True)
+        stopped_at = time.monotonic()
+    finally:
+        stopper.release()
+    assert result.interrupted and stopped_at - stopper.sent_at < 3
+    assert len(stats(tmp_path / "ray")) == 2
+    resumed = Run.resume(tmp_path / "ray", backend="local")
+    assert resumed.generation == 2
+    resumed.run()
+    assert stats(tmp_path / "ray") == stats(local_run)
+
+
 def test_with_every_actor_gone_the_run_checkpoints_and_resumes_on_local_threads(local_ray, local_run, tmp_path):
     backend = RayBackend(actors=2)
     run = Run.create(LEVELS, seed=5, pop=POP, generations=4, keep_going=True, out=tmp_path / "ray", backend=backend,
@@ -198,8 +360,19 @@ def test_a_local_run_resumes_on_ray(local_ray, local_run, tmp_path):
 
 def test_more_actors_than_cpus_is_one_clear_error(local_ray, tmp_path):
     run = Run.create(LEVELS, seed=5, pop=POP, generations=2, out=tmp_path / "ray", backend=RayBackend(actors=3))
-    with pytest.raises(BackendError, match="3 actors asked for, but the Ray cluster has 2 CPUs"):
+    with pytest.raises(BackendError, match="--actors 3 asks for more actors than the Ray cluster's 2 CPUs"):
         run.run()
+
+
+def test_more_actors_than_a_clusters_cpus_is_one_line_before_anything_is_made(local_ray, tmp_path, capsys):
+    from tilerunner.evolve.commands.cli import main
+
+    address = local_ray.get_runtime_context().gcs_address
+    code = main(["evolve", "--backend", "ray", "--address", address, "--actors", "3", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--actors 3 asks for more actors than the Ray cluster's 2 CPUs" in err
+    assert not (tmp_path / "run").exists()
 
 
 def test_bench_ray_times_the_same_generation_on_each_backend(local_ray, capsys):
@@ -219,8 +392,10 @@ def test_bench_ray_times_the_same_generation_on_each_backend(local_ray, capsys):
 
 
 @pytest.mark.parametrize("address, needle", [
-    ("127.0.0.1:1", "cannot reach a Ray cluster at 127.0.0.1:1: Connection refused"),
+    ("127.0.0.1:1", "--address 127.0.0.1:1: cannot reach a Ray cluster there: Connection refused"),
     ("nonsense", "--address 'nonsense': expected auto or HOST:PORT"),
+    ("127.0.0.1:99999", "--address '127.0.0.1:99999': expected auto or HOST:PORT"),
+    ("a" * 70 + ".example:6379", f"--address '{'a' * 70}.example:6379': '{'a' * 70}.example' is not a valid host"),
 ])
 def test_a_cluster_that_cannot_be_reached_is_one_line_before_anything_is_made(tmp_path, capsys, address, needle):
     from tilerunner.evolve.commands.cli import main
@@ -228,5 +403,31 @@ def test_a_cluster_that_cannot_be_reached_is_one_line_before_anything_is_made(tm
     started = time.monotonic()
     code = main(["evolve", "--backend", "ray", "--address", address, "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
-    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "run").exists() and time.monotonic() - started < 60
+
+
+class Garbage(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        self.request.sendall(b"hello, this is not Ray\r\n")
+
+
+@pytest.mark.parametrize("server", ["http", "garbage"])
+def test_an_address_that_is_no_ray_cluster_is_one_line_at_once(tmp_path, server):
+    """A web server or any other service at the address: Ray would wait for it for ever, printing its own lines."""
+    service = (ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler) if server == "http"
+             else socketserver.ThreadingTCPServer(("127.0.0.1", 0), Garbage))
+    threading.Thread(target=service.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{service.server_address[1]}"
+    try:
+        done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--backend", "ray", "--address", address,
+                               "--out", str(tmp_path / "run")], capture_output=True, text=True, cwd=tmp_path,
+                              timeout=60)
+    finally:
+        service.shutdown()
+        service.server_close()
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr == (f"tilerunner: error: --address {address}: something answers there, but not a Ray"
+                           " cluster: is it the address `ray start --head` printed (port 6379 unless it was told"
+                           " otherwise)?\n")
+    assert not (tmp_path / "run").exists()

@@ -145,7 +145,7 @@ np.save(sys.argv[2], np.stack(runs))
 def test_results_do_not_depend_on_the_number_of_threads(trained, tmp_path):
     evolution, genomes, results = trained
     nets = compile_population(genomes, evolution.config)
-    levels = pack_levels(evolution.levels + [load_level("gen:5:6")])
+    levels = pack_levels([*evolution.levels, load_level("gen:5:6")])
     with open(tmp_path / "work.pkl", "wb") as fh:
         pickle.dump((nets, levels, FIT.kernel_settings()), fh)
     env = dict(os.environ, NUMBA_NUM_THREADS="2")

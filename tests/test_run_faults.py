@@ -286,7 +286,7 @@ def test_a_folder_that_cannot_be_locked_is_one_line(tmp_path):
     Run.create(["1-1"], pop=20, generations=1, out=folder).run()
     (folder / ".lock").unlink()
     (folder / ".lock").mkdir()  # as unusable as a read-only folder, even for root
-    with pytest.raises(RunFolderError, match=r"run: cannot use this folder: Is a directory"):
+    with pytest.raises(RunFolderError, match=r"run: cannot use this folder: its \.lock is not a regular file"):
         Run.resume(folder)
 
 

@@ -17,22 +17,26 @@ import pytest
 
 from tilerunner.envs import render
 from tilerunner.envs.buttons import N_BUTTONS, RIGHT, A, mask_from_outputs, pressed
-from tilerunner.envs.level import load_level
+from tilerunner.envs.level import load_level, parse_level
+from tilerunner.envs.observe import FEATURES, input_names, n_inputs
 from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.runs.genome_json import genome_from_dict
 from tilerunner.evolve.runs.replay import NetworkShape, load_replay, make_replay
 from tilerunner.evolve.viewer import panels
 from tilerunner.evolve.viewer.human_play import GRID_CELL, HumanPlay
-from tilerunner.evolve.viewer.net_layout import PanelGeometry, layout_network
+from tilerunner.evolve.viewer.net_layout import NODE_R, PanelGeometry, input_slices, layout_network
 from tilerunner.evolve.viewer.shows import LevelSetShows, ReplayShows, RunFollower, Show, ShowSource, shows_of
 from tilerunner.evolve.viewer.viewer import (
+    BOTTOM_Y,
     GAME_PX,
     HEIGHT,
+    INFO_W,
     MAX_STEPS_PER_DRAW,
     STATUS_H,
     WIDTH,
     Viewer,
+    rule_text,
     screenshot_middle,
 )
 
@@ -287,6 +291,159 @@ def test_a_crowded_layout_keeps_nodes_apart_and_a_new_champion_keeps_shared_node
     second = layout_network(genome_from_dict(data), NETWORK, geo, previous=first)
     moved = [math.dist(first.positions[k], second.positions[k]) for k in first.hidden]
     assert np.median(moved) < 10  # one new node: the rest of the drawing barely moves
+
+
+# ---------------------------------------------------------------------------------------------
+# Observation features: the enemies' grid, labelled inputs, the jump rule
+
+ALL = FEATURES
+# A walker (g) two tiles right of the start and a spiky (y) four tiles right, on flat ground.
+ENEMIES = parse_level("-------------------\n-M-g-y------------F\nXXXXXXXXXXXXXXXXXXX\n", "enemies.txt")
+
+
+def featured_genome(features, radius=6):
+    """Right fed by the enemy-grid cell of the walker (or the grid's), A by `may jump`, B by `vx`, Down by `lift`."""
+    names = input_names(radius, features)
+    walker = f"[{radius + 1},{radius + 2}]"  # where the walker is seen at the second decision (frame 5)
+    src = {name: -(names.index(name) + 1) for name in names}
+    nodes = [_node(0, -5.0), _node(1, 0.0), _node(2, -5.0), _node(3, -5.0), _node(4, 0.0), _node(5, 5.0)]
+    enemy_cell = f"enemy-grid{walker}" if "enemy-grid" in features else f"grid{walker}"
+    links = [_link(src[enemy_cell], 1, -4.0, 1), _link(src["jump.may_jump"], 4, 2.0, 2),
+             _link(src["speed.vx"], 5, 1.0, 3), _link(src["jump.can_jump_higher"], 3, 1.0, 4),
+             _link(src["probes.gap_distance"], 2, 1.0, 5)]
+    return genome_from_dict({"key": 9, "fitness": 1.0, "nodes": nodes, "connections": links})
+
+
+@pytest.fixture(scope="module")
+def featured():
+    """A viewer of a genome that sees every feature, under the press rule, with the enemies awake and in view."""
+    settings = EpisodeSettings(features=ALL, jump_rule="press")
+    shape = NetworkShape(n_inputs(6, ALL), N_BUTTONS)
+    v = Viewer(ReplayShows(shows_of(make_replay(featured_genome(ALL), shape, [ENEMIES], settings), "all.json")),
+               report=False)
+    v.step(6)  # the enemies woke on the first frame; the second decision (frame 5) saw them
+    image = pixels(v.draw())
+    return v, image, image[STATUS_H:STATUS_H + GAME_PX, GAME_PX:WIDTH]
+
+
+def test_the_enemy_grid_is_drawn_as_a_second_grid_with_its_inputs_on_its_cells(featured):
+    v, _, panel = featured
+    geo, size = v.layout.geometry, 13
+    part = input_slices(6, ALL)["enemy-grid"]
+    enemies = v.playback.inputs[part].reshape(size, size)
+    assert (enemies == -0.5).sum() == 1 and (enemies == -1).sum() == 1  # the walker and the spiky
+    assert (v.playback.observation >= 0).all()  # the first grid then shows tiles only
+    (gx, gy), (ex, ey) = geo.grid_origins
+    assert ex == gx and ey >= gy + size * geo.cell  # under the first grid
+    for i in range(size):
+        for j in range(size):
+            x, y = geo.input_xy(part.start + i * size + j)
+            assert (x, y) == (ex + (j + 0.5) * geo.cell, ey + (i + 0.5) * geo.cell)
+            # Each cell in its colour (sampled off-centre, clear of links leaving the centre), as the first grid's.
+            assert tuple(panel[ey + i * geo.cell + 1, ex + j * geo.cell + 1]) == panels.cell_colour(enemies[i, j])
+    (i0, j0), = np.argwhere(enemies == -1)
+    assert tuple(panel[ey + i0 * geo.cell + 1, ex + j0 * geo.cell + 1]) == panels.ENEMY_CELL
+    assert not is_colour(panel[gy:gy + size * geo.cell, gx:gx + size * geo.cell], panels.ENEMY_CELL).any()
+    # The link from the walker's enemy cell starts there and is drawn at full strength (-4 x -0.5 carried).
+    (i1, j1), = np.argwhere(enemies == -0.5)
+    src = -(part.start + i1 * size + j1 + 1)
+    assert any(link.src == src for link in v.layout.links)
+    assert v.layout.positions[src] == (ex + (j1 + 0.5) * geo.cell, ey + (i1 + 0.5) * geo.cell)
+    x0, _, x1, _ = geo.hidden_box
+    (ax, ay), (bx, by) = v.layout.positions[src], v.layout.positions[1]
+    t = ((x0 + x1) / 2 - ax) / (bx - ax)  # in the band between the inputs and the outputs
+    assert tuple(panel[round(ay + (by - ay) * t), round(ax + (bx - ax) * t)]) == panels.NEGATIVE
+
+
+def test_every_labelled_input_is_a_node_filled_by_its_value(featured):
+    v, _, panel = featured
+    geo = v.layout.geometry
+    rows = geo.labelled_rows
+    assert [name for name, _, _ in rows] == ["speed", "jump", "position", "probes"]
+    labels = [label for _, _, inputs in rows for _, label, _ in inputs]
+    assert labels == ["vx", "vy", "ground", "ground", "may jump", "lift", "x", "y",
+                      "gap", "gap w", "wall", "wall h", "enemy dx", "enemy dy", "kind"]
+    names = input_names(6, ALL)
+    fills = set()
+    for _, _, inputs in rows:
+        for index, _, _ in inputs:
+            assert names[index].split(".")[0] in ALL  # a feature's input, not a grid cell
+            x, y = (round(c) for c in geo.input_xy(index))
+            assert (x, y) == tuple(round(c) for c in v.layout.positions[-(index + 1)])
+            fill = panels.node_fill(float(v.playback.inputs[index]))
+            assert tuple(panel[y, x]) == fill, names[index]
+            assert is_colour(panel[y - 8:y + 9, x - 8:x + 9], panels.NODE_OUTLINE).sum() > 10
+            fills.add(fill)
+    assert len(fills) >= 3  # on the ground, nothing in the way: white, dark and between
+    # Each label's text is drawn in its box, and nothing but the panel colour and text is in it.
+    for text, colour, box in panels.input_label_boxes(geo, v.fonts):
+        inside = panel[box.top:box.bottom, box.left:box.right]
+        assert is_colour(inside, colour).sum() >= 2 * len(text.replace(" ", "")), text
+        # Only blends of the text's colour over the panel's (anti-aliasing): no link crosses it.
+        bg, fg = np.array(panels.PANEL, float), np.array(colour, float)
+        t = np.clip((inside - bg) @ (fg - bg) / ((fg - bg) @ (fg - bg)), 0, 1)
+        assert np.abs(inside - bg - t[..., None] * (fg - bg)).max() < 6, text
+
+
+@pytest.mark.parametrize("radius", [6, 10, 20])
+def test_all_features_fit_the_panel_without_overlaps(radius):
+    import pygame
+
+    fonts = panels.Fonts()
+    geo = PanelGeometry(WIDTH - GAME_PX, GAME_PX, radius, N_BUTTONS, ALL)
+    size = 2 * radius + 1
+    grid = size * geo.cell
+    (gx, gy), (ex, ey) = geo.grid_origins
+    caption_top = geo.height - 16
+    assert gy - panels_title_room() >= 0 and ey + grid <= caption_top and ey - gy >= grid + 8
+    boxes = [box for _, _, box in panels.input_label_boxes(geo, fonts)]
+    nodes = [pygame.Rect(geo.node_x - NODE_R, round(y) - NODE_R, 2 * NODE_R + 1, 2 * NODE_R + 1)
+             for _, _, inputs in geo.labelled_rows for _, _, y in inputs]
+    things = boxes + nodes
+    for k, a in enumerate(things):
+        assert a.left > gx + grid and a.top >= 0 and a.bottom <= caption_top, a  # right of the grids, inside
+        assert not any(a.colliderect(b) for b in things[k + 1:]), a
+    x0, y0, x1, y1 = geo.hidden_box
+    assert x0 > max(r.right for r in things) and x1 - x0 > 120  # room left for the hidden nodes
+    positions = [geo.input_xy(i) for i in range(n_inputs(radius, ALL))]
+    assert len(set(positions)) == len(positions)  # no two inputs in one place
+
+
+def panels_title_room() -> int:
+    from tilerunner.evolve.viewer.net_layout import TITLE_H
+
+    return TITLE_H
+
+
+def test_features_without_extra_nodes_keep_the_plain_layout(replay):
+    plain = PanelGeometry(WIDTH - GAME_PX, GAME_PX)
+    kinds = PanelGeometry(WIDTH - GAME_PX, GAME_PX, features=("enemy-kinds",))
+    assert plain.cell == kinds.cell == 18 and plain.grid_origin == kinds.grid_origin
+    assert not kinds.labelled_rows and kinds.hidden_box == plain.hidden_box
+    assert [kinds.input_xy(i) for i in range(169)] == [plain.input_xy(i) for i in range(169)]
+
+
+def test_the_info_panel_shows_the_jump_rule_and_the_senses(featured, drawn):
+    import pygame
+
+    for (v, image, _), rule in ((featured, "press"), (drawn, "hold")):
+        assert v.playback.settings.jump_rule == rule
+        lines = [rule_text(rule)]
+        assert lines[0].startswith(f"jump rule: {rule} (")
+        if v.playback.settings.features:
+            lines += ["senses: speed, enemy-kinds, jump, enemy-grid, position, probes"]
+        info = image[BOTTOM_Y:, :INFO_W]
+        font = v.fonts.normal
+        # draw_text_lines: from (10, 8), a line every font height + 2; the rule comes after the six first lines.
+        y = 8 + 6 * (font.get_height() + 2)
+        expected = pygame.Surface((INFO_W, font.get_height()))
+        expected.fill(panels.PANEL)
+        expected.blit(font.render(lines[0], True, panels.TEXT), (10, 0))
+        assert np.array_equal(info[y:y + font.get_height()], pixels(expected))
+        below = info[y + font.get_height() + 2:]
+        assert (~is_colour(below, panels.PANEL)).sum() > (200 if len(lines) > 1 else -1)  # the senses line(s)
+        if len(lines) == 1:
+            assert is_colour(below, panels.PANEL).all()  # nothing more without features
 
 
 # ---------------------------------------------------------------------------------------------

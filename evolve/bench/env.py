@@ -34,16 +34,17 @@ def scripted_buttons(n: int = 240) -> np.ndarray:
 @njit(cache=True)
 def run_kernel(
     level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int, exit_col: int,
-    script: np.ndarray, frame_skip: int, radius: int, n_frames: int,
+    script: np.ndarray, frame_skip: int, radius: int, n_frames: int, rule: int = P.HOLD,
 ) -> np.ndarray:
     """Step the physics `n_frames` frames through the script, observing every `frame_skip` frames.
 
-    Episodes restart when they end. Returns (episodes, finished, checksum) so the work cannot be optimised away.
+    The world plays by jump rule `rule` (`P.HOLD` or `P.PRESS`). Episodes restart when they end.
+    Returns (episodes, finished, checksum) so the work cannot be optimised away.
     """
     tiles = np.empty_like(level_tiles)
     state = np.empty(P.STATE_SIZE, np.int64)
     enemies = np.empty((level_enemies.shape[0], P.ENEMY_FIELDS), np.int64)
-    P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col, tiles, state, enemies)
+    P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col, tiles, state, enemies, rule)
     size = 2 * radius + 1
     obs = np.empty((size, size), np.float32)
     episodes = 0
@@ -62,7 +63,7 @@ def run_kernel(
             episodes += 1
             finished += status == P.FINISHED
             decision = 0
-            P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col, tiles, state, enemies)
+            P.reset_world(level_tiles, level_enemies, start_col, start_row, exit_col, tiles, state, enemies, rule)
     out = np.empty(3, np.int64)
     out[0] = episodes
     out[1] = finished
@@ -77,14 +78,16 @@ def run(args: argparse.Namespace) -> int:
     level = load_level(args.level)
     script = scripted_buttons()
     col, row = level.start
+    rule = P.jump_rule_id(args.jump_rule)
     kernel_args = (level.tiles, level.enemies, col, row, level.exit_col, script, args.frame_skip, DEFAULT_RADIUS)
-    run_kernel(*kernel_args, 1000)  # compile or load from cache before timing
+    run_kernel(*kernel_args, 1000, rule)  # compile or load from cache before timing
 
     def kernel_work() -> int:
-        run_kernel(*kernel_args, args.frames)
+        run_kernel(*kernel_args, args.frames, rule)
         return args.frames
 
-    env = gym.make(ENV_ID, level=level, frame_skip=args.frame_skip, max_frames=0, stall_frames=0)
+    env = gym.make(ENV_ID, level=level, frame_skip=args.frame_skip, max_frames=0, stall_frames=0,
+                   jump_rule=args.jump_rule)
     actions = [pressed(mask) for mask in script]
 
     def env_work() -> int:
@@ -101,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     env_work()  # warm up
     n_en = len(level.enemies)
     print(f"tilerunner bench env: level {level.id} ({level.width} columns, {n_en} enemies), "
-          f"frame_skip {args.frame_skip}, median of {args.repeats} runs")
+          f"frame_skip {args.frame_skip}, jump rule {args.jump_rule}, median of {args.repeats} runs")
     k_rate, k_all = median_rate(kernel_work, args.repeats)
     print(f"(a) physics kernel, 1 core, 13x13 observation every {args.frame_skip} frames: "
           f"{fmt_rate(k_rate)} frames/s   (runs: {', '.join(fmt_rate(r) for r in k_all)})")

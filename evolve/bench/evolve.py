@@ -75,14 +75,14 @@ def run(args: argparse.Namespace) -> int:
 def generation_split(args: argparse.Namespace) -> None:
     """Time `--generations` generations split into their parts, then the last one again the naive way."""
     level = load_level(args.level)
-    settings = EpisodeSettings()
+    settings = EpisodeSettings(jump_rule=args.jump_rule)
     config = load_config(neat_overrides={"pop_size": args.pop})
     Evolution(config, [level], settings, args.seed).evaluate()  # compile (or load) the kernels before timing
     evolution = Evolution(config, [level], settings, args.seed)
     for _ in range(args.warmup):  # untimed generations first, for bigger networks and longer episodes
         evolution.reproduce(evolution.evaluate())
-    print(f"tilerunner bench evolve: level {level.id}, population {args.pop}, seed {args.seed},"
-          f" generations {args.warmup}-{args.warmup + args.generations - 1} (medians over them)")
+    print(f"tilerunner bench evolve: level {level.id}, jump rule {args.jump_rule}, population {args.pop},"
+          f" seed {args.seed}, generations {args.warmup}-{args.warmup + args.generations - 1} (medians over them)")
     rows: list[tuple[Generation, float]] = []  # each generation's summary and its wall seconds
     last: list[tuple[TileGenome, float]] = []  # the last generation's genomes and their fitness
     for _ in range(args.generations):
@@ -108,7 +108,7 @@ def generation_split(args: argparse.Namespace) -> None:
 
     sample = last[:args.naive] if args.naive else last
     env = gym.make(ENV_ID, level=level, frame_skip=settings.frame_skip, view_radius=settings.view_radius,
-                   max_frames=settings.max_frames, stall_frames=settings.stall_frames)
+                   max_frames=settings.max_frames, stall_frames=settings.stall_frames, jump_rule=settings.jump_rule)
     naive_fitness(env, sample[0][0], config, settings)  # load the env's and the button kernels before timing
     t0 = time.perf_counter()
     naive = [naive_fitness(env, g, config, settings) for g, _ in sample]
@@ -128,14 +128,14 @@ def generation_split(args: argparse.Namespace) -> None:
           f" >= {NAIVE_TARGET}x naive: {verdict(per_genome_naive / fused >= NAIVE_TARGET)}")
 
 
-def grown_evolution(level, pop: int, links: int, seed: int) -> Evolution:
+def grown_evolution(level, pop: int, links: int, seed: int, jump_rule: str = "hold") -> Evolution:
     """A run whose population of `pop` has genomes of ~`links` connections (and ~0.2 `links` hidden nodes).
 
     `LINEAGES` ancestors are grown with neat-python's own mutations (`mario_sized_genomes`); each genome is
     a copy of one with every gene mutated once, so the population splits into about `LINEAGES` species.
     """
     config = load_config(neat_overrides={"pop_size": pop})
-    evolution = Evolution(config, [level], EpisodeSettings(), seed)
+    evolution = Evolution(config, [level], EpisodeSettings(jump_rule=jump_rule), seed)
     gc = config.genome_config
     # Growth adds connections until `links`, and nodes until `hidden`; every node added also adds connections,
     # so more nodes overshoot: (links - 20) / 5 hidden nodes lands on `links` (80 gives 82 and 12 hidden nodes,
@@ -214,7 +214,7 @@ def bookkeeping_table(args: argparse.Namespace) -> None:
     print(f"{'population':>10} {'links':>6} {'species':>7} {'eval 1-1 s':>11} {'stock s':>8} {'exact s':>8}"
           f" {'batch s':>8} {'exact x':>7} {'batch x':>7} {'batch < eval':>12} {'identical':>9}  target (batch)")
     for pop in args.sizes:
-        evolution = grown_evolution(level, pop, args.links, args.seed)
+        evolution = grown_evolution(level, pop, args.links, args.seed, args.jump_rule)
         rows = []
         for n in range(args.book_generations + 1):
             p = evolution.population

@@ -18,6 +18,11 @@ Runs live in `--out` (one run folder per seed), so a bench can be stopped and ru
 same flags: finished seeds are reused, unfinished ones resume with the budget they have left.
 With `--solve`, the solver also checks which held-out levels can be finished at all, and the
 figures are given against the solvable levels too.
+
+Every figure has its baselines beside it: above the champion's lines, the built-in players of
+`evolve.runs.evaluation.BASELINES` play the same sets under the same episode rules and jump rule
+(`--jump-rule`, the runs' rule): `hold-right` and `rules` always, `planner` (the solver's own
+solutions) with `--solve`.
 """
 
 from __future__ import annotations
@@ -32,9 +37,18 @@ from pathlib import Path
 from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.level import Level
 from tilerunner.evolve.bench.errors import BenchError
+from tilerunner.evolve.core.controllers import CONTROLLERS
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.rollout import use_threads
-from tilerunner.evolve.runs.evaluation import evaluate_on, solvable_levels, summarize, with_solvable
+from tilerunner.evolve.runs.evaluation import (
+    BASELINE_WHAT,
+    LevelResult,
+    evaluate_baselines,
+    evaluate_on,
+    solvable_levels,
+    summarize,
+    with_solvable,
+)
 from tilerunner.evolve.runs.replay import Replay, ReplayError, load_replay
 from tilerunner.evolve.runs.run import Run, as_levels
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
@@ -88,12 +102,17 @@ def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], arg
     budget = args.minutes * 60
     spent = _spent(folder)
     done = folder / DONE_FILE
+    if RunFolder(folder).holds_a_run():
+        rule = EpisodeSettings.from_dict(RunFolder(folder).read_args().get("settings", {})).jump_rule
+        if rule != args.jump_rule:
+            raise BenchError(f"{folder}: its run evolves under the {rule} jump rule, not {args.jump_rule}; give"
+                             f" --jump-rule {rule}, or another --out")
     if done.exists() and json.loads(done.read_text()).get("minutes") == args.minutes:
         return spent
     if RunFolder(folder).holds_a_run():
         run = Run.resume(folder, time_limit=max(budget - spent, 1e-3), generations=10**6)
     else:
-        settings = EpisodeSettings(features=tuple(args.observe or ()))
+        settings = EpisodeSettings(features=tuple(args.observe or ()), jump_rule=args.jump_rule)
         run = Run.create(train, config=args.config, settings=settings, seed=seed, pop=args.pop,
                          generations=10**6, keep_going=True, out=folder, validate=pick,
                          validate_every=args.validate_every, levels_per_gen=args.levels_per_gen,
@@ -104,25 +123,52 @@ def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], arg
     return _spent(folder)
 
 
-def _line(name: str, levels: int, finished: int, progress: float, solvable: int | None) -> str:
+def _line(name: str, entry: dict) -> str:
+    """One set's line of a report: finished, progress, (solvable), and how the other episodes ended."""
+    levels, finished, solvable = entry["levels"], entry["finished"], entry.get("solvable")
     share = finished / levels if levels else 0.0
     of_solvable = (f"  {finished}/{solvable} of the solvable ({finished / solvable:.0%})" if solvable else "")
-    return f"  {name:<16} finished {finished:5d}/{levels:<5} ({share:4.0%})  progress {progress:4.0%}{of_solvable}"
+    ended = ", ".join(f"{n} {how}" for how, n in entry.get("ended", {}).items())
+    return (f"  {name:<16} finished {finished:5d}/{levels:<5} ({share:4.0%})  progress {entry['mean_progress']:4.0%}"
+            f"{of_solvable}" + (f"  not finished: {ended}" if ended else ""))
+
+
+def _entry(rows: list[LevelResult], found: list[bool] | None) -> dict:
+    """One player's tally on one set: finished, progress, and (with the solver's `found`) solvable counts."""
+    if found is not None:  # a level the player finished counts as solvable, whatever the solver found
+        rows = with_solvable(rows, solvable_levels(found, [rows]))
+    _, total = summarize(rows)
+    entry = {"levels": total.levels, "finished": total.finished, "finished_share": total.finished_share,
+             "mean_progress": total.mean_progress}
+    if total.solvable is not None:
+        entry["solvable"] = total.solvable
+    entry["ended"] = dict(sorted(total.ended.items(), key=lambda kv: -kv[1]))
+    return entry
 
 
 def measure(replay: Replay, sets: dict[str, list[Level]], solvable: dict[str, list[bool]] | None) -> dict:
-    """The replay's genome on every named set: finished, progress, and (with `solvable`) solvable counts."""
+    """The replay's genome on every named set: finished, progress, how the rest ended, and (with `solvable`)
+    solvable counts."""
     report = {}
     for name, levels in sets.items():
         (rows,) = evaluate_on([replay], levels)
-        if solvable is not None:  # a level the genome finished counts as solvable, whatever the solver found
-            rows = with_solvable(rows, solvable_levels(solvable[name], [rows]))
-        _, total = summarize(rows)
-        entry = {"levels": total.levels, "finished": total.finished, "finished_share": total.finished_share,
-                 "mean_progress": total.mean_progress}
-        if total.solvable is not None:
-            entry["solvable"] = total.solvable
-        report[name] = entry
+        report[name] = _entry(rows, None if solvable is None else solvable[name])
+    return report
+
+
+def measure_baselines(names: Sequence[str], settings: EpisodeSettings, sets: dict[str, list[Level]],
+                      searches: dict[str, list] | None) -> dict[str, dict]:
+    """Each baseline on every named set under `settings`, as `measure` reports a genome: {baseline: {set: entry}}.
+
+    `searches` are the solver's, per set, under the same jump rule: they give the solvable counts, and the
+    `planner` baseline its solutions (it needs them).
+    """
+    report: dict[str, dict] = {name: {} for name in names}
+    for set_name, levels in sets.items():
+        found = None if searches is None else searches[set_name]
+        per_baseline = evaluate_baselines(names, levels, settings, found)
+        for name, rows in zip(names, per_baseline):
+            report[name][set_name] = _entry(rows, None if found is None else [s.found for s in found])
     return report
 
 
@@ -148,7 +194,8 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError(str(exc)) from None
     out = Path(args.out)
     print(f"tilerunner bench generalize: {args.seeds} seeds, {args.minutes:g} min each, population {args.pop},"
-          f" {args.levels_per_gen} levels a generation{', sees ' + ' and '.join(args.observe) if args.observe else ''}")
+          f" {args.levels_per_gen} levels a generation{', sees ' + ' and '.join(args.observe) if args.observe else ''},"
+          f" jump rule {args.jump_rule}")
     print(f"  training: {', '.join(train)}")
     print(f"  picking on: {len(pick)} levels ({public.name} first halves)" if have_public
           else f"  picking on: {', '.join(PICK_GEN)}")
@@ -184,13 +231,21 @@ def run(args: argparse.Namespace) -> int:
     fixed = _fixed(folder)
     train_levels = _training_levels(folder, fixed)
     sets = {"training": train_levels, "picking": pick, **held_out}
-    solvable = _solvable(sets) if args.solve else None
+    rule = champion.settings.jump_rule
+    searches = _searches(sets, rule) if args.solve else None
+    solvable = None if searches is None else {name: [s.found for s in found] for name, found in searches.items()}
     report = measure(champion, sets, solvable)
+    names = [*CONTROLLERS, *(["planner"] if args.solve else [])]
+    baselines = measure_baselines(names, champion.settings, sets, searches)
+    for name, entries in baselines.items():
+        print(f"baseline: {name} ({BASELINE_WHAT[name]}), jump rule {rule}")
+        for set_name, entry in entries.items():
+            print(_line(set_name, entry))
     training = "its training set" if fixed else "the levels of its last 10 generations"
     print(f"champion: seed {seed}'s best on the picking levels ({folder / 'champions' / 'best-validation.json'}),"
           f" generation {champion.generation}; training = {training}")
     for name, entry in report.items():
-        print(_line(name, entry["levels"], entry["finished"], entry["mean_progress"], entry.get("solvable")))
+        print(_line(name, entry))
     per_seed = {}
     for s, f, _, seconds in picks:
         r = load_replay(f / "champions" / "best-validation.json")
@@ -202,9 +257,13 @@ def run(args: argparse.Namespace) -> int:
             cells = "  ".join(f"{entry[name]['finished_share']:16.0%}" for name in held_out)
             print(f"  {s:4d}  {cells}  {entry['minutes']:7.1f}")
     if args.json:
-        write_atomic(args.json, json.dumps({"champion_seed": seed, "champion": str(folder / "champions" /
-                                                                               "best-validation.json"),
-                                            "report": report, "per_seed": per_seed}, indent=1))
+        try:
+            write_atomic(args.json, json.dumps({"champion_seed": seed,
+                                                "champion": str(folder / "champions" / "best-validation.json"),
+                                                "jump_rule": rule, "report": report, "baselines": baselines,
+                                                "per_seed": per_seed}, indent=1))
+        except OSError as exc:  # a full or read-only disk: one line, as every command's output
+            raise BenchError(f"{args.json}: cannot write: {exc.strerror or exc}") from None
         print(f"wrote {args.json}")
     return 0
 
@@ -226,7 +285,9 @@ def _training_levels(folder: Path, fixed: bool) -> list[Level]:
     return as_levels([lv for r in rows[-10:] for lv in r.get("levels", [])])
 
 
-def _solvable(sets: dict[str, list[Level]]) -> dict[str, list[bool]]:
-    from tilerunner.evolve.runs.solvable import solvable
+def _searches(sets: dict[str, list[Level]], rule: str) -> dict[str, list]:
+    """The solver's search of every set's levels under jump rule `rule` (on all cores), per set."""
+    from tilerunner.envs.physics import jump_rule_id
+    from tilerunner.evolve.runs.solvable import search_levels
 
-    return {name: list(solvable(levels)) for name, levels in sets.items()}
+    return {name: search_levels(levels, rule=jump_rule_id(rule)) for name, levels in sets.items()}

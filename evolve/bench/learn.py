@@ -14,15 +14,16 @@ from tilerunner.evolve.core.neat_config import load_config
 
 
 def learn(levels: Sequence[Level], seed: int, generations: int, pop: int | None,
-          memory: bool) -> tuple[int | None, float, float]:
+          memory: bool, jump_rule: str = "hold") -> tuple[int | None, float, float]:
     """(generations evaluated until a champion finished every level or None, seconds, furthest px).
 
     "Furthest" is the most any generation's champion got on its worst level, so a miss says how close it came.
+    The world plays by `jump_rule` (`"hold"` or `"press"`), so the two rules can be compared by how fast they learn.
     """
     config = load_config(neat_overrides={"pop_size": pop} if pop else None,
                          genome_overrides={"memory_cells": True} if memory else None)
     t0 = time.perf_counter()
-    evolution = Evolution(config, levels, EpisodeSettings(), seed)
+    evolution = Evolution(config, levels, EpisodeSettings(jump_rule=jump_rule), seed)
     furthest = 0.0
     for _ in range(generations):
         summary = evolution.evaluate()
@@ -38,12 +39,14 @@ def run(args: argparse.Namespace) -> int:
     levels = [load_level(lid) for lid in args.level or ["1-1"]]
     names = ", ".join(lv.id for lv in levels)
     # Compile (or load) the kernels before any clock starts.
-    Evolution(load_config(neat_overrides={"pop_size": 4}), levels, EpisodeSettings(), 0).evaluate()
+    settings = EpisodeSettings(jump_rule=args.jump_rule)
+    Evolution(load_config(neat_overrides={"pop_size": 4}), levels, settings, 0).evaluate()
     print(f"tilerunner bench learn: {names}, {args.seeds} seeds, population {args.pop or 'from config (300)'},"
-          f" at most {args.generations} generations{', memory cells on' if args.memory else ''}")
+          f" at most {args.generations} generations{', memory cells on' if args.memory else ''},"
+          f" jump rule {args.jump_rule}")
     rows = []
     for seed in range(args.seeds):
-        gens, seconds, furthest = learn(levels, seed, args.generations, args.pop, args.memory)
+        gens, seconds, furthest = learn(levels, seed, args.generations, args.pop, args.memory, args.jump_rule)
         rows.append((gens, seconds))
         what = f"finished after {gens:3d} generations" if gens else f"not finished (furthest {furthest:.0f} px)"
         print(f"  seed {seed:2d}: {what}, {seconds:6.1f} s", flush=True)

@@ -63,7 +63,7 @@ def _bench(args: argparse.Namespace) -> int:
     levels = [load_level(spec) for spec in level_set(args.levels)]
     threads = use_threads(args.workers)
     config = load_config(neat_overrides={"pop_size": args.pop})
-    settings = EpisodeSettings()
+    settings = EpisodeSettings(jump_rule=args.jump_rule)
     evolution = Evolution(config, levels, settings, args.seed)
     driver: list[Generation] = []
     carried = []  # genomes of each generation that were already in the one before (elites)

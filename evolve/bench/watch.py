@@ -75,16 +75,19 @@ def view_in_child(run_dir: str, environ: dict[str, str], conn: Connection) -> No
     conn.send(message)
 
 
-def evolve_in_child(level: str, generations: int, seed: int, out: str, conn: Connection) -> None:
+def evolve_in_child(level: str, generations: int, seed: int, out: str, conn: Connection,
+                    jump_rule: str = "hold") -> None:
     """Evolution process: a run into folder `out`; sends ("ready", None) once the folder exists, then evolves.
 
     If the run cannot start (say, `out` holds a run already), sends ("error", text) instead.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends us
+    from tilerunner.evolve.core.fitness import EpisodeSettings
     from tilerunner.evolve.runs.run import Run
 
     try:
-        run = Run.create([level], seed=seed, generations=generations, keep_going=True, out=out)
+        run = Run.create([level], seed=seed, generations=generations, keep_going=True, out=out,
+                         settings=EpisodeSettings(jump_rule=jump_rule))
     except Exception as exc:  # the parent reports it in one line
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
@@ -154,12 +157,15 @@ def evolution_seconds(run_dir: Path) -> float:
 
 
 def timed_run(level: str, generations: int, seed: int, out: Path, watched: bool,
-              environ: dict[str, str] | None = None) -> TimedRun:
-    """Evolve in a fresh process into `out` (with a viewer following it if `watched`); seconds and what was shown."""
+              environ: dict[str, str] | None = None, jump_rule: str = "hold") -> TimedRun:
+    """Evolve in a fresh process into `out` (with a viewer following it if `watched`); seconds and what was shown.
+
+    The world plays by `jump_rule` (`"hold"` or `"press"`).
+    """
     ctx = multiprocessing.get_context("spawn")
     conn, child_end = ctx.Pipe(duplex=False)
     evolution = ctx.Process(target=evolve_in_child, name="tilerunner-bench-evolution",
-                            args=(level, generations, seed, os.fspath(out), child_end))
+                            args=(level, generations, seed, os.fspath(out), child_end, jump_rule))
     evolution.start()
     child_end.close()
     viewer = None
@@ -188,17 +194,18 @@ def run(args: argparse.Namespace) -> int:
     load_level(args.level)  # a bad level id fails here, in one line, before any process starts
     environ = viewer_environment()
     headless = bool(environ)
-    print(f"tilerunner bench watch: level {args.level}, {args.generations} generations, {args.repeats} repeats,"
+    print(f"tilerunner bench watch: level {args.level}, jump rule {args.jump_rule}, {args.generations} generations,"
+          f" {args.repeats} repeats,"
           f" evolve vs evolve --watch{' (no display: the viewer draws with the dummy driver)' if headless else ''}",
           flush=True)
     slowdowns, rates = [], []
     with tempfile.TemporaryDirectory(prefix="tilerunner-bench-watch-") as tmp:
         # One untimed run first, so that both kinds find the Numba kernels compiled and cached.
-        timed_run(args.level, 1, 0, Path(tmp) / "warm", True, environ)
+        timed_run(args.level, 1, 0, Path(tmp) / "warm", True, environ, args.jump_rule)
         for r in range(args.repeats):
             order = [False, True] if r % 2 == 0 else [True, False]
             runs = {watched: timed_run(args.level, args.generations, args.seed, Path(tmp) / f"{r}-{watched}",
-                                       watched, environ)
+                                       watched, environ, args.jump_rule)
                     for watched in order}
             plain, watched = runs[False].seconds, runs[True].seconds
             fps = runs[True].shown["fps"]

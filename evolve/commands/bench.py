@@ -10,10 +10,13 @@ from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import (
     CHECKPOINT_EVERY_RANGE,
     CURRICULUM_RANGE,
+    DEFAULT_JUMP_RULE,
     GENERATIONS_RANGE,
     LEVELS_PER_GEN_RANGE,
+    OBSERVE_HELP,
     SEED_RANGE,
     WORKERS_RANGE,
+    add_jump_rule_flag,
     check_output_file,
     features_type,
     float_in,
@@ -58,6 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     env.add_argument("--steps", type=_STEPS, default=60_000, help="env steps per env run (default 60,000)")
     env.add_argument("--repeats", type=_REPEATS, default=5, help="runs of each; the median is reported (default 5)")
     env.add_argument("--frame-skip", type=setting_type("frame_skip"), default=5, help="frames per decision (default 5)")
+    add_jump_rule_flag(env)
     env.set_defaults(run=_lazy("tilerunner.evolve.bench.env"))
 
     net = bsub.add_parser("net", help="network activations/s: neat-python vs the Numba kernels")
@@ -103,6 +107,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     learn.add_argument("--generations", type=_GENERATIONS, default=300, help="limit per seed (default 300)")
     learn.add_argument("--pop", type=_POP, help="population size (default: the config's, 300)")
     learn.add_argument("--memory", action="store_true", help="with memory cells")
+    add_jump_rule_flag(learn)
     learn.set_defaults(run=_lazy("tilerunner.evolve.bench.learn"))
 
     evo = bsub.add_parser("evolve", help="a generation's time, split; fused kernel vs the naive way")
@@ -121,6 +126,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="connections per genome the table's populations are grown to (1 to 10,000; default 80)")
     evo.add_argument("--book-generations", type=int_in(1, 100), default=3,
                      help="generations timed per size in the table; the median is reported (1 to 100; default 3)")
+    add_jump_rule_flag(evo)
     evo.set_defaults(run=_lazy("tilerunner.evolve.bench.evolve"))
 
     watch = bsub.add_parser("watch", help="evolution's speed with and without the live viewer open")
@@ -128,6 +134,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     watch.add_argument("--generations", type=_GENERATIONS, default=60, help="generations per run (default 60)")
     watch.add_argument("--repeats", type=_REPEATS, default=5, help="pairs of runs; medians reported (default 5)")
     watch.add_argument("--seed", type=_SEED, default=0, help="seed (default 0)")
+    add_jump_rule_flag(watch)
     watch.set_defaults(run=_lazy("tilerunner.evolve.bench.watch"))
 
     ray = bsub.add_parser(
@@ -148,6 +155,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="the Ray cluster to time on (auto, HOST:PORT; default: a local Ray on 127.0.0.1)")
     ray.add_argument("--seed", type=_SEED, default=0, help="seed (default 0)")
     ray.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="threads for local evaluation (default: all cores)")
+    add_jump_rule_flag(ray)
     ray.set_defaults(run=_lazy("tilerunner.evolve.bench.ray_overhead"))
 
     gen = bsub.add_parser(
@@ -171,14 +179,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="levels each generation plays, drawn from the training set (default 20)")
     gen.add_argument("--validate-every", type=int_in(*CHECKPOINT_EVERY_RANGE), default=10, metavar="N",
                      help="generations between checks on the picking levels (default 10)")
-    gen.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]",
-                     help="observation features, as evolve --observe takes")
+    gen.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]", help=OBSERVE_HELP)
     gen.add_argument("--curriculum", type=float_in(*CURRICULUM_RANGE), metavar="SHARE",
                      help="train in stages, as evolve --curriculum")
     gen.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
     gen.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="threads for evaluation (default: all cores)")
+    add_jump_rule_flag(gen, default_text=f"{DEFAULT_JUMP_RULE}; the runs evolve, and the baselines play, under it")
     gen.add_argument("--solve", action="store_true",
-                     help="also run the solver on the reported levels and give shares of the solvable ones")
+                     help="also run the solver on the reported levels, give shares of the solvable ones, and"
+                          " the planner's line beside the baselines'")
     gen.add_argument("--out", metavar="DIR", default="runs/bench-generalize",
                      help="where the seeds' run folders are kept (default runs/bench-generalize)")
     gen.add_argument("--json", metavar="PATH", help="also write the report as JSON")

@@ -27,9 +27,12 @@ from tilerunner.evolve.commands.flags import (
 from tilerunner.evolve.core.backend import BACKENDS
 
 DEFAULT_CURRICULUM = 0.8
+DEFAULT_SEED_SHARE = 0.1  # evolve --seed-rules without a share
+SEED_SHARE_RANGE = (0.001, 1.0)
 BACKEND_FAILED = 1  # the backend could not go on (every Ray actor gone): checkpointed, resume to go on
 DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
 CHECKPOINT_EVERY = 10
+VALIDATE_EVERY = 10  # the library's default too (Run.create)
 INTERRUPTED = 130
 
 # Settings that shape the run; they come from the run folder when resuming and cannot change.
@@ -51,11 +54,12 @@ _SETTINGS_FLAGS = {
 # Flags a resumed run keeps from its folder.
 _FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "observe", "memory",
                         "batch_breeding", "validate",
-                        "levels_per_gen", "curriculum", *_SETTINGS_FLAGS]
+                        "levels_per_gen", "curriculum", "jump_rule", "seed_rules", *_SETTINGS_FLAGS]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `evolve` to the top-level parser."""
+    from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE, OBSERVE_HELP, add_jump_rule_flag
     from tilerunner.evolve.core.fitness import AGGREGATES, EpisodeSettings
     from tilerunner.evolve.core.neat_config import POP_SIZE_RANGE
 
@@ -98,10 +102,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         lo, hi = EpisodeSettings.LIMITS[name]
         span = f"{number_text(lo)} to {number_text(hi)}"
         p.add_argument("--" + name.replace("_", "-"), type=setting_type(name), help=f"{about}; {span}")
-    p.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]",
-                   help="opt-in observation features on top of the grid: speed (3 more inputs: the player's"
-                        " speeds and whether it stands on something), enemy-kinds (stompable enemies -0.5 in the"
-                        " grid, spiky ones -1); default none, MarI/O's grid alone")
+    p.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]", help=OBSERVE_HELP)
+    add_jump_rule_flag(p, default=None, default_text=f"{DEFAULT_JUMP_RULE}; a resumed run keeps its own")
     p.add_argument("--checkpoint-every", type=int_in(*CHECKPOINT_EVERY_RANGE),
                    help=f"generations between checkpoints (default {CHECKPOINT_EVERY}; a resumed run keeps its own)")
     p.add_argument("--replays", metavar="DIR",
@@ -110,6 +112,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--levels-per-gen", type=int_in(*LEVELS_PER_GEN_RANGE), metavar="K",
                    help="each generation, every genome plays the same K levels drawn from the set (from the seed"
                         " and the generation number), rather than all of them")
+    p.add_argument("--seed-rules", type=float_in(*SEED_SHARE_RANGE), nargs="?", const=DEFAULT_SEED_SHARE,
+                   metavar="SHARE",
+                   help="start SHARE of the first population (default"
+                        f" {DEFAULT_SEED_SHARE}) as a hand-written reactive controller, timed jumps at gaps, walls and"
+                        " enemies, and mutated copies of it; needs --observe jump,probes; 0.001 to 1")
     p.add_argument("--curriculum", type=float_in(*CURRICULUM_RANGE), nargs="?", const=DEFAULT_CURRICULUM,
                    metavar="SHARE",
                    help="play the set in stages, up a stage when the champion finishes SHARE of its levels"
@@ -121,8 +128,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--validate", action="append", metavar="SET",
                    help="held-out levels (a set, as --level takes): every --validate-every generations the best"
                         " genome of each species plays them; the best is kept as champions/best-validation.json")
-    p.add_argument("--validate-every", type=int_in(*CHECKPOINT_EVERY_RANGE), default=10, metavar="N",
-                   help="generations between validations (default 10; and the last generation)")
+    p.add_argument("--validate-every", type=int_in(*CHECKPOINT_EVERY_RANGE), metavar="N",
+                   help=f"generations between validations, 1 to 1,000,000 (default {VALIDATE_EVERY}; and the"
+                        " generation whose champion finishes every level); may change when resuming")
     p.add_argument("--tensorboard", action="store_true",
                    help="log fitness, species and finishers per generation for TensorBoard, in RUN/tensorboard/"
                         " (needs the extra: pip install 'tilerunner[tensorboard]')")
@@ -153,8 +161,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a bad level, config or folder, or settings that do not fit together
         raise UserError(str(exc)) from None
     if run_.at_limit:
+        more = min(run_.generation + 100, GENERATIONS_RANGE[1])
         print(f"{run_.folder.path} is at generation {run_.generation}, its limit of {run_.generations};"
-              f" add --generations {run_.generation + 100} (say) to go on")
+              + (f" add --generations {more} (say) to go on" if more > run_.generation
+                 else f" {GENERATIONS_RANGE[1]:,} generations is the most a run may have"))
         return 0
     if tensorboard is not None:
         run_.add_reporter(tensorboard(run_.folder.tensorboard, purge_step=run_.generation))
@@ -182,19 +192,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _backend(args: argparse.Namespace):
-    """The backend the flags ask for; a missing Ray or flags that do not fit are one line and exit 2."""
+    """The backend the flags ask for; a missing Ray or flags that do not fit are one line and exit 2.
+
+    All of it is checked here, before any run folder is made: an --address that is no Ray cluster (it is
+    joined now), more --actors than the CPUs of the cluster or, for a local Ray, of this machine.
+    """
     from tilerunner.evolve.core.backend import BackendError, MissingRayError, make_backend
 
     try:
         backend = make_backend(args.backend or "local", args.address, args.actors)
-        if args.address is not None:
-            backend.connect()  # a cluster that cannot be reached fails here, before any run folder is made
+        if args.backend == "ray":
+            backend.check()
     except (MissingRayError, BackendError, ValueError) as exc:
         raise UserError(str(exc)) from None
     return backend
 
 
 def _create(args: argparse.Namespace, backend):
+    from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE
     from tilerunner.evolve.core.fitness import EpisodeSettings
     from tilerunner.evolve.runs.run import Run
     from tilerunner.evolve.runs.run_folder import default_name, unique_path
@@ -203,14 +218,14 @@ def _create(args: argparse.Namespace, backend):
     seed = 0 if args.seed is None else args.seed
     names = [*_SETTINGS_FLAGS, "aggregate"]
     settings = EpisodeSettings(**{n: getattr(args, n) for n in names if getattr(args, n) is not None},
-                               features=args.observe or ())
+                               features=args.observe or (), jump_rule=args.jump_rule or DEFAULT_JUMP_RULE)
     out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
     return Run.create(level_ids, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
                       batch_breeding=args.batch_breeding, generations=args.generations or DEFAULT_GENERATIONS,
                       keep_going=args.keep_going, out=out,
                       checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
-                      validate=args.validate or (), validate_every=args.validate_every,
-                      levels_per_gen=args.levels_per_gen, curriculum=args.curriculum,
+                      validate=args.validate or (), validate_every=args.validate_every or VALIDATE_EVERY,
+                      levels_per_gen=args.levels_per_gen, curriculum=args.curriculum, seed_rules=args.seed_rules,
                       time_limit=args.time_limit * 60 if args.time_limit else None, backend=backend)
 
 
@@ -221,10 +236,11 @@ def _resume(args: argparse.Namespace, backend):
     if fixed:
         raise UserError(f"{fixed[0]} cannot be changed when resuming (the run keeps its settings);"
                         " only --generations, --workers, --backend, --address, --actors, --keep-going,"
-                        " --checkpoint-every, --replays, --time-limit and --tensorboard can")
+                        " --checkpoint-every, --validate-every, --replays, --time-limit and --tensorboard can")
     return Run.resume(args.resume, generations=args.generations, keep_going=args.keep_going,
                       replays_dir=args.replays, checkpoint_every=args.checkpoint_every,
-                      time_limit=args.time_limit * 60 if args.time_limit else None, backend=backend)
+                      time_limit=args.time_limit * 60 if args.time_limit else None, backend=backend,
+                      validate_every=args.validate_every)
 
 
 def _tensorboard_reporter():

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from tilerunner.evolve.commands.flags import GENERATIONS_RANGE
 from tilerunner.evolve.runs.reporting import RunReporter
+
+MAX_GENERATIONS = GENERATIONS_RANGE[1]
 
 PROGRESS_CHUNKS = 8  # kernel calls per generation while a progress bar is showing
 
@@ -119,8 +122,10 @@ class GenerationPrinter(RunReporter):
                   f" ({top['finished_share']:.0%}), progress {top['mean_progress']:.0%}"
                   + (f": {result.folder / 'champions' / 'best-validation.json'}" if result.folder else ""))
         if result.folder is not None:
-            print(f"run folder: {result.folder}  (more generations: tilerunner evolve --resume {result.folder}"
-                  f" --generations {result.first_generation + n + 100})")
+            reached = result.first_generation + n
+            more = min(reached + 100, MAX_GENERATIONS)
+            print(f"run folder: {result.folder}" + (f"  (more generations: tilerunner evolve --resume {result.folder}"
+                                                    f" --generations {more})" if more > reached else ""))
 
 
 def describe_levels(plan) -> str:
@@ -129,7 +134,7 @@ def describe_levels(plan) -> str:
         difficulties = ", ".join(map(str, plan.fresh))
         text = f"fresh generated levels of difficulty {difficulties}, {plan.per_gen} a generation"
     else:
-        ids = [lv.id for lv in plan.levels]
+        ids = plan.levels.ids()
         text = ", ".join(ids) if len(ids) <= 4 else f"{len(ids)} levels ({ids[0]} ... {ids[-1]})"
         if plan.per_gen is not None:
             text += f", {plan.per_gen} drawn each generation"

@@ -20,17 +20,22 @@ the flags and the library cannot disagree; the others are here:
     levels solve --width      1 - 100,000
     bench ...                 each flag's range is in `tilerunner.evolve.commands.bench`
 
+`--jump-rule` takes the names of `tilerunner.envs.physics.JUMP_RULES` and is added by `add_jump_rule_flag`,
+so that every command spells and explains it alike; `DEFAULT_JUMP_RULE` is the one default.
+
 Paths the user asks to write are checked before any long work starts (`check_output_file`,
-`check_output_folder`), so a typo costs one line, not a finished evolution or recording.
+`check_output_folder`), so a typo costs one line, not a finished evolution or recording. What can
+still go wrong while writing (the disk fills up, it turns read-only) is one line too: `writing`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
@@ -115,6 +120,22 @@ def setting_type(name: str) -> Callable[[str], int | float]:
     return int_in(int(lo), int(hi)) if name in EpisodeSettings.WHOLE else float_in(lo, hi)
 
 
+# A few words on each observation feature of `tilerunner.envs.observe.FEATURES`, in its order (its
+# docstring says every input); a test holds the two lists equal.
+FEATURE_ABOUT = {
+    "speed": "3 inputs: the player's speeds and whether it stands on something",
+    "enemy-kinds": "no inputs: stompable enemies -0.5 in the grid, spiky ones -1",
+    "jump": "3 inputs: on the ground, may jump now, lift left if A stays held",
+    "enemy-grid": "(2r+1)^2 inputs: the enemies in a grid of their own, tiles alone in the first",
+    "position": "2 inputs: where the player is within its tile",
+    "probes": "7 inputs: the next gap's distance and width, the next wall's distance and height, the nearest"
+              " enemy ahead's dx, dy and kind",
+}
+OBSERVE_HELP = ("opt-in observation features on top of MarI/O's grid, comma-separated: "
+                + "; ".join(f"{name} ({about})" for name, about in FEATURE_ABOUT.items())
+                + "; default none, the grid alone")
+
+
 def features_type(text: str) -> tuple[str, ...]:
     """argparse type for `--observe`: comma-separated observation feature names, each known."""
     from tilerunner.envs.observe import FEATURES
@@ -126,6 +147,31 @@ def features_type(text: str) -> tuple[str, ...]:
         if name not in FEATURES:
             raise argparse.ArgumentTypeError(f"unknown feature {_shown(name)}; the features are {', '.join(FEATURES)}")
     return names
+
+
+# The jump rule a command uses when --jump-rule is not given (a replay keeps its own). One place, so
+# that it can be switched once the experiment of issue 21 says which rule agents should learn under.
+DEFAULT_JUMP_RULE = "hold"
+JUMP_RULE_ABOUT = {  # every name of `tilerunner.envs.physics.JUMP_RULES` (a test holds them equal)
+    "press": "a jump needs A pressed anew on the ground and releasing A ends the lift (Super Mario Bros and"
+             " the Mario AI Framework)",
+    "hold": "holding A jumps again on every landing (this project's first rule; runs and replays made before"
+            " rules existed play by it)",
+}
+
+
+def add_jump_rule_flag(p: argparse.ArgumentParser, default: str | None = DEFAULT_JUMP_RULE,
+                       default_text: str | None = None) -> None:
+    """Add `--jump-rule press|hold`, spelt, checked and explained alike on every command that sets up episodes.
+
+    argparse refuses any other rule in one line. `default` None leaves the choice to the command
+    (a resumed run or a replay keeps its own rule); `default_text` then says what happens.
+    """
+    from tilerunner.envs.physics import JUMP_RULES
+
+    rules = "; or ".join(f"{name}, {about}" for name, about in JUMP_RULE_ABOUT.items())
+    p.add_argument("--jump-rule", choices=JUMP_RULES, default=default, metavar="|".join(JUMP_RULE_ABOUT),
+                   help=f"the world's jump rule: {rules} (default {default_text or default})")
 
 
 def add_viewer_flags(p: argparse.ArgumentParser) -> None:
@@ -218,3 +264,19 @@ def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
     if problem:
         raise UserError(f"{flag} {text}: {problem}")
     return folder
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike) -> Iterator[None]:
+    """Turn an `OSError` while writing `path` (the user's output) into one line: `PATH: cannot write: REASON`.
+
+    For what `check_output_file` cannot see coming: a disk that fills up or turns read-only while the
+    file is written. The writes inside are atomic (`write_atomic`, `atomic_path`, `render.save_png`),
+    so nothing partial or temporary is left behind.
+    """
+    try:
+        yield
+    except BrokenPipeError:  # stdout closed (`| head`), not the file: the CLI handles it
+        raise
+    except OSError as exc:
+        raise UserError(f"{os.fspath(path)}: cannot write: {exc.strerror or exc}") from None

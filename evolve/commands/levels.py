@@ -6,7 +6,15 @@ import argparse
 import sys
 
 from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level
-from tilerunner.evolve.commands.flags import BEAM_WIDTH_RANGE, check_output_file, int_in
+from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.commands.flags import (
+    BEAM_WIDTH_RANGE,
+    DEFAULT_JUMP_RULE,
+    add_jump_rule_flag,
+    check_output_file,
+    int_in,
+    writing,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--solve", action="store_true",
                        help="also search for a button sequence that finishes each level (exit 1 if none is found)")
+    add_jump_rule_flag(check, default=None, default_text=f"{DEFAULT_JUMP_RULE}; only with --solve, whose search"
+                                                         " plays by it")
     check.set_defaults(run=_check)
 
     solve = lsub.add_parser("solve", help="find buttons that finish a level (proof it is finishable)",
@@ -38,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     solve.add_argument("--save", metavar="PATH", help="write the button sequence (run-length text) to PATH")
     solve.add_argument("--width", type=int_in(*BEAM_WIDTH_RANGE), default=96,
                        help="beam width, 1 to 100,000 (default 96)")
+    add_jump_rule_flag(solve, default_text=f"{DEFAULT_JUMP_RULE}; the buttons found finish the level under it")
     solve.set_defaults(run=_solve)
 
     lsub.add_parser("chars", help="print the level-file character table").set_defaults(run=_chars)
@@ -69,15 +80,15 @@ def _show(args: argparse.Namespace) -> int:
             image = render.level_image(level)
         except ValueError as exc:  # a picture too big to draw
             raise LevelError(f"{args.png}: {exc}") from None
-        try:
+        with writing(args.png):
             render.save_png(image, args.png)
-        except OSError as exc:
-            raise LevelError(f"{args.png}: cannot write: {exc.strerror or exc}") from None
         print(f"wrote {args.png} ({image.shape[1]}x{image.shape[0]} px)", file=sys.stderr)
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.jump_rule is not None and not args.solve:
+        raise UserError("--jump-rule is the rule --solve searches under; without --solve it would change nothing")
     loaded: list[tuple[str, Level]] = []
     bad = 0
     for path in args.files:
@@ -90,13 +101,16 @@ def _check(args: argparse.Namespace) -> int:
         for path, level in loaded:
             print(f"{path}: ok, {_summary(level)}")
         return 2 if bad else 0
-    from tilerunner.evolve.runs.solvable import search_levels
+    from tilerunner.envs.physics import jump_rule_id
 
     def report(i: int, result) -> None:  # in file order, as the searches (on all cores) end
         path, level = loaded[i]
         print(f"{path}: ok, {_summary(level)}; {result.verdict()}", flush=True)
 
-    results = search_levels([level for _, level in loaded], done=report)
+    from tilerunner.evolve.runs.solvable import search_levels
+
+    rule = jump_rule_id(args.jump_rule or DEFAULT_JUMP_RULE)
+    results = search_levels([level for _, level in loaded], done=report, rule=rule)
     if bad:
         return 2
     return 1 if any(not r.found for r in results) else 0
@@ -104,13 +118,13 @@ def _check(args: argparse.Namespace) -> int:
 
 def _solve(args: argparse.Namespace) -> int:
     from tilerunner.envs.atomic import write_atomic
-    from tilerunner.envs.physics import FPS
+    from tilerunner.envs.physics import FPS, jump_rule_id
     from tilerunner.envs.solver import format_buttons, search
 
     if args.save:
         check_output_file(args.save, "--save")
     level = load_level(args.level)
-    result = search(level, width=args.width)
+    result = search(level, width=args.width, rule=jump_rule_id(args.jump_rule))
     solution = result.solution
     if solution is None:
         print(f"{level.id}: {result.verdict()}")
@@ -118,10 +132,8 @@ def _solve(args: argparse.Namespace) -> int:
     print(f"{level.id}: finished in {solution.frames} frames ({solution.frames / FPS:.1f} s of game time),"
           f" {solution.coins} coins, {solution.kills} kills")
     if args.save:
-        try:
+        with writing(args.save):
             write_atomic(args.save, format_buttons(solution.buttons))
-        except OSError as exc:
-            raise LevelError(f"{args.save}: cannot write: {exc.strerror or exc}") from None
         print(f"wrote {args.save}")
     return 0
 

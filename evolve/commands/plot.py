@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import check_output_file
+from tilerunner.evolve.commands.flags import check_output_file, writing
 
 DEFAULT_SIZE = (1000, 600)
 _SIZE = re.compile(r"([0-9]{1,9})[xX]([0-9]{1,9})")  # ASCII digits, few enough for int()
@@ -66,10 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         raise UserError(f"{args.run_dir}: stats.jsonl is empty (no generation finished yet)")
     image = chart_image(rows, width, height)
-    try:
+    with writing(png):
         save_png(image, png)
-    except OSError as exc:
-        raise UserError(f"{png}: cannot write: {exc.strerror or exc}") from None
     top = max(rows, key=lambda row: row["best_fitness"])  # the first generation to reach it
     print(f"wrote {png}: {len(rows)} generation{'s' if len(rows) != 1 else ''},"
           f" best fitness {_number(top['best_fitness'])} (gen {top['generation']})")

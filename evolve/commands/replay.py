@@ -1,10 +1,11 @@
 """`tilerunner replay`: watch a saved genome, prove it still does what it did, or record it as a GIF.
 
 With `--level SET` (repeatable; what `evolve --level` takes) the genome plays every level of the set
-in turn with the replay's own episode settings: in the window with an overlay (`level 3 of 7`, the
-level, the running tally) and the level keys (PgDn or ], PgUp or [), headless in the parallel
-kernel, or recorded into one GIF or one numbered run of PNG frames. Each way ends with the same
-summary: every level's outcome and the total.
+in turn with the replay's own episode settings (`--jump-rule` may change its jump rule there; the
+episodes a replay recorded are only ever checked under the rule they were played by): in the
+window with an overlay (`level 3 of 7`, the level, the running tally) and the level keys (PgDn
+or ], PgUp or [), headless in the parallel kernel, or recorded into one GIF or one numbered run
+of PNG frames. Each way ends with the same summary: every level's outcome and the total.
 
 Recording streams: frames are drawn one at a time and PNG frames written as they come, so only
 the GIF holds the episode in memory (Pillow keeps every frame, one byte per pixel). A GIF is
@@ -15,20 +16,27 @@ anything is drawn; a longer or larger one asks for a larger --frame-step or a sm
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import (
     FRAME_STEP_RANGE,
     SCALE_RANGE,
+    add_jump_rule_flag,
     add_viewer_flags,
     check_output_file,
     check_output_folder,
     check_viewer_flags,
     int_in,
+    writing,
 )
+
+if TYPE_CHECKING:
+    from tilerunner.evolve.runs.replay import Replay
 
 MAX_GIF_PIXELS = 2**28
 
@@ -63,12 +71,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="keep every Nth frame in --gif/--png-frames, 1 to 600 (default 3: 20 frames/s, exact in a GIF)")
     p.add_argument("--list", nargs="?", const="", metavar="DIR",
                    help="list the replays in DIR instead (default: the champions shipped with tilerunner)")
+    add_jump_rule_flag(p, default=None, default_text="the replay's own; only with --level, since the episodes a"
+                                                     " replay recorded are checked under their own rule")
     add_viewer_flags(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the flags, the levels and the file (each a one-line error), then list, play, check or record."""
+    if args.jump_rule is not None and not args.level:
+        raise UserError("--jump-rule plays the genome on --level levels under another rule; without --level the"
+                        " replay's own episodes play, and they are checked under the rule they were recorded by")
     if args.list is not None:
         if args.level:
             raise UserError("--list lists replay files; it plays nothing, so it takes no --level")
@@ -90,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         levels = as_levels(args.level) if args.level else None  # a bad level: one line, before any window
         return watch_folder(Path(args.file), args, levels)
     try:
-        replay = load_replay(args.file)
+        replay = with_jump_rule(load_replay(args.file), args.jump_rule)
     except ReplayError as exc:
         raise UserError(str(exc)) from None
     levels = as_levels(args.level) if args.level else None
@@ -113,6 +126,19 @@ def resolve(name: str) -> str:
 
     shipped = shipped_replays() / (name if name.endswith(".json") else f"{name}.json")
     return str(shipped) if shipped.is_file() else name
+
+
+def with_jump_rule(replay: Replay, rule: str | None) -> Replay:
+    """`replay` with its genome playing by jump rule `rule` (None: the replay's own), for `--level` sets.
+
+    A copy without the recorded episodes: they happened under the replay's own rule, so they say
+    nothing of a level played under another (the viewer shows no "recorded" outcome for them).
+    """
+    if rule is None or rule == replay.settings.jump_rule:
+        return replay
+    from dataclasses import replace
+
+    return replace(replay, settings=replace(replay.settings, jump_rule=rule), episodes=[])
 
 
 def _verdict(path: str, checks) -> int:
@@ -212,7 +238,7 @@ def watch_folder(folder: Path, args: argparse.Namespace, levels: list | None = N
     replays = []
     for file in sorted(folder.glob("*.json")):
         try:
-            replays.append((printable(file.name), load_replay(file)))
+            replays.append((printable(file.name), with_jump_rule(load_replay(file), args.jump_rule)))
         except ReplayError as exc:
             print(f"tilerunner: warning: skipping {printable(str(exc))}", file=sys.stderr)
     if not replays:
@@ -252,6 +278,7 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
                         f" ({MAX_GIF_PIXELS:,} px in all); use a larger --frame-step or a smaller --scale")
     folder = Path(args.png_frames) if args.png_frames else None
     written = 0
+    frame_files: list[Path] = []  # the PNG frames this recording wrote, removed if it fails
 
     def drawn():
         for level in levels:
@@ -268,7 +295,10 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
             if scale > 1:
                 image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
             if folder is not None:
-                render.save_png(image, folder / f"frame-{written:05d}.png")
+                file = folder / f"frame-{written:05d}.png"
+                with writing(folder):
+                    render.save_png(image, file)
+                frame_files.append(file)
             written += 1
             yield image
 
@@ -277,23 +307,31 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
     if label is not None:  # the last frame of each level stays up as long as the viewer's pause
         hold = 10 * round(100 * END_HOLD)
         duration = [each + hold * (i == count - 1) for count in counts for i in range(count)]
+    made: list[Path] = []  # the folders --png-frames made, removed if the recording fails
     try:
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
+            with writing(folder):
+                folder.mkdir(parents=True, exist_ok=True)
         if args.gif:
             from PIL import Image
 
             images = (Image.fromarray(f) for f in frames_out())
             first = next(images)
-            with atomic_path(args.gif) as tmp:
+            with writing(args.gif), atomic_path(args.gif) as tmp:
                 first.save(tmp, format="GIF", save_all=True, append_images=images,
                            duration=duration, loop=0, optimize=True)
         else:
             for _ in frames_out():
                 pass
-    except OSError as exc:
-        where = exc.filename or args.gif or folder
-        raise UserError(f"{where}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:  # a full disk or Ctrl-C: no half recording is left behind (the GIF is atomic)
+        for file in frame_files:
+            with contextlib.suppress(OSError):
+                file.unlink()
+        for made_folder in made:  # deepest first; only if empty
+            with contextlib.suppress(OSError):
+                made_folder.rmdir()
+        raise
     if folder is not None:
         print(f"wrote {written} frames to {folder}/")
     if args.gif:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import add_viewer_flags, check_viewer_flags, int_in
+from tilerunner.evolve.commands.flags import add_viewer_flags, check_viewer_flags, int_in, writing
 from tilerunner.evolve.runs.stats import STATS_FILE
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, rep
     if args.screenshot:
         if viewer.show is None:
             raise UserError(f"nothing to show yet ({viewer.waiting_text()})")
-        path = screenshot_middle(viewer, args.screenshot)
+        with writing(args.screenshot):
+            path = screenshot_middle(viewer, args.screenshot)
         show = viewer.show
         print(f"wrote {path}: {show.label} on {show.level.id}, frame {viewer.playback.frame}")
         return 0

@@ -38,6 +38,11 @@ class BackendError(RuntimeError):
     """The backend cannot go on (every Ray actor is gone, the cluster cannot be reached); one line."""
 
 
+class EvaluationStopped(Exception):
+    """A stop was requested mid-generation (`request_stop`, a run's first Ctrl-C) and the backend gave the
+    generation up rather than wait for it; nothing of it is kept, and a resumed run plays it again."""
+
+
 class MissingRayError(ImportError):
     """`--backend ray` without Ray installed; the message names the extra to install."""
 
@@ -71,6 +76,9 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release what the backend holds (threads stay; a Ray it started stops)."""
+
+    # Optional: `request_stop()`, which makes a running `evaluate` give its generation up soon
+    # (`EvaluationStopped`); a run calls it, where a backend has it, when a stop is requested.
 
 
 def levels_to_play(resident: LevelPack | None, indices: np.ndarray | None, levels: LevelPack | None) -> LevelPack:

@@ -155,7 +155,7 @@ class Evolution:
     def _prepare(self, backend: Backend | None) -> None:
         # The fixed set is packed once and handed to the backend once; a generation names its draw by index.
         self._settings = self.settings.kernel_settings()
-        self._set = pack_levels(self.levels) if self.plan.levels else None
+        self._set = pack_levels(list(self.plan.levels)) if self.plan.resident else None
         self.use_backend(backend or LocalBackend())
 
     def use_backend(self, backend: Backend) -> None:
@@ -169,9 +169,9 @@ class Evolution:
         self.backend = backend
 
     @property
-    def levels(self) -> list[Level]:
-        """The fixed training set (empty when a run plays fresh generated levels)."""
-        return list(self.plan.levels)
+    def levels(self) -> Sequence[Level]:
+        """The fixed training set (empty when a run plays fresh generated levels); see `LevelList`."""
+        return self.plan.levels
 
     @property
     def levels_per_gen(self) -> int | None:
@@ -249,7 +249,7 @@ class Evolution:
         compiled = time.perf_counter()
         state = random.getstate()  # neat-python breeds from `random`: a backend (Ray starting up) must not touch it
         try:
-            if self._set is None:  # fresh levels: this generation's own
+            if self._set is None:  # fresh levels, or a huge set made as drawn: this generation's own
                 rows, timing = self.backend.evaluate(nets, self._settings, levels=pack_levels(levels),
                                                      progress=progress, chunks=chunks)
             else:

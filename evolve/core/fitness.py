@@ -12,7 +12,9 @@ every `frame_skip` frames from the (2r+1)^2 tiles around the player, r =
 `view_radius` (plus the extra inputs of any opt-in observation `features`, see
 `tilerunner.envs.observe`); a button is pressed while its output is above `threshold` (outputs
 are sigmoids in [0, 1]). On several levels the per-level fitnesses are combined by
-`aggregate`: mean (default), min (the worst level counts) or sum.
+`aggregate`: mean (default), min (the worst level counts) or sum. `jump_rule` is the world's
+jump rule, `press` or `hold` (`tilerunner.envs.physics`); settings read from a file written before
+the rule existed are `hold`, the rule those runs and replays played by.
 
 With `novelty` > 0 a genome also earns `novelty` x how unlike the rest of its generation it
 played (`novelty_scores`): a behaviour-diversity bonus against a population that all plays the
@@ -39,6 +41,7 @@ from typing import ClassVar
 import numpy as np
 
 from tilerunner.envs.observe import FEATURES, feature_mask, n_inputs
+from tilerunner.envs.physics import jump_rule_id
 from tilerunner.evolve.core.outcome import OutcomeTable
 from tilerunner.evolve.core.rollout import Settings
 
@@ -64,6 +67,7 @@ class EpisodeSettings:
     aggregate: str = "mean"
     features: tuple[str, ...] = ()  # opt-in observation features, as `tilerunner.envs.observe.FEATURES` names
     novelty: float = 0.0  # fitness per unit of behavioural novelty (`novelty_scores`); 0 turns it off
+    jump_rule: str = "hold"  # `press` or `hold` (`tilerunner.envs.physics.JUMP_RULES`)
 
     # The range of every number: (lowest, highest), both allowed. Ints are whole numbers, the rest finite.
     LIMITS: ClassVar[dict[str, tuple[int | float, int | float]]] = {
@@ -92,6 +96,9 @@ class EpisodeSettings:
         if isinstance(self.features, str) or not all(isinstance(f, str) for f in self.features):
             raise ValueError(f"features must be a list of feature names, got {_shown(self.features)}")
         feature_mask(self.features)  # a ValueError naming an unknown feature
+        if not isinstance(self.jump_rule, str):
+            raise ValueError(f"jump_rule must be a rule's name, got {_shown(self.jump_rule)}")
+        jump_rule_id(self.jump_rule)  # a ValueError naming the rules
         # One spelling per choice: the features in their documented order, each once.
         object.__setattr__(self, "features", tuple(f for f in FEATURES if f in self.features))
 
@@ -105,6 +112,7 @@ class EpisodeSettings:
         d.pop("aggregate")
         d.pop("novelty")
         d["features"] = feature_mask(self.features)
+        d["jump_rule"] = jump_rule_id(self.jump_rule)
         return Settings(**d)
 
     def as_dict(self) -> dict:
@@ -112,8 +120,9 @@ class EpisodeSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> EpisodeSettings:
+        """Settings as `as_dict` wrote them; a file from before jump rules existed played by `hold`."""
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{"jump_rule": "hold", **{k: v for k, v in data.items() if k in names}})
 
     def combine(self, table: OutcomeTable) -> np.ndarray:
         """Per-genome fitness: the per-level fitnesses combined by `aggregate`."""

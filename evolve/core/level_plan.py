@@ -9,6 +9,10 @@ A run trains on one of two kinds of set:
   from `FRESH_SEEDS`, so held-out generated sets below 1,000,000 (`gen:101-130:3`) are never
   trained on.
 
+A fixed list may be huge (`gen:0-99999`): its generated levels are made when a generation draws
+them (`LevelList`), not when the run starts, and a set of more than `RESIDENT_LEVELS` levels that
+are not all made yet is packed for the kernels a draw at a time rather than once.
+
 Draws come from `numpy.random.default_rng([seed, generation])` alone, not from `random`, so a
 run draws the same levels whatever happened before it, resumed or not.
 
@@ -21,15 +25,18 @@ without `per_gen`), so the last stage plays the whole list.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from tilerunner.envs.generator import MAX_DIFFICULTY
-from tilerunner.envs.level import Level, LevelError, load_level
+from tilerunner.envs.level import Level, LevelError, load_level, parse_gen_id
 
+RESIDENT_LEVELS = 2_000  # a set with unmade levels and more than this is packed a draw at a time
+_MADE_KEPT = 1_024  # generated levels kept made (a draw, a champion's levels), the least recently used dropped
 FRESH_SEEDS = (1_000_000, 2**31)  # fresh generated levels take seeds from this range (lowest included)
 DEFAULT_FRESH_PER_GEN = 10  # levels a generation plays from gen:* when no number is given
 
@@ -46,16 +53,97 @@ def fresh_difficulties(spec: str) -> tuple[int, ...] | None:
     raise LevelError(f"{spec}: bad fresh-level set: expected gen:* or gen:*:DIFFICULTY (DIFFICULTY 1-{MAX_DIFFICULTY})")
 
 
+@functools.lru_cache(maxsize=_MADE_KEPT)
+def _generated(level_id: str) -> Level:
+    return load_level(level_id)
+
+
+class LevelList(Sequence[Level]):
+    """A fixed set of levels whose generated ones (`gen:SEED:D` ids) are made when first asked for.
+
+    Made levels are the same for the same id on every machine, so a level made again is the same
+    level; `ids()` names them all without making any.
+    """
+
+    def __init__(self, items: Iterable[Level | str] = ()) -> None:
+        entries: list[Level | str] = []
+        for item in items:
+            if isinstance(item, str):
+                seed, difficulty = parse_gen_id(item)  # only generated levels can be made later
+                item = f"gen:{seed}:{difficulty}"
+            entries.append(item)
+        self._items = tuple(entries)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        item = self._items[i]
+        return _generated(item) if isinstance(item, str) else item
+
+    def __iter__(self) -> Iterator[Level]:
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"LevelList({len(self)} levels, {self.unmade} not made yet)"
+
+    @property
+    def items(self) -> tuple[Level | str, ...]:
+        """The levels as given: `Level` objects, and the ids of generated levels not made yet."""
+        return self._items
+
+    @property
+    def unmade(self) -> int:
+        """How many levels are ids to be made when drawn."""
+        return sum(isinstance(item, str) for item in self._items)
+
+    def ids(self) -> list[str]:
+        """Every level's id, without making any."""
+        return [item if isinstance(item, str) else item.id for item in self._items]
+
+
+def compact_ids(ids: Sequence[str]) -> list[str]:
+    """Level ids with runs of consecutive generated seeds of one difficulty written as `gen:A-B:D` ranges."""
+    out: list[str] = []
+    run: list[int] = []  # [first seed, last seed, difficulty] of the range being gathered
+
+    def close() -> None:
+        if run:
+            a, b, d = run
+            out.append(f"gen:{a}:{d}" if a == b else f"gen:{a}-{b}:{d}")
+            run.clear()
+
+    for level_id in ids:
+        try:
+            seed, difficulty = parse_gen_id(level_id) if level_id.startswith("gen:") else (None, None)
+        except LevelError:
+            seed = difficulty = None
+        if seed is not None and run and run[2] == difficulty and seed == run[1] + 1:
+            run[1] = seed
+            continue
+        close()
+        if seed is None:
+            out.append(level_id)
+        else:
+            run[:] = [seed, seed, difficulty]
+    close()
+    return out
+
+
 @dataclass(frozen=True)
 class LevelPlan:
     """The training set and how generations draw from it (see the module docstring)."""
 
-    levels: tuple[Level, ...] = ()  # the fixed set; empty for fresh levels
+    levels: Sequence[Level] = ()  # the fixed set (a `LevelList`, made lazily); empty for fresh levels
     per_gen: int | None = None  # levels a generation plays; None: all of them (fixed sets only)
     fresh: tuple[int, ...] = ()  # difficulties of fresh generated levels, ascending; empty for a fixed set
     curriculum: float | None = None  # the share of its levels the champion must finish to go up a stage
 
     def __post_init__(self) -> None:
+        if not isinstance(self.levels, LevelList):
+            object.__setattr__(self, "levels", LevelList(self.levels))
         if bool(self.levels) == bool(self.fresh):
             raise ValueError("a run trains on a set of levels or on fresh generated levels (gen:*), not both"
                              if self.levels else "evolution needs at least one level")
@@ -80,18 +168,25 @@ class LevelPlan:
         from tilerunner.envs.level import level_set
 
         fresh: list[int] = []
-        levels: list[Level] = []
+        levels: list[Level | str] = []
         for spec in specs:
             difficulties = fresh_difficulties(spec) if isinstance(spec, str) else None
             if difficulties is not None:
                 fresh += difficulties
             elif isinstance(spec, Level):
                 levels.append(spec)
+            elif spec.startswith("gen:"):
+                levels += level_set(spec)  # ids, checked; made when drawn
             else:
                 levels += [load_level(s) for s in level_set(spec)]
         if fresh and levels:
             raise ValueError("fresh generated levels (gen:*) cannot be mixed with other levels in one training set")
-        return cls(tuple(levels), per_gen, tuple(fresh), curriculum)
+        return cls(LevelList(levels), per_gen, tuple(fresh), curriculum)
+
+    @property
+    def resident(self) -> bool:
+        """Whether the fixed set is packed for the kernels once (else a generation packs its own draw)."""
+        return bool(self.levels) and (self.levels.unmade == 0 or len(self.levels) <= RESIDENT_LEVELS)
 
     @property
     def stages(self) -> int:

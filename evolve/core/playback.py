@@ -37,7 +37,7 @@ class Playback:
 
     def reset(self) -> None:
         """Back to the level's start with a fresh network."""
-        self.tiles, self.state, self.enemies = P.new_world(self.level)
+        self.tiles, self.state, self.enemies = P.new_world(self.level, self._kernel_settings.jump_rule)
         self.net.reset()
         self.buttons = 0
         self.frame = 0

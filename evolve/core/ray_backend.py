@@ -8,15 +8,27 @@ genome of a NEAT generation is new); each actor plays its chunk on its own threa
 its result rows, which the driver joins in order. The results are the same numbers local
 threads give, whatever the number of actors.
 
-If an actor dies mid-generation (its node lost, its process killed), its chunk is played again
-on another and the generation's results are unchanged; the run is told in one line
-(`notify`). If no actor is left, `evaluate` raises `BackendError`: the run checkpoints and
-stops, and `--resume` continues it (on any backend).
+If an actor dies mid-generation (its node lost, its process killed), or stops answering (its chunk
+not back within a bound the run derives from the chunk times it has measured: `stall_after`
+seconds at least), its chunk is played again on another and the generation's results are
+unchanged; an actor that stopped answering is killed, and the run is told in one line (`notify`).
+If no actor is left, `evaluate` raises `BackendError`: the run checkpoints and stops, and
+`--resume` continues it (on any backend).
+
+Every wait on Ray is a short slice (`WAIT_SLICE`), so Ctrl-C is never held up: a KeyboardInterrupt
+goes through at once, and `request_stop` (what a run's first Ctrl-C calls) makes `evaluate` give the
+generation up (`EvaluationStopped`), to be played again on resume.
 
 Ray is imported only here, and only when this backend is chosen (`tilerunner[ray]`).
-Without an address a local Ray starts for the run, on 127.0.0.1 only, and stops with it;
-`address="auto"` joins the cluster `ray start` made on this machine, or give `HOST:PORT`.
-Every node of a cluster needs the same tilerunner installed (the actors check).
+Without an address a local Ray starts for the run, on 127.0.0.1 only, with the CPUs this process may
+use, in a temporary folder of its own, and stops with it; a small watcher process ends whatever of
+that Ray is left when the run ends, even when the run itself was killed (SIGKILL), and removes the
+folder. `address="auto"` joins the cluster `ray start` made on this machine, or give `HOST:PORT`;
+the address must answer as a Ray cluster does (gRPC) before Ray is asked to join it, since Ray
+retries a wrong address for ever. Every node of a cluster needs the same tilerunner installed (the
+actors check). What Ray's processes print for the driver (a dead raylet's last log lines, its
+warnings) goes to the logger `tilerunner.ray`, not the terminal: tilerunner says what happened, in
+one line.
 """
 
 from __future__ import annotations
@@ -24,6 +36,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,13 +53,24 @@ from tilerunner.evolve.core.backend import (
     RAY_EXTRA,
     BackendError,
     BackendTiming,
+    EvaluationStopped,
     MissingRayError,
     Progress,
     levels_to_play,
 )
 from tilerunner.evolve.core.rollout import LevelPack, Settings
 
+log = logging.getLogger("tilerunner.ray")
+
 START_TIMEOUT = 300.0  # seconds for the actors to start (a fresh node compiles the kernels: about a minute)
+WAIT_SLICE = 0.2  # seconds: the longest any one wait on Ray blocks, so that Ctrl-C and stop requests go through
+# An actor whose chunk is not back after max(stall_after, STALL_FACTOR x the slowest seconds per episode measured so
+# far x the chunk's episodes) is taken for stopped or stuck. Episodes grow longer as a run learns, so the factor is
+# generous; before any chunk has come back (a run's first generation) the bound is STALL_UNMEASURED.
+STALL_FLOOR = 30.0
+STALL_FACTOR = 20.0
+STALL_UNMEASURED = 600.0
+REACH_TIMEOUT = 10.0  # seconds to open a connection to a cluster's address, and for it to answer
 # A Ray this backend starts itself serves this machine only: every socket on 127.0.0.1 (on Linux,
 # Ray otherwise binds the machine's network address), and no usage statistics sent anywhere. Its
 # actors work at the priority of the command that started them, as local threads do (Ray's default
@@ -56,6 +83,20 @@ def check_ray() -> None:
     """`MissingRayError`, naming the extra, unless Ray can be imported (without importing it)."""
     if importlib.util.find_spec("ray") is None:
         raise MissingRayError(f"the Ray backend needs Ray, which is not installed: {RAY_EXTRA}")
+
+
+def local_cpus() -> int:
+    """The CPUs this process may run on (its affinity, where the system tells it): what a local Ray is given."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _ray_initialised() -> bool:
+    """Whether Ray is connected in this process (without importing it)."""
+    ray = sys.modules.get("ray")
+    return ray is not None and ray.is_initialized()
 
 
 def _version() -> str:
@@ -132,11 +173,12 @@ class Evaluator:
         return results, time.perf_counter() - t0
 
 
-@dataclass
+@dataclass(eq=False)  # each actor is itself: compared and hashed by identity
 class _Actor:
     handle: Any  # the Ray actor handle
     label: str  # "actor 2 (host, 4 threads)"
     cpus: int
+    pid: int
 
 
 class RayBackend:
@@ -146,23 +188,31 @@ class RayBackend:
     started on this machine with `ray start`; `"HOST:PORT"` joins that one. `actors`: how many
     (default one per node, each with all of its CPUs); with a number, the cluster's CPUs are
     shared out evenly between that many. `notify` hears one-line messages (the actors started,
-    an actor lost). If Ray is already initialised in this process, the backend uses that Ray
-    and leaves it running.
+    an actor lost). `stall_after`: the fewest seconds a chunk is waited for before its actor is
+    taken for stopped (the bound grows with the chunk times measured). If Ray is already
+    initialised in this process, the backend uses that Ray and leaves it running.
     """
 
     name = "ray"
 
     def __init__(self, address: str | None = None, actors: int | None = None,
-                 notify: Callable[[str], None] | None = None, start_timeout: float = START_TIMEOUT) -> None:
+                 notify: Callable[[str], None] | None = None, start_timeout: float = START_TIMEOUT,
+                 stall_after: float = STALL_FLOOR) -> None:
         if actors is not None and actors < 1:
             raise ValueError(f"actors must be at least 1, got {actors}")
         self.address = address
         self.actors_wanted = actors
         self.notify = notify
         self.start_timeout = start_timeout
+        self.stall_after = stall_after
         self._actors: list[_Actor] = []
         self._levels: LevelPack | None = None
         self._started_ray = False
+        self._stop_requested = False
+        self._per_episode: float | None = None  # the slowest seconds per (genome, level) a chunk has taken
+        self._folder: str | None = None  # a local Ray's own temporary folder
+        self._watcher: subprocess.Popen | None = None  # ends what is left of a local Ray when this process ends
+        self._unquiet: Callable[[], None] | None = None
 
     def _say(self, message: str) -> None:
         if self.notify is not None:
@@ -175,11 +225,34 @@ class RayBackend:
 
     def actor_pids(self) -> list[int]:
         """The process id of each living actor (for tests and tools that need to find them)."""
-        import ray
+        return [a.pid for a in self._actors]
 
-        return [ray.get(a.handle.ready.remote())["pid"] for a in self._actors]
+    def request_stop(self) -> None:
+        """Give up the generation being played: `evaluate` raises `EvaluationStopped` within `WAIT_SLICE`.
+
+        A run calls this at its first Ctrl-C; safe from a signal handler or another thread. It holds
+        for one `evaluate` (or until `close`).
+        """
+        self._stop_requested = True
+
+    def _honour_stop(self) -> None:
+        if self._stop_requested:
+            self._stop_requested = False
+            raise EvaluationStopped("a stop was requested: the generation is given up, to be played again")
 
     # Starting and stopping ---------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Refuse, in one line (`BackendError`), what cannot work before a run makes anything: an address
+        that is no Ray cluster, more actors than CPUs. A cluster is joined for this; a local Ray is not
+        started (it starts with the run, given `local_cpus()`)."""
+        if self.address is None and not _ray_initialised():
+            cpus = local_cpus()
+            if self.actors_wanted is not None and self.actors_wanted > cpus:
+                raise BackendError(f"--actors {self.actors_wanted} asks for more actors than this machine's {cpus}"
+                                   f" CPU{'s' if cpus != 1 else ''} (each actor needs at least one)")
+            return
+        self._layout(self._ray())
 
     def connect(self) -> None:
         """Connect to the cluster (or start the local Ray) without starting actors; `start` does both."""
@@ -203,24 +276,19 @@ class RayBackend:
                 options["scheduling_strategy"] = "SPREAD"
             handles.append((remote.options(**options).remote(cpus), cpus))
         try:
-            infos = ray.get([h.ready.remote() for h, _ in handles], timeout=self.start_timeout)
+            infos = self._ready(ray, [h.ready.remote() for h, _ in handles], [c for _, c in handles])
             for info in infos:
                 if info["version"] != _version():
                     raise BackendError(f"node {info['host']} runs tilerunner {info['version']}, this one"
                                        f" {_version()}: install the same version on every node")
-        except (BackendError, ray.exceptions.RayError) as exc:
-            for h, _ in handles:  # none of them is any use now
-                ray.kill(h)
-            if isinstance(exc, BackendError):
-                raise
-            if isinstance(exc, ray.exceptions.GetTimeoutError):
-                raise BackendError(f"Ray could not start {len(handles)} actor{'s' if len(handles) != 1 else ''}"
-                                   f" ({', '.join(str(c) for _, c in handles)} CPUs) within"
-                                   f" {self.start_timeout:.0f} s: is the cluster busy or too small?"
-                                   " (ray status tells)") from None
-            raise BackendError(f"a Ray actor failed to start: {_first_line(exc)}") from None
+        except BaseException as exc:  # a failure, a stop or Ctrl-C: none of them is any use now
+            for h, _ in handles:
+                _kill(ray, h)
+            if isinstance(exc, ray.exceptions.RayError):
+                raise BackendError(f"a Ray actor failed to start: {_first_line(exc)}") from None
+            raise
         self._actors = [_Actor(h, f"actor {i} ({info['host']}, {info['threads']} thread"
-                                  f"{'s' if info['threads'] != 1 else ''})", cpus)
+                                  f"{'s' if info['threads'] != 1 else ''})", cpus, info["pid"])
                         for i, ((h, cpus), info) in enumerate(zip(handles, infos))]
         hosts = len({info["host"] for info in infos})
         if self._started_ray and self.address is None:
@@ -232,32 +300,72 @@ class RayBackend:
         if self._levels is not None:
             self._send_levels()
 
+    def _ready(self, ray, refs: list, cpus: list[int]) -> list[dict]:
+        """What each starting actor says of itself (`Evaluator.ready`), waited for in slices up to `start_timeout`."""
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            self._honour_stop()
+            _, waiting = ray.wait(refs, num_returns=len(refs), timeout=WAIT_SLICE)
+            if not waiting:
+                return ray.get(refs)
+            if time.monotonic() > deadline:
+                raise BackendError(f"Ray could not start {len(refs)} actor{'s' if len(refs) != 1 else ''}"
+                                   f" ({', '.join(str(c) for c in cpus)} CPUs) within {self.start_timeout:.0f} s:"
+                                   " is the cluster busy or too small? (ray status tells)")
+
     def _ray(self):
         """Ray, connected: a local Ray started here, the cluster at `address`, or the one already initialised."""
         if self.address is None:
             for key, value in LOCAL_RAY_ENV.items():  # read when Ray is first imported
                 os.environ.setdefault(key, value)
-        if self.address not in (None, "auto"):
-            _check_reachable(self.address)  # ray.init would retry an unreachable address for many minutes
+        else:
+            _check_address(self.address)  # ray.init would retry an address that is no Ray cluster for ever
         import ray
 
         if ray.is_initialized():
             return ray
-        # Ray announces at every start that its cluster token is on, which a tilerunner user cannot act on;
-        # that one line is quieted, Ray's other warnings stay.
-        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
-        kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
-                                  "log_to_driver": False}
+        # Ray's own log lines (its Python loggers; what its processes publish for the driver) stay off the
+        # terminal: tilerunner says what happened in one line. They go to Ray's session logs, as ever.
+        logging.getLogger("ray").setLevel(logging.ERROR)
+        kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.ERROR, "log_to_driver": False}
         try:
             if self.address is None:
-                ray.init(**kwargs)
+                self._start_local(ray, kwargs)
             else:
-                ray.init(address=self.address, **kwargs)
+                ray.init(address=_resolved(self.address), **kwargs)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise BackendError(f"cannot reach a Ray cluster at {self.address or 'this machine'}:"
+            if self.address is None:
+                raise BackendError(f"cannot start a local Ray: {_first_line(exc)}") from None
+            raise BackendError(f"--address {self.address}: cannot join the Ray cluster there:"
                                f" {_first_line(exc)}") from None
         self._started_ray = True
+        self._unquiet = _quiet_driver_messages()
         return ray
+
+    def _start_local(self, ray, kwargs: dict[str, Any]) -> None:
+        """Start a Ray for this process alone, in a folder of its own that a watcher process cleans up."""
+        self._folder = tempfile.mkdtemp(prefix="tilerunner-ray-", dir="/tmp" if os.path.isdir("/tmp") else None)
+        self._watcher = _start_watcher(self._folder)
+        try:
+            # "local": a new Ray even where RAY_ADDRESS names a cluster.
+            ray.init(address="local", num_cpus=local_cpus(), _temp_dir=self._folder, **kwargs)
+        except BaseException:
+            self._end_watcher()
+            raise
+
+    def _end_watcher(self) -> None:
+        """Let the watcher end what is left of the local Ray and remove its folder; wait for it a while."""
+        watcher, folder = self._watcher, self._folder
+        self._watcher = self._folder = None
+        if watcher is None:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            return
+        watcher.stdin.close()
+        try:
+            watcher.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # it finishes by itself
+            pass
 
     def _layout(self, ray) -> list[tuple[int, str | None]]:
         """(CPUs, node id or None) for each actor to start."""
@@ -269,26 +377,29 @@ class RayBackend:
         if self.actors_wanted is None:
             return [(cpus, node) for node, cpus in nodes]
         if self.actors_wanted > total:
-            raise BackendError(f"{self.actors_wanted} actors asked for, but the Ray cluster has {total} CPUs"
-                               " (one actor needs at least one)")
+            raise BackendError(f"--actors {self.actors_wanted} asks for more actors than the Ray cluster's {total}"
+                               f" CPU{'s' if total != 1 else ''} (each actor needs at least one)")
         each = total // self.actors_wanted
         return [(each, None)] * self.actors_wanted
 
     def close(self) -> None:
         """Stop the actors, and the Ray this backend started (a cluster it joined goes on)."""
+        self._stop_requested = False
+        self._per_episode = None  # the next run measures its own
         if not self._actors and not self._started_ray:
             return
         import ray
 
         for actor in self._actors:
-            try:
-                ray.kill(actor.handle)
-            except ray.exceptions.RayError:
-                pass
+            _kill(ray, actor.handle)
         self._actors = []
         if self._started_ray:
             ray.shutdown()
             self._started_ray = False
+            if self._unquiet is not None:
+                self._unquiet()
+                self._unquiet = None
+            self._end_watcher()
 
     # Levels and generations --------------------------------------------------------------------
 
@@ -301,19 +412,36 @@ class RayBackend:
         import ray
 
         ref = ray.put(self._levels)  # into the object store once; every actor reads it from there
-        for actor in list(self._actors):
-            try:
-                ray.get(actor.handle.set_levels.remote(ref))
-            except ray.exceptions.RayActorError as exc:
-                self._lost(actor, exc, "")
+        sent = {actor.handle.set_levels.remote(ref): actor for actor in self._actors}
+        bound = max(self.start_timeout, self.stall_after)
+        deadline = time.monotonic() + bound
+        while sent:
+            self._honour_stop()
+            ready, _ = ray.wait(list(sent), num_returns=len(sent), timeout=WAIT_SLICE)
+            for r in ready:
+                actor = sent.pop(r)
+                try:
+                    ray.get(r)
+                except _lost_errors(ray) as exc:
+                    self._lost(actor, f"died ({_first_line(exc)})", "")
+            if sent and time.monotonic() > deadline:
+                for actor in list(sent.values()):
+                    _kill(ray, actor.handle)
+                    self._lost(actor, f"did not take the level set within {bound:.0f} s, so it was stopped", "")
+                return
 
-    def _lost(self, actor: _Actor, exc: BaseException, then: str) -> None:
+    def _lost(self, actor: _Actor, why: str, then: str) -> None:
         self._actors.remove(actor)
         left = len(self._actors)
-        self._say(f"ray: {actor.label} died ({_first_line(exc)}){then}; {left} actor{'s' if left != 1 else ''}"
-                    " left")
+        self._say(f"ray: {actor.label} {why}{then}; {left} actor{'s' if left != 1 else ''} left")
         if not left:
-            raise BackendError("every Ray actor is gone (their nodes lost or their processes killed)")
+            raise BackendError("every Ray actor is gone (their nodes lost, or their processes killed or stopped)")
+
+    def _stall_bound(self, episodes: int) -> float:
+        """Seconds a chunk of `episodes` (genomes x levels) is waited for before its actor is taken for stopped."""
+        if self._per_episode is None:
+            return max(self.stall_after, STALL_UNMEASURED)
+        return max(self.stall_after, STALL_FACTOR * self._per_episode * episodes)
 
     def evaluate(self, nets: list[NetArrays], settings: Settings, indices: np.ndarray | None = None,
                  levels: LevelPack | None = None, progress: Progress | None = None,
@@ -338,10 +466,29 @@ class RayBackend:
         timing.shipped_bytes += sum(_nbytes(p) for p in packed if p is not None)
         if indices is not None:
             timing.shipped_bytes += indices.nbytes * len(self._actors)
-        pending: dict[Any, tuple[int, _Actor]] = {}
+        source = levels if levels is not None else self._levels
+        n_levels = len(indices) if indices is not None else len(source.rows) if source is not None else 1
+        episodes = [(b - a) * n_levels for a, b in pieces]
+        pending: dict[Any, int] = {}  # result ref -> chunk
+        queues: dict[_Actor, list[Any]] = {}  # each actor's refs, in the order it plays them
+        since: dict[_Actor, float] = {}  # when each actor began the chunk at the head of its queue
 
         def submit(i: int, actor: _Actor) -> None:
-            pending[actor.handle.evaluate.remote(refs[i], settings, indices, level_ref)] = (i, actor)
+            ref = actor.handle.evaluate.remote(refs[i], settings, indices, level_ref)
+            pending[ref] = i
+            queue = queues.setdefault(actor, [])
+            if not queue:
+                since[actor] = time.monotonic()
+            queue.append(ref)
+
+        def give_up(actor: _Actor, why: str) -> None:
+            """Drop `actor` and play every chunk it holds again on the others (`BackendError` if none is left)."""
+            held = [pending.pop(ref) for ref in queues.pop(actor)]
+            genomes = sum(pieces[i][1] - pieces[i][0] for i in held)
+            self._lost(actor, why, f"; its {genomes} genomes are played again")
+            for i in held:  # each to the living actor with the least work in hand
+                submit(i, min(self._actors, key=lambda a: len(queues.get(a, ()))))
+                timing.retried += 1
 
         for i, actor in enumerate(list(self._actors)):
             if packed[i] is not None:
@@ -350,23 +497,32 @@ class RayBackend:
         results: list[np.ndarray | None] = [None] * len(pieces)
         done_genomes = 0
         while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            i, actor = pending.pop(ready[0])
-            try:
-                rows, seconds = ray.get(ready[0])
-            except ray.exceptions.RayActorError as exc:
-                # Another living actor with the least work in hand plays the chunk again.
-                busy = {id(a): 0 for a in self._actors if a is not actor}
-                for _, other in pending.values():
-                    if id(other) in busy:
-                        busy[id(other)] += 1
-                self._lost(actor, exc, f"; its {pieces[i][1] - pieces[i][0]} genomes are played again")
-                substitute = min((a for a in self._actors), key=lambda a: busy.get(id(a), 0))
-                submit(i, substitute)
-                timing.retried += 1
+            self._honour_stop()
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_SLICE)
+            now = time.monotonic()
+            if not ready:
+                for actor, queue in list(queues.items()):
+                    waited = now - since[actor]
+                    if queue and waited > self._stall_bound(episodes[pending[queue[0]]]):
+                        _kill(ray, actor.handle)
+                        give_up(actor, f"gave no result in {waited:.0f} s (its process stopped or stuck), so it"
+                                       " was stopped")
                 continue
-            except ray.exceptions.RayTaskError as exc:
+            ref = ready[0]
+            i = pending[ref]
+            actor = next(a for a, queue in queues.items() if ref in queue)
+            try:
+                rows, seconds = ray.get(ref)  # ready: no wait
+            except _lost_errors(ray) as exc:
+                give_up(actor, f"died ({_first_line(exc)})")
+                continue
+            except ray.exceptions.RayError as exc:
                 raise BackendError(f"a Ray actor failed: {_first_line(exc)}") from None
+            del pending[ref]
+            queues[actor].remove(ref)
+            per_episode = (now - since[actor]) / max(1, episodes[i])
+            self._per_episode = max(self._per_episode or 0.0, per_episode)
+            since[actor] = now
             results[i] = rows
             timing.kernel_seconds = max(timing.kernel_seconds, seconds)
             done_genomes += pieces[i][1] - pieces[i][0]
@@ -377,22 +533,173 @@ class RayBackend:
         return out, timing
 
 
-REACH_TIMEOUT = 10.0  # seconds to open a connection to a cluster's address before giving up
+def _lost_errors(ray) -> tuple[type[BaseException], ...]:
+    """Ray's errors that mean an actor (or the node holding its result) is gone, rather than that its code failed."""
+    return ray.exceptions.RayActorError, ray.exceptions.ObjectLostError
 
 
-def _check_reachable(address: str) -> None:
-    """`BackendError` in one line unless `HOST:PORT` (a Ray head's address) accepts a connection."""
+def _kill(ray, handle: Any) -> None:
+    """Kill an actor (Ray's way: on any node); one already gone is no error."""
+    try:
+        ray.kill(handle)
+    except (ray.exceptions.RayError, ValueError):
+        pass
+
+
+# A Ray started here is this process's alone: its raylet and GCS die with it (Ray ties them to it), but the
+# agents and workers the raylet starts outlive a killed run by a minute or more (each first tries to tell the
+# dead GCS). This watcher, a process of its own, waits for its pipe from the run to close (at `close`, or
+# when the run dies, even by SIGKILL), then kills every process that still has a file open in the Ray's own
+# folder, or works in it, and removes the folder. Python's standard library only, so that it starts at once.
+_WATCHER = r"""
+import os, shutil, signal, sys, time
+folder, driver = sys.argv[1], int(sys.argv[2])
+sys.stdin.buffer.read()
+
+def users():
+    found = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) in (driver, os.getpid()):
+            continue
+        try:
+            paths = [os.readlink(f"/proc/{name}/cwd")]
+            for fd in os.listdir(f"/proc/{name}/fd"):
+                try:
+                    paths.append(os.readlink(f"/proc/{name}/fd/{fd}"))
+                except OSError:
+                    pass
+        except OSError:
+            continue
+        if any(p == folder or p.startswith(folder + "/") for p in paths):
+            found.add(int(name))
+    return found
+
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    left = users()
+    if not left:
+        break
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    time.sleep(0.1)
+shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
+def _start_watcher(folder: str) -> subprocess.Popen | None:
+    """The watcher of a local Ray in `folder` (Linux; elsewhere None: Ray's own fate-sharing is all there is).
+
+    In a session of its own, so that a Ctrl-C or hang-up meant for the run does not end it before its work.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return subprocess.Popen([sys.executable, "-I", "-c", _WATCHER, folder, str(os.getpid())],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    except OSError as exc:  # no Python to start: the run goes on without it
+        log.warning("cannot start the watcher of the local Ray: %s", exc)
+        return None
+
+
+def _quiet_driver_messages() -> Callable[[], None]:
+    """Send what Ray's processes publish for the driver (a dead raylet's last 20 log lines, a worker's crash) to the
+    logger `tilerunner.ray` rather than the terminal; returns the undo.
+
+    Ray prints these from a thread of its own through one function of its worker module and has no switch for
+    it (`log_to_driver` covers workers' output only), so that function is replaced while this Ray is connected.
+    """
+    try:
+        from ray._private import worker
+    except ImportError:
+        return lambda: None
+    original = getattr(worker, "print_to_stdstream", None)
+    if original is None:
+        return lambda: None
+
+    def to_log(data: dict, *args: Any, **kwargs: Any) -> None:
+        for line in data.get("lines", ()):
+            log.info("(%s) %s", data.get("pid", "ray"), line)
+
+    worker.print_to_stdstream = to_log
+
+    def undo() -> None:
+        worker.print_to_stdstream = original
+
+    return undo
+
+
+# The first frames of an HTTP/2 connection (RFC 9113 3.4): the client's preface and an empty SETTINGS frame.
+# A Ray cluster's address is a gRPC server, which answers with a SETTINGS frame of its own.
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def _check_address(address: str) -> None:
+    """`BackendError`, in one line naming `--address`, unless `address` is `auto` with a cluster on this machine
+    or a `HOST:PORT` that accepts a connection and answers as a Ray cluster does (gRPC)."""
+    typed = address.strip()
+    target = _resolved(typed)
+    if target == "auto":  # Ray could not be asked where its cluster is: ray.init finds it
+        return
+    shown = typed if target == typed else f"{typed} ({target})"
+    host, sep, port = target.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BackendError(f"--address {shown!r}: expected auto or HOST:PORT, such as 10.0.0.5:6379")
     import socket
 
-    host, sep, port = address.strip().removeprefix("ray://").rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise BackendError(f"--address {address!r}: expected auto or HOST:PORT, such as 10.0.0.5:6379")
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT):
-            pass
+        sock = socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT)
+    except UnicodeError:  # a label longer than 63 characters, or an empty one
+        raise BackendError(f"--address {shown!r}: {host!r} is not a valid host name") from None
     except OSError as exc:
-        raise BackendError(f"cannot reach a Ray cluster at {address}: {exc.strerror or exc}"
+        raise BackendError(f"--address {shown}: cannot reach a Ray cluster there: {exc.strerror or exc}"
                            " (is `ray start --head` running there?)") from None
+    except ValueError as exc:  # a NUL character, say
+        raise BackendError(f"--address {shown!r}: {_first_line(exc)}") from None
+    with sock:
+        if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+            return  # the cluster speaks TLS first; Ray checks it
+        try:
+            sock.sendall(_HTTP2_PREFACE)
+            head = b""
+            while len(head) < 9:
+                more = sock.recv(9 - len(head))
+                if not more:
+                    break
+                head += more
+        except TimeoutError:
+            raise BackendError(f"--address {shown}: no answer within {REACH_TIMEOUT:.0f} s: is it the address"
+                               " `ray start --head` printed?") from None
+        except OSError as exc:
+            head = b""
+            log.info("--address %s: %s", shown, exc)
+    # A SETTINGS frame (type 4) on stream 0, not an acknowledgement, its length a whole number of settings.
+    length = int.from_bytes(head[:3], "big") if len(head) == 9 else -1
+    if len(head) != 9 or head[3] != 4 or head[4] & 1 or int.from_bytes(head[5:], "big") & 0x7FFFFFFF or length % 6:
+        raise BackendError(f"--address {shown}: something answers there, but not a Ray cluster: is it the address"
+                           " `ray start --head` printed (port 6379 unless it was told otherwise)?")
+
+
+def _resolved(address: str) -> str:
+    """`auto` as Ray resolves it (the cluster `ray start` made on this machine); any other address unchanged."""
+    if address.strip() != "auto":
+        return address
+    try:
+        from ray._private import services
+
+        logging.getLogger("ray").setLevel(logging.ERROR)  # its notes on finding clusters stay off the terminal
+        found = services.canonicalize_bootstrap_address("auto")
+    except ImportError:  # Ray's layout changed: let ray.init find it
+        return address
+    except ConnectionError:
+        found = None
+    if not found:
+        raise BackendError("--address auto: no Ray cluster is running on this machine (`ray start --head` starts"
+                           " one)")
+    return found
 
 
 def _first_line(exc: BaseException) -> str:

@@ -68,6 +68,7 @@ class Settings(NamedTuple):
     kill_bonus: float
     jump_penalty: float  # fitness lost per jump
     features: int  # bit mask of opt-in observation features (`tilerunner.envs.observe`)
+    jump_rule: int  # `tilerunner.envs.physics.HOLD` or `PRESS`
 
 
 def pack_levels(levels: Sequence[Level]) -> LevelPack:
@@ -147,7 +148,7 @@ def _play(
     state = np.empty(P.STATE_SIZE, np.int64)
     enemies = np.empty((level_enemies.shape[0], P.ENEMY_FIELDS), np.int64)
     P.reset_world(level_tiles, level_enemies, levels.start_col[li], levels.start_row[li], levels.exit_col[li],
-                  tiles, state, enemies)
+                  tiles, state, enemies, s.jump_rule)
     reset_network(net, k, values, cells, active)
     obs = np.empty((1, net.n_inputs))
     inputs = obs[0]

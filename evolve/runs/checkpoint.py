@@ -15,6 +15,7 @@ safe; every field is checked on load (one line naming the field otherwise).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import random
@@ -25,10 +26,10 @@ from typing import Any
 
 import neat
 
-from tilerunner.envs.level import Level, LevelError, load_level, parse_level
+from tilerunner.envs.level import Level, LevelError, load_level, parse_gen_id, parse_level
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction
 from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.core.level_plan import LevelPlan
+from tilerunner.evolve.core.level_plan import LevelList, LevelPlan, compact_ids
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
@@ -37,6 +38,7 @@ from tilerunner.evolve.runs.stats import OUTCOME_KINDS, check_outcome_names
 SCHEMA = "tilerunner-checkpoint"
 VERSION = 1
 MAX_BYTES = 512 * 1024 * 1024  # uncompressed; a population of 10,000 large genomes fits
+MAX_GENERATIONS = 1_000_000  # the most generations a run may have (evolve --generations takes up to this)
 
 
 class CheckpointError(FormatError):
@@ -66,8 +68,12 @@ class Validation:
 
 
 def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequence[dict],
-                       validation: Validation | None = None) -> dict[str, Any]:
-    """The run's state between generations as JSON-able data (see the module docstring)."""
+                       validation: Validation | None = None, config_text: str | None = None) -> dict[str, Any]:
+    """The run's state between generations as JSON-able data (see the module docstring).
+
+    With `config_text` (the run's config.ini), its digest is recorded, so that the checkpoint can be told
+    apart from another run's (`check_belongs`).
+    """
     p = evolution.population
     gc = evolution.config.genome_config
     reproduction = p.reproduction
@@ -83,8 +89,10 @@ def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequ
     version, internal, gauss = random.getstate()
     return {
         "schema": SCHEMA, "version": VERSION, "generation": p.generation, "seed": evolution.seed,
+        "config_digest": config_digest(config_text) if config_text is not None else None,
         "settings": evolution.settings.as_dict(),
-        "levels": [{"id": lv.id, "text": lv.text} for lv in evolution.levels],
+        "levels": [{"id": lv} if isinstance(lv, str) else {"id": lv.id, "text": lv.text}
+                   for lv in evolution.plan.levels.items],  # generated levels not made yet: their ids
         "random": {"version": version, "internal": list(internal), "gauss": gauss},
         "population": [genome_to_dict(g, keep_order=True) for g in p.population.values()],
         "species": {
@@ -119,8 +127,10 @@ def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequ
 
 def _level_refs(evolution: Evolution) -> list[int | str]:
     """The best-ever champion's levels: indices into the fixed set, or ids of fresh generated levels."""
-    index = {id(lv): i for i, lv in enumerate(evolution.plan.levels)}
-    return [index[id(lv)] if id(lv) in index else lv.id for lv in evolution.best_ever_levels]
+    index: dict[str, int] = {}
+    for i, level_id in enumerate(evolution.plan.levels.ids()):
+        index.setdefault(level_id, i)
+    return [index.get(lv.id, lv.id) for lv in evolution.best_ever_levels]
 
 
 def encode(state: dict[str, Any]) -> bytes:
@@ -180,7 +190,8 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         settings = EpisodeSettings.from_dict(_read.get(data, "settings", "object", "checkpoint"))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint.settings: {exc}") from None
-    levels = _levels(_read.get(data, "levels", "list", "checkpoint"), "checkpoint.levels")
+    levels = LevelList(_levels(_read.get(data, "levels", "list", "checkpoint"), "checkpoint.levels",
+                               made_later=True))
     rng = _read.get(data, "random", "object", "checkpoint")
     internal = _read.get(rng, "internal", "list", "checkpoint.random")
     if len(internal) != 625 or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**32
@@ -189,45 +200,77 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
     random_state = (_read.get(rng, "version", "int", "checkpoint.random"), tuple(internal),
                     _read.get(rng, "gauss", "number|null", "checkpoint.random"))
 
-    population = {}
-    for n, raw in enumerate(_read.get(data, "population", "list", "checkpoint")):
-        genome = _genome(raw, f"checkpoint.population[{n}]", gc)
-        population[genome.key] = genome
-    if not population:
+    if generation > MAX_GENERATIONS:
+        raise CheckpointError(f"checkpoint.generation: {generation}, past the {MAX_GENERATIONS:,} generations a run"
+                              " may have")
+    raw_population = _read.get(data, "population", "list", "checkpoint")
+    if not raw_population:
         raise CheckpointError("checkpoint.population: empty")
+    if len(raw_population) > config.pop_size:  # checked before a single genome is built
+        raise CheckpointError(f"checkpoint.population: {len(raw_population):,} genomes, more than the run's"
+                              f" population of {config.pop_size:,} (pop_size in its config.ini)")
+    population = {}
+    for n, raw in enumerate(raw_population):
+        where = f"checkpoint.population[{n}]"
+        key = _read.get(raw, "key", "int", where)
+        if key in population:
+            raise CheckpointError(f"{where}.key: genome {key} appears twice")
+        population[key] = _genome(raw, where, gc)
 
     # neat-python's own objects, built as Population builds them, then given the saved state.
     p = neat.Population(config, initial_state=(population, config.species_set_type(config.species_set_config, None),
                                                generation))
     species = _read.get(data, "species", "object", "checkpoint")
-    p.species.indexer = count(_read.get(species, "next_key", "count", "checkpoint.species"))
+    next_species = _read.get(species, "next_key", "count", "checkpoint.species")
+    p.species.indexer = count(next_species)
     for n, raw in enumerate(_read.get(species, "list", "list", "checkpoint.species")):
         where = f"checkpoint.species.list[{n}]"
         s = neat.species.Species(_read.get(raw, "key", "int", where), _read.get(raw, "created", "count", where))
+        if s.key in p.species.species:
+            raise CheckpointError(f"{where}.key: species {s.key} appears twice")
+        if not 0 <= s.key < next_species:
+            raise CheckpointError(f"{where}.key: species {s.key}, but checkpoint.species.next_key is {next_species}")
         s.last_improved = _read.get(raw, "last_improved", "count", where)
+        if max(s.created, s.last_improved) > generation:
+            raise CheckpointError(f"{where}: created or improved after generation {generation}, the checkpoint's")
         members = {}
         for key in _read.get(raw, "members", "list", where):
             if key not in population:
                 raise CheckpointError(f"{where}.members: genome {key!r} is not in the population")
+            if key in p.species.genome_to_species:
+                raise CheckpointError(f"{where}.members: genome {key} is in two species")
             members[key] = population[key]
             p.species.genome_to_species[key] = s.key
+        if not members:
+            raise CheckpointError(f"{where}.members: a species with no members")
         s.update(_genome(_read.get(raw, "representative", "object", where), f"{where}.representative", gc), members)
         s.fitness = _read.get(raw, "fitness", "number|null", where)
         s.adjusted_fitness = _read.get(raw, "adjusted_fitness", "number|null", where)
         s.fitness_history = [_read.check(x, "number", f"{where}.fitness_history")
                              for x in _read.get(raw, "fitness_history", "list", where)]
         p.species.species[s.key] = s
+    unplaced = [key for key in population if key not in p.species.genome_to_species]
+    if unplaced:
+        raise CheckpointError(f"checkpoint.species: genome {unplaced[0]} of the population is in no species")
     reproduction = _read.get(data, "reproduction", "object", "checkpoint")
     where = "checkpoint.reproduction"
-    p.reproduction.genome_indexer = count(_read.get(reproduction, "next_genome_key", "count", where))
+    next_genome = _read.get(reproduction, "next_genome_key", "count", where)
+    if max(population) >= next_genome:
+        raise CheckpointError(f"{where}.next_genome_key: {next_genome}, but genome {max(population)} exists already")
+    p.reproduction.genome_indexer = count(next_genome)
     p.reproduction.ancestors = {
         _read.check(key, "int", "checkpoint.reproduction.ancestors"): tuple(
             _read.check(x, "int", "checkpoint.reproduction.ancestors") for x in parents)
         for key, parents in _read.get(reproduction, "ancestors", "list", "checkpoint.reproduction")}
     tracker = p.reproduction.innovation_tracker
-    tracker.global_counter = _read.get(reproduction, "innovation_counter", "count", "checkpoint.reproduction")
-    tracker.generation_innovations = {
-        (i, o, kind): n for i, o, kind, n in _read.get(reproduction, "innovations", "list", "checkpoint.reproduction")}
+    tracker.global_counter = _read.get(reproduction, "innovation_counter", "count", where)
+    innovations = {}
+    for entry in _read.get(reproduction, "innovations", "list", where):
+        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[2], str)
+                and all(_is_int(x) for x in (entry[0], entry[1], entry[3]))):
+            raise CheckpointError(f"{where}.innovations: expected [in, out, kind, number] entries, got {entry!r:.60}")
+        innovations[(entry[0], entry[1], entry[2])] = entry[3]
+    tracker.generation_innovations = innovations
     gc.innovation_tracker = tracker
     next_node = _read.get(data, "next_node_key", "count|null", "checkpoint")
     gc.node_indexer = count(next_node) if next_node is not None else None
@@ -235,6 +278,9 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
     best = _read.get(data, "best_ever", "object|null", "checkpoint")
     best_ever = _genome(best, "checkpoint.best_ever", gc) if best is not None else None
     p.best_genome = best_ever
+    genomes = [*population.values(), *(s.representative for s in p.species.species.values()),
+               *([best_ever] if best_ever is not None else [])]
+    _check_counters(genomes, next_node, tracker.global_counter, innovations)
     outcomes = [_outcome(o, f"checkpoint.best_ever_outcomes[{n}]")
                 for n, o in enumerate(_read.get(data, "best_ever_outcomes", "list", "checkpoint"))]
     first_finish = {}
@@ -248,7 +294,7 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         if "fresh" in data else []
     curriculum = _read.get(data, "curriculum", "number|null", "checkpoint") if "curriculum" in data else None
     try:
-        plan = LevelPlan(tuple(levels), per_gen, tuple(fresh), curriculum)
+        plan = LevelPlan(levels, per_gen, tuple(fresh), curriculum)
     except ValueError as exc:
         raise CheckpointError(f"checkpoint: {exc}") from None
     stage = _read.get(data, "stage", "count", "checkpoint") if "stage" in data else 0
@@ -275,6 +321,17 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"), stage=stage)
     stats = [_read.check(r, "object", "checkpoint.stats") for r in _read.get(data, "stats", "list", "checkpoint")]
     timing = [_read.check(r, "object", "checkpoint.timing") for r in _read.get(data, "timing", "list", "checkpoint")]
+    for name, rows in (("stats", stats), ("timing", timing)):  # none (an Evolution saved without a Run), or all
+        if rows and [row.get("generation") for row in rows] != list(range(generation)):
+            raise CheckpointError(f"checkpoint.{name}: not one row for each of generations 0 to {generation - 1}")
+    for name in ("best_ever_generation", "solved_at"):
+        at = getattr(evolution, name)
+        if at is not None and at >= generation:
+            raise CheckpointError(f"checkpoint.{name}: generation {at}, not before the checkpoint's {generation}")
+    if (best_ever is None) != (evolution.best_ever_generation is None) or (best_ever is None) != (not outcomes):
+        raise CheckpointError("checkpoint.best_ever: the champion, its generation and its outcomes do not agree")
+    if any(g >= generation for g in first_finish.values()):
+        raise CheckpointError(f"checkpoint.first_finish: a level first finished after generation {generation - 1}")
     validation = None
     if data.get("validation") is not None:  # absent in checkpoints of runs without --validate
         raw = _read.get(data, "validation", "object", "checkpoint")
@@ -282,18 +339,89 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         best = _read.get(raw, "best", "list|null", where)
         if best is not None and (len(best) != 2 or not all(_read.check(x, "number", where) is not None for x in best)):
             raise CheckpointError(f"{where}.best: expected [finished share, mean progress]")
-        validation = Validation(_levels(_read.get(raw, "levels", "list", where), f"{where}.levels"),
-                                _read.get(raw, "every", "count", where), tuple(best) if best else None,
-                                _read.get(raw, "best_generation", "count|null", where))
+        held_out = _levels(_read.get(raw, "levels", "list", where), f"{where}.levels")
+        if not held_out:
+            raise CheckpointError(f"{where}.levels: empty")
+        every = _read.get(raw, "every", "count", where)
+        if every < 1:
+            raise CheckpointError(f"{where}.every: 0; validation needs a number of generations of at least 1")
+        best_generation = _read.get(raw, "best_generation", "count|null", where)
+        if (best is None) != (best_generation is None) or (best_generation is not None
+                                                          and best_generation >= generation):
+            raise CheckpointError(f"{where}.best_generation: {best_generation} does not fit its best or the"
+                                  f" checkpoint's generation {generation}")
+        validation = Validation(held_out, every, tuple(best) if best else None, best_generation)
     random.setstate(random_state)
     return evolution, stats, timing, validation
 
 
-def _levels(entries: list, where: str) -> list[Level]:
-    levels = []
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _check_counters(genomes: list, next_node: int | None, innovation_counter: int, innovations: dict) -> None:
+    """`CheckpointError` unless neat-python's counters are past every key and number in use.
+
+    neat-python hands out the next node key and innovation number from these counters; a counter behind
+    a key in use would give two genes one key (neat-python stops on an assertion).
+    """
+    for genome in genomes:
+        hidden = max((k for k in genome.nodes), default=-1)
+        if next_node is not None and hidden >= next_node:
+            raise CheckpointError(f"checkpoint.next_node_key: {next_node}, but genome {genome.key} has node {hidden}")
+        top = max((gene.innovation for gene in genome.connections.values()), default=0)
+        if top > innovation_counter:
+            raise CheckpointError(f"checkpoint.reproduction.innovation_counter: {innovation_counter}, but genome"
+                                  f" {genome.key} has innovation number {top}")
+    if any(n > innovation_counter for n in innovations.values()):
+        raise CheckpointError("checkpoint.reproduction.innovations: a number past innovation_counter")
+
+
+def check_belongs(data: dict[str, Any], args: dict[str, Any], config_text: str, source: str) -> None:
+    """`CheckpointError` unless the checkpoint is of the run its folder's args.json and config.ini describe.
+
+    A folder's checkpoints may have been swapped for another run's (same layout, other seed, other
+    population): resuming those would continue a different run under this folder's name.
+    """
+    digest = config_digest(config_text)
+    if data.get("config_digest") is not None and data.get("config_digest") != digest:
+        raise CheckpointError(f"{source}: made with another neat config than this run folder's config.ini;"
+                              " it is not this run's checkpoint")
+    if data.get("seed") != args.get("seed"):
+        raise CheckpointError(f"{source}: a checkpoint of a run with seed {data.get('seed')!r:.30}, but this run's"
+                              f" seed is {args.get('seed')!r:.30} (args.json); it is not this run's checkpoint")
+    if "settings" in args and data.get("settings") != args["settings"]:
+        raise CheckpointError(f"{source}: its episode settings differ from this run's (args.json); it is not this"
+                              " run's checkpoint")
+    entries = data.get("levels") if isinstance(data.get("levels"), list) else []
+    ids = [e.get("id") for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    fresh = data.get("fresh") if isinstance(data.get("fresh"), list) else []
+    played = compact_ids(ids) if ids else [f"gen:*:{d}" for d in fresh]
+    named = args.get("levels")
+    if all(isinstance(x, str) for x in named) and compact_ids(named) != played:
+        raise CheckpointError(f"{source}: it trains on other levels than this run's (args.json); it is not this"
+                              " run's checkpoint")
+
+
+def config_digest(text: str) -> str:
+    """The SHA-256 of a run's config.ini text, which its checkpoints record."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _levels(entries: list, where: str, made_later: bool = False) -> list[Level | str]:
+    """Levels as a checkpoint keeps them; with `made_later`, an entry with an id and no text is a generated
+    level made when drawn (its id, checked)."""
+    levels: list[Level | str] = []
     for n, entry in enumerate(entries):
         at = f"{where}[{n}]"
         level_id = _read.get(entry, "id", "str", at)
+        if made_later and isinstance(entry, dict) and "text" not in entry:
+            try:
+                seed, difficulty = parse_gen_id(level_id)
+            except LevelError as exc:
+                raise CheckpointError(f"{at}: {exc}") from None
+            levels.append(f"gen:{seed}:{difficulty}")
+            continue
         try:
             levels.append(parse_level(_read.get(entry, "text", "text", at), source=at, level_id=level_id))
         except LevelError as exc:

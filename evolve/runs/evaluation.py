@@ -9,6 +9,13 @@ share of the way from the start column to the exit column reached at the furthes
 finished), so levels of different lengths count alike. `with_solvable` marks which levels can be
 finished at all (see `evolve.runs.solvable`), so that the tallies also give the finished share
 of the solvable levels, the share of what was there to win.
+
+Baselines are measured beside genomes on the same levels, in the same `LevelResult` rows, so a
+figure never stands alone (`BASELINES`, `evaluate_baselines`): `hold-right` and `rules` are the
+built-in controllers of `evolve.core.controllers`, played as the rollout kernel plays a genome;
+`planner` is the solver (`envs.solver.search`), its solution played back under the same episode
+rules. A level the solver finds no way through is not finished, `no plan found` (or `walled in`
+when it proved there is none), at progress 0: the search does not say how far it got.
 """
 
 from __future__ import annotations
@@ -19,13 +26,26 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tilerunner.agent import compile_population
+from tilerunner.envs import physics as P
 from tilerunner.envs.level import BUILTIN_LEVELS, Level
+from tilerunner.envs.solver import Search
+from tilerunner.evolve.core.controllers import CONTROLLERS, play_controllers
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
-from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
+from tilerunner.evolve.core.rollout import episode_outcome, evaluate_population, pack_levels
 from tilerunner.evolve.runs.replay import Replay
 
 _NUMBERED = re.compile(r"^(.*?)[-_]?\d+$")  # `notch-lvl-201` -> `notch-lvl`
+
+# Built-in players measured beside genomes: the controllers of `evolve.core.controllers`, then the solver.
+BASELINES = (*CONTROLLERS, "planner")
+BASELINE_WHAT = {  # what each is, in a few words
+    "hold-right": "no network: Right+B, A whenever a jump can start or in the air",
+    "rules": "the hand-written reactive controller",
+    "planner": "the solver's solutions",
+}
+NO_PLAN = "no plan found"  # how a planner episode ends where the solver found no way to the exit
+WALLED_IN = "walled in"  # ... and where it proved there is none
 
 
 def level_group(level: Level) -> str:
@@ -124,17 +144,63 @@ def evaluate_genomes(genomes: Sequence, network, settings: EpisodeSettings,
             for row in table]
 
 
-def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level]) -> list[list[LevelResult]]:
-    """Every replay's genome on every level (with the replay's own episode settings): results per replay."""
+def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level],
+                jump_rule: str | None = None) -> list[list[LevelResult]]:
+    """Every replay's genome on every level (with the replay's own episode settings, and its own jump rule
+    unless `jump_rule` is given): results per replay."""
     results: list[list[LevelResult] | None] = [None] * len(replays)
     by_settings: dict[tuple, list[int]] = {}
     for i, replay in enumerate(replays):  # one kernel call per (settings, network shape)
-        by_settings.setdefault((replay.settings, replay.network), []).append(i)
+        settings = replay.settings if jump_rule is None else replace(replay.settings, jump_rule=jump_rule)
+        by_settings.setdefault((settings, replay.network), []).append(i)
     for (settings, network), members in by_settings.items():
         rows = evaluate_genomes([replays[i].genome for i in members], network, settings, levels)
         for i, row in zip(members, rows):
             results[i] = row
     return results  # type: ignore[return-value]
+
+
+def _results(levels: Sequence[Level], outcomes: Sequence[Outcome]) -> list[LevelResult]:
+    return [LevelResult(lv, level_group(lv), o, progress(lv, o)) for lv, o in zip(levels, outcomes)]
+
+
+def evaluate_baselines(names: Sequence[str], levels: Sequence[Level], settings: EpisodeSettings,
+                       searches: Sequence[Search] | None = None) -> list[list[LevelResult]]:
+    """Each named baseline (`BASELINES`) on every level under `settings` (its jump rule, frame skip,
+    limits and fitness terms): results per baseline, as `evaluate_on` gives them for genomes.
+
+    The controllers play in one parallel kernel call. `planner` needs `searches`, the solver's
+    results on the same levels under the same jump rule (`evolve.runs.solvable.search_levels`),
+    and plays each solution back (`planner_outcome`). `ValueError` names an unknown baseline.
+    """
+    if not levels:
+        raise ValueError("no levels to evaluate on")
+    for name in names:
+        if name not in BASELINES:
+            raise ValueError(f"unknown baseline {name!r:.40}; the baselines are {', '.join(BASELINES)}")
+    controllers = [n for n in names if n in CONTROLLERS]
+    played = dict(zip(controllers, play_controllers(controllers, levels, settings))) if controllers else {}
+    if "planner" in names:
+        if searches is None or len(searches) != len(levels):
+            raise ValueError("the planner baseline needs the solver's search of every level")
+        played["planner"] = [planner_outcome(lv, s, settings) for lv, s in zip(levels, searches)]
+    return [_results(levels, played[name]) for name in names]
+
+
+def planner_outcome(level: Level, found: Search, settings: EpisodeSettings) -> Outcome:
+    """What the planner did on `level`: the solver's solution played back frame by frame under `settings`
+    (their limits and fitness terms; the search itself runs by its own), scored as the kernels score
+    a genome; or, without a solution, an unfinished episode ended `no plan found` (`walled in` when
+    the solver proved there is none) at distance 0: how far a failed search got is not known.
+    """
+    if found.solution is None:
+        return Outcome(0.0, False, 0.0, 0, 0, 0, WALLED_IN if found.walled_in else NO_PLAN, "")
+    s = settings.kernel_settings()
+    tiles, state, enemies = P.new_world(level, s.jump_rule)
+    for mask in found.solution.buttons:
+        if P.advance(tiles, state, enemies, int(mask), 1, s.max_frames, s.stall_frames) != P.RUNNING:
+            break
+    return episode_outcome(state, s)
 
 
 def solvable_levels(found: Sequence[bool], results: Sequence[Sequence[LevelResult]]) -> list[bool]:

@@ -227,6 +227,7 @@ def _network(d: Any) -> NetworkShape:
 
 
 _ADDED_LATER = frozenset({"features", "novelty", "jump_penalty"})  # settings older replays do not have
+_BEFORE_RULES = "hold"  # the jump rule every replay made before rules existed played by
 
 
 def _settings(d: Any) -> EpisodeSettings:
@@ -234,6 +235,9 @@ def _settings(d: Any) -> EpisodeSettings:
     values: dict[str, Any] = {}
     for f in fields(EpisodeSettings):
         if f.name in _ADDED_LATER and f.name not in d:  # an older replay: the setting's default
+            continue
+        if f.name == "jump_rule" and f.name not in d:  # whatever the default is now, older replays held A
+            values["jump_rule"] = _BEFORE_RULES
             continue
         if f.name == "features":
             names = _read.get(d, "features", "list", "settings")

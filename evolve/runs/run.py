@@ -33,16 +33,18 @@ import neat
 
 from tilerunner.agent import TileGenome
 from tilerunner.envs.level import Level, level_set, load_level
-from tilerunner.evolve.core.backend import Backend, BackendError, as_backend
+from tilerunner.evolve.core.backend import Backend, BackendError, EvaluationStopped, as_backend
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.core.level_plan import LevelPlan
+from tilerunner.evolve.core.level_plan import LevelPlan, compact_ids
 from tilerunner.evolve.core.neat_config import config_from_text, load_config_and_text
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.core.seeding import seed_population
 from tilerunner.evolve.runs.checkpoint import (
     CheckpointError,
     Validation,
+    check_belongs,
     checkpoint_to_dict,
     decode,
     encode,
@@ -132,7 +134,7 @@ class Run:
                  folder: RunFolder | None = None, checkpoint_every: int = CHECKPOINT_EVERY,
                  replays_dir: str | os.PathLike | None = None, stats: Sequence[dict] = (),
                  timing: Sequence[dict] = (), validation: Validation | None = None,
-                 time_limit: float | None = None) -> None:
+                 time_limit: float | None = None, config_text: str | None = None) -> None:
         if generations < 1 or checkpoint_every < 1:
             raise ValueError("generations and checkpoint_every must be at least 1")
         if time_limit is not None and not time_limit > 0:
@@ -148,6 +150,7 @@ class Run:
         self.validation = validation
         self.time_limit = time_limit  # seconds of run() after which it ends at the next generation's end
         self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
+        self.config_text = config_text  # the run's config.ini, whose digest its checkpoints record
         self._stop = False
 
     # Starting ----------------------------------------------------------------------------------
@@ -160,7 +163,8 @@ class Run:
                checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None,
                validate: Iterable[Level | str] = (), validate_every: int = 10,
                levels_per_gen: int | None = None, curriculum: float | None = None,
-               time_limit: float | None = None, backend: Backend | str | None = None) -> Run:
+               time_limit: float | None = None, backend: Backend | str | None = None,
+               seed_rules: float | None = None) -> Run:
         """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
 
         `pop` and `memory` override the config's population size and memory cells; `batch_breeding` breeds
@@ -175,7 +179,9 @@ class Run:
         `gen:*:D` (see `LevelPlan`); `curriculum`, a share, plays the set in stages. `time_limit`:
         seconds after which `run()` ends at the end of a generation (checkpointed; resume to go on).
         `backend`: where generations are played, `"local"` threads (default), `"ray"` (a local Ray) or a
-        backend such as `RayBackend(address="auto")`; the run is the same on every backend.
+        backend such as `RayBackend(address="auto")`; the run is the same on every backend. `seed_rules`, a
+        share: that much of the first population starts as the hand-written reactive controller (and
+        mutated copies of it), see `tilerunner.evolve.core.seeding`; needs the `jump` and `probes` senses.
         """
         backend = as_backend(backend)  # a missing Ray fails before anything is made
         plan = LevelPlan.from_specs(list(levels), levels_per_gen, curriculum)
@@ -200,6 +206,8 @@ class Run:
             config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
                                                     genome_overrides=genome_overrides)
         evolution = Evolution(config_obj, plan, settings, seed, fitness, backend=backend)
+        if seed_rules is not None:
+            seed_population(evolution.population, config_obj, settings.view_radius, settings.features, seed_rules)
         folder = None
         if out is not None:
             folder = RunFolder(out)
@@ -208,7 +216,7 @@ class Run:
                     raise RunFolderError(f"{out} already holds a run: resume it (tilerunner evolve --resume {out}),"
                                          " or choose another folder")
                 folder.create(text, {
-                    "levels": [lv.id for lv in plan.levels] or [f"gen:*:{d}" for d in plan.fresh],
+                    "levels": compact_ids(plan.levels.ids()) or [f"gen:*:{d}" for d in plan.fresh],
                     "seed": seed, "generations": generations,
                     "keep_going": keep_going, "memory": memory,
                     "batch_breeding": batch_breeding, "config": os.fspath(config) if config else None,
@@ -217,23 +225,24 @@ class Run:
                     "replays": os.fspath(replays_dir) if replays_dir is not None else None,
                     "checkpoint_every": checkpoint_every,
                     "validate": [lv.id for lv in held_out], "validate_every": validate_every,
-                    "levels_per_gen": plan.per_gen, "curriculum": curriculum,
+                    "levels_per_gen": plan.per_gen, "curriculum": curriculum, "seed_rules": seed_rules,
                 })
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
-                folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation)))
+                folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation, text)))
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
                    checkpoint_every=checkpoint_every, replays_dir=replays_dir, validation=validation,
-                   time_limit=time_limit)
+                   time_limit=time_limit, config_text=text)
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *, generations: int | None = None, keep_going: bool = False,
                fitness: FitnessFunction | None = None, replays_dir: str | os.PathLike | None = None,
                checkpoint_every: int | None = None, time_limit: float | None = None,
-               backend: Backend | str | None = None) -> Run:
+               backend: Backend | str | None = None, validate_every: int | None = None) -> Run:
         """Continue the run in folder `path` from its latest checkpoint, exactly as if it had not stopped.
 
-        `generations` raises (or lowers) its limit; `backend` may differ from the one the run began on.
+        `generations` raises (or lowers) its limit; `backend` may differ from the one the run began on;
+        `validate_every` changes how often a run with held-out levels validates from here on.
         A run that stopped because its champion finished every level goes on improving (as with
         `keep_going`). A run evolved with a custom fitness function needs the same `fitness` again.
         `RunFolderError` if the folder cannot be resumed.
@@ -248,16 +257,29 @@ class Run:
             if saved.get("custom_fitness") and fitness is None:
                 raise RunFolderError(f"{folder.path} was evolved with a custom fitness function;"
                                      " resume it from Python with Run.resume(..., fitness=the same function)")
-            config = config_from_text(folder.read_config())
+            config_text = folder.read_config()
+            config = config_from_text(config_text)
             try:
                 data = decode(blob, str(file))  # its messages name the file
+                check_belongs(data, saved, config_text, str(file))
             except CheckpointError as exc:
                 raise RunFolderError(str(exc)) from None
             try:
                 evolution, stats, timing, validation = evolution_from_dict(data, config, fitness)
+                if evolution.generation != folder.checkpoint_generation(file):
+                    raise CheckpointError(f"checkpoint.generation: {evolution.generation}, but the file's name says"
+                                          f" {folder.checkpoint_generation(file)}")
             except CheckpointError as exc:
                 raise RunFolderError(f"{file}: {exc}") from None
             evolution.use_backend(backend)
+            if validate_every is not None:
+                if validation is None:
+                    raise RunFolderError(f"{folder.path} has no held-out levels (it was started without --validate),"
+                                         " so there is nothing to validate every so many generations")
+                if validate_every < 1:
+                    raise ValueError("validate_every must be at least 1")
+                validation.every = validate_every
+                saved["validate_every"] = validate_every
             generations = generations or saved["generations"]
             keep_going = keep_going or saved["keep_going"] or evolution.solved_at is not None
             replays_dir = replays_dir if replays_dir is not None else saved.get("replays")
@@ -270,7 +292,7 @@ class Run:
             folder.write_args(saved)
         return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
                    checkpoint_every=checkpoint_every, replays_dir=replays_dir, stats=stats, timing=timing,
-                   validation=validation, time_limit=time_limit)
+                   validation=validation, time_limit=time_limit, config_text=config_text)
 
     # Running -----------------------------------------------------------------------------------
 
@@ -295,6 +317,9 @@ class Run:
     def request_stop(self) -> None:
         """Stop at the next safe point: the current generation is dropped, a checkpoint written."""
         self._stop = True
+        stop = getattr(self.evolution.backend, "request_stop", None)
+        if stop is not None:  # a backend waiting on other machines gives the generation up at once
+            stop()
 
     def run(self, handle_sigint: bool = False) -> RunResult:
         """Evolve until the run ends (see the module docstring); what it ended with.
@@ -333,7 +358,12 @@ class Run:
                 if self._stop:
                     interrupted = True
                     break
-                summary = self.evolution.evaluate(progress=self._progress(reporters), chunks=self.progress_chunks)
+                try:
+                    summary = self.evolution.evaluate(progress=self._progress(reporters),
+                                                      chunks=self.progress_chunks)
+                except EvaluationStopped:  # the backend gave the generation up at the stop request
+                    interrupted = True
+                    break
                 if self._stop:  # nothing of this generation is kept; it is evaluated again on resume
                     self.evolution.discard()
                     interrupted = True
@@ -342,6 +372,7 @@ class Run:
                 newly = [self.levels[li] for li in summary.first_finishes]
                 replay = self._replay(summary) if newly or (self.folder is not None and summary.new_best) else None
                 if self.folder is not None and summary.new_best:
+                    self.folder.own_subfolder(self.folder.champions)
                     replay.save(self.folder.champion_path(summary.generation))
                 for level in newly:
                     path = self._keep_first_finish(level, summary, replay)
@@ -350,7 +381,7 @@ class Run:
                 last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
                 if not last and self.time_limit is not None and time.perf_counter() - t_start >= self.time_limit:
                     last = out_of_time = True
-                checked = self._validate(summary, last)
+                checked = self._validate(summary)
                 self.evolution.reproduce(summary)
                 row = summary.stats()
                 if checked is not None:
@@ -425,22 +456,30 @@ class Run:
         kept = None
         if self.folder is not None:
             kept = self.folder.first_finish_path(level.id, summary.best_fitness)
-            kept.parent.mkdir(parents=True, exist_ok=True)
+            self.folder.own_subfolder(kept.parent)
             replay.save(kept)
         if self.replays_dir is not None:
-            self.replays_dir.mkdir(parents=True, exist_ok=True)
             stem = f"{safe_stem(level.id)}-f{summary.best_fitness:.0f}"
-            if not _already_copied(self.replays_dir / f"{stem}.json", replay):  # e.g. resumed after a crash
-                copy = unique_path(self.replays_dir, stem, ".json")
-                replay.save(copy)
-                kept = kept or copy
+            copy = self.replays_dir / f"{stem}.json"
+            try:
+                self.replays_dir.mkdir(parents=True, exist_ok=True)
+                if not _already_copied(copy, replay):  # e.g. resumed after a crash
+                    copy = unique_path(self.replays_dir, stem, ".json")
+                    replay.save(copy)
+            except OSError as exc:  # the --replays folder, not the run folder, is what could not be written
+                raise OSError(exc.errno, exc.strerror, os.fspath(copy)) from None
+            kept = kept or copy
         return kept
 
-    def _validate(self, summary: Generation, last: bool) -> dict[str, Any] | None:
-        """Every `validation.every` generations (and in the last): the best of each species on the held-out
-        levels. The best of them as a stats row; saved as champions/best-validation.json if best so far."""
+    def _validate(self, summary: Generation) -> dict[str, Any] | None:
+        """Every `validation.every` generations (and in the one whose champion solves the run): the best of each
+        species on the held-out levels. The best of them as a stats row; saved as champions/best-validation.json
+        if best so far."""
         v = self.validation
-        if v is None or not (summary.generation % v.every == 0 or last):
+        # Not at the last generation of this call: where a call stops (--generations, a time limit, Ctrl-C)
+        # must not change the run, so a run done in two calls validates where a run done in one does.
+        ends = summary.solved and not self.keep_going
+        if v is None or not (summary.generation % v.every == 0 or ends):
             return None
         ev = self.evolution
         species = list(ev.population.species.species.values())
@@ -461,7 +500,8 @@ class Run:
 
     def _checkpoint(self) -> None:
         if self.folder is not None:
-            blob = encode(checkpoint_to_dict(self.evolution, self.stats, self.timing, self.validation))
+            blob = encode(checkpoint_to_dict(self.evolution, self.stats, self.timing, self.validation,
+                                             self.config_text))
             self.folder.write_checkpoint(self.evolution.generation, blob)
 
 

@@ -9,7 +9,7 @@
                                   that is a new best-ever
         first-finishes/<level>-f<fitness>.json   the champion's replay the first time it finished each level
         checkpoints/gen-NNNN.json.gz   the state at the start of generation NNNN (`runs.checkpoint`)
-        .lock               held by the process running the run (one at a time)
+        .lock               the id of the process running the run (the folder itself is locked: one run at a time)
         tensorboard/        TensorBoard event files (with --tensorboard)
 
 A run writes nowhere else, unless asked to copy its first finishes somewhere (`--replays DIR`).
@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,12 @@ MAX_ARGS_BYTES = 1024 * 1024
 # What args.json must hold for a run to be resumed (more keys are kept as written).
 ARGS_KINDS = {"levels": "list", "seed": "int", "generations": "count", "keep_going": "bool"}
 ARGS_OPTIONAL = {"replays": "str|null", "checkpoint_every": "count"}  # not written by tilerunner 0.1
+MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024  # a checkpoint file as stored (gzipped); unpacked it has a limit too
+RUN_FILES = ("config.ini", "args.json", "stats.jsonl", "timing.jsonl", LOCK_FILE)
+SUBFOLDERS = ("champions", "checkpoints", "first-finishes", "tensorboard")
 _CHECKPOINT = re.compile(r"gen-(\d+)\.json\.gz$")
+# What `tilerunner.envs.atomic.atomic_path` names its temporary files: .<stem>.<8 random>.tmp<ext>
+_TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[A-Za-z0-9]+)?$")
 _CHAMPION = re.compile(r"gen-(\d+)\.json$")
 
 
@@ -80,7 +86,8 @@ class RunFolder:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        self._lock = None
+        self._lock: int | None = None  # the locked descriptor of the folder
+        self._made = False  # whether `lock` made the folder
 
     @property
     def champions(self) -> Path:
@@ -109,8 +116,9 @@ class RunFolder:
     def create(self, config_text: str, args: dict[str, Any]) -> None:
         """Make the folder (and its subfolders) and write the config and arguments."""
         try:
-            self.champions.mkdir(parents=True, exist_ok=True)
-            self.checkpoints.mkdir(exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.own_subfolder(self.champions)
+            self.own_subfolder(self.checkpoints)
         except OSError as exc:
             raise RunFolderError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
         write_atomic(self.path / "config.ini", config_text)
@@ -122,8 +130,8 @@ class RunFolder:
     def read_args(self) -> dict[str, Any]:
         """args.json, checked: the settings a resumed run keeps (`RunFolderError` if unusable)."""
         file = self.path / "args.json"
-        args = parse_json(read_regular_file(file, MAX_ARGS_BYTES, RunFolderError, "args.json"), str(file),
-                          RunFolderError)
+        args = parse_json(read_regular_file(file, MAX_ARGS_BYTES, RunFolderError, "args.json", follow_links=False),
+                          str(file), RunFolderError)
         try:
             for key, kind in ARGS_KINDS.items():
                 _read.get(args, key, kind, "")
@@ -137,7 +145,7 @@ class RunFolder:
     def read_config(self) -> str:
         """The run's neat config text (config.ini), or `RunFolderError`."""
         file = self.path / "config.ini"
-        raw = read_regular_file(file, MAX_CONFIG_BYTES, RunFolderError, "neat config")
+        raw = read_regular_file(file, MAX_CONFIG_BYTES, RunFolderError, "neat config", follow_links=False)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -171,60 +179,137 @@ class RunFolder:
     def lock(self) -> None:
         """Own the folder for as long as this process lives (or until `unlock`); one run at a time.
 
-        An advisory lock on RUN/.lock: the kernel drops it when the process ends however it ends,
-        so a killed run never leaves the folder stuck. `RunFolderError` if another process has it.
+        The lock is an advisory `flock` on the folder itself (its open descriptor), which no file in it
+        can stand in for: deleting or replacing RUN/.lock does not free the folder. The kernel drops it
+        when the process ends however it ends, so a killed run never leaves the folder stuck. Then the
+        folder's files are checked (`check_own_files`: no links out of it), temporary files a killed
+        writer left are removed, and RUN/.lock is rewritten with this process's id, for people.
+        `RunFolderError` if another process has the folder or its files are not its own.
         """
         if self._lock is not None:
             return
+        self._made = not os.path.lexists(self.path)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            fh = open(self.path / LOCK_FILE, "a+")  # noqa: SIM115  (held open on purpose: it is the lock)
+            fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError as exc:
             raise RunFolderError(f"{self.path}: cannot use this folder: {exc.strerror or exc}") from None
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            fh.seek(0)
-            holder = fh.read().strip()[:20]
-            fh.close()
+            os.close(fd)
+            holder = self._holder()
             raise RunFolderError(f"{self.path} is in use by another tilerunner run"
-                                 f"{f' (process {holder})' if holder.isdigit() else ''};"
+                                 f"{f' (process {holder})' if holder else ''};"
                                  " wait for it to end, or choose another folder") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        self._lock = fh
+        self._lock = fd
+        try:
+            self.check_own_files()
+            self._remove_stale_temporaries()
+            write_atomic(self.path / LOCK_FILE, f"{os.getpid()}\n")
+        except OSError as exc:
+            self._abandon()
+            raise RunFolderError(f"{self.path}: cannot write the run folder: {exc.strerror or exc}") from None
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _holder(self) -> str:
+        """The process id RUN/.lock names (digits only), or '' if it names none."""
+        try:
+            text = read_regular_file(self.path / LOCK_FILE, 64, RunFolderError, "lock", follow_links=False)
+        except RunFolderError:
+            return ""
+        holder = text.decode("ascii", "replace").strip()
+        return holder if holder.isdigit() and len(holder) <= 12 else ""
+
+    def check_own_files(self) -> None:
+        """`RunFolderError` unless every file and folder a run writes here is its own: no symbolic links.
+
+        A run folder may come from elsewhere (downloaded, shared); a link in it (RUN/.lock -> ~/notes.txt,
+        RUN/checkpoints -> another run's) would let writing, truncating or pruning old checkpoints reach
+        outside the folder. The folder itself may be reached through links; nothing inside it is followed.
+        """
+        for name in RUN_FILES + SUBFOLDERS:
+            self._refuse_link(self.path / name)
+        for name in RUN_FILES:
+            if os.path.lexists(self.path / name) and not (self.path / name).is_file():
+                raise RunFolderError(f"{self.path}: cannot use this folder: its {name} is not a regular file")
+        for name in SUBFOLDERS:
+            if os.path.lexists(self.path / name) and not (self.path / name).is_dir():
+                raise RunFolderError(f"{self.path}: cannot use this folder: its {name} is not a folder")
+        for name in SUBFOLDERS:
+            folder = self.path / name
+            if folder.is_dir():
+                for entry in folder.iterdir():
+                    self._refuse_link(entry)
+
+    def _refuse_link(self, path: Path) -> None:
+        if path.is_symlink():
+            raise RunFolderError(f"{path}: a symbolic link (to {os.readlink(path)}); a run folder's files must be"
+                                 " its own, since tilerunner writes nowhere outside it: remove the link")
+
+    def own_subfolder(self, path: Path) -> Path:
+        """`path` (a subfolder of the run), made if missing and checked to be a real folder, not a link."""
+        self._refuse_link(path)
+        path.mkdir(exist_ok=True)
+        if path.is_symlink() or not path.is_dir():
+            raise RunFolderError(f"{path}: not a folder of this run")
+        return path
+
+    def _remove_stale_temporaries(self) -> None:
+        """Remove the temporary files of writes a killed process left (`.config.x1y2z3w4.tmp.ini`).
+
+        Only the lock's holder writes here, so any such file is a leftover, never a write in progress.
+        """
+        for folder in (self.path, *(self.path / name for name in SUBFOLDERS)):
+            if folder.is_dir() and not folder.is_symlink():
+                for entry in folder.iterdir():
+                    if _TEMPORARY.match(entry.name) and not entry.is_symlink() and entry.is_file():
+                        entry.unlink()
 
     @contextlib.contextmanager
     def setting_up(self) -> Iterator[None]:
         """Lock the folder for a run being set up; if setting up fails, let the lock go again.
 
         A failed write (a full disk, a read-only folder) becomes one `RunFolderError` naming the folder.
+        A folder this call made is removed again, so a run that never started leaves nothing behind.
         """
         self.lock()
         try:
             yield
         except OSError as exc:
-            self.unlock()
+            self._abandon()
             raise RunFolderError(f"{self.path}: cannot write the run folder: {exc.strerror or exc}") from None
         except BaseException:
-            self.unlock()
+            self._abandon()
             raise
+
+    def _abandon(self) -> None:
+        """Let the lock go; remove the folder if this process made it and no run has started in it."""
+        made = self._made and not self.holds_a_run()
+        self.unlock()
+        if made:
+            shutil.rmtree(self.path, ignore_errors=True)
 
     def unlock(self) -> None:
         """Let other processes use the folder again."""
         if self._lock is not None:
-            self._lock.close()  # closing the file drops the lock
+            os.close(self._lock)  # closing the descriptor drops the lock
             self._lock = None
 
     def write_checkpoint(self, generation: int, blob: bytes) -> Path:
         """Write the checkpoint of `generation` (atomically), then drop all but the newest few."""
-        path = self.checkpoints / f"gen-{generation:04d}{CHECKPOINT_SUFFIX}"
+        path = self.own_subfolder(self.checkpoints) / f"gen-{generation:04d}{CHECKPOINT_SUFFIX}"
         write_atomic(path, blob)
         for old in self.checkpoint_files()[:-CHECKPOINTS_KEPT]:
             old.unlink()
         return path
+
+    @staticmethod
+    def checkpoint_generation(path: Path) -> int:
+        """The generation a checkpoint file's name says it holds (`gen-0012.json.gz`: 12)."""
+        return int(_CHECKPOINT.search(path.name).group(1))
 
     def checkpoint_files(self) -> list[Path]:
         """Checkpoint files, oldest generation first."""
@@ -244,7 +329,5 @@ class RunFolder:
                                      " version never loads (a pickle can run code); resume it with 0.1")
             raise RunFolderError(f"{self.path}: no checkpoint to resume from, so no run started here: start one"
                                  f" with tilerunner evolve --out {self.path}")
-        try:
-            return files[-1], files[-1].read_bytes()
-        except OSError as exc:
-            raise RunFolderError(f"{files[-1]}: cannot read: {exc.strerror or exc}") from None
+        newest = files[-1]
+        return newest, read_regular_file(newest, MAX_CHECKPOINT_BYTES, RunFolderError, "checkpoint", follow_links=False)

@@ -18,12 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from tilerunner.envs.level import Level
+from tilerunner.envs.physics import HOLD
 from tilerunner.envs.solver import Search, search
 
 
 def search_levels(levels: Sequence[Level], workers: int | None = None,
-                  done: Callable[[int, Search], None] | None = None) -> list[Search]:
-    """`envs.solver.search` on every level, on `workers` threads (default: one per core); results in level order.
+                  done: Callable[[int, Search], None] | None = None, rule: int = HOLD) -> list[Search]:
+    """`envs.solver.search` on every level under jump rule `rule`, on `workers` threads (default: one per core);
+    results in level order.
 
     Levels with the same text are searched once. `done(i, result)` is called in the calling
     thread for level i as soon as it and the levels before it are searched, in level order.
@@ -37,7 +39,7 @@ def search_levels(levels: Sequence[Level], workers: int | None = None,
     stop = threading.Event()
     results: list[Search] = []
     with ThreadPoolExecutor(min(workers, max(1, len(unique)))) as pool:
-        futures = {sha: pool.submit(search, level, stop=stop) for sha, level in unique.items()}
+        futures = {sha: pool.submit(search, level, stop=stop, rule=rule) for sha, level in unique.items()}
         try:
             for i, level in enumerate(levels):
                 results.append(replace(futures[level.sha256].result(), level_id=level.id))
@@ -51,10 +53,11 @@ def search_levels(levels: Sequence[Level], workers: int | None = None,
     return results
 
 
-def solvable(levels: Sequence[Level], workers: int | None = None) -> list[bool]:
-    """For each level, whether the solver finds a button sequence that finishes it (see `search_levels`).
+def solvable(levels: Sequence[Level], workers: int | None = None, rule: int = HOLD) -> list[bool]:
+    """For each level, whether the solver finds a button sequence that finishes it under jump rule `rule`
+    (see `search_levels`).
 
     False means the solver found none within its budget, which does not prove there is none;
     `search_levels` tells the two apart. `workers` threads (default: one per core).
     """
-    return [result.found for result in search_levels(levels, workers)]
+    return [result.found for result in search_levels(levels, workers, rule=rule)]

@@ -2,14 +2,18 @@
 
 To try a level before evolving on it, and to feel how little the agent gets to go on:
 arrows move (Up and Down do nothing in this world, as for the agent), Z jumps (A),
-X runs (B). The right-hand panel shows the observation exactly as a network receives it
-and the buttons held; the status line the fitness the agent would score so far.
-`HumanPlay.step` and `draw` work without a window (the tests use them); `run` opens one.
+X runs (B). The world plays by the jump rule given (`tilerunner.envs.physics`): under `press`
+a second jump needs Z let go and pressed again, under `hold` Z held jumps again on every
+landing; the help and the line under the game say which. The right-hand panel shows the
+observation exactly as a network receives it and the buttons held; the status line the
+fitness the agent would score so far. `HumanPlay.step` and `draw` work without a window
+(the tests use them); `run` opens one.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 import time
 from pathlib import Path
 
@@ -27,28 +31,40 @@ from tilerunner.evolve.runs.run_folder import unique_path
 from tilerunner.evolve.viewer import panels
 from tilerunner.evolve.viewer.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH
 
-KEYS = [
-    ("Left / Right", "walk"),
-    ("Z", "jump (A); hold it to jump higher"),
-    ("X", "run (B), held with a direction"),
-    ("Up / Down", "the agent's Up and Down (no effect)"),
-    ("R", "start again"),
-    ("Space", "pause / go on"),
-    ("S", "screenshot (PNG)"),
-    ("H", "show / hide this help"),
-    ("Esc", "quit (or close the window)"),
-]
+# How to jump again under each jump rule, for the help (short) and the line under the game.
+JUMP_AGAIN = {
+    "press": "let go of Z and press it to jump again",
+    "hold": "Z held jumps again on every landing",
+}
 GRID_CELL = 26  # pixels per cell of the agent's grid, at most
+
+
+def keys_help(jump_rule: str) -> list[tuple[str, str]]:
+    """The keys and what they do, as H lists them; how to jump again depends on the jump rule."""
+    return [
+        ("Left / Right", "walk"),
+        ("Z", "jump (A); hold it to jump higher"),
+        ("", JUMP_AGAIN[jump_rule]),
+        ("X", "run (B), held with a direction"),
+        ("Up / Down", "the agent's Up and Down (no effect)"),
+        ("R", "start again"),
+        ("Space", "pause / go on"),
+        ("S", "screenshot (PNG)"),
+        ("H", "show / hide this help"),
+        ("Esc", "quit (or close the window)"),
+    ]
 
 
 class HumanPlay:
     """One person playing one level; `step(buttons)` and `draw()` work without a window, `run()` opens one."""
 
-    def __init__(self, level: Level, view_radius: int = 6) -> None:
+    def __init__(self, level: Level, view_radius: int = 6, jump_rule: str = "hold") -> None:
+        """`jump_rule`: `"hold"` or `"press"` (`tilerunner.envs.physics.JUMP_RULES`); anything else is a ValueError."""
         self.pg = render.load_pygame()
         self.level = level
-        self.settings = EpisodeSettings(view_radius=view_radius)
+        self.settings = EpisodeSettings(view_radius=view_radius, jump_rule=jump_rule)
         self._kernel_settings = self.settings.kernel_settings()
+        self.keys = keys_help(self.settings.jump_rule)
         self.fonts = panels.Fonts()
         self.canvas = self.pg.Surface((WIDTH, HEIGHT))
         size = 2 * view_radius + 1
@@ -59,7 +75,7 @@ class HumanPlay:
 
     def reset(self) -> None:
         """Back to the level's start, nothing held."""
-        self.tiles, self.state, self.enemies = P.new_world(self.level)
+        self.tiles, self.state, self.enemies = P.new_world(self.level, self._kernel_settings.jump_rule)
         self.buttons = 0
         observe(self.tiles, self.state, self.enemies, self.settings.view_radius, self.observation)
 
@@ -120,6 +136,7 @@ class HumanPlay:
         bottom.fill(panels.PANEL)
         panels.draw_text_lines(bottom, bottom.get_rect().inflate(-20, -16), [
             "arrows move, Z jumps, X runs; R starts again",
+            f"jump rule {self.settings.jump_rule}: {JUMP_AGAIN[self.settings.jump_rule]}",
             f"the agent gets this grid every {self.settings.frame_skip} frames and nothing else:",
             "no speed, no score, no memory unless it evolves one",
         ], self.fonts.normal)
@@ -129,7 +146,7 @@ class HumanPlay:
         elif self.paused:
             panels.draw_banner(game, "paused: Space goes on", self.fonts)
         if self.help:
-            panels.draw_help(c, KEYS, self.fonts)
+            panels.draw_help(c, self.keys, self.fonts)
         return c
 
     def save_screenshot(self, path: str | Path | None = None) -> Path:
@@ -173,7 +190,12 @@ class HumanPlay:
                         elif event.key == pg.K_h:
                             self.help = not self.help
                         elif event.key == pg.K_s:
-                            print(f"screenshot: {self.save_screenshot()}", flush=True)
+                            try:
+                                print(f"screenshot: {self.save_screenshot()}", flush=True)
+                            except OSError as exc:  # a full or read-only disk: say so and keep playing
+                                print(f"tilerunner: warning: screenshot not saved in {Path.cwd()}:"
+                                      f" {exc.strerror or exc}",
+                                      file=sys.stderr, flush=True)
                 if quit_now:
                     break
                 if not self.paused and not self.help:

@@ -2,7 +2,9 @@
 
 The layout is worked out once per genome (so it is still from frame to frame) and
 deterministically (the same genome always looks the same). Input nodes sit exactly
-where their cells are in the 13x13 view; outputs stand in a column on the right.
+where their cells are in the 13x13 view (an `enemy-grid` network's enemy inputs in a
+second grid under it); the inputs of the other observation features stand in a labelled
+column beside the grid (`INPUT_LABELS`); outputs stand in a column on the right.
 Hidden nodes start at the mean of their neighbours (or where they stood in the
 previous champion's drawing, so a new champion's shared ancestry stays put), then a
 few hundred small moves pull each towards its neighbours and push apart any two
@@ -12,39 +14,141 @@ closer than `spacing`, inside the band between the grid and the outputs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from tilerunner.agent.compiler import node_slots
 from tilerunner.envs.buttons import N_BUTTONS
+from tilerunner.envs.observe import DEFAULT_RADIUS, FEATURES, extra_inputs
 
 ITERATIONS = 200
 SETTLE = 60  # then rounds of spreading alone, so the spacing holds
 CENTRE_PULL = 1.0  # the band's centre counts as this many neighbours
 
+# Short labels of the inputs drawn as labelled nodes, per feature, in input order (what each one is and its
+# range: `tilerunner.envs.observe`'s docstring). `enemy-grid` is drawn as a second grid; `enemy-kinds` adds none.
+INPUT_LABELS = {
+    "speed": ("vx", "vy", "ground"),
+    "jump": ("ground", "may jump", "lift"),
+    "position": ("x", "y"),
+    "probes": ("gap", "gap w", "wall", "wall h", "enemy dx", "enemy dy", "kind"),
+}
+_GRIDS = ("enemy-grid",)
+for _name in FEATURES:
+    _n = extra_inputs(_name, DEFAULT_RADIUS)
+    if _name not in _GRIDS and len(INPUT_LABELS.get(_name, ())) != _n:
+        raise RuntimeError(f"net_layout labels {len(INPUT_LABELS.get(_name, ()))} inputs of {_name!r},"
+                           f" tilerunner.envs.observe gives it {_n}")
+
+MARGIN = 12  # the grids' left edge
+TITLE_H = 14  # room for a grid's title above it (only when there are two grids)
+GRID_GAP = 8  # between the two grids
+LABEL_W = 56  # room for the widest input label in the small font ("enemy dx")
+NODE_R = 6  # a labelled input node's radius
+LABEL_COLUMN = 10 + LABEL_W + 8 + 2 * NODE_R  # from the grids' right edge to the labelled nodes' right edge
+ROW_H = 16  # one labelled input
+HEAD_H = 18  # one feature's heading over its inputs (the text in its lower part: a little space between groups)
+
+
+def input_slices(radius: int, features: tuple[str, ...] | list[str]) -> dict[str, slice]:
+    """Where the grid and each feature that adds inputs sit in a network's input vector (in FEATURES order)."""
+    k = (2 * radius + 1) ** 2
+    slices = {"grid": slice(0, k)}
+    for name in FEATURES:
+        n = extra_inputs(name, radius) if name in features else 0
+        if n:
+            slices[name] = slice(k, k + n)
+            k += n
+    return slices
+
 
 @dataclass(frozen=True)
 class PanelGeometry:
-    """Pixel geometry of the network panel for a given size and view radius."""
+    """Pixel geometry of the network panel for a given size, view radius and observation features.
+
+    The grid (and with `enemy-grid` the enemies' grid under it) stands on the left; the inputs of
+    `speed`, `jump`, `position` and `probes` stand in a labelled column beside it, grouped under
+    their feature's name; outputs in a column on the right; hidden nodes in the band between.
+    """
 
     width: int
     height: int
     view_radius: int = 6
     n_outputs: int = N_BUTTONS
+    features: tuple[str, ...] = ()
 
     @property
     def grid_size(self) -> int:
         return 2 * self.view_radius + 1
 
     @property
+    def n_grids(self) -> int:
+        """1, or 2 with `enemy-grid` (tiles above, enemies below)."""
+        return 2 if "enemy-grid" in self.features else 1
+
+    @cached_property
+    def slices(self) -> dict[str, slice]:
+        """Where the grid and each feature's inputs sit in the network's input vector (`input_slices`)."""
+        return input_slices(self.view_radius, self.features)
+
+    @cached_property
+    def labelled(self) -> tuple[str, ...]:
+        """The features whose inputs are drawn as labelled nodes, in input order."""
+        return tuple(name for name in FEATURES if name in self.features and name in INPUT_LABELS)
+
+    @cached_property
     def cell(self) -> int:
-        """Pixels per input cell: the grid takes about 40% of the panel's width."""
-        return max(3, min(int(self.width * 0.4), self.height - 40) // self.grid_size)
+        """Pixels per input cell: the grid takes about 40% of the panel's width (45% with the labelled column)."""
+        wide = int(self.width * 0.45) - MARGIN - LABEL_COLUMN if self.labelled else int(self.width * 0.4)
+        titles = 2 * TITLE_H + GRID_GAP if self.n_grids == 2 else 0
+        tall = (self.height - 40 - titles) // self.n_grids
+        return max(3, min(wide, tall) // self.grid_size)
+
+    @cached_property
+    def grid_origins(self) -> tuple[tuple[int, int], ...]:
+        """Top-left pixel of each input grid: the grid, then the enemies' grid under it."""
+        g = self.cell * self.grid_size
+        if self.n_grids == 1:
+            return ((MARGIN, (self.height - g) // 2),)
+        top = (self.height - 2 * (TITLE_H + g) - GRID_GAP) // 2 + TITLE_H
+        return (MARGIN, top), (MARGIN, top + g + GRID_GAP + TITLE_H)
 
     @property
     def grid_origin(self) -> tuple[int, int]:
         """Top-left pixel of the input grid."""
-        return 12, (self.height - self.cell * self.grid_size) // 2
+        return self.grid_origins[0]
+
+    @cached_property
+    def node_x(self) -> int:
+        """Centre x of the labelled input nodes (their labels end to the left of it)."""
+        return MARGIN + self.cell * self.grid_size + LABEL_COLUMN - NODE_R
+
+    @cached_property
+    def labelled_rows(self) -> tuple[tuple[str, float, tuple[tuple[int, str, float], ...]], ...]:
+        """(feature, heading's centre y, ((input index, label, centre y), ...)) for each labelled feature.
+
+        The column is centred on the panel's height; rows shrink if it would not fit.
+        """
+        slices = self.slices
+        n_rows = sum(len(INPUT_LABELS[name]) for name in self.labelled)
+        full = len(self.labelled) * HEAD_H + n_rows * ROW_H
+        scale = min(1.0, (self.height - 40) / full) if full else 1.0
+        y = (self.height - full * scale) / 2
+        rows = []
+        for name in self.labelled:
+            head = y + (HEAD_H - ROW_H / 2) * scale
+            y += HEAD_H * scale
+            inputs = []
+            for k, label in enumerate(INPUT_LABELS[name]):
+                inputs.append((slices[name].start + k, label, y + ROW_H * scale / 2))
+                y += ROW_H * scale
+            rows.append((name, head, tuple(inputs)))
+        return tuple(rows)
+
+    @cached_property
+    def _labelled_xy(self) -> dict[int, tuple[float, float]]:
+        return {i: (float(self.node_x), y) for _, _, inputs in self.labelled_rows for i, _, y in inputs}
 
     @property
     def output_x(self) -> int:
@@ -58,7 +162,8 @@ class PanelGeometry:
     def hidden_box(self) -> tuple[float, float, float, float]:
         """(x0, y0, x1, y1): where hidden nodes may go."""
         gx, _ = self.grid_origin
-        return (gx + self.cell * self.grid_size + 28.0, 18.0, self.output_x - 34.0, self.height - 18.0)
+        left = self.node_x + NODE_R if self.labelled else gx + self.cell * self.grid_size
+        return (left + 28.0, 18.0, self.output_x - 34.0, self.height - 18.0)
 
     @property
     def spacing(self) -> float:
@@ -66,8 +171,18 @@ class PanelGeometry:
         return 34.0
 
     def input_xy(self, index: int) -> tuple[float, float]:
-        """Centre of input cell `index` (row-major, as the observation is flattened)."""
-        gx, gy = self.grid_origin
+        """Centre of input `index`'s node: its cell in the grid (row-major, as the observation is flattened), in
+        the enemies' grid, or in the labelled column."""
+        cells = self.grid_size ** 2
+        grid = 0
+        if index >= cells:
+            enemies = self.slices.get("enemy-grid")
+            if enemies is not None and enemies.start <= index < enemies.stop:
+                grid, index = 1, index - enemies.start
+            elif index in self._labelled_xy:
+                return self._labelled_xy[index]
+            # else an input the features do not account for: rows under the grid, as the grid goes on.
+        gx, gy = self.grid_origins[grid]
         row, col = divmod(index, self.grid_size)
         return gx + (col + 0.5) * self.cell, gy + (row + 0.5) * self.cell
 

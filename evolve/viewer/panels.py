@@ -15,7 +15,7 @@ import numpy as np
 from tilerunner.envs import render
 from tilerunner.envs.buttons import N_BUTTONS, mask_from_outputs, pressed
 from tilerunner.envs.render import load_pygame
-from tilerunner.evolve.viewer.net_layout import NetworkLayout
+from tilerunner.evolve.viewer.net_layout import NODE_R, TITLE_H, NetworkLayout, PanelGeometry
 
 BACKGROUND = (20, 22, 30)
 PANEL = (28, 31, 42)
@@ -47,6 +47,14 @@ class Fonts:
         self.small = pg.font.Font(None, 16)
         self.normal = pg.font.Font(None, 20)
         self.big = pg.font.Font(None, 30)
+        self._small_texts: dict[tuple[str, tuple[int, int, int]], object] = {}
+
+    def small_text(self, text: str, colour: tuple[int, int, int]):
+        """`text` rendered in the small font, kept: the same labels are drawn every frame."""
+        key = (text, colour)
+        if key not in self._small_texts:
+            self._small_texts[key] = self.small.render(text, True, colour)
+        return self._small_texts[key]
 
 
 def mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[int, int, int]:
@@ -102,14 +110,16 @@ def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values
 
     `values` are the node values this step produced and `previous` the values the step read
     (so a link's strength is |weight x the value it carried|); `cells` the memory-cell states;
-    `extra` the inputs after the grid (opt-in observation features), drawn as a labelled row under it.
+    `extra` the inputs after the grid (opt-in observation features, as `layout.geometry.features`
+    says): the enemies' grid under the grid, the others as labelled nodes in a column beside it.
     """
     pg = load_pygame()
     geo = layout.geometry
     surface.fill(PANEL)
+    extra = np.zeros(0) if extra is None else np.asarray(extra)
     draw_input_grid(surface, geo.grid_origin, geo.cell, observation)
-    if extra is not None and len(extra):
-        draw_extra_inputs(surface, layout, extra, fonts)
+    if geo.n_grids == 2:
+        draw_enemy_grid(surface, geo, extra, fonts)
 
     # Links, weakest first so that the ones carrying the most are on top.
     drawn = []
@@ -128,6 +138,9 @@ def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values
             pg.draw.circle(surface, colour, (round(a[0]), round(a[1]) - 10), 7, width)
         else:
             pg.draw.line(surface, colour, (round(a[0]), round(a[1])), (round(b[0]), round(b[1])), width)
+
+    draw_input_labels(surface, geo, fonts)  # over the links from the grid, which pass behind them
+    draw_labelled_inputs(surface, geo, extra)  # over the links that leave them
 
     # Hidden nodes: circles; memory cells: squares in a cyan outline with a bar for the cell state.
     for key in layout.hidden:
@@ -169,21 +182,56 @@ def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values
     surface.blit(fonts.small.render(caption, True, DIM_TEXT), (geo.grid_origin[0], geo.height - 16))
 
 
-EXTRA_LABELS = ("speed x", "speed y", "ground")  # the `speed` feature's inputs, in order
-
-
-def draw_extra_inputs(surface, layout: NetworkLayout, extra: np.ndarray, fonts: Fonts) -> None:
-    """The inputs after the grid: a node each, where the layout puts them (a row under the grid), and a label."""
-    pg = load_pygame()
-    geo = layout.geometry
+def _extra_values(geo: PanelGeometry, extra: np.ndarray, name: str) -> np.ndarray:
+    """Feature `name`'s inputs out of `extra` (the inputs after the grid); zeros where `extra` is short."""
+    part = geo.slices[name]
     first = geo.grid_size ** 2
-    for k, value in enumerate(extra):
-        x, y = (round(v) for v in geo.input_xy(first + k))
-        pg.draw.circle(surface, node_fill(float(value)), (x, y + 4), 6)
-        pg.draw.circle(surface, NODE_OUTLINE, (x, y + 4), 6, 1)
-    names = ", ".join(EXTRA_LABELS[:len(extra)]) if len(extra) <= len(EXTRA_LABELS) else f"{len(extra)} more inputs"
-    x, y = geo.input_xy(first + len(extra))
-    surface.blit(fonts.small.render(names, True, DIM_TEXT), (round(x), round(y) - 4))
+    values = np.zeros(part.stop - part.start)
+    got = extra[part.start - first:part.stop - first]
+    values[:len(got)] = got
+    return values
+
+
+def draw_enemy_grid(surface, geo: PanelGeometry, extra: np.ndarray, fonts: Fonts) -> None:
+    """The `enemy-grid` feature's inputs as a second grid under the first, each grid titled."""
+    size = geo.grid_size
+    enemies = _extra_values(geo, extra, "enemy-grid").reshape(size, size)
+    for (x, y), title in zip(geo.grid_origins, ("tiles", "enemies")):
+        surface.blit(fonts.small_text(title, DIM_TEXT), (x, y - TITLE_H + 1))
+    draw_input_grid(surface, geo.grid_origins[1], geo.cell, enemies)
+
+
+def input_label_boxes(geo: PanelGeometry, fonts: Fonts) -> list[tuple[str, tuple[int, int, int], object]]:
+    """The labelled column's texts as (text, colour, pygame.Rect in panel pixels): each feature's name over
+    its nodes, and each input's short label ending left of its node."""
+    boxes = []
+    for name, head, inputs in geo.labelled_rows:
+        at = fonts.small_text(name, DIM_TEXT).get_rect(right=geo.node_x + NODE_R, centery=round(head))
+        boxes.append((name, DIM_TEXT, at))
+        for _, label, y in inputs:
+            at = fonts.small_text(label, TEXT).get_rect(right=geo.node_x - NODE_R - 5, centery=round(y + 1))
+            boxes.append((label, TEXT, at))
+    return boxes
+
+
+def draw_input_labels(surface, geo: PanelGeometry, fonts: Fonts) -> None:
+    """The labelled column's text (`input_label_boxes`), each with the panel's colour behind it, so that
+    links passing behind do not cross it out."""
+    pg = load_pygame()
+    for text, colour, at in input_label_boxes(geo, fonts):
+        pg.draw.rect(surface, PANEL, at.inflate(4, 0))
+        surface.blit(fonts.small_text(text, colour), at)
+
+
+def draw_labelled_inputs(surface, geo: PanelGeometry, extra: np.ndarray) -> None:
+    """A node per labelled input where `geo.input_xy` puts it, filled by its value (`node_fill`)."""
+    pg = load_pygame()
+    for name, _, inputs in geo.labelled_rows:
+        values = _extra_values(geo, extra, name)
+        for (index, _, _), value in zip(inputs, values):
+            x, y = (round(v) for v in geo.input_xy(index))
+            pg.draw.circle(surface, node_fill(float(value)), (x, y), NODE_R)
+            pg.draw.circle(surface, NODE_OUTLINE, (x, y), NODE_R, 1)
 
 
 def label_rect(layout: NetworkLayout, output: int):

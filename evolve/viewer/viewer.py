@@ -11,6 +11,8 @@ canvas: the window shows it, `S` and `--screenshot` save it, and the tests read 
 pixels. What to play comes from a source in `tilerunner.evolve.viewer.shows` (replay files, a genome
 through a level set, or a run folder being followed). A level set gets an overlay at the top
 left of the game view (`level 3 of 7`, the level, and the running tally) and the level keys.
+Under the game, the episode: its outcome so far, the recorded one, the jump rule it plays by and
+the observation features (senses) its network gets; `PanelGeometry` lays out those features' inputs.
 """
 
 from __future__ import annotations
@@ -111,7 +113,8 @@ class Viewer:
             self.playback = None
             return
         replay = show.replay
-        geometry = PanelGeometry(WIDTH - GAME_PX, GAME_PX, replay.settings.view_radius, replay.network.num_outputs)
+        geometry = PanelGeometry(WIDTH - GAME_PX, GAME_PX, replay.settings.view_radius, replay.network.num_outputs,
+                                 replay.settings.features)
         if geometry != self.geometry:
             self.geometry, self.layout = geometry, None
         if self.layout is None or self.genome is not replay.genome:
@@ -274,7 +277,11 @@ class Viewer:
                 f"recorded fitness: {show.recorded.fitness:.1f}" if show.recorded else "",
                 f"network: {pb.net.n_nodes} nodes evaluated ({n_memory} memory), {pb.net.n_links} links",
                 f"decides every {pb.settings.frame_skip} frames; presses above {pb.settings.threshold:g}",
+                rule_text(pb.settings.jump_rule),
             ]
+            if pb.settings.features:
+                lines += wrap_words("senses: " + ", ".join(pb.settings.features), self.fonts.normal,
+                                    surface.get_width() - 20)
         panels.draw_text_lines(surface, surface.get_rect().inflate(-20, -16), lines, self.fonts.normal)
 
     def _draw_chart(self, surface) -> None:
@@ -324,7 +331,11 @@ class Viewer:
         elif key in (pg.K_PAGEUP, pg.K_LEFTBRACKET):
             return self.skip(-1)
         elif key == pg.K_s:
-            print(f"screenshot: {self.save_screenshot()}", flush=True)
+            try:
+                print(f"screenshot: {self.save_screenshot()}", flush=True)
+            except OSError as exc:  # a full or read-only disk: say so and keep playing
+                print(f"tilerunner: warning: screenshot not saved in {self.screenshot_dir}: {exc.strerror or exc}",
+                      file=sys.stderr, flush=True)
         elif key == pg.K_h:
             self.help = not self.help
         return True
@@ -399,6 +410,25 @@ class Viewer:
         warnings = self.source.warnings
         while warnings:
             print(f"tilerunner: warning: {warnings.pop(0)}", file=sys.stderr, flush=True)
+
+
+RULES = {"hold": "holding A jumps again on landing", "press": "A let go before each jump"}
+
+
+def rule_text(rule: str) -> str:
+    """The info panel's line for the episode's jump rule: `jump rule: press (A let go before each jump)`."""
+    return f"jump rule: {rule} ({RULES[rule]})" if rule in RULES else f"jump rule: {rule}"
+
+
+def wrap_words(text: str, font, width: int) -> list[str]:
+    """`text` in lines no wider than `width` pixels in `font`, broken between words (a longer word keeps its line)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and font.size(lines[-1] + " " + word)[0] <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def parent_alive(pid: int) -> bool:

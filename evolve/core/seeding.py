@@ -1,0 +1,99 @@
+"""Seed part of a first population with a hand-written reactive controller, written as a genome.
+
+Evolution from random networks finds "run right and hop" within a few generations and stays there
+(see the README's generalisation section). With the `jump` and `probes` senses a timed jump is a few
+connections, so a run may start with some genomes that already are one (issue 21's search levers):
+
+    Right, B   pressed always (output biases);
+    A          pressed when a jump may start and a gap, a wall or an enemy is close ahead, and held
+               while the jump still has lift; under `press`, on the ground with A still held from
+               the last jump (may-jump reads 0) it is let go, so that the next decision can press it.
+
+As one output unit: z_A = 2 may_jump - 2 on_ground + 10 lift - 2 gap_distance - 2 wall_distance
+- 4 enemy_dx + 6.5 (distances are 1 when nothing is in view, so with nothing ahead z_A < 0; an
+obstacle close ahead makes it positive). The weights are the best of a small grid on a quarter of the
+public training levels under `press` (it finishes 11% of them there, and 17% under `hold`: a seed
+for evolution to improve, not a finished controller). `seed_population` puts that genome, and copies
+of it mutated by neat-python's own `mutate`, in place of a share of the first population, then
+speciates again; every draw comes from `random`, which the run's seed set, so runs stay repeatable.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import neat
+
+from tilerunner.agent import TileGenome
+from tilerunner.envs.buttons import BUTTON_NAMES
+from tilerunner.envs.observe import input_names
+
+NEEDS = ("jump", "probes")  # the senses the seed reads
+# Output biases (a button is pressed while sigmoid(5 z) > 0.5, i.e. z > 0).
+BIASES = {"Left": -1.0, "Right": 1.0, "Up": -1.0, "Down": -1.0, "A": 6.5, "B": 1.0}
+# (input name, output button) -> weight. An output with no connection is never evaluated (it reads 0, as in
+# neat-python's networks), so Right and B get one of weight 0: their bias alone presses them.
+WEIGHTS = {
+    ("jump.on_ground", "Right"): 0.0,
+    ("jump.on_ground", "B"): 0.0,
+    ("jump.may_jump", "A"): 2.0,
+    ("jump.on_ground", "A"): -2.0,
+    ("jump.can_jump_higher", "A"): 10.0,
+    ("probes.gap_distance", "A"): -2.0,
+    ("probes.wall_distance", "A"): -2.0,
+    ("probes.enemy_dx", "A"): -4.0,
+}
+
+
+def reactive_genome(key: int, genome_config, radius: int, features: tuple[str, ...]) -> TileGenome:
+    """The controller of the module docstring as a genome for `genome_config` (inputs of `radius`, `features`).
+
+    `ValueError` if the features lack what it reads (`NEEDS`) or the config's inputs do not fit them.
+    """
+    missing = [f for f in NEEDS if f not in features]
+    if missing:
+        raise ValueError(f"seeding from the hand-written rules needs the senses {', '.join(NEEDS)}"
+                         f" (--observe {','.join(sorted(set(features) | set(NEEDS)))}); missing {', '.join(missing)}")
+    names = input_names(radius, features)
+    if len(names) != genome_config.num_inputs:
+        raise ValueError(f"the config has {genome_config.num_inputs} inputs, the senses give {len(names)}")
+    outputs = dict(zip(BUTTON_NAMES, genome_config.output_keys))
+    genome = TileGenome(key)
+    for name, node_key in outputs.items():
+        node = genome.create_node(genome_config, node_key)
+        node.bias = BIASES[name]
+        node.response = 1.0
+        node.activation = "sigmoid"
+        node.aggregation = "sum"
+        genome.nodes[node_key] = node
+    tracker = genome_config.innovation_tracker
+    for (input_name, button), weight in WEIGHTS.items():
+        i, o = -(names.index(input_name) + 1), outputs[button]
+        innovation = tracker.get_innovation_number(i, o, "initial_connection") if tracker is not None else 0
+        gene = genome.create_connection(genome_config, i, o, innovation)
+        gene.weight = weight
+        gene.enabled = True
+        genome.connections[gene.key] = gene
+    return genome
+
+
+def seed_population(population: neat.Population, config: neat.Config, radius: int, features: tuple[str, ...],
+                    share: float) -> list[int]:
+    """Replace `share` of the first population (at least one genome) with the reactive controller: the first
+    as written, the rest mutated copies. Then speciate afresh. The seeded genomes' keys."""
+    if not 0.0 < share <= 1.0:
+        raise ValueError(f"the seeded share must be above 0 and at most 1, got {share}")
+    if population.generation != 0:
+        raise ValueError("only a first population can be seeded")
+    gc = config.genome_config
+    keys = sorted(population.population)[:max(1, round(share * len(population.population)))]
+    base = reactive_genome(keys[0], gc, radius, features)
+    for n, key in enumerate(keys):
+        genome = copy.deepcopy(base)
+        genome.key = key
+        if n:
+            genome.mutate(gc)
+        population.population[key] = genome
+    population.species = config.species_set_type(config.species_set_config, population.reporters)
+    population.species.speciate(config, population.population, population.generation)
+    return keys

@@ -1,0 +1,77 @@
+"""Seeding a first population with the hand-written reactive controller written as a genome."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tilerunner.envs.level import parse_level
+from tilerunner.evolve.commands.cli import main as cli
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.seeding import reactive_genome
+from tilerunner.evolve.runs.evaluation import evaluate_genomes
+from tilerunner.evolve.runs.genome_json import genome_to_dict
+from tilerunner.evolve.runs.replay import NetworkShape
+from tilerunner.evolve.runs.run import Run
+
+SENSES = EpisodeSettings(features=("jump", "probes"), jump_rule="press")
+# Flat ground with a three-tile pit ten tiles out: running into it dies, a jump near its edge clears it.
+PIT = parse_level("\n".join(["-" * 40] * 12 + ["-M" + "-" * 37 + "F"]
+                            + ["X" * 12 + "---" + "X" * 25] * 2) + "\n", "pit.txt")
+
+
+def config_for(settings: EpisodeSettings, pop: int = 20):
+    return load_config(neat_overrides={"pop_size": pop}, genome_overrides={"num_inputs": settings.n_inputs})
+
+
+def test_the_reactive_genome_jumps_the_pit_under_both_rules_and_running_alone_does_not():
+    for rule in ("press", "hold"):
+        settings = EpisodeSettings(features=("jump", "probes"), jump_rule=rule)
+        config = config_for(settings)
+        genome = reactive_genome(1, config.genome_config, 6, settings.features)
+        (rows,) = evaluate_genomes([genome], NetworkShape.from_genome_config(config.genome_config), settings, [PIT])
+        assert rows[0].outcome.finished, rule
+        for key in [k for k in genome.connections if k[1] == 4]:  # A's inputs cut: it runs into the pit
+            del genome.connections[key]
+        (rows,) = evaluate_genomes([genome], NetworkShape.from_genome_config(config.genome_config), settings, [PIT])
+        assert rows[0].outcome.status == "dead" and rows[0].outcome.cause == "pit"
+
+
+def test_the_seed_needs_the_senses_it_reads():
+    settings = EpisodeSettings(features=("jump",))
+    with pytest.raises(ValueError, match="needs the senses jump, probes.*missing probes"):
+        reactive_genome(1, config_for(settings).genome_config, 6, settings.features)
+
+
+def test_a_seeded_run_starts_with_the_controller_and_is_repeatable(tmp_path):
+    def create(out):
+        return Run.create([PIT], settings=SENSES, pop=20, seed=4, generations=3, seed_rules=0.25, out=out)
+
+    run = create(tmp_path / "a")
+    population = run.evolution.population.population
+    config = run.evolution.config
+    seed = genome_to_dict(reactive_genome(min(population), config.genome_config, 6, SENSES.features))
+    assert genome_to_dict(population[min(population)]) == seed  # the first seeded genome as written
+    as_written = sum(genome_to_dict(g)["connections"] == seed["connections"] for g in population.values())
+    assert as_written < 5  # the other four seeded ones are mutated copies
+    first = run.run()
+    assert first.stats[0]["finished"] >= 1  # the seed finishes the pit level in generation 0
+    second = create(tmp_path / "b").run()
+    assert second.stats == first.stats
+    assert json.loads((tmp_path / "a" / "args.json").read_text())["seed_rules"] == 0.25
+
+
+def test_the_cli_seeds_only_with_the_senses_and_only_a_new_run(tmp_path, capsys):
+    level = tmp_path / "pit.txt"
+    level.write_text(PIT.text)
+    out = tmp_path / "run"
+    assert cli(["evolve", "--level", str(level), "--seed-rules", "--out", str(out), "--pop", "20"]) == 2
+    assert "needs the senses jump, probes" in capsys.readouterr().err and not out.exists()
+    assert cli(["evolve", "--level", str(level), "--observe", "jump,probes", "--seed-rules", "--jump-rule", "press",
+                "--pop", "20", "--generations", "1", "--quiet", "--out", str(out)]) == 0
+    assert json.loads((out / "args.json").read_text())["seed_rules"] == 0.1
+    capsys.readouterr()
+    assert cli(["evolve", "--resume", str(out), "--seed-rules", "0.5"]) == 2
+    assert "--seed-rules cannot be changed when resuming" in capsys.readouterr().err
