@@ -96,6 +96,7 @@ NUMERIC_FLAGS = [
     (["evolve"], "--validate-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
     (["evolve"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
     (["evolve"], "--curriculum", REAL, *flags.CURRICULUM_RANGE),
+    (["evolve"], "--seed-rules", REAL, *flags.SEED_SHARE_RANGE),
     (["evolve"], "--time-limit", REAL, *flags.MINUTES_RANGE),
     (["bench", "generalize"], "--minutes", REAL, 0.01, 100_000.0),
     (["bench", "generalize"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),

@@ -16,6 +16,7 @@ from tilerunner.evolve.commands.flags import (
     LEVELS_PER_GEN_RANGE,
     MINUTES_RANGE,
     SEED_RANGE,
+    SEED_SHARE_RANGE,
     WORKERS_RANGE,
     check_output_folder,
     features_type,
@@ -28,7 +29,6 @@ from tilerunner.evolve.core.backend import BACKENDS
 
 DEFAULT_CURRICULUM = 0.8
 DEFAULT_SEED_SHARE = 0.1  # evolve --seed-rules without a share
-SEED_SHARE_RANGE = (0.001, 1.0)
 BACKEND_FAILED = 1  # the backend could not go on (every Ray actor gone): checkpointed, resume to go on
 DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
 CHECKPOINT_EVERY = 10
