@@ -203,16 +203,10 @@ class RunFolder:
                                  f"{f' (process {holder})' if holder else ''};"
                                  " wait for it to end, or choose another folder") from None
         self._lock = fd
-        try:
+        with self._abandoned_on_failure():
             self.check_own_files()
             self._remove_stale_temporaries()
             write_atomic(self.path / LOCK_FILE, f"{os.getpid()}\n")
-        except OSError as exc:
-            self._abandon()
-            raise RunFolderError(f"{self.path}: cannot write the run folder: {exc.strerror or exc}") from None
-        except BaseException:
-            self._abandon()
-            raise
 
     def _holder(self) -> str:
         """The process id RUN/.lock names (digits only), or '' if it names none."""
@@ -276,6 +270,12 @@ class RunFolder:
         A folder this call made is removed again, so a run that never started leaves nothing behind.
         """
         self.lock()
+        with self._abandoned_on_failure():
+            yield
+
+    @contextlib.contextmanager
+    def _abandoned_on_failure(self) -> Iterator[None]:
+        """If the block fails, `_abandon` the folder; a failed write becomes one `RunFolderError` naming it."""
         try:
             yield
         except OSError as exc:
