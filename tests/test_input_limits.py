@@ -33,6 +33,7 @@ from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.play import MAX_VIEW_RADIUS
 from tilerunner.evolve.commands.plot import parse_size
 from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.level_plan import RECHECK_RANGE
 from tilerunner.evolve.core.neat_config import (
     POP_SIZE_RANGE,
     ConfigError,
@@ -97,9 +98,12 @@ NUMERIC_FLAGS = [
     (["evolve"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
     (["evolve"], "--curriculum", REAL, *flags.CURRICULUM_RANGE),
     (["evolve"], "--seed-rules", REAL, *flags.SEED_SHARE_RANGE),
+    (["evolve"], "--recheck", WHOLE, *RECHECK_RANGE),
     (["evolve"], "--time-limit", REAL, *flags.MINUTES_RANGE),
     (["bench", "generalize"], "--minutes", REAL, 0.01, 100_000.0),
     (["bench", "generalize"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
+    (["bench", "generalize"], "--seed-rules", REAL, *flags.SEED_SHARE_RANGE),
+    (["bench", "generalize"], "--recheck", WHOLE, *RECHECK_RANGE),
     (["replay", "x.json"], "--scale", WHOLE, *flags.SCALE_RANGE),
     (["replay", "x.json"], "--frame-step", WHOLE, *flags.FRAME_STEP_RANGE),
     (["replay", "x.json"], "--speed", REAL, *flags.SPEED_RANGE),

@@ -103,20 +103,30 @@ def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], arg
     spent = _spent(folder)
     done = folder / DONE_FILE
     if RunFolder(folder).holds_a_run():
-        rule = EpisodeSettings.from_dict(RunFolder(folder).read_args().get("settings", {})).jump_rule
+        saved = RunFolder(folder).read_args()
+        rule = EpisodeSettings.from_dict(saved.get("settings", {})).jump_rule
         if rule != args.jump_rule:
             raise BenchError(f"{folder}: its run evolves under the {rule} jump rule, not {args.jump_rule}; give"
                              f" --jump-rule {rule}, or another --out")
+        relative = EpisodeSettings.from_dict(saved.get("settings", {})).relative_to
+        for flag, had, asked in (("--seed-rules", saved.get("seed_rules"), args.seed_rules),
+                                 ("--recheck", saved.get("recheck"), args.recheck),
+                                 ("--relative-to", relative, args.relative_to)):
+            if had != asked:
+                raise BenchError(f"{folder}: its run was started with {flag} {had}, not {asked}; give the same"
+                                 " flags, or another --out")
     if done.exists() and json.loads(done.read_text()).get("minutes") == args.minutes:
         return spent
     if RunFolder(folder).holds_a_run():
         run = Run.resume(folder, time_limit=max(budget - spent, 1e-3), generations=10**6)
     else:
-        settings = EpisodeSettings(features=tuple(args.observe or ()), jump_rule=args.jump_rule)
+        settings = EpisodeSettings(features=tuple(args.observe or ()), jump_rule=args.jump_rule,
+                                   relative_to=args.relative_to)
         run = Run.create(train, config=args.config, settings=settings, seed=seed, pop=args.pop,
                          generations=10**6, keep_going=True, out=folder, validate=pick,
                          validate_every=args.validate_every, levels_per_gen=args.levels_per_gen,
-                         curriculum=args.curriculum, time_limit=budget)
+                         curriculum=args.curriculum, time_limit=budget, seed_rules=args.seed_rules,
+                         recheck=args.recheck)
     if run.run(handle_sigint=True).interrupted:
         raise KeyboardInterrupt  # Ctrl-C: the folder is checkpointed; the same command goes on from there
     write_atomic(done, json.dumps({"minutes": args.minutes}))  # this seed has had its budget
@@ -195,7 +205,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     print(f"tilerunner bench generalize: {args.seeds} seeds, {args.minutes:g} min each, population {args.pop},"
           f" {args.levels_per_gen} levels a generation{', sees ' + ' and '.join(args.observe) if args.observe else ''},"
-          f" jump rule {args.jump_rule}")
+          f" jump rule {args.jump_rule}"
+          f"{f', {args.seed_rules:g} seeded from the rules' if args.seed_rules else ''}"
+          f"{f', the best rechecked on {args.recheck} more levels' if args.recheck else ''}"
+          f"{', fitness against hold-right' if args.relative_to == 'hold-right' else ''}")
     print(f"  training: {', '.join(train)}")
     print(f"  picking on: {len(pick)} levels ({public.name} first halves)" if have_public
           else f"  picking on: {', '.join(PICK_GEN)}")

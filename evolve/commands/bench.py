@@ -11,10 +11,12 @@ from tilerunner.evolve.commands.flags import (
     CHECKPOINT_EVERY_RANGE,
     CURRICULUM_RANGE,
     DEFAULT_JUMP_RULE,
+    DEFAULT_SEED_SHARE,
     GENERATIONS_RANGE,
     LEVELS_PER_GEN_RANGE,
     OBSERVE_HELP,
     SEED_RANGE,
+    SEED_SHARE_RANGE,
     WORKERS_RANGE,
     add_jump_rule_flag,
     check_output_file,
@@ -51,6 +53,9 @@ pop_sizes.__name__ = "whole number from 2 to 100000, comma-separated"
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `bench` command and its subcommands."""
+    from tilerunner.evolve.core.fitness import RELATIVE_TO
+    from tilerunner.evolve.core.level_plan import RECHECK_RANGE
+
     p = sub.add_parser("bench", help="measure speed (prints ratios against baselines from the same run)")
     bsub = p.add_subparsers(dest="bench_command", metavar="WHAT")
     bsub.required = True
@@ -185,6 +190,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
     gen.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="threads for evaluation (default: all cores)")
     add_jump_rule_flag(gen, default_text=f"{DEFAULT_JUMP_RULE}; the runs evolve, and the baselines play, under it")
+    gen.add_argument("--seed-rules", type=float_in(*SEED_SHARE_RANGE), nargs="?", const=DEFAULT_SEED_SHARE,
+                     metavar="SHARE", help="seed SHARE of each run's first population from the hand-written rules,"
+                                           f" as evolve --seed-rules (default {DEFAULT_SEED_SHARE}); needs"
+                                           " --observe jump,probes")
+    gen.add_argument("--recheck", type=int_in(*RECHECK_RANGE), metavar="N",
+                     help="the best tenth of each generation also plays N more training levels, as evolve --recheck;"
+                          f" {RECHECK_RANGE[0]} to {RECHECK_RANGE[1]:,}")
+    gen.add_argument("--relative-to", choices=RELATIVE_TO, default="none",
+                     help="fitness of each level against hold-right's, as evolve --relative-to (default none)")
     gen.add_argument("--solve", action="store_true",
                      help="also run the solver on the reported levels, give shares of the solvable ones, and"
                           " the planner's line beside the baselines'")

@@ -12,6 +12,7 @@ from tilerunner.evolve.commands.flags import (
     ACTORS_RANGE,
     CHECKPOINT_EVERY_RANGE,
     CURRICULUM_RANGE,
+    DEFAULT_SEED_SHARE,
     GENERATIONS_RANGE,
     LEVELS_PER_GEN_RANGE,
     MINUTES_RANGE,
@@ -28,7 +29,6 @@ from tilerunner.evolve.commands.flags import (
 from tilerunner.evolve.core.backend import BACKENDS
 
 DEFAULT_CURRICULUM = 0.8
-DEFAULT_SEED_SHARE = 0.1  # evolve --seed-rules without a share
 BACKEND_FAILED = 1  # the backend could not go on (every Ray actor gone): checkpointed, resume to go on
 DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
 CHECKPOINT_EVERY = 10
@@ -54,13 +54,15 @@ _SETTINGS_FLAGS = {
 # Flags a resumed run keeps from its folder.
 _FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "observe", "memory",
                         "batch_breeding", "validate",
-                        "levels_per_gen", "curriculum", "jump_rule", "seed_rules", *_SETTINGS_FLAGS]
+                        "levels_per_gen", "curriculum", "jump_rule", "seed_rules", "recheck", "relative_to",
+                        *_SETTINGS_FLAGS]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `evolve` to the top-level parser."""
     from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE, OBSERVE_HELP, add_jump_rule_flag
-    from tilerunner.evolve.core.fitness import AGGREGATES, EpisodeSettings
+    from tilerunner.evolve.core.fitness import AGGREGATES, RELATIVE_TO, EpisodeSettings
+    from tilerunner.evolve.core.level_plan import RECHECK_RANGE
     from tilerunner.evolve.core.neat_config import POP_SIZE_RANGE
 
     p = sub.add_parser(
@@ -98,6 +100,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-going", action="store_true",
                    help="keep evolving after a champion finishes every level (until --generations)")
     p.add_argument("--aggregate", choices=AGGREGATES, help="combine fitness over levels (default mean)")
+    p.add_argument("--relative-to", choices=RELATIVE_TO,
+                   help="measure each level's fitness against the built-in hold-right controller's on it, from"
+                        " -1000 (nothing where it finished) to +1000 (finished where it got nowhere), so that easy"
+                        " levels do not drown hard ones (default none)")
     for name, about in _SETTINGS_FLAGS.items():
         lo, hi = EpisodeSettings.LIMITS[name]
         span = f"{number_text(lo)} to {number_text(hi)}"
@@ -117,6 +123,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="start SHARE of the first population (default"
                         f" {DEFAULT_SEED_SHARE}) as a hand-written reactive controller, timed jumps at gaps, walls and"
                         " enemies, and mutated copies of it; needs --observe jump,probes; 0.001 to 1")
+    p.add_argument("--recheck", type=int_in(*RECHECK_RANGE), metavar="N",
+                   help="the best tenth of each generation also plays N more training levels before its fitness is"
+                        " kept, so that a lucky draw does not make a champion; needs --levels-per-gen or gen:*;"
+                        f" {number_text(RECHECK_RANGE[0])} to {number_text(RECHECK_RANGE[1])}")
     p.add_argument("--curriculum", type=float_in(*CURRICULUM_RANGE), nargs="?", const=DEFAULT_CURRICULUM,
                    metavar="SHARE",
                    help="play the set in stages, up a stage when the champion finishes SHARE of its levels"
@@ -216,7 +226,7 @@ def _create(args: argparse.Namespace, backend):
 
     level_ids = args.level or ["1-1"]
     seed = 0 if args.seed is None else args.seed
-    names = [*_SETTINGS_FLAGS, "aggregate"]
+    names = [*_SETTINGS_FLAGS, "aggregate", "relative_to"]
     settings = EpisodeSettings(**{n: getattr(args, n) for n in names if getattr(args, n) is not None},
                                features=args.observe or (), jump_rule=args.jump_rule or DEFAULT_JUMP_RULE)
     out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
@@ -226,7 +236,8 @@ def _create(args: argparse.Namespace, backend):
                       checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
                       validate=args.validate or (), validate_every=args.validate_every or VALIDATE_EVERY,
                       levels_per_gen=args.levels_per_gen, curriculum=args.curriculum, seed_rules=args.seed_rules,
-                      time_limit=args.time_limit * 60 if args.time_limit else None, backend=backend)
+                      recheck=args.recheck, time_limit=args.time_limit * 60 if args.time_limit else None,
+                      backend=backend)
 
 
 def _resume(args: argparse.Namespace, backend):

@@ -42,7 +42,10 @@ class GenerationPrinter(RunReporter):
         print(f"  seed {ev.seed}, population {ev.config.pop_size}{memory}, generations {run.generation}"
               f"-{run.generations - 1}{' (keep going after a finish)' if run.keep_going else ''},"
               f" {s.view_radius * 2 + 1}x{s.view_radius * 2 + 1} view, decides every {s.frame_skip} frames,"
-              f" fitness {s.aggregate} over levels{', sees ' + ' and '.join(s.features) if s.features else ''}",
+              f" fitness {s.aggregate} over levels"
+              f"{', each against hold-right' if s.relative_to == 'hold-right' else ''}"
+              f"{f', the best also on {ev.plan.recheck} more' if ev.plan.recheck else ''}"
+              f"{', sees ' + ' and '.join(s.features) if s.features else ''}",
               flush=True)
         if run.time_limit is not None:
             print(f"  stops after {run.time_limit / 60:.4g} min (at the end of a generation; resume to go on)",

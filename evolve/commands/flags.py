@@ -47,6 +47,7 @@ ACTORS_RANGE = (1, 100_000)
 CHECKPOINT_EVERY_RANGE = (1, 1_000_000)
 LEVELS_PER_GEN_RANGE = (1, 100_000)  # evolve --levels-per-gen: levels a generation plays
 SEED_SHARE_RANGE = (0.001, 1.0)  # evolve --seed-rules: the share of the first population seeded
+DEFAULT_SEED_SHARE = 0.1  # evolve/bench --seed-rules without a share
 CURRICULUM_RANGE = (0.01, 1.0)  # evolve/bench --curriculum: the share of its levels the champion must finish
 MINUTES_RANGE = (0.01, 10_000_000.0)  # evolve --time-limit
 SCALE_RANGE = (1, 16)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import math
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -35,8 +36,8 @@ from tilerunner.envs.buttons import N_BUTTONS
 from tilerunner.envs.level import Level
 from tilerunner.evolve.core.backend import Backend, BackendTiming, LocalBackend
 from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.core.level_plan import LevelPlan
-from tilerunner.evolve.core.outcome import Outcome, OutcomeTable
+from tilerunner.evolve.core.level_plan import RECHECK_SHARE, LevelPlan
+from tilerunner.evolve.core.outcome import R_FRAMES, Outcome, OutcomeTable
 from tilerunner.evolve.core.rollout import pack_levels
 
 FitnessFunction = Callable[[OutcomeTable], np.ndarray]
@@ -87,6 +88,7 @@ class Generation:
     level_indices: list[int] = field(default_factory=list)  # the levels played (indices into a fixed set)
     levels: list[Level] = field(default_factory=list)  # the levels played
     stage: int | None = None  # the curriculum stage played (None without a curriculum)
+    rechecked: list[str] = field(default_factory=list)  # the levels the best genomes also played (`LevelPlan.recheck`)
     compile_seconds: float = 0.0  # compiling new genomes and packing the generation
     kernel_seconds: float = 0.0  # the rollout kernel (on Ray: the slowest actor's)
     backend: BackendTiming = field(default_factory=BackendTiming)  # the backend's split of evaluation
@@ -103,6 +105,7 @@ class Generation:
             "best_genome": self.best_key, "best": [o.as_dict() for o in self.best_outcomes],
             **({"levels": self.level_ids} if self.level_ids is not None else {}),
             **({"stage": self.stage} if self.stage is not None else {}),
+            **({"rechecked": self.rechecked} if self.rechecked else {}),
         }
 
     def timing(self) -> dict:
@@ -260,6 +263,7 @@ class Evolution:
         compile_seconds = compiled - t0 + timing.pack_seconds
         table = OutcomeTable(rows, levels)
         fitness = self.score(table)
+        rechecked, recheck_frames, recheck_seconds = self._recheck(nets, fitness, table, drawn)
         self._before = [(g, g.fitness) for g in genomes]  # for `discard`
         for g, f in zip(genomes, fitness):
             g.fitness = float(f)
@@ -274,15 +278,47 @@ class Evolution:
         return Generation(
             generation=self.generation, best_fitness=float(best.fitness), mean_fitness=float(fitness.mean()),
             best_ever=float(best.fitness if new_best else self.best_ever.fitness), species=len(p.species.species),
-            finished=int(table.finished_all().sum()), population=len(genomes), frames=int(table.frames.sum()),
+            finished=int(table.finished_all().sum()), population=len(genomes),
+            frames=int(table.frames.sum()) + recheck_frames,
             best_key=int(best.key), best_outcomes=outcomes, best_genome=best, new_best=new_best,
             solved=all(o.finished for o in outcomes) and whole,
             first_finishes=[li for li, o in zip(drawn, outcomes) if o.finished and li not in self.first_finish],
             level_ids=None if whole and self.plan.curriculum is None else [lv.id for lv in levels],
             level_indices=drawn, levels=levels, stage=self.stage if self.plan.curriculum is not None else None,
-            table=table, compile_seconds=compile_seconds, kernel_seconds=timing.kernel_seconds,
-            eval_seconds=eval_seconds, backend=timing,
+            table=table, compile_seconds=compile_seconds, kernel_seconds=timing.kernel_seconds + recheck_seconds,
+            eval_seconds=eval_seconds, backend=timing, rechecked=rechecked,
         )
+
+    def _recheck(self, nets: list[NetArrays], fitness: np.ndarray, table: OutcomeTable,
+                 drawn: list[int]) -> tuple[list[str], int, float]:
+        """With a plan's `recheck`: the best `RECHECK_SHARE` of the generation (by `fitness`, which is updated in
+        place) also play the plan's recheck levels, and their fitness becomes that over the draw and those levels
+        together (a novelty bonus is kept as it was; a custom fitness function scores the best genomes' table).
+
+        Returns the recheck levels' ids, the frames played and the kernel's seconds.
+        """
+        levels, indices = self.plan.recheck_levels(self.seed, self.generation, self.stage, drawn)
+        if not levels:
+            return [], 0, 0.0
+        k = max(1, math.ceil(RECHECK_SHARE * len(nets)))
+        top = np.argsort(-fitness, kind="stable")[:k]
+        chosen = [nets[i] for i in top]
+        state = random.getstate()
+        try:
+            if self._set is None:
+                rows, timing = self.backend.evaluate(chosen, self._settings, levels=pack_levels(levels))
+            else:
+                rows, timing = self.backend.evaluate(chosen, self._settings, np.array(indices, dtype=np.int64))
+        finally:
+            random.setstate(state)
+        drawn_part = OutcomeTable(table.array[top], table.levels)
+        both = OutcomeTable(np.concatenate([table.array[top], rows], axis=1), [*table.levels, *levels])
+        if self.fitness is None:
+            bonus = fitness[top] - self.settings.combine_levels(drawn_part)  # novelty, as it was
+            fitness[top] = self.settings.combine_levels(both) + bonus
+        else:
+            fitness[top] = self.score(both)
+        return [lv.id for lv in levels], int(rows[:, :, R_FRAMES].sum()), timing.kernel_seconds
 
     def reproduce(self, summary: Generation) -> None:
         """Complete the evaluated generation `summary`: record its champion, then breed the next one.

@@ -16,6 +16,21 @@ are sigmoids in [0, 1]). On several levels the per-level fitnesses are combined 
 jump rule, `press` or `hold` (`tilerunner.envs.physics`); settings read from a file written before
 the rule existed are `hold`, the rule those runs and replays played by.
 
+With `relative_to = "hold-right"` each level's fitness is measured against what the built-in
+`hold-right` controller (Right+B held, A toggled to jump again; `tilerunner.evolve.core.controllers`)
+earns on that level under the same settings, as a share of the room it left, before the levels are
+combined:
+
+    gain  f >= h:  1000 (f - h) / max(F - h, F / 10)
+    loss  f <  h:  1000 (f - h) / max(h, F / 10)
+
+where f is the genome's fitness on the level, h hold-right's and F = the level's length in pixels
+plus `finish_bonus` (what finishing at once would earn). So every level counts about -1000 (nothing,
+where hold-right finished) to +1000 (finished, where hold-right got nowhere), whatever its length,
+and a draw's easy levels, which hold-right already finishes, no longer drown progress on its hard
+ones (issue 21's first search lever). hold-right's episodes are played once per level and settings
+and kept (`baseline_fitness`).
+
 With `novelty` > 0 a genome also earns `novelty` x how unlike the rest of its generation it
 played (`novelty_scores`): a behaviour-diversity bonus against a population that all plays the
 same way, in the spirit of Lehman and Stanley's novelty search.
@@ -35,17 +50,22 @@ used by the `tilerunner evolve` flags (so the two cannot disagree):
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import ClassVar
 
 import numpy as np
 
+from tilerunner.envs.level import Level
 from tilerunner.envs.observe import FEATURES, feature_mask, n_inputs
 from tilerunner.envs.physics import jump_rule_id
-from tilerunner.evolve.core.outcome import OutcomeTable
-from tilerunner.evolve.core.rollout import Settings
+from tilerunner.evolve.core.outcome import R_FITNESS, OutcomeTable
+from tilerunner.evolve.core.rollout import Settings, pack_levels
 
 AGGREGATES = ("mean", "min", "sum")
+RELATIVE_TO = ("none", "hold-right")  # what each level's fitness is measured against (`relative_fitness`)
+RELATIVE_SCALE = 1000.0  # a level's relative fitness when the whole room is gained (or lost)
 MAX_TERM = 1e9  # the largest |threshold| or |fitness term|
 
 
@@ -68,6 +88,7 @@ class EpisodeSettings:
     features: tuple[str, ...] = ()  # opt-in observation features, as `tilerunner.envs.observe.FEATURES` names
     novelty: float = 0.0  # fitness per unit of behavioural novelty (`novelty_scores`); 0 turns it off
     jump_rule: str = "hold"  # `press` or `hold` (`tilerunner.envs.physics.JUMP_RULES`)
+    relative_to: str = "none"  # `hold-right`: each level's fitness measured against that controller's
 
     # The range of every number: (lowest, highest), both allowed. Ints are whole numbers, the rest finite.
     LIMITS: ClassVar[dict[str, tuple[int | float, int | float]]] = {
@@ -99,6 +120,8 @@ class EpisodeSettings:
         if not isinstance(self.jump_rule, str):
             raise ValueError(f"jump_rule must be a rule's name, got {_shown(self.jump_rule)}")
         jump_rule_id(self.jump_rule)  # a ValueError naming the rules
+        if self.relative_to not in RELATIVE_TO:
+            raise ValueError(f"relative_to must be one of {', '.join(RELATIVE_TO)}, got {_shown(self.relative_to)}")
         # One spelling per choice: the features in their documented order, each once.
         object.__setattr__(self, "features", tuple(f for f in FEATURES if f in self.features))
 
@@ -111,6 +134,7 @@ class EpisodeSettings:
         d = asdict(self)
         d.pop("aggregate")
         d.pop("novelty")
+        d.pop("relative_to")
         d["features"] = feature_mask(self.features)
         d["jump_rule"] = jump_rule_id(self.jump_rule)
         return Settings(**d)
@@ -120,22 +144,65 @@ class EpisodeSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> EpisodeSettings:
-        """Settings as `as_dict` wrote them; a file from before jump rules existed played by `hold`."""
+        """Settings as `as_dict` wrote them; a file from before jump rules existed played by `hold` (and, from
+        before relative fitness, scored levels as they are)."""
         names = {f.name for f in fields(cls)}
         return cls(**{"jump_rule": "hold", **{k: v for k, v in data.items() if k in names}})
 
     def combine(self, table: OutcomeTable) -> np.ndarray:
-        """Per-genome fitness: the per-level fitnesses combined by `aggregate`."""
+        """Per-genome fitness: the per-level fitnesses combined by `aggregate`, plus the novelty bonus."""
+        combined = self.combine_levels(table)
+        if self.novelty > 0:
+            combined = combined + self.novelty * novelty_scores(table)
+        return combined
+
+    def combine_levels(self, table: OutcomeTable) -> np.ndarray:
+        """Per-genome fitness over the table's levels alone: (relative) per-level fitnesses, combined by `aggregate`."""
         per_level = table.fitness
+        if self.relative_to == "hold-right":
+            per_level = relative_fitness(per_level, table.levels, self)
         if self.aggregate == "min":
             combined = per_level.min(axis=1)
         elif self.aggregate == "sum":
             combined = per_level.sum(axis=1)
         else:
             combined = per_level.mean(axis=1)
-        if self.novelty > 0:
-            combined = combined + self.novelty * novelty_scores(table)
         return combined
+
+
+def relative_fitness(per_level: np.ndarray, levels: Sequence[Level], settings: EpisodeSettings) -> np.ndarray:
+    """Per-level fitnesses (genomes, levels) measured against hold-right's on the same levels (module docstring)."""
+    h = baseline_fitness(levels, settings)[None, :]
+    room = np.array([lv.exit_px + max(settings.finish_bonus, 0.0) for lv in levels], dtype=np.float64)[None, :]
+    floor = room / 10
+    gain = per_level - h
+    scale = np.where(gain >= 0, np.maximum(room - h, floor), np.maximum(h, floor))
+    return RELATIVE_SCALE * gain / scale
+
+
+_BASELINES: OrderedDict[tuple, float] = OrderedDict()  # (level sha256, settings) -> hold-right's fitness
+_BASELINES_KEPT = 65_536
+
+
+def baseline_fitness(levels: Sequence[Level], settings: EpisodeSettings) -> np.ndarray:
+    """hold-right's fitness on each level under `settings`, played once per level and settings and kept."""
+    from tilerunner.evolve.core.controllers import HOLD_RIGHT, evaluate_controllers
+
+    s = settings.kernel_settings()
+    keys = [(lv.sha256, lv.id, s) for lv in levels]
+    missing: dict[tuple, Level] = {}
+    for k, lv in zip(keys, levels):
+        if k not in _BASELINES:
+            missing.setdefault(k, lv)
+    if missing:
+        rows = evaluate_controllers(np.array([HOLD_RIGHT], np.int64), pack_levels(list(missing.values())), s)
+        for k, row in zip(missing, rows[0]):
+            _BASELINES[k] = float(row[R_FITNESS])
+    for k in keys:
+        _BASELINES.move_to_end(k)
+    while len(_BASELINES) > _BASELINES_KEPT:
+        _BASELINES.popitem(last=False)
+    return np.array([_BASELINES[k] for k in keys], dtype=np.float64)
 
 
 NOVELTY_NEIGHBOURS = 15  # neighbours a genome's novelty is measured against

@@ -13,6 +13,12 @@ A fixed list may be huge (`gen:0-99999`): its generated levels are made when a g
 them (`LevelList`), not when the run starts, and a set of more than `RESIDENT_LEVELS` levels that
 are not all made yet is packed for the kernels a draw at a time rather than once.
 
+With `recheck` N, the generation's best genomes (`RECHECK_SHARE` of the population) also play N
+more levels before their fitness is kept: a second draw from the set, none of them in the first
+(or N fresh generated levels), from `default_rng([seed, generation, 1])`. A draw of 20 levels is a
+noisy judge, and the genome it ranks first is often the one that drew easy levels; on 20 + N levels
+luck counts for less (issue 21's second search lever; see `Evolution.evaluate`).
+
 Draws come from `numpy.random.default_rng([seed, generation])` alone, not from `random`, so a
 run draws the same levels whatever happened before it, resumed or not.
 
@@ -39,6 +45,8 @@ RESIDENT_LEVELS = 2_000  # a set with unmade levels and more than this is packed
 _MADE_KEPT = 1_024  # generated levels kept made (a draw, a champion's levels), the least recently used dropped
 FRESH_SEEDS = (1_000_000, 2**31)  # fresh generated levels take seeds from this range (lowest included)
 DEFAULT_FRESH_PER_GEN = 10  # levels a generation plays from gen:* when no number is given
+RECHECK_SHARE = 0.1  # with `recheck`, the share of the population (at least one genome) that plays more levels
+RECHECK_RANGE = (1, 10_000)  # levels a recheck may add
 
 
 def fresh_difficulties(spec: str) -> tuple[int, ...] | None:
@@ -140,6 +148,7 @@ class LevelPlan:
     per_gen: int | None = None  # levels a generation plays; None: all of them (fixed sets only)
     fresh: tuple[int, ...] = ()  # difficulties of fresh generated levels, ascending; empty for a fixed set
     curriculum: float | None = None  # the share of its levels the champion must finish to go up a stage
+    recheck: int | None = None  # more levels the generation's best genomes play before their fitness is kept
 
     def __post_init__(self) -> None:
         if not isinstance(self.levels, LevelList):
@@ -160,10 +169,17 @@ class LevelPlan:
             raise ValueError(f"levels per generation must be at least 1, got {self.per_gen}")
         if self.curriculum is not None and not 0.0 < self.curriculum <= 1.0:
             raise ValueError(f"the curriculum's share must be above 0 and at most 1, got {self.curriculum}")
+        if self.recheck is not None:
+            lo, hi = RECHECK_RANGE
+            if isinstance(self.recheck, bool) or not isinstance(self.recheck, int) or not lo <= self.recheck <= hi:
+                raise ValueError(f"recheck must be a number of levels from {lo} to {hi:,}, got {self.recheck!r:.40}")
+            if not self.fresh and self.per_gen is None:
+                raise ValueError("recheck needs a draw (levels per generation): every generation already plays"
+                                 " the whole set")
 
     @classmethod
     def from_specs(cls, specs: Sequence[Level | str], per_gen: int | None = None,
-                   curriculum: float | None = None) -> LevelPlan:
+                   curriculum: float | None = None, recheck: int | None = None) -> LevelPlan:
         """A plan from what `--level` takes: level sets, or only `gen:*` / `gen:*:D` fresh levels."""
         from tilerunner.envs.level import level_set
 
@@ -181,7 +197,7 @@ class LevelPlan:
                 levels += [load_level(s) for s in level_set(spec)]
         if fresh and levels:
             raise ValueError("fresh generated levels (gen:*) cannot be mixed with other levels in one training set")
-        return cls(LevelList(levels), per_gen, tuple(fresh), curriculum)
+        return cls(LevelList(levels), per_gen, tuple(fresh), curriculum, recheck)
 
     @property
     def resident(self) -> bool:
@@ -213,6 +229,25 @@ class LevelPlan:
             indices = list(range(pool))
         else:
             indices = sorted(int(i) for i in rng.choice(pool, self.per_gen, replace=False))
+        return [self.levels[i] for i in indices], indices
+
+    def recheck_levels(self, seed: int, generation: int, stage: int, drawn: Sequence[int]) -> tuple[list[Level],
+                                                                                                  list[int]]:
+        """The `recheck` more levels generation `generation` plays with its best genomes, and their indices in the
+        fixed set: levels of the stage's pool not in `drawn` (fewer if fewer are left), or fresh ones."""
+        if not self.recheck:
+            return [], []
+        rng = np.random.default_rng([seed, generation, 1])
+        if self.fresh:
+            seeds = rng.integers(*FRESH_SEEDS, size=self.recheck)
+            difficulties = ([self.fresh[stage]] * self.recheck if self.curriculum is not None else
+                            [self.fresh[i] for i in rng.integers(0, len(self.fresh), size=self.recheck)])
+            return [load_level(f"gen:{s}:{d}") for s, d in zip(seeds, difficulties)], []
+        taken = set(drawn)
+        left = np.array([i for i in range(self.pool_size(stage)) if i not in taken], dtype=np.int64)
+        if left.size > self.recheck:
+            left = np.sort(rng.choice(left, self.recheck, replace=False))
+        indices = [int(i) for i in left]
         return [self.levels[i] for i in indices], indices
 
     def pool_size(self, stage: int) -> int:

@@ -118,6 +118,7 @@ def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequ
         "best_ever_levels": _level_refs(evolution),
         "levels_per_gen": evolution.levels_per_gen,
         "fresh": list(evolution.plan.fresh), "curriculum": evolution.plan.curriculum, "stage": evolution.stage,
+        "recheck": evolution.plan.recheck,
         "first_finish": [[li, g] for li, g in evolution.first_finish.items()],
         "solved_at": evolution.solved_at,
         "stats": list(stats), "timing": list(timing),
@@ -289,12 +290,13 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
             raise CheckpointError(f"checkpoint.first_finish: no level {li!r}")
         first_finish[li] = _read.check(g, "count", "checkpoint.first_finish")
     per_gen = _read.get(data, "levels_per_gen", "count|null", "checkpoint")
-    # Fresh levels and curricula came later: older checkpoints have neither.
+    # Fresh levels, curricula and rechecks came later: older checkpoints have none of them.
     fresh = [_read.check(d, "count", "checkpoint.fresh") for d in _read.get(data, "fresh", "list", "checkpoint")] \
         if "fresh" in data else []
     curriculum = _read.get(data, "curriculum", "number|null", "checkpoint") if "curriculum" in data else None
+    recheck = _read.get(data, "recheck", "count|null", "checkpoint") if "recheck" in data else None
     try:
-        plan = LevelPlan(levels, per_gen, tuple(fresh), curriculum)
+        plan = LevelPlan(levels, per_gen, tuple(fresh), curriculum, recheck)
     except ValueError as exc:
         raise CheckpointError(f"checkpoint: {exc}") from None
     stage = _read.get(data, "stage", "count", "checkpoint") if "stage" in data else 0

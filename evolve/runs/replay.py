@@ -226,7 +226,7 @@ def _network(d: Any) -> NetworkShape:
                         _read.get(d, "feed_forward", "bool", "network"), tuple(acts), tuple(aggs))
 
 
-_ADDED_LATER = frozenset({"features", "novelty", "jump_penalty"})  # settings older replays do not have
+_ADDED_LATER = frozenset({"features", "novelty", "jump_penalty", "relative_to"})  # settings older replays lack
 _BEFORE_RULES = "hold"  # the jump rule every replay made before rules existed played by
 
 

@@ -164,7 +164,7 @@ class Run:
                validate: Iterable[Level | str] = (), validate_every: int = 10,
                levels_per_gen: int | None = None, curriculum: float | None = None,
                time_limit: float | None = None, backend: Backend | str | None = None,
-               seed_rules: float | None = None) -> Run:
+               seed_rules: float | None = None, recheck: int | None = None) -> Run:
         """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
 
         `pop` and `memory` override the config's population size and memory cells; `batch_breeding` breeds
@@ -182,9 +182,11 @@ class Run:
         backend such as `RayBackend(address="auto")`; the run is the same on every backend. `seed_rules`, a
         share: that much of the first population starts as the hand-written reactive controller (and
         mutated copies of it), see `tilerunner.evolve.core.seeding`; needs the `jump` and `probes` senses.
+        `recheck`, a number of levels: each generation's best genomes also play that many more training
+        levels before their fitness is kept (see `LevelPlan`); needs a draw (`levels_per_gen`) or fresh levels.
         """
         backend = as_backend(backend)  # a missing Ray fails before anything is made
-        plan = LevelPlan.from_specs(list(levels), levels_per_gen, curriculum)
+        plan = LevelPlan.from_specs(list(levels), levels_per_gen, curriculum, recheck)
         held_out = as_levels(validate)
         if validate_every < 1:
             raise ValueError("validate_every must be at least 1")
@@ -226,6 +228,7 @@ class Run:
                     "checkpoint_every": checkpoint_every,
                     "validate": [lv.id for lv in held_out], "validate_every": validate_every,
                     "levels_per_gen": plan.per_gen, "curriculum": curriculum, "seed_rules": seed_rules,
+                    "recheck": recheck,
                 })
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
@@ -512,7 +515,8 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
            reporters: Iterable[neat.reporting.BaseReporter] = (),
            workers: int | None = None, validate: Iterable[Level | str] = (), validate_every: int = 10,
            levels_per_gen: int | None = None, curriculum: float | None = None,
-           time_limit: float | None = None, backend: Backend | str | None = None) -> RunResult:
+           time_limit: float | None = None, backend: Backend | str | None = None,
+           seed_rules: float | None = None, recheck: int | None = None) -> RunResult:
     """Evolve agents on `levels` until a champion finishes them all (or `generations` run out).
 
     `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path). `config` is a neat
@@ -528,7 +532,8 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
     `"gen:*:3"`), and `curriculum` (a share, e.g. 0.8) plays them in stages: see `LevelPlan`.
     `time_limit`: stop at the end of the first generation after that many seconds. `backend`: where
     generations are played: `"local"` threads (default), `"ray"` (a local Ray), or a backend object such
-    as `RayBackend(address="auto")` for a cluster.
+    as `RayBackend(address="auto")` for a cluster. `seed_rules` and `recheck`: issue 21's search levers, as
+    `Run.create` takes them.
     The same seed and settings give the same run, on every backend.
     """
     use_threads(workers)
@@ -536,7 +541,7 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
                      batch_breeding=batch_breeding, fitness=fitness,
                      generations=generations, keep_going=keep_going, out=out, validate=validate,
                      validate_every=validate_every, levels_per_gen=levels_per_gen, curriculum=curriculum,
-                     time_limit=time_limit, backend=backend)
+                     time_limit=time_limit, backend=backend, seed_rules=seed_rules, recheck=recheck)
     for reporter in reporters:
         run.add_reporter(reporter)
     return run.run()
