@@ -3,16 +3,17 @@
 Kernels cannot call Python callables, so every function neat-python ships gets an
 id here and a branch in `activate` / `aggregate`, written to give the same numbers
 as `neat.activations` and `neat.aggregations` (same clamps, same formulas, same
-order of operations). A network naming anything else is rejected at load time by
-`check_supported`, with the name and the supported list.
+order of operations; exp, tanh, log and sin are `tilerunner.agent.exact_math`'s, within an ulp
+or two of Python's and the same bits on the CPU and on a GPU). A network naming anything else is
+rejected at load time by `check_supported`, with the name and the supported list.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
+
+from tilerunner.agent import exact_math as xm
 
 ACTIVATIONS = (
     "sigmoid", "tanh", "sin", "gauss", "relu", "elu", "lelu", "selu", "softplus", "identity",
@@ -54,24 +55,24 @@ def _clamp(z: float, lo: float, hi: float) -> float:
 def activate(fn: int, z: float) -> float:
     """Apply activation `fn` to `z`, exactly as neat-python's function of that name."""
     if fn == SIGMOID:
-        return 1.0 / (1.0 + math.exp(-_clamp(5.0 * z, -60.0, 60.0)))
+        return 1.0 / (1.0 + xm.exp(-_clamp(5.0 * z, -60.0, 60.0)))
     if fn == TANH:
-        return math.tanh(_clamp(2.5 * z, -60.0, 60.0))
+        return xm.tanh(_clamp(2.5 * z, -60.0, 60.0))
     if fn == SIN:
-        return math.sin(_clamp(5.0 * z, -60.0, 60.0))
+        return xm.sin(_clamp(5.0 * z, -60.0, 60.0))
     if fn == GAUSS:
         z = _clamp(z, -3.4, 3.4)
-        return math.exp(-5.0 * z ** 2)
+        return xm.exp(-5.0 * (z * z))
     if fn == RELU:
         return z if z > 0.0 else 0.0
     if fn == ELU:
-        return z if z > 0.0 else math.exp(z) - 1
+        return z if z > 0.0 else xm.exp(z) - 1
     if fn == LELU:
         return z if z > 0.0 else 0.005 * z
     if fn == SELU:
-        return _SELU_LAMBDA * z if z > 0.0 else _SELU_LAMBDA * _SELU_ALPHA * (math.exp(z) - 1)
+        return _SELU_LAMBDA * z if z > 0.0 else _SELU_LAMBDA * _SELU_ALPHA * (xm.exp(z) - 1)
     if fn == SOFTPLUS:
-        return 0.2 * math.log(1 + math.exp(_clamp(5.0 * z, -60.0, 60.0)))
+        return 0.2 * xm.log(1 + xm.exp(_clamp(5.0 * z, -60.0, 60.0)))
     if fn == IDENTITY:
         return z
     if fn == CLAMPED:
@@ -79,16 +80,16 @@ def activate(fn: int, z: float) -> float:
     if fn == INV:
         return 0.0 if z == 0.0 else 1.0 / z
     if fn == LOG:
-        return math.log(max(1e-7, z))
+        return xm.log(max(1e-7, z))
     if fn == EXP:
-        return math.exp(_clamp(z, -60.0, 60.0))
+        return xm.exp(_clamp(z, -60.0, 60.0))
     if fn == ABS:
         return abs(z)
     if fn == HAT:
         return max(0.0, 1 - abs(z))
     if fn == SQUARE:
-        return z ** 2
-    return z ** 3  # CUBE
+        return z * z
+    return z * z * z  # CUBE
 
 
 @njit(cache=True)
@@ -132,7 +133,20 @@ def aggregate(fn: int, terms: np.ndarray, n: int) -> float:
         for k in range(n):
             s += terms[k]
         return s / n
-    terms[:n].sort()
+    _sort(terms, n)
     if n % 2 == 1:
         return terms[n // 2]
     return (terms[n // 2 - 1] + terms[n // 2]) / 2.0
+
+
+@njit(cache=True)
+def _sort(terms: np.ndarray, n: int) -> None:
+    """Sort terms[:n] in place, NaN last, as NumPy's sort orders them (insertion sort: no allocation, so
+    that GPU threads can run it too; a node has few inputs)."""
+    for i in range(1, n):
+        t = terms[i]
+        j = i - 1
+        while j >= 0 and (terms[j] > t or (terms[j] != terms[j] and t == t)):
+            terms[j + 1] = terms[j]
+            j -= 1
+        terms[j + 1] = t

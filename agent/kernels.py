@@ -9,12 +9,12 @@ values: the synchronous update of `neat.nn.RecurrentNetwork`.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
+from tilerunner.agent import exact_math as xm
 from tilerunner.agent.functions import SIGMOID, SUM, activate, aggregate
 
 # Pre-activation terms feeding a memory cell are kept finite and its gate inputs
@@ -56,7 +56,7 @@ def _finite_term(t: float) -> float:
 
 @njit(cache=True, inline="always")
 def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-_GATE_LIMIT, min(_GATE_LIMIT, z))))
+    return 1.0 / (1.0 + xm.exp(-max(-_GATE_LIMIT, min(_GATE_LIMIT, z))))
 
 
 @njit(cache=True, inline="always")
@@ -66,13 +66,29 @@ def step_network(
 ) -> None:
     """Advance network `k` one step on inputs[row], writing its outputs to out[out_row].
 
+    The state buffers are the population's (`values` columns from `net_slot_off[k]`, `cells` indexed by
+    node, `active[k]`); `step_network_at` runs the same step on buffers of one's own.
+    """
+    step_network_at(net, k, values, net.net_slot_off[k], cells, 0, active, k, inputs, row, out, out_row, scratch)
+
+
+@njit(cache=True, inline="always")
+def step_network_at(
+    net: NetArrays, k: int, values: np.ndarray, base_slot: int, cells: np.ndarray, base_node: int,
+    active: np.ndarray, active_at: int, inputs: np.ndarray, row: int, out: np.ndarray, out_row: int,
+    scratch: np.ndarray,
+) -> None:
+    """`step_network` with network k's state anywhere: values in columns from `base_slot`, node j's cell
+    state in cells[j - base_node], the current buffer in active[active_at] (a GPU thread's own scratch).
+
     Arrays are indexed in place, never sliced (in Numba a slice is a reference-counted
     view), and with unsigned indices, which spares Numba's negative-index fix-up on
     every access: together about half the time of a MarI/O-sized network.
     """
-    base = _u(net.net_slot_off[k])
+    base = _u(base_slot)
+    cell0 = _u(base_node)
     n_in = net.n_inputs
-    a = _u(active[k])
+    a = _u(active[active_at])
     b = _u(1) - a
     r = _u(row)
     # This step's inputs go into the buffer every node reads from (neat-python writes them into
@@ -104,10 +120,10 @@ def step_network(
             gi = _sigmoid(net.node_gate_bias[j, _u(0)] + s1)
             gf = _sigmoid(net.node_gate_bias[j, _u(1)] + s2)
             go = _sigmoid(net.node_gate_bias[j, _u(2)] + s3)
-            g = math.tanh(max(-_GATE_LIMIT, min(_GATE_LIMIT, net.node_bias[j] + net.node_response[j] * s0)))
-            c = gf * cells[j] + gi * g
-            cells[j] = c
-            values[b, slot] = go * math.tanh(c)
+            g = xm.tanh(max(-_GATE_LIMIT, min(_GATE_LIMIT, net.node_bias[j] + net.node_response[j] * s0)))
+            c = gf * cells[j - cell0] + gi * g
+            cells[j - cell0] = c
+            values[b, slot] = go * xm.tanh(c)
         else:
             agg = net.node_agg[j]
             if agg == SUM:  # the common case, without the scratch buffer
@@ -124,10 +140,10 @@ def step_network(
                 s = aggregate(agg, scratch, n)
             z = net.node_bias[j] + net.node_response[j] * s
             if net.node_act[j] == SIGMOID:  # the common case, inline
-                values[b, slot] = 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, 5.0 * z))))
+                values[b, slot] = 1.0 / (1.0 + xm.exp(-max(-60.0, min(60.0, 5.0 * z))))
             else:
                 values[b, slot] = activate(net.node_act[j], z)
-    active[k] = b
+    active[active_at] = b
     o_row = _u(out_row)
     for o in range(net.n_outputs):
         out[o_row, _u(o)] = values[b, base + _u(n_in + o)]
@@ -136,9 +152,21 @@ def step_network(
 @njit(cache=True)
 def reset_network(net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray) -> None:
     """Zero network `k`'s values and cell states, as if it had never run."""
-    values[:, net.net_slot_off[k]:net.net_slot_off[k + 1]] = 0.0
-    cells[net.net_node_off[k]:net.net_node_off[k + 1]] = 0.0
-    active[k] = 0
+    reset_network_at(net, k, values, net.net_slot_off[k], cells, 0, active, k)
+
+
+@njit(cache=True)
+def reset_network_at(
+    net: NetArrays, k: int, values: np.ndarray, base_slot: int, cells: np.ndarray, base_node: int,
+    active: np.ndarray, active_at: int,
+) -> None:
+    """`reset_network` for state kept where `step_network_at` keeps it."""
+    for i in range(net.net_slot_off[k + 1] - net.net_slot_off[k]):
+        values[0, base_slot + i] = 0.0
+        values[1, base_slot + i] = 0.0
+    for j in range(net.net_node_off[k], net.net_node_off[k + 1]):
+        cells[j - base_node] = 0.0
+    active[active_at] = 0
 
 
 @njit(cache=True)

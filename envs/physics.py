@@ -136,8 +136,11 @@ def reset_world(
 ) -> None:
     """Fill (tiles, state, enemies) with the level's starting position, reusing the arrays; `rule` is the
     jump rule the episode plays by (HOLD or PRESS)."""
-    tiles[:, :] = level_tiles
-    state[:] = 0
+    for r in range(level_tiles.shape[0]):  # loops, not slice copies: a GPU thread runs this too
+        for c in range(level_tiles.shape[1]):
+            tiles[r, c] = level_tiles[r, c]
+    for i in range(STATE_SIZE):
+        state[i] = 0
     x = start_col * TILE + (TILE - PLAYER_W) // 2
     state[S_X] = x
     state[S_Y] = start_row * TILE
@@ -150,7 +153,8 @@ def reset_world(
     state[S_RULE] = rule
     state[S_MAY_JUMP] = state[S_GROUND]  # A is not held before the first frame
     for i in range(level_enemies.shape[0]):
-        enemies[i, :] = 0
+        for f in range(ENEMY_FIELDS):
+            enemies[i, f] = 0
         enemies[i, E_KIND] = level_enemies[i, 0]
         enemies[i, E_WINGED] = level_enemies[i, 1]
         enemies[i, E_X] = level_enemies[i, 2] * TILE + (TILE - ENEMY_W) // 2

@@ -104,6 +104,8 @@ NUMERIC_FLAGS = [
     (["bench", "generalize"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
     (["bench", "generalize"], "--seed-rules", REAL, *flags.SEED_SHARE_RANGE),
     (["bench", "generalize"], "--recheck", WHOLE, *RECHECK_RANGE),
+    (["bench", "cuda"], "--warmup", WHOLE, 0, 10_000),
+    (["bench", "cuda"], "--repeats", WHOLE, 1, 1000),
     (["replay", "x.json"], "--scale", WHOLE, *flags.SCALE_RANGE),
     (["replay", "x.json"], "--frame-step", WHOLE, *flags.FRAME_STEP_RANGE),
     (["replay", "x.json"], "--speed", REAL, *flags.SPEED_RANGE),

@@ -125,6 +125,24 @@ def test_ray_is_imported_only_by_its_backend_and_only_when_chosen():
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
 
 
+def test_numba_cuda_is_imported_only_by_the_cuda_backend_and_only_when_chosen():
+    def is_cuda(module: str, names: list[str]) -> bool:
+        return module.startswith(("numba.cuda", "numba_cuda")) or (module == "numba" and "cuda" in names)
+
+    allowed = {ROOT / "evolve" / "core" / "cuda_rollout.py", ROOT / "evolve" / "core" / "cuda_backend.py"}
+    for path in (p for room in ALLOWED for p in modules(room)):
+        found = [line for module, names, line in imports(path) if is_cuda(module, names)]
+        assert not found or path in allowed, f"{path.relative_to(ROOT)}:{found[0]} imports numba.cuda"
+    tree = ast.parse((ROOT / "evolve" / "core" / "cuda_backend.py").read_text())
+    assert not any(is_cuda(n.module or "", [a.name for a in n.names]) for n in tree.body
+                   if isinstance(n, ast.ImportFrom)), "cuda_backend imports numba.cuda at load"
+    # A whole run on local threads, through the API and the command's modules, never loads numba.cuda.
+    code = ("import sys, tilerunner; import tilerunner.evolve.commands.cli;"
+            " tilerunner.evolve_agents(['1-1'], generations=2, pop=10);"
+            " assert not any(m.startswith(('numba.cuda', 'numba_cuda')) for m in sys.modules), 'CUDA was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
+
+
 @pytest.mark.parametrize("room", LIBRARY)
 def test_the_library_has_no_argparse_and_no_pygame(room):
     for path in modules(room):

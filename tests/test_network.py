@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import types
 
 import neat
 import numpy as np
@@ -14,6 +15,7 @@ from neat.innovation import InnovationTracker
 from neatcfg import grow, make_config
 
 from tilerunner.agent import ACTIVATIONS, AGGREGATIONS, CompiledNetwork, TileGenome, compile, compile_population
+from tilerunner.agent import exact_math as xm
 from tilerunner.agent import kernels as K
 from tilerunner.agent.compiler import new_state
 
@@ -34,7 +36,12 @@ def rel_err(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.where(same, 0.0, np.nan_to_num(err, nan=np.inf)).max())
 
 
-def test_equal_to_neat_recurrent_network_for_hundreds_of_grown_genomes(tmp_path):
+def test_equal_to_neat_recurrent_network_for_hundreds_of_grown_genomes(tmp_path, monkeypatch):
+    # neat-python's own activation functions, with the elementary functions the kernels use (the same bits on
+    # a GPU; within an ulp or two of math's, see test_exact_math): over 200 recurrent steps a chaotic network
+    # would turn that last bit into any difference at all, and this test is about everything else.
+    monkeypatch.setattr(neat.activations, "math", types.SimpleNamespace(exp=xm.exp, tanh=xm.tanh, sin=xm.sin,
+                                                                         log=xm.log))
     config = make_config(tmp_path, **EVERYTHING)
     genomes = grow(config, 300, seed=11)
     rng = np.random.default_rng(0)

@@ -786,7 +786,9 @@ def test_play_runs_in_a_window_and_closes(capsys, monkeypatch):
     out = capsys.readouterr().out
     match = re.fullmatch(r"1-1: running at (\d+) px after (\d+) frames, fitness [\d.-]+, as the agent would score"
                          r" it\n", out)
-    assert match and int(match.group(1)) > 0 and int(match.group(2)) == len(shown) > 10  # a frame shown per step
+    # A frame shown per step; how many fit in the second depends on how busy the machine is (a loaded CI
+    # machine showed 6), so only that it played on is asked.
+    assert match and int(match.group(1)) > 0 and int(match.group(2)) == len(shown) > 2
     # The window showed the game with the agent's grid beside it, and the player walked right on screen.
     first, last = shown[0], shown[-1]
     assert first.shape == (HEIGHT, WIDTH, 3)

@@ -15,7 +15,8 @@ The Python API (the `tilerunner` command is a thin layer over it):
   (episode rules and fitness terms), `OutcomeTable` (what a custom fitness function receives),
   `RunReporter` (neat-python's reporter interface plus tilerunner's per-generation summary),
   `load_config`; backends: `LocalBackend` (threads, the default), `RayBackend` (Ray actors, on a
-  cluster with `address="auto"`; needs `tilerunner[ray]`), `BackendError`;
+  cluster with `address="auto"`; needs `tilerunner[ray]`), `CudaBackend` (one kernel on an NVIDIA GPU;
+  needs `tilerunner[cuda]`), `BackendError`;
 - genomes and replays: `evaluate`, `play`, `Replay`, `load_replay`, `make_replay`, `verify`, `Outcome`.
 
 Importing this package registers the gymnasium id `tilerunner/TileRunner-v0`. Everything else is
@@ -47,6 +48,7 @@ _LAZY = {
     "LocalBackend": "tilerunner.evolve.core.backend",
     "BackendError": "tilerunner.evolve.core.backend",
     "RayBackend": "tilerunner.evolve.core.ray_backend",
+    "CudaBackend": "tilerunner.evolve.core.cuda_backend",
     "Run": "tilerunner.evolve.runs.run",
     "RunResult": "tilerunner.evolve.runs.run",
     "RunReporter": "tilerunner.evolve.runs.reporting",

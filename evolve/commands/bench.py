@@ -163,6 +163,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_jump_rule_flag(ray)
     ray.set_defaults(run=_lazy("tilerunner.evolve.bench.ray_overhead"))
 
+    gpu = bsub.add_parser(
+        "cuda", help="one generation on local threads and on the GPU: frames/s, the split, the targets",
+        description="For each level set and population size, evolve --warmup generations on the GPU, then evaluate"
+                    " that generation --repeats times on local threads and on the GPU: frames/s, the GPU's speed-up,"
+                    " its split (pack, send, kernel, gather), the driver's compile, reproduction and speciation,"
+                    " and a whole generation on the GPU. Needs an NVIDIA GPU and pip install 'tilerunner[cuda]'.")
+    gpu.add_argument("--level", action="append", metavar="SET",
+                     help="a level set, as evolve --level takes; repeat to measure several sets, each on its own"
+                          " (default gen:1-32:3 and gen:1-600:3)")
+    gpu.add_argument("--sizes", type=pop_sizes, default="300,1000,3000",
+                     help="comma-separated population sizes, each 2 to 100,000 (default 300,1000,3000)")
+    gpu.add_argument("--warmup", type=int_in(0, 10_000), default=3, metavar="N",
+                     help="generations evolved first, 0 to 10,000, so that episodes are as long as a run's (default 3)")
+    gpu.add_argument("--repeats", type=_REPEATS, default=3, metavar="N",
+                     help="evaluations per backend, 1 to 1,000; medians (default 3)")
+    gpu.add_argument("--batch-breeding", action="store_true",
+                     help="breed the warm-up generations in batch (the driver's columns then time batch breeding)")
+    gpu.add_argument("--seed", type=_SEED, default=0, help="seed (default 0)")
+    gpu.add_argument("--workers", type=int_in(*WORKERS_RANGE), help="CPU threads to compare with (default: all cores)")
+    add_jump_rule_flag(gpu)
+    gpu.set_defaults(run=_lazy("tilerunner.evolve.bench.cuda"), level=None)
+
     gen = bsub.add_parser(
         "generalize", help="train per seed on a time budget, pick on validation, report levels never seen",
         description="Evolve from several seeds on training levels only (each on a time budget), pick the"

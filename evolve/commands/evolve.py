@@ -82,8 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int_in(*WORKERS_RANGE),
                    help="threads for evaluation on this machine (default: all cores)")
     p.add_argument("--backend", choices=BACKENDS,
-                   help="where generations are played: local threads (default) or ray, Ray actors on a local Ray or"
-                        " the cluster at --address (needs pip install 'tilerunner[ray]'); the same run either way")
+                   help="where generations are played: local threads (default); ray, Ray actors on a local Ray or"
+                        " the cluster at --address (needs pip install 'tilerunner[ray]'); or cuda, one kernel on an"
+                        " NVIDIA GPU (needs pip install 'tilerunner[cuda]'); the same run on each")
     p.add_argument("--address", metavar="ADDR",
                    help="with --backend ray: the cluster to join, auto (the one ray start made on this machine) or"
                         " HOST:PORT (default: start a local Ray on 127.0.0.1 for the run)")
@@ -202,18 +203,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _backend(args: argparse.Namespace):
-    """The backend the flags ask for; a missing Ray or flags that do not fit are one line and exit 2.
+    """The backend the flags ask for; a missing Ray or GPU or flags that do not fit are one line and exit 2.
 
     All of it is checked here, before any run folder is made: an --address that is no Ray cluster (it is
     joined now), more --actors than the CPUs of the cluster or, for a local Ray, of this machine.
     """
     from tilerunner.evolve.core.backend import BackendError, MissingRayError, make_backend
+    from tilerunner.evolve.core.cuda_backend import MissingCudaError
 
     try:
         backend = make_backend(args.backend or "local", args.address, args.actors)
         if args.backend == "ray":
             backend.check()
-    except (MissingRayError, BackendError, ValueError) as exc:
+    except (MissingRayError, MissingCudaError, BackendError, ValueError) as exc:
         raise UserError(str(exc)) from None
     return backend
 

@@ -12,6 +12,7 @@ levels, brings a small pack of its own.
 
     LocalBackend()                          Numba threads in this process (`--workers`)
     RayBackend(address=None, actors=None)   long-lived Ray actors (`--backend ray`); see `ray_backend`
+    CudaBackend(threads=None)               one CUDA kernel on an NVIDIA GPU (`--backend cuda`); see `cuda_backend`
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # the kernels load on first use, so that the command line can
     from tilerunner.agent.kernels import NetArrays
     from tilerunner.evolve.core.rollout import LevelPack, Settings
 
-BACKENDS = ("local", "ray")
+BACKENDS = ("local", "ray", "cuda")
 RAY_EXTRA = "pip install 'tilerunner[ray]'"
 
 Progress = Callable[[int], None]
@@ -140,18 +141,23 @@ def as_backend(backend: Backend | str | None) -> Backend:
 
 def make_backend(name: str = "local", address: str | None = None, actors: int | None = None,
                  notify: Callable[[str], None] | None = None) -> Backend:
-    """A backend by name: `local`, or `ray` (with a cluster `address`, `auto`, or None for a local Ray).
+    """A backend by name: `local`, `ray` (with a cluster `address`, `auto`, or None for a local Ray) or `cuda`.
 
-    Raises `MissingRayError` (naming the extra) if Ray is asked for and not installed, `ValueError`
-    for an unknown name or options the backend does not take.
+    Raises `MissingRayError` (naming the extra) if Ray is asked for and not installed, `MissingCudaError`
+    (saying what is missing) if the GPU cannot be used, `ValueError` for an unknown name or options the
+    backend does not take.
     """
+    if name in ("local", "cuda") and (address is not None or actors is not None):
+        raise ValueError("--address and --actors are for the Ray backend: add --backend ray")
     if name == "local":
-        if address is not None or actors is not None:
-            raise ValueError("--address and --actors are for the Ray backend: add --backend ray")
         return LocalBackend()
     if name == "ray":
         from tilerunner.evolve.core.ray_backend import RayBackend, check_ray
 
         check_ray()
         return RayBackend(address=address, actors=actors, notify=notify)
+    if name == "cuda":
+        from tilerunner.evolve.core.cuda_backend import CudaBackend
+
+        return CudaBackend(notify=notify)
     raise ValueError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)}")

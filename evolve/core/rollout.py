@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from tilerunner.agent.kernels import NetArrays, reset_network, step_network
+from tilerunner.agent.kernels import NetArrays, reset_network_at, step_network_at
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import mask_from_outputs
 from tilerunner.envs.level import Level
@@ -130,37 +130,38 @@ def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _play(
-    net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
-    levels: LevelPack, li: int, s: Settings, result: np.ndarray,
-    record_buttons: np.ndarray, record_xy: np.ndarray,
+def play_episode(
+    net: NetArrays, k: int, values: np.ndarray, base_slot: int, cells: np.ndarray, base_node: int,
+    active: np.ndarray, active_at: int, levels: LevelPack, li: int, s: Settings, result: np.ndarray,
+    tiles_buf: np.ndarray, state: np.ndarray, enemies_buf: np.ndarray, obs: np.ndarray, out: np.ndarray,
+    scratch: np.ndarray, record_buttons: np.ndarray, record_xy: np.ndarray,
 ) -> int:
     """One episode of network k on level li; fills `result` and returns the number of decisions.
 
-    With non-empty record arrays, also writes each decision's buttons and each frame's (x, y);
-    frames are then stepped one at a time (the same per-frame code `advance` runs).
+    Allocates nothing, so that a GPU thread runs the same code: the network's state is where
+    `step_network_at` finds it, and the world lives in buffers at least as large as the level
+    (`tiles_buf`, 1-D; `enemies_buf`, (enemies, ENEMY_FIELDS)), with `state` (STATE_SIZE), `obs`
+    (1, inputs), `out` (1, outputs) and `scratch` (at least 1 and `net.max_in`). With non-empty record
+    arrays, also writes each decision's buttons and each frame's (x, y); frames are then stepped one at a
+    time (the same per-frame code `advance` runs).
     """
     rows = levels.rows[li]
     cols = levels.cols[li]
     level_tiles = levels.tiles[levels.tile_off[li]:levels.tile_off[li + 1]].reshape((rows, cols))
     level_enemies = levels.enemies[levels.enemy_off[li]:levels.enemy_off[li + 1]]
-    tiles = np.empty((rows, cols), np.int8)
-    state = np.empty(P.STATE_SIZE, np.int64)
-    enemies = np.empty((level_enemies.shape[0], P.ENEMY_FIELDS), np.int64)
+    tiles = tiles_buf[:rows * cols].reshape((rows, cols))
+    enemies = enemies_buf[:level_enemies.shape[0]]
     P.reset_world(level_tiles, level_enemies, levels.start_col[li], levels.start_row[li], levels.exit_col[li],
                   tiles, state, enemies, s.jump_rule)
-    reset_network(net, k, values, cells, active)
-    obs = np.empty((1, net.n_inputs))
+    reset_network_at(net, k, values, base_slot, cells, base_node, active, active_at)
     inputs = obs[0]
-    out = np.empty((1, net.n_outputs))
-    scratch = np.empty(max(net.max_in, 1))
     recording = record_buttons.size > 0
     decisions = 0
     frame = 0
     status = P.RUNNING
     while status == P.RUNNING:
         observe_inputs(tiles, state, enemies, s.view_radius, s.features, inputs)
-        step_network(net, k, values, cells, active, obs, 0, out, 0, scratch)
+        step_network_at(net, k, values, base_slot, cells, base_node, active, active_at, obs, 0, out, 0, scratch)
         buttons = mask_from_outputs(out[0], s.threshold)
         if recording:
             if decisions < record_buttons.size:
@@ -178,6 +179,25 @@ def _play(
         decisions += 1
     score_episode(state, s, result)
     return decisions
+
+
+@njit(cache=True)
+def _play(
+    net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
+    levels: LevelPack, li: int, s: Settings, result: np.ndarray,
+    record_buttons: np.ndarray, record_xy: np.ndarray,
+) -> int:
+    """`play_episode` on the population's state buffers, with world buffers of its own."""
+    rows = levels.rows[li]
+    cols = levels.cols[li]
+    tiles = np.empty(rows * cols, np.int8)
+    state = np.empty(P.STATE_SIZE, np.int64)
+    enemies = np.empty((levels.enemy_off[li + 1] - levels.enemy_off[li], P.ENEMY_FIELDS), np.int64)
+    obs = np.empty((1, net.n_inputs))
+    out = np.empty((1, net.n_outputs))
+    scratch = np.empty(max(net.max_in, 1))
+    return play_episode(net, k, values, net.net_slot_off[k], cells, 0, active, k, levels, li, s, result,
+                        tiles, state, enemies, obs, out, scratch, record_buttons, record_xy)
 
 
 @njit(cache=True, parallel=True)
