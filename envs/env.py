@@ -9,10 +9,26 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
+from tilerunner.envs import episode_defaults as D
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import N_BUTTONS, mask_from_pressed
-from tilerunner.envs.level import Level, load_level
-from tilerunner.envs.observe import DEFAULT_RADIUS, FEATURES, extra_inputs, feature_mask, n_inputs, observe_inputs
+from tilerunner.envs.generator import MAX_DIFFICULTY
+from tilerunner.envs.level import Level, LevelError, load_level
+from tilerunner.envs.observe import FEATURES, extra_inputs, feature_mask, n_inputs, observe_inputs
+
+FRESH_SEEDS = (1_000_000, 2**31)  # gen:* seeds, as evolution's: held-out sets below 1,000,000 stay unseen
+
+
+def fresh_difficulties(spec: str) -> tuple[int, ...] | None:
+    """The difficulties `gen:*` (all) or `gen:*:D` names; None for any other spec; `LevelError` if malformed."""
+    if not spec.startswith("gen:*"):
+        return None
+    if spec == "gen:*":
+        return tuple(range(1, MAX_DIFFICULTY + 1))
+    tail = spec[len("gen:*"):]
+    if tail.startswith(":") and tail[1:].isdigit() and tail[1:].isascii() and 1 <= int(tail[1:]) <= MAX_DIFFICULTY:
+        return (int(tail[1:]),)
+    raise LevelError(f"{spec}: bad fresh-level set: expected gen:* or gen:*:DIFFICULTY (DIFFICULTY 1-{MAX_DIFFICULTY})")
 
 
 @njit(cache=True)
@@ -82,19 +98,21 @@ class TileRunnerEnv(gym.Env):
     spiky one) or finishes (its centre reaches the exit column). Truncated when the
     rightmost position has not grown for `stall_frames` frames, or after
     `max_frames` frames. `info` holds `x` and `rightmost` (pixels), `frames`,
-    `coins`, `kills`, `status` (running, dead, finished, stalled or timeout) and the
-    `cause` of death (pit, enemy, spiky, or "").
+    `coins`, `kills`, `status` (running, dead, finished, stalled or timeout), the
+    `cause` of death (pit, enemy, spiky, or "") and the `level` id (`gen:SEED:D` for `gen:*`).
 
     ## Arguments
 
     ```python
     import gymnasium as gym
     env = gym.make("tilerunner/TileRunner-v0", level="1-1", frame_skip=5, view_radius=6,
-                   max_frames=6000, stall_frames=180, render_mode="rgb_array")
+                   max_frames=6000, stall_frames=120, render_mode="rgb_array")
     ```
 
     - `level`: a built-in id (`1-1` ... `2-4`), `gen:SEED[:DIFFICULTY]`, a file path,
-      or a `Level`. `reset(options={"level": ...})` switches level.
+      or a `Level`; or `gen:*` (`gen:*:DIFFICULTY`): a fresh generated level at every reset,
+      of any difficulty (of that one), drawn from `np_random`, so `reset(seed=...)` gives the
+      same levels again. `reset(options={"level": ...})` switches level.
     - `frame_skip`: frames per step (the buttons are held for all of them).
     - `view_radius`: cells on each side of the player in the observation.
     - `features`: opt-in observation features, e.g. `("jump", "probes")`.
@@ -102,8 +120,11 @@ class TileRunnerEnv(gym.Env):
     - `max_frames`, `stall_frames`: truncation limits in frames (0 turns one off).
     - `render_mode`: `"human"` (a pygame window at game speed) or `"rgb_array"`.
 
-    The world has no randomness: `reset(seed=...)` seeds `np_random` for API
-    compatibility, and the same actions always give the same episode.
+    The defaults are evolution's (`tilerunner.EpisodeSettings`), from `tilerunner.envs.episode_defaults`,
+    so an agent trained here meets the episodes `tilerunner evolve` plays.
+
+    The world has no randomness: `reset(seed=...)` seeds `np_random`, which only draws
+    `gen:*` levels, and the same level and actions always give the same episode.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": P.FPS}
@@ -111,13 +132,13 @@ class TileRunnerEnv(gym.Env):
     def __init__(
         self,
         level: str | Level = "1-1",
-        frame_skip: int = 5,
-        view_radius: int = DEFAULT_RADIUS,
-        max_frames: int = 6000,
-        stall_frames: int = 180,
+        frame_skip: int = D.FRAME_SKIP,
+        view_radius: int = D.VIEW_RADIUS,
+        max_frames: int = D.MAX_FRAMES,
+        stall_frames: int = D.STALL_FRAMES,
         render_mode: str | None = None,
         features: tuple[str, ...] | list[str] = (),
-        jump_rule: str = "hold",
+        jump_rule: str = D.JUMP_RULE,
     ) -> None:
         if frame_skip < 1:
             raise ValueError(f"frame_skip must be at least 1, got {frame_skip}")
@@ -162,8 +183,18 @@ class TileRunnerEnv(gym.Env):
         self._set_level(level)
 
     def _set_level(self, level: str | Level) -> None:
+        """Play `level` from now on; `gen:*` (`gen:*:D`) plays a fresh generated level at each reset."""
+        self._fresh = fresh_difficulties(level) if isinstance(level, str) else None
+        self._load(self._draw_fresh() if self._fresh else level)
+
+    def _load(self, level: str | Level) -> None:
         self.level = level if isinstance(level, Level) else load_level(level)
         self._tiles, self._state, self._enemies = P.new_world(self.level, self._rule)
+
+    def _draw_fresh(self) -> str:
+        """A generated level's id, `gen:SEED:D`, drawn from `np_random` among the fresh difficulties."""
+        difficulty = self._fresh[int(self.np_random.integers(len(self._fresh)))]
+        return f"gen:{int(self.np_random.integers(*FRESH_SEEDS))}:{difficulty}"
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -171,6 +202,8 @@ class TileRunnerEnv(gym.Env):
         super().reset(seed=seed)
         if options and "level" in options:
             self._set_level(options["level"])
+        elif self._fresh:
+            self._load(self._draw_fresh())
         col, row = self.level.start
         P.reset_world(self.level.tiles, self.level.enemies, col, row, self.level.exit_col,
                       self._tiles, self._state, self._enemies, self._rule)
@@ -213,6 +246,7 @@ class TileRunnerEnv(gym.Env):
             "kills": int(s[P.S_KILLS]),
             "status": P.STATUS_NAMES[s[P.S_STATUS]],
             "cause": P.CAUSE_NAMES[s[P.S_CAUSE]],
+            "level": self.level.id,
         }
 
     def render(self) -> np.ndarray | None:

@@ -5,7 +5,7 @@ any width). `load_level` accepts a built-in id (`1-1`), a generator id
 (`gen:SEED` or `gen:SEED:DIFFICULTY`) or a file path. Anything wrong with a file is
 reported as a `LevelError` whose message is one line, `file:line:col: problem`.
 
-Limits (documented in the README): a level is at most `MAX_COLUMNS` (4,096) tiles wide and
+Limits (documented in the levels guide): a level is at most `MAX_COLUMNS` (4,096) tiles wide and
 `MAX_ROWS` (64) tall, and a level file at most `MAX_LEVEL_BYTES` (1 MiB; the largest level
 is about 0.27 MB). The public Mario AI levels are 200 x 16; the built-in ones up to 220 x 16.
 Only regular files are read (not folders, devices, pipes or terminals).
@@ -124,7 +124,7 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
                 what = "a tab" if ch == "\t" else ("a space" if ch == " " else _char_repr(ch))
                 raise LevelError(
                     f"{source}:{r + 1}:{c + 1}: unknown character {what}"
-                    " (the tile table in the README lists the characters)"
+                    " (tilerunner levels chars lists the characters)"
                 )
             if c >= width:
                 break

@@ -474,12 +474,3 @@ def advance(
                 status = TIMEOUT
             state[S_STATUS] = status
     return status
-
-
-def buttons_mask(action) -> int:
-    """Turn a 6-element 0/1 action (Left, Right, Up, Down, A, B) into a button mask."""
-    mask = 0
-    for i, pressed in enumerate(action):
-        if pressed:
-            mask |= 1 << i
-    return mask

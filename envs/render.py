@@ -29,9 +29,7 @@ MAX_IMAGE_PIXELS = 2**26
 SHIFT = 8  # sub-pixels -> pixels
 assert P.SUB == 1 << SHIFT
 PLAYER_W_PX = P.PLAYER_W // P.SUB
-PLAYER_H_PX = P.PLAYER_H // P.SUB
 ENEMY_W_PX = P.ENEMY_W // P.SUB
-ENEMY_H_PX = P.ENEMY_H // P.SUB
 
 # Palette.
 SKY = (92, 148, 252)

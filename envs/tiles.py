@@ -3,7 +3,7 @@
 The level format is the Mario AI Framework's ASCII format, so public levels load
 unchanged. This engine models fewer things than Super Mario Bros (one player size,
 no power-ups, no projectiles), so several characters map to the nearest thing it
-does model. `CHAR_TABLE` is that mapping, and the README's tile table is generated
+does model. `CHAR_TABLE` is that mapping, and the levels guide's tile table is generated
 from the same rows, so the documentation cannot drift from the code.
 """
 
@@ -51,8 +51,6 @@ COIN_BLOCK[[QUESTION, BRICK_COIN, HIDDEN]] = True
 WALKER = 0  # walks, turns at walls, walks off ledges
 LEDGE_TURNER = 1  # walks, turns at walls and at ledges
 SPIKY = 2  # like a walker, but stomping it hurts the player
-N_ENEMY_KINDS = 3
-ENEMY_NAMES = ("walker", "ledge-turning walker", "spiky")
 
 
 class CharInfo(NamedTuple):
@@ -106,18 +104,9 @@ CHAR_TABLE: dict[str, CharInfo] = {
     "Y": CharInfo(EMPTY, SPIKY, True, "winged spiny", "winged spiky walker (hops)"),
 }
 
-# The character each tile id is written back as (for generated levels and `levels show`).
-TILE_CHAR = {
-    EMPTY: "-", GROUND: "X", BLOCK: "#", BRICK: "S", QUESTION: "Q", BRICK_COIN: "C",
-    USED: "D", HIDDEN: "2", PLATFORM: "%", PLATFORM_BG: "|", COIN: "o", PIPE: "t",
-    CANNON: "*", EXIT: "F",
-}
-ENEMY_CHAR = {(WALKER, False): "g", (WALKER, True): "G", (LEDGE_TURNER, False): "r",
-              (LEDGE_TURNER, True): "R", (SPIKY, False): "y", (SPIKY, True): "Y"}
-
 
 def char_table_markdown() -> str:
-    """The character table as a Markdown table, for the README and `tilerunner levels chars`."""
+    """The character table as a Markdown table, for the levels guide and `tilerunner levels chars`."""
     rows = ["| char | Mario AI Framework | tilerunner |", "|---|---|---|"]
     for ch, info in CHAR_TABLE.items():
         shown = "\\|" if ch == "|" else ch

@@ -1,4 +1,5 @@
-"""Test-wide settings: pygame draws off-screen, and Numba's cache can never serve stale kernels.
+"""Test-wide settings: pygame draws off-screen, property tests are repeatable, and Numba's cache can never
+serve stale kernels.
 
 Numba's `cache=True` re-checks only a kernel's own file, so a kernel that inlines
 code from another module keeps its old machine code after that module is edited.
@@ -12,6 +13,13 @@ import pathlib
 import tempfile
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run and every machine (`ci`, the default), and print the
+# blob that replays a failure; HYPOTHESIS_PROFILE=explore draws new ones each run, to look for more bugs.
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None, deadline=None)
+settings.register_profile("explore", print_blob=True, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
@@ -68,3 +76,30 @@ def full_disk(tmp_path):
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder nobody may write in: chmod 555 for a user; for root (who writes through modes), a read-only tmpfs.
+
+    Skipped only where root cannot mount.
+    """
+    import shutil
+    import subprocess
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o755)
+        return
+    if shutil.which("mount") is None or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a read-only tmpfs here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

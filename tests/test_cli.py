@@ -67,7 +67,7 @@ def test_levels_check_reports_each_bad_file_in_one_line(capsys, tmp_path):
     code, out, err = run_cli(capsys, "levels", "check", str(good), str(bad))
     assert code == 2
     assert f"{good}: ok" in out
-    assert err.strip() == f"{bad}:1:3: unknown character 'Z' (the tile table in the README lists the characters)"
+    assert err.strip() == f"{bad}:1:3: unknown character 'Z' (tilerunner levels chars lists the characters)"
 
 
 def test_levels_check_solve_proves_a_level_finishable(capsys, tmp_path):

@@ -11,6 +11,7 @@ from gymnasium.utils.env_checker import check_env
 
 import tilerunner.envs as envs
 from tilerunner.envs import physics as P
+from tilerunner.envs.buttons import mask_from_pressed
 from tilerunner.envs.level import parse_level
 
 RIGHT_RUN = np.array([0, 1, 0, 0, 0, 1], dtype=np.int8)
@@ -106,7 +107,7 @@ def test_env_steps_give_the_same_trajectory_as_the_kernel():
     for action in actions:
         _, _, terminated, truncated, _ = env.step(action)
         for _ in range(5):
-            P.step(tiles, state, enemies, P.buttons_mask(action))
+            P.step(tiles, state, enemies, mask_from_pressed(action))
         e_tiles, e_state, e_enemies = env.unwrapped.world
         assert np.array_equal(e_state, state)
         assert np.array_equal(e_enemies, enemies) and np.array_equal(e_tiles, tiles)

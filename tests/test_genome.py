@@ -104,11 +104,15 @@ def test_distance_counts_gate_biases_cell_type_and_ports(tmp_path):
 
 def test_pruned_copy_keeps_memory_cells(tmp_path):
     config = make_config(tmp_path, **MEMORY)
-    g = next(g for g in grown_genomes(config) if g.memory_nodes())
-    pruned = g.get_pruned_copy(config.genome_config)
+    gc = config.genome_config
+    g = next(g for g in grown_genomes(config) if g.get_pruned_copy(gc).memory_nodes())  # a cell the outputs use
+    pruned = g.get_pruned_copy(gc)
     assert isinstance(pruned, TileGenome)
-    for key in pruned.memory_nodes():
-        assert pruned.nodes[key].forget_gate_bias == g.nodes[key].forget_gate_bias
+    kept = pruned.memory_nodes()
+    assert kept and set(kept) <= set(g.memory_nodes())
+    for key in kept:
+        for gate in ("input_gate_bias", "forget_gate_bias", "output_gate_bias", "bias", "memory"):
+            assert getattr(pruned.nodes[key], gate) == getattr(g.nodes[key], gate), (key, gate)
 
 
 def test_a_population_with_memory_evolves(tmp_path):

@@ -48,7 +48,6 @@ from tilerunner.evolve.runs.stats import StatsError, read_stats
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 REPLAY = shipped_replays() / "1-1-f2475.json"
-AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def fast(max_examples: int) -> settings:
@@ -566,19 +565,11 @@ def test_output_paths_are_refused_in_one_line_before_long_work(tmp_path, capsys,
     assert sorted(tmp_path.rglob("*")) == before  # nothing created: no run folder, no file, no folder
 
 
-@pytest.mark.skipif(AS_ROOT, reason="root writes through chmod; the read-only case is covered by the paths"
-                                    " under a file above and the read-only file system probe")
-def test_read_only_folders_are_refused(tmp_path, capsys, no_long_work):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o555)
-    try:
-        code, _, err = cli(capsys, "evolve", "--replays", ro / "replays", "--out", tmp_path / "run")
-        one_line_error(code, err, "--replays", "cannot write in")
-        code, _, err = cli(capsys, "replay", REPLAY, "--gif", ro / "x.gif")
-        one_line_error(code, err, "--gif", "cannot write in")
-    finally:
-        ro.chmod(0o755)
+def test_read_only_folders_are_refused(tmp_path, capsys, no_long_work, read_only_folder):
+    code, _, err = cli(capsys, "evolve", "--replays", read_only_folder / "replays", "--out", tmp_path / "run")
+    one_line_error(code, err, "--replays", "cannot write in")
+    code, _, err = cli(capsys, "replay", REPLAY, "--gif", read_only_folder / "x.gif")
+    one_line_error(code, err, "--gif", "cannot write in")
     assert not (tmp_path / "run").exists()
 
 

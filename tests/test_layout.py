@@ -150,8 +150,18 @@ def test_the_library_has_no_argparse_and_no_pygame(room):
         assert not used, f"{path.relative_to(ROOT)} uses {sorted(used)}"
 
 
+DOCS = ROOT / "evolve" / "docs"  # the docs site's sources and its build hook: not installed, in no room
+
+
 def test_every_source_file_is_in_a_room():
     for package in ("agent", "envs", "evolve"):
         for path in (ROOT / package).rglob("*.py"):
-            if path != ROOT / "evolve" / "__init__.py":
+            if path != ROOT / "evolve" / "__init__.py" and DOCS not in path.parents:
                 dotted(path)
+    assert not (DOCS / "__init__.py").exists()  # so that setuptools never installs it
+
+
+def test_the_docs_hook_uses_only_the_commands_room():
+    for module, _, line in imports(DOCS / "hooks.py"):
+        if module.startswith("tilerunner"):
+            assert room_of(module) == "evolve/commands", f"evolve/docs/hooks.py:{line} imports {module}"

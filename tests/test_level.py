@@ -174,6 +174,7 @@ def test_random_bytes_either_load_or_raise_level_error(data):
         assert str(exc).startswith("fuzz.bin:") and "\n" not in str(exc)
 
 
-def test_readme_tile_table_is_the_code_table():
-    readme = (ROOT / "README.md").read_text()
-    assert T.char_table_markdown() in readme
+def test_the_levels_guide_tile_table_is_the_code_table():
+    guide = (ROOT / "evolve" / "docs" / "pages" / "guides" / "levels.md").read_text()
+    # The site's Markdown keeps a pipe inside a code span in its cell; GitHub's wants it escaped (`levels chars`).
+    assert T.char_table_markdown().replace("`\\|`", "`|`") in guide

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def test_version_and_license(capsys):
         main(["--version"])
     assert done.value.code == 0 and capsys.readouterr().out == f"tilerunner {tilerunner.__version__}\n"
     assert tilerunner.__version__ in (ROOT / "pyproject.toml").read_text()
-    assert 'license = { text = "MIT" }' in (ROOT / "pyproject.toml").read_text()
+    assert '\nlicense = "MIT"\n' in (ROOT / "pyproject.toml").read_text()  # the SPDX form (PEP 639)
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
 
 
@@ -72,3 +73,22 @@ def test_a_wheel_holds_one_package_with_its_levels_configs_and_replays(tmp_path)
                    "tilerunner/evolve/viewer/viewer.py"):
         assert needed in names
     assert not any(n.startswith("tilerunner/evolve/api/") for n in names)  # api/ is `tilerunner` itself
+
+
+def test_the_source_distribution_carries_runnable_tests(tmp_path):
+    source = tmp_path / "source"
+    local = {".git", ".venv", "build", "tilerunner.egg-info", "runs", ".pytest_cache", ".hypothesis"}
+    shutil.copytree(ROOT, source, ignore=lambda folder, names: [
+        n for n in names if n == "__pycache__" or (n in local and Path(folder) == ROOT)])
+    built = subprocess.run([sys.executable, "-m", "build", "--sdist", "-o", str(tmp_path), str(source)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (sdist,) = tmp_path.glob("tilerunner-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    tests = {n for n in names if n.startswith("tests/test_") and n.endswith(".py")}
+    assert len(tests) > 30
+    for needed in ("tests/conftest.py", "tests/neatcfg.py", "tests/data/neat_small.ini", "mkdocs.yml",
+                   "evolve/docs/hooks.py"):
+        assert needed in names, needed
+    assert not any("__pycache__" in n for n in names)

@@ -259,6 +259,25 @@ def test_a_full_disk_mid_run_keeps_the_last_checkpoint_and_says_how_to_go_on(tmp
     assert Run.resume(folder).run().generations_run == 4
 
 
+def test_a_reporter_whose_reader_went_away_is_no_full_disk(tmp_path):
+    """A reporter printing into a closed pipe (`| head`) raises BrokenPipeError as it is, never "make room"."""
+    from tilerunner.evolve.runs.reporting import RunReporter
+
+    class IntoClosedPipe(RunReporter):
+        def generation_done(self, summary) -> None:
+            if summary.generation == 3:
+                raise BrokenPipeError(32, "Broken pipe")
+
+    folder = tmp_path / "run"
+    run = Run.create(["1-1"], pop=30, generations=6, keep_going=True, checkpoint_every=2, out=folder)
+    run.add_reporter(IntoClosedPipe())
+    with pytest.raises(BrokenPipeError):
+        run.run()
+    resumed = Run.resume(folder)
+    assert resumed.generation == 2  # the newest checkpoint stands
+    assert resumed.run().generations_run == 4
+
+
 def test_watch_plot_and_replay_load_no_pickles():
     root = Path(tilerunner.__file__).resolve().parents[1]
     for path in root.rglob("*.py"):

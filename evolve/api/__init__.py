@@ -17,7 +17,11 @@ The Python API (the `tilerunner` command is a thin layer over it):
   `load_config`; backends: `LocalBackend` (threads, the default), `RayBackend` (Ray actors, on a
   cluster with `address="auto"`; needs `tilerunner[ray]`), `CudaBackend` (one kernel on an NVIDIA GPU;
   needs `tilerunner[cuda]`), `BackendError`;
-- genomes and replays: `evaluate`, `play`, `Replay`, `load_replay`, `make_replay`, `verify`, `Outcome`.
+- genomes and replays: `evaluate`, `play`, `Replay`, `load_replay` (a file, or a shipped champion by name),
+  `make_replay`, `verify`, `Outcome`, `NetworkShape` (what shapes a network: what `play` and `evaluate`
+  take beside a bare genome).
+
+Times are in the command line's units: `time_limit` is minutes, as `tilerunner evolve --time-limit`.
 
 Importing this package registers the gymnasium id `tilerunner/TileRunner-v0`. Everything else is
 imported on first use, so `import tilerunner` stays quick.
@@ -60,6 +64,7 @@ _LAZY = {
     "load_replay": "tilerunner.evolve.runs.replay",
     "make_replay": "tilerunner.evolve.runs.replay",
     "verify": "tilerunner.evolve.runs.replay",
+    "NetworkShape": "tilerunner.evolve.runs.replay",
     "TileGenome": "tilerunner.agent",
     "compile": "tilerunner.agent",
 }

@@ -13,6 +13,7 @@ from tilerunner.envs.buttons import LEFT, RIGHT, A, B, pressed
 from tilerunner.envs.level import load_level
 from tilerunner.envs.observe import DEFAULT_RADIUS, observe
 from tilerunner.evolve.bench.timing import fmt_rate, median_rate, verdict
+from tilerunner.evolve.core.plural import plural
 
 KERNEL_TARGET = 5_000_000  # frames/s, issue #2
 ENV_TARGET = 30_000  # steps/s, issue #2
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     env_work()  # warm up
     n_en = len(level.enemies)
     print(f"tilerunner bench env: level {level.id} ({level.width} columns, {n_en} enemies), "
-          f"frame_skip {args.frame_skip}, jump rule {args.jump_rule}, median of {args.repeats} runs")
+          f"frame_skip {args.frame_skip}, jump rule {args.jump_rule}, median of {plural(args.repeats, 'run')}")
     k_rate, k_all = median_rate(kernel_work, args.repeats)
     print(f"(a) physics kernel, 1 core, 13x13 observation every {args.frame_skip} frames: "
           f"{fmt_rate(k_rate)} frames/s   (runs: {', '.join(fmt_rate(r) for r in k_all)})")

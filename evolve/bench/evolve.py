@@ -34,6 +34,7 @@ from tilerunner.evolve.bench.timing import fmt_rate, verdict
 from tilerunner.evolve.core.evolution import Evolution, Generation, paused_gc
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config, use_neat_classes
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import use_threads
 
 FRAMES_TARGET = 4_000_000
@@ -120,7 +121,7 @@ def generation_split(args: argparse.Namespace) -> None:
     agree = np.allclose([f for f, _ in naive], [f for _, f in sample])
     links = statistics.mean(sum(c.enabled for c in g.connections.values()) for g, _ in last)
     print(f"networks: {links:.0f} enabled connections on average")
-    print(f"naive (gymnasium env + neat-python RecurrentNetwork, one genome at a time): {len(sample)} genomes"
+    print(f"naive (gymnasium env + neat-python RecurrentNetwork, one genome at a time): {plural(len(sample), 'genome')}"
           f" in {naive_seconds:.2f} s = {per_genome_naive * 1000:.2f} ms/genome; fused: {fused * 1000:.3f}"
           f" ms/genome; ratio {per_genome_naive / fused:.0f}x; same fitness both ways: {'yes' if agree else 'NO'}")
     print(f"targets: >= {fmt_rate(FRAMES_TARGET)} frames/s: {verdict(fps >= FRAMES_TARGET)};"
@@ -208,7 +209,7 @@ def bookkeeping_table(args: argparse.Namespace) -> None:
     """
     level = load_level(args.level)
     print(f"\nbookkeeping (reproduction + speciation) per generation, level {level.id}, genomes grown to"
-          f" ~{args.links} connections, median of {args.book_generations} generations (after one untimed)")
+          f" ~{args.links} connections, median of {plural(args.book_generations, 'generation')} (after one untimed)")
     print("stock: neat-python's own code; exact: tilerunner's, the same population bit for bit; batch: a generation"
           " at a time in Numba (breeding = batch), by neat-python's rules, not draw for draw")
     print(f"{'population':>10} {'links':>6} {'species':>7} {'eval 1-1 s':>11} {'stock s':>8} {'exact s':>8}"

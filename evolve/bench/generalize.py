@@ -28,17 +28,22 @@ solutions) with `--solve`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+
+from tqdm import tqdm
 
 from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.level import Level
 from tilerunner.evolve.bench.errors import BenchError
 from tilerunner.evolve.core.controllers import CONTROLLERS
 from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import use_threads
 from tilerunner.evolve.runs.evaluation import (
     BASELINE_WHAT,
@@ -50,6 +55,7 @@ from tilerunner.evolve.runs.evaluation import (
     with_solvable,
 )
 from tilerunner.evolve.runs.replay import Replay, ReplayError, load_replay
+from tilerunner.evolve.runs.reporting import RunReporter
 from tilerunner.evolve.runs.run import Run, as_levels
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
 from tilerunner.evolve.runs.stats import read_stats
@@ -97,8 +103,44 @@ def _spent(folder: Path) -> float:
     return sum(json.loads(line).get("total_seconds", 0.0) for line in path.read_text().splitlines() if line.strip())
 
 
-def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], args: argparse.Namespace) -> float:
-    """Evolve (or resume) one seed's run in `folder` until its budget is spent; the seconds it has had."""
+class _Heard(RunReporter):
+    """Tells `progress(generation, seconds)` of each generation a seed's run completes, and its seconds so far."""
+
+    def __init__(self, progress: Callable[[int, float], None], spent: float) -> None:
+        self.progress = progress
+        self.spent = spent
+
+    def generation_done(self, summary) -> None:
+        self.spent += summary.total_seconds
+        self.progress(summary.generation, self.spent)
+
+
+@contextlib.contextmanager
+def seed_bar(seed: int, budget: float) -> Iterator[Callable[[int, float], None] | None]:
+    """On a terminal (stderr, as `tilerunner evolve` decides), a bar of the seed's budget in seconds and its
+    latest generation; None elsewhere, where the seed's summary line is all there is."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = tqdm(total=round(budget), desc=f"seed {seed}", unit="s", leave=False, file=sys.stderr,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} s of evolution{postfix}")
+
+    def progress(generation: int, seconds: float) -> None:
+        bar.update(min(seconds, budget) - bar.n)
+        bar.set_postfix_str(f"gen {generation}")
+
+    try:
+        yield progress
+    finally:
+        bar.close()
+
+
+def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], args: argparse.Namespace,
+               progress: Callable[[int, float], None] | None = None) -> float:
+    """Evolve (or resume) one seed's run in `folder` until its budget is spent; the seconds it has had.
+
+    `progress(generation, seconds)` hears each generation completed and the seed's seconds of evolution so far.
+    """
     budget = args.minutes * 60
     spent = _spent(folder)
     done = folder / DONE_FILE
@@ -118,15 +160,17 @@ def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], arg
     if done.exists() and json.loads(done.read_text()).get("minutes") == args.minutes:
         return spent
     if RunFolder(folder).holds_a_run():
-        run = Run.resume(folder, time_limit=max(budget - spent, 1e-3), generations=10**6)
+        run = Run.resume(folder, time_limit=max(budget - spent, 1e-3) / 60, generations=10**6)
     else:
         settings = EpisodeSettings(features=tuple(args.observe or ()), jump_rule=args.jump_rule,
                                    relative_to=args.relative_to)
         run = Run.create(train, config=args.config, settings=settings, seed=seed, pop=args.pop,
                          generations=10**6, keep_going=True, out=folder, validate=pick,
                          validate_every=args.validate_every, levels_per_gen=args.levels_per_gen,
-                         curriculum=args.curriculum, time_limit=budget, seed_rules=args.seed_rules,
+                         curriculum=args.curriculum, time_limit=args.minutes, seed_rules=args.seed_rules,
                          recheck=args.recheck)
+    if progress is not None:
+        run.add_reporter(_Heard(progress, spent))
     if run.run(handle_sigint=True).interrupted:
         raise KeyboardInterrupt  # Ctrl-C: the folder is checkpointed; the same command goes on from there
     write_atomic(done, json.dumps({"minutes": args.minutes}))  # this seed has had its budget
@@ -203,17 +247,19 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise BenchError(str(exc)) from None
     out = Path(args.out)
-    print(f"tilerunner bench generalize: {args.seeds} seeds, {args.minutes:g} min each, population {args.pop},"
-          f" {args.levels_per_gen} levels a generation{', sees ' + ' and '.join(args.observe) if args.observe else ''},"
+    print(f"tilerunner bench generalize: {plural(args.seeds, 'seed')}, {args.minutes:g} min each,"
+          f" population {args.pop}, {plural(args.levels_per_gen, 'level')} a generation"
+          f"{', sees ' + ' and '.join(args.observe) if args.observe else ''},"
           f" jump rule {args.jump_rule}"
           f"{f', {args.seed_rules:g} seeded from the rules' if args.seed_rules else ''}"
           f"{f', the best rechecked on {args.recheck} more levels' if args.recheck else ''}"
           f"{', fitness against hold-right' if args.relative_to == 'hold-right' else ''}")
     print(f"  training: {', '.join(train)}")
-    print(f"  picking on: {len(pick)} levels ({public.name} first halves)" if have_public
+    print(f"  picking on: {plural(len(pick), 'level')} ({public.name} first halves)" if have_public
           else f"  picking on: {', '.join(PICK_GEN)}")
     if report_ids:
-        print(f"  public held-out: {len(report_ids)} levels ({public.name} second halves), never trained or picked on")
+        print(f"  public held-out: {plural(len(report_ids), 'level')} ({public.name} second halves),"
+              " never trained or picked on")
     print(f"  gen held-out dN: {', '.join(HELD_OUT_GEN)} (difficulty N), never trained or picked on")
     print(f"  run folders: {out}/seed-N (run the bench again with the same flags to go on)", flush=True)
 
@@ -222,7 +268,8 @@ def run(args: argparse.Namespace) -> int:
         folder = out / f"seed-{seed}"
         t0 = time.perf_counter()
         try:
-            seconds = train_seed(seed, folder, train, pick, args)
+            with seed_bar(seed, args.minutes * 60) as progress:
+                seconds = train_seed(seed, folder, train, pick, args, progress)
         except (ValueError, RunFolderError) as exc:
             raise BenchError(str(exc)) from None
         except KeyboardInterrupt:
@@ -231,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
         rows = read_stats(folder / "stats.jsonl")
         checks = [r["validation"] for r in rows if "validation" in r]
         best = max(((c["finished_share"], c["mean_progress"]) for c in checks), default=(0.0, 0.0))
-        print(f"  seed {seed}: {len(rows)} generations, {seconds / 60:.1f} min of evolution"
+        print(f"  seed {seed}: {plural(len(rows), 'generation')}, {seconds / 60:.1f} min of evolution"
               f" ({time.perf_counter() - t0:.0f} s this call); best on picking levels: finished {best[0]:.0%},"
               f" progress {best[1]:.0%}", flush=True)
         picks.append((seed, folder, best, seconds))

@@ -11,6 +11,7 @@ from tilerunner.envs.level import Level, load_level
 from tilerunner.evolve.core.evolution import Evolution
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.plural import plural
 
 
 def learn(levels: Sequence[Level], seed: int, generations: int, pop: int | None,
@@ -41,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     # Compile (or load) the kernels before any clock starts.
     settings = EpisodeSettings(jump_rule=args.jump_rule)
     Evolution(load_config(neat_overrides={"pop_size": 4}), levels, settings, 0).evaluate()
-    print(f"tilerunner bench learn: {names}, {args.seeds} seeds, population {args.pop or 'from config (300)'},"
-          f" at most {args.generations} generations{', memory cells on' if args.memory else ''},"
+    print(f"tilerunner bench learn: {names}, {plural(args.seeds, 'seed')},"
+          f" population {args.pop or 'from config (300)'},"
+          f" at most {plural(args.generations, 'generation')}{', memory cells on' if args.memory else ''},"
           f" jump rule {args.jump_rule}")
     rows = []
     for seed in range(args.seeds):
@@ -54,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
     if done:
         gens = [r[0] for r in done]
         secs = [r[1] for r in done]
-        print(f"finished by {len(done)}/{len(rows)} seeds; generations median {statistics.median(gens):.0f},"
+        print(f"finished by {len(done)}/{plural(len(rows), 'seed')}; generations median {statistics.median(gens):.0f},"
               f" worst {max(gens)}; seconds median {statistics.median(secs):.1f}, worst {max(secs):.1f};"
               f" failures {len(rows) - len(done)}")
     else:
-        print(f"finished by 0/{len(rows)} seeds")
+        print(f"finished by 0/{plural(len(rows), 'seed')}")
     return 0

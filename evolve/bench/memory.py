@@ -12,6 +12,7 @@ import neat
 from tilerunner.agent import compile_population
 from tilerunner.evolve.bench.recall import evaluate, make_trials
 from tilerunner.evolve.core.neat_config import builtin_config_path, load_config
+from tilerunner.evolve.core.plural import plural
 
 HELD_OUT_PAIRS = 100
 
@@ -56,8 +57,8 @@ def evolve_recall(delay: int, memory: bool, seed: int, generations: int, pop: in
 def run(args: argparse.Namespace) -> int:
     """Print one row per delay and setting (without, then with memory cells); `args.delays` is a list of ints."""
     delays: list[int] = args.delays
-    print(f"tilerunner bench memory: delayed recall, {args.seeds} seeds, population {args.pop},"
-          f" at most {args.generations} generations, {2 * args.pairs} training trials"
+    print(f"tilerunner bench memory: delayed recall, {plural(args.seeds, 'seed')}, population {args.pop},"
+          f" at most {plural(args.generations, 'generation')}, {2 * args.pairs} training trials"
           f" (held-out check: {2 * HELD_OUT_PAIRS} fresh trials)")
     print(f"{'delay':>5}  {'memory cells':<12}  {'solved':>7}  {'generations (median, worst)':>27}"
           f"  {'held-out accuracy':>17}  {'s/run':>6}")

@@ -15,7 +15,7 @@ recall config's, i.e. neat-python's XOR-example values (add node 0.2, add link 0
 (add node 0.03, add link 0.05) were tried first and failed: neat-python is not NEAT C++
 (its compatibility distance divides disjoint genes by the genome's size, its mutation
 rates and the biases are per gene and node), and with them XOR was solved in 1 of 12 runs
-within 150-200 generations and DPV in 2 of 5 within 100. The README gives the measured table.
+within 150-200 generations and DPV in 2 of 5 within 100. The docs (benchmarks/neat.md) give the measured table.
 
 Evaluations are counted as the paper does: all of a generation's networks before the
 winner's, plus the winner's place in its generation (DPNV: whole generations, since a
@@ -37,6 +37,7 @@ import numpy as np
 from tilerunner.agent import compile_population
 from tilerunner.evolve.bench import poles, xor
 from tilerunner.evolve.core.neat_config import apply_overrides, builtin_config_path, config_from_text, config_text
+from tilerunner.evolve.core.plural import plural
 
 EXPERIMENTS = ("xor", "dpv", "dpnv")
 
@@ -206,12 +207,13 @@ def run(args: argparse.Namespace) -> int:
     experiments = [e for e in EXPERIMENTS if not args.experiment or e in args.experiment]
     counts = {"xor": args.xor_runs, "dpv": args.dpv_runs, "dpnv": args.dpnv_runs}
     print(f"tilerunner bench neat: Stanley & Miikkulainen (2002) with this project's genomes and networks;"
-          f" at most {args.generations} generations per run, seeds {args.seed}..; mean / median over solved runs;"
+          f" at most {plural(args.generations, 'generation')} per run, seeds {args.seed}..;"
+          " mean / median over solved runs;"
           f" breeding: {'batch' if args.batch_breeding else 'exact (neat-python draw for draw)'}")
     for experiment in experiments:
         n = counts[experiment]
         config = paper_config(experiment, False, args.pop)
-        print(f"\n{TITLES[experiment]}: {n} runs, population {config.pop_size}")
+        print(f"\n{TITLES[experiment]}: {plural(n, 'run')}, population {config.pop_size}")
         print(f"  {'':<22} {'generations':>15} {'evaluations':>19} {'hidden nodes':>24} {'failed':>9}"
               f" {'generalize':>11} {'s/run':>7}")
         p = PAPER[experiment]

@@ -14,6 +14,7 @@ from tilerunner.agent import kernels as K
 from tilerunner.agent.compiler import new_state
 from tilerunner.evolve.bench.timing import fmt_rate, median_rate, verdict
 from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.plural import plural
 
 MANY_STEPS_TARGET = 50  # x neat-python, issue #3
 POPULATION_TARGET = 80
@@ -53,11 +54,11 @@ def run(args: argparse.Namespace) -> int:
     neat_nets = [neat.nn.RecurrentNetwork.create(g, config) for g in genomes]
     nets = [compile(g, config) for g in genomes]
     sizes = [(n.n_nodes, n.n_links) for n in nets]
-    print(f"tilerunner bench net: {len(genomes)} genomes, {n_in} inputs, {n_out} outputs,"
+    print(f"tilerunner bench net: {plural(len(genomes), 'genome')}, {n_in} inputs, {n_out} outputs,"
           f" {np.mean([len(g.nodes) - n_out for g in genomes]):.0f} hidden nodes and"
           f" {np.mean([len(g.connections) for g in genomes]):.0f} connections on average"
           f" ({np.mean([s[0] for s in sizes]):.0f} nodes, {np.mean([s[1] for s in sizes]):.0f} links compiled);"
-          f" median of {args.repeats} runs")
+          f" median of {plural(args.repeats, 'run')}")
 
     neat_steps = max(steps // 10, 1)
 

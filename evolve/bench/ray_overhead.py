@@ -26,6 +26,7 @@ from tilerunner.evolve.core.backend import Backend, BackendError, LocalBackend, 
 from tilerunner.evolve.core.evolution import Evolution, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.ray_backend import RayBackend, check_ray
 from tilerunner.evolve.core.rollout import use_threads
 
@@ -73,7 +74,8 @@ def _bench(args: argparse.Namespace) -> int:
         evolution.reproduce(summary)
         driver.append(summary)
         carried.append(len(before & set(evolution.population.population)))
-    print(f"tilerunner bench ray: population {args.pop} on {len(levels)} levels ({args.levels}), seed {args.seed},"
+    print(f"tilerunner bench ray: population {args.pop} on {plural(len(levels), 'level')} ({args.levels}),"
+          f" seed {args.seed},"
           f" generation {args.warmup}; each backend evaluates it {args.repeats} times (medians)", flush=True)
 
     said = set()
@@ -87,7 +89,7 @@ def _bench(args: argparse.Namespace) -> int:
     holder.connect()
     layouts: list[tuple[str, Backend]] = [(f"local threads ({threads})", LocalBackend())]
     for actors in args.actors:
-        layouts.append((f"ray, {actors} actor{'s' if actors != 1 else ''}",
+        layouts.append((f"ray, {plural(actors, 'actor')}",
                         RayBackend(address=args.address, actors=actors, notify=say)))
     rows = [(name, [], []) for name, _ in layouts]
     reference: np.ndarray | None = None

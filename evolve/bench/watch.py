@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from tilerunner.evolve.bench.errors import BenchError
+from tilerunner.evolve.core.plural import plural
 
 # How long to wait for a child process's word before giving up (a cold Numba cache compiles first).
 PATIENCE = 600.0
+EVOLUTION_LIMIT = 1800  # seconds a timed run may take at most before the bench gives up on it
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,9 @@ def timed_run(level: str, generations: int, seed: int, out: Path, watched: bool,
         _receive(conn, evolution, "evolution")
         if watched:
             viewer = ViewerProcess(out, environ)
-        evolution.join()
+        evolution.join(timeout=EVOLUTION_LIMIT)
+        if evolution.is_alive():  # a hung child must not hang the bench (the finally below kills it)
+            raise BenchError(f"the evolution process did not finish within {EVOLUTION_LIMIT // 60} minutes")
         if evolution.exitcode != 0:
             raise BenchError(f"the evolution process failed (exit code {evolution.exitcode}; its error is above)")
         shown = viewer.close() if viewer is not None else None
@@ -194,7 +198,8 @@ def run(args: argparse.Namespace) -> int:
     load_level(args.level)  # a bad level id fails here, in one line, before any process starts
     environ = viewer_environment()
     headless = bool(environ)
-    print(f"tilerunner bench watch: level {args.level}, jump rule {args.jump_rule}, {args.generations} generations,"
+    print(f"tilerunner bench watch: level {args.level}, jump rule {args.jump_rule},"
+          f" {plural(args.generations, 'generation')},"
           f" {args.repeats} repeats,"
           f" evolve vs evolve --watch{' (no display: the viewer draws with the dummy driver)' if headless else ''}",
           flush=True)

@@ -47,7 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tilerunner: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `tilerunner levels show 1-1 | head`
+    except BrokenPipeError:  # e.g. `tilerunner levels show 1-1 | head`: the reader has all it wanted
+        from tilerunner.evolve.commands.terminal import discard_stdout
+
+        discard_stdout()  # Python's flush at exit must not fail on the closed pipe again (exit code 120)
         sys.stderr.close()
         return 0
 

@@ -36,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     " difficulty), the levels finished, the mean progress towards the exit and how the"
                     " other episodes ended, then a total line. --baseline adds the lines of a built-in player"
                     " on the same levels, above the genomes'. With --solve, the finished share is also given"
-                    " against the levels that can be finished (the solver finishes them, or someone did).")
+                    " against the levels that can be finished (the solver finishes them, or someone did)."
+                    " Progress is the mean share of the way from the start to the exit reached (100% when"
+                    " finished), in the text and the JSON alike.")
     p.add_argument("replays", nargs="*", metavar="FILE|DIR",
                    help="replay files, folders of them, or names of shipped ones (see replay --list);"
                         " none if --baseline is given")
@@ -50,7 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_jump_rule_flag(p, default=None,
                        default_text=f"each replay's own; baselines play by the replays' rule, {DEFAULT_JUMP_RULE}"
                                     " without replays")
-    p.add_argument("--json", metavar="PATH", help="also write every result as JSON to PATH")
+    p.add_argument("--json", metavar="PATH",
+                   help="also write every result as JSON to PATH, or with - to stdout (the text report then goes"
+                        " to stderr); schema tilerunner-eval version 1, every field described in"
+                        " tilerunner.evolve.commands.evaluate.eval_report")
     p.add_argument("--solve", action="store_true",
                    help="also search every level for a way to the exit (on all cores) and give the finished"
                         " share of the solvable levels too: those the solver finishes or someone finished")
@@ -58,15 +63,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tilerunner.envs.atomic import write_atomic
     from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE
     from tilerunner.evolve.commands.replay import resolve
-    from tilerunner.evolve.runs.evaluation import evaluate_baselines, evaluate_on, with_solvable
     from tilerunner.evolve.runs.replay import ReplayError, load_replay
     from tilerunner.evolve.runs.run import as_levels
 
-    if args.json:
-        check_output_file(args.json, "--json")
+    json_out = args.json == "-"
+    if args.json is not None and not json_out:
+        check_output_file(args.json, "--json")  # an empty path too is one line, not silently no JSON
+    text = sys.stderr if json_out else sys.stdout  # stdout holds the JSON alone with --json -
     baselines = list(dict.fromkeys(args.baseline or ()))  # each once, in the order given
     files: list[Path] = []
     for name in args.replays:
@@ -88,8 +93,21 @@ def run(args: argparse.Namespace) -> int:
                             f" measure {what} under one")
         rule = rules[0] if rules else DEFAULT_JUMP_RULE
     levels = as_levels(args.level)
+    report = _measure(args, levels, files, replays, baselines, rule, text)
+    if args.json is not None:
+        _write_json(args.json, report)
+        if not json_out:
+            print(f"wrote {args.json}")
+    return 0
+
+
+def _measure(args: argparse.Namespace, levels: list, files: list[Path], replays: list, baselines: list[str],
+             rule: str, text) -> dict:
+    """Play the genomes and baselines, print their lines to `text`, and return the report (`eval_report`)."""
+    from tilerunner.evolve.runs.evaluation import evaluate_baselines, with_solvable
+
     t0 = time.perf_counter()
-    results = evaluate_on(replays, levels, args.jump_rule)
+    results = _play(replays, levels, args.jump_rule)
     seconds = time.perf_counter() - t0
     searches, search_seconds = _search(levels, rule) if args.solve or "planner" in baselines else (None, 0.0)
     t0 = time.perf_counter()
@@ -101,29 +119,85 @@ def run(args: argparse.Namespace) -> int:
         results = [with_solvable(rows, solvable) for rows in results]
         base_results = [with_solvable(rows, solvable) for rows in base_results]
     shown = f", jump rule {args.jump_rule}" if args.jump_rule else ""
-    out: dict = {}
-    if baselines:
-        out["baselines"] = [_block(f"baseline: {name}", f"{len(levels)} levels, jump rule {rule}", rows,
-                                   {"baseline": name, "jump_rule": rule})
-                            for name, rows in zip(baselines, base_results)]
-    out["genomes"] = [_block(file.name, f"{len(levels)} levels{shown}", rows,
-                             {"file": str(file), "baseline": None,
-                              "jump_rule": args.jump_rule or replay.settings.jump_rule})
-                      for file, replay, rows in zip(files, replays, results)]
+    base_blocks = [_block(f"baseline: {name}", f"{len(levels)} levels, jump rule {rule}", rows,
+                          {"baseline": name, "jump_rule": rule}, text)
+                   for name, rows in zip(baselines, base_results)]
+    genome_blocks = [_block(file.name, f"{len(levels)} levels{shown}", rows,
+                            {"file": str(file), "baseline": None,
+                             "jump_rule": args.jump_rule or replay.settings.jump_rule}, text)
+                     for file, replay, rows in zip(files, replays, results)]
     if baselines:
         search = f", the solver's search {search_seconds:.1f} s" if "planner" in baselines else ""
         print(f"baseline{'s' if len(baselines) != 1 else ''} {', '.join(baselines)} x {len(levels)} levels in"
-              f" {base_seconds:.1f} s{search}")
+              f" {base_seconds:.1f} s{search}", file=text)
     if files:
-        print(f"{len(files)} genome{'s' if len(files) != 1 else ''} x {len(levels)} levels in {seconds:.1f} s")
+        print(f"{len(files)} genome{'s' if len(files) != 1 else ''} x {len(levels)} levels in {seconds:.1f} s",
+              file=text)
     if solver is not None:
-        print(solver.pop("summary"))
-        out["solver"] = solver
-    if args.json:
-        with writing(args.json):
-            write_atomic(args.json, json.dumps(out, indent=1) + "\n")
-        print(f"wrote {args.json}")
-    return 0
+        print(solver.pop("summary"), file=text, flush=True)
+    return eval_report(args.level, levels, base_blocks if baselines else None, genome_blocks, solver)
+
+
+def _play(replays: list, levels: list, jump_rule: str | None) -> list:
+    """`evaluate_on`, with a bar of the episodes played on a terminal (and word of a first compile)."""
+    from tilerunner.evolve.commands.evolve import say_if_compiling
+    from tilerunner.evolve.commands.terminal import live, progress_bar
+    from tilerunner.evolve.runs.evaluation import evaluate_on
+
+    if not replays:
+        return []
+    say_if_compiling()
+    with progress_bar("playing", total=len(replays) * len(levels), unit="episode") as update:
+        return evaluate_on(replays, levels, jump_rule, progress=(lambda done, _: update(done)) if live() else None)
+
+
+def _write_json(target: str, report: dict) -> None:
+    """The report as JSON to file `target` (atomically), or to stdout for `-`."""
+    from tilerunner.envs.atomic import write_atomic
+
+    data = json.dumps(report, indent=1) + "\n"
+    if target == "-":
+        sys.stdout.write(data)
+        sys.stdout.flush()
+        return
+    with writing(target):
+        write_atomic(target, data)
+
+
+EVAL_SCHEMA = "tilerunner-eval"
+EVAL_VERSION = 1
+
+
+def eval_report(level_sets: list[str], levels: list, baselines: list[dict] | None, genomes: list[dict],
+                solver: dict | None) -> dict:
+    """What `tilerunner eval --json` writes, so that scripts can read results without parsing text:
+
+    - `schema`: "tilerunner-eval"; `version`: 1 (a reader refuses versions it does not know);
+    - `level_sets`: the --level sets as given; `levels`: how many levels they hold, in order;
+    - `baselines` (only with --baseline) and `genomes`: one entry per player, in the order printed, each with
+      - `file`: the replay file (genomes only), `baseline`: the baseline's name or null, `jump_rule`: the
+        rule it played by;
+      - `total` and `groups` (one per group of levels, as printed): tallies of `levels`, `finished`,
+        `finished_share` (finished / levels), `progress` (the mean share of the way from the start to the
+        exit reached, 0 to 1, 1 when finished: the text's `progress`), `mean_progress` (the same number, as
+        stats.jsonl names it), `ended` (how the unfinished episodes ended: {"dead (pit)": 3, ...}), and with
+        --solve `solvable` (levels that can be finished) and `finished_share_of_solvable`;
+      - `levels`: one row per level: `level` (id), `group`, `progress` (0 to 1), with --solve `solvable`, and
+        the episode's outcome: `fitness`, `finished`, `distance` (px right of the start, at the furthest),
+        `frames`, `coins`, `kills`, `status` (finished, dead, stalled, timeout ...) and `cause` (pit, enemy,
+        spiky, or "");
+    - `solver` (only with --solve): `levels`, `solvable`, `solved` (by the solver), `finished_by_a_genome_only`,
+      `no_solution_found`, `walled_in` (proved unfinishable), and `per_level` rows of `level`, `solver`
+      (solved, walled in, no solution found), `solvable` and `frames` (the solution's length, or null).
+    """
+    report: dict = {"schema": EVAL_SCHEMA, "version": EVAL_VERSION, "level_sets": list(level_sets),
+                    "levels": len(levels)}
+    if baselines is not None:
+        report["baselines"] = baselines
+    report["genomes"] = genomes
+    if solver is not None:
+        report["solver"] = solver
+    return report
 
 
 def _baseline_settings(replays: list, rule: str) -> EpisodeSettings:
@@ -139,16 +213,17 @@ def _baseline_settings(replays: list, rule: str) -> EpisodeSettings:
     return shared.pop() if len(shared) == 1 else default
 
 
-def _block(label: str, about: str, rows: list, fields: dict) -> dict:
-    """Print one player's lines (its groups and a total) and return its JSON entry."""
+def _block(label: str, about: str, rows: list, fields: dict, text=None) -> dict:
+    """Print one player's lines (its groups and a total) to `text` (stdout) and return its JSON entry."""
     from tilerunner.evolve.runs.evaluation import summarize
 
+    text = text or sys.stdout
     groups, total = summarize(rows)
-    print(f"{label}: {about}")
+    print(f"{label}: {about}", file=text)
     width = max(len(g) for g in groups)
     for name, tally in groups.items():
-        print(f"  {name:<{width}}  {_line(tally)}")
-    print(f"  {'total':<{width}}  {_line(total)}", flush=True)
+        print(f"  {name:<{width}}  {_line(tally)}", file=text)
+    print(f"  {'total':<{width}}  {_line(total)}", file=text, flush=True)
     return {**fields, "groups": {g: t.as_dict() for g, t in groups.items()}, "total": total.as_dict(),
             "levels": [r.as_dict() for r in rows]}
 
@@ -157,20 +232,15 @@ def _search(levels: list, rule: str) -> tuple[list, float]:
     """The solver's search of every level under `rule`, on all cores, with its progress on stderr; (searches,
     seconds)."""
     from tilerunner.envs.physics import jump_rule_id
+    from tilerunner.evolve.commands.terminal import progress_bar
     from tilerunner.evolve.runs.solvable import search_levels
 
     workers = os.cpu_count() or 1
     print(f"searching {len(levels)} levels for a way to the exit on {workers} thread{'s' if workers != 1 else ''}"
           " (Ctrl-C stops)", file=sys.stderr, flush=True)
-    live = sys.stderr.isatty()
-
-    def done(i: int, _search) -> None:
-        if live:
-            print(f"\r  searched {i + 1}/{len(levels)}", end="\n" if i + 1 == len(levels) else "",
-                  file=sys.stderr, flush=True)
-
     t0 = time.perf_counter()
-    searches = search_levels(levels, workers, done=done, rule=jump_rule_id(rule))
+    with progress_bar("searched", total=len(levels), unit="level") as update:
+        searches = search_levels(levels, workers, done=lambda i, _: update(i + 1), rule=jump_rule_id(rule))
     return searches, time.perf_counter() - t0
 
 

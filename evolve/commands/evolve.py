@@ -51,11 +51,16 @@ _SETTINGS_FLAGS = {
     "jump_penalty": "fitness lost per jump (default 0): makes jumping a choice rather than a habit",
     "novelty": "fitness per unit of behavioural novelty: how unlike its generation a genome played (default 0, off)",
 }
-# Flags a resumed run keeps from its folder.
+# Every flag is one or the other when resuming (a test holds the two lists to the parser): a flag that shapes
+# the run comes from its folder and is refused, so that none is ever silently ignored ...
 _FIXED_WHEN_RESUMING = ["level", "pop", "seed", "config", "out", "aggregate", "observe", "memory",
                         "batch_breeding", "validate",
                         "levels_per_gen", "curriculum", "jump_rule", "seed_rules", "recheck", "relative_to",
                         *_SETTINGS_FLAGS]
+# ... and these are applied: to the run from here on (kept in args.json where the run keeps them), or to this call.
+_APPLIED_WHEN_RESUMING = ["generations", "workers", "backend", "address", "actors", "keep_going",
+                          "checkpoint_every", "validate_every", "replays", "time_limit", "tensorboard", "quiet",
+                          "watch"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -95,9 +100,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--memory", action="store_true", help="let add-node mutations make LSTM memory cells")
     p.add_argument("--batch-breeding", action="store_true",
                    help="breed each generation at once in Numba: faster at large populations, by neat-python's"
-                        " rules but not draw for draw (breeding = batch; see the README)")
+                        " rules but not draw for draw (breeding = batch; see the batch breeding benchmark in the docs)")
     p.add_argument("--out", metavar="DIR", help="run folder (default runs/<level>-<date>-s<seed>)")
-    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest checkpoint")
+    p.add_argument("--resume", metavar="DIR",
+                   help="continue the run in DIR from its latest checkpoint; flags that shape the run (--level,"
+                        " --pop, --seed, the episode settings ...) are refused, those of how long, where and how"
+                        " often it runs apply")
     p.add_argument("--keep-going", action="store_true",
                    help="keep evolving after a champion finishes every level (until --generations)")
     p.add_argument("--aggregate", choices=AGGREGATES, help="combine fitness over levels (default mean)")
@@ -179,10 +187,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if tensorboard is not None:
         run_.add_reporter(tensorboard(run_.folder.tensorboard, purge_step=run_.generation))
-    run_.add_reporter(GenerationPrinter(quiet=args.quiet))
-    if not args.quiet and not _kernels_cached():
-        print("first run: compiling the Numba kernels (about 20 s, once; later runs start at once)",
-              file=sys.stderr, flush=True)
+    printer = GenerationPrinter(quiet=args.quiet)
+    run_.add_reporter(printer)
+    if not args.quiet:
+        say_if_compiling()
     viewer = start_viewer(run_.folder.path) if args.watch else None
     interrupted = True  # unless the run returns
     try:
@@ -199,6 +207,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if viewer is not None:
             _end_viewer(viewer, interrupted=interrupted)
+    if printer.stdout_closed:  # `| head`: the run stopped at a checkpoint when its reader went; a quiet exit
+        return 0
     return INTERRUPTED if interrupted else 0
 
 
@@ -238,22 +248,32 @@ def _create(args: argparse.Namespace, backend):
                       checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
                       validate=args.validate or (), validate_every=args.validate_every or VALIDATE_EVERY,
                       levels_per_gen=args.levels_per_gen, curriculum=args.curriculum, seed_rules=args.seed_rules,
-                      recheck=args.recheck, time_limit=args.time_limit * 60 if args.time_limit else None,
+                      recheck=args.recheck, time_limit=args.time_limit,
                       backend=backend)
 
 
 def _resume(args: argparse.Namespace, backend):
     from tilerunner.evolve.runs.run import Run
 
-    fixed = [f"--{n.replace('_', '-')}" for n in _FIXED_WHEN_RESUMING if getattr(args, n) not in (None, False)]
+    fixed = [_flag(n) for n in _FIXED_WHEN_RESUMING if _given(getattr(args, n))]
     if fixed:
+        applied = [_flag(n) for n in _APPLIED_WHEN_RESUMING]
         raise UserError(f"{fixed[0]} cannot be changed when resuming (the run keeps its settings);"
-                        " only --generations, --workers, --backend, --address, --actors, --keep-going,"
-                        " --checkpoint-every, --validate-every, --replays, --time-limit and --tensorboard can")
+                        f" only {', '.join(applied[:-1])} and {applied[-1]} can")
     return Run.resume(args.resume, generations=args.generations, keep_going=args.keep_going,
                       replays_dir=args.replays, checkpoint_every=args.checkpoint_every,
-                      time_limit=args.time_limit * 60 if args.time_limit else None, backend=backend,
+                      time_limit=args.time_limit, backend=backend,
                       validate_every=args.validate_every)
+
+
+def _flag(dest: str) -> str:
+    """The command-line spelling of argparse destination `dest`: `--levels-per-gen`."""
+    return "--" + dest.replace("_", "-")
+
+
+def _given(value: object) -> bool:
+    """Whether a flag was given: not None, and not an unset switch (0 and 0.0 are given values, not absent)."""
+    return value is not None and value is not False
 
 
 def _tensorboard_reporter():
@@ -295,6 +315,13 @@ def _end_viewer(viewer: subprocess.Popen, interrupted: bool) -> None:
     except subprocess.TimeoutExpired:
         viewer.kill()
         viewer.wait()
+
+
+def say_if_compiling() -> None:
+    """Say on stderr, before the wait, that the Numba kernels are compiled first (once: then they are cached)."""
+    if not _kernels_cached():
+        print("first run: compiling the Numba kernels (about 20 s, once; later runs start at once)",
+              file=sys.stderr, flush=True)
 
 
 def _kernels_cached() -> bool:

@@ -9,6 +9,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from tilerunner.evolve.commands.flags import GENERATIONS_RANGE
+from tilerunner.evolve.commands.terminal import discard_stdout, live
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.runs.reporting import RunReporter
 
 MAX_GENERATIONS = GENERATIONS_RANGE[1]
@@ -22,11 +24,27 @@ class GenerationPrinter(RunReporter):
     def __init__(self, quiet: bool = False) -> None:
         self.quiet = quiet
         self.run = None
+        self.stdout_closed = False  # whoever read stdout stopped reading (`| head -3`): the run stops quietly
         self._bar: tqdm | None = None
+
+    def _say(self, text: str = "") -> None:
+        """Print a line to stdout at once; if its reader has gone, stop the run at its next safe point instead.
+
+        A closed pipe is no error of the run: it checkpoints as after Ctrl-C, and the command exits quietly.
+        """
+        if self.stdout_closed:
+            return
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:
+            self.stdout_closed = True
+            discard_stdout()
+            if self.run is not None:
+                self.run.request_stop()
 
     def run_started(self, run) -> None:
         self.run = run
-        if not self.quiet and sys.stderr.isatty():
+        if not self.quiet and live():
             run.progress_chunks = PROGRESS_CHUNKS
         if self.quiet:
             return
@@ -38,18 +56,17 @@ class GenerationPrinter(RunReporter):
         memory = ", memory cells" if ev.config.genome_config.memory_cells else ""
         if getattr(ev.config.genome_config, "breeding", "exact") == "batch":
             memory += ", batch breeding"
-        print(f"{verb} on {levels}: {where}", flush=True)
-        print(f"  seed {ev.seed}, population {ev.config.pop_size}{memory}, generations {run.generation}"
-              f"-{run.generations - 1}{' (keep going after a finish)' if run.keep_going else ''},"
-              f" {s.view_radius * 2 + 1}x{s.view_radius * 2 + 1} view, decides every {s.frame_skip} frames,"
-              f" fitness {s.aggregate} over levels"
-              f"{', each against hold-right' if s.relative_to == 'hold-right' else ''}"
-              f"{f', the best also on {ev.plan.recheck} more' if ev.plan.recheck else ''}"
-              f"{', sees ' + ' and '.join(s.features) if s.features else ''}",
-              flush=True)
+        self._say(f"{verb} on {levels}: {where}")
+        self._say(f"  seed {ev.seed}, population {ev.config.pop_size}{memory}, generations {run.generation}"
+                  f"-{run.generations - 1}{' (keep going after a finish)' if run.keep_going else ''},"
+                  f" {s.view_radius * 2 + 1}x{s.view_radius * 2 + 1} view,"
+                  f" decides every {plural(s.frame_skip, 'frame')},"
+                  f" fitness {s.aggregate} over levels"
+                  f"{', each against hold-right' if s.relative_to == 'hold-right' else ''}"
+                  f"{f', the best also on {ev.plan.recheck} more' if ev.plan.recheck else ''}"
+                  f"{', sees ' + ' and '.join(s.features) if s.features else ''}")
         if run.time_limit is not None:
-            print(f"  stops after {run.time_limit / 60:.4g} min (at the end of a generation; resume to go on)",
-                  flush=True)
+            self._say(f"  stops after {run.time_limit:.4g} min (at the end of a generation; resume to go on)")
 
     def start_generation(self, generation: int) -> None:
         if self.run is not None and self.run.progress_chunks > 1:
@@ -74,61 +91,64 @@ class GenerationPrinter(RunReporter):
         else:  # a draw: how many of its levels the generation's champion finished
             finished = f"champion finished {sum(o.finished for o in g.best_outcomes):2d}/{len(g.best_outcomes)}"
         stage = f"  stage {g.stage + 1}/{self.run.evolution.plan.stages}" if g.stage is not None and self.run else ""
-        print(f"gen {g.generation:4d}  best {g.best_fitness:9.1f}  mean {g.mean_fitness:8.1f}"
-              f"  best-ever {g.best_ever:9.1f}  species {g.species:3d}  {finished}{stage}"
-              f"  {g.total_seconds:5.2f} s/gen  {fps / 1e6:5.1f}M frames/s", flush=True)
+        self._say(f"gen {g.generation:4d}  best {g.best_fitness:9.1f}  mean {g.mean_fitness:8.1f}"
+                  f"  best-ever {g.best_ever:9.1f}  species {g.species:3d}  {finished}{stage}"
+                  f"  {g.total_seconds:5.2f} s/gen  {fps / 1e6:5.1f}M frames/s")
         checked = self.run.stats[-1].get("validation") if self.run is not None and self.run.stats else None
         if checked:
-            print(f"  held-out: the best of {checked['checked']} species finished {checked['finished']}"
-                  f"/{checked['levels']} ({checked['finished_share']:.0%}), progress {checked['mean_progress']:.0%}"
-                  f"{', best so far: champions/best-validation.json' if checked['best'] else ''}", flush=True)
+            self._say(f"  held-out: the best of {checked['checked']} species finished {checked['finished']}"
+                      f"/{checked['levels']} ({checked['finished_share']:.0%}), progress {checked['mean_progress']:.0%}"
+                      f"{', best so far: champions/best-validation.json' if checked['best'] else ''}")
 
     def notice(self, message: str) -> None:
         if self._bar is not None:
             self._bar.clear()
-        print(message, flush=True)
+        self._say(message)
 
     def first_finish(self, level, generation: int, path: Path | None) -> None:
         if not self.quiet:
             kept = f": {path}" if path is not None else ""
-            print(f"  the champion finished {level.id} for the first time{kept}", flush=True)
+            self._say(f"  the champion finished {level.id} for the first time{kept}")
 
     def run_ended(self, result) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+        if self.stdout_closed:  # the reader went away (`| head`): a Unix tool stops quietly
+            return
         if result.interrupted:
             print(f"\ninterrupted: checkpoint written at generation {result.first_generation + result.generations_run}."
                   f" Resume with: tilerunner evolve --resume {result.folder}", file=sys.stderr)
             return
         n = result.generations_run
         if result.out_of_time:
-            print(f"time limit reached after generation {result.first_generation + n - 1}; checkpoint written")
+            self._say(f"time limit reached after generation {result.first_generation + n - 1}; checkpoint written")
         span = (f"generation {result.first_generation}" if n == 1
                 else f"generations {result.first_generation}-{result.first_generation + n - 1}")
-        print(f"done: {n} generation{'s' if n != 1 else ''} ({span}) in {result.seconds:.1f} s"
-              f" ({result.seconds / max(n, 1):.2f} s each); {_verdict(result)}")
+        self._say(f"done: {plural(n, 'generation')} ({span}) in {result.seconds:.1f} s"
+                  f" ({result.seconds / max(n, 1):.2f} s each); {_verdict(result)}")
         if result.champion is not None:
             champions = sorted((result.folder / "champions").glob("gen-*.json")) if result.folder else []
             if champions:
-                print(f"champion: {champions[-1]} (fitness {result.champion.fitness:.1f})")
+                self._say(f"champion: {champions[-1]} (fitness {result.champion.fitness:.1f})")
             for lv, o in zip(result.champion_levels, result.champion_outcomes):
                 what = "finished" if o.finished else f"{o.status}{' (' + o.cause + ')' if o.cause else ''}"
-                print(f"  {lv.id}: {what} at {o.distance:.0f} px after {o.frames} frames,"
-                      f" {o.coins} coins, {o.kills} kills")
+                self._say(f"  {lv.id}: {what} at {o.distance:.0f} px after {o.frames} frames,"
+                          f" {o.coins} coins, {o.kills} kills")
             if champions:
-                print(f"watch it: tilerunner replay {champions[-1]}")
+                self._say(f"watch it: tilerunner replay {champions[-1]}")
         held_out = [r["validation"] for r in result.stats if "validation" in r]
         if held_out:
             top = max(held_out, key=lambda c: (c["finished_share"], c["mean_progress"]))
-            print(f"held-out levels: the best genome checked finished {top['finished']}/{top['levels']}"
-                  f" ({top['finished_share']:.0%}), progress {top['mean_progress']:.0%}"
-                  + (f": {result.folder / 'champions' / 'best-validation.json'}" if result.folder else ""))
+            self._say(f"held-out levels: the best genome checked finished {top['finished']}/{top['levels']}"
+                      f" ({top['finished_share']:.0%}), progress {top['mean_progress']:.0%}"
+                      + (f": {result.folder / 'champions' / 'best-validation.json'}" if result.folder else ""))
         if result.folder is not None:
             reached = result.first_generation + n
             more = min(reached + 100, MAX_GENERATIONS)
-            print(f"run folder: {result.folder}" + (f"  (more generations: tilerunner evolve --resume {result.folder}"
-                                                    f" --generations {more})" if more > reached else ""))
+            more_text = (f"  (more generations: tilerunner evolve --resume {result.folder} --generations {more})"
+                         if more > reached else "")
+            self._say(f"run folder: {result.folder}{more_text}")
 
 
 def describe_levels(plan) -> str:

@@ -102,15 +102,17 @@ def _check(args: argparse.Namespace) -> int:
             print(f"{path}: ok, {_summary(level)}")
         return 2 if bad else 0
     from tilerunner.envs.physics import jump_rule_id
-
-    def report(i: int, result) -> None:  # in file order, as the searches (on all cores) end
-        path, level = loaded[i]
-        print(f"{path}: ok, {_summary(level)}; {result.verdict()}", flush=True)
-
+    from tilerunner.evolve.commands.terminal import progress_bar, write_line
     from tilerunner.evolve.runs.solvable import search_levels
 
     rule = jump_rule_id(args.jump_rule or DEFAULT_JUMP_RULE)
-    results = search_levels([level for _, level in loaded], done=report, rule=rule)
+    with progress_bar("searched", total=len(loaded), unit="level") as update:
+        def report(i: int, result) -> None:  # in file order, as the searches (on all cores) end
+            path, level = loaded[i]
+            write_line(f"{path}: ok, {_summary(level)}; {result.verdict()}")
+            update(i + 1)
+
+        results = search_levels([level for _, level in loaded], done=report, rule=rule)
     if bad:
         return 2
     return 1 if any(not r.found for r in results) else 0
@@ -120,11 +122,13 @@ def _solve(args: argparse.Namespace) -> int:
     from tilerunner.envs.atomic import write_atomic
     from tilerunner.envs.physics import FPS, jump_rule_id
     from tilerunner.envs.solver import format_buttons, search
+    from tilerunner.evolve.commands.terminal import progress_bar
 
     if args.save:
         check_output_file(args.save, "--save")
     level = load_level(args.level)
-    result = search(level, width=args.width, rule=jump_rule_id(args.jump_rule))
+    with progress_bar(f"searching {level.id} for a way to the exit"):  # on a terminal: the time it has taken
+        result = search(level, width=args.width, rule=jump_rule_id(args.jump_rule))
     solution = result.solution
     if solution is None:
         print(f"{level.id}: {result.verdict()}")

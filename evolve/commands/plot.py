@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import check_output_file, writing
+from tilerunner.evolve.core.plural import plural
 
 DEFAULT_SIZE = (1000, 600)
 _SIZE = re.compile(r"([0-9]{1,9})[xX]([0-9]{1,9})")  # ASCII digits, few enough for int()
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     with writing(png):
         save_png(image, png)
     top = max(rows, key=lambda row: row["best_fitness"])  # the first generation to reach it
-    print(f"wrote {png}: {len(rows)} generation{'s' if len(rows) != 1 else ''},"
+    print(f"wrote {png}: {plural(len(rows), 'generation')},"
           f" best fitness {_number(top['best_fitness'])} (gen {top['generation']})")
     return 0
 

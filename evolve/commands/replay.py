@@ -34,6 +34,7 @@ from tilerunner.evolve.commands.flags import (
     int_in,
     writing,
 )
+from tilerunner.evolve.core.plural import plural
 
 if TYPE_CHECKING:
     from tilerunner.evolve.runs.replay import Replay
@@ -182,7 +183,7 @@ def set_summary(label: str, replay, levels: list, results: list) -> list[str]:
     digits = len(str(n))
     ids = [printable(lv.id) for lv in levels]
     width = min(max(len(i) for i in ids), 40)
-    lines = [f"{printable(label)} (genome {replay.genome.key}) on {n} level{'s' if n != 1 else ''}:"]
+    lines = [f"{printable(label)} (genome {replay.genome.key}) on {plural(n, 'level')}:"]
     finished = 0
     others: dict[str, int] = {}
     for i, (level_id, result) in enumerate(zip(ids, results)):
@@ -198,7 +199,7 @@ def set_summary(label: str, replay, levels: list, results: list) -> list[str]:
             others[how] = others.get(how, 0) + 1
         lines.append(f"  {i + 1:>{digits}}/{n}  {level_id:<{width}}  {what}")
     rest = ", ".join(f"{count} {how}" for how, count in sorted(others.items(), key=lambda kv: -kv[1]))
-    lines.append(f"  total: finished {finished} of {n} level{'s' if n != 1 else ''}" + (f"; {rest}" if rest else ""))
+    lines.append(f"  total: finished {finished} of {plural(n, 'level')}" + (f"; {rest}" if rest else ""))
     return lines
 
 
@@ -222,7 +223,7 @@ def watch(replays: list, args: argparse.Namespace, levels: list | None = None) -
         shows = [show for name, replay in replays for show in shows_of(replay, name)]
         return show_in_viewer(ReplayShows(shows, loop=args.loop), title, args)
     source = LevelSetShows(replays, levels, loop=args.loop)
-    title += f" on {len(levels)} level{'s' if len(levels) != 1 else ''}"
+    title += f" on {plural(len(levels), 'level')}"
     code = show_in_viewer(source, title, args)
     if not args.screenshot:  # a screenshot plays nothing through
         for (label, replay), results in zip(replays, source.results):
@@ -336,7 +337,7 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
         print(f"wrote {written} frames to {folder}/")
     if args.gif:
         size = os.path.getsize(args.gif)
-        what = (f"{len(levels)} level{'s' if len(levels) != 1 else ''}" if label is not None
+        what = (plural(len(levels), "level") if label is not None
                 else f"{levels[0].id}: {outcomes[0].describe(fitness=True)}")
         print(f"wrote {args.gif}: {written} frames, {width}x{height} px, {size / 1024:.0f} KiB ({what})")
     if label is not None:

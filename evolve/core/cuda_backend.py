@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tilerunner.evolve.core.backend import BackendTiming, Progress
+from tilerunner.evolve.core.plural import plural
 
 if TYPE_CHECKING:
     from tilerunner.agent.kernels import NetArrays
@@ -208,8 +209,8 @@ class CudaBackend:
             if not self._announced and self.notify is not None:
                 self._announced = True
                 n = 0 if self._levels is None else int(self._levels.rows.size)
-                resident = f", {n:,} level{'s' if n != 1 else ''} on the device" if n else ""
-                self.notify(f"cuda: {self.device}, {self.threads:,} threads{resident}; kernel ready in"
+                resident = f", {plural(n, 'level')} on the device" if n else ""
+                self.notify(f"cuda: {self.device}, {plural(self.threads, 'thread', sep=',')}{resident}; kernel ready in"
                             f" {self.compile_seconds:.1f} s")
             t0 = time.perf_counter()
             self._kernel.rollout_kernel[blocks, block](*args)

@@ -57,6 +57,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from tilerunner.envs import episode_defaults as D
 from tilerunner.envs.level import Level
 from tilerunner.envs.observe import FEATURES, feature_mask, n_inputs
 from tilerunner.envs.physics import jump_rule_id
@@ -73,10 +74,10 @@ MAX_TERM = 1e9  # the largest |threshold| or |fitness term|
 class EpisodeSettings:
     """Episode rules and fitness terms (defaults follow MarI/O where it had one)."""
 
-    frame_skip: int = 5  # MarI/O decided every 5 frames
-    view_radius: int = 6  # 13x13 grid, as MarI/O
-    max_frames: int = 6000  # 100 s of game time
-    stall_frames: int = 120  # 2 s without getting further right
+    frame_skip: int = D.FRAME_SKIP  # 5: MarI/O decided every 5 frames (the gymnasium env's defaults are these)
+    view_radius: int = D.VIEW_RADIUS  # 6: a 13x13 grid, as MarI/O
+    max_frames: int = D.MAX_FRAMES  # 6000: 100 s of game time
+    stall_frames: int = D.STALL_FRAMES  # 120: 2 s without getting further right
     threshold: float = 0.5
     time_penalty: float = 0.5  # per frame: MarI/O's fitness was rightmost - frames / 2
     finish_bonus: float = 1000.0  # MarI/O's bonus for reaching the end
@@ -87,7 +88,7 @@ class EpisodeSettings:
     aggregate: str = "mean"
     features: tuple[str, ...] = ()  # opt-in observation features, as `tilerunner.envs.observe.FEATURES` names
     novelty: float = 0.0  # fitness per unit of behavioural novelty (`novelty_scores`); 0 turns it off
-    jump_rule: str = "hold"  # `press` or `hold` (`tilerunner.envs.physics.JUMP_RULES`)
+    jump_rule: str = D.JUMP_RULE  # `hold`; or `press` (`tilerunner.envs.physics.JUMP_RULES`)
     relative_to: str = "none"  # `hold-right`: each level's fitness measured against that controller's
 
     # The range of every number: (lowest, highest), both allowed. Ints are whole numbers, the rest finite.

@@ -40,6 +40,7 @@ import numpy as np
 
 from tilerunner.envs.generator import MAX_DIFFICULTY
 from tilerunner.envs.level import Level, LevelError, load_level, parse_gen_id
+from tilerunner.evolve.core.plural import plural
 
 RESIDENT_LEVELS = 2_000  # a set with unmade levels and more than this is packed a draw at a time
 _MADE_KEPT = 1_024  # generated levels kept made (a draw, a champion's levels), the least recently used dropped
@@ -95,7 +96,7 @@ class LevelList(Sequence[Level]):
         return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
-        return f"LevelList({len(self)} levels, {self.unmade} not made yet)"
+        return f"LevelList({plural(len(self), 'level')}, {self.unmade} not made yet)"
 
     @property
     def items(self) -> tuple[Level | str, ...]:
@@ -163,8 +164,8 @@ class LevelPlan:
             if self.per_gen is None:
                 object.__setattr__(self, "per_gen", DEFAULT_FRESH_PER_GEN)
         elif self.per_gen is not None and not 1 <= self.per_gen <= len(self.levels):
-            raise ValueError(f"levels per generation must be from 1 to the {len(self.levels)} levels of the set,"
-                             f" got {self.per_gen}")
+            raise ValueError(f"levels per generation must be from 1 to the {plural(len(self.levels), 'level')}"
+                             f" of the set, got {self.per_gen}")
         if self.per_gen is not None and self.per_gen < 1:
             raise ValueError(f"levels per generation must be at least 1, got {self.per_gen}")
         if self.curriculum is not None and not 0.0 < self.curriculum <= 1.0:
@@ -266,4 +267,4 @@ class LevelPlan:
         """What stage `stage` plays, for people: `difficulty 3` or `the first 40 levels`."""
         if self.fresh:
             return f"difficulty {self.fresh[stage]}"
-        return f"the first {self.pool_size(stage)} levels"
+        return f"the first {plural(self.pool_size(stage), 'level')}"

@@ -58,6 +58,7 @@ from tilerunner.evolve.core.backend import (
     Progress,
     levels_to_play,
 )
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import LevelPack, Settings
 
 log = logging.getLogger("tilerunner.ray")
@@ -249,8 +250,8 @@ class RayBackend:
         if self.address is None and not _ray_initialised():
             cpus = local_cpus()
             if self.actors_wanted is not None and self.actors_wanted > cpus:
-                raise BackendError(f"--actors {self.actors_wanted} asks for more actors than this machine's {cpus}"
-                                   f" CPU{'s' if cpus != 1 else ''} (each actor needs at least one)")
+                raise BackendError(f"--actors {self.actors_wanted} asks for more actors than this machine's"
+                                   f" {plural(cpus, 'CPU')} (each actor needs at least one)")
             return
         self._layout(self._ray())
 
@@ -287,16 +288,16 @@ class RayBackend:
             if isinstance(exc, ray.exceptions.RayError):
                 raise BackendError(f"a Ray actor failed to start: {_first_line(exc)}") from None
             raise
-        self._actors = [_Actor(h, f"actor {i} ({info['host']}, {info['threads']} thread"
-                                  f"{'s' if info['threads'] != 1 else ''})", cpus, info["pid"])
+        self._actors = [_Actor(h, f"actor {i} ({info['host']},"
+                                  f" {plural(info['threads'], 'thread')})", cpus, info["pid"])
                         for i, ((h, cpus), info) in enumerate(zip(handles, infos))]
         hosts = len({info["host"] for info in infos})
         if self._started_ray and self.address is None:
             where = f"a local Ray on {ray.util.get_node_ip_address()}"
         else:
             where = f"the Ray cluster at {ray.get_runtime_context().gcs_address}"
-        self._say(f"ray: {len(self._actors)} actor{'s' if len(self._actors) != 1 else ''} on {hosts}"
-                  f" node{'s' if hosts != 1 else ''} ({sum(a.cpus for a in self._actors)} CPUs), {where}")
+        self._say(f"ray: {plural(len(self._actors), 'actor')} on {plural(hosts, 'node')}"
+                  f" ({plural(sum(a.cpus for a in self._actors), 'CPU')}), {where}")
         if self._levels is not None:
             self._send_levels()
 
@@ -309,7 +310,7 @@ class RayBackend:
             if not waiting:
                 return ray.get(refs)
             if time.monotonic() > deadline:
-                raise BackendError(f"Ray could not start {len(refs)} actor{'s' if len(refs) != 1 else ''}"
+                raise BackendError(f"Ray could not start {plural(len(refs), 'actor')}"
                                    f" ({', '.join(str(c) for c in cpus)} CPUs) within {self.start_timeout:.0f} s:"
                                    " is the cluster busy or too small? (ray status tells)")
 
@@ -377,8 +378,8 @@ class RayBackend:
         if self.actors_wanted is None:
             return [(cpus, node) for node, cpus in nodes]
         if self.actors_wanted > total:
-            raise BackendError(f"--actors {self.actors_wanted} asks for more actors than the Ray cluster's {total}"
-                               f" CPU{'s' if total != 1 else ''} (each actor needs at least one)")
+            raise BackendError(f"--actors {self.actors_wanted} asks for more actors than the Ray cluster's"
+                               f" {plural(total, 'CPU')} (each actor needs at least one)")
         each = total // self.actors_wanted
         return [(each, None)] * self.actors_wanted
 
@@ -433,7 +434,7 @@ class RayBackend:
     def _lost(self, actor: _Actor, why: str, then: str) -> None:
         self._actors.remove(actor)
         left = len(self._actors)
-        self._say(f"ray: {actor.label} {why}{then}; {left} actor{'s' if left != 1 else ''} left")
+        self._say(f"ray: {actor.label} {why}{then}; {plural(left, 'actor')} left")
         if not left:
             raise BackendError("every Ray actor is gone (their nodes lost, or their processes killed or stopped)")
 
@@ -485,7 +486,7 @@ class RayBackend:
             """Drop `actor` and play every chunk it holds again on the others (`BackendError` if none is left)."""
             held = [pending.pop(ref) for ref in queues.pop(actor)]
             genomes = sum(pieces[i][1] - pieces[i][0] for i in held)
-            self._lost(actor, why, f"; its {genomes} genomes are played again")
+            self._lost(actor, why, f"; its {plural(genomes, 'genome')} are played again")
             for i in held:  # each to the living actor with the least work in hand
                 submit(i, min(self._actors, key=lambda a: len(queues.get(a, ()))))
                 timing.retried += 1

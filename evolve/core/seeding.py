@@ -1,7 +1,7 @@
 """Seed part of a first population with a hand-written reactive controller, written as a genome.
 
 Evolution from random networks finds "run right and hop" within a few generations and stays there
-(see the README's generalisation section). With the `jump` and `probes` senses a timed jump is a few
+(see the generalisation benchmark in the docs). With the `jump` and `probes` senses a timed jump is a few
 connections, so a run may start with some genomes that already are one (issue 21's search levers):
 
     Right, B   pressed always (output biases);

@@ -21,9 +21,11 @@ when it proved there is none), at progress 0: the search does not say how far it
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from tilerunner.agent import compile_population
 from tilerunner.envs import physics as P
@@ -32,6 +34,7 @@ from tilerunner.envs.solver import Search
 from tilerunner.evolve.core.controllers import CONTROLLERS, play_controllers
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import episode_outcome, evaluate_population, pack_levels
 from tilerunner.evolve.runs.replay import Replay
 
@@ -44,6 +47,7 @@ BASELINE_WHAT = {  # what each is, in a few words
     "rules": "the hand-written reactive controller",
     "planner": "the solver's solutions",
 }
+PROGRESS_CHUNKS = 8  # kernel calls an evaluation is split into when someone follows its progress
 NO_PLAN = "no plan found"  # how a planner episode ends where the solver found no way to the exit
 WALLED_IN = "walled in"  # ... and where it proved there is none
 
@@ -66,6 +70,9 @@ def progress(level: Level, outcome: Outcome) -> float:
     if outcome.finished:
         return 1.0
     return max(0.0, min(1.0, outcome.distance / level.exit_px))
+
+
+_level_progress = progress  # for the functions whose `progress` argument is a callback
 
 
 @dataclass(frozen=True)
@@ -124,37 +131,60 @@ class Tally:
         return self.finished / self.solvable if self.solvable else 0.0
 
     def as_dict(self) -> dict:
-        d = {**asdict(self), "finished_share": self.finished_share, "mean_progress": self.mean_progress}
-        if self.solvable is None:
-            del d["solvable"]
-        else:
+        """The tally as JSON: `progress` is the mean share of the way to the exit (0 to 1), as `tilerunner eval`
+        prints it, and `mean_progress` the same number under the name stats.jsonl's validation rows give it."""
+        d = {"levels": self.levels, "finished": self.finished, "finished_share": self.finished_share,
+             "progress": self.mean_progress, "mean_progress": self.mean_progress, "ended": dict(self.ended)}
+        if self.solvable is not None:
+            d["solvable"] = self.solvable
             d["finished_share_of_solvable"] = self.finished_share_of_solvable
         return d
 
 
-def evaluate_genomes(genomes: Sequence, network, settings: EpisodeSettings,
-                     levels: Sequence[Level]) -> list[list[LevelResult]]:
-    """Genomes of one network shape on every level, in one parallel kernel call: results per genome."""
+def evaluate_genomes(genomes: Sequence, network, settings: EpisodeSettings, levels: Sequence[Level],
+                     progress: Callable[[int], None] | None = None) -> list[list[LevelResult]]:
+    """Genomes of one network shape on every level, in one parallel kernel call: results per genome.
+
+    With `progress`, the levels are played in `PROGRESS_CHUNKS` kernel calls instead, and `progress(episodes)`
+    hears the episodes (genome x level) played after each; the results are the same either way.
+    """
     if not levels:
         raise ValueError("no levels to evaluate on")
     groups = [level_group(lv) for lv in levels]
-    table = evaluate_population(compile_population(list(genomes), network), pack_levels(levels),
-                                settings.kernel_settings())
-    return [[LevelResult(lv, g, o, progress(lv, o)) for lv, g, o in zip(levels, groups, map(Outcome.from_row, row))]
-            for row in table]
+    nets = compile_population(list(genomes), network)
+    kernel = settings.kernel_settings()
+    if progress is None:
+        table = evaluate_population(nets, pack_levels(levels), kernel)
+    else:
+        step = -(-len(levels) // PROGRESS_CHUNKS)
+        parts = []
+        for start in range(0, len(levels), step):
+            parts.append(evaluate_population(nets, pack_levels(levels[start:start + step]), kernel))
+            progress(len(genomes) * (start + parts[-1].shape[1]))
+        table = np.concatenate(parts, axis=1)
+    return [[LevelResult(lv, g, o, _level_progress(lv, o))
+             for lv, g, o in zip(levels, groups, map(Outcome.from_row, row))] for row in table]
 
 
-def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level],
-                jump_rule: str | None = None) -> list[list[LevelResult]]:
+def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level], jump_rule: str | None = None,
+                progress: Callable[[int, int], None] | None = None) -> list[list[LevelResult]]:
     """Every replay's genome on every level (with the replay's own episode settings, and its own jump rule
-    unless `jump_rule` is given): results per replay."""
+    unless `jump_rule` is given): results per replay.
+
+    `progress(done, total)`, if given, hears the episodes (genome x level) played so far, several times
+    per kernel call (for a progress bar); it does not change the results.
+    """
     results: list[list[LevelResult] | None] = [None] * len(replays)
     by_settings: dict[tuple, list[int]] = {}
     for i, replay in enumerate(replays):  # one kernel call per (settings, network shape)
         settings = replay.settings if jump_rule is None else replace(replay.settings, jump_rule=jump_rule)
         by_settings.setdefault((settings, replay.network), []).append(i)
+    total = len(replays) * len(levels)
+    before = 0
     for (settings, network), members in by_settings.items():
-        rows = evaluate_genomes([replays[i].genome for i in members], network, settings, levels)
+        heard = None if progress is None else (lambda done, before=before: progress(before + done, total))
+        rows = evaluate_genomes([replays[i].genome for i in members], network, settings, levels, heard)
+        before += len(members) * len(levels)
         for i, row in zip(members, rows):
             results[i] = row
     return results  # type: ignore[return-value]
@@ -212,7 +242,7 @@ def solvable_levels(found: Sequence[bool], results: Sequence[Sequence[LevelResul
     solvable = list(found)
     for rows in results:
         if len(rows) != len(solvable):
-            raise ValueError(f"results for {len(rows)} levels, solver results for {len(solvable)}")
+            raise ValueError(f"results for {plural(len(rows), 'level')}, solver results for {len(solvable)}")
         for i, result in enumerate(rows):
             solvable[i] = solvable[i] or result.outcome.finished
     return solvable

@@ -33,7 +33,6 @@ def _attribute_names(gene_type) -> list[str]:
 
 
 _NODE_FLOATS = {"bias", "response", "time_constant", "input_gate_bias", "forget_gate_bias", "output_gate_bias"}
-_NODE_STRINGS = {"activation", "aggregation"}
 
 
 def genome_to_dict(genome: TileGenome, keep_order: bool = False) -> dict[str, Any]:

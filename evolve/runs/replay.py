@@ -145,11 +145,11 @@ def play(genome: TileGenome, network: NetworkShape, level: Level,
 
 
 def evaluate(genome: TileGenome | Replay, levels: list[Level | str], settings: EpisodeSettings | None = None,
-             network: NetworkShape | None = None) -> list[Outcome]:
+             network: NetworkShape | Any = None) -> list[Outcome]:
     """What `genome` (or a replay's genome) does on each of `levels` (Level objects or ids).
 
     A replay brings its own network shape and settings; a bare genome needs `network` (a
-    `NetworkShape`, or a neat config's genome_config) and uses `settings` (default: the defaults).
+    `NetworkShape`, a neat `Config` or its `genome_config`) and uses `settings` (default: the defaults).
     """
     if isinstance(genome, Replay):
         network = network or genome.network
@@ -157,10 +157,48 @@ def evaluate(genome: TileGenome | Replay, levels: list[Level | str], settings: E
         genome = genome.genome
     if network is None:
         raise ValueError("a bare genome needs its network shape: network=NetworkShape.from_genome_config(...)")
-    if not isinstance(network, NetworkShape):
-        network = NetworkShape.from_genome_config(network)
+    shape = as_network_shape(network)
     settings = settings or EpisodeSettings()
-    return [play(genome, network, lv if isinstance(lv, Level) else load_level(lv), settings)[0] for lv in levels]
+    return [play(genome, shape, level, settings)[0] for level in as_level_list(levels)]
+
+
+_SHAPE_FIELDS = ("num_inputs", "num_outputs", "memory_cells", "feed_forward", "activation_options",
+                 "aggregation_options")
+
+
+def as_network_shape(network: Any) -> NetworkShape:
+    """`network` as a `NetworkShape`: one already, a neat `Config`, or its `genome_config`; else a TypeError."""
+    if isinstance(network, NetworkShape):
+        return network
+    gc = getattr(network, "genome_config", network)  # a whole neat Config carries its genome_config
+    if not all(hasattr(gc, name) for name in _SHAPE_FIELDS):
+        raise TypeError(f"network must be a NetworkShape, a neat Config or its genome_config,"
+                        f" not {type(network).__name__}")
+    return NetworkShape.from_genome_config(gc)
+
+
+def as_level_list(levels: Any) -> list[Level]:
+    """`levels` (a list of `Level` objects or ids: "1-1", "gen:7", paths) as levels; one clear error if not."""
+    if isinstance(levels, (str, bytes, os.PathLike, Level)):
+        raise TypeError(f"levels must be a list of levels or level ids, e.g. [{_example(levels)}],"
+                        f" not one {type(levels).__name__}")
+    try:
+        items = list(levels)
+    except TypeError:
+        raise TypeError(f"levels must be a list of levels or level ids, not {type(levels).__name__}") from None
+    found = []
+    for item in items:
+        if isinstance(item, Level):
+            found.append(item)
+        elif isinstance(item, (str, os.PathLike)):
+            found.append(load_level(os.fspath(item)))  # a LevelError in one line for a bad id or file
+        else:
+            raise TypeError(f"levels must be Level objects or level ids, not {type(item).__name__}")
+    return found
+
+
+def _example(level: Any) -> str:
+    return repr(os.fspath(level)) if isinstance(level, (str, os.PathLike)) else "level"
 
 
 def shipped_replays() -> Path:
@@ -173,14 +211,34 @@ def buttons_hash(per_frame: np.ndarray) -> str:
     return hashlib.sha256(np.asarray(per_frame, dtype=np.uint8).tobytes()).hexdigest()
 
 
-def make_replay(genome: TileGenome, network: NetworkShape, levels: list[Level], settings: EpisodeSettings,
-                **info: Any) -> Replay:
-    """Play `genome` on each level and record what it did."""
+def make_replay(genome: TileGenome, network: NetworkShape | Any, levels: list[Level | str],
+                settings: EpisodeSettings | None = None, **info: Any) -> Replay:
+    """Play `genome` on each level and record what it did; takes what `evaluate` takes.
+
+    `network`: a `NetworkShape`, a neat `Config` or its `genome_config`; `levels`: `Level` objects or
+    ids ("1-1", "gen:7", a path); `settings`: the episode rules (default: the defaults). Anything
+    else is refused at once, in one line, rather than as a broken replay later.
+    """
+    if not isinstance(genome, TileGenome):
+        hint = " (a Replay: use replay.genome)" if isinstance(genome, Replay) else ""
+        raise TypeError(f"make_replay needs a TileGenome, not {type(genome).__name__}{hint}")
+    shape = as_network_shape(network)
+    settings = EpisodeSettings() if settings is None else settings
+    if not isinstance(settings, EpisodeSettings):
+        raise TypeError(f"settings must be EpisodeSettings, not {type(settings).__name__}")
+    if shape.num_inputs != settings.n_inputs:
+        raise ValueError(f"the network has {shape.num_inputs} inputs but the settings' view radius and features"
+                         f" give {settings.n_inputs}")
+    if shape.num_outputs != N_BUTTONS:
+        raise ValueError(f"the network has {shape.num_outputs} outputs; the player has {N_BUTTONS} buttons")
+    played = as_level_list(levels)
+    if not played:
+        raise ValueError("make_replay needs at least one level to play")
     episodes = []
-    for level in levels:
-        outcome, per_frame = play(genome, network, level, settings)
+    for level in played:
+        outcome, per_frame = play(genome, shape, level, settings)
         episodes.append(Episode(level, outcome, buttons_hash(per_frame)))
-    return Replay(genome, network, settings, episodes, **info)
+    return Replay(genome, shape, settings, episodes, **info)
 
 
 @dataclass(frozen=True)
@@ -334,11 +392,31 @@ def replay_from_dict(data: Any, path: str = "<replay>") -> Replay:
 
 
 def load_replay(path: str | os.PathLike) -> Replay:
-    """Read and validate a replay file; `ReplayError` with `path: problem` for anything wrong."""
-    path = os.fspath(path)
+    """Read and validate a replay file, or a shipped one by name (`"1-1-f2475"`) as `tilerunner replay`
+    finds it (a file at `path` wins); `ReplayError` with `path: problem` for anything wrong."""
+    path = resolve_replay(os.fspath(path))
+    if _names_a_shipped_replay(path) and not os.path.lexists(path):
+        raise ReplayError(f"{path}: no such replay file, nor a shipped replay of that name"
+                          " (tilerunner replay --list names them)")
     raw = read_regular_file(path, MAX_REPLAY_BYTES, ReplayError, what="replay file")
     data = parse_json(raw, path, ReplayError)
     try:
         return replay_from_dict(data, path)
     except ReplayError as exc:
         raise ReplayError(f"{path}: {exc}") from None
+
+
+def resolve_replay(name: str) -> str:
+    """A path as given, or, when nothing is there and it names no folder, the shipped replay of that name.
+
+    `2-3-f3311` and `2-3-f3311.json` both find the shipped champion, as `tilerunner replay NAME` does.
+    """
+    if Path(name).exists() or not _names_a_shipped_replay(name):
+        return name
+    shipped = shipped_replays() / (name if name.endswith(".json") else f"{name}.json")
+    return str(shipped) if shipped.is_file() else name
+
+
+def _names_a_shipped_replay(name: str) -> bool:
+    """Could `name` be a shipped replay's name: a bare file name, no folder in it?"""
+    return bool(name) and os.sep not in name and not (os.altsep and os.altsep in name) and "\0" not in name

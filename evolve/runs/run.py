@@ -11,7 +11,7 @@ when it is a new best-ever, save the champion's replay the first time it finishe
 breed the next generation, append to stats.jsonl and timing.jsonl, and every
 `checkpoint_every` generations (and at the end) write a checkpoint. The run ends at its
 generation limit, or when the champion finishes every level (unless `keep_going`), at the
-first generation's end after `time_limit` seconds, or when a stop is requested (`request_stop`,
+first generation's end after `time_limit` minutes, or when a stop is requested (`request_stop`,
 or Ctrl-C with `handle_sigint`): then it checkpoints first, and resuming continues exactly.
 If its backend fails for good (`BackendError`: every Ray actor gone), it checkpoints, then raises.
 """
@@ -19,6 +19,7 @@ If its backend fails for good (`BackendError`: every Ray actor gone), it checkpo
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import signal
 import tempfile
@@ -127,6 +128,14 @@ def as_levels(levels: Iterable[Level | str]) -> list[Level]:
     return found
 
 
+def check_time_limit(time_limit: float | None) -> None:
+    """Refuse a `time_limit` that is not a positive number of minutes, in one line."""
+    if time_limit is None:
+        return
+    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or not time_limit > 0:
+        raise ValueError(f"time_limit must be a positive number of minutes, got {time_limit!r}")
+
+
 class Run:
     """One run, generation by generation; see the module docstring."""
 
@@ -137,8 +146,7 @@ class Run:
                  time_limit: float | None = None, config_text: str | None = None) -> None:
         if generations < 1 or checkpoint_every < 1:
             raise ValueError("generations and checkpoint_every must be at least 1")
-        if time_limit is not None and not time_limit > 0:
-            raise ValueError(f"time_limit must be a positive number of seconds, got {time_limit}")
+        check_time_limit(time_limit)
         self.evolution = evolution
         self.generations = generations
         self.keep_going = keep_going
@@ -148,7 +156,7 @@ class Run:
         self.stats = list(stats)
         self.timing = list(timing)
         self.validation = validation
-        self.time_limit = time_limit  # seconds of run() after which it ends at the next generation's end
+        self.time_limit = time_limit  # minutes of run() after which it ends at the next generation's end
         self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
         self.config_text = config_text  # the run's config.ini, whose digest its checkpoints record
         self._stop = False
@@ -177,7 +185,8 @@ class Run:
         held-out levels; stats.jsonl records the best of them, and the best so far is kept as
         `champions/best-validation.json`. `levels` may instead be fresh generated levels, `gen:*` or
         `gen:*:D` (see `LevelPlan`); `curriculum`, a share, plays the set in stages. `time_limit`:
-        seconds after which `run()` ends at the end of a generation (checkpointed; resume to go on).
+        minutes (a float, as `tilerunner evolve --time-limit`) after which `run()` ends at the end of a
+        generation (checkpointed; resume to go on).
         `backend`: where generations are played, `"local"` threads (default), `"ray"` (a local Ray) or a
         backend such as `RayBackend(address="auto")`; the run is the same on every backend. `seed_rules`, a
         share: that much of the first population starts as the hand-written reactive controller (and
@@ -245,7 +254,8 @@ class Run:
         """Continue the run in folder `path` from its latest checkpoint, exactly as if it had not stopped.
 
         `generations` raises (or lowers) its limit; `backend` may differ from the one the run began on;
-        `validate_every` changes how often a run with held-out levels validates from here on.
+        `validate_every` changes how often a run with held-out levels validates from here on; `time_limit`:
+        minutes, as `Run.create` takes it (it is not kept in the folder: each resume gives its own).
         A run that stopped because its champion finished every level goes on improving (as with
         `keep_going`). A run evolved with a custom fitness function needs the same `fitness` again.
         `RunFolderError` if the folder cannot be resumed.
@@ -382,7 +392,7 @@ class Run:
                     if path is not None:
                         first_finishes[level.id] = path
                 last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
-                if not last and self.time_limit is not None and time.perf_counter() - t_start >= self.time_limit:
+                if not last and self.time_limit is not None and time.perf_counter() - t_start >= self.time_limit * 60:
                     last = out_of_time = True
                 checked = self._validate(summary)
                 self.evolution.reproduce(summary)
@@ -411,6 +421,8 @@ class Run:
             self.evolution.discard()
             self._checkpoint()
             raise
+        except BrokenPipeError:  # a reporter's reader went away (`| head`): no fault of the disk; the last
+            raise  # checkpoint is intact, and `tilerunner evolve`'s own printer stops the run before this
         except OSError as exc:  # a full disk, a folder made read-only: the last checkpoint is intact
             kept = self.folder.checkpoint_files() if self.folder is not None else []
             at = f"generation {kept[-1].name[4:8].lstrip('0') or '0'}" if kept else "none"
@@ -530,7 +542,8 @@ def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_G
     `levels_per_gen`: play a draw of that many of the levels each generation (from the seed and the
     generation number), rather than all of them. `levels` may be fresh generated levels (`"gen:*"`,
     `"gen:*:3"`), and `curriculum` (a share, e.g. 0.8) plays them in stages: see `LevelPlan`.
-    `time_limit`: stop at the end of the first generation after that many seconds. `backend`: where
+    `time_limit`: stop at the end of the first generation after that many minutes (a float, the unit of
+    `tilerunner evolve --time-limit`). `backend`: where
     generations are played: `"local"` threads (default), `"ray"` (a local Ray), or a backend object such
     as `RayBackend(address="auto")` for a cluster. `seed_rules` and `recheck`: issue 21's search levers, as
     `Run.create` takes them.

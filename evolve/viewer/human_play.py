@@ -26,6 +26,7 @@ from tilerunner.envs.level import Level
 from tilerunner.envs.observe import observe
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import episode_outcome
 from tilerunner.evolve.runs.run_folder import unique_path
 from tilerunner.evolve.viewer import panels
@@ -137,7 +138,7 @@ class HumanPlay:
         panels.draw_text_lines(bottom, bottom.get_rect().inflate(-20, -16), [
             "arrows move, Z jumps, X runs; R starts again",
             f"jump rule {self.settings.jump_rule}: {JUMP_AGAIN[self.settings.jump_rule]}",
-            f"the agent gets this grid every {self.settings.frame_skip} frames and nothing else:",
+            f"the agent gets this grid every {plural(self.settings.frame_skip, 'frame')} and nothing else:",
             "no speed, no score, no memory unless it evolves one",
         ], self.fonts.normal)
         if self.done:

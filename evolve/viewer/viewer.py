@@ -31,6 +31,7 @@ from tilerunner.agent import CompiledNetwork
 from tilerunner.envs import render
 from tilerunner.envs.physics import FPS
 from tilerunner.evolve.core.playback import Playback
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.runs.run_folder import unique_path
 from tilerunner.evolve.viewer import chart, panels
 from tilerunner.evolve.viewer.net_layout import NetworkLayout, PanelGeometry, layout_network
@@ -276,7 +277,7 @@ class Viewer:
                 f"recorded: {show.recorded.describe()}" if show.recorded else "recorded: - (not on this level)",
                 f"recorded fitness: {show.recorded.fitness:.1f}" if show.recorded else "",
                 f"network: {pb.net.n_nodes} nodes evaluated ({n_memory} memory), {pb.net.n_links} links",
-                f"decides every {pb.settings.frame_skip} frames; presses above {pb.settings.threshold:g}",
+                f"decides every {plural(pb.settings.frame_skip, 'frame')}; presses above {pb.settings.threshold:g}",
                 rule_text(pb.settings.jump_rule),
             ]
             if pb.settings.features:

@@ -1,0 +1,37 @@
+"""The docs site's generated pages: the command-line reference holds every command and flag --help has."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from tilerunner.evolve.commands.cli import build_parser
+from tilerunner.evolve.commands.cli_reference import cli_reference
+
+
+def parsers(parser: argparse.ArgumentParser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from parsers(sub)
+
+
+def test_the_cli_reference_has_every_command_and_every_flag():
+    text = cli_reference()
+    everything = list(parsers(build_parser()))
+    assert len(everything) > 20
+    for parser in everything[1:]:
+        assert f"# `{parser.prog}`" in text, parser.prog
+        assert parser.format_usage().strip().removeprefix("usage: ") in text, parser.prog
+        for action in parser._actions:
+            for flag in action.option_strings:
+                if flag not in ("-h", "--help") and action.help != argparse.SUPPRESS:
+                    assert f"`{flag}`" in text, (parser.prog, flag)
+
+
+def test_help_texts_with_pipes_do_not_break_the_tables():
+    rows = [line for line in cli_reference().splitlines() if line.startswith("| `")]
+    outside_code = [re.sub(r"`[^`]*`", "", line).replace("\\|", "") for line in rows]
+    assert rows and all(line.count("|") == 4 for line in outside_code)
+    assert any("`local|ray|cuda`" in line for line in rows)  # a pipe in a code span stays as it is
