@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import neat
@@ -145,6 +147,13 @@ def test_evaluate_plays_a_genome_or_a_replay_on_any_level(custom_run):
 
 def test_import_tilerunner_is_quick_and_registers_the_env():
     import gymnasium as gym
+
+    # Quick means it loads none of the heavy parts (Numba and its compiled kernels, neat-python, pygame,
+    # NumPy's own import aside) until something is used: checked in a fresh interpreter, not timed.
+    code = ("import sys, tilerunner; heavy = [m for m in ('numba', 'neat', 'pygame', 'ray', 'numba_cuda')"
+            " if m in sys.modules]; print(heavy)")
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == 0 and fresh.stdout.strip() == "[]", (fresh.stdout, fresh.stderr[-500:])
 
     assert "tilerunner/TileRunner-v0" in gym.registry
     assert tilerunner.__version__ and tilerunner.__version__ != "0+unknown"

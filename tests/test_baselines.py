@@ -82,6 +82,7 @@ def outcomes(lv, rule: str) -> dict:
 # hold-right: the Mario AI ForwardJumpingAgent
 
 
+@pytest.mark.slow
 def test_hold_right_under_press_lets_go_of_a_once_after_each_landing_and_finishes_small_gaps():
     o, buttons = controller_buttons("hold-right", SMALL_GAPS, EpisodeSettings(jump_rule="press"))
     assert o.finished
@@ -111,6 +112,7 @@ def test_hold_right_replayed_through_the_physics_gives_the_same_row():
 # rules: finishes what hopping does not
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rule", RULES)
 def test_rules_jumps_a_wide_gap_from_its_edge_where_hopping_falls_in(rule):
     got = outcomes(WIDE_GAP, rule)
@@ -165,6 +167,7 @@ PIT = level("XX" + "-" * 28, name="mine/pit-1.txt")  # nothing to stand on after
 SHUT = parse_level("SSSS----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "mine/shut-1.txt")  # walled in
 
 
+@pytest.mark.slow
 def test_the_planner_finishes_what_the_solver_solves_and_says_why_it_did_not():
     levels = [WIDE_GAP, PIT, SHUT]
     settings = EpisodeSettings(jump_rule="press")
@@ -282,7 +285,7 @@ def test_bench_generalize_prints_the_baselines_above_its_champion_under_its_jump
     public.mkdir()
     (public / "mine-lvl-1.txt").write_text(WIDE_GAP.text)
     (public / "mine-lvl-2.txt").write_text(wall_level(5).text)
-    argv = ["bench", "generalize", "--public", public, "--train", "gen:*:1", "--seeds", "1", "--minutes", "0.01",
+    argv = ["bench", "generalize", "--public", public, "--level", "gen:*:1", "--seeds", "1", "--time-limit", "0.01",
             "--pop", "20", "--levels-per-gen", "2", "--validate-every", "1", "--workers", "1",
             "--out", tmp_path / "runs", "--jump-rule", "press"]
     code, out, _ = run_cli(capsys, *argv, "--json", tmp_path / "r.json")

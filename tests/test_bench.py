@@ -53,9 +53,10 @@ def test_bench_env_prints_both_rates_and_their_ratio(capsys):
     assert target.group(4) == verdict(steps >= number(target.group(3)))
 
 
+@pytest.mark.slow
 def test_bench_net_prints_four_rates_against_neat(capsys):
     out = run_cli(capsys, "bench", "net", "--genomes", "2", "--hidden", "5", "--links", "20", "--steps", "300",
-                  "--population", "4", "--repeats", "1")
+                  "--pop", "4", "--repeats", "1")
     # The shape of the report only (a row per way to activate, its rate and its ratio); tests do not time things.
     rows = [ln for ln in out.splitlines() if "activations/s" in ln]
     names = ["neat-python RecurrentNetwork.activate", "CompiledNetwork.activate (from Python)",
@@ -70,6 +71,7 @@ def test_bench_net_prints_four_rates_against_neat(capsys):
         assert said == verdict(ratio >= goal) or round(ratio, 1) == goal  # (a ratio printed as the goal: either)
 
 
+@pytest.mark.slow
 def test_bench_memory_prints_a_row_per_delay_and_setting(capsys):
     out = run_cli(capsys, "bench", "memory", "--seeds", "1", "--delays", "3,5", "--generations", "3",
                   "--pop", "20", "--pairs", "2")
@@ -112,6 +114,7 @@ def test_bench_evolve_splits_a_generation_and_checks_the_naive_way_agrees(capsys
     assert re.search(rf"^targets: >= 4,000,000 frames/s: {verdict(rate >= 4_000_000)};", out, re.M)
 
 
+@pytest.mark.slow
 def test_bench_watch_prints_each_repeat_and_the_medians(capsys):
     out = run_cli(capsys, "bench", "watch", "--level", "1-1", "--generations", "2", "--repeats", "1")
     # The shape only: the figures are this machine's (on a cold Numba cache a 2-generation run can end before
@@ -168,6 +171,6 @@ def test_bench_ray_without_ray_names_the_extra(monkeypatch, capsys):
 @pytest.mark.parametrize("actors", ["0", "1,x", "5000"])
 def test_bench_ray_rejects_bad_actor_counts_in_one_line(capsys, actors):
     with pytest.raises(SystemExit) as stop:
-        main(["bench", "ray", "--actors", actors])
+        main(["bench", "ray", "--actor-counts", actors])
     err = capsys.readouterr().err
-    assert stop.value.code == 2 and "argument --actors: expected up to 20" in err and len(err.splitlines()) == 1
+    assert stop.value.code == 2 and "argument --actor-counts: expected up to 20" in err and len(err.splitlines()) == 1

@@ -24,8 +24,8 @@ def bench(tmp_path, *extra):
         public.mkdir()
         for n in range(1, 5):  # our own "public" levels: generated ones saved as files
             (public / f"mine-lvl-{n}.txt").write_text(generate_text(700 + n, 1))
-    return cli(["bench", "generalize", "--public", str(public), "--train", "gen:*:1", "--seeds", "2",
-                "--minutes", "0.01", "--pop", "20", "--levels-per-gen", "3", "--validate-every", "1",
+    return cli(["bench", "generalize", "--public", str(public), "--level", "gen:*:1", "--seeds", "2",
+                "--time-limit", "0.01", "--pop", "20", "--levels-per-gen", "3", "--validate-every", "1",
                 "--workers", "1", "--out", str(tmp_path / "runs"), *extra])
 
 
@@ -79,8 +79,8 @@ def test_solve_reports_shares_of_the_solvable_levels(tmp_path, capsys, monkeypat
     (public / "p-lvl-1.txt").write_text(generate_text(901, 1))
     # A held-out level nobody can finish: the exit is beyond a pit far too wide to jump.
     (public / "p-lvl-2.txt").write_text("-" * 40 + "\n" + "M" + "-" * 38 + "F\n" + "XXX" + "-" * 34 + "XXX\n")
-    assert cli(["bench", "generalize", "--public", str(public), "--train", str(train), "--seeds", "1",
-                "--minutes", "0.01", "--pop", "20", "--validate-every", "1", "--levels-per-gen", "2",
+    assert cli(["bench", "generalize", "--public", str(public), "--level", str(train), "--seeds", "1",
+                "--time-limit", "0.01", "--pop", "20", "--validate-every", "1", "--levels-per-gen", "2",
                 "--workers", "1", "--solve", "--out", str(tmp_path / "runs"), "--json", str(tmp_path / "r.json")]) == 0
     report = json.loads((tmp_path / "r.json").read_text())["report"]
     assert report["public held-out"]["levels"] == 1 and report["public held-out"]["solvable"] == 0

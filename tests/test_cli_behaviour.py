@@ -273,7 +273,7 @@ def test_bench_generalize_hears_each_generation_of_a_seed(tmp_path):
     from tilerunner.evolve.bench.generalize import train_seed
     from tilerunner.evolve.runs.run import as_levels
 
-    args = argparse.Namespace(minutes=0.005, jump_rule="hold", observe=None, relative_to="none", config=None,
+    args = argparse.Namespace(time_limit=0.005, jump_rule="hold", observe=None, relative_to="none", config=None,
                               pop=20, validate_every=1, levels_per_gen=2, curriculum=None, seed_rules=None,
                               recheck=None)
     heard: list[tuple[int, float]] = []

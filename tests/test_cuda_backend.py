@@ -82,6 +82,7 @@ print(json.dumps(verdicts))
 """
 
 
+@pytest.mark.slow
 def test_runs_on_the_cuda_kernel_are_the_runs_on_local_threads():
     verdicts = in_simulator(RUNS)
     assert verdicts == {name: True for name in verdicts} and len(verdicts) == 5, verdicts
@@ -144,6 +145,7 @@ def test_address_and_actors_are_refused_with_the_cuda_backend(capsys):
     assert "for the Ray backend" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bench_cuda_times_both_backends_on_the_same_episodes():
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     done = subprocess.run([sys.executable, "-m", "tilerunner.evolve.commands.cli", "bench", "cuda", "--sizes", "6,8",
@@ -207,6 +209,7 @@ def nvvm_available() -> bool:
     return done.returncode == 0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not nvvm_available(), reason="needs numba-cuda and NVVM (pip install 'tilerunner[cuda]')")
 def test_the_kernel_compiles_for_a_gpu_without_fused_multiply_add():
     env = dict(os.environ, PYTHONPATH=str(HERE))

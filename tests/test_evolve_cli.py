@@ -142,6 +142,7 @@ def champions(folder: Path) -> dict[str, dict]:
     return out
 
 
+@pytest.mark.slow
 def test_one_worker_and_two_workers_give_the_same_run(tmp_path):
     env = dict(os.environ, NUMBA_NUM_THREADS="2")
     for workers in ("1", "2"):
@@ -168,6 +169,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, capsys):
     assert champions(tmp_path / "parts") == champions(tmp_path / "whole")
 
 
+@pytest.mark.slow
 def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
     cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--seed", "1", *SMALL,
            "--checkpoint-every", "1000", "--keep-going", "--replays", str(tmp_path / "r")]

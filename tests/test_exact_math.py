@@ -202,6 +202,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_cpu_code_calls_no_libm_and_fuses_nothing():
     """Compiled afresh (a cached overload cannot be inspected) in a subprocess with an empty cache."""
     import json
@@ -235,6 +236,7 @@ def _nvvm_or_skip():
         pytest.skip(f"numba.cuda cannot compile PTX here: {exc!r}")
 
 
+@pytest.mark.slow
 def test_cuda_ptx_has_no_fma_and_no_libdevice_transcendentals(monkeypatch):
     cuda, nvvm, dispatcher = _nvvm_or_skip()
     import types

@@ -172,6 +172,7 @@ def test_higher_difficulty_is_longer_with_more_enemies_and_wider_pits():
     assert easy["spiky_or_winged"] == 0 < mid["spiky_or_winged"] < hard["spiky_or_winged"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rule", P.JUMP_RULES)
 @pytest.mark.parametrize("difficulty", DIFFICULTIES)
 def test_the_solver_finishes_generated_levels(difficulty, rule):

@@ -26,8 +26,7 @@ ALLOWED = {
     "evolve/runs": {"agent", "envs", "evolve/core"},
     "evolve/viewer": {"agent", "envs", "evolve/core", "evolve/runs"},
     "evolve/bench": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer"},
-    "evolve/commands": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer", "evolve/bench",
-                        "evolve/api"},
+    "evolve/commands": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer", "evolve/bench"},
     "evolve/api": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/commands"},  # `python -m tilerunner`
 }
 
@@ -57,8 +56,12 @@ def room_of(module: str) -> str | None:
     return best
 
 
+_MODULE_NAMES = {dotted(p) for room in ROOMS for p in modules(room)} - {"tilerunner"}  # a bare name is no import
+
+
 def imports(path: pathlib.Path) -> list[tuple[str, list[str], int]]:
-    """(module, names imported from it, line) for every import in a file, at any depth."""
+    """(module, names imported from it, line) for every import in a file, at any depth, and every module named
+    in a string for `importlib` to import later (`import_module("tilerunner....")`, the API's lazy table)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
@@ -66,6 +69,8 @@ def imports(path: pathlib.Path) -> list[tuple[str, list[str], int]]:
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, f"{path.relative_to(ROOT)}:{node.lineno}: use absolute imports (tilerunner....)"
             found.append((node.module, [a.name for a in node.names], node.lineno))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in _MODULE_NAMES:
+            found.append((node.value, [], node.lineno))
     return found
 
 
@@ -78,6 +83,27 @@ def test_dependencies_flow_one_way(room):
                 continue
             used = room_of(module)
             assert used == room or used in ALLOWED[room], f"{path.relative_to(ROOT)}:{line} imports {module}"
+
+
+def test_no_room_imports_one_that_imports_it_back():
+    used = {room: set() for room in ALLOWED}
+    for room in ALLOWED:
+        for path in modules(room):
+            used[room] |= {r for module, _, _ in imports(path) if (r := room_of(module)) not in (None, room)}
+    for room, others in used.items():
+        for other in others:
+            assert room not in used[other], f"{room} and {other} import each other"
+
+
+def test_the_apis_lazy_names_are_where_it_says():
+    import importlib
+
+    import tilerunner
+
+    for name, module in tilerunner._LAZY.items():
+        assert room_of(module) in ALLOWED["evolve/api"], (name, module)
+        assert hasattr(importlib.import_module(module), name), f"tilerunner.{name} is not in {module}"
+        assert getattr(tilerunner, name) is getattr(importlib.import_module(module), name)
 
 
 def test_no_private_name_crosses_modules():

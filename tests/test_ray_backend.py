@@ -330,7 +330,8 @@ def test_ctrl_c_stops_a_run_waiting_on_a_stopped_actor_at_once(local_ray, local_
         stopped_at = time.monotonic()
     finally:
         stopper.release()
-    assert result.interrupted and stopped_at - stopper.sent_at < 3
+    # Given up, not waited for: the stalled actor would hold it 30 s (a generous bound, for loaded machines).
+    assert result.interrupted and stopped_at - stopper.sent_at < 15
     assert len(stats(tmp_path / "ray")) == 2
     resumed = Run.resume(tmp_path / "ray", backend="local")
     assert resumed.generation == 2
@@ -378,8 +379,8 @@ def test_more_actors_than_a_clusters_cpus_is_one_line_before_anything_is_made(lo
 def test_bench_ray_times_the_same_generation_on_each_backend(local_ray, capsys):
     from tilerunner.evolve.commands.cli import main
 
-    code = main(["bench", "ray", "--levels", "gen:1-3:1", "--pop", "30", "--warmup", "2", "--repeats", "2",
-                 "--actors", "1,2"])
+    code = main(["bench", "ray", "--level", "gen:1-3:1", "--pop", "30", "--warmup", "2", "--repeats", "2",
+                 "--actor-counts", "1,2"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "the same results on every backend: yes" in out

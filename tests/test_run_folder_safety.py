@@ -196,6 +196,7 @@ def test_an_empty_validation_set_in_a_checkpoint_is_one_line(tmp_path):
         Run.resume(folder, generations=3)
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_sixty_thousand_genomes_is_refused_before_any_is_built(run_folder):
     path = newest(run_folder)
     data = read_checkpoint(path)

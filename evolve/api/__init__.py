@@ -30,15 +30,12 @@ imported on first use, so `import tilerunner` stays quick.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 
 import tilerunner.envs  # noqa: F401  (registers tilerunner/TileRunner-v0 with gymnasium)
 from tilerunner.envs import BUILTIN_LEVELS, Level, LevelError, load_level, parse_level
+from tilerunner.evolve.core.version import package_version
 
-try:
-    __version__ = version("tilerunner")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+__version__ = package_version()
 
 # Public name -> the module that defines it; imported when first asked for.
 _LAZY = {

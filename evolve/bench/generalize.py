@@ -3,7 +3,7 @@ time budget, the champion picked on validation levels, then measured on levels n
 
 Levels are kept apart three ways, and every figure names its set:
 
-- training: what the runs evolve on (`--train`; default the public `train/` folder beside
+- training: what the runs evolve on (`--level`; default the public `train/` folder beside
   `--public`, else fresh generated levels, `gen:*`);
 - picking: each run checks the best genome of each species on these every `--validate-every`
   generations and keeps the best as `champions/best-validation.json`; the bench's champion is
@@ -141,7 +141,7 @@ def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], arg
 
     `progress(generation, seconds)` hears each generation completed and the seed's seconds of evolution so far.
     """
-    budget = args.minutes * 60
+    budget = args.time_limit * 60
     spent = _spent(folder)
     done = folder / DONE_FILE
     if RunFolder(folder).holds_a_run():
@@ -157,7 +157,7 @@ def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], arg
             if had != asked:
                 raise BenchError(f"{folder}: its run was started with {flag} {had}, not {asked}; give the same"
                                  " flags, or another --out")
-    if done.exists() and json.loads(done.read_text()).get("minutes") == args.minutes:
+    if done.exists() and json.loads(done.read_text()).get("minutes") == args.time_limit:
         return spent
     if RunFolder(folder).holds_a_run():
         run = Run.resume(folder, time_limit=max(budget - spent, 1e-3) / 60, generations=10**6)
@@ -167,13 +167,13 @@ def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], arg
         run = Run.create(train, config=args.config, settings=settings, seed=seed, pop=args.pop,
                          generations=10**6, keep_going=True, out=folder, validate=pick,
                          validate_every=args.validate_every, levels_per_gen=args.levels_per_gen,
-                         curriculum=args.curriculum, time_limit=args.minutes, seed_rules=args.seed_rules,
+                         curriculum=args.curriculum, time_limit=args.time_limit, seed_rules=args.seed_rules,
                          recheck=args.recheck)
     if progress is not None:
         run.add_reporter(_Heard(progress, spent))
     if run.run(handle_sigint=True).interrupted:
         raise KeyboardInterrupt  # Ctrl-C: the folder is checkpointed; the same command goes on from there
-    write_atomic(done, json.dumps({"minutes": args.minutes}))  # this seed has had its budget
+    write_atomic(done, json.dumps({"minutes": args.time_limit}))  # this seed has had its budget
     return _spent(folder)
 
 
@@ -237,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
         pick_ids, report_ids = split_public(_public_files(public))
     else:
         pick_ids, report_ids = PICK_GEN, []
-    train = args.train or ([str(public.parent / "train")] if have_public and (public.parent / "train").is_dir()
+    train = args.level or ([str(public.parent / "train")] if have_public and (public.parent / "train").is_dir()
                            else ["gen:*"])
     try:
         pick = as_levels(pick_ids)
@@ -247,7 +247,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise BenchError(str(exc)) from None
     out = Path(args.out)
-    print(f"tilerunner bench generalize: {plural(args.seeds, 'seed')}, {args.minutes:g} min each,"
+    print(f"tilerunner bench generalize: {plural(args.seeds, 'seed')}, {args.time_limit:g} min each,"
           f" population {args.pop}, {plural(args.levels_per_gen, 'level')} a generation"
           f"{', sees ' + ' and '.join(args.observe) if args.observe else ''},"
           f" jump rule {args.jump_rule}"
@@ -268,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
         folder = out / f"seed-{seed}"
         t0 = time.perf_counter()
         try:
-            with seed_bar(seed, args.minutes * 60) as progress:
+            with seed_bar(seed, args.time_limit * 60) as progress:
                 seconds = train_seed(seed, folder, train, pick, args, progress)
         except (ValueError, RunFolderError) as exc:
             raise BenchError(str(exc)) from None

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             net.activate_steps(inputs)
         return len(nets) * steps
 
-    copies = max(args.population // len(genomes), 1)
+    copies = max(args.pop // len(genomes), 1)
     packed = compile_population(genomes * copies, config)
     n_pop = len(genomes) * copies
     pop_steps = max(steps // 100, 1)  # keeps the population's input array small (N x T x 169)

@@ -32,6 +32,7 @@ from tilerunner.evolve.core.rollout import use_threads
 
 OVERHEAD_TARGET = 0.10  # Ray's overhead on one machine at most 10% (issue 13)
 NODES = (10, 100)  # the scaling model's projections
+DEFAULT_SET = "gen:1-32:1"  # the levels without --level
 
 
 def _timed(evolution: Evolution, backend: Backend) -> tuple[Generation, float]:
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    levels = [load_level(spec) for spec in level_set(args.levels)]
+    specs = args.level or [DEFAULT_SET]
+    levels = [load_level(spec) for given in specs for spec in level_set(given)]
     threads = use_threads(args.workers)
     config = load_config(neat_overrides={"pop_size": args.pop})
     settings = EpisodeSettings(jump_rule=args.jump_rule)
@@ -74,7 +76,7 @@ def _bench(args: argparse.Namespace) -> int:
         evolution.reproduce(summary)
         driver.append(summary)
         carried.append(len(before & set(evolution.population.population)))
-    print(f"tilerunner bench ray: population {args.pop} on {plural(len(levels), 'level')} ({args.levels}),"
+    print(f"tilerunner bench ray: population {args.pop} on {plural(len(levels), 'level')} ({', '.join(specs)}),"
           f" seed {args.seed},"
           f" generation {args.warmup}; each backend evaluates it {args.repeats} times (medians)", flush=True)
 
@@ -88,7 +90,7 @@ def _bench(args: argparse.Namespace) -> int:
     holder = RayBackend(address=args.address)  # holds the connection: the layouts' actors come and go
     holder.connect()
     layouts: list[tuple[str, Backend]] = [(f"local threads ({threads})", LocalBackend())]
-    for actors in args.actors:
+    for actors in args.actor_counts:
         layouts.append((f"ray, {plural(actors, 'actor')}",
                         RayBackend(address=args.address, actors=actors, notify=say)))
     rows = [(name, [], []) for name, _ in layouts]

@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import tilerunner
 from tilerunner.envs.level import LevelError
 from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.core.version import package_version
 from tilerunner.evolve.runs.json_fields import FormatError, printable
 
 
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tilerunner",
         description="MarI/O-style neuroevolution: NEAT agents learn a tile platformer, fast.",
     )
-    parser.add_argument("--version", action="version", version=f"tilerunner {tilerunner.__version__}")
+    parser.add_argument("--version", action="version", version=f"tilerunner {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for command in (evolve, levels, replay, watch, evaluate, play, plot, bench):

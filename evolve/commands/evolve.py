@@ -23,8 +23,8 @@ from tilerunner.evolve.commands.flags import (
     features_type,
     float_in,
     int_in,
-    number_text,
     setting_type,
+    span,
 )
 from tilerunner.evolve.core.backend import BACKENDS
 
@@ -63,6 +63,13 @@ _APPLIED_WHEN_RESUMING = ["generations", "workers", "backend", "address", "actor
                           "watch"]
 
 
+def _setting_metavar(name: str) -> str:
+    """What an episode setting's flag takes: frames or tiles (N), an output level (X), or fitness."""
+    from tilerunner.evolve.core.fitness import EpisodeSettings
+
+    return "N" if name in EpisodeSettings.WHOLE else "X" if name == "threshold" else "FITNESS"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `evolve` to the top-level parser."""
     from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE, OBSERVE_HELP, add_jump_rule_flag
@@ -74,18 +81,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "evolve", help="evolve agents (the main job)",
         description="Evolve NEAT agents on one or more levels until a champion finishes them all"
                     " (or the generation limit). With no flags: built-in level 1-1, seed 0.")
-    p.add_argument("--level", action="append", metavar="ID",
-                   help="level to play: an id, a file, a folder of level files, a quoted glob, gen:A-B[:DIFFICULTY]"
+    p.add_argument("--level", action="append", metavar="SET",
+                   help="levels to play: an id, a file, a folder of level files, a quoted glob, gen:A-B[:DIFFICULTY]"
                         " ranges, or gen:* / gen:*:DIFFICULTY for fresh generated levels every generation"
                         " (repeat for several; default 1-1)")
-    p.add_argument("--generations", type=int_in(*GENERATIONS_RANGE),
-                   help=f"generation limit, 1 to 1,000,000 (default {DEFAULT_GENERATIONS})")
-    p.add_argument("--pop", type=int_in(*POP_SIZE_RANGE),
-                   help="population size, 2 to 100,000 (default: the config's, 300)")
-    p.add_argument("--seed", type=int_in(*SEED_RANGE),
-                   help="random seed, 0 to 2**63-1; the same seed gives the same run (default 0)")
-    p.add_argument("--workers", type=int_in(*WORKERS_RANGE),
-                   help="threads for evaluation on this machine (default: all cores)")
+    p.add_argument("--generations", type=int_in(*GENERATIONS_RANGE), metavar="N",
+                   help=f"generation limit, {span(*GENERATIONS_RANGE)} (default {DEFAULT_GENERATIONS})")
+    p.add_argument("--pop", type=int_in(*POP_SIZE_RANGE), metavar="N",
+                   help=f"population size, {span(*POP_SIZE_RANGE)} (default: the config's, 300)")
+    p.add_argument("--seed", type=int_in(*SEED_RANGE), metavar="N",
+                   help=f"random seed, {span(*SEED_RANGE)}; the same seed gives the same run (default 0)")
+    p.add_argument("--workers", type=int_in(*WORKERS_RANGE), metavar="N",
+                   help=f"threads for evaluation on this machine, {span(*WORKERS_RANGE)} (default: all cores)")
     p.add_argument("--backend", choices=BACKENDS,
                    help="where generations are played: local threads (default); ray, Ray actors on a local Ray or"
                         " the cluster at --address (needs pip install 'tilerunner[ray]'); or cuda, one kernel on an"
@@ -94,8 +101,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --backend ray: the cluster to join, auto (the one ray start made on this machine) or"
                         " HOST:PORT (default: start a local Ray on 127.0.0.1 for the run)")
     p.add_argument("--actors", type=int_in(*ACTORS_RANGE), metavar="N",
-                   help="with --backend ray: how many actors, the cluster's CPUs shared out evenly (default: one"
-                        " per node, with all its CPUs)")
+                   help=f"with --backend ray: how many actors, {span(*ACTORS_RANGE)}, the cluster's CPUs shared out"
+                        " evenly (default: one per node, with all its CPUs)")
     p.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
     p.add_argument("--memory", action="store_true", help="let add-node mutations make LSTM memory cells")
     p.add_argument("--batch-breeding", action="store_true",
@@ -115,41 +122,43 @@ def register(sub: argparse._SubParsersAction) -> None:
                         " levels do not drown hard ones (default none)")
     for name, about in _SETTINGS_FLAGS.items():
         lo, hi = EpisodeSettings.LIMITS[name]
-        span = f"{number_text(lo)} to {number_text(hi)}"
-        p.add_argument("--" + name.replace("_", "-"), type=setting_type(name), help=f"{about}; {span}")
+        p.add_argument("--" + name.replace("_", "-"), type=setting_type(name), metavar=_setting_metavar(name),
+                       help=f"{about}; {span(lo, hi)}")
     p.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]", help=OBSERVE_HELP)
     add_jump_rule_flag(p, default=None, default_text=f"{DEFAULT_JUMP_RULE}; a resumed run keeps its own")
-    p.add_argument("--checkpoint-every", type=int_in(*CHECKPOINT_EVERY_RANGE),
-                   help=f"generations between checkpoints (default {CHECKPOINT_EVERY}; a resumed run keeps its own)")
+    p.add_argument("--checkpoint-every", type=int_in(*CHECKPOINT_EVERY_RANGE), metavar="N",
+                   help=f"generations between checkpoints, {span(*CHECKPOINT_EVERY_RANGE)} (default"
+                        f" {CHECKPOINT_EVERY}; a resumed run keeps its own)")
     p.add_argument("--replays", metavar="DIR",
                    help="also copy each champion that first finishes a level into DIR (they are always kept in"
                         " the run folder's first-finishes/)")
     p.add_argument("--levels-per-gen", type=int_in(*LEVELS_PER_GEN_RANGE), metavar="K",
                    help="each generation, every genome plays the same K levels drawn from the set (from the seed"
-                        " and the generation number), rather than all of them")
+                        f" and the generation number), rather than all of them; {span(*LEVELS_PER_GEN_RANGE)}")
     p.add_argument("--seed-rules", type=float_in(*SEED_SHARE_RANGE), nargs="?", const=DEFAULT_SEED_SHARE,
                    metavar="SHARE",
                    help="start SHARE of the first population (default"
                         f" {DEFAULT_SEED_SHARE}) as a hand-written reactive controller, timed jumps at gaps, walls and"
-                        " enemies, and mutated copies of it; needs --observe jump,probes; 0.001 to 1")
+                        f" enemies, and mutated copies of it; needs --observe jump,probes; {span(*SEED_SHARE_RANGE)}")
     p.add_argument("--recheck", type=int_in(*RECHECK_RANGE), metavar="N",
                    help="the best tenth of each generation also plays N more training levels before its fitness is"
                         " kept, so that a lucky draw does not make a champion; needs --levels-per-gen or gen:*;"
-                        f" {number_text(RECHECK_RANGE[0])} to {number_text(RECHECK_RANGE[1])}")
+                        f" {span(*RECHECK_RANGE)}")
     p.add_argument("--curriculum", type=float_in(*CURRICULUM_RANGE), nargs="?", const=DEFAULT_CURRICULUM,
                    metavar="SHARE",
                    help="play the set in stages, up a stage when the champion finishes SHARE of its levels"
                         f" (default {DEFAULT_CURRICULUM}): gen:* difficulties lowest first, or a list of levels in the"
-                        " order given, K more levels (--levels-per-gen) a stage; 0.01 to 1")
+                        f" order given, K more levels (--levels-per-gen) a stage; {span(*CURRICULUM_RANGE)}")
     p.add_argument("--time-limit", type=float_in(*MINUTES_RANGE), metavar="MINUTES",
                    help="stop at the end of the first generation after this many minutes, with a checkpoint"
-                        " (resume to go on); 0.01 to 10,000,000")
+                        f" (resume to go on); {span(*MINUTES_RANGE)}")
     p.add_argument("--validate", action="append", metavar="SET",
                    help="held-out levels (a set, as --level takes): every --validate-every generations the best"
                         " genome of each species plays them; the best is kept as champions/best-validation.json")
     p.add_argument("--validate-every", type=int_in(*CHECKPOINT_EVERY_RANGE), metavar="N",
-                   help=f"generations between validations, 1 to 1,000,000 (default {VALIDATE_EVERY}; and the"
-                        " generation whose champion finishes every level); may change when resuming")
+                   help=f"generations between validations, {span(*CHECKPOINT_EVERY_RANGE)} (default"
+                        f" {VALIDATE_EVERY}; and the generation whose champion finishes every level); may change when"
+                        " resuming")
     p.add_argument("--tensorboard", action="store_true",
                    help="log fitness, species and finishers per generation for TensorBoard, in RUN/tensorboard/"
                         " (needs the extra: pip install 'tilerunner[tensorboard]')")

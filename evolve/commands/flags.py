@@ -20,6 +20,12 @@ the flags and the library cannot disagree; the others are here:
     levels solve --width      1 - 100,000
     bench ...                 each flag's range is in `tilerunner.evolve.commands.bench`
 
+Every command speaks one grammar (a test walks the parser to hold it): a set of levels is `--level SET`
+(repeatable), one count is `--pop N` / `--actors N`, a list of counts a plural, `--sizes N,N,...`;
+`--seeds N` means seeds 0 to N-1; run and bench budgets are `--time-limit MINUTES`, playback lengths
+`--duration SECONDS`. Every numeric flag shows its range in --help (`span`) and its type carries it
+(`.range`). A renamed flag keeps its old spelling for one release (`add_old_name`).
+
 `--jump-rule` takes the names of `tilerunner.envs.physics.JUMP_RULES` and is added by `add_jump_rule_flag`,
 so that every command spells and explains it alike; `DEFAULT_JUMP_RULE` is the one default.
 
@@ -34,6 +40,7 @@ import argparse
 import contextlib
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,6 +72,14 @@ def number_text(value: float) -> str:
     return f"{value:g}".replace("e+0", "e").replace("e+", "e")
 
 
+def span(lo: float, hi: float) -> str:
+    """A flag's range as --help shows it: `1 to 1,000`, `0.01 to 1e7`, `0 to 2**63-1`."""
+    def end(value: float) -> str:
+        return "2**63-1" if value == 2**63 - 1 else number_text(value)
+
+    return f"{end(lo)} to {end(hi)}"
+
+
 def _shown(text: str) -> str:
     """A flag's text for a message: quoted, escaped, and short."""
     return repr(text) if len(text) <= 40 else repr(text[:37] + "...")
@@ -88,6 +103,7 @@ def int_in(lo: int, hi: int) -> Callable[[str], int]:
         return value
 
     parse.__name__ = f"whole number from {lo} to {hi}"
+    parse.range = (lo, hi)  # type: ignore[attr-defined]  # for --help and the tests that hold it to its range
     return parse
 
 
@@ -111,6 +127,7 @@ def float_in(lo: float, hi: float) -> Callable[[str], float]:
         return value
 
     parse.__name__ = f"number from {number_text(lo)} to {number_text(hi)}"
+    parse.range = (lo, hi)  # type: ignore[attr-defined]
     return parse
 
 
@@ -176,14 +193,38 @@ def add_jump_rule_flag(p: argparse.ArgumentParser, default: str | None = DEFAULT
                    help=f"the world's jump rule: {rules} (default {default_text or default})")
 
 
+class _OldName(argparse.Action):
+    """A renamed flag's old spelling: does what the new flag does, after one line on stderr saying so."""
+
+    def __init__(self, option_strings: list[str], dest: str, new: argparse.Action, **kwargs) -> None:
+        self.new = new
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        new = self.new.option_strings[0]
+        print(f"tilerunner: {option_string} is now {new} (the old name goes in the next release)", file=sys.stderr)
+        self.new(parser, namespace, values, new)
+
+
+def add_old_name(p: argparse.ArgumentParser, old: str, new: argparse.Action) -> None:
+    """Keep `old`, the spelling flag `new` had before it was renamed, working for one release.
+
+    Hidden from --help and the docs; it takes the same values (type, choices, nargs) into the same
+    destination, so a command sees no difference, and its user reads one line on stderr:
+    `tilerunner: --levels is now --level (the old name goes in the next release)`.
+    """
+    p.add_argument(old, action=_OldName, new=new, dest=new.dest, nargs=new.nargs, const=new.const, type=new.type,
+                   choices=new.choices, metavar=new.metavar, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
 def add_viewer_flags(p: argparse.ArgumentParser) -> None:
     """Flags every viewer command shares: speed, screenshot, duration."""
-    p.add_argument("--speed", type=float_in(*SPEED_RANGE), default=1.0,
-                   help="playback speed, 0.01 to 1000 (default 1.0: game speed, 60 frames/s)")
+    p.add_argument("--speed", type=float_in(*SPEED_RANGE), default=1.0, metavar="FACTOR",
+                   help=f"playback speed, {span(*SPEED_RANGE)} (default 1.0: game speed, 60 frames/s)")
     p.add_argument("--screenshot", metavar="PATH",
                    help="save one viewer frame from the middle of the episode as PNG and exit (no window)")
     p.add_argument("--duration", type=float_in(*DURATION_RANGE), metavar="SECONDS",
-                   help="close the window after SECONDS (for demos and recordings)")
+                   help=f"close the window after SECONDS, {span(*DURATION_RANGE)} (for demos and recordings)")
 
 
 def check_viewer_flags(args: argparse.Namespace) -> None:

@@ -13,6 +13,7 @@ from tilerunner.evolve.commands.flags import (
     add_jump_rule_flag,
     check_output_file,
     int_in,
+    span,
     writing,
 )
 
@@ -24,14 +25,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_list)
     lsub = p.add_subparsers(dest="levels_command", metavar="SUBCOMMAND")
 
-    lsub.add_parser("list", help="list the built-in levels (the default)").set_defaults(run=_list)
+    lsub.add_parser("list", help="list the built-in levels (the default)",
+                    description="List the built-in levels: id, width, enemies and what each is for."
+                    ).set_defaults(run=_list)
 
-    show = lsub.add_parser("show", help="print a level, or draw it to a PNG")
+    show = lsub.add_parser("show", help="print a level, or draw it to a PNG",
+                           description="Print a level's text (the Mario AI Framework's format); --png also draws"
+                                       " the whole level to a picture.")
     show.add_argument("level", metavar="ID|FILE", help="built-in id, gen:SEED[:DIFFICULTY], or a file")
     show.add_argument("--png", metavar="PATH", help="write a picture of the whole level to PATH")
     show.set_defaults(run=_show)
 
-    check = lsub.add_parser("check", help="validate level files (exit 2 if any is bad)")
+    check = lsub.add_parser("check", help="validate level files (exit 2 if any is bad)",
+                            description="Load each level file and say it is ok (its size, enemies and exit) or"
+                                        " what is wrong with it, as file:line:col; exit 2 if any is bad. With"
+                                        " --solve, also search each for a way to the exit (exit 1 if one has none).")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--solve", action="store_true",
                        help="also search for a button sequence that finishes each level (exit 1 if none is found)")
@@ -46,12 +54,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         " unless it says NOT finishable (walled in).")
     solve.add_argument("level", metavar="ID|FILE")
     solve.add_argument("--save", metavar="PATH", help="write the button sequence (run-length text) to PATH")
-    solve.add_argument("--width", type=int_in(*BEAM_WIDTH_RANGE), default=96,
-                       help="beam width, 1 to 100,000 (default 96)")
+    solve.add_argument("--width", type=int_in(*BEAM_WIDTH_RANGE), default=96, metavar="N",
+                       help=f"beam width, {span(*BEAM_WIDTH_RANGE)} (default 96)")
     add_jump_rule_flag(solve, default_text=f"{DEFAULT_JUMP_RULE}; the buttons found finish the level under it")
     solve.set_defaults(run=_solve)
 
-    lsub.add_parser("chars", help="print the level-file character table").set_defaults(run=_chars)
+    lsub.add_parser("chars", help="print the level-file character table",
+                    description="Print, as a Markdown table, what each character of a level file means here:"
+                                " the Mario AI Framework's characters and the tile or entity each maps to."
+                    ).set_defaults(run=_chars)
 
 
 def _summary(level: Level) -> str:

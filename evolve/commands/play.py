@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import DURATION_RANGE, add_jump_rule_flag, float_in, int_in
+from tilerunner.evolve.commands.flags import DURATION_RANGE, add_jump_rule_flag, float_in, int_in, span
 
 MAX_VIEW_RADIUS = 20  # as EpisodeSettings.LIMITS["view_radius"] (a test holds them equal)
 
@@ -21,10 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Play a level with the keyboard (arrows, Z jump, X run; H lists the keys) with the"
                     " agent's 13x13 view of the world drawn alongside, under the jump rule --jump-rule names.")
     p.add_argument("level", metavar="LEVEL", help="a built-in level id (1-1 ... 2-4), gen:SEED[:DIFFICULTY], or a file")
-    p.add_argument("--view-radius", type=int_in(0, MAX_VIEW_RADIUS), default=6,
-                   help=f"tiles seen on each side, 0 to {MAX_VIEW_RADIUS} (default 6: 13x13)")
+    p.add_argument("--view-radius", type=int_in(0, MAX_VIEW_RADIUS), default=6, metavar="N",
+                   help=f"tiles seen on each side, {span(0, MAX_VIEW_RADIUS)} (default 6: 13x13)")
     p.add_argument("--duration", type=float_in(*DURATION_RANGE), metavar="SECONDS",
-                   help="close the window after SECONDS")
+                   help=f"close the window after SECONDS, {span(*DURATION_RANGE)}")
     add_jump_rule_flag(p)
     p.set_defaults(run=run)
 

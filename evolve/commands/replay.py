@@ -32,6 +32,7 @@ from tilerunner.evolve.commands.flags import (
     check_output_folder,
     check_viewer_flags,
     int_in,
+    span,
     writing,
 )
 from tilerunner.evolve.core.plural import plural
@@ -66,10 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="record the episode as an animated GIF and exit (with --level: the levels in turn, in one GIF)")
     p.add_argument("--png-frames", metavar="DIR",
                    help="record the episode as numbered PNG frames in DIR (with --level: the levels in turn, one run)")
-    p.add_argument("--scale", type=int_in(*SCALE_RANGE), default=1,
-                   help="pixels per game pixel in --gif/--png-frames, 1 to 16 (default 1)")
-    p.add_argument("--frame-step", type=int_in(*FRAME_STEP_RANGE), default=3,
-                   help="keep every Nth frame in --gif/--png-frames, 1 to 600 (default 3: 20 frames/s, exact in a GIF)")
+    p.add_argument("--scale", type=int_in(*SCALE_RANGE), default=1, metavar="N",
+                   help=f"pixels per game pixel in --gif/--png-frames, {span(*SCALE_RANGE)} (default 1)")
+    p.add_argument("--frame-step", type=int_in(*FRAME_STEP_RANGE), default=3, metavar="N",
+                   help=f"keep every Nth frame in --gif/--png-frames, {span(*FRAME_STEP_RANGE)} (default 3: 20"
+                        " frames/s, exact in a GIF)")
     p.add_argument("--list", nargs="?", const="", metavar="DIR",
                    help="list the replays in DIR instead (default: the champions shipped with tilerunner)")
     add_jump_rule_flag(p, default=None, default_text="the replay's own; only with --level, since the episodes a"
