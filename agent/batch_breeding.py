@@ -7,22 +7,22 @@ genes takes a second a generation whatever else is done. Here the generation's c
 recorded while neat-python's `DefaultReproduction` picks their parents (`open`, then
 `TileGenome.configure_crossover` and `mutate` call `record`), and `flush` breeds them all:
 
-1. crossover and every gene's attribute mutation in one Numba kernel over the parents' packed
-   arrays (`tilerunner.agent.distance`), drawing from NumPy's generator seeded from `random`;
+1. crossover in one Numba kernel over the parents' packed arrays (`tilerunner.agent.distance`),
+   drawing from NumPy's generator seeded from `random`;
 2. structural mutations (add/delete node/connection) genome by genome, with neat-python's own
-   rules, gene constructors and innovation tracker, drawing from `random`; the genes they add
-   are mutated as neat-python mutates them (`breeding`);
-3. the children keep their genes in the final arrays (`TileGenome.keep_packed`): speciation and
+   rules, gene constructors and innovation tracker, drawing from `random`;
+3. every gene's attribute mutation, the new genes' included, in a second Numba kernel over the
+   final arrays: neat-python mutates a genome's structure first and then every gene it has, so
+   the connection an add-node splits is disabled before its `enabled` flag may mutate, and the
+   split weight passed on and the old one mutate separately, exactly as `DefaultGenome.mutate` does;
+4. the children keep their genes in the final arrays (`TileGenome.keep_packed`): speciation and
    the next generation's breeding read them there (`PackedPool`), evaluation compiles them from
    there (`tilerunner.agent.packed_compiler`), and gene objects are made (`unpack`) only for a
    genome something asks about (a champion, a checkpoint).
 
-The rules and rates are neat-python's, so the populations are meant to be the same in distribution,
-not bit for bit (the README gives learning curves and XOR runs both ways); the one difference
-in order is that neat-python mutates a genome's structure
-before its attributes and here the attributes go first, so a connection split by an add-node
-mutation passes on its mutated weight (neat-python mutates the old and the new copy
-separately). `tilerunner bench evolve` and the README's learning curves compare the two.
+The rules, rates and their order are neat-python's, so the populations are the same in distribution,
+not bit for bit (the docs' batch breeding benchmark gives learning curves and XOR runs both ways,
+including the earlier version, which mutated attributes before structure; a test tells the orders apart).
 Opt-in: `breeding = batch` in the `[TileGenome]` section (`tilerunner evolve --batch-breeding`).
 """
 
@@ -68,11 +68,10 @@ def _mutate_float(value: float, spec: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def _cross_and_mutate(g: GeneArrays, first: np.ndarray, second: np.ndarray, mutate: np.ndarray, seed: int,
-                      spec: np.ndarray, enabled_rates: np.ndarray, port_rate: float, ports: np.ndarray,
-                      act_rate: float, acts: np.ndarray, agg_rate: float, aggs: np.ndarray):
-    """Child c = crossover of packed genomes first[c] (the fitter) and second[c], then (mutate[c]) every gene's
-    attributes mutated: `breeding.crossover` and the attribute half of `breeding.mutate`, with NumPy's draws."""
+def _cross(g: GeneArrays, first: np.ndarray, second: np.ndarray, seed: int):
+    """Child c = crossover of packed genomes first[c] (the fitter) and second[c]: `breeding.crossover`, with
+    NumPy's draws (`BaseGene.crossover`: each attribute of a homologous gene from either parent, a gene
+    disabled in either parent disabled at 0.75; the fitter parent's disjoint and excess genes)."""
     np.random.seed(seed)
     n = first.size
     node_off = np.zeros(n + 1, np.int64)
@@ -113,54 +112,66 @@ def _cross_and_mutate(g: GeneArrays, first: np.ndarray, second: np.ndarray, muta
                         e = False
                 if p != g.conn_port[j] and np.random.random() <= 0.5:
                     p = g.conn_port[j]
-            if mutate[c]:
-                w = _mutate_float(w, spec[0])
-                rate = enabled_rates[0] if e else enabled_rates[1]
-                if rate > 0 and np.random.random() < rate:
-                    e = np.random.random() < 0.5
-                if ports.size and port_rate > 0 and np.random.random() < port_rate:
-                    p = ports[np.random.randint(0, ports.size)]
             conn_key[out], conn_innov[out] = g.conn_key[i], g.conn_innov[i]
             conn_weight[out], conn_enabled[out], conn_port[out] = w, e, p
             out += 1
         out = node_off[c]
         lo, hi = g.node_off[a], g.node_off[a + 1]
         match_genes(g.node_key, g.node_sorted, lo, hi, g.node_off[b], g.node_off[b + 1], other_node[:hi - lo])
-        f = np.empty(6)
         for i in range(lo, hi):
-            f[:] = g.node_float[i]
+            node_float[out] = g.node_float[i]
             act, agg = g.node_act[i], g.node_agg[i]
             j = other_node[i - lo]
             if j >= 0:
-                if np.random.random() <= 0.5:
-                    f[0] = g.node_float[j, 0]
-                if np.random.random() <= 0.5:
-                    f[1] = g.node_float[j, 1]
+                for col in range(2):  # bias, response
+                    if np.random.random() <= 0.5:
+                        node_float[out, col] = g.node_float[j, col]
                 if np.random.random() <= 0.5:
                     act = g.node_act[j]
                 if np.random.random() <= 0.5:
                     agg = g.node_agg[j]
                 if np.random.random() <= 0.5:
-                    f[2] = g.node_float[j, 2]
+                    node_float[out, 2] = g.node_float[j, 2]
                 for col in range(3, 6):
-                    if f[col] != g.node_float[j, col] and np.random.random() <= 0.5:
-                        f[col] = g.node_float[j, col]
-            if mutate[c]:
-                f[0] = _mutate_float(f[0], spec[1])
-                f[1] = _mutate_float(f[1], spec[2])
-                if act_rate > 0 and np.random.random() < act_rate:
-                    act = acts[np.random.randint(0, acts.size)]
-                if agg_rate > 0 and np.random.random() < agg_rate:
-                    agg = aggs[np.random.randint(0, aggs.size)]
-                f[2] = _mutate_float(f[2], spec[3])
-                if g.node_memory[i]:
-                    for col in range(3, 6):
-                        f[col] = _mutate_float(f[col], spec[col + 1])
-            node_key[out], node_float[out], node_act[out], node_agg[out] = g.node_key[i], f, act, agg
+                    if node_float[out, col] != g.node_float[j, col] and np.random.random() <= 0.5:
+                        node_float[out, col] = g.node_float[j, col]
+            node_key[out], node_act[out], node_agg[out] = g.node_key[i], act, agg
             node_memory[out] = g.node_memory[i]
             out += 1
     return (node_off, node_key, node_float, node_act, node_agg, node_memory,
             conn_off, conn_key, conn_weight, conn_enabled, conn_port, conn_innov)
+
+
+@njit(cache=True)
+def _mutate_attributes(g: GeneArrays, mutate: np.ndarray, seed: int, spec: np.ndarray, enabled_rates: np.ndarray,
+                       port_rate: float, ports: np.ndarray, act_rate: float, acts: np.ndarray, agg_rate: float,
+                       aggs: np.ndarray) -> None:
+    """Every gene of each child c with mutate[c], in place: the attribute half of `breeding.mutate`, with NumPy's
+    draws. Run after the structural mutations, on the final genes, as `DefaultGenome.mutate` runs it."""
+    np.random.seed(seed)
+    for c in range(mutate.size):
+        if not mutate[c]:
+            continue
+        for i in range(g.conn_off[c], g.conn_off[c + 1]):
+            g.conn_weight[i] = _mutate_float(g.conn_weight[i], spec[0])
+            e = g.conn_enabled[i]
+            rate = enabled_rates[0] if e else enabled_rates[1]
+            if rate > 0 and np.random.random() < rate:
+                g.conn_enabled[i] = np.random.random() < 0.5
+            if ports.size and port_rate > 0 and np.random.random() < port_rate:
+                g.conn_port[i] = ports[np.random.randint(0, ports.size)]
+        for i in range(g.node_off[c], g.node_off[c + 1]):
+            f = g.node_float[i]
+            f[0] = _mutate_float(f[0], spec[1])
+            f[1] = _mutate_float(f[1], spec[2])
+            if act_rate > 0 and np.random.random() < act_rate:
+                g.node_act[i] = acts[np.random.randint(0, acts.size)]
+            if agg_rate > 0 and np.random.random() < agg_rate:
+                g.node_agg[i] = aggs[np.random.randint(0, aggs.size)]
+            f[2] = _mutate_float(f[2], spec[3])
+            if g.node_memory[i]:
+                for col in range(3, 6):
+                    f[col] = _mutate_float(f[col], spec[col + 1])
 
 
 class BatchBreeder:
@@ -196,19 +207,13 @@ class BatchBreeder:
         first = np.array([at[id(a)] for a, _ in self.parents], np.int64)
         second = np.array([at[id(b)] for _, b in self.parents], np.int64)
         settings = breeding.GeneSettings(config)
-        code = CODES.__getitem__
-        ports = np.array([code(p) for p in settings.port_options] if settings.memory else [], np.int64)
-        acts = np.array([code(a) for a in settings.act_options], np.int64)
-        aggs = np.array([code(a) for a in settings.agg_options], np.int64)
-        arrays = _cross_and_mutate(
-            packed, first, second, np.array(self.mutate), random.getrandbits(32), _float_specs(settings),
-            np.array([settings.enabled_if_true, settings.enabled_if_false]), float(settings.port_rate), ports,
-            float(settings.act_rate), acts, float(settings.agg_rate), aggs)
-        children = _Children(*arrays)
+        cross_seed, mutate_seed = random.getrandbits(32), random.getrandbits(32)
+        children = _Children(*_cross(packed, first, second, cross_seed))
         for c, mutate in enumerate(self.mutate):
             if mutate:
                 _mutate_structure(children, c, config, settings)
         genes = children.assemble()
+        _mutate_genes(genes, np.array(self.mutate, np.bool_), mutate_seed, settings)
         for c, child in enumerate(self.children):  # gene objects only when asked for (`TileGenome.nodes`)
             child.keep_packed(genes, c, config)
         for i, parent in enumerate(parents):  # elites live on: point them at the parents' arrays, so each
@@ -218,6 +223,17 @@ class BatchBreeder:
         pool.add(parents, packed)
         pool.add(self.children, genes)
         return pool
+
+
+def _mutate_genes(genes: GeneArrays, mutate: np.ndarray, seed: int, settings: breeding.GeneSettings) -> None:
+    """Mutate every gene's attributes of the children marked in `mutate` (`_mutate_attributes`), with `settings`."""
+    code = CODES.__getitem__
+    ports = np.array([code(p) for p in settings.port_options] if settings.memory else [], np.int64)
+    acts = np.array([code(a) for a in settings.act_options], np.int64)
+    aggs = np.array([code(a) for a in settings.agg_options], np.int64)
+    _mutate_attributes(genes, mutate, seed, _float_specs(settings),
+                       np.array([settings.enabled_if_true, settings.enabled_if_false]), float(settings.port_rate),
+                       ports, float(settings.act_rate), acts, float(settings.agg_rate), aggs)
 
 
 class _Edit:
@@ -343,8 +359,8 @@ def _mutate_structure(children: _Children, c: int, config, settings: breeding.Ge
     """neat-python's structural mutations of child c (`DefaultGenome.mutate`'s first half), on its arrays.
 
     The same rules and draws from `random` as `DefaultGenome.mutate_add_node` and the rest (TileGenome's
-    memory cells included); genes are created by the config's gene classes and mutated once, as
-    neat-python mutates every gene after changing the structure.
+    memory cells included); genes are created by the config's gene classes, unmutated: every gene, new
+    or old, is mutated afterwards (`_mutate_attributes`), as neat-python mutates after changing the structure.
     """
     rates = (config.node_add_prob, config.node_delete_prob, config.conn_add_prob, config.conn_delete_prob)
     if config.single_structural_mutation:
@@ -370,13 +386,14 @@ def _mutate_structure(children: _Children, c: int, config, settings: breeding.Ge
         _add_connection(children, edit, config, settings)
     if todo[3] and edit.conns:
         edit.delete_connection(random.choice(list(edit.conns)))
-    nodes, conns = edit.added()
-    breeding.mutate_connections([g for g in conns if not g.__dict__.pop("_split_copy", False)], settings)
-    breeding.mutate_nodes(nodes, settings)
 
 
 def _add_node(children: _Children, edit: _Edit, config, settings: breeding.GeneSettings) -> None:
-    """`TileGenome.mutate_add_node`: split a connection with a new node (a memory cell, sometimes)."""
+    """`TileGenome.mutate_add_node`: split a connection with a new node (a memory cell, sometimes).
+
+    The split connection is disabled and its weight and port passed on before any attribute mutates, so the
+    old and the new copy then mutate separately (and the disabled one may be enabled again), as in neat-python.
+    """
     if not edit.conns:
         if config.check_structural_mutation_surer():
             _add_connection(children, edit, config, settings)
@@ -397,7 +414,6 @@ def _add_node(children: _Children, edit: _Edit, config, settings: breeding.GeneS
     tracker = config.innovation_tracker
     into = _connection(settings, config, i, new_id, tracker.get_innovation_number(i, new_id, "add_node_in"), 1.0)
     out = _connection(settings, config, new_id, o, tracker.get_innovation_number(new_id, o, "add_node_out"), weight)
-    out._split_copy = True  # carries the split connection's weight, mutated already: not mutated again
     if memory:
         into.port, out.port = "cell", port
     edit.nodes[new_id] = node

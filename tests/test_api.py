@@ -163,10 +163,9 @@ def test_import_tilerunner_is_quick_and_registers_the_env():
 def test_the_readme_example_runs_as_written(tmp_path, monkeypatch, capsys):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     block = readme.split("<!-- api-example -->", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
-    (tmp_path / "mine.txt").write_text(CUSTOM)
     monkeypatch.chdir(tmp_path)
     exec(compile(block, "README.md", "exec"), {})
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[1:3] == ["finished", "in"]  # solved_at, then "finished in N frames"
     assert tilerunner.load_replay(tmp_path / "mine-champion.json").episodes[0].outcome.finished
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine-champion.json", "mine.txt"]  # nothing else
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine-champion.json"]  # nothing else

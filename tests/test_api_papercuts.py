@@ -275,3 +275,26 @@ def test_the_license_is_an_spdx_expression_with_its_file():
     assert project["project"]["license-files"] == ["LICENSE"] and (ROOT / "LICENSE").is_file()
     assert "MIT" in (ROOT / "LICENSE").read_text()
     assert "setuptools>=77" in project["build-system"]["requires"]  # the first to read license-files
+
+
+# ---------------------------------------------------------------------------------------------
+# One options object for a new run
+
+
+def test_a_run_takes_one_options_object_or_its_fields_as_keywords(tmp_path):
+    from tilerunner import RunOptions
+
+    options = RunOptions(seed=3, pop=20, generations=2, keep_going=True)
+    by_object = tilerunner.evolve_agents(["1-1"], options, out=tmp_path / "a")
+    by_keywords = tilerunner.evolve_agents(["1-1"], seed=3, pop=20, generations=2, keep_going=True, out=tmp_path / "b")
+    assert by_object.stats == by_keywords.stats and len(by_object.stats) == 2
+    assert options.but(seed=4).seed == 4 and options.seed == 3  # a copy; the object itself never changes
+    changed = tilerunner.Run.create(["1-1"], options, seed=4)
+    assert changed.evolution.seed == 4
+
+
+def test_an_unknown_run_option_names_the_ones_there_are():
+    with pytest.raises(TypeError, match=r"unknown run option 'generation'; the options are .*generations"):
+        tilerunner.evolve_agents(["1-1"], generation=5)
+    with pytest.raises(TypeError, match="options must be a RunOptions, not dict"):
+        tilerunner.Run.create(["1-1"], {"seed": 1})

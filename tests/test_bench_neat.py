@@ -139,6 +139,7 @@ def test_bench_neat_rejects_bad_flags_in_one_line(capsys, argv):
     assert err[-1].startswith("tilerunner bench neat: error: argument")
 
 
+@pytest.mark.slow
 def test_bench_neat_breeds_in_batches_when_asked(capsys):
     assert main(["bench", "neat", "--experiment", "xor", "--xor-runs", "2", "--generations", "3", "--pop", "60",
                  "--batch-breeding"]) == 0

@@ -121,6 +121,7 @@ print(json.dumps({"net bytes": net_bytes,
 """
 
 
+@pytest.mark.slow
 def test_the_kernel_plays_any_pairs_in_scratch_made_once_for_the_largest_level():
     got = in_simulator(SCRATCH)
     assert got["first"] and got["all"]  # indices of the resident set, then all of it, with 5 threads for 27 pairs

@@ -27,7 +27,7 @@ ALLOWED = {
     "evolve/viewer": {"agent", "envs", "evolve/core", "evolve/runs"},
     "evolve/bench": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer"},
     "evolve/commands": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer", "evolve/bench"},
-    "evolve/api": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/commands"},  # `python -m tilerunner`
+    "evolve/api": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer", "evolve/commands"},  # `python -m`
 }
 
 

@@ -55,6 +55,7 @@ def test_version_and_license(capsys):
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
 
 
+@pytest.mark.slow
 def test_a_wheel_holds_one_package_with_its_levels_configs_and_replays(tmp_path):
     # Build from a copy: setuptools writes build/ and egg-info beside the sources, and tests write nothing here.
     source = tmp_path / "source"
@@ -75,6 +76,7 @@ def test_a_wheel_holds_one_package_with_its_levels_configs_and_replays(tmp_path)
     assert not any(n.startswith("tilerunner/evolve/api/") for n in names)  # api/ is `tilerunner` itself
 
 
+@pytest.mark.slow
 def test_the_source_distribution_carries_runnable_tests(tmp_path):
     source = tmp_path / "source"
     local = {".git", ".venv", "build", "tilerunner.egg-info", "runs", ".pytest_cache", ".hypothesis"}

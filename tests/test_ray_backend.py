@@ -31,6 +31,8 @@ from tilerunner.evolve.runs.run import Run
 LEVELS = ["1-1", "1-2", "2-3"]
 POP = 24
 
+pytestmark = pytest.mark.slow  # a real local Ray starts for these: the fast tier leaves them out
+
 
 def ray_processes() -> set[int]:
     """Process ids of Ray's own processes on this machine (its servers and workers)."""

@@ -233,3 +233,15 @@ def test_shipped_replays_are_listed_and_played_by_name(capsys):
     assert "play one: tilerunner replay" in out
     code, out, _ = run_cli(capsys, "replay", "2-3-f3311", "--headless")
     assert code == 0 and out.startswith("identical: 2-3 finished")
+
+
+def test_the_library_records_a_replay_as_a_gif_and_frames(tmp_path):
+    from PIL import Image
+
+    replay = tilerunner.load_replay("1-1-f2475")
+    done = tilerunner.record(replay, [replay.episodes[0].level], gif=tmp_path / "r.gif", png_folder=tmp_path / "f",
+                             frame_step=30)
+    assert done.outcomes[0].finished and done.frames == len(done.png_files) > 10
+    with Image.open(tmp_path / "r.gif") as gif:
+        assert gif.n_frames == done.frames and gif.size == (done.width, done.height)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "r.gif"]  # no temporary file left

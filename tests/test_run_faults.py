@@ -157,6 +157,7 @@ def test_a_folder_is_owned_by_one_run_at_a_time(tmp_path):
     Run.resume(folder, generations=3).run()  # ... so the folder can be resumed now
 
 
+@pytest.mark.slow
 def test_two_processes_on_one_folder_one_refused(tmp_path):
     folder = tmp_path / "run"
     cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "60", "--generations", "40",

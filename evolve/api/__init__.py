@@ -11,13 +11,15 @@ The Python API (the `tilerunner` command is a thin layer over it):
 
 - levels: `load_level`, `parse_level`, `Level`, `BUILTIN_LEVELS`, `LevelError`;
 - evolving: `evolve_agents` (a whole run, returns a `RunResult`), `Run` (the same, step by step, kept in
-  a run folder if you give one), `Evolution` (the population driver alone), `EpisodeSettings`
+  a run folder if you give one), `RunOptions` (everything a new run can be told; its fields are also
+  keyword arguments of both), `Evolution` (the population driver alone), `EpisodeSettings`
   (episode rules and fitness terms), `OutcomeTable` (what a custom fitness function receives),
   `RunReporter` (neat-python's reporter interface plus tilerunner's per-generation summary),
   `load_config`; backends: `LocalBackend` (threads, the default), `RayBackend` (Ray actors, on a
   cluster with `address="auto"`; needs `tilerunner[ray]`), `CudaBackend` (one kernel on an NVIDIA GPU;
   needs `tilerunner[cuda]`), `BackendError`;
-- genomes and replays: `evaluate`, `play`, `Replay`, `load_replay` (a file, or a shipped champion by name),
+- genomes and replays: `evaluate`, `play`, `record` (a replay's play as a GIF or PNG frames), `Replay`,
+  `load_replay` (a file, or a shipped champion by name),
   `make_replay`, `verify`, `Outcome`, `NetworkShape` (what shapes a network: what `play` and `evaluate`
   take beside a bare genome).
 
@@ -52,6 +54,7 @@ _LAZY = {
     "CudaBackend": "tilerunner.evolve.core.cuda_backend",
     "Run": "tilerunner.evolve.runs.run",
     "RunResult": "tilerunner.evolve.runs.run",
+    "RunOptions": "tilerunner.evolve.runs.run_options",
     "RunReporter": "tilerunner.evolve.runs.reporting",
     "evolve_agents": "tilerunner.evolve.runs.run",
     "evaluate": "tilerunner.evolve.runs.replay",
@@ -61,6 +64,7 @@ _LAZY = {
     "load_replay": "tilerunner.evolve.runs.replay",
     "make_replay": "tilerunner.evolve.runs.replay",
     "verify": "tilerunner.evolve.runs.replay",
+    "record": "tilerunner.evolve.viewer.recording",
     "NetworkShape": "tilerunner.evolve.runs.replay",
     "TileGenome": "tilerunner.agent",
     "compile": "tilerunner.agent",

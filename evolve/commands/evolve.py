@@ -27,11 +27,10 @@ from tilerunner.evolve.commands.flags import (
     span,
 )
 from tilerunner.evolve.core.backend import BACKENDS
+from tilerunner.evolve.runs.run_options import CHECKPOINT_EVERY, DEFAULT_GENERATIONS, RunOptions
 
 DEFAULT_CURRICULUM = 0.8
 BACKEND_FAILED = 1  # the backend could not go on (every Ray actor gone): checkpointed, resume to go on
-DEFAULT_GENERATIONS = 300  # the library's default too (tilerunner.evolve.runs.run)
-CHECKPOINT_EVERY = 10
 VALIDATE_EVERY = 10  # the library's default too (Run.create)
 INTERRUPTED = 130
 
@@ -251,14 +250,14 @@ def _create(args: argparse.Namespace, backend):
     settings = EpisodeSettings(**{n: getattr(args, n) for n in names if getattr(args, n) is not None},
                                features=args.observe or (), jump_rule=args.jump_rule or DEFAULT_JUMP_RULE)
     out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
-    return Run.create(level_ids, config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
-                      batch_breeding=args.batch_breeding, generations=args.generations or DEFAULT_GENERATIONS,
-                      keep_going=args.keep_going, out=out,
-                      checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY, replays_dir=args.replays,
-                      validate=args.validate or (), validate_every=args.validate_every or VALIDATE_EVERY,
-                      levels_per_gen=args.levels_per_gen, curriculum=args.curriculum, seed_rules=args.seed_rules,
-                      recheck=args.recheck, time_limit=args.time_limit,
-                      backend=backend)
+    options = RunOptions(
+        config=args.config, settings=settings, seed=seed, pop=args.pop, memory=args.memory,
+        batch_breeding=args.batch_breeding, generations=args.generations or DEFAULT_GENERATIONS,
+        keep_going=args.keep_going, out=out, checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY,
+        replays_dir=args.replays, validate=args.validate or (), validate_every=args.validate_every or VALIDATE_EVERY,
+        levels_per_gen=args.levels_per_gen, curriculum=args.curriculum, seed_rules=args.seed_rules,
+        recheck=args.recheck, time_limit=args.time_limit, backend=backend)
+    return Run.create(level_ids, options)
 
 
 def _resume(args: argparse.Namespace, backend):

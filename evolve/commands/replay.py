@@ -7,16 +7,15 @@ window with an overlay (`level 3 of 7`, the level, the running tally) and the le
 or ], PgUp or [), headless in the parallel kernel, or recorded into one GIF or one numbered run
 of PNG frames. Each way ends with the same summary: every level's outcome and the total.
 
-Recording streams: frames are drawn one at a time and PNG frames written as they come, so only
-the GIF holds the episode in memory (Pillow keeps every frame, one byte per pixel). A GIF is
-therefore limited to `MAX_GIF_PIXELS` (2**28, 256 MiB) over all its frames, checked before
-anything is drawn; a longer or larger one asks for a larger --frame-step or a smaller --scale.
+Recording is the library's (`tilerunner.evolve.viewer.recording.record`): frames are drawn one at a time
+and PNG frames written as they come, so only the GIF holds the episode in memory, and a GIF is limited to
+`MAX_GIF_PIXELS` over all its frames, checked before anything is drawn; a longer or larger one asks for a
+larger --frame-step or a smaller --scale.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -40,7 +39,6 @@ from tilerunner.evolve.core.plural import plural
 if TYPE_CHECKING:
     from tilerunner.evolve.runs.replay import Replay
 
-MAX_GIF_PIXELS = 2**28
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -250,100 +248,38 @@ def watch_folder(folder: Path, args: argparse.Namespace, levels: list | None = N
 
 
 def record(replay, levels: list, args: argparse.Namespace, label: str | None = None) -> int:
-    """Write the episodes as one GIF and/or one numbered run of PNG frames, headless, drawing one frame at a time.
+    """Write the episodes as one GIF and/or one numbered run of PNG frames (`tilerunner.evolve.viewer.recording`).
 
     `label` given (a `--level` set): the levels one after another (the GIF holds the last frame of each
     for the viewer's pause between levels), then the set's summary.
     """
-    import numpy as np
-
-    from tilerunner.envs import render
-    from tilerunner.envs.atomic import atomic_path
-    from tilerunner.envs.physics import FPS
-    from tilerunner.evolve.runs.evaluation import evaluate_on
+    from tilerunner.evolve.viewer.recording import RecordingError
+    from tilerunner.evolve.viewer.recording import record as record_frames
     from tilerunner.evolve.viewer.viewer import END_HOLD
 
-    step, scale = args.frame_step, args.scale
-    outcomes = [r.outcome for r in evaluate_on([replay], levels)[0]]  # the kernel: milliseconds a level
-    counts = [o.frames // step + 1 + (o.frames % step != 0) for o in outcomes]  # start, every step-th, last
-    heights = sorted({lv.height for lv in levels})
-    if args.gif and len(heights) > 1:
-        raise UserError(f"--gif {args.gif}: the levels are not all one height ({heights[0]} and {heights[-1]} rows)"
-                        " and a GIF's frames are one size; use --png-frames")
-    height, width = heights[-1] * render.TILE_PX * scale, 16 * render.TILE_PX * scale
     try:
-        render.check_image_size(height, width)
-    except ValueError as exc:
-        raise UserError(f"--scale {scale}: {exc}") from None
-    total = sum(counts)
-    if args.gif and total * height * width > MAX_GIF_PIXELS:
-        raise UserError(f"--gif {args.gif}: {total:,} frames of {width}x{height} px is more than a GIF may hold"
-                        f" ({MAX_GIF_PIXELS:,} px in all); use a larger --frame-step or a smaller --scale")
-    folder = Path(args.png_frames) if args.png_frames else None
-    written = 0
-    frame_files: list[Path] = []  # the PNG frames this recording wrote, removed if it fails
-
-    def drawn():
-        for level in levels:
-            playback = _playback(replay, level)
-            yield render.frame(playback.tiles, playback.state, playback.enemies)
-            while not playback.done:
-                playback.step()
-                if playback.frame % step == 0 or playback.done:
-                    yield render.frame(playback.tiles, playback.state, playback.enemies)
-
-    def frames_out():
-        nonlocal written
-        for image in drawn():
-            if scale > 1:
-                image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
-            if folder is not None:
-                file = folder / f"frame-{written:05d}.png"
-                with writing(folder):
-                    render.save_png(image, file)
-                frame_files.append(file)
-            written += 1
-            yield image
-
-    each = 10 * round(100 * step / FPS)  # GIF times are in 10 ms units
-    duration: int | list[int] = each
-    if label is not None:  # the last frame of each level stays up as long as the viewer's pause
-        hold = 10 * round(100 * END_HOLD)
-        duration = [each + hold * (i == count - 1) for count in counts for i in range(count)]
-    made: list[Path] = []  # the folders --png-frames made, removed if the recording fails
-    try:
-        if folder is not None:
-            made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
-            with writing(folder):
-                folder.mkdir(parents=True, exist_ok=True)
-        if args.gif:
-            from PIL import Image
-
-            images = (Image.fromarray(f) for f in frames_out())
-            first = next(images)
-            with writing(args.gif), atomic_path(args.gif) as tmp:
-                first.save(tmp, format="GIF", save_all=True, append_images=images,
-                           duration=duration, loop=0, optimize=True)
-        else:
-            for _ in frames_out():
-                pass
-    except BaseException:  # a full disk or Ctrl-C: no half recording is left behind (the GIF is atomic)
-        for file in frame_files:
-            with contextlib.suppress(OSError):
-                file.unlink()
-        for made_folder in made:  # deepest first; only if empty
-            with contextlib.suppress(OSError):
-                made_folder.rmdir()
-        raise
-    if folder is not None:
-        print(f"wrote {written} frames to {folder}/")
+        done = record_frames(replay, levels, gif=args.gif, png_folder=args.png_frames, frame_step=args.frame_step,
+                             scale=args.scale, hold_last=END_HOLD if label is not None else 0.0)
+    except OSError as exc:  # name the output that failed: the frames' folder or the GIF
+        failed = os.fspath(exc.filename or "")
+        frames = args.png_frames and (failed == os.fspath(args.png_frames)
+                                      or Path(args.png_frames) in Path(failed).parents or not args.gif)
+        with writing(args.png_frames if frames else args.gif):
+            raise
+    except RecordingError as exc:
+        hint = "use --png-frames" if exc.kind == "heights" else "use a larger --frame-step or a smaller --scale"
+        raise UserError(f"--gif {args.gif}: {exc}; {hint}") from None
+    except ValueError as exc:  # an image too large to draw at this --scale
+        raise UserError(f"--scale {args.scale}: {exc}") from None
+    if args.png_frames:
+        print(f"wrote {done.frames} frames to {args.png_frames}/")
     if args.gif:
         size = os.path.getsize(args.gif)
         what = (plural(len(levels), "level") if label is not None
-                else f"{levels[0].id}: {outcomes[0].describe(fitness=True)}")
-        print(f"wrote {args.gif}: {written} frames, {width}x{height} px, {size / 1024:.0f} KiB ({what})")
+                else f"{levels[0].id}: {done.outcomes[0].describe(fitness=True)}")
+        print(f"wrote {args.gif}: {done.frames} frames, {done.width}x{done.height} px, {size / 1024:.0f} KiB ({what})")
     if label is not None:
-        print("\n".join(set_summary(label, replay, levels, outcomes)))
+        print("\n".join(set_summary(label, replay, levels, done.outcomes)))
     return 0
 
 

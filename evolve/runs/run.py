@@ -56,9 +56,7 @@ from tilerunner.evolve.runs.genome_json import genome_to_dict
 from tilerunner.evolve.runs.replay import NetworkShape, Replay, make_replay
 from tilerunner.evolve.runs.reporting import run_reporters
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError, safe_stem, unique_path
-
-DEFAULT_GENERATIONS = 300
-CHECKPOINT_EVERY = 10
+from tilerunner.evolve.runs.run_options import CHECKPOINT_EVERY, DEFAULT_GENERATIONS, RunOptions
 
 
 @dataclass
@@ -164,36 +162,22 @@ class Run:
     # Starting ----------------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, levels: Iterable[Level | str], *, config: str | os.PathLike | None = None,
-               settings: EpisodeSettings | None = None, seed: int = 0, pop: int | None = None,
-               memory: bool = False, batch_breeding: bool = False, fitness: FitnessFunction | None = None,
-               generations: int = DEFAULT_GENERATIONS, keep_going: bool = False, out: str | os.PathLike | None = None,
-               checkpoint_every: int = CHECKPOINT_EVERY, replays_dir: str | os.PathLike | None = None,
-               validate: Iterable[Level | str] = (), validate_every: int = 10,
-               levels_per_gen: int | None = None, curriculum: float | None = None,
-               time_limit: float | None = None, backend: Backend | str | None = None,
-               seed_rules: float | None = None, recheck: int | None = None) -> Run:
-        """A new run on `levels` with a neat config file (default: the shipped one) and a seed.
+    def create(cls, levels: Iterable[Level | str], options: RunOptions | None = None, /, **fields: Any) -> Run:
+        """A new run on `levels` (`Level` objects or ids: `"1-1"`, `"gen:7"`, a file, `gen:*` fresh levels), as
+        `options` (a `RunOptions`; default: a plain `tilerunner evolve`'s) with `fields` (its field names) changed.
 
-        `pop` and `memory` override the config's population size and memory cells; `batch_breeding` breeds
-        each generation at once (`breeding = batch`, see `tilerunner.agent.batch_breeding`). With `out`,
-        the run is kept in that run folder (which must not hold a run already); without, nothing
-        is written. The config's `num_inputs` is set to what the settings' view radius and
-        observation features give. `fitness` replaces the default fitness (see `Evolution`). Bad settings raise
-        `ValueError` (a `ConfigError` for the config, a `RunFolderError` for the folder). With
-        `validate`, every `validate_every` generations the best genome of each species plays those
-        held-out levels; stats.jsonl records the best of them, and the best so far is kept as
-        `champions/best-validation.json`. `levels` may instead be fresh generated levels, `gen:*` or
-        `gen:*:D` (see `LevelPlan`); `curriculum`, a share, plays the set in stages. `time_limit`:
-        minutes (a float, as `tilerunner evolve --time-limit`) after which `run()` ends at the end of a
-        generation (checkpointed; resume to go on).
-        `backend`: where generations are played, `"local"` threads (default), `"ray"` (a local Ray) or a
-        backend such as `RayBackend(address="auto")`; the run is the same on every backend. `seed_rules`, a
-        share: that much of the first population starts as the hand-written reactive controller (and
-        mutated copies of it), see `tilerunner.evolve.core.seeding`; needs the `jump` and `probes` senses.
-        `recheck`, a number of levels: each generation's best genomes also play that many more training
-        levels before their fitness is kept (see `LevelPlan`); needs a draw (`levels_per_gen`) or fresh levels.
+        With `options.out`, the run is kept in that run folder; without, nothing is written. The config's
+        `num_inputs` is set to what the settings' view radius and observation features give. Bad settings raise
+        `ValueError` (a `ConfigError` for the config, a `RunFolderError` for the folder); a field that is not a
+        `RunOptions` field, `TypeError`. See `RunOptions` for what each option does.
         """
+        o = RunOptions.of(options, **fields)
+        (config, settings, seed, pop, memory, batch_breeding, fitness, generations, keep_going, out,
+         checkpoint_every, replays_dir, validate, validate_every, levels_per_gen, curriculum, time_limit, backend,
+         seed_rules, recheck) = (
+            o.config, o.settings, o.seed, o.pop, o.memory, o.batch_breeding, o.fitness, o.generations,
+            o.keep_going, o.out, o.checkpoint_every, o.replays_dir, o.validate, o.validate_every, o.levels_per_gen,
+            o.curriculum, o.time_limit, o.backend, o.seed_rules, o.recheck)
         backend = as_backend(backend)  # a missing Ray fails before anything is made
         plan = LevelPlan.from_specs(list(levels), levels_per_gen, curriculum, recheck)
         held_out = as_levels(validate)
@@ -520,41 +504,19 @@ class Run:
             self.folder.write_checkpoint(self.evolution.generation, blob)
 
 
-def evolve_agents(levels: Iterable[Level | str], *, generations: int = DEFAULT_GENERATIONS, seed: int = 0,
-           config: str | os.PathLike | None = None, settings: EpisodeSettings | None = None, pop: int | None = None,
-           memory: bool = False, batch_breeding: bool = False, fitness: FitnessFunction | None = None,
-           keep_going: bool = False, out: str | os.PathLike | None = None,
-           reporters: Iterable[neat.reporting.BaseReporter] = (),
-           workers: int | None = None, validate: Iterable[Level | str] = (), validate_every: int = 10,
-           levels_per_gen: int | None = None, curriculum: float | None = None,
-           time_limit: float | None = None, backend: Backend | str | None = None,
-           seed_rules: float | None = None, recheck: int | None = None) -> RunResult:
-    """Evolve agents on `levels` until a champion finishes them all (or `generations` run out).
+def evolve_agents(levels: Iterable[Level | str], options: RunOptions | None = None, /, *,
+                  reporters: Iterable[neat.reporting.BaseReporter] = (), workers: int | None = None,
+                  **fields: Any) -> RunResult:
+    """Evolve agents on `levels` until a champion finishes them all (or the generations run out).
 
-    `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path). `config` is a neat
-    config file (default: the shipped one); `pop` and `memory` override its population size and
-    memory cells; `batch_breeding` breeds a generation at once (faster, by neat-python's rules, not draw
-    for draw). `settings` are the episode rules and fitness terms; `fitness` a custom fitness
-    function of the `OutcomeTable` (one value per genome). With `out`, the run is kept in that
-    run folder (resumable with `Run.resume` or `tilerunner evolve --resume`); without, nothing is
-    written. `reporters`: neat-python reporters or `RunReporter`s. `workers`: threads (default all).
-    `validate`: held-out levels the best genome of each species plays every `validate_every` generations.
-    `levels_per_gen`: play a draw of that many of the levels each generation (from the seed and the
-    generation number), rather than all of them. `levels` may be fresh generated levels (`"gen:*"`,
-    `"gen:*:3"`), and `curriculum` (a share, e.g. 0.8) plays them in stages: see `LevelPlan`.
-    `time_limit`: stop at the end of the first generation after that many minutes (a float, the unit of
-    `tilerunner evolve --time-limit`). `backend`: where
-    generations are played: `"local"` threads (default), `"ray"` (a local Ray), or a backend object such
-    as `RayBackend(address="auto")` for a cluster. `seed_rules` and `recheck`: issue 21's search levers, as
-    `Run.create` takes them.
-    The same seed and settings give the same run, on every backend.
+    `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path, `"gen:*"` fresh levels); `options`
+    a `RunOptions`, with `fields` (its field names: `generations=50, seed=1, out="runs/mine"`, ...) changed.
+    `reporters`: neat-python reporters or `RunReporter`s. `workers`: threads (default all). Without
+    `out`, nothing is written; with it, the run folder is `tilerunner evolve`'s (resumable with `Run.resume`
+    or `tilerunner evolve --resume`). The same seed and options give the same run, on every backend.
     """
     use_threads(workers)
-    run = Run.create(levels, config=config, settings=settings, seed=seed, pop=pop, memory=memory,
-                     batch_breeding=batch_breeding, fitness=fitness,
-                     generations=generations, keep_going=keep_going, out=out, validate=validate,
-                     validate_every=validate_every, levels_per_gen=levels_per_gen, curriculum=curriculum,
-                     time_limit=time_limit, backend=backend, seed_rules=seed_rules, recheck=recheck)
+    run = Run.create(levels, RunOptions.of(options, **fields))
     for reporter in reporters:
         run.add_reporter(reporter)
     return run.run()
