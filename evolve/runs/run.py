@@ -172,27 +172,21 @@ class Run:
         `RunOptions` field, `TypeError`. See `RunOptions` for what each option does.
         """
         o = RunOptions.of(options, **fields)
-        (config, settings, seed, pop, memory, batch_breeding, fitness, generations, keep_going, out,
-         checkpoint_every, replays_dir, validate, validate_every, levels_per_gen, curriculum, time_limit, backend,
-         seed_rules, recheck) = (
-            o.config, o.settings, o.seed, o.pop, o.memory, o.batch_breeding, o.fitness, o.generations,
-            o.keep_going, o.out, o.checkpoint_every, o.replays_dir, o.validate, o.validate_every, o.levels_per_gen,
-            o.curriculum, o.time_limit, o.backend, o.seed_rules, o.recheck)
-        backend = as_backend(backend)  # a missing Ray fails before anything is made
-        plan = LevelPlan.from_specs(list(levels), levels_per_gen, curriculum, recheck)
-        held_out = as_levels(validate)
-        if validate_every < 1:
+        backend = as_backend(o.backend)  # a missing Ray fails before anything is made
+        plan = LevelPlan.from_specs(list(levels), o.levels_per_gen, o.curriculum, o.recheck)
+        held_out = as_levels(o.validate)
+        if o.validate_every < 1:
             raise ValueError("validate_every must be at least 1")
-        validation = Validation(held_out, validate_every) if held_out else None
-        settings = settings or EpisodeSettings()
-        if not 0 <= seed < 2**63:
-            raise ValueError(f"seed must be from 0 to 2**63-1, got {seed}")
-        if replays_dir is not None:
-            _check_writable_folder(Path(replays_dir))
-        path = os.fspath(config) if config is not None else None
-        neat_overrides = {"pop_size": pop} if pop else None
-        genome_overrides: dict[str, object] = {"memory_cells": True} if memory else {}
-        if batch_breeding:
+        validation = Validation(held_out, o.validate_every) if held_out else None
+        settings = o.settings or EpisodeSettings()
+        if not 0 <= o.seed < 2**63:
+            raise ValueError(f"seed must be from 0 to 2**63-1, got {o.seed}")
+        if o.replays_dir is not None:
+            _check_writable_folder(Path(o.replays_dir))
+        path = os.fspath(o.config) if o.config is not None else None
+        neat_overrides = {"pop_size": o.pop} if o.pop else None
+        genome_overrides: dict[str, object] = {"memory_cells": True} if o.memory else {}
+        if o.batch_breeding:
             genome_overrides["breeding"] = "batch"
         config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
                                                 genome_overrides=genome_overrides or None)
@@ -200,35 +194,35 @@ class Run:
             genome_overrides["num_inputs"] = settings.n_inputs
             config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
                                                     genome_overrides=genome_overrides)
-        evolution = Evolution(config_obj, plan, settings, seed, fitness, backend=backend)
-        if seed_rules is not None:
-            seed_population(evolution.population, config_obj, settings.view_radius, settings.features, seed_rules)
+        evolution = Evolution(config_obj, plan, settings, o.seed, o.fitness, backend=backend)
+        if o.seed_rules is not None:
+            seed_population(evolution.population, config_obj, settings.view_radius, settings.features, o.seed_rules)
         folder = None
-        if out is not None:
-            folder = RunFolder(out)
+        if o.out is not None:
+            folder = RunFolder(o.out)
             with folder.setting_up():
                 if folder.holds_a_run():
-                    raise RunFolderError(f"{out} already holds a run: resume it (tilerunner evolve --resume {out}),"
+                    raise RunFolderError(f"{o.out} already holds a run: resume it (tilerunner evolve --resume {o.out}),"
                                          " or choose another folder")
                 folder.create(text, {
                     "levels": compact_ids(plan.levels.ids()) or [f"gen:*:{d}" for d in plan.fresh],
-                    "seed": seed, "generations": generations,
-                    "keep_going": keep_going, "memory": memory,
-                    "batch_breeding": batch_breeding, "config": os.fspath(config) if config else None,
+                    "seed": o.seed, "generations": o.generations,
+                    "keep_going": o.keep_going, "memory": o.memory,
+                    "batch_breeding": o.batch_breeding, "config": os.fspath(o.config) if o.config else None,
                     "pop_size": config_obj.pop_size, "settings": settings.as_dict(),
-                    "custom_fitness": fitness is not None,
-                    "replays": os.fspath(replays_dir) if replays_dir is not None else None,
-                    "checkpoint_every": checkpoint_every,
-                    "validate": [lv.id for lv in held_out], "validate_every": validate_every,
-                    "levels_per_gen": plan.per_gen, "curriculum": curriculum, "seed_rules": seed_rules,
-                    "recheck": recheck,
+                    "custom_fitness": o.fitness is not None,
+                    "replays": os.fspath(o.replays_dir) if o.replays_dir is not None else None,
+                    "checkpoint_every": o.checkpoint_every,
+                    "validate": [lv.id for lv in held_out], "validate_every": o.validate_every,
+                    "levels_per_gen": plan.per_gen, "curriculum": o.curriculum, "seed_rules": o.seed_rules,
+                    "recheck": o.recheck,
                 })
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
                 folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation, text)))
-        return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
-                   checkpoint_every=checkpoint_every, replays_dir=replays_dir, validation=validation,
-                   time_limit=time_limit, config_text=text)
+        return cls(evolution, generations=o.generations, keep_going=o.keep_going, folder=folder,
+                   checkpoint_every=o.checkpoint_every, replays_dir=o.replays_dir, validation=validation,
+                   time_limit=o.time_limit, config_text=text)
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *, generations: int | None = None, keep_going: bool = False,
