@@ -13,6 +13,15 @@ from tilerunner.agent.genome import PORTS, TileGenome
 compile = compile_genome  # noqa: A001  (the name the design uses; the module is `compiler`)
 
 __all__ = [
-    "ACTIVATIONS", "AGGREGATIONS", "PORTS", "CompiledNetwork", "TileGenome", "UnsupportedFunctionError",
-    "compile", "compile_arrays", "compile_genome", "compile_population", "pack",
+    "ACTIVATIONS",
+    "AGGREGATIONS",
+    "PORTS",
+    "CompiledNetwork",
+    "TileGenome",
+    "UnsupportedFunctionError",
+    "compile",
+    "compile_arrays",
+    "compile_genome",
+    "compile_population",
+    "pack",
 ]

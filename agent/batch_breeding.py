@@ -48,8 +48,9 @@ def _float_specs(settings: breeding.GeneSettings) -> np.ndarray:
     for name, f in [("weight", settings.weight), *settings.floats, *settings.gates]:
         if f.kind not in _KINDS:
             raise RuntimeError(f"Unknown init_type {f.init_type!r} for {name}_init_type")
-        rows.append([f.mutate_rate, f.either_rate, f.power, f.lo, f.hi, _KINDS[f.kind], f.mean, f.stdev,
-                     f.init_lo, f.init_hi])
+        rows.append(
+            [f.mutate_rate, f.either_rate, f.power, f.lo, f.hi, _KINDS[f.kind], f.mean, f.stdev, f.init_lo, f.init_hi]
+        )
     return np.array(rows, np.float64)
 
 
@@ -97,7 +98,7 @@ def _cross(g: GeneArrays, first: np.ndarray, second: np.ndarray, seed: int):
         a, b = first[c], second[c]
         out = conn_off[c]
         lo, hi = g.conn_off[a], g.conn_off[a + 1]
-        match_genes(g.conn_key, g.conn_sorted, lo, hi, g.conn_off[b], g.conn_off[b + 1], other_conn[:hi - lo])
+        match_genes(g.conn_key, g.conn_sorted, lo, hi, g.conn_off[b], g.conn_off[b + 1], other_conn[: hi - lo])
         for i in range(lo, hi):
             w, e, p = g.conn_weight[i], g.conn_enabled[i], g.conn_port[i]
             j = other_conn[i - lo]
@@ -117,7 +118,7 @@ def _cross(g: GeneArrays, first: np.ndarray, second: np.ndarray, seed: int):
             out += 1
         out = node_off[c]
         lo, hi = g.node_off[a], g.node_off[a + 1]
-        match_genes(g.node_key, g.node_sorted, lo, hi, g.node_off[b], g.node_off[b + 1], other_node[:hi - lo])
+        match_genes(g.node_key, g.node_sorted, lo, hi, g.node_off[b], g.node_off[b + 1], other_node[: hi - lo])
         for i in range(lo, hi):
             node_float[out] = g.node_float[i]
             act, agg = g.node_act[i], g.node_agg[i]
@@ -138,14 +139,36 @@ def _cross(g: GeneArrays, first: np.ndarray, second: np.ndarray, seed: int):
             node_key[out], node_act[out], node_agg[out] = g.node_key[i], act, agg
             node_memory[out] = g.node_memory[i]
             out += 1
-    return (node_off, node_key, node_float, node_act, node_agg, node_memory,
-            conn_off, conn_key, conn_weight, conn_enabled, conn_port, conn_innov)
+    return (
+        node_off,
+        node_key,
+        node_float,
+        node_act,
+        node_agg,
+        node_memory,
+        conn_off,
+        conn_key,
+        conn_weight,
+        conn_enabled,
+        conn_port,
+        conn_innov,
+    )
 
 
 @njit(cache=True)
-def _mutate_attributes(g: GeneArrays, mutate: np.ndarray, seed: int, spec: np.ndarray, enabled_rates: np.ndarray,
-                       port_rate: float, ports: np.ndarray, act_rate: float, acts: np.ndarray, agg_rate: float,
-                       aggs: np.ndarray) -> None:
+def _mutate_attributes(
+    g: GeneArrays,
+    mutate: np.ndarray,
+    seed: int,
+    spec: np.ndarray,
+    enabled_rates: np.ndarray,
+    port_rate: float,
+    ports: np.ndarray,
+    act_rate: float,
+    acts: np.ndarray,
+    agg_rate: float,
+    aggs: np.ndarray,
+) -> None:
     """Every gene of each child c with mutate[c], in place: the attribute half of `breeding.mutate`, with NumPy's
     draws. Run after the structural mutations, on the final genes, as `DefaultGenome.mutate` runs it."""
     np.random.seed(seed)
@@ -231,9 +254,19 @@ def _mutate_genes(genes: GeneArrays, mutate: np.ndarray, seed: int, settings: br
     ports = np.array([code(p) for p in settings.port_options] if settings.memory else [], np.int64)
     acts = np.array([code(a) for a in settings.act_options], np.int64)
     aggs = np.array([code(a) for a in settings.agg_options], np.int64)
-    _mutate_attributes(genes, mutate, seed, _float_specs(settings),
-                       np.array([settings.enabled_if_true, settings.enabled_if_false]), float(settings.port_rate),
-                       ports, float(settings.act_rate), acts, float(settings.agg_rate), aggs)
+    _mutate_attributes(
+        genes,
+        mutate,
+        seed,
+        _float_specs(settings),
+        np.array([settings.enabled_if_true, settings.enabled_if_false]),
+        float(settings.port_rate),
+        ports,
+        float(settings.act_rate),
+        acts,
+        float(settings.agg_rate),
+        aggs,
+    )
 
 
 class _Edit:
@@ -267,8 +300,21 @@ class _Edit:
 class _Children:
     """The children's arrays after the kernel, and what structural mutation changed of each child."""
 
-    def __init__(self, node_off, node_key, node_float, node_act, node_agg, node_memory,
-                 conn_off, conn_key, conn_weight, conn_enabled, conn_port, conn_innov) -> None:
+    def __init__(
+        self,
+        node_off,
+        node_key,
+        node_float,
+        node_act,
+        node_agg,
+        node_memory,
+        conn_off,
+        conn_key,
+        conn_weight,
+        conn_enabled,
+        conn_port,
+        conn_innov,
+    ) -> None:
         self.node_off, self.node_key, self.node_float = node_off, node_key, node_float
         self.node_act, self.node_agg, self.node_memory = node_act, node_agg, node_memory
         self.conn_off, self.conn_key, self.conn_weight = conn_off, conn_key, conn_weight
@@ -280,8 +326,12 @@ class _Children:
         """Child c's genes as dicts of key -> position in the arrays, to change its structure."""
         if self._lists is None:  # the keys as Python lists, once for every child
             codes = self.conn_key
-            self._lists = (self.node_off.tolist(), self.node_key.tolist(), self.conn_off.tolist(),
-                           list(zip((codes >> 32).tolist(), (codes & (KEY_SHIFT - 1)).tolist())))
+            self._lists = (
+                self.node_off.tolist(),
+                self.node_key.tolist(),
+                self.conn_off.tolist(),
+                list(zip((codes >> 32).tolist(), (codes & (KEY_SHIFT - 1)).tolist())),
+            )
         node_off, node_key, conn_off, conn_key = self._lists
         lo, hi = node_off[c], node_off[c + 1]
         nodes = dict(zip(node_key[lo:hi], range(lo, hi)))
@@ -292,10 +342,12 @@ class _Children:
     def assemble(self) -> GeneArrays:
         """The final arrays: each child's surviving genes in order, then the genes structural mutation added."""
         added = {c: e.added() for c, e in self.edits.items()}
-        node_idx, node_off, new_nodes = self._order(self.node_off, {c: e.gone_nodes for c, e in self.edits.items()},
-                                                    {c: a[0] for c, a in added.items()})
-        conn_idx, conn_off, new_conns = self._order(self.conn_off, {c: e.gone_conns for c, e in self.edits.items()},
-                                                    {c: a[1] for c, a in added.items()})
+        node_idx, node_off, new_nodes = self._order(
+            self.node_off, {c: e.gone_nodes for c, e in self.edits.items()}, {c: a[0] for c, a in added.items()}
+        )
+        conn_idx, conn_off, new_conns = self._order(
+            self.conn_off, {c: e.gone_conns for c, e in self.edits.items()}, {c: a[1] for c, a in added.items()}
+        )
         extra_nodes, extra_conns = _node_columns(new_nodes), _conn_columns(new_conns)
 
         def cat(column: np.ndarray, extra: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -304,12 +356,21 @@ class _Children:
         node_key = cat(self.node_key, extra_nodes[0], node_idx)
         conn_key = cat(self.conn_key, extra_conns[0], conn_idx)
         return GeneArrays(
-            node_off, node_key, sorted_positions(node_off, node_key), cat(self.node_float, extra_nodes[1], node_idx),
-            cat(self.node_act, extra_nodes[2], node_idx), cat(self.node_agg, extra_nodes[3], node_idx),
-            cat(self.node_memory, extra_nodes[4], node_idx), conn_off, conn_key,
-            sorted_positions(conn_off, conn_key), cat(self.conn_weight, extra_conns[1], conn_idx),
-            cat(self.conn_enabled, extra_conns[2], conn_idx), cat(self.conn_port, extra_conns[3], conn_idx),
-            cat(self.conn_innov, extra_conns[4], conn_idx))
+            node_off,
+            node_key,
+            sorted_positions(node_off, node_key),
+            cat(self.node_float, extra_nodes[1], node_idx),
+            cat(self.node_act, extra_nodes[2], node_idx),
+            cat(self.node_agg, extra_nodes[3], node_idx),
+            cat(self.node_memory, extra_nodes[4], node_idx),
+            conn_off,
+            conn_key,
+            sorted_positions(conn_off, conn_key),
+            cat(self.conn_weight, extra_conns[1], conn_idx),
+            cat(self.conn_enabled, extra_conns[2], conn_idx),
+            cat(self.conn_port, extra_conns[3], conn_idx),
+            cat(self.conn_innov, extra_conns[4], conn_idx),
+        )
 
     @staticmethod
     def _order(off: np.ndarray, gone: dict[int, list], added: dict[int, list]) -> tuple[np.ndarray, np.ndarray, list]:
@@ -330,8 +391,9 @@ class _Children:
         position = np.flatnonzero(keep)
         if not new:
             return position, final_off, new
-        owner = np.concatenate((np.repeat(np.arange(sizes.size, dtype=np.int64), np.diff(off))[keep],
-                                np.array(owners, np.int64)))
+        owner = np.concatenate(
+            (np.repeat(np.arange(sizes.size, dtype=np.int64), np.diff(off))[keep], np.array(owners, np.int64))
+        )
         position = np.concatenate((position, np.arange(base, base + len(new), dtype=np.int64)))
         order = np.lexsort((position, owner))
         return position[order], final_off, new
@@ -339,20 +401,29 @@ class _Children:
 
 def _node_columns(genes: list) -> tuple:
     code = CODES.__getitem__
-    return (np.array([g.key for g in genes], np.int64).reshape(-1),
-            np.array([[g.bias, g.response, g.time_constant, g.input_gate_bias, g.forget_gate_bias,
-                       g.output_gate_bias] for g in genes], np.float64).reshape(-1, 6),
-            np.array([code(g.activation) for g in genes], np.int64).reshape(-1),
-            np.array([code(g.aggregation) for g in genes], np.int64).reshape(-1),
-            np.array([g.memory for g in genes], np.bool_).reshape(-1))
+    return (
+        np.array([g.key for g in genes], np.int64).reshape(-1),
+        np.array(
+            [
+                [g.bias, g.response, g.time_constant, g.input_gate_bias, g.forget_gate_bias, g.output_gate_bias]
+                for g in genes
+            ],
+            np.float64,
+        ).reshape(-1, 6),
+        np.array([code(g.activation) for g in genes], np.int64).reshape(-1),
+        np.array([code(g.aggregation) for g in genes], np.int64).reshape(-1),
+        np.array([g.memory for g in genes], np.bool_).reshape(-1),
+    )
 
 
 def _conn_columns(genes: list) -> tuple:
-    return (np.array([g.key[0] * KEY_SHIFT + g.key[1] for g in genes], np.int64).reshape(-1),
-            np.array([g.weight for g in genes], np.float64).reshape(-1),
-            np.array([g.enabled for g in genes], np.bool_).reshape(-1),
-            np.array([CODES[g.port] for g in genes], np.int64).reshape(-1),
-            np.array([g.innovation for g in genes], np.int64).reshape(-1))
+    return (
+        np.array([g.key[0] * KEY_SHIFT + g.key[1] for g in genes], np.int64).reshape(-1),
+        np.array([g.weight for g in genes], np.float64).reshape(-1),
+        np.array([g.enabled for g in genes], np.bool_).reshape(-1),
+        np.array([CODES[g.port] for g in genes], np.int64).reshape(-1),
+        np.array([g.innovation for g in genes], np.int64).reshape(-1),
+    )
 
 
 def _mutate_structure(children: _Children, c: int, config, settings: breeding.GeneSettings) -> None:
@@ -502,13 +573,23 @@ def unpack(g: GeneArrays, index: int, node_type: type, conn_type: type) -> tuple
     names = CODES.names
     lo, hi = int(g.node_off[index]), int(g.node_off[index + 1])
     floats = g.node_float[lo:hi]
-    node_rows = zip(g.node_key[lo:hi].tolist(), g.node_memory[lo:hi].tolist(), *floats.T.tolist(),
-                    [names[a] for a in g.node_act[lo:hi].tolist()], [names[a] for a in g.node_agg[lo:hi].tolist()])
+    node_rows = zip(
+        g.node_key[lo:hi].tolist(),
+        g.node_memory[lo:hi].tolist(),
+        *floats.T.tolist(),
+        [names[a] for a in g.node_act[lo:hi].tolist()],
+        [names[a] for a in g.node_agg[lo:hi].tolist()],
+    )
     lo, hi = int(g.conn_off[index]), int(g.conn_off[index + 1])
     codes = g.conn_key[lo:hi]
     keys = zip((codes >> 32).tolist(), (codes & (KEY_SHIFT - 1)).tolist())
-    conn_rows = zip(keys, g.conn_innov[lo:hi].tolist(), g.conn_weight[lo:hi].tolist(),
-                    g.conn_enabled[lo:hi].tolist(), [names[p] for p in g.conn_port[lo:hi].tolist()])
+    conn_rows = zip(
+        keys,
+        g.conn_innov[lo:hi].tolist(),
+        g.conn_weight[lo:hi].tolist(),
+        g.conn_enabled[lo:hi].tolist(),
+        [names[p] for p in g.conn_port[lo:hi].tolist()],
+    )
     new = _new
     nodes: dict = {}
     # attributes set one by one, in the order the gene's own constructor sets them, so the genes share one layout

@@ -59,8 +59,10 @@ def _inline_gauss_is_exact() -> bool:
 
 
 if not _inline_gauss_is_exact():  # pragma: no cover  (a Python whose random.gauss differs)
+
     def _gauss_step(sigma: float) -> float:  # noqa: F811
         return _gauss(0.0, sigma)
+
 
 NODE_FLOATS = ("bias", "response", "time_constant")
 GATE_FLOATS = ("input_gate_bias", "forget_gate_bias", "output_gate_bias")
@@ -69,8 +71,19 @@ GATE_FLOATS = ("input_gate_bias", "forget_gate_bias", "output_gate_bias")
 class FloatSettings:
     """One FloatAttribute's settings, read once: the same values `FloatAttribute` reads per gene."""
 
-    __slots__ = ("mutate_rate", "either_rate", "power", "lo", "hi", "kind", "mean", "stdev", "init_lo", "init_hi",
-                 "init_type")
+    __slots__ = (
+        "mutate_rate",
+        "either_rate",
+        "power",
+        "lo",
+        "hi",
+        "kind",
+        "mean",
+        "stdev",
+        "init_lo",
+        "init_hi",
+        "init_type",
+    )
 
     def __init__(self, config, name: str) -> None:
         self.mutate_rate = getattr(config, f"{name}_mutate_rate")
@@ -82,8 +95,13 @@ class FloatSettings:
         self.stdev = getattr(config, f"{name}_init_stdev")
         self.init_type = getattr(config, f"{name}_init_type")
         init_type = self.init_type.lower()
-        self.kind = "gauss" if ("gauss" in init_type or "normal" in init_type) else \
-            "uniform" if "uniform" in init_type else "bad"
+        self.kind = (
+            "gauss"
+            if ("gauss" in init_type or "normal" in init_type)
+            else "uniform"
+            if "uniform" in init_type
+            else "bad"
+        )
         self.init_lo = max(self.lo, self.mean - (2 * self.stdev))
         self.init_hi = min(self.hi, self.mean + (2 * self.stdev))
 
@@ -114,9 +132,24 @@ class FloatSettings:
 class GeneSettings:
     """Every attribute setting one genome's mutation needs, read from the genome config once."""
 
-    __slots__ = ("weight", "enabled_if_true", "enabled_if_false", "port_rate", "port_options", "memory",
-                 "floats", "gates", "act_rate", "act_options", "agg_rate", "agg_options", "enabled_default",
-                 "port_default", "act_default", "agg_default")
+    __slots__ = (
+        "weight",
+        "enabled_if_true",
+        "enabled_if_false",
+        "port_rate",
+        "port_options",
+        "memory",
+        "floats",
+        "gates",
+        "act_rate",
+        "act_options",
+        "agg_rate",
+        "agg_options",
+        "enabled_default",
+        "port_default",
+        "act_default",
+        "agg_default",
+    )
 
     def __init__(self, config) -> None:
         self.weight = FloatSettings(config, "weight")
@@ -164,7 +197,10 @@ def crossover(child, genome1, genome2, config) -> None:
             if cg1.key != cg2.key:
                 warnings.warn(
                     f"Innovation number collision: innovation {innovation_num} assigned to both "
-                    f"{cg1.key} and {cg2.key}. Treating as disjoint genes.", RuntimeWarning, stacklevel=3)
+                    f"{cg1.key} and {cg2.key}. Treating as disjoint genes.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
             else:
                 if rnd() <= 0.5:
                     attrs["weight"] = cg2.weight
@@ -211,18 +247,17 @@ def crossover(child, genome1, genome2, config) -> None:
 def mutate(genome, config) -> None:
     """`DefaultGenome.mutate` for TileGenomes: neat-python's structural mutations, then every gene's attributes."""
     if config.single_structural_mutation:
-        div = max(1, (config.node_add_prob + config.node_delete_prob +
-                      config.conn_add_prob + config.conn_delete_prob))
+        div = max(1, (config.node_add_prob + config.node_delete_prob + config.conn_add_prob + config.conn_delete_prob))
         r = _rnd()
         if r < (config.node_add_prob / div):
             genome.mutate_add_node(config)
         elif r < ((config.node_add_prob + config.node_delete_prob) / div):
             genome.mutate_delete_node(config)
-        elif r < ((config.node_add_prob + config.node_delete_prob +
-                   config.conn_add_prob) / div):
+        elif r < ((config.node_add_prob + config.node_delete_prob + config.conn_add_prob) / div):
             genome.mutate_add_connection(config)
-        elif r < ((config.node_add_prob + config.node_delete_prob +
-                   config.conn_add_prob + config.conn_delete_prob) / div):
+        elif r < (
+            (config.node_add_prob + config.node_delete_prob + config.conn_add_prob + config.conn_delete_prob) / div
+        ):
             genome.mutate_delete_connection()
     else:
         if _rnd() < config.node_add_prob:

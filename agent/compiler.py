@@ -96,8 +96,16 @@ def compile_arrays(genome, genome_config) -> K.NetArrays:
         node_response=np.array([g.response for g in genes], dtype=np.float64),
         node_memory=np.array([bool(getattr(g, "memory", False)) for g in genes], dtype=np.bool_),
         node_gate_bias=np.array(
-            [[getattr(g, "input_gate_bias", 0.0), getattr(g, "forget_gate_bias", 0.0),
-              getattr(g, "output_gate_bias", 0.0)] for g in genes], dtype=np.float64).reshape(-1, 3),
+            [
+                [
+                    getattr(g, "input_gate_bias", 0.0),
+                    getattr(g, "forget_gate_bias", 0.0),
+                    getattr(g, "output_gate_bias", 0.0),
+                ]
+                for g in genes
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 3),
         node_link_off=link_off,
         link_src=np.array([slots[cg.key[0]] for cg in links], dtype=np.int64),
         link_weight=np.array([cg.weight for cg in links], dtype=np.float64),
@@ -143,8 +151,7 @@ def pack(nets: Sequence[K.NetArrays]) -> K.NetArrays:
 def new_state(net: K.NetArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Zeroed activation state for packed networks: (values (2, slots), cells (nodes,), active (N,))."""
     n_nets = net.net_node_off.size - 1
-    return (np.zeros((2, int(net.net_slot_off[-1]))), np.zeros(net.node_slot.size),
-            np.zeros(n_nets, dtype=np.int64))
+    return (np.zeros((2, int(net.net_slot_off[-1]))), np.zeros(net.node_slot.size), np.zeros(n_nets, dtype=np.int64))
 
 
 class CompiledNetwork:
@@ -185,8 +192,7 @@ class CompiledNetwork:
         x = np.asarray(inputs, dtype=np.float64)
         if x.shape != (self.arrays.n_inputs,):
             raise ValueError(f"expected {self.arrays.n_inputs} inputs, got shape {x.shape}")
-        K.activate_step(self.arrays, self.values, self.cells, self.active, x.reshape(1, -1), self._out,
-                        self._scratch)
+        K.activate_step(self.arrays, self.values, self.cells, self.active, x.reshape(1, -1), self._out, self._scratch)
         return self._out[0].copy()
 
     def activate_steps(self, inputs) -> np.ndarray:

@@ -61,8 +61,10 @@ CODES = _Codes()
 arrays packed at different times compare and combine (`CODES.names[code]` is the name back)."""
 
 
-_NODE_FLOATS = [attrgetter(n) for n in ("bias", "response", "time_constant",
-                                        "input_gate_bias", "forget_gate_bias", "output_gate_bias")]
+_NODE_FLOATS = [
+    attrgetter(n)
+    for n in ("bias", "response", "time_constant", "input_gate_bias", "forget_gate_bias", "output_gate_bias")
+]
 
 
 def pack_genes(genomes: list) -> GeneArrays:
@@ -90,9 +92,22 @@ def pack_genes(genomes: list) -> GeneArrays:
     conn_enabled = np.fromiter(map(attrgetter("enabled"), conns), np.bool_, c)
     conn_port = np.fromiter(map(code, map(attrgetter("port"), conns)), np.int64, c)
     conn_innov = np.fromiter(map(attrgetter("innovation"), conns), np.int64, c)
-    return GeneArrays(node_off, node_key, sorted_positions(node_off, node_key), node_float, node_act, node_agg,
-                      node_memory, conn_off, conn_key, sorted_positions(conn_off, conn_key), conn_weight,
-                      conn_enabled, conn_port, conn_innov)
+    return GeneArrays(
+        node_off,
+        node_key,
+        sorted_positions(node_off, node_key),
+        node_float,
+        node_act,
+        node_agg,
+        node_memory,
+        conn_off,
+        conn_key,
+        sorted_positions(conn_off, conn_key),
+        conn_weight,
+        conn_enabled,
+        conn_port,
+        conn_innov,
+    )
 
 
 def _spans(off: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -110,10 +125,22 @@ def take_genomes(g: GeneArrays, which: np.ndarray) -> GeneArrays:
     which = np.asarray(which, np.int64)
     node_off, nodes, node_shift = _spans(g.node_off, which)
     conn_off, conns, conn_shift = _spans(g.conn_off, which)
-    return GeneArrays(node_off, g.node_key[nodes], g.node_sorted[nodes] - node_shift, g.node_float[nodes],
-                      g.node_act[nodes], g.node_agg[nodes], g.node_memory[nodes], conn_off, g.conn_key[conns],
-                      g.conn_sorted[conns] - conn_shift, g.conn_weight[conns], g.conn_enabled[conns],
-                      g.conn_port[conns], g.conn_innov[conns])
+    return GeneArrays(
+        node_off,
+        g.node_key[nodes],
+        g.node_sorted[nodes] - node_shift,
+        g.node_float[nodes],
+        g.node_act[nodes],
+        g.node_agg[nodes],
+        g.node_memory[nodes],
+        conn_off,
+        g.conn_key[conns],
+        g.conn_sorted[conns] - conn_shift,
+        g.conn_weight[conns],
+        g.conn_enabled[conns],
+        g.conn_port[conns],
+        g.conn_innov[conns],
+    )
 
 
 def join_genomes(parts: list[GeneArrays]) -> GeneArrays:
@@ -132,10 +159,22 @@ def join_genomes(parts: list[GeneArrays]) -> GeneArrays:
     def positions(name: str, base: np.ndarray) -> np.ndarray:
         return np.concatenate([getattr(p, name) + b for p, b in zip(parts, base)])
 
-    return GeneArrays(offsets("node_off", node_base), cat("node_key"), positions("node_sorted", node_base),
-                      cat("node_float"), cat("node_act"), cat("node_agg"), cat("node_memory"),
-                      offsets("conn_off", conn_base), cat("conn_key"), positions("conn_sorted", conn_base),
-                      cat("conn_weight"), cat("conn_enabled"), cat("conn_port"), cat("conn_innov"))
+    return GeneArrays(
+        offsets("node_off", node_base),
+        cat("node_key"),
+        positions("node_sorted", node_base),
+        cat("node_float"),
+        cat("node_act"),
+        cat("node_agg"),
+        cat("node_memory"),
+        offsets("conn_off", conn_base),
+        cat("conn_key"),
+        positions("conn_sorted", conn_base),
+        cat("conn_weight"),
+        cat("conn_enabled"),
+        cat("conn_port"),
+        cat("conn_innov"),
+    )
 
 
 class PackedPool:
@@ -184,8 +223,9 @@ def sorted_positions(off: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def match_genes(keys: np.ndarray, sorted_pos: np.ndarray, a_lo: int, a_hi: int, b_lo: int, b_hi: int,
-           out: np.ndarray) -> int:
+def match_genes(
+    keys: np.ndarray, sorted_pos: np.ndarray, a_lo: int, a_hi: int, b_lo: int, b_hi: int, out: np.ndarray
+) -> int:
     """out[i - a_lo] = position of the gene of genome b with the key of genome a's gene i, or -1; the number
     matched. One merge of the two genomes' key-sorted genes (cheaper than a search for each)."""
     out[:] = -1
@@ -276,8 +316,18 @@ def _distances_to(g: GeneArrays, rep: int, todo: np.ndarray, out: np.ndarray, dc
 
 
 @njit(cache=True, parallel=True)
-def _distances_to_reps(g: GeneArrays, reps: np.ndarray, todo: np.ndarray, old_of_pop: np.ndarray, known: np.ndarray,
-                       cached: np.ndarray, out: np.ndarray, fresh: np.ndarray, dc: float, wc: float) -> None:
+def _distances_to_reps(
+    g: GeneArrays,
+    reps: np.ndarray,
+    todo: np.ndarray,
+    old_of_pop: np.ndarray,
+    known: np.ndarray,
+    cached: np.ndarray,
+    out: np.ndarray,
+    fresh: np.ndarray,
+    dc: float,
+    wc: float,
+) -> None:
     """out[j, r] = distance(reps[r], j) for every j with todo[j]; fresh[j, r] where not in the cache (in parallel)."""
     for j in prange(todo.size):
         if not todo[j]:
@@ -295,8 +345,9 @@ def _distances_to_reps(g: GeneArrays, reps: np.ndarray, todo: np.ndarray, old_of
 
 
 @njit(cache=True)
-def speciate_packed(g: GeneArrays, n_pop: int, old_rep: np.ndarray, old_rep_pop: np.ndarray, threshold: float,
-                    dc: float, wc: float):
+def speciate_packed(
+    g: GeneArrays, n_pop: int, old_rep: np.ndarray, old_rep_pop: np.ndarray, threshold: float, dc: float, wc: float
+):
     """`DefaultSpeciesSet.speciate` on packed genomes: genomes 0..n_pop-1 are the population in ascending key
     order; old_rep[s] is the packed genome of old species s's representative (species in ascending id order)
     and old_rep_pop[s] the population genome with its key (-1 if none).

@@ -16,15 +16,49 @@ from numba import njit
 from tilerunner.agent import exact_math as xm
 
 ACTIVATIONS = (
-    "sigmoid", "tanh", "sin", "gauss", "relu", "elu", "lelu", "selu", "softplus", "identity",
-    "clamped", "inv", "log", "exp", "abs", "hat", "square", "cube",
+    "sigmoid",
+    "tanh",
+    "sin",
+    "gauss",
+    "relu",
+    "elu",
+    "lelu",
+    "selu",
+    "softplus",
+    "identity",
+    "clamped",
+    "inv",
+    "log",
+    "exp",
+    "abs",
+    "hat",
+    "square",
+    "cube",
 )
 AGGREGATIONS = ("sum", "product", "max", "min", "maxabs", "median", "mean")
 ACTIVATION_ID = {name: i for i, name in enumerate(ACTIVATIONS)}
 AGGREGATION_ID = {name: i for i, name in enumerate(AGGREGATIONS)}
 
-(SIGMOID, TANH, SIN, GAUSS, RELU, ELU, LELU, SELU, SOFTPLUS, IDENTITY, CLAMPED, INV, LOG, EXP,
- ABS, HAT, SQUARE, CUBE) = range(len(ACTIVATIONS))
+(
+    SIGMOID,
+    TANH,
+    SIN,
+    GAUSS,
+    RELU,
+    ELU,
+    LELU,
+    SELU,
+    SOFTPLUS,
+    IDENTITY,
+    CLAMPED,
+    INV,
+    LOG,
+    EXP,
+    ABS,
+    HAT,
+    SQUARE,
+    CUBE,
+) = range(len(ACTIVATIONS))
 SUM, PRODUCT, MAX, MIN, MAXABS, MEDIAN, MEAN = range(len(AGGREGATIONS))
 
 _SELU_LAMBDA = 1.0507009873554804934193349852946

@@ -43,8 +43,15 @@ PORT_ID = {name: i for i, name in enumerate(PORTS)}
 # (input gate bias -3: i = 0.05) and open to remembering (forget gate bias 4: f = 0.98), so
 # it holds what it is told to store; `tilerunner bench memory` measured these against the
 # usual LSTM start (0 and 1), which forgets within a few dozen steps.
-_GATE_DEFAULTS = dict(init_stdev=1.0, init_type="gaussian", replace_rate=0.1, mutate_rate=0.7,
-                      mutate_power=0.5, max_value=30.0, min_value=-30.0)
+_GATE_DEFAULTS = dict(
+    init_stdev=1.0,
+    init_type="gaussian",
+    replace_rate=0.1,
+    mutate_rate=0.7,
+    mutate_power=0.5,
+    max_value=30.0,
+    min_value=-30.0,
+)
 
 
 class _MemoryAttributes:
@@ -158,9 +165,7 @@ class TileNodeGene(_MemoryAttributes, DefaultNodeGene):
 class TileConnectionGene(_MemoryAttributes, DefaultConnectionGene):
     """A connection gene with a `port`: which part of a memory cell it feeds."""
 
-    _memory_attributes = [
-        StringAttribute("port", options=list(PORTS), default="random", mutate_rate=0.05),
-    ]
+    _memory_attributes = [StringAttribute("port", options=list(PORTS), default="random", mutate_rate=0.05)]
 
     def _uses_memory(self, config) -> bool:
         return config.memory_cells

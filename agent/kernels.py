@@ -61,8 +61,16 @@ def _sigmoid(z: float) -> float:
 
 @njit(cache=True, inline="always")
 def step_network(
-    net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
-    inputs: np.ndarray, row: int, out: np.ndarray, out_row: int, scratch: np.ndarray,
+    net: NetArrays,
+    k: int,
+    values: np.ndarray,
+    cells: np.ndarray,
+    active: np.ndarray,
+    inputs: np.ndarray,
+    row: int,
+    out: np.ndarray,
+    out_row: int,
+    scratch: np.ndarray,
 ) -> None:
     """Advance network `k` one step on inputs[row], writing its outputs to out[out_row].
 
@@ -74,8 +82,18 @@ def step_network(
 
 @njit(cache=True, inline="always")
 def step_network_at(
-    net: NetArrays, k: int, values: np.ndarray, base_slot: int, cells: np.ndarray, base_node: int,
-    active: np.ndarray, active_at: int, inputs: np.ndarray, row: int, out: np.ndarray, out_row: int,
+    net: NetArrays,
+    k: int,
+    values: np.ndarray,
+    base_slot: int,
+    cells: np.ndarray,
+    base_node: int,
+    active: np.ndarray,
+    active_at: int,
+    inputs: np.ndarray,
+    row: int,
+    out: np.ndarray,
+    out_row: int,
     scratch: np.ndarray,
 ) -> None:
     """`step_network` with network k's state anywhere: values in columns from `base_slot`, node j's cell
@@ -157,8 +175,14 @@ def reset_network(net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray,
 
 @njit(cache=True)
 def reset_network_at(
-    net: NetArrays, k: int, values: np.ndarray, base_slot: int, cells: np.ndarray, base_node: int,
-    active: np.ndarray, active_at: int,
+    net: NetArrays,
+    k: int,
+    values: np.ndarray,
+    base_slot: int,
+    cells: np.ndarray,
+    base_node: int,
+    active: np.ndarray,
+    active_at: int,
 ) -> None:
     """`reset_network` for state kept where `step_network_at` keeps it."""
     for i in range(net.net_slot_off[k + 1] - net.net_slot_off[k]):
@@ -171,8 +195,13 @@ def reset_network_at(
 
 @njit(cache=True)
 def activate_step(
-    net: NetArrays, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
-    inputs: np.ndarray, out: np.ndarray, scratch: np.ndarray,
+    net: NetArrays,
+    values: np.ndarray,
+    cells: np.ndarray,
+    active: np.ndarray,
+    inputs: np.ndarray,
+    out: np.ndarray,
+    scratch: np.ndarray,
 ) -> None:
     """One step of network 0 on inputs[0] into out[0] (the entry behind `CompiledNetwork.activate`)."""
     step_network(net, 0, values, cells, active, inputs, 0, out, 0, scratch)
@@ -180,8 +209,7 @@ def activate_step(
 
 @njit(cache=True)
 def activate_steps(
-    net: NetArrays, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
-    inputs: np.ndarray, out: np.ndarray,
+    net: NetArrays, values: np.ndarray, cells: np.ndarray, active: np.ndarray, inputs: np.ndarray, out: np.ndarray
 ) -> None:
     """Run network 0 for len(inputs) steps: inputs (T, n_inputs) -> out (T, n_outputs)."""
     scratch = np.empty(max(net.max_in, 1))
@@ -191,8 +219,7 @@ def activate_steps(
 
 @njit(cache=True, parallel=True)
 def activate_population(
-    net: NetArrays, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
-    inputs: np.ndarray, out: np.ndarray,
+    net: NetArrays, values: np.ndarray, cells: np.ndarray, active: np.ndarray, inputs: np.ndarray, out: np.ndarray
 ) -> None:
     """Run every packed network on its own inputs, in parallel: inputs (N, T, n_in) -> out (N, T, n_out)."""
     n_steps = inputs.shape[1]

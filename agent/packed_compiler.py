@@ -35,8 +35,9 @@ def _local(keys: np.ndarray, sorted_pos: np.ndarray, lo: int, hi: int, key: int)
 
 
 @njit(cache=True)
-def _compile(g: GeneArrays, which: np.ndarray, n_in: int, n_out: int, act_id: np.ndarray, agg_id: np.ndarray,
-             port_id: np.ndarray):
+def _compile(
+    g: GeneArrays, which: np.ndarray, n_in: int, n_out: int, act_id: np.ndarray, agg_id: np.ndarray, port_id: np.ndarray
+):
     n_nodes = 0
     n_links = 0
     for a in which:
@@ -148,9 +149,21 @@ def _compile(g: GeneArrays, which: np.ndarray, n_in: int, n_out: int, act_id: np
         max_in[w] = biggest
     node_gene = node_gene[:out_node]
     link_gene = link_gene[:out_link]
-    return (net_node_off, net_link_off, n_slots, max_in, node_slot[:out_node], act_id[g.node_act[node_gene]],
-            agg_id[g.node_agg[node_gene]], g.node_float[node_gene], g.node_memory[node_gene],
-            node_link_end[:out_node], link_src[:out_link], g.conn_weight[link_gene], port_id[g.conn_port[link_gene]])
+    return (
+        net_node_off,
+        net_link_off,
+        n_slots,
+        max_in,
+        node_slot[:out_node],
+        act_id[g.node_act[node_gene]],
+        agg_id[g.node_agg[node_gene]],
+        g.node_float[node_gene],
+        g.node_memory[node_gene],
+        node_link_end[:out_node],
+        link_src[:out_link],
+        g.conn_weight[link_gene],
+        port_id[g.conn_port[link_gene]],
+    )
 
 
 def _ids(table: dict[str, int]) -> np.ndarray:
@@ -161,9 +174,21 @@ def _ids(table: dict[str, int]) -> np.ndarray:
 def compile_packed(g: GeneArrays, which: list[int], genome_config) -> list[K.NetArrays]:
     """The packed genomes `which` compiled, one `NetArrays` each, as `compile_arrays` compiles their genes."""
     n_in, n_out = genome_config.num_inputs, genome_config.num_outputs
-    (node_off, link_off, n_slots, max_in, node_slot, node_act, node_agg, node_float, node_memory, link_end,
-     link_src, link_weight, link_port) = _compile(g, np.asarray(which, np.int64), n_in, n_out, _ids(ACTIVATION_ID),
-                                                  _ids(AGGREGATION_ID), _ids(PORT_ID))
+    (
+        node_off,
+        link_off,
+        n_slots,
+        max_in,
+        node_slot,
+        node_act,
+        node_agg,
+        node_float,
+        node_memory,
+        link_end,
+        link_src,
+        link_weight,
+        link_port,
+    ) = _compile(g, np.asarray(which, np.int64), n_in, n_out, _ids(ACTIVATION_ID), _ids(AGGREGATION_ID), _ids(PORT_ID))
     if (node_act < 0).any() or (node_agg < 0).any():
         raise ValueError("a genome uses an activation or aggregation function the kernels do not have")
     bias, response = node_float[:, 0].copy(), node_float[:, 1].copy()
@@ -173,13 +198,24 @@ def compile_packed(g: GeneArrays, which: list[int], genome_config) -> list[K.Net
         lo, hi = int(node_off[w]), int(node_off[w + 1])
         base = int(link_off[w])
         link_hi = int(link_off[w + 1])
-        nets.append(K.NetArrays(
-            n_inputs=n_in, n_outputs=n_out,
-            net_node_off=np.array([0, hi - lo], np.int64), net_slot_off=np.array([0, n_slots[w]], np.int64),
-            node_slot=node_slot[lo:hi], node_act=node_act[lo:hi], node_agg=node_agg[lo:hi],
-            node_bias=bias[lo:hi], node_response=response[lo:hi], node_memory=node_memory[lo:hi],
-            node_gate_bias=gates[lo:hi],
-            node_link_off=np.concatenate((np.array([base], np.int64), link_end[lo:hi])) - base,
-            link_src=link_src[base:link_hi], link_weight=link_weight[base:link_hi],
-            link_port=link_port[base:link_hi], max_in=int(max_in[w])))
+        nets.append(
+            K.NetArrays(
+                n_inputs=n_in,
+                n_outputs=n_out,
+                net_node_off=np.array([0, hi - lo], np.int64),
+                net_slot_off=np.array([0, n_slots[w]], np.int64),
+                node_slot=node_slot[lo:hi],
+                node_act=node_act[lo:hi],
+                node_agg=node_agg[lo:hi],
+                node_bias=bias[lo:hi],
+                node_response=response[lo:hi],
+                node_memory=node_memory[lo:hi],
+                node_gate_bias=gates[lo:hi],
+                node_link_off=np.concatenate((np.array([base], np.int64), link_end[lo:hi])) - base,
+                link_src=link_src[base:link_hi],
+                link_weight=link_weight[base:link_hi],
+                link_port=link_port[base:link_hi],
+                max_in=int(max_in[w]),
+            )
+        )
     return nets

@@ -12,8 +12,9 @@ import os
 import stat
 
 
-def read_regular_file(path: str | os.PathLike, limit: int, error: type[Exception], what: str = "file",
-                      follow_links: bool = True) -> bytes:
+def read_regular_file(
+    path: str | os.PathLike, limit: int, error: type[Exception], what: str = "file", follow_links: bool = True
+) -> bytes:
     """The bytes of the regular file `path`, at most `limit` of them; else `error` in one line saying why.
 
     With `follow_links=False` a symbolic link is refused rather than read (a run folder's own files).

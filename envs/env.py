@@ -25,7 +25,7 @@ def fresh_difficulties(spec: str) -> tuple[int, ...] | None:
         return None
     if spec == "gen:*":
         return tuple(range(1, MAX_DIFFICULTY + 1))
-    tail = spec[len("gen:*"):]
+    tail = spec[len("gen:*") :]
     if tail.startswith(":") and tail[1:].isdigit() and tail[1:].isascii() and 1 <= int(tail[1:]) <= MAX_DIFFICULTY:
         return (int(tail[1:]),)
     raise LevelError(f"{spec}: bad fresh-level set: expected gen:* or gen:*:DIFFICULTY (DIFFICULTY 1-{MAX_DIFFICULTY})")
@@ -33,8 +33,16 @@ def fresh_difficulties(spec: str) -> tuple[int, ...] | None:
 
 @njit(cache=True)
 def _step_and_observe(
-    tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, buttons: int, frame_skip: int,
-    max_frames: int, stall_frames: int, radius: int, features: int, out: np.ndarray,
+    tiles: np.ndarray,
+    state: np.ndarray,
+    enemies: np.ndarray,
+    buttons: int,
+    frame_skip: int,
+    max_frames: int,
+    stall_frames: int,
+    radius: int,
+    features: int,
+    out: np.ndarray,
 ) -> int:
     # One Numba call per env step: hold the buttons for frame_skip frames, then look.
     status = P.advance(tiles, state, enemies, buttons, frame_skip, max_frames, stall_frames)
@@ -174,8 +182,11 @@ class TileRunnerEnv(gym.Env):
                 offset += n
         if self._parts:
             self.observation_space = spaces.Dict(
-                {"grid": grid, **{name: spaces.Box(-1.0, 1.0, shape, dtype=np.float32)
-                                  for name, _, shape in self._parts}})
+                {
+                    "grid": grid,
+                    **{name: spaces.Box(-1.0, 1.0, shape, dtype=np.float32) for name, _, shape in self._parts},
+                }
+            )
         else:
             self.observation_space = grid
         self.action_space = spaces.MultiBinary(N_BUTTONS)
@@ -205,8 +216,17 @@ class TileRunnerEnv(gym.Env):
         elif self._fresh:
             self._load(self._draw_fresh())
         col, row = self.level.start
-        P.reset_world(self.level.tiles, self.level.enemies, col, row, self.level.exit_col,
-                      self._tiles, self._state, self._enemies, self._rule)
+        P.reset_world(
+            self.level.tiles,
+            self.level.enemies,
+            col,
+            row,
+            self.level.exit_col,
+            self._tiles,
+            self._state,
+            self._enemies,
+            self._rule,
+        )
         observe_inputs(self._tiles, self._state, self._enemies, self.view_radius, self._features, self._inputs)
         if self.render_mode == "human":
             self.render()
@@ -216,8 +236,16 @@ class TileRunnerEnv(gym.Env):
         buttons = mask_from_pressed(action)
         before = self._state[P.S_RIGHTMOST]
         status = _step_and_observe(
-            self._tiles, self._state, self._enemies, buttons, self.frame_skip,
-            self.max_frames, self.stall_frames, self.view_radius, self._features, self._inputs,
+            self._tiles,
+            self._state,
+            self._enemies,
+            buttons,
+            self.frame_skip,
+            self.max_frames,
+            self.stall_frames,
+            self.view_radius,
+            self._features,
+            self._inputs,
         )
         obs = self._observation()
         reward = float(self._state[P.S_RIGHTMOST] - before) / P.SUB
@@ -230,10 +258,15 @@ class TileRunnerEnv(gym.Env):
     def _observation(self) -> np.ndarray | dict[str, np.ndarray]:
         # Copies of the flat input vector's parts, shaped as `observation_space` says.
         size = 2 * self.view_radius + 1
-        grid = self._inputs[:size * size].reshape(size, size).copy()
+        grid = self._inputs[: size * size].reshape(size, size).copy()
         if self._parts:
-            return {"grid": grid, **{name: self._inputs[offset:offset + int(np.prod(shape))].reshape(shape).copy()
-                                     for name, offset, shape in self._parts}}
+            return {
+                "grid": grid,
+                **{
+                    name: self._inputs[offset : offset + int(np.prod(shape))].reshape(shape).copy()
+                    for name, offset, shape in self._parts
+                },
+            }
         return grid
 
     def _info(self) -> dict[str, Any]:

@@ -395,16 +395,28 @@ def _seg_ledges(b: _Builder) -> None:
 
 
 SEGMENTS = {
-    "flat": _seg_flat, "step": _seg_step, "gap": _seg_gap, "pipes": _seg_pipes,
-    "stairs": _seg_stairs, "blocks": _seg_blocks, "bridge": _seg_bridge, "ledges": _seg_ledges,
+    "flat": _seg_flat,
+    "step": _seg_step,
+    "gap": _seg_gap,
+    "pipes": _seg_pipes,
+    "stairs": _seg_stairs,
+    "blocks": _seg_blocks,
+    "bridge": _seg_bridge,
+    "ledges": _seg_ledges,
 }
 
 
 def _segment_weights(d: int) -> dict[str, int]:
     """How often each segment kind appears at difficulty `d`: fewer flat runs, more pits as it rises."""
     return {
-        "flat": max(1, 8 - d), "step": 3, "gap": 3 + d // 2, "pipes": 3, "stairs": 2,
-        "blocks": 3, "bridge": 1 + d // 3, "ledges": 2,
+        "flat": max(1, 8 - d),
+        "step": 3,
+        "gap": 3 + d // 2,
+        "pipes": 3,
+        "stairs": 2,
+        "blocks": 3,
+        "bridge": 1 + d // 3,
+        "ledges": 2,
     }
 
 
@@ -413,8 +425,15 @@ def _segment_weights(d: int) -> dict[str, int]:
 
 def _enemy_weights(d: int) -> dict[str, int]:
     """Which enemies appear at difficulty `d`, in what proportions."""
-    w = {"g": 6, "k": 3 if d >= 2 else 0, "r": 3 if d >= 3 else 0, "y": 2 + d - 5 if d >= 5 else 0,
-         "G": 2 if d >= 6 else 0, "R": 2 if d >= 7 else 0, "Y": 2 if d >= 9 else 0}
+    w = {
+        "g": 6,
+        "k": 3 if d >= 2 else 0,
+        "r": 3 if d >= 3 else 0,
+        "y": 2 + d - 5 if d >= 5 else 0,
+        "G": 2 if d >= 6 else 0,
+        "R": 2 if d >= 7 else 0,
+        "Y": 2 if d >= 9 else 0,
+    }
     return {k: v for k, v in w.items() if v > 0}
 
 
@@ -422,8 +441,11 @@ def _place_enemies(b: _Builder) -> None:
     """Spread up to (2 + d) enemies per 100 columns evenly over marked spots, in pairs now and then."""
     d, rng = b.difficulty, b.rng
     target = (b.width * (2 + d) + 50) // 100
-    spots = [s for s in b.spots if s.col >= FIRST_ENEMY_COL and b.cols[s.col][s.row] == "-"
-             and not any(s.col in q for q in b.quiet)]
+    spots = [
+        s
+        for s in b.spots
+        if s.col >= FIRST_ENEMY_COL and b.cols[s.col][s.row] == "-" and not any(s.col in q for q in b.quiet)
+    ]
     weights = _enemy_weights(d)
     taken: list[int] = []
 

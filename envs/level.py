@@ -109,8 +109,7 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
     width = len(lines[0])
     height = len(lines)
     if width > MAX_COLUMNS:
-        raise LevelError(f"{source}:1:{MAX_COLUMNS + 1}: level too wide: {width:,} columns"
-                         f" (at most {MAX_COLUMNS:,})")
+        raise LevelError(f"{source}:1:{MAX_COLUMNS + 1}: level too wide: {width:,} columns (at most {MAX_COLUMNS:,})")
     if height > MAX_ROWS:
         raise LevelError(f"{source}:{MAX_ROWS + 1}:1: level too tall: {height:,} rows (at most {MAX_ROWS})")
     grid = np.zeros((height, width), dtype=np.int8)
@@ -123,8 +122,7 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
             if info is None:
                 what = "a tab" if ch == "\t" else ("a space" if ch == " " else _char_repr(ch))
                 raise LevelError(
-                    f"{source}:{r + 1}:{c + 1}: unknown character {what}"
-                    " (tilerunner levels chars lists the characters)"
+                    f"{source}:{r + 1}:{c + 1}: unknown character {what} (tilerunner levels chars lists the characters)"
                 )
             if c >= width:
                 break
@@ -134,21 +132,18 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
             if ch == "M":
                 if start is not None:
                     raise LevelError(
-                        f"{source}:{r + 1}:{c + 1}: second start 'M'"
-                        f" (the first is at {start[1] + 1}:{start[0] + 1})"
+                        f"{source}:{r + 1}:{c + 1}: second start 'M' (the first is at {start[1] + 1}:{start[0] + 1})"
                     )
                 start = (c, r)
             elif ch == "F":
                 if exit_at is not None:
                     raise LevelError(
-                        f"{source}:{r + 1}:{c + 1}: second exit 'F'"
-                        f" (the first is at {exit_at[1] + 1}:{exit_at[0] + 1})"
+                        f"{source}:{r + 1}:{c + 1}: second exit 'F' (the first is at {exit_at[1] + 1}:{exit_at[0] + 1})"
                     )
                 exit_at = (c, r)
         if len(line) != width:
             raise LevelError(
-                f"{source}:{r + 1}:{min(len(line), width) + 1}: ragged row: {len(line)} tiles,"
-                f" but row 1 has {width}"
+                f"{source}:{r + 1}:{min(len(line), width) + 1}: ragged row: {len(line)} tiles, but row 1 has {width}"
             )
     if width == 0:
         raise LevelError(f"{source}:1:1: empty first row")
@@ -161,7 +156,7 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
         start = (0, row)
     else:
         c, r = start
-        if not floor[r + 1:, c].any():
+        if not floor[r + 1 :, c].any():
             raise LevelError(f"{source}:{r + 1}:{c + 1}: no floor under the start 'M'")
     exit_col = exit_at[0] if exit_at is not None else width - 1
     if exit_col <= start[0]:
@@ -263,8 +258,9 @@ def gen_range(spec: str) -> list[str]:
     except LevelError:
         from tilerunner.envs.generator import MAX_DIFFICULTY
 
-        raise LevelError(f"{spec}: bad generator range: DIFFICULTY must be a whole number from 1 to"
-                         f" {MAX_DIFFICULTY}") from None
+        raise LevelError(
+            f"{spec}: bad generator range: DIFFICULTY must be a whole number from 1 to {MAX_DIFFICULTY}"
+        ) from None
     return [f"gen:{seed}{tail}" for seed in range(a, b + 1)]
 
 

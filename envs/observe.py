@@ -115,21 +115,24 @@ def input_names(radius: int, features: tuple[str, ...] | list[str] = ()) -> list
     names = [f"grid{cell}" for cell in cells]
     for name in FEATURES:
         if name in features:
-            names += [f"enemy-grid{cell}" for cell in cells] if name == "enemy-grid" else \
-                [f"{name}.{part}" for part in _PARTS.get(name, ())]
+            names += (
+                [f"enemy-grid{cell}" for cell in cells]
+                if name == "enemy-grid"
+                else [f"{name}.{part}" for part in _PARTS.get(name, ())]
+            )
     return names
 
 
-_PARTS = {"speed": ("vx", "vy", "on_ground"), "jump": ("on_ground", "may_jump", "can_jump_higher"),
-          "position": ("x_in_tile", "y_in_tile"),
-          "probes": ("gap_distance", "gap_width", "wall_distance", "wall_height", "enemy_dx", "enemy_dy",
-                     "enemy_kind")}
+_PARTS = {
+    "speed": ("vx", "vy", "on_ground"),
+    "jump": ("on_ground", "may_jump", "can_jump_higher"),
+    "position": ("x_in_tile", "y_in_tile"),
+    "probes": ("gap_distance", "gap_width", "wall_distance", "wall_height", "enemy_dx", "enemy_dy", "enemy_kind"),
+}
 
 
 @njit(cache=True)
-def observe(
-    tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, radius: int, out: np.ndarray
-) -> None:
+def observe(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, radius: int, out: np.ndarray) -> None:
     """Write the (2*radius+1, 2*radius+1) view around the player into `out` (float32 or float64)."""
     _grid(tiles, state, enemies, radius, False, False, out)
 
@@ -160,7 +163,7 @@ def observe_inputs(
         out[k + 2] = lift
         k += 3
     if separate:
-        grid = out[k:k + cells].reshape((size, size))
+        grid = out[k : k + cells].reshape((size, size))
         grid[:, :] = 0.0
         _enemies(state, enemies, radius, kinds, grid)
         k += cells
@@ -169,12 +172,17 @@ def observe_inputs(
         out[k + 1] = ((state[S_Y] + PLAYER_H // 2) % TILE) / TILE
         k += 2
     if features & PROBES:
-        _probes(tiles, state, enemies, radius, out[k:k + 7])
+        _probes(tiles, state, enemies, radius, out[k : k + 7])
 
 
 @njit(cache=True)
 def _grid(
-    tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, radius: int, kinds: bool, tiles_only: bool,
+    tiles: np.ndarray,
+    state: np.ndarray,
+    enemies: np.ndarray,
+    radius: int,
+    kinds: bool,
+    tiles_only: bool,
     out: np.ndarray,
 ) -> None:
     cx = state[S_X] + PLAYER_W // 2
@@ -271,8 +279,7 @@ def _probes(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, radius: i
         out[6] = -1.0 if enemies[best, E_KIND] == T.SPIKY else 1.0
 
 
-def observation(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray,
-                radius: int = DEFAULT_RADIUS) -> np.ndarray:
+def observation(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, radius: int = DEFAULT_RADIUS) -> np.ndarray:
     """A new float32 observation grid (convenience wrapper around `observe`)."""
     out = np.empty((2 * radius + 1, 2 * radius + 1), dtype=np.float32)
     observe(tiles, state, enemies, radius, out)

@@ -131,8 +131,15 @@ def tile_at(tiles: np.ndarray, row: int, col: int) -> int:
 
 @njit(cache=True)
 def reset_world(
-    level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int,
-    exit_col: int, tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, rule: int = HOLD,
+    level_tiles: np.ndarray,
+    level_enemies: np.ndarray,
+    start_col: int,
+    start_row: int,
+    exit_col: int,
+    tiles: np.ndarray,
+    state: np.ndarray,
+    enemies: np.ndarray,
+    rule: int = HOLD,
 ) -> None:
     """Fill (tiles, state, enemies) with the level's starting position, reusing the arrays; `rule` is the
     jump rule the episode plays by (HOLD or PRESS)."""
@@ -452,8 +459,13 @@ def step(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, buttons: int
 
 @njit(cache=True)
 def advance(
-    tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, buttons: int,
-    n_frames: int, max_frames: int, stall_frames: int,
+    tiles: np.ndarray,
+    state: np.ndarray,
+    enemies: np.ndarray,
+    buttons: int,
+    n_frames: int,
+    max_frames: int,
+    stall_frames: int,
 ) -> int:
     """Hold `buttons` for up to `n_frames` frames, stopping when the episode ends.
 

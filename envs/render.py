@@ -96,16 +96,7 @@ def _mix(a: tuple[int, int, int], b: tuple[int, int, int], t: float) -> tuple[in
     return tuple(int(round(a[i] * (1 - t) + b[i] * t)) for i in range(3))  # type: ignore[return-value]
 
 
-_QUESTION_GLYPH = [
-    ".XXXX.",
-    "XX..XX",
-    "....XX",
-    "...XX.",
-    "..XX..",
-    "......",
-    "..XX..",
-    "..XX..",
-]
+_QUESTION_GLYPH = [".XXXX.", "XX..XX", "....XX", "...XX.", "..XX..", "......", "..XX..", "..XX.."]
 
 # ---------------------------------------------------------------------------------------------
 # Tiles
@@ -128,7 +119,7 @@ def _brick() -> _Canvas:
     for course in range(4):
         y = course * 4
         c.paint(c.rect(y + 3, y + 4, 0, 16), mortar)
-        for xj in ((7, 15) if course % 2 == 0 else (3, 11)):
+        for xj in (7, 15) if course % 2 == 0 else (3, 11):
             c.paint(c.rect(y, y + 3, xj, xj + 1), mortar)
     return c
 
@@ -171,8 +162,15 @@ _SUPPORT_LINE = _mix(_SUPPORT, SKY, 0.5)
 def _support() -> _Canvas:
     c = _Canvas(16, 16, _SUPPORT)
     # Pale bark: thin vertical grooves, staggered short marks; low contrast against the sky.
-    c.paint(c.rect(0, 16, 3, 4) | c.rect(0, 16, 11, 12) | c.rect(4, 6, 7, 8) | c.rect(11, 13, 15, 16)
-            | c.rect(12, 14, 7, 8) | c.rect(2, 4, 15, 16), _SUPPORT_LINE)
+    c.paint(
+        c.rect(0, 16, 3, 4)
+        | c.rect(0, 16, 11, 12)
+        | c.rect(4, 6, 7, 8)
+        | c.rect(11, 13, 15, 16)
+        | c.rect(12, 14, 7, 8)
+        | c.rect(2, 4, 15, 16),
+        _SUPPORT_LINE,
+    )
     return c
 
 
@@ -272,16 +270,32 @@ def _build_tiles() -> np.ndarray:
     sky = _Canvas(16, 16, SKY).rgb
     brick = _brick().rgb
     table = {
-        T.EMPTY: sky, T.GROUND: _ground().rgb, T.BLOCK: _block().rgb, T.BRICK: brick,
-        T.QUESTION: _question().rgb, T.BRICK_COIN: brick, T.USED: _used().rgb, T.HIDDEN: sky,
-        T.PLATFORM: _platform(False).rgb, T.PLATFORM_BG: _support().rgb, T.COIN: _coin().rgb,
-        T.PIPE: _pipe(False, "1").rgb, T.CANNON: _cannon(False).rgb, T.EXIT: _pole("shaft").rgb,
-        PIPE_TOP_L: _pipe(True, "L").rgb, PIPE_TOP_R: _pipe(True, "R").rgb,
-        PIPE_TOP_1: _pipe(True, "1").rgb, PIPE_BODY_L: _pipe(False, "L").rgb,
-        PIPE_BODY_R: _pipe(False, "R").rgb, PIPE_BODY_1: _pipe(False, "1").rgb,
-        CANNON_TOP: _cannon(True).rgb, CANNON_BASE: _cannon(False).rgb,
+        T.EMPTY: sky,
+        T.GROUND: _ground().rgb,
+        T.BLOCK: _block().rgb,
+        T.BRICK: brick,
+        T.QUESTION: _question().rgb,
+        T.BRICK_COIN: brick,
+        T.USED: _used().rgb,
+        T.HIDDEN: sky,
+        T.PLATFORM: _platform(False).rgb,
+        T.PLATFORM_BG: _support().rgb,
+        T.COIN: _coin().rgb,
+        T.PIPE: _pipe(False, "1").rgb,
+        T.CANNON: _cannon(False).rgb,
+        T.EXIT: _pole("shaft").rgb,
+        PIPE_TOP_L: _pipe(True, "L").rgb,
+        PIPE_TOP_R: _pipe(True, "R").rgb,
+        PIPE_TOP_1: _pipe(True, "1").rgb,
+        PIPE_BODY_L: _pipe(False, "L").rgb,
+        PIPE_BODY_R: _pipe(False, "R").rgb,
+        PIPE_BODY_1: _pipe(False, "1").rgb,
+        CANNON_TOP: _cannon(True).rgb,
+        CANNON_BASE: _cannon(False).rgb,
         PLATFORM_ON_SUPPORT: _platform(True).rgb,
-        POLE: _pole("shaft").rgb, POLE_TOP: _pole("top").rgb, POLE_FLAG: _pole("flag").rgb,
+        POLE: _pole("shaft").rgb,
+        POLE_TOP: _pole("top").rgb,
+        POLE_FLAG: _pole("flag").rgb,
         FLAG_TIP: _pole("flag_tip").rgb,
     }
     assert len(table) == N_DISPLAY
@@ -385,11 +399,13 @@ def _with_wings(body: _Canvas, up: bool) -> _Canvas:
         c.paint(wing, WHITE)
         c.paint(c.outline(wing), (96, 96, 120))
         # Feather lines.
-        c.paint(c.rect(int(cy), int(cy) + 1, 0, c.mask.shape[1]) & wing & ~c.outline(wing)
-                & ((c.x - cx) * sign > 0.5), (176, 176, 196))
+        c.paint(
+            c.rect(int(cy), int(cy) + 1, 0, c.mask.shape[1]) & wing & ~c.outline(wing) & ((c.x - cx) * sign > 0.5),
+            (176, 176, 196),
+        )
     inside = body.mask
-    c.rgb[WING_UP_PX:, WING_PX:WING_PX + w][inside] = body.rgb[inside]
-    c.mask[WING_UP_PX:, WING_PX:WING_PX + w] |= inside
+    c.rgb[WING_UP_PX:, WING_PX : WING_PX + w][inside] = body.rgb[inside]
+    c.mask[WING_UP_PX:, WING_PX : WING_PX + w] |= inside
     return c
 
 
@@ -397,8 +413,8 @@ def _squashed(c: _Canvas) -> _Canvas:
     """The body flattened to half height, resting on the same floor."""
     h, w = c.mask.shape
     out = _Canvas(h, w)
-    out.rgb[h // 2:] = c.rgb[1::2]
-    out.mask[h // 2:] = c.mask[1::2]
+    out.rgb[h // 2 :] = c.rgb[1::2]
+    out.mask[h // 2 :] = c.mask[1::2]
     return out
 
 
@@ -416,8 +432,7 @@ def _build_sprites() -> dict[tuple, Sprite]:
         dead = _Canvas(*body.mask.shape)
         dead.rgb, dead.mask = body.rgb[::-1].copy(), body.mask[::-1].copy()
         sprites["player", right, True] = _sprite(dead)
-        for kind, make in ((T.WALKER, lambda r: _walker()), (T.LEDGE_TURNER, _ledge_turner),
-                           (T.SPIKY, _spiky)):
+        for kind, make in ((T.WALKER, lambda r: _walker()), (T.LEDGE_TURNER, _ledge_turner), (T.SPIKY, _spiky)):
             enemy = make(right)
             sprites[kind, False, right, False, False] = _sprite(enemy)
             sprites[kind, False, right, True, False] = _sprite(_squashed(enemy))
@@ -480,8 +495,11 @@ def display_ids(tiles: np.ndarray, exit_col: int) -> np.ndarray:
         left = pipe & ~odd & next_pipe
         right = pipe & odd
         single = pipe & ~odd & ~next_pipe
-        for part, lipped, body in ((left, PIPE_TOP_L, PIPE_BODY_L), (right, PIPE_TOP_R, PIPE_BODY_R),
-                                   (single, PIPE_TOP_1, PIPE_BODY_1)):
+        for part, lipped, body in (
+            (left, PIPE_TOP_L, PIPE_BODY_L),
+            (right, PIPE_TOP_R, PIPE_BODY_R),
+            (single, PIPE_TOP_1, PIPE_BODY_1),
+        ):
             disp[part & top] = lipped
             disp[part & ~top] = body
     cannon = tiles == T.CANNON
@@ -494,15 +512,19 @@ def display_ids(tiles: np.ndarray, exit_col: int) -> np.ndarray:
         column = tiles[:, exit_col]
         marker = np.flatnonzero(column == T.EXIT)
         exit_row = int(marker[0]) if marker.size else -1
-        floor = np.flatnonzero(T.FLOOR[column[exit_row + 1:]])
+        floor = np.flatnonzero(T.FLOOR[column[exit_row + 1 :]])
         base = exit_row + 1 + int(floor[0]) if floor.size else rows
         top_row = max(0, min(base - POLE_HEIGHT, exit_row if exit_row >= 0 else rows))
         for r in range(top_row, base):
             if _POLE_OVER[column[r]]:
                 disp[r, exit_col] = POLE_TOP if r == top_row else (POLE_FLAG if r == top_row + 1 else POLE)
         flag_row = top_row + 1
-        if (flag_row < base and disp[flag_row, exit_col] == POLE_FLAG and exit_col > 0
-                and _POLE_OVER[tiles[flag_row, exit_col - 1]]):
+        if (
+            flag_row < base
+            and disp[flag_row, exit_col] == POLE_FLAG
+            and exit_col > 0
+            and _POLE_OVER[tiles[flag_row, exit_col - 1]]
+        ):
             disp[flag_row, exit_col - 1] = FLAG_TIP
     return disp
 
@@ -534,8 +556,9 @@ def _paste(out: np.ndarray, sprite: Sprite, x: int, y: int) -> None:
     x1, y1 = min(x + w, ow), min(y + h, oh)
     if x0 >= x1 or y0 >= y1:
         return
-    np.copyto(out[y0:y1, x0:x1], rgb[y0 - y:y1 - y, x0 - x:x1 - x],
-              where=mask[y0 - y:y1 - y, x0 - x:x1 - x, None])
+    np.copyto(
+        out[y0:y1, x0:x1], rgb[y0 - y : y1 - y, x0 - x : x1 - x], where=mask[y0 - y : y1 - y, x0 - x : x1 - x, None]
+    )
 
 
 def _draw(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, cam: int, view_w: int) -> np.ndarray:
@@ -552,7 +575,7 @@ def _draw(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, cam: int, v
         strip = strip.transpose(0, 2, 1, 3, 4).reshape(height, n * TILE_PX, 3)
         off = cam - c0 * TILE_PX
         w = min(view_w, n * TILE_PX - off)
-        out[:, :w] = strip[:, off:off + w]
+        out[:, :w] = strip[:, off : off + w]
     else:
         w = 0
     if w < view_w:
@@ -598,8 +621,10 @@ def check_image_size(height: int, width: int) -> None:
     if height < 1 or width < 1:
         raise ValueError(f"a picture needs at least 1x1 px, got {width}x{height}")
     if max(height, width) > MAX_IMAGE_SIDE or height * width > MAX_IMAGE_PIXELS:
-        raise ValueError(f"a {width:,}x{height:,} px picture is too big (at most {MAX_IMAGE_SIDE:,} px a side and"
-                         f" {MAX_IMAGE_PIXELS:,} px in all)")
+        raise ValueError(
+            f"a {width:,}x{height:,} px picture is too big (at most {MAX_IMAGE_SIDE:,} px a side and"
+            f" {MAX_IMAGE_PIXELS:,} px in all)"
+        )
 
 
 def world_image(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray) -> np.ndarray:

@@ -41,10 +41,21 @@ from tilerunner.envs.level import Level
 
 # Button combinations the search tries; enough to walk, run, jump, back up and wait. (Up and
 # Down do nothing in this engine, and A or B without a direction do what A or nothing do.)
-SEARCH_ACTIONS = np.array([
-    P.RIGHT, P.RIGHT | P.B, P.RIGHT | P.A, P.RIGHT | P.A | P.B, P.A, 0,
-    P.LEFT, P.LEFT | P.B, P.LEFT | P.A, P.LEFT | P.A | P.B,
-], dtype=np.int64)
+SEARCH_ACTIONS = np.array(
+    [
+        P.RIGHT,
+        P.RIGHT | P.B,
+        P.RIGHT | P.A,
+        P.RIGHT | P.A | P.B,
+        P.A,
+        0,
+        P.LEFT,
+        P.LEFT | P.B,
+        P.LEFT | P.A,
+        P.LEFT | P.A | P.B,
+    ],
+    dtype=np.int64,
+)
 
 _LOOKAHEAD = 24  # frames of current speed counted as progress when ranking worlds
 CALL_SECONDS = 0.05  # the search returns to Python about this often, so that Ctrl-C is felt at once
@@ -127,11 +138,29 @@ def _bucket(state: np.ndarray, rows: int, cols: int, by_speed: bool) -> int:
 
 @njit(cache=True, nogil=True)
 def _search_depths(
-    actions: np.ndarray, hold: int, width: int, cap: int, on_ground: bool, stall_depths: int, budget: int,
-    beam_t: np.ndarray, beam_s: np.ndarray, beam_e: np.ndarray,
-    cand_t: np.ndarray, cand_s: np.ndarray, cand_e: np.ndarray, score: np.ndarray,
-    parent: np.ndarray, chosen: np.ndarray, table: np.ndarray, keep_src: np.ndarray,
-    bucket_count: np.ndarray, counters: np.ndarray, n_beam: int, depth: int, end: int,
+    actions: np.ndarray,
+    hold: int,
+    width: int,
+    cap: int,
+    on_ground: bool,
+    stall_depths: int,
+    budget: int,
+    beam_t: np.ndarray,
+    beam_s: np.ndarray,
+    beam_e: np.ndarray,
+    cand_t: np.ndarray,
+    cand_s: np.ndarray,
+    cand_e: np.ndarray,
+    score: np.ndarray,
+    parent: np.ndarray,
+    chosen: np.ndarray,
+    table: np.ndarray,
+    keep_src: np.ndarray,
+    bucket_count: np.ndarray,
+    counters: np.ndarray,
+    n_beam: int,
+    depth: int,
+    end: int,
 ) -> tuple[int, int, int, int, int]:
     """Grow the beam from `depth` up to `end`: (what it ended on, beam size, depth, finishing entry, its action).
 
@@ -220,9 +249,21 @@ class Stopped(Exception):
 
 
 def _beam(
-    level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int, exit_col: int,
-    actions: np.ndarray, hold: int, width: int, max_frames: int, spread: Beam, stall_frames: int,
-    budget: int, depths_per_call: int | None, stop: threading.Event | None, rule: int = P.HOLD,
+    level_tiles: np.ndarray,
+    level_enemies: np.ndarray,
+    start_col: int,
+    start_row: int,
+    exit_col: int,
+    actions: np.ndarray,
+    hold: int,
+    width: int,
+    max_frames: int,
+    spread: Beam,
+    stall_frames: int,
+    budget: int,
+    depths_per_call: int | None,
+    stop: threading.Event | None,
+    rule: int = P.HOLD,
 ) -> tuple[np.ndarray, int]:
     """One beam: (action indices that finish, or an empty array; worlds simulated) under jump rule `rule`."""
     n_act = actions.shape[0]
@@ -257,9 +298,30 @@ def _beam(
             raise Stopped
         started = time.perf_counter()
         ended, n_beam, depth, b, a = _search_depths(
-            actions, hold, width, spread.cap, spread.on_ground, stall_depths, budget,
-            beam_t, beam_s, beam_e, cand_t, cand_s, cand_e, score, parent, chosen, table, keep_src,
-            bucket_count, counters, n_beam, depth, min(max_depth, depth + step))
+            actions,
+            hold,
+            width,
+            spread.cap,
+            spread.on_ground,
+            stall_depths,
+            budget,
+            beam_t,
+            beam_s,
+            beam_e,
+            cand_t,
+            cand_s,
+            cand_e,
+            score,
+            parent,
+            chosen,
+            table,
+            keep_src,
+            bucket_count,
+            counters,
+            n_beam,
+            depth,
+            min(max_depth, depth + step),
+        )
         if ended == _FINISHED:
             path = np.empty(depth + 1, np.int64)
             path[depth] = a
@@ -279,10 +341,21 @@ def _beam(
 
 
 def beam_search(
-    level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int,
-    exit_col: int, actions: np.ndarray, hold: int, width: int, max_frames: int,
-    depths_per_call: int | None = None, spread: Beam = ATTEMPTS[0], stall_frames: int = 0, budget: int = 0,
-    stop: threading.Event | None = None, rule: int = P.HOLD,
+    level_tiles: np.ndarray,
+    level_enemies: np.ndarray,
+    start_col: int,
+    start_row: int,
+    exit_col: int,
+    actions: np.ndarray,
+    hold: int,
+    width: int,
+    max_frames: int,
+    depths_per_call: int | None = None,
+    spread: Beam = ATTEMPTS[0],
+    stall_frames: int = 0,
+    budget: int = 0,
+    stop: threading.Event | None = None,
+    rule: int = P.HOLD,
 ) -> np.ndarray:
     """Action indices (one per `hold` frames) that finish the level, or an empty array: one beam.
 
@@ -292,8 +365,23 @@ def beam_search(
     (or every `depths_per_call` depths), so that Ctrl-C stops it at once, and raises `Stopped`
     there once `stop` is set; where the calls split does not change the result.
     """
-    path, _ = _beam(level_tiles, level_enemies, start_col, start_row, exit_col, actions, hold, width,
-                    max_frames, spread, stall_frames, budget, depths_per_call, stop, rule)
+    path, _ = _beam(
+        level_tiles,
+        level_enemies,
+        start_col,
+        start_row,
+        exit_col,
+        actions,
+        hold,
+        width,
+        max_frames,
+        spread,
+        stall_frames,
+        budget,
+        depths_per_call,
+        stop,
+        rule,
+    )
     return path
 
 
@@ -359,8 +447,10 @@ class Search:
             return f"finishable in {self.solution.frames} frames"
         if self.walled_in:
             return "NOT finishable: walled in (no open path leads from the start to the exit)"
-        return (f"no solution found (searched {self.beams} beam{'s' if self.beams != 1 else ''} up to"
-                f" {self.widest} wide, {self.worlds:,} worlds; that does not prove there is none)")
+        return (
+            f"no solution found (searched {self.beams} beam{'s' if self.beams != 1 else ''} up to"
+            f" {self.widest} wide, {self.worlds:,} worlds; that does not prove there is none)"
+        )
 
 
 def play(level: Level, buttons: np.ndarray, rule: int = P.HOLD) -> np.ndarray:
@@ -372,8 +462,15 @@ def play(level: Level, buttons: np.ndarray, rule: int = P.HOLD) -> np.ndarray:
     return state
 
 
-def search(level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_000, budget: int | None = None,
-           stop: threading.Event | None = None, rule: int = P.HOLD) -> Search:
+def search(
+    level: Level,
+    width: int = 96,
+    hold: int = 4,
+    max_frames: int = 20_000,
+    budget: int | None = None,
+    stop: threading.Event | None = None,
+    rule: int = P.HOLD,
+) -> Search:
     """Search for buttons that finish `level` under jump rule `rule`, trying the beams of `ATTEMPTS` in turn.
 
     Deterministic: the same level and arguments give the same result, however fast the machine.
@@ -391,14 +488,35 @@ def search(level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_00
         if worlds >= budget:
             break
         beam_width, beam_hold = width * beam.width_factor, max(1, hold // beam.hold_divisor)
-        path, spent = _beam(level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, beam_hold,
-                            beam_width, max_frames, beam, STALL_FRAMES, budget - worlds, None, stop, rule)
+        path, spent = _beam(
+            level.tiles,
+            level.enemies,
+            col,
+            row,
+            level.exit_col,
+            SEARCH_ACTIONS,
+            beam_hold,
+            beam_width,
+            max_frames,
+            beam,
+            STALL_FRAMES,
+            budget - worlds,
+            None,
+            stop,
+            rule,
+        )
         worlds += spent
         beams += 1
         widest = max(widest, beam_width)
         if path.size:
-            return Search(level.id, _solution(level, np.repeat(SEARCH_ACTIONS[path], beam_hold), rule), False,
-                          beams, widest, worlds)
+            return Search(
+                level.id,
+                _solution(level, np.repeat(SEARCH_ACTIONS[path], beam_hold), rule),
+                False,
+                beams,
+                widest,
+                worlds,
+            )
     return Search(level.id, None, False, beams, widest, worlds)
 
 
@@ -410,8 +528,9 @@ def _solution(level: Level, buttons: np.ndarray, rule: int = P.HOLD) -> Solution
     return Solution(buttons[:frames], frames, int(state[P.S_COINS]), int(state[P.S_KILLS]))
 
 
-def solve(level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_000,
-          rule: int = P.HOLD) -> Solution | None:
+def solve(
+    level: Level, width: int = 96, hold: int = 4, max_frames: int = 20_000, rule: int = P.HOLD
+) -> Solution | None:
     """Search for buttons that finish `level`; None if none was found (`search` says whether that is proof)."""
     return search(level, width, hold, max_frames, rule=rule).solution
 
@@ -432,7 +551,7 @@ def format_buttons(buttons: np.ndarray) -> str:
         name = "".join(ch for k, ch in enumerate(_LETTERS) if mask >> k & 1) or "-"
         tokens.append(f"{name}*{j - i}")
         i = j
-    lines = [" ".join(tokens[k:k + 12]) for k in range(0, len(tokens), 12)]
+    lines = [" ".join(tokens[k : k + 12]) for k in range(0, len(tokens), 12)]
     return "\n".join(lines) + "\n"
 
 

@@ -31,8 +31,19 @@ EXIT = 13  # the exit marker; not solid
 N_TILES = 14
 
 TILE_NAMES = (
-    "empty", "ground", "block", "brick", "question block", "brick with coin", "used block",
-    "hidden block", "jump-through platform", "platform support", "coin", "pipe", "cannon",
+    "empty",
+    "ground",
+    "block",
+    "brick",
+    "question block",
+    "brick with coin",
+    "used block",
+    "hidden block",
+    "jump-through platform",
+    "platform support",
+    "coin",
+    "pipe",
+    "cannon",
     "exit",
 )
 
@@ -98,8 +109,13 @@ CHAR_TABLE: dict[str, CharInfo] = {
     "k": CharInfo(EMPTY, WALKER, False, "green koopa", "walker (no shells)"),
     "K": CharInfo(EMPTY, WALKER, True, "winged green koopa", "winged walker (hops)"),
     "r": CharInfo(EMPTY, LEDGE_TURNER, False, "red koopa", "ledge-turning walker"),
-    "R": CharInfo(EMPTY, LEDGE_TURNER, True, "winged red koopa",
-                  "winged walker (hops); a stomp clips its wings and it then turns at ledges"),
+    "R": CharInfo(
+        EMPTY,
+        LEDGE_TURNER,
+        True,
+        "winged red koopa",
+        "winged walker (hops); a stomp clips its wings and it then turns at ledges",
+    ),
     "y": CharInfo(EMPTY, SPIKY, False, "spiny", "spiky walker (cannot be stomped)"),
     "Y": CharInfo(EMPTY, SPIKY, True, "winged spiny", "winged spiky walker (hops)"),
 }

@@ -36,8 +36,15 @@ os.environ.setdefault(
 
 
 def _listing(folder: pathlib.Path) -> list[tuple[str, int, int]]:
-    return sorted((str(p.relative_to(_root)), p.stat().st_size, p.stat().st_mtime_ns)
-                  for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if folder.exists() else []
+    return (
+        sorted(
+            (str(p.relative_to(_root)), p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        )
+        if folder.exists()
+        else []
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -60,9 +67,13 @@ def full_disk(tmp_path):
 
     mount = tmp_path / "full"
     mount.mkdir()
-    if shutil.which("mount") is None or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=64k,nr_inodes=64", "tmpfs", str(mount)],
-            capture_output=True).returncode != 0:
+    if (
+        shutil.which("mount") is None
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k,nr_inodes=64", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
@@ -96,8 +107,13 @@ def read_only_folder(tmp_path):
         finally:
             folder.chmod(0o755)
         return
-    if shutil.which("mount") is None or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True).returncode != 0:
+    if (
+        shutil.which("mount") is None
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a read-only tmpfs here")
     try:
         yield folder

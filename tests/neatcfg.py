@@ -29,8 +29,7 @@ def config_text(section: str = "TileGenome", **settings) -> str:
 def make_config(tmp_path, genome_type=TileGenome, **settings) -> neat.Config:
     path = tmp_path / f"{genome_type.__name__}-{abs(hash(tuple(sorted(settings.items()))))}.ini"
     path.write_text(config_text(genome_type.__name__, **settings))
-    return neat.Config(genome_type, neat.DefaultReproduction, neat.DefaultSpeciesSet,
-                       neat.DefaultStagnation, str(path))
+    return neat.Config(genome_type, neat.DefaultReproduction, neat.DefaultSpeciesSet, neat.DefaultStagnation, str(path))
 
 
 def grow(config: neat.Config, n: int, seed: int, mutations: int | None = None, max_mutations: int = 40) -> list:

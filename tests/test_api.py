@@ -14,13 +14,9 @@ import tilerunner
 from tilerunner import EpisodeSettings, OutcomeTable, Run, RunReporter
 
 # A short level of our own: walk right, jump one gap, reach the exit.
-CUSTOM = "\n".join([
-    "-" * 40,
-    "-" * 40,
-    "M" + "-" * 38 + "F",
-    "X" * 18 + "--" + "X" * 20,
-    "X" * 18 + "--" + "X" * 20,
-]) + "\n"
+CUSTOM = (
+    "\n".join(["-" * 40, "-" * 40, "M" + "-" * 38 + "F", "X" * 18 + "--" + "X" * 20, "X" * 18 + "--" + "X" * 20]) + "\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -138,8 +134,7 @@ def test_evaluate_plays_a_genome_or_a_replay_on_any_level(custom_run):
     replay = result.replay()
     (on_mine,) = tilerunner.evaluate(replay, [replay.episodes[0].level])
     assert on_mine == replay.episodes[0].outcome
-    others = tilerunner.evaluate(result.champion, ["1-1", "gen:3"], network=replay.network,
-                                 settings=EpisodeSettings())
+    others = tilerunner.evaluate(result.champion, ["1-1", "gen:3"], network=replay.network, settings=EpisodeSettings())
     assert len(others) == 2 and all(o.frames > 0 for o in others)
     with pytest.raises(ValueError, match="needs its network shape"):
         tilerunner.evaluate(result.champion, ["1-1"])
@@ -150,8 +145,10 @@ def test_import_tilerunner_is_quick_and_registers_the_env():
 
     # Quick means it loads none of the heavy parts (Numba and its compiled kernels, neat-python, pygame,
     # NumPy's own import aside) until something is used: checked in a fresh interpreter, not timed.
-    code = ("import sys, tilerunner; heavy = [m for m in ('numba', 'neat', 'pygame', 'ray', 'numba_cuda')"
-            " if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, tilerunner; heavy = [m for m in ('numba', 'neat', 'pygame', 'ray', 'numba_cuda')"
+        " if m in sys.modules]; print(heavy)"
+    )
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert fresh.returncode == 0 and fresh.stdout.strip() == "[]", (fresh.stdout, fresh.stderr[-500:])
 

@@ -47,32 +47,42 @@ def genome(config):
 
 @pytest.mark.parametrize("network", ["config", "genome_config", "shape"])
 def test_make_replay_takes_a_config_or_a_shape_and_level_ids(genome, config, network, tmp_path):
-    given = {"config": config, "genome_config": config.genome_config,
-             "shape": NetworkShape.from_genome_config(config.genome_config)}[network]
+    given = {
+        "config": config,
+        "genome_config": config.genome_config,
+        "shape": NetworkShape.from_genome_config(config.genome_config),
+    }[network]
     replay = make_replay(genome, given, ["1-1", "gen:7"], seed=3)
     assert replay.network == NetworkShape.from_genome_config(config.genome_config)
     assert [e.level.id for e in replay.episodes] == ["1-1", "gen:7:3"]
     assert replay.settings == EpisodeSettings() and replay.seed == 3
     # The same as with Level objects, and the same as evaluate says.
-    by_objects = make_replay(genome, given, [tilerunner.load_level("1-1"), tilerunner.load_level("gen:7")],
-                             EpisodeSettings())
+    by_objects = make_replay(
+        genome, given, [tilerunner.load_level("1-1"), tilerunner.load_level("gen:7")], EpisodeSettings()
+    )
     assert [e.as_dict() for e in replay.episodes] == [e.as_dict() for e in by_objects.episodes]
     assert [e.outcome for e in replay.episodes] == tilerunner.evaluate(genome, ["1-1", "gen:7"], network=given)
     replay.save(tmp_path / "r.json")
     assert all(c.identical for c in tilerunner.verify(load_replay(tmp_path / "r.json")))
 
 
-@pytest.mark.parametrize("args, error, needle", [
-    (("not a genome", "CONFIG", ["1-1"]), TypeError, "make_replay needs a TileGenome, not str"),
-    (("GENOME", {"num_inputs": 169}, ["1-1"]), TypeError, "network must be a NetworkShape, a neat Config or its"),
-    (("GENOME", "CONFIG", "1-1"), TypeError, "levels must be a list of levels or level ids, e.g. ['1-1']"),
-    (("GENOME", "CONFIG", [3]), TypeError, "levels must be Level objects or level ids, not int"),
-    (("GENOME", "CONFIG", []), ValueError, "make_replay needs at least one level"),
-    (("GENOME", "CONFIG", ["nope"]), LevelError, "nope: unknown level"),
-    (("GENOME", "CONFIG", ["1-1"], EpisodeSettings(view_radius=3)), ValueError,
-     "the network has 169 inputs but the settings' view radius and features give 49"),
-    (("GENOME", "CONFIG", ["1-1"], {"frame_skip": 5}), TypeError, "settings must be EpisodeSettings, not dict"),
-])
+@pytest.mark.parametrize(
+    "args, error, needle",
+    [
+        (("not a genome", "CONFIG", ["1-1"]), TypeError, "make_replay needs a TileGenome, not str"),
+        (("GENOME", {"num_inputs": 169}, ["1-1"]), TypeError, "network must be a NetworkShape, a neat Config or its"),
+        (("GENOME", "CONFIG", "1-1"), TypeError, "levels must be a list of levels or level ids, e.g. ['1-1']"),
+        (("GENOME", "CONFIG", [3]), TypeError, "levels must be Level objects or level ids, not int"),
+        (("GENOME", "CONFIG", []), ValueError, "make_replay needs at least one level"),
+        (("GENOME", "CONFIG", ["nope"]), LevelError, "nope: unknown level"),
+        (
+            ("GENOME", "CONFIG", ["1-1"], EpisodeSettings(view_radius=3)),
+            ValueError,
+            "the network has 169 inputs but the settings' view radius and features give 49",
+        ),
+        (("GENOME", "CONFIG", ["1-1"], {"frame_skip": 5}), TypeError, "settings must be EpisodeSettings, not dict"),
+    ],
+)
 def test_make_replay_refuses_anything_else_at_once_in_one_line(genome, config, args, error, needle):
     args = tuple(genome if a == "GENOME" else config if a == "CONFIG" else a for a in args)
     with pytest.raises(error) as caught:
@@ -182,8 +192,13 @@ def test_a_bad_time_limit_is_one_line_in_minutes(bad):
 def test_the_env_defaults_are_evolutions():
     env = TileRunnerEnv()
     s = EpisodeSettings()
-    assert (env.frame_skip, env.view_radius, env.max_frames, env.stall_frames, env.jump_rule) == \
-           (s.frame_skip, s.view_radius, s.max_frames, s.stall_frames, s.jump_rule)
+    assert (env.frame_skip, env.view_radius, env.max_frames, env.stall_frames, env.jump_rule) == (
+        s.frame_skip,
+        s.view_radius,
+        s.max_frames,
+        s.stall_frames,
+        s.jump_rule,
+    )
 
 
 def test_standing_still_stalls_when_an_evolved_episode_would():
@@ -259,8 +274,26 @@ def test_a_one_level_curriculum_stage_says_the_first_level():
 
 
 def test_the_evolve_header_says_every_frame_and_its_time_limit_in_minutes(tmp_path, capsys):
-    assert main(["evolve", "--level", "1-1", "--pop", "10", "--generations", "1", "--frame-skip", "1",
-                 "--time-limit", "1.5", "--out", str(tmp_path / "run")]) == 0
+    assert (
+        main(
+            [
+                "evolve",
+                "--level",
+                "1-1",
+                "--pop",
+                "10",
+                "--generations",
+                "1",
+                "--frame-skip",
+                "1",
+                "--time-limit",
+                "1.5",
+                "--out",
+                str(tmp_path / "run"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "decides every 1 frame," in out and "done: 1 generation (" in out
     assert "stops after 1.5 min" in out

@@ -28,7 +28,7 @@ def chunked_write(path: str, data: bytes, midway) -> None:
         fh.write(data[: len(data) // 2])
         fh.flush()
         midway()
-        fh.write(data[len(data) // 2:])
+        fh.write(data[len(data) // 2 :])
 
 
 def test_write_atomic_writes_text_and_bytes_with_the_usual_permissions(tmp_path):
@@ -189,14 +189,22 @@ def test_a_run_writes_every_file_of_its_folder_by_renaming_a_complete_temporary(
     monkeypatch.setattr(os, "open", watched_os_open)
     monkeypatch.setattr(os, "replace", watched_replace)
     # 1-1 from seed 0 is finished in generation 2: champions, a first finish and its copy are written too.
-    Run.create(["1-1"], generations=4, pop=100, seed=0, keep_going=True, checkpoint_every=1, out=folder,
-               replays_dir=replays).run()
+    Run.create(
+        ["1-1"], generations=4, pop=100, seed=0, keep_going=True, checkpoint_every=1, out=folder, replays_dir=replays
+    ).run()
     monkeypatch.undo()
 
     lock = folder / getattr(run_folder, "LOCK_FILE", ".lock")  # the run's lock: held open, it holds no data
     written = {p.resolve() for root in (folder, replays) for p in root.rglob("*") if p.is_file()} - {lock}
     assert {p.relative_to(folder).parts[0] for p in written if folder in p.parents} >= {
-        "config.ini", "args.json", "stats.jsonl", "timing.jsonl", "champions", "checkpoints", "first-finishes"}
+        "config.ini",
+        "args.json",
+        "stats.jsonl",
+        "timing.jsonl",
+        "champions",
+        "checkpoints",
+        "first-finishes",
+    }
     assert any(replays in p.parents for p in written)
     # Every file there now was put in place by a rename of a complete temporary, ...
     assert written <= set(renamed), sorted(str(p) for p in written - set(renamed))

@@ -28,13 +28,7 @@ from tilerunner.evolve.core.controllers import (
 )
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.rollout import episode_outcome, pack_levels
-from tilerunner.evolve.runs.evaluation import (
-    BASELINES,
-    NO_PLAN,
-    WALLED_IN,
-    evaluate_baselines,
-    planner_outcome,
-)
+from tilerunner.evolve.runs.evaluation import BASELINES, NO_PLAN, WALLED_IN, evaluate_baselines, planner_outcome
 from tilerunner.evolve.runs.replay import evaluate, load_replay, shipped_replays
 
 RULES = ("hold", "press")
@@ -203,15 +197,34 @@ def write_levels(tmp_path) -> str:
 
 def test_eval_baselines_print_rows_above_the_genomes_and_write_them_to_json(tmp_path, capsys):
     levels = write_levels(tmp_path)
-    code, out, _ = run_cli(capsys, "eval", "1-1-f2475", "--baseline", "rules", "--baseline", "hold-right",
-                           "--baseline", "rules", "--level", levels, "--level", "1-1", "--jump-rule", "press",
-                           "--json", tmp_path / "out.json")
+    code, out, _ = run_cli(
+        capsys,
+        "eval",
+        "1-1-f2475",
+        "--baseline",
+        "rules",
+        "--baseline",
+        "hold-right",
+        "--baseline",
+        "rules",
+        "--level",
+        levels,
+        "--level",
+        "1-1",
+        "--jump-rule",
+        "press",
+        "--json",
+        tmp_path / "out.json",
+    )
     assert code == 0
     lines = out.splitlines()
     heads = [ln for ln in lines if not ln.startswith(" ")]
-    assert heads[:3] == ["baseline: rules: 4 levels, jump rule press",  # each baseline once, in the order given
-                         "baseline: hold-right: 4 levels, jump rule press", "1-1-f2475.json: 4 levels, jump rule press"]
-    rules_total = next(ln for ln in lines[lines.index(heads[0]):] if ln.startswith("  total"))
+    assert heads[:3] == [
+        "baseline: rules: 4 levels, jump rule press",  # each baseline once, in the order given
+        "baseline: hold-right: 4 levels, jump rule press",
+        "1-1-f2475.json: 4 levels, jump rule press",
+    ]
+    rules_total = next(ln for ln in lines[lines.index(heads[0]) :] if ln.startswith("  total"))
     assert rules_total.split()[:3] == ["total", "finished", "3/4"]  # the three built here; not the built-in 1-1
     assert {ln.split()[0] for ln in lines[1:6]} == {"gap", "wall", "walker", "built-in", "total"}
     data = json.loads((tmp_path / "out.json").read_text())
@@ -223,7 +236,10 @@ def test_eval_baselines_print_rows_above_the_genomes_and_write_them_to_json(tmp_
     assert [r["level"].split("/")[-1] for r in rules["levels"]] == ["gap-1.txt", "walker-1.txt", "wall-1.txt", "1-1"]
     hold_right = data["baselines"][1]
     assert {r["level"].split("/")[-1]: r["status"] for r in hold_right["levels"][:3]} == {
-        "gap-1.txt": "dead", "walker-1.txt": "dead", "wall-1.txt": "stalled"}
+        "gap-1.txt": "dead",
+        "walker-1.txt": "dead",
+        "wall-1.txt": "stalled",
+    }
     # The genome played under --jump-rule press, as `evaluate` plays it under that rule.
     replay = load_replay(shipped_replays() / "1-1-f2475.json")
     (expected,) = evaluate(replay, ["1-1"], replace(replay.settings, jump_rule="press"))
@@ -232,8 +248,9 @@ def test_eval_baselines_print_rows_above_the_genomes_and_write_them_to_json(tmp_
 
 def test_eval_baselines_alone_play_by_hold_and_the_planner_comes_with_the_solver(tmp_path, capsys):
     levels = write_levels(tmp_path)
-    code, out, err = run_cli(capsys, "eval", "--baseline", "planner", "--level", levels, "--solve",
-                             "--json", tmp_path / "out.json")
+    code, out, err = run_cli(
+        capsys, "eval", "--baseline", "planner", "--level", levels, "--solve", "--json", tmp_path / "out.json"
+    )
     assert code == 0 and "searching 3 levels" in err
     assert out.splitlines()[0] == "baseline: planner: 3 levels, jump rule hold"
     assert "finished    3/3    (100%)  of solvable    3/3    (100%)  progress 100%" in out
@@ -246,20 +263,34 @@ def test_baselines_need_one_jump_rule_from_replays_that_differ(tmp_path, capsys)
     press = json.loads((shipped_replays() / "1-1-f2475.json").read_text())
     press["settings"]["jump_rule"] = "press"
     (tmp_path / "press.json").write_text(json.dumps(press))
-    code, _, err = run_cli(capsys, "eval", "1-1-f2475", tmp_path / "press.json", "--baseline", "rules",
-                           "--level", "1-1")
+    code, _, err = run_cli(
+        capsys, "eval", "1-1-f2475", tmp_path / "press.json", "--baseline", "rules", "--level", "1-1"
+    )
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "the replays play by different jump rules (hold, press); give --jump-rule" in err
-    code, out, _ = run_cli(capsys, "eval", "1-1-f2475", tmp_path / "press.json", "--baseline", "rules",
-                           "--level", "1-1", "--jump-rule", "hold")
+    code, out, _ = run_cli(
+        capsys,
+        "eval",
+        "1-1-f2475",
+        tmp_path / "press.json",
+        "--baseline",
+        "rules",
+        "--level",
+        "1-1",
+        "--jump-rule",
+        "hold",
+    )
     assert code == 0 and out.count("jump rule hold") == 3
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["eval", "--baseline", "forward", "--level", "1-1"], "argument --baseline: invalid choice: 'forward'"),
-    (["eval", "--level", "1-1"], "give replay files to evaluate, or --baseline hold-right|rules|planner"),
-    (["eval", "--baseline", "rules", "--level", "1-1", "--jump-rule", "jump"], "argument --jump-rule: invalid"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["eval", "--baseline", "forward", "--level", "1-1"], "argument --baseline: invalid choice: 'forward'"),
+        (["eval", "--level", "1-1"], "give replay files to evaluate, or --baseline hold-right|rules|planner"),
+        (["eval", "--baseline", "rules", "--level", "1-1", "--jump-rule", "jump"], "argument --jump-rule: invalid"),
+    ],
+)
 def test_bad_baseline_input_is_one_line_and_exit_code_2(capsys, argv, needle):
     try:
         code = main(argv)
@@ -285,14 +316,38 @@ def test_bench_generalize_prints_the_baselines_above_its_champion_under_its_jump
     public.mkdir()
     (public / "mine-lvl-1.txt").write_text(WIDE_GAP.text)
     (public / "mine-lvl-2.txt").write_text(wall_level(5).text)
-    argv = ["bench", "generalize", "--public", public, "--level", "gen:*:1", "--seeds", "1", "--time-limit", "0.01",
-            "--pop", "20", "--levels-per-gen", "2", "--validate-every", "1", "--workers", "1",
-            "--out", tmp_path / "runs", "--jump-rule", "press"]
+    argv = [
+        "bench",
+        "generalize",
+        "--public",
+        public,
+        "--level",
+        "gen:*:1",
+        "--seeds",
+        "1",
+        "--time-limit",
+        "0.01",
+        "--pop",
+        "20",
+        "--levels-per-gen",
+        "2",
+        "--validate-every",
+        "1",
+        "--workers",
+        "1",
+        "--out",
+        tmp_path / "runs",
+        "--jump-rule",
+        "press",
+    ]
     code, out, _ = run_cli(capsys, *argv, "--json", tmp_path / "r.json")
     assert code == 0
     heads = [ln for ln in out.splitlines() if ln.startswith(("baseline:", "champion:"))]
-    assert [h.split(" (")[0] for h in heads] == ["baseline: hold-right", "baseline: rules",
-                                                 "champion: seed 0's best on the picking levels"]
+    assert [h.split(" (")[0] for h in heads] == [
+        "baseline: hold-right",
+        "baseline: rules",
+        "champion: seed 0's best on the picking levels",
+    ]
     assert all(h.endswith("jump rule press") for h in heads[:2])
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["jump_rule"] == "press" and load_replay(report["champion"]).settings.jump_rule == "press"

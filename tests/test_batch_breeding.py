@@ -148,6 +148,7 @@ def test_packed_genomes_compile_to_the_same_networks(tmp_path, memory):
     from neatcfg import grow, make_config
 
     from tilerunner.agent.packed_compiler import compile_packed
+
     config = make_config(tmp_path, **({k: str(v).lower() for k, v in MEMORY.items()} if memory else {}))
     genomes = grow(config, 60, seed=3, mutations=None)  # cycles, self-loops, dead ends, disabled links
     nets = compile_packed(pack_genes(genomes), list(range(len(genomes))), config.genome_config)
@@ -165,6 +166,7 @@ def test_a_batch_child_makes_its_gene_objects_only_when_asked():
     import pickle
 
     from tilerunner.evolve.runs.genome_json import genome_to_dict
+
     config = load_config(neat_overrides={"pop_size": 30}, genome_overrides=BATCH)
     evolution = Evolution(config, [load_level("1-1")], SETTINGS, seed=2)
     for _ in range(6):
@@ -188,13 +190,16 @@ def test_a_batch_child_makes_its_gene_objects_only_when_asked():
 def test_new_genes_are_made_as_neat_python_makes_them_draw_for_draw(memory):
     from tilerunner.agent import breeding
     from tilerunner.agent.batch_breeding import _new_connection, _new_node
+
     config = load_config(genome_overrides={**BATCH, **(MEMORY if memory else {}), "enabled_default": "random"})
     gc = config.genome_config
     settings = breeding.GeneSettings(gc)
     for seed in range(20):
         random.seed(seed)
-        ours = [_new_connection(settings, gc.connection_gene_type, (-3, 7), 11),
-                _new_node(settings, gc.node_gene_type, 9, memory and seed % 2 == 0)]
+        ours = [
+            _new_connection(settings, gc.connection_gene_type, (-3, 7), 11),
+            _new_node(settings, gc.node_gene_type, 9, memory and seed % 2 == 0),
+        ]
         after = random.random()
         random.seed(seed)
         conn = gc.connection_gene_type((-3, 7), innovation=11)
@@ -210,9 +215,20 @@ def _split_statistics(mode: str, seeds: range) -> dict[str, np.ndarray]:
     per child, whether the split connection stayed disabled, whether the new outgoing one is enabled, and whether
     the outgoing one still has the split one's weight."""
     import neat
-    config = load_config(neat_overrides={"pop_size": 100}, genome_overrides={
-        "num_inputs": 3, "initial_connection": "full_direct", "node_add_prob": 1.0, "node_delete_prob": 0.0,
-        "conn_add_prob": 0.0, "conn_delete_prob": 0.0, "enabled_mutate_rate": 0.5, "breeding": mode})
+
+    config = load_config(
+        neat_overrides={"pop_size": 100},
+        genome_overrides={
+            "num_inputs": 3,
+            "initial_connection": "full_direct",
+            "node_add_prob": 1.0,
+            "node_delete_prob": 0.0,
+            "conn_add_prob": 0.0,
+            "conn_delete_prob": 0.0,
+            "enabled_mutate_rate": 0.5,
+            "breeding": mode,
+        },
+    )
     stats: dict[str, list[float]] = {"split disabled": [], "out enabled": [], "out weight = split weight": []}
     for seed in seeds:
         population = neat.Population(config, seed=seed)

@@ -39,28 +39,56 @@ def run_cli(capsys, *argv: str) -> str:
 def test_bench_env_prints_both_rates_and_their_ratio(capsys):
     out = run_cli(capsys, "bench", "env", "--level", "1-1", "--frames", "20000", "--steps", "300", "--repeats", "1")
     # The shape of the report only: tests do not time things (the figures are whatever this machine gives).
-    assert re.search(r"^\(a\) physics kernel, 1 core, 13x13 observation every 5 frames: [\d,]+ frames/s"
-                     r"   \(runs: [\d,]+\)$", out, re.M)
-    assert re.search(r"^\(b\) gymnasium env\.step via gym\.make: +[\d,]+ steps/s = [\d,]+ frames/s"
-                     r"   \(runs: [\d,]+\)$", out, re.M)
+    assert re.search(
+        r"^\(a\) physics kernel, 1 core, 13x13 observation every 5 frames: [\d,]+ frames/s"
+        r"   \(runs: [\d,]+\)$",
+        out,
+        re.M,
+    )
+    assert re.search(
+        r"^\(b\) gymnasium env\.step via gym\.make: +[\d,]+ steps/s = [\d,]+ frames/s"
+        r"   \(runs: [\d,]+\)$",
+        out,
+        re.M,
+    )
     assert re.search(r"^ratio: the kernel simulates [\d.,]+x as many frames per second as env\.step$", out, re.M)
     # Each verdict follows from the figures printed beside it.
     frames = number(re.search(r"^\(a\) .*: ([\d,]+) frames/s", out, re.M).group(1))
     steps = number(re.search(r"^\(b\) .*: +([\d,]+) steps/s", out, re.M).group(1))
-    target = re.search(r"^targets: \(a\) >= ([\d,]+) frames/s: (met|MISSED); \(b\) >= ([\d,]+) steps/s: (met|MISSED)$",
-                       out, re.M)
+    target = re.search(
+        r"^targets: \(a\) >= ([\d,]+) frames/s: (met|MISSED); \(b\) >= ([\d,]+) steps/s: (met|MISSED)$", out, re.M
+    )
     assert target.group(2) == verdict(frames >= number(target.group(1)))
     assert target.group(4) == verdict(steps >= number(target.group(3)))
 
 
 @pytest.mark.slow
 def test_bench_net_prints_four_rates_against_neat(capsys):
-    out = run_cli(capsys, "bench", "net", "--genomes", "2", "--hidden", "5", "--links", "20", "--steps", "300",
-                  "--pop", "4", "--repeats", "1")
+    out = run_cli(
+        capsys,
+        "bench",
+        "net",
+        "--genomes",
+        "2",
+        "--hidden",
+        "5",
+        "--links",
+        "20",
+        "--steps",
+        "300",
+        "--pop",
+        "4",
+        "--repeats",
+        "1",
+    )
     # The shape of the report only (a row per way to activate, its rate and its ratio); tests do not time things.
     rows = [ln for ln in out.splitlines() if "activations/s" in ln]
-    names = ["neat-python RecurrentNetwork.activate", "CompiledNetwork.activate (from Python)",
-             "activate_steps kernel (1 core)", "activate_population kernel (4 nets, all cores)"]
+    names = [
+        "neat-python RecurrentNetwork.activate",
+        "CompiledNetwork.activate (from Python)",
+        "activate_steps kernel (1 core)",
+        "activate_population kernel (4 nets, all cores)",
+    ]
     assert len(rows) == 4
     for row, name in zip(rows, names):
         assert re.fullmatch(re.escape(name) + r" +[\d,]+ activations/s +[\d.,]+x neat-python", row), row
@@ -73,8 +101,21 @@ def test_bench_net_prints_four_rates_against_neat(capsys):
 
 @pytest.mark.slow
 def test_bench_memory_prints_a_row_per_delay_and_setting(capsys):
-    out = run_cli(capsys, "bench", "memory", "--seeds", "1", "--delays", "3,5", "--generations", "3",
-                  "--pop", "20", "--pairs", "2")
+    out = run_cli(
+        capsys,
+        "bench",
+        "memory",
+        "--seeds",
+        "1",
+        "--delays",
+        "3,5",
+        "--generations",
+        "3",
+        "--pop",
+        "20",
+        "--pairs",
+        "2",
+    )
     rows = [ln.split() for ln in out.splitlines() if re.match(r"\s+\d+\s+(yes|no)\s", ln)]
     assert [(r[0], r[1]) for r in rows] == [("3", "no"), ("3", "yes"), ("5", "no"), ("5", "yes")]
     assert all(re.fullmatch(r"\d/1", r[2]) for r in rows)
@@ -92,21 +133,41 @@ def test_bench_memory_rejects_bad_delays_in_one_line(capsys, delays):
 def test_bench_learn_reports_generations_and_seconds_per_seed(capsys):
     out = run_cli(capsys, "bench", "learn", "--seeds", "2", "--pop", "40", "--generations", "15")
     seeds = [ln for ln in out.splitlines() if ln.strip().startswith("seed")]
-    assert len(seeds) == 2 and all(("finished after" in ln or "not finished" in ln) and ln.endswith(" s")
-                                   for ln in seeds)
+    assert len(seeds) == 2 and all(
+        ("finished after" in ln or "not finished" in ln) and ln.endswith(" s") for ln in seeds
+    )
     assert re.search(r"^finished by 2/2 seeds;.* failures 0$", out, re.M)  # 1-1 is learnt in a few generations
 
 
 def test_bench_evolve_splits_a_generation_and_checks_the_naive_way_agrees(capsys):
-    out = run_cli(capsys, "bench", "evolve", "--pop", "30", "--generations", "2", "--naive", "5",
-                  "--sizes", "40", "--links", "12", "--book-generations", "1")
+    out = run_cli(
+        capsys,
+        "bench",
+        "evolve",
+        "--pop",
+        "30",
+        "--generations",
+        "2",
+        "--naive",
+        "5",
+        "--sizes",
+        "40",
+        "--links",
+        "12",
+        "--book-generations",
+        "1",
+    )
     assert re.search(r"population kernel: [\d,]+ frames/s", out)
-    assert re.search(r"seconds per generation: [\d.]+\s+=\s+compile\+pack [\d.]+ \+ kernel [\d.]+"
-                     r" \+ neat reproduce [\d.]+ \+ neat speciate [\d.]+", out)
+    assert re.search(
+        r"seconds per generation: [\d.]+\s+=\s+compile\+pack [\d.]+ \+ kernel [\d.]+"
+        r" \+ neat reproduce [\d.]+ \+ neat speciate [\d.]+",
+        out,
+    )
     assert "same fitness both ways: yes" in out
     # The bookkeeping table: stock neat-python and the exact path bred the same population; batch timed too.
-    row = re.search(r"^ +40 +\d+ +\d+ +([\d.]+) +[\d.]+ +[\d.]+ +([\d.]+) +[\d.]+x +[\d.]+x +(met|MISSED) +yes",
-                    out, re.M)
+    row = re.search(
+        r"^ +40 +\d+ +\d+ +([\d.]+) +[\d.]+ +[\d.]+ +([\d.]+) +[\d.]+x +[\d.]+x +(met|MISSED) +yes", out, re.M
+    )
     assert row, out
     batch, evaluation = float(row.group(2)), float(row.group(1))
     assert row.group(3) == verdict(batch < evaluation) or batch == evaluation  # batch < eval, as printed
@@ -119,11 +180,16 @@ def test_bench_watch_prints_each_repeat_and_the_medians(capsys):
     out = run_cli(capsys, "bench", "watch", "--level", "1-1", "--generations", "2", "--repeats", "1")
     # The shape only: the figures are this machine's (on a cold Numba cache a 2-generation run can end before
     # the viewer's first frame; test_the_viewer_process_follows_... below requires frames drawn).
-    assert re.search(r"^  repeat 0: plain +[\d.]+ s, with --watch +[\d.]+ s \( *[+-][\d.]+%\),"
-                     r" viewer \d+ frames/s$", out, re.M)
+    assert re.search(
+        r"^  repeat 0: plain +[\d.]+ s, with --watch +[\d.]+ s \( *[+-][\d.]+%\),"
+        r" viewer \d+ frames/s$",
+        out,
+        re.M,
+    )
     assert re.search(r"^median: evolution [+-][\d.]+% with the viewer open; viewer \d+ frames/s$", out, re.M)
-    assert re.search(r"^targets: at most 10% slower \((met|missed)\), at least 30 frames/s \((met|missed)\)$",
-                     out, re.M)
+    assert re.search(
+        r"^targets: at most 10% slower \((met|missed)\), at least 30 frames/s \((met|missed)\)$", out, re.M
+    )
 
 
 def test_a_timed_run_evolves_in_its_own_process_and_reads_its_seconds_from_the_run_folder(tmp_path):
@@ -137,8 +203,9 @@ def test_the_viewer_process_follows_a_run_folder_and_sends_back_what_it_drew(tmp
     result = Run.create(["1-1"], generations=2, pop=20, out=tmp_path / "run").run()  # a finished run folder
     # Play the champion here first, so that the kernels the viewer steps are in Numba's cache (shared with
     # the child): on a cold cache the child's first frame would otherwise wait for them to compile.
-    playback = Playback(CompiledNetwork(compile_arrays(result.champion, result.network)), result.levels[0],
-                        result.settings)
+    playback = Playback(
+        CompiledNetwork(compile_arrays(result.champion, result.network)), result.levels[0], result.settings
+    )
     while playback.step():
         pass
     viewer = ViewerProcess(tmp_path / "run", {"SDL_VIDEODRIVER": "dummy"})
@@ -164,8 +231,11 @@ def test_bench_ray_without_ray_names_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     code = main(["bench", "ray", "--pop", "4", "--warmup", "0", "--repeats", "1"])
     assert code == 2
-    assert capsys.readouterr().err.strip().endswith("the Ray backend needs Ray, which is not installed:"
-                                                    " pip install 'tilerunner[ray]'")
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith("the Ray backend needs Ray, which is not installed: pip install 'tilerunner[ray]'")
+    )
 
 
 @pytest.mark.parametrize("actors", ["0", "1,x", "5000"])

@@ -24,24 +24,51 @@ def bench(tmp_path, *extra):
         public.mkdir()
         for n in range(1, 5):  # our own "public" levels: generated ones saved as files
             (public / f"mine-lvl-{n}.txt").write_text(generate_text(700 + n, 1))
-    return cli(["bench", "generalize", "--public", str(public), "--level", "gen:*:1", "--seeds", "2",
-                "--time-limit", "0.01", "--pop", "20", "--levels-per-gen", "3", "--validate-every", "1",
-                "--workers", "1", "--out", str(tmp_path / "runs"), *extra])
+    return cli(
+        [
+            "bench",
+            "generalize",
+            "--public",
+            str(public),
+            "--level",
+            "gen:*:1",
+            "--seeds",
+            "2",
+            "--time-limit",
+            "0.01",
+            "--pop",
+            "20",
+            "--levels-per-gen",
+            "3",
+            "--validate-every",
+            "1",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "runs"),
+            *extra,
+        ]
+    )
 
 
 def test_trains_each_seed_picks_on_validation_and_reports_held_out_sets(tmp_path, capsys):
     assert bench(tmp_path, "--json", str(tmp_path / "report.json")) == 0
     out = capsys.readouterr().out
     report = json.loads((tmp_path / "report.json").read_text())
-    assert set(report["report"]) == {"training", "picking", "public held-out",
-                                     *(f"gen held-out d{s[-1]}" for s in HELD_OUT_GEN)}
+    assert set(report["report"]) == {
+        "training",
+        "picking",
+        "public held-out",
+        *(f"gen held-out d{s[-1]}" for s in HELD_OUT_GEN),
+    }
     assert report["report"]["public held-out"]["levels"] == 2 and report["report"]["picking"]["levels"] == 2
     # The champion is the seed whose own best on the picking levels was best.
     best = {}
     for seed in (0, 1):
         rows = read_stats(tmp_path / "runs" / f"seed-{seed}" / "stats.jsonl")
-        best[seed] = max((r["validation"]["finished_share"], r["validation"]["mean_progress"])
-                         for r in rows if "validation" in r)
+        best[seed] = max(
+            (r["validation"]["finished_share"], r["validation"]["mean_progress"]) for r in rows if "validation" in r
+        )
         played = {lv for r in rows for lv in r["levels"]}
         assert all(int(lv.split(":")[1]) >= 1_000_000 for lv in played)  # never a held-out seed
     assert report["champion_seed"] == max(best, key=best.get)
@@ -79,9 +106,36 @@ def test_solve_reports_shares_of_the_solvable_levels(tmp_path, capsys, monkeypat
     (public / "p-lvl-1.txt").write_text(generate_text(901, 1))
     # A held-out level nobody can finish: the exit is beyond a pit far too wide to jump.
     (public / "p-lvl-2.txt").write_text("-" * 40 + "\n" + "M" + "-" * 38 + "F\n" + "XXX" + "-" * 34 + "XXX\n")
-    assert cli(["bench", "generalize", "--public", str(public), "--level", str(train), "--seeds", "1",
-                "--time-limit", "0.01", "--pop", "20", "--validate-every", "1", "--levels-per-gen", "2",
-                "--workers", "1", "--solve", "--out", str(tmp_path / "runs"), "--json", str(tmp_path / "r.json")]) == 0
+    assert (
+        cli(
+            [
+                "bench",
+                "generalize",
+                "--public",
+                str(public),
+                "--level",
+                str(train),
+                "--seeds",
+                "1",
+                "--time-limit",
+                "0.01",
+                "--pop",
+                "20",
+                "--validate-every",
+                "1",
+                "--levels-per-gen",
+                "2",
+                "--workers",
+                "1",
+                "--solve",
+                "--out",
+                str(tmp_path / "runs"),
+                "--json",
+                str(tmp_path / "r.json"),
+            ]
+        )
+        == 0
+    )
     report = json.loads((tmp_path / "r.json").read_text())["report"]
     assert report["public held-out"]["levels"] == 1 and report["public held-out"]["solvable"] == 0
     assert report["gen held-out d1"]["solvable"] == 2  # generated levels are finishable by construction

@@ -22,8 +22,8 @@ def reference_derivatives(force, s):
     out = [dx, 0.0, dt1, 0.0, dt2, 0.0]
     ml1, ml2 = 0.5 * 0.1, 0.05 * 0.01
     tmp1, tmp2 = mup * dt1 / ml1, mup * dt2 / ml2
-    f1 = ml1 * dt1 ** 2 * math.sin(t1) + 0.75 * 0.1 * math.cos(t1) * (tmp1 + g * math.sin(t1))
-    f2 = ml2 * dt2 ** 2 * math.sin(t2) + 0.75 * 0.01 * math.cos(t2) * (tmp2 + g * math.sin(t2))
+    f1 = ml1 * dt1**2 * math.sin(t1) + 0.75 * 0.1 * math.cos(t1) * (tmp1 + g * math.sin(t1))
+    f2 = ml2 * dt2**2 * math.sin(t2) + 0.75 * 0.01 * math.cos(t2) * (tmp2 + g * math.sin(t2))
     m1 = 0.1 * (1 - 0.75 * math.cos(t1) ** 2)
     m2 = 0.01 * (1 - 0.75 * math.cos(t2) ** 2)
     out[1] = (force + f1 + f2) / (m1 + m2 + 1.0)
@@ -92,8 +92,12 @@ def _genome(config, links, hidden=(), bias=None):
 def test_a_hand_made_xor_network_is_solved_and_a_plain_one_is_not():
     config = paper_config("xor", False)
     # h1 = OR, h2 = AND, out = h1 and not h2 (steep sigmoids; neat-python's sigmoid is 1/(1+exp(-5z)))
-    good = _genome(config, [((-1, 1), 4), ((-2, 1), 4), ((-1, 2), 4), ((-2, 2), 4), ((1, 0), 4), ((2, 0), -4)],
-                   hidden=(1, 2), bias={1: -2, 2: -6, 0: -2})
+    good = _genome(
+        config,
+        [((-1, 1), 4), ((-2, 1), 4), ((-1, 2), 4), ((-2, 2), 4), ((1, 0), 4), ((2, 0), -4)],
+        hidden=(1, 2),
+        bias={1: -2, 2: -6, 0: -2},
+    )
     direct = _genome(config, [((-1, 0), 1.0), ((-2, 0), 1.0)])
     fitness, solved = xor.evaluate(compile_population([good, direct], config), xor.PATTERNS, xor.TARGETS)
     assert list(solved) == [True, False]
@@ -117,8 +121,27 @@ def test_gruau_fitness_rewards_balancing_and_calm():
 
 @pytest.mark.slow
 def test_bench_neat_prints_the_papers_figures_beside_ours(capsys):
-    assert main(["bench", "neat", "--experiment", "xor", "--experiment", "dpnv", "--xor-runs", "2",
-                 "--dpnv-runs", "1", "--generations", "2", "--pop", "60"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "neat",
+                "--experiment",
+                "xor",
+                "--experiment",
+                "dpnv",
+                "--xor-runs",
+                "2",
+                "--dpnv-runs",
+                "1",
+                "--generations",
+                "2",
+                "--pop",
+                "60",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "XOR: 2 runs, population 60" in out and "without velocities (DPNV): 1 run," in out
     assert "velocities (DPV)" not in out
@@ -129,8 +152,9 @@ def test_bench_neat_prints_the_papers_figures_beside_ours(capsys):
     assert all(re.search(r" \d/[12] ", r) for r in rows)
 
 
-@pytest.mark.parametrize("argv", [["--experiment", "cartpole"], ["--xor-runs", "0"], ["--generations", "x"],
-                                  ["--pop", "1"]])
+@pytest.mark.parametrize(
+    "argv", [["--experiment", "cartpole"], ["--xor-runs", "0"], ["--generations", "x"], ["--pop", "1"]]
+)
 def test_bench_neat_rejects_bad_flags_in_one_line(capsys, argv):
     with pytest.raises(SystemExit) as exited:
         main(["bench", "neat", *argv])
@@ -141,8 +165,24 @@ def test_bench_neat_rejects_bad_flags_in_one_line(capsys, argv):
 
 @pytest.mark.slow
 def test_bench_neat_breeds_in_batches_when_asked(capsys):
-    assert main(["bench", "neat", "--experiment", "xor", "--xor-runs", "2", "--generations", "3", "--pop", "60",
-                 "--batch-breeding"]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "neat",
+                "--experiment",
+                "xor",
+                "--xor-runs",
+                "2",
+                "--generations",
+                "3",
+                "--pop",
+                "60",
+                "--batch-breeding",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "breeding: batch" in out
     assert re.search(r"^  ours, plain nodes .* \d/2 ", out, re.M)

@@ -137,7 +137,7 @@ def test_2_2_first_wide_gap_needs_a_running_jump():
     gap0 = start + int(np.argmin(has_floor[start:]))
     gap1 = gap0 + int(np.argmax(has_floor[gap0:]))
     assert gap1 - gap0 > WALKING_JUMP_MAX_GAP
-    crop = parse_level("\n".join(row[:gap1 + 6] for row in level.text.splitlines()) + "\n")
+    crop = parse_level("\n".join(row[: gap1 + 6] for row in level.text.splitlines()) + "\n")
     col, row = crop.start
 
     def search(actions: np.ndarray) -> np.ndarray:

@@ -24,20 +24,41 @@ from tilerunner.evolve.viewer.chart import chart_image, draw_chart
 W, H = 800, 480
 
 
-def stats_row(generation: int, best: float, mean: float | None = None, best_ever: float | None = None,
-              species: int = 3, finished: int = 0) -> dict:
+def stats_row(
+    generation: int,
+    best: float,
+    mean: float | None = None,
+    best_ever: float | None = None,
+    species: int = 3,
+    finished: int = 0,
+) -> dict:
     """One stats.jsonl row exactly as a run writes it (through `Generation.stats`)."""
-    outcome = Outcome(best, finished > 0, 100.0, 300, 0, 0, "finished" if finished else "dead",
-                      "" if finished else "pit")
-    return Generation(generation=generation, best_fitness=best, mean_fitness=best / 2 if mean is None else mean,
-                      best_ever=best if best_ever is None else best_ever, species=species, finished=finished,
-                      population=150, frames=1234, best_key=7, best_outcomes=[outcome], best_genome=None,
-                      new_best=False, solved=finished > 0, table=None).stats()
+    outcome = Outcome(
+        best, finished > 0, 100.0, 300, 0, 0, "finished" if finished else "dead", "" if finished else "pit"
+    )
+    return Generation(
+        generation=generation,
+        best_fitness=best,
+        mean_fitness=best / 2 if mean is None else mean,
+        best_ever=best if best_ever is None else best_ever,
+        species=species,
+        finished=finished,
+        population=150,
+        frames=1234,
+        best_key=7,
+        best_outcomes=[outcome],
+        best_genome=None,
+        new_best=False,
+        solved=finished > 0,
+        table=None,
+    ).stats()
 
 
 def rising(n: int = 60, finished_from: int | None = None) -> list[dict]:
-    return [stats_row(g, 10.0 * g, species=2 + g % 4, finished=int(finished_from is not None and g >= finished_from))
-            for g in range(n)]
+    return [
+        stats_row(g, 10.0 * g, species=2 + g % 4, finished=int(finished_from is not None and g >= finished_from))
+        for g in range(n)
+    ]
 
 
 def write(tmp_path, rows_or_text, name: str = "stats.jsonl"):
@@ -86,25 +107,34 @@ def _edit(**changes) -> str:
     return json.dumps(row)
 
 
-@pytest.mark.parametrize("line, where, problem", [
-    ("{not json", ", column 2", "not valid JSON (Expecting property name enclosed in double quotes)"),
-    ("[1, 2]", "", "the line: expected an object, got a list"),
-    ("42", "", "the line: expected an object, got 42"),
-    (_edit(best_fitness=...), "", "missing 'best_fitness'"),
-    (_edit(species=2.5), "", "species: expected a whole number >= 0, got 2.5"),
-    (_edit(species=-1), "", "species: expected a whole number >= 0, got -1"),
-    (_edit(generation=True), "", "generation: expected a whole number >= 0, got true"),
-    (_edit(mean_fitness="12"), "", 'mean_fitness: expected a finite number, got "12"'),
-    (GOOD.replace('"best_ever": 5.0', '"best_ever": NaN'), "", "best_ever: expected a finite number, got nan"),
-    (GOOD.replace('"best_fitness": 5.0', '"best_fitness": -Infinity'), "",
-     "best_fitness: expected a finite number, got -inf"),
-    (_edit(finished=151), "", "finished (151) is more than population (150)"),
-    (_edit(best={"fitness": 1}), "", "best: expected a list, got an object"),
-    (_edit(best=[{"fitness": 1.0}]), "", "best[0]: missing 'finished'"),
-    (_edit(best=[dict(json.loads(GOOD)["best"][0], finished="yes")]), "",
-     'best[0].finished: expected true or false, got "yes"'),
-    (_edit(generation=0), "", "generation 0 after generation 0 (generations must increase)"),
-])
+@pytest.mark.parametrize(
+    "line, where, problem",
+    [
+        ("{not json", ", column 2", "not valid JSON (Expecting property name enclosed in double quotes)"),
+        ("[1, 2]", "", "the line: expected an object, got a list"),
+        ("42", "", "the line: expected an object, got 42"),
+        (_edit(best_fitness=...), "", "missing 'best_fitness'"),
+        (_edit(species=2.5), "", "species: expected a whole number >= 0, got 2.5"),
+        (_edit(species=-1), "", "species: expected a whole number >= 0, got -1"),
+        (_edit(generation=True), "", "generation: expected a whole number >= 0, got true"),
+        (_edit(mean_fitness="12"), "", 'mean_fitness: expected a finite number, got "12"'),
+        (GOOD.replace('"best_ever": 5.0', '"best_ever": NaN'), "", "best_ever: expected a finite number, got nan"),
+        (
+            GOOD.replace('"best_fitness": 5.0', '"best_fitness": -Infinity'),
+            "",
+            "best_fitness: expected a finite number, got -inf",
+        ),
+        (_edit(finished=151), "", "finished (151) is more than population (150)"),
+        (_edit(best={"fitness": 1}), "", "best: expected a list, got an object"),
+        (_edit(best=[{"fitness": 1.0}]), "", "best[0]: missing 'finished'"),
+        (
+            _edit(best=[dict(json.loads(GOOD)["best"][0], finished="yes")]),
+            "",
+            'best[0].finished: expected true or false, got "yes"',
+        ),
+        (_edit(generation=0), "", "generation 0 after generation 0 (generations must increase)"),
+    ],
+)
 def test_garbage_is_named_by_file_and_line(tmp_path, line, where, problem):
     path = write(tmp_path, GOOD + "\n" + line + "\n")
     with pytest.raises(StatsError) as info:
@@ -124,7 +154,8 @@ def _mutations():
     json_values = st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
         lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
-        max_leaves=8)
+        max_leaves=8,
+    )
     keys = st.sampled_from(sorted(json.loads(valid[0])))
 
     def replace_value(line: str, key: str, value) -> str:
@@ -140,11 +171,14 @@ def _mutations():
     def byte_edit(line: str, at: int, cut: int, insert: bytes) -> bytes:
         raw = line.encode()
         at %= len(raw) + 1
-        return raw[:at] + insert + raw[at + cut:]
+        return raw[:at] + insert + raw[at + cut :]
 
     def variants(line: str):  # the line as it was (twice as likely, so that whole files pass), dropped, or changed
         return st.one_of(
-            st.just(line), st.just(line), st.just(""), st.builds(replace_value, st.just(line), keys, json_values),
+            st.just(line),
+            st.just(line),
+            st.just(""),
+            st.builds(replace_value, st.just(line), keys, json_values),
             st.builds(drop_key, st.just(line), keys),
             st.builds(byte_edit, st.just(line), st.integers(0, 400), st.integers(0, 4), st.binary(max_size=4)),
         ).map(lambda x: x.encode() if isinstance(x, str) else x)
@@ -174,8 +208,13 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(st.tuples(st.integers(1, 10**6), finite, finite, finite, st.integers(0, 10**9),
-                                 st.integers(0, 150)), min_size=1, max_size=40))
+@given(
+    values=st.lists(
+        st.tuples(st.integers(1, 10**6), finite, finite, finite, st.integers(0, 10**9), st.integers(0, 150)),
+        min_size=1,
+        max_size=40,
+    )
+)
 def test_any_valid_stats_can_be_read_back_and_drawn(tmp_path, values):
     generation, rows = -1, []
     for step, best, mean, ever, species, finished in values:
@@ -200,7 +239,7 @@ def test_fitness_differences_below_float_precision_draw_as_a_flat_line():
 
 def top_panel(image: np.ndarray) -> np.ndarray:
     """The fitness panel, without the title line (whose legend has a swatch of every colour)."""
-    return image[int(0.08 * image.shape[0]):int(0.62 * image.shape[0])]
+    return image[int(0.08 * image.shape[0]) : int(0.62 * image.shape[0])]
 
 
 def test_image_has_the_requested_size_and_dark_background():
@@ -244,8 +283,8 @@ def test_finished_bars_appear_only_when_some_generation_finished():
 def test_species_line_is_in_the_bottom_panel():
     image = chart_image(rising(), W, H)
     violet = mask(image, chart.SPECIES)
-    assert violet[int(0.66 * H):].sum() > W // 2
-    assert violet[int(0.08 * H):int(0.6 * H)].sum() == 0
+    assert violet[int(0.66 * H) :].sum() > W // 2
+    assert violet[int(0.08 * H) : int(0.6 * H)].sum() == 0
 
 
 def test_no_rows_draws_a_waiting_chart_without_data_colours():
@@ -255,18 +294,22 @@ def test_no_rows_draws_a_waiting_chart_without_data_colours():
     assert not mask(image, chart.BACKGROUND).all(), "some text says what is going on"
 
 
-@pytest.mark.parametrize("rows", [
-    [stats_row(7, 12.0)],
-    [stats_row(g, -40.0 - g, mean=-90.0) for g in range(30)],
-    [stats_row(g, 3.0, mean=3.0, species=1) for g in range(30)],
-    [stats_row(0, 1.0), stats_row(1000, 2.0)],
-    [stats_row(g, 1e12 * g, mean=-1e12) for g in range(5)],
-], ids=["one", "negative", "flat", "sparse", "huge"])
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [stats_row(7, 12.0)],
+        [stats_row(g, -40.0 - g, mean=-90.0) for g in range(30)],
+        [stats_row(g, 3.0, mean=3.0, species=1) for g in range(30)],
+        [stats_row(0, 1.0), stats_row(1000, 2.0)],
+        [stats_row(g, 1e12 * g, mean=-1e12) for g in range(5)],
+    ],
+    ids=["one", "negative", "flat", "sparse", "huge"],
+)
 @pytest.mark.parametrize("size", [(400, 150), (1200, 700)])
 def test_awkward_data_still_shows_the_best_line(rows, size):
     image = chart_image(rows, *size)
     assert image.shape == (size[1], size[0], 3)
-    assert mask(image[:, :int(0.6 * size[0])], chart.BEST).any()  # the legend's swatch is further right
+    assert mask(image[:, : int(0.6 * size[0])], chart.BEST).any()  # the legend's swatch is further right
 
 
 def test_draw_chart_paints_only_inside_its_rectangle():
@@ -280,9 +323,9 @@ def test_draw_chart_paints_only_inside_its_rectangle():
     draw_chart(surface, rect, rising(), pg.font.Font(None, 16))
     image = pg.surfarray.array3d(surface).swapaxes(0, 1)
     outside = np.ones((400, 500), bool)
-    outside[rect.top:rect.bottom, rect.left:rect.right] = False
+    outside[rect.top : rect.bottom, rect.left : rect.right] = False
     assert mask(image, (255, 0, 255))[outside].all()
-    assert mask(image[rect.top:rect.bottom, rect.left:rect.right], chart.BEST).any()
+    assert mask(image[rect.top : rect.bottom, rect.left : rect.right], chart.BEST).any()
 
 
 def test_thousands_of_generations_are_drawn_to_the_last_one():
@@ -326,17 +369,20 @@ def test_tilerunner_plot_uses_the_default_size_and_bad_input_exits_2(tmp_path, c
     assert "no such folder" in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("setup, kwargs, problem", [
-    (None, {"run_dir": "missing"}, "no such folder"),
-    (None, {}, "no stats.jsonl"),
-    ("{oops\n", {}, "stats.jsonl:1, column 2: not valid JSON"),
-    ("\n\n", {}, "no generation finished yet"),
-    (GOOD + "\n", {"png": None}, "give --png PATH"),
-    (GOOD + "\n", {"png": "c.svg"}, "c.svg: the chart is written as PNG, so the name must end in .png"),
-    (GOOD + "\n", {"size": "big"}, "--size must look like 1000x600"),
-    (GOOD + "\n", {"size": "10x10"}, "out of range"),
-    (GOOD + "\n", {"png": "no-such-dir/c.png"}, "no-such-dir/c.png: no such folder"),
-])
+@pytest.mark.parametrize(
+    "setup, kwargs, problem",
+    [
+        (None, {"run_dir": "missing"}, "no such folder"),
+        (None, {}, "no stats.jsonl"),
+        ("{oops\n", {}, "stats.jsonl:1, column 2: not valid JSON"),
+        ("\n\n", {}, "no generation finished yet"),
+        (GOOD + "\n", {"png": None}, "give --png PATH"),
+        (GOOD + "\n", {"png": "c.svg"}, "c.svg: the chart is written as PNG, so the name must end in .png"),
+        (GOOD + "\n", {"size": "big"}, "--size must look like 1000x600"),
+        (GOOD + "\n", {"size": "10x10"}, "out of range"),
+        (GOOD + "\n", {"png": "no-such-dir/c.png"}, "no-such-dir/c.png: no such folder"),
+    ],
+)
 def test_plot_turns_bad_input_into_one_line_user_errors(tmp_path, setup, kwargs, problem):
     if setup is not None:
         write(tmp_path, setup)
@@ -385,8 +431,13 @@ def test_plot_help_shows_png_as_required_and_argparse_demands_it(tmp_path, capsy
 def size_texts():
     """`--size` values: well-formed ones in and out of range (with their numbers), and arbitrary text (None)."""
     number = st.one_of(st.integers(200, 10_000), st.integers(0, 199), st.integers(10_001, 10**30))
-    well_formed = st.builds(lambda w, x, h, pad: (f"{pad}{w}{x}{h}{pad}", (w, h)),
-                            number, st.sampled_from("xX"), number, st.sampled_from(["", " ", "\t"]))
+    well_formed = st.builds(
+        lambda w, x, h, pad: (f"{pad}{w}{x}{h}{pad}", (w, h)),
+        number,
+        st.sampled_from("xX"),
+        number,
+        st.sampled_from(["", " ", "\t"]),
+    )
     in_range = st.builds(lambda w, h: (f"{w}x{h}", (w, h)), st.integers(200, 10_000), st.integers(120, 10_000))
     return st.one_of(in_range, well_formed, st.text(max_size=30).map(lambda t: (t, None)))
 

@@ -84,8 +84,10 @@ def test_levels_check_solve_proves_a_level_finishable(capsys, tmp_path):
     # A search that fails proves nothing, and says so; only a real wall is proof.
     assert lines[1].startswith(f"{impossible}: ok,") and "; no solution found (searched 6 beams" in lines[1]
     assert "finishable" not in lines[1]
-    assert lines[2] == (f"{shut}: ok, 14x3 tiles, 0 enemies, exit at column 14;"
-                        " NOT finishable: walled in (no open path leads from the start to the exit)")
+    assert lines[2] == (
+        f"{shut}: ok, 14x3 tiles, 0 enemies, exit at column 14;"
+        " NOT finishable: walled in (no open path leads from the start to the exit)"
+    )
 
 
 def test_levels_check_solve_exits_0_when_all_are_solved_and_2_on_a_bad_file(capsys, tmp_path):
@@ -143,8 +145,13 @@ def test_ctrl_c_stops_the_solver_at_once_even_on_a_huge_level(tmp_path):
     wide = tmp_path / "wide.txt"
     wide.write_text(wide_unfinishable_level())
     assert solve(parse_level(wide_unfinishable_level(60)), width=8) is None  # the kernels are compiled and cached
-    proc = subprocess.Popen([sys.executable, "-c", SOLVE_AND_SAY_WHEN_SEARCHING, "levels", "solve", str(wide)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SOLVE_AND_SAY_WHEN_SEARCHING, "levels", "solve", str(wide)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         assert proc.stdout.readline() == "searching\n"
         time.sleep(1.0)  # deep in the search (it would take most of a minute to give up)
@@ -165,8 +172,12 @@ def test_the_solver_finds_the_same_sequence_however_its_calls_are_split():
 
     for level in (load_level("1-3"), load_level("gen:8:9"), parse_level(wide_unfinishable_level(60))):
         col, row = level.start
-        paths = [beam_search(level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, 4, 96, 6000,
-                             depths_per_call=n) for n in (None, 1, 7, 10**6)]
+        paths = [
+            beam_search(
+                level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, 4, 96, 6000, depths_per_call=n
+            )
+            for n in (None, 1, 7, 10**6)
+        ]
         assert all(np.array_equal(p, paths[0]) for p in paths[1:]), level.id
     assert paths[0].size == 0  # the last one cannot be finished; the others were
 
@@ -176,14 +187,17 @@ def test_levels_chars_prints_the_table(capsys):
     assert code == 0 and "| `%` | jump-through platform |" in out
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["levels", "show", "no-such-level"], "no-such-level: unknown level"),
-    (["levels", "show", "gen:abc"], "gen:abc: bad generator id"),
-    (["levels", "solve", "1-1", "--width", "0"], "argument --width: must be at least 1"),
-    (["bench", "env", "--frames", "x"], "argument --frames: expected a whole number"),
-    (["levels", "frobnicate"], "invalid choice"),
-    ([], "required"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["levels", "show", "no-such-level"], "no-such-level: unknown level"),
+        (["levels", "show", "gen:abc"], "gen:abc: bad generator id"),
+        (["levels", "solve", "1-1", "--width", "0"], "argument --width: must be at least 1"),
+        (["bench", "env", "--frames", "x"], "argument --frames: expected a whole number"),
+        (["levels", "frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_code_2(capsys, argv, needle):
     try:
         code = main(argv)
@@ -205,15 +219,21 @@ def test_console_script_and_python_m_evolve_are_the_same_command(tmp_path):
         assert res.stderr.strip() == f"{bad}:1:1: not a text file (byte 0x89 is not UTF-8)"
 
 
-
 SHIPPED = ROOT / "replays" / "1-1-f2475.json"  # a shipped champion, to damage
 
 
 def test_replay_headless_refuses_any_damaged_file_in_one_line_with_exit_code_2(tmp_path, capsys):
     """Replay files damaged at random, through the command line: one verdict line (exit 0 or 1) or one error, exit 2."""
     verdicts = {"refused": 0, "played": 0}
-    leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.floats(allow_nan=True),
-                     st.text(max_size=8), st.just([]), st.just({}))
+    leaf = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 10**6),
+        st.floats(allow_nan=True),
+        st.text(max_size=8),
+        st.just([]),
+        st.just({}),
+    )
 
     @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(data=st.data())
@@ -221,8 +241,9 @@ def test_replay_headless_refuses_any_damaged_file_in_one_line_with_exit_code_2(t
         doc = json.loads(SHIPPED.read_text())
         if data.draw(st.integers(0, 3)) == 0:  # a well-formed file that lies about what happened
             outcome = doc["episodes"][0]["outcome"]
-            outcome[data.draw(st.sampled_from(["fitness", "distance", "frames", "coins", "kills"]))] += \
-                data.draw(st.integers(1, 1000))
+            outcome[data.draw(st.sampled_from(["fitness", "distance", "frames", "coins", "kills"]))] += data.draw(
+                st.integers(1, 1000)
+            )
         slots = json_slots(doc)
         for _ in range(data.draw(st.integers(0, 3))):  # and damage anywhere
             container, key = slots[data.draw(st.integers(0, len(slots) - 1))]

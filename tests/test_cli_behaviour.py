@@ -57,11 +57,25 @@ def test_every_evolve_flag_is_either_refused_or_applied_when_resuming():
 
 # A value for each flag that shapes a run. The episode settings take their lowest allowed value, which is 0 for
 # several: a 0 is a value given, not a flag left out.
-FIXED_VALUES = {"level": ["1-2"], "pop": ["30"], "seed": ["0"], "config": [str(builtin_config_path("default"))],
-                "out": ["elsewhere"], "aggregate": ["min"], "observe": ["jump"], "memory": [],
-                "batch_breeding": [], "validate": ["1-2"], "levels_per_gen": ["1"], "curriculum": [],
-                "jump_rule": ["hold"], "seed_rules": [], "recheck": ["1"], "relative_to": ["none"],
-                **{name: [str(EpisodeSettings.LIMITS[name][0])] for name in evolve._SETTINGS_FLAGS}}
+FIXED_VALUES = {
+    "level": ["1-2"],
+    "pop": ["30"],
+    "seed": ["0"],
+    "config": [str(builtin_config_path("default"))],
+    "out": ["elsewhere"],
+    "aggregate": ["min"],
+    "observe": ["jump"],
+    "memory": [],
+    "batch_breeding": [],
+    "validate": ["1-2"],
+    "levels_per_gen": ["1"],
+    "curriculum": [],
+    "jump_rule": ["hold"],
+    "seed_rules": [],
+    "recheck": ["1"],
+    "relative_to": ["none"],
+    **{name: [str(EpisodeSettings.LIMITS[name][0])] for name in evolve._SETTINGS_FLAGS},
+}
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +112,20 @@ def run_copy(small_run, tmp_path) -> Path:
 
 
 def test_generations_checkpoint_every_validate_every_and_quiet_apply_on_resume(run_copy, capsys):
-    code, out, _ = run_cli(capsys, "evolve", "--resume", run_copy, "--generations", "4", "--keep-going",
-                           "--checkpoint-every", "1", "--validate-every", "1", "--quiet")
+    code, out, _ = run_cli(
+        capsys,
+        "evolve",
+        "--resume",
+        run_copy,
+        "--generations",
+        "4",
+        "--keep-going",
+        "--checkpoint-every",
+        "1",
+        "--validate-every",
+        "1",
+        "--quiet",
+    )
     assert code == 0
     assert [r["generation"] for r in stats(run_copy)] == [0, 1, 2, 3]  # --generations
     names = [p.name for p in RunFolder(run_copy).checkpoint_files()]
@@ -112,24 +138,34 @@ def test_generations_checkpoint_every_validate_every_and_quiet_apply_on_resume(r
 
 @pytest.mark.parametrize("keep_going", [False, True])
 def test_keep_going_applies_on_resume(run_copy, capsys, keep_going):
-    code, out, _ = run_cli(capsys, "evolve", "--resume", run_copy, "--generations", "4", "--quiet",
-                           *(["--keep-going"] if keep_going else []))
+    code, out, _ = run_cli(
+        capsys,
+        "evolve",
+        "--resume",
+        run_copy,
+        "--generations",
+        "4",
+        "--quiet",
+        *(["--keep-going"] if keep_going else []),
+    )
     assert code == 0
     # 1-1 is first finished in generation 1: without --keep-going the run ends there.
     assert len(stats(run_copy)) == (4 if keep_going else 2)
 
 
 def test_replays_applies_on_resume(run_copy, tmp_path, capsys):
-    code, _, _ = run_cli(capsys, "evolve", "--resume", run_copy, "--generations", "2", "--quiet",
-                         "--replays", tmp_path / "copies")
+    code, _, _ = run_cli(
+        capsys, "evolve", "--resume", run_copy, "--generations", "2", "--quiet", "--replays", tmp_path / "copies"
+    )
     assert code == 0
     (kept,) = (run_copy / "first-finishes").iterdir()
     assert [p.name for p in (tmp_path / "copies").iterdir()] == [kept.name]
 
 
 def test_time_limit_applies_on_resume(run_copy, capsys):
-    code, out, _ = run_cli(capsys, "evolve", "--resume", run_copy, "--generations", "1000000", "--keep-going",
-                           "--time-limit", "0.01")
+    code, out, _ = run_cli(
+        capsys, "evolve", "--resume", run_copy, "--generations", "1000000", "--keep-going", "--time-limit", "0.01"
+    )
     assert code == 0 and "stops after 0.01 min" in out and "time limit reached after generation" in out
     assert len(stats(run_copy)) < 1000
 
@@ -137,8 +173,9 @@ def test_time_limit_applies_on_resume(run_copy, capsys):
 def test_workers_applies_on_resume(run_copy, capsys):
     before = numba.get_num_threads()
     try:
-        assert run_cli(capsys, "evolve", "--resume", run_copy, "--generations", "2", "--workers", "1",
-                       "--quiet")[0] == 0
+        assert (
+            run_cli(capsys, "evolve", "--resume", run_copy, "--generations", "2", "--workers", "1", "--quiet")[0] == 0
+        )
         assert numba.get_num_threads() == 1
     finally:
         use_threads(before)
@@ -168,8 +205,7 @@ def test_watch_applies_on_resume(run_copy, capsys, monkeypatch):
 def test_backend_flags_apply_on_resume_and_are_checked_as_on_create(run_copy, capsys):
     code, _, err = run_cli(capsys, "evolve", "--resume", run_copy, "--actors", "2")
     assert code == 2 and "--address and --actors are for the Ray backend" in err and len(stats(run_copy)) == 1
-    code, _, _ = run_cli(capsys, "evolve", "--resume", run_copy, "--generations", "2", "--backend", "local",
-                         "--quiet")
+    code, _, _ = run_cli(capsys, "evolve", "--resume", run_copy, "--generations", "2", "--backend", "local", "--quiet")
     assert code == 0 and len(stats(run_copy)) == 2
 
 
@@ -178,9 +214,27 @@ def test_backend_flags_apply_on_resume_and_are_checked_as_on_create(run_copy, ca
 
 def test_evolve_into_a_pipe_closed_early_stops_quietly_and_resumes(tmp_path):
     run = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "20",
-                             "--generations", "100000", "--keep-going", "--out", str(run)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tilerunner",
+            "evolve",
+            "--level",
+            "2-4",
+            "--pop",
+            "20",
+            "--generations",
+            "100000",
+            "--keep-going",
+            "--out",
+            str(run),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         lines = [proc.stdout.readline() for _ in range(3)]  # `| head -3`
         proc.stdout.close()
@@ -196,15 +250,33 @@ def test_evolve_into_a_pipe_closed_early_stops_quietly_and_resumes(tmp_path):
     # It stopped at the next generation's end, with a checkpoint there (checkpoints are every 10 otherwise).
     played = len(stats(run))
     assert played < 100 and RunFolder(run).checkpoint_files()[-1].name == f"gen-{played:04d}.json.gz"
-    done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run), "--generations",
-                           str(played + 2), "--quiet"], capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tilerunner",
+            "evolve",
+            "--resume",
+            str(run),
+            "--generations",
+            str(played + 2),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert [r["generation"] for r in stats(run)] == list(range(played + 2))
 
 
 def test_levels_show_into_a_closed_pipe_exits_quietly(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "tilerunner", "levels", "show", "gen:3:5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tilerunner", "levels", "show", "gen:3:5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     proc.stdout.close()  # before anything was read: every write meets a closed pipe
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and err == ""
@@ -224,11 +296,14 @@ def level_files(tmp_path, n: int) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize("argv", [
-    ["eval", "2-3-f3311", "--level", "gen:1-12:2"],
-    ["levels", "solve", "gen:4:1"],
-    ["levels", "check", "--solve", "LEVELS"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["eval", "2-3-f3311", "--level", "gen:1-12:2"],
+        ["levels", "solve", "gen:4:1"],
+        ["levels", "check", "--solve", "LEVELS"],
+    ],
+)
 def test_off_a_terminal_output_is_whole_lines_without_bars(tmp_path, argv):
     argv = [a for arg in argv for a in (level_files(tmp_path, 2) if arg == "LEVELS" else [arg])]
     done = subprocess.run([sys.executable, "-m", "tilerunner", *argv], capture_output=True, text=True, cwd=tmp_path)
@@ -273,12 +348,28 @@ def test_bench_generalize_hears_each_generation_of_a_seed(tmp_path):
     from tilerunner.evolve.bench.generalize import train_seed
     from tilerunner.evolve.runs.run import as_levels
 
-    args = argparse.Namespace(time_limit=0.005, jump_rule="hold", observe=None, relative_to="none", config=None,
-                              pop=20, validate_every=1, levels_per_gen=2, curriculum=None, seed_rules=None,
-                              recheck=None)
+    args = argparse.Namespace(
+        time_limit=0.005,
+        jump_rule="hold",
+        observe=None,
+        relative_to="none",
+        config=None,
+        pop=20,
+        validate_every=1,
+        levels_per_gen=2,
+        curriculum=None,
+        seed_rules=None,
+        recheck=None,
+    )
     heard: list[tuple[int, float]] = []
-    seconds = train_seed(0, tmp_path / "seed-0", ["gen:*:1"], as_levels(["gen:900000-900001:1"]), args,
-                         progress=lambda generation, spent: heard.append((generation, spent)))
+    seconds = train_seed(
+        0,
+        tmp_path / "seed-0",
+        ["gen:*:1"],
+        as_levels(["gen:900000-900001:1"]),
+        args,
+        progress=lambda generation, spent: heard.append((generation, spent)),
+    )
     rows = stats(tmp_path / "seed-0")
     assert [g for g, _ in heard] == [r["generation"] for r in rows] and heard
     assert [s for _, s in heard] == sorted(s for _, s in heard) and heard[-1][1] == pytest.approx(seconds, abs=0.01)
@@ -304,8 +395,20 @@ def documented_keys(report: dict) -> set[str]:
 
 
 def test_eval_json_has_a_schema_and_every_field_is_documented(tmp_path, capsys):
-    code, _, _ = run_cli(capsys, "eval", "2-3-f3311", "--level", "gen:1-3:2", "--level", "2-3",
-                         "--baseline", "hold-right", "--solve", "--json", tmp_path / "out.json")
+    code, _, _ = run_cli(
+        capsys,
+        "eval",
+        "2-3-f3311",
+        "--level",
+        "gen:1-3:2",
+        "--level",
+        "2-3",
+        "--baseline",
+        "hold-right",
+        "--solve",
+        "--json",
+        tmp_path / "out.json",
+    )
     report = json.loads((tmp_path / "out.json").read_text())
     assert code == 0 and (report["schema"], report["version"]) == ("tilerunner-eval", 1)
     assert report["level_sets"] == ["gen:1-3:2", "2-3"] and report["levels"] == 4
@@ -316,8 +419,9 @@ def test_eval_json_has_a_schema_and_every_field_is_documented(tmp_path, capsys):
 
 
 def test_eval_json_progress_is_the_progress_printed(tmp_path, capsys):
-    code, out, _ = run_cli(capsys, "eval", "2-3-f3311", "--level", "gen:1-6:3", "--level", "2-3",
-                           "--json", tmp_path / "out.json")
+    code, out, _ = run_cli(
+        capsys, "eval", "2-3-f3311", "--level", "gen:1-6:3", "--level", "2-3", "--json", tmp_path / "out.json"
+    )
     (genome,) = json.loads((tmp_path / "out.json").read_text())["genomes"]
     assert code == 0
     rows = genome["levels"]

@@ -28,8 +28,18 @@ OLD_NAMES = [
     (["bench", "net", "--population", "4"], "--pop", "pop", 4),
 ]
 # Every command that plays levels the user picks, and so has `--level`.
-TAKES_LEVELS = [("evolve",), ("eval",), ("replay",), ("bench", "env"), ("bench", "learn"), ("bench", "evolve"),
-                ("bench", "watch"), ("bench", "ray"), ("bench", "cuda"), ("bench", "generalize")]
+TAKES_LEVELS = [
+    ("evolve",),
+    ("eval",),
+    ("replay",),
+    ("bench", "env"),
+    ("bench", "learn"),
+    ("bench", "evolve"),
+    ("bench", "watch"),
+    ("bench", "ray"),
+    ("bench", "cuda"),
+    ("bench", "generalize"),
+]
 
 
 def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
@@ -43,8 +53,13 @@ def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
 
 def options(parser: argparse.ArgumentParser):
     """The options --help shows (hidden aliases and -h aside)."""
-    return [a for a in parser._actions if a.option_strings and a.help != argparse.SUPPRESS
-            and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))]
+    return [
+        a
+        for a in parser._actions
+        if a.option_strings
+        and a.help != argparse.SUPPRESS
+        and not isinstance(a, (argparse._HelpAction, argparse._VersionAction))
+    ]
 
 
 EVERYTHING = list(walk(PARSER))

@@ -28,8 +28,9 @@ HERE = Path(__file__).parent
 def in_simulator(code: str, timeout: float = 600) -> dict:
     """Run `code` in a fresh Python with the CUDA simulator on; the JSON it prints last."""
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=str(HERE))
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -149,9 +150,31 @@ def test_address_and_actors_are_refused_with_the_cuda_backend(capsys):
 @pytest.mark.slow
 def test_bench_cuda_times_both_backends_on_the_same_episodes():
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
-    done = subprocess.run([sys.executable, "-m", "tilerunner.evolve.commands.cli", "bench", "cuda", "--sizes", "6,8",
-                           "--level", "gen:1-3:1", "--level", "1-1", "--warmup", "1", "--repeats", "2",
-                           "--workers", "1"], env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tilerunner.evolve.commands.cli",
+            "bench",
+            "cuda",
+            "--sizes",
+            "6,8",
+            "--level",
+            "gen:1-3:1",
+            "--level",
+            "1-1",
+            "--warmup",
+            "1",
+            "--repeats",
+            "2",
+            "--workers",
+            "1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
     assert lines[0].startswith("tilerunner bench cuda: Numba CUDA simulator, 32 GPU threads, against 1 CPU threads")
@@ -205,8 +228,9 @@ print(json.dumps({"chars": len(ptx), "fma": len(re.findall(r"\\bfma\\.", ptx)),
 def nvvm_available() -> bool:
     if importlib.util.find_spec("numba_cuda") is None:
         return False
-    done = subprocess.run([sys.executable, "-c", "from numba.cuda.cudadrv.nvvm import NVVM; NVVM()"],
-                          capture_output=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", "from numba.cuda.cudadrv.nvvm import NVVM; NVVM()"], capture_output=True, timeout=120
+    )
     return done.returncode == 0
 
 
@@ -215,8 +239,9 @@ def nvvm_available() -> bool:
 def test_the_kernel_compiles_for_a_gpu_without_fused_multiply_add():
     env = dict(os.environ, PYTHONPATH=str(HERE))
     env.pop("NUMBA_ENABLE_CUDASIM", None)
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(PTX)], env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(PTX)], env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert got["entry"] and got["chars"] > 10_000
@@ -238,8 +263,14 @@ def test_full_size_generation_on_the_gpu_is_identical_to_local_threads():
 
     features = ("jump", "probes", "enemy-grid", "position", "speed", "enemy-kinds")
     settings = EpisodeSettings(features=features, jump_rule="press")
-    config = load_config(genome_overrides={"num_inputs": settings.n_inputs, "memory_cells": "true",
-                                           "memory_cell_prob": 0.6, "node_add_prob": 0.5})
+    config = load_config(
+        genome_overrides={
+            "num_inputs": settings.n_inputs,
+            "memory_cells": "true",
+            "memory_cell_prob": 0.6,
+            "node_add_prob": 0.5,
+        }
+    )
     genomes = grow(config, 300, seed=8, max_mutations=60)
     levels = pack_levels([load_level(f"gen:{seed}:3") for seed in range(1, 33)])
     expected = evaluate_population(compile_population(genomes, config), levels, settings.kernel_settings())
@@ -261,7 +292,17 @@ def test_full_size_run_on_the_gpu_is_the_run_on_local_threads(tmp_path):
     folders = {}
     for name, backend in (("local", "local"), ("cuda", CudaBackend())):
         folders[name] = tmp_path / name
-        Run.create(levels, seed=2, pop=1000, generations=4, keep_going=True, out=folders[name], backend=backend,
-                   settings=settings, memory=True, levels_per_gen=64).run()
+        Run.create(
+            levels,
+            seed=2,
+            pop=1000,
+            generations=4,
+            keep_going=True,
+            out=folders[name],
+            backend=backend,
+            settings=settings,
+            memory=True,
+            levels_per_gen=64,
+        ).run()
     stats = {name: (folder / "stats.jsonl").read_text() for name, folder in folders.items()}
     assert stats["cuda"] == stats["local"] and stats["local"].count("\n") == 4

@@ -18,8 +18,11 @@ RIGHT_RUN = np.array([0, 1, 0, 0, 0, 1], dtype=np.int8)
 NOTHING = np.zeros(6, dtype=np.int8)
 
 GAP_LEVEL = parse_level(
-    "\n".join(["-" * 40] * 13 + ["--------------------------g-------------", "X" * 12 + "---" + "X" * 25,
-                                 "X" * 12 + "---" + "X" * 25]) + "\n",
+    "\n".join(
+        ["-" * 40] * 13
+        + ["--------------------------g-------------", "X" * 12 + "---" + "X" * 25, "X" * 12 + "---" + "X" * 25]
+    )
+    + "\n",
     "gap.txt",
 )
 SHORT_LEVEL = parse_level("--------\n-------F\nXXXXXXXX\n", "short.txt")
@@ -174,8 +177,9 @@ def test_human_render_shows_the_game_in_a_window_and_closes_it(monkeypatch):
     env.close()  # and closing twice is fine
 
 
-@pytest.mark.parametrize("kwargs", [{"frame_skip": 0}, {"view_radius": -1}, {"max_frames": -5},
-                                    {"render_mode": "ansi"}])
+@pytest.mark.parametrize(
+    "kwargs", [{"frame_skip": 0}, {"view_radius": -1}, {"max_frames": -5}, {"render_mode": "ansi"}]
+)
 def test_bad_arguments_are_rejected(kwargs):
     with pytest.raises(ValueError):
         envs.TileRunnerEnv(level="1-1", **kwargs)

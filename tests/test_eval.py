@@ -32,8 +32,19 @@ def test_eval_reports_each_group_and_a_total_and_writes_json(tmp_path, capsys):
     (levels / "flat-1.txt").write_text(FLAT)
     (levels / "flat-2.txt").write_text(FLAT)
     (levels / "pit-1.txt").write_text(PIT)
-    code, out, _ = run_cli(capsys, "eval", "2-3-f3311", "--level", "2-3", "--level", "gen:1-4:3",
-                           "--level", levels, "--json", tmp_path / "out.json")
+    code, out, _ = run_cli(
+        capsys,
+        "eval",
+        "2-3-f3311",
+        "--level",
+        "2-3",
+        "--level",
+        "gen:1-4:3",
+        "--level",
+        levels,
+        "--json",
+        tmp_path / "out.json",
+    )
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "2-3-f3311.json: 8 levels"
@@ -65,11 +76,14 @@ def test_eval_takes_a_folder_of_replays_and_reports_every_genome(capsys):
     assert f"{shipped} genomes x 1 levels in" in out
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["eval", "nope.json", "--level", "1-1"], "nope.json: no such replay file"),
-    (["eval", "1-1-f2475", "--level", "gen:9-3"], "bad generator range"),
-    (["eval", "1-1-f2475", "--level", "no/such/*.txt"], "matches no level file"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["eval", "nope.json", "--level", "1-1"], "nope.json: no such replay file"),
+        (["eval", "1-1-f2475", "--level", "gen:9-3"], "bad generator range"),
+        (["eval", "1-1-f2475", "--level", "no/such/*.txt"], "matches no level file"),
+    ],
+)
 def test_bad_eval_input_is_one_line_and_exit_code_2(capsys, argv, needle):
     code, _, err = run_cli(capsys, *argv)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
@@ -97,8 +111,20 @@ def test_eval_solve_gives_the_finished_share_of_the_solvable_levels_too(tmp_path
     (levels / "flat-2.txt").write_text(FLAT)
     (levels / "pit-1.txt").write_text(PIT)
     (levels / "shut-1.txt").write_text(SHUT)
-    code, out, _ = run_cli(capsys, "eval", "2-3-f3311", "--level", "2-3", "--level", "gen:1-2:3", "--level", levels,
-                           "--solve", "--json", tmp_path / "out.json")
+    code, out, _ = run_cli(
+        capsys,
+        "eval",
+        "2-3-f3311",
+        "--level",
+        "2-3",
+        "--level",
+        "gen:1-2:3",
+        "--level",
+        levels,
+        "--solve",
+        "--json",
+        tmp_path / "out.json",
+    )
     assert code == 0
     lines = out.splitlines()
     groups = {ln.split()[0]: ln for ln in lines[1:7]}
@@ -109,16 +135,25 @@ def test_eval_solve_gives_the_finished_share_of_the_solvable_levels_too(tmp_path
     data = json.loads((tmp_path / "out.json").read_text())
     (genome,) = data["genomes"]
     finished = genome["total"]["finished"]
-    assert f"finished {finished:>4}/7    ({finished / 7:4.0%})  of solvable {finished:>4}/5    ({finished / 5:4.0%})" \
+    assert (
+        f"finished {finished:>4}/7    ({finished / 7:4.0%})  of solvable {finished:>4}/5    ({finished / 5:4.0%})"
         in groups["total"]
-    assert ("solvable: 5 of 7 levels (5 solved by the solver); the solver could not solve 2:"
-            " no solution found for 1, 1 proved unfinishable (walled in); searched in ") in out
+    )
+    assert (
+        "solvable: 5 of 7 levels (5 solved by the solver); the solver could not solve 2:"
+        " no solution found for 1, 1 proved unfinishable (walled in); searched in "
+    ) in out
     assert [r["solvable"] for r in genome["levels"]] == [True, True, True, True, True, False, False]
     assert genome["total"]["solvable"] == 5 and genome["total"]["finished_share_of_solvable"] == finished / 5
     assert genome["groups"]["pit"]["solvable"] == 0
     solver = data["solver"]
-    assert (solver["levels"], solver["solvable"], solver["solved"], solver["no_solution_found"],
-            solver["walled_in"]) == (7, 5, 5, 1, 1)
+    assert (
+        solver["levels"],
+        solver["solvable"],
+        solver["solved"],
+        solver["no_solution_found"],
+        solver["walled_in"],
+    ) == (7, 5, 5, 1, 1)
     assert [r["solver"] for r in solver["per_level"]][-2:] == ["no solution found", "walled in"]
 
 
@@ -130,15 +165,25 @@ def test_eval_without_solve_says_nothing_of_solvable_levels(tmp_path, capsys):
 
 
 def _result(level, finished: bool) -> LevelResult:
-    outcome = Outcome(fitness=0.0, finished=finished, distance=0.0, frames=1, coins=0, kills=0,
-                      status="finished" if finished else "dead", cause="" if finished else "pit")
+    outcome = Outcome(
+        fitness=0.0,
+        finished=finished,
+        distance=0.0,
+        frames=1,
+        coins=0,
+        kills=0,
+        status="finished" if finished else "dead",
+        cause="" if finished else "pit",
+    )
     return LevelResult(level, "mine", outcome, 1.0 if finished else 0.0)
 
 
 def test_a_level_a_genome_finished_counts_as_solvable_even_if_the_solver_missed_it():
     a, b, c = (parse_level(FLAT, f"mine/{n}.txt") for n in "abc")
-    genomes = [[_result(a, False), _result(b, True), _result(c, False)],
-               [_result(a, False), _result(b, False), _result(c, False)]]
+    genomes = [
+        [_result(a, False), _result(b, True), _result(c, False)],
+        [_result(a, False), _result(b, False), _result(c, False)],
+    ]
     flags = solvable_levels([True, False, False], genomes)
     assert flags == [True, True, False]
     _, total = summarize(with_solvable(genomes[0], flags))
@@ -148,19 +193,25 @@ def test_a_level_a_genome_finished_counts_as_solvable_even_if_the_solver_missed_
 
 
 def test_solvable_is_the_same_whatever_the_threads_and_names_each_level():
-    levels = [parse_level(text, f"mine/{name}.txt") for name, text in
-              [("flat-1", FLAT), ("pit-1", PIT), ("shut-1", SHUT), ("flat-2", FLAT)]] + [load_level("gen:5:2")]
+    levels = [
+        parse_level(text, f"mine/{name}.txt")
+        for name, text in [("flat-1", FLAT), ("pit-1", PIT), ("shut-1", SHUT), ("flat-2", FLAT)]
+    ] + [load_level("gen:5:2")]
     one = search_levels(levels, workers=1)
     two = search_levels(levels, workers=2)
     assert [s.level_id for s in one] == [lv.id for lv in levels]
-    assert [(s.found, s.walled_in, s.beams, s.worlds) for s in one] == [(s.found, s.walled_in, s.beams, s.worlds)
-                                                                        for s in two]
+    assert [(s.found, s.walled_in, s.beams, s.worlds) for s in one] == [
+        (s.found, s.walled_in, s.beams, s.worlds) for s in two
+    ]
     assert solvable(levels) == [True, False, False, True, True]
 
 
 def test_ctrl_c_while_solving_on_threads_is_raised_again():
-    levels = [parse_level(FLAT, "mine/flat.txt"), parse_level(PIT, "mine/pit-1.txt"),
-              parse_level(PIT.replace("XX-", "X--"), "mine/pit-2.txt")]
+    levels = [
+        parse_level(FLAT, "mine/flat.txt"),
+        parse_level(PIT, "mine/pit-1.txt"),
+        parse_level(PIT.replace("XX-", "X--"), "mine/pit-2.txt"),
+    ]
 
     def interrupt(i, result):
         raise KeyboardInterrupt

@@ -35,8 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def repository_outputs() -> dict[str, list[str]]:
     """What is in the repository's folders a run could write into by default (runs/, replays/)."""
-    return {name: sorted(p.name for p in (ROOT / name).iterdir()) if (ROOT / name).is_dir() else []
-            for name in ("runs", "replays")}
+    return {
+        name: sorted(p.name for p in (ROOT / name).iterdir()) if (ROOT / name).is_dir() else []
+        for name in ("runs", "replays")
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -102,8 +104,9 @@ def test_a_resumed_run_reports_only_its_own_generations(tmp_path, capsys):
 
 
 def test_several_levels_say_how_many_the_champion_finished(tmp_path, capsys):
-    code, out, _ = evolve(capsys, "--level", "1-1", "--level", "2-4", "--generations", "3", *SMALL,
-                          "--out", str(tmp_path / "run"))
+    code, out, _ = evolve(
+        capsys, "--level", "1-1", "--level", "2-4", "--generations", "3", *SMALL, "--out", str(tmp_path / "run")
+    )
     assert code == 0
     done = next(ln for ln in out.splitlines() if ln.startswith("done: "))
     finished = sum(o["finished"] for o in max(stats(tmp_path / "run"), key=lambda r: r["best_ever"])["best"])
@@ -112,8 +115,23 @@ def test_several_levels_say_how_many_the_champion_finished(tmp_path, capsys):
 
 def test_same_seed_same_stats(tmp_path, capsys):
     for name in ("a", "b"):
-        assert evolve(capsys, "--level", "2-1", "--generations", "6", "--seed", "4", *SMALL,
-                      "--out", str(tmp_path / name), "--replays", str(tmp_path / "r"))[0] == 0
+        assert (
+            evolve(
+                capsys,
+                "--level",
+                "2-1",
+                "--generations",
+                "6",
+                "--seed",
+                "4",
+                *SMALL,
+                "--out",
+                str(tmp_path / name),
+                "--replays",
+                str(tmp_path / "r"),
+            )[0]
+            == 0
+        )
     assert (tmp_path / "a" / "stats.jsonl").read_text() == (tmp_path / "b" / "stats.jsonl").read_text()
     other = tmp_path / "c"
     evolve(capsys, "--level", "2-1", "--generations", "6", "--seed", "5", *SMALL, "--out", str(other))
@@ -147,10 +165,33 @@ def test_one_worker_and_two_workers_give_the_same_run(tmp_path):
     env = dict(os.environ, NUMBA_NUM_THREADS="2")
     for workers in ("1", "2"):
         done = subprocess.run(
-            [sys.executable, "-c", EVOLVE_AND_SAY_THREADS, "evolve", "--level", "2-1", "--level", "gen:3:4",
-             "--generations", "8", "--seed", "4", *SMALL, "--keep-going", "--workers", workers,
-             "--out", str(tmp_path / f"workers-{workers}"), "--quiet"],
-            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+            [
+                sys.executable,
+                "-c",
+                EVOLVE_AND_SAY_THREADS,
+                "evolve",
+                "--level",
+                "2-1",
+                "--level",
+                "gen:3:4",
+                "--generations",
+                "8",
+                "--seed",
+                "4",
+                *SMALL,
+                "--keep-going",
+                "--workers",
+                workers,
+                "--out",
+                str(tmp_path / f"workers-{workers}"),
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr
         assert done.stdout.splitlines()[-1] == f"threads: {workers}"  # it really played on that many
     one, two = tmp_path / "workers-1", tmp_path / "workers-2"
@@ -171,12 +212,31 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
-    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--seed", "1", *SMALL,
-           "--checkpoint-every", "1000", "--keep-going", "--replays", str(tmp_path / "r")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tilerunner",
+        "evolve",
+        "--level",
+        "2-4",
+        "--seed",
+        "1",
+        *SMALL,
+        "--checkpoint-every",
+        "1000",
+        "--keep-going",
+        "--replays",
+        str(tmp_path / "r"),
+    ]
     run = tmp_path / "cut"
     # A run that cannot end before Ctrl-C: it keeps going after any finish, for 100,000 generations.
-    proc = subprocess.Popen(cmd + ["--generations", "100000", "--out", str(run)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        cmd + ["--generations", "100000", "--out", str(run)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
     try:
         deadline = time.monotonic() + 300
         while not ((run / "stats.jsonl").exists() and (run / "stats.jsonl").read_text().strip()):
@@ -194,27 +254,35 @@ def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
     assert played >= 1
     # Resumed up to a few generations more, it is the run that was never interrupted.
     limit = str(played + 3)
-    done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run), "--keep-going",
-                           "--generations", limit], capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run), "--keep-going", "--generations", limit],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
-    subprocess.run(cmd + ["--generations", limit, "--out", str(tmp_path / "whole")], check=True, capture_output=True,
-                   cwd=tmp_path)
+    subprocess.run(
+        cmd + ["--generations", limit, "--out", str(tmp_path / "whole")], check=True, capture_output=True, cwd=tmp_path
+    )
     assert stats(run) == stats(tmp_path / "whole") and len(stats(run)) == played + 3
     assert champions(run) == champions(tmp_path / "whole")
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["--level", "9-9"], "9-9: unknown level"),
-    (["--pop", "-5"], "argument --pop: must be at least 2"),
-    (["--generations", "0"], "argument --generations: must be at least 1"),
-    (["--config", "missing.ini"], "missing.ini: no such neat config file"),
-    (["--resume", "nowhere"], "nowhere: no such run folder"),
-    (["--stall-frames", "0", "--max-frames", "0"], "cannot both be 0"),
-    (["--address", "auto"], "--address and --actors are for the Ray backend: add --backend ray"),
-    (["--actors", "2"], "--address and --actors are for the Ray backend: add --backend ray"),
-    (["--backend", "slurm"], "argument --backend: invalid choice: 'slurm'"),
-    (["--actors", "0", "--backend", "ray"], "argument --actors: must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["--level", "9-9"], "9-9: unknown level"),
+        (["--pop", "-5"], "argument --pop: must be at least 2"),
+        (["--generations", "0"], "argument --generations: must be at least 1"),
+        (["--config", "missing.ini"], "missing.ini: no such neat config file"),
+        (["--resume", "nowhere"], "nowhere: no such run folder"),
+        (["--stall-frames", "0", "--max-frames", "0"], "cannot both be 0"),
+        (["--address", "auto"], "--address and --actors are for the Ray backend: add --backend ray"),
+        (["--actors", "2"], "--address and --actors are for the Ray backend: add --backend ray"),
+        (["--backend", "slurm"], "argument --backend: invalid choice: 'slurm'"),
+        (["--actors", "0", "--backend", "ray"], "argument --actors: must be at least 1"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path, monkeypatch, capsys, argv, needle):
     monkeypatch.chdir(tmp_path)
     try:
@@ -229,8 +297,9 @@ def test_the_ray_backend_without_ray_names_the_extra_and_makes_nothing(tmp_path,
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed: it cannot be imported
     code, out, err = evolve(capsys, "--backend", "ray", "--out", str(tmp_path / "run"))
     assert code == 2 and not out
-    assert err.strip() == ("tilerunner: error: the Ray backend needs Ray, which is not installed:"
-                           " pip install 'tilerunner[ray]'")
+    assert err.strip() == (
+        "tilerunner: error: the Ray backend needs Ray, which is not installed: pip install 'tilerunner[ray]'"
+    )
     assert not (tmp_path / "run").exists()
 
 
@@ -252,7 +321,8 @@ def test_a_backend_that_fails_for_good_leaves_a_checkpoint_exit_1_and_how_to_go_
     assert code == 1
     assert err.strip().splitlines()[-1] == (
         "tilerunner: error: every Ray actor is gone (their nodes lost or their processes killed); the run is"
-        f" checkpointed at generation 2: go on with tilerunner evolve --resume {tmp_path / 'run'} (on any backend)")
+        f" checkpointed at generation 2: go on with tilerunner evolve --resume {tmp_path / 'run'} (on any backend)"
+    )
     assert len(stats(tmp_path / "run")) == 2
     monkeypatch.undo()
     code, _, _ = evolve(capsys, "--resume", str(tmp_path / "run"), "--quiet")
@@ -260,8 +330,7 @@ def test_a_backend_that_fails_for_good_leaves_a_checkpoint_exit_1_and_how_to_go_
 
 
 def test_bad_config_names_the_offending_key(tmp_path, capsys):
-    text = config_text(builtin_config_path("default")).replace("conn_add_prob           = 0.5",
-                                                               "conn_add_prob = lots")
+    text = config_text(builtin_config_path("default")).replace("conn_add_prob           = 0.5", "conn_add_prob = lots")
     path = tmp_path / "bad.ini"
     path.write_text(text)
     code, _, err = evolve(capsys, "--config", str(path), "--out", str(tmp_path / "run"))
@@ -283,8 +352,9 @@ def test_resume_refuses_empty_folders_and_changed_settings(tmp_path, capsys):
 
 
 def test_memory_flag_evolves_memory_cells(tmp_path, capsys):
-    code, _, _ = evolve(capsys, "--memory", "--level", "2-4", "--generations", "8", *SMALL,
-                        "--out", str(tmp_path / "run"))
+    code, _, _ = evolve(
+        capsys, "--memory", "--level", "2-4", "--generations", "8", *SMALL, "--out", str(tmp_path / "run")
+    )
     assert code == 0
     assert "memory_cells = true" in (tmp_path / "run" / "config.ini").read_text()
     state = json.loads(gzip.decompress(sorted((tmp_path / "run" / "checkpoints").iterdir())[-1].read_bytes()))
@@ -316,14 +386,29 @@ def test_a_folder_or_a_glob_of_level_files_is_a_set_of_levels(tmp_path, capsys):
     assert code == 0
     ids = json.loads((tmp_path / "all" / "args.json").read_text())["levels"]
     assert ids == [str(levels / n) for n in ("a-one.txt", "b-two.txt", "c-three.txt")]  # sorted, *.txt only
-    code, _, _ = evolve(capsys, "--level", str(levels / "[ab]-*.txt"), "--level", "1-1", "--generations", "1",
-                        *SMALL, "--out", str(tmp_path / "some"))
+    code, _, _ = evolve(
+        capsys,
+        "--level",
+        str(levels / "[ab]-*.txt"),
+        "--level",
+        "1-1",
+        "--generations",
+        "1",
+        *SMALL,
+        "--out",
+        str(tmp_path / "some"),
+    )
     assert code == 0
     assert json.loads((tmp_path / "some" / "args.json").read_text())["levels"] == [
-        str(levels / "a-one.txt"), str(levels / "b-two.txt"), "1-1"]
+        str(levels / "a-one.txt"),
+        str(levels / "b-two.txt"),
+        "1-1",
+    ]
     (tmp_path / "empty").mkdir()
-    for spec, needle in [(tmp_path / "empty", "a folder with no level files (*.txt) in it"),
-                         (levels / "z*.txt", "matches no level file")]:
+    for spec, needle in [
+        (tmp_path / "empty", "a folder with no level files (*.txt) in it"),
+        (levels / "z*.txt", "matches no level file"),
+    ]:
         code, _, err = evolve(capsys, "--level", str(spec), "--out", str(tmp_path / "never"))
         assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "never").exists()

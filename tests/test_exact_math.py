@@ -66,12 +66,43 @@ def _neighbours(xs) -> np.ndarray:
         return np.concatenate([xs, np.nextafter(xs, np.inf), np.nextafter(xs, -np.inf)])
 
 
-EDGES = _neighbours([
-    0.0, 5e-324, 1e-320, 2.2250738585072014e-308, 1e-300, 2.0**-56, 2.0**-55, 2.0**-54, 2.0**-28, 2.0**-27,
-    1e-20, 1e-8, 0.25, 0.3, 0.5, 0.78125, 1.0, 2.0, 22.0, 56 * math.log(2), 7.09782712893383973096e02,
-    7.45133219101941108420e02, 708.39, 709.79, 745.2, 1e5, 1e300, 1.7976931348623157e308, math.pi / 4,
-    3 * math.pi / 4, math.sqrt(2.0), math.sqrt(0.5), 1.0 + 2.0**-20,
-])
+EDGES = _neighbours(
+    [
+        0.0,
+        5e-324,
+        1e-320,
+        2.2250738585072014e-308,
+        1e-300,
+        2.0**-56,
+        2.0**-55,
+        2.0**-54,
+        2.0**-28,
+        2.0**-27,
+        1e-20,
+        1e-8,
+        0.25,
+        0.3,
+        0.5,
+        0.78125,
+        1.0,
+        2.0,
+        22.0,
+        56 * math.log(2),
+        7.09782712893383973096e02,
+        7.45133219101941108420e02,
+        708.39,
+        709.79,
+        745.2,
+        1e5,
+        1e300,
+        1.7976931348623157e308,
+        math.pi / 4,
+        3 * math.pi / 4,
+        math.sqrt(2.0),
+        math.sqrt(0.5),
+        1.0 + 2.0**-20,
+    ]
+)
 EDGES = np.concatenate([EDGES, -EDGES, [np.inf, -np.inf, np.nan, -0.0]])
 LN2_MULTIPLES = _neighbours(np.arange(-1080, 1030) * math.log(2.0))
 PIO2_MULTIPLES = _neighbours(np.arange(-64000, 64001, 7) * (math.pi / 2))
@@ -81,21 +112,38 @@ def _inputs(name: str) -> np.ndarray:
     """~100k arguments per function: the ranges the kernels use, plus edge cases."""
     rng = np.random.default_rng(20240611 + NAMES.index(name))
     if name == "exp":
-        parts = [_log_uniform(rng, 40000, 1e-20, 800.0), rng.uniform(-60.0, 60.0, 30000),
-                 rng.uniform(-745.2, -700.0, 10000), rng.uniform(700.0, 709.8, 5000), LN2_MULTIPLES]
+        parts = [
+            _log_uniform(rng, 40000, 1e-20, 800.0),
+            rng.uniform(-60.0, 60.0, 30000),
+            rng.uniform(-745.2, -700.0, 10000),
+            rng.uniform(700.0, 709.8, 5000),
+            LN2_MULTIPLES,
+        ]
     elif name == "expm1":
-        parts = [_log_uniform(rng, 40000, 1e-320, 800.0), rng.uniform(-60.0, 60.0, 30000),
-                 rng.uniform(-1.0, 1.0, 20000), LN2_MULTIPLES]
+        parts = [
+            _log_uniform(rng, 40000, 1e-320, 800.0),
+            rng.uniform(-60.0, 60.0, 30000),
+            rng.uniform(-1.0, 1.0, 20000),
+            LN2_MULTIPLES,
+        ]
     elif name == "tanh":
-        parts = [_log_uniform(rng, 50000, 1e-320, 1e3), rng.uniform(-3.0, 3.0, 40000),
-                 rng.uniform(-25.0, 25.0, 10000)]
+        parts = [_log_uniform(rng, 50000, 1e-320, 1e3), rng.uniform(-3.0, 3.0, 40000), rng.uniform(-25.0, 25.0, 10000)]
     elif name == "log":
-        parts = [_log_uniform(rng, 40000, 5e-324, 1.7e308, signed=False), rng.uniform(1e-7, 100.0, 30000),
-                 1.0 + _log_uniform(rng, 20000, 1e-16, 1e-2), rng.uniform(1e25, 1e27, 5000),
-                 -_log_uniform(rng, 1000, 1e-300, 1e300, signed=False), 1.0 + np.exp(np.arange(-60.0, 61.0))]
+        parts = [
+            _log_uniform(rng, 40000, 5e-324, 1.7e308, signed=False),
+            rng.uniform(1e-7, 100.0, 30000),
+            1.0 + _log_uniform(rng, 20000, 1e-16, 1e-2),
+            rng.uniform(1e25, 1e27, 5000),
+            -_log_uniform(rng, 1000, 1e-300, 1e300, signed=False),
+            1.0 + np.exp(np.arange(-60.0, 61.0)),
+        ]
     else:  # sin; callers clamp to [-60, 60]
-        parts = [_log_uniform(rng, 40000, 1e-320, 1e5), rng.uniform(-60.0, 60.0, 40000),
-                 _log_uniform(rng, 10000, 1e5, SIN_ACCURATE), PIO2_MULTIPLES[np.abs(PIO2_MULTIPLES) <= 1e5]]
+        parts = [
+            _log_uniform(rng, 40000, 1e-320, 1e5),
+            rng.uniform(-60.0, 60.0, 40000),
+            _log_uniform(rng, 10000, 1e5, SIN_ACCURATE),
+            PIO2_MULTIPLES[np.abs(PIO2_MULTIPLES) <= 1e5],
+        ]
     return np.concatenate(parts + [EDGES])
 
 

@@ -36,14 +36,17 @@ def snapshot(evolution: Evolution) -> tuple:
     """Every genome gene by gene (in its own order) and every species (members in order, representative)."""
     p = evolution.population
     genomes = [(key, genome_to_dict(g, keep_order=True)) for key, g in p.population.items()]
-    species = [(sid, s.created, list(s.members), genome_to_dict(s.representative, keep_order=True))
-               for sid, s in p.species.species.items()]
+    species = [
+        (sid, s.created, list(s.members), genome_to_dict(s.representative, keep_order=True))
+        for sid, s in p.species.species.items()
+    ]
     return genomes, species, dict(p.species.genome_to_species), p.reproduction.innovation_tracker.global_counter
 
 
 def evolve(stock: bool, generations: int, genome_overrides: dict | None = None, pop: int = 30) -> tuple[list, list]:
-    config = load_config(neat_overrides={"pop_size": pop}, genome_overrides={**SPECIES, **(genome_overrides or {})},
-                         stock_neat=stock)
+    config = load_config(
+        neat_overrides={"pop_size": pop}, genome_overrides={**SPECIES, **(genome_overrides or {})}, stock_neat=stock
+    )
     evolution = Evolution(config, [load_level("1-1")], SETTINGS, seed=5)
     log = InfoLog()
     evolution.add_reporter(log)

@@ -80,8 +80,10 @@ def test_features_are_spelled_one_way_and_unknown_ones_refused():
 def evolved():
     """A few generations on the enemies level with both features: networks wired to the extra inputs."""
     settings = EpisodeSettings(features=BOTH)
-    config = load_config(neat_overrides={"pop_size": 40}, genome_overrides={"num_inputs": settings.n_inputs,
-                                                                              "initial_connection": "full_direct"})
+    config = load_config(
+        neat_overrides={"pop_size": 40},
+        genome_overrides={"num_inputs": settings.n_inputs, "initial_connection": "full_direct"},
+    )
     evolution = Evolution(config, [ENEMIES], settings, seed=5)
     for _ in range(3):
         summary = evolution.evaluate()
@@ -112,8 +114,14 @@ def test_kernel_playback_and_gymnasium_agree_with_features(evolved):
         assert playback.outcome().frames == frames
         assert np.array_equal(np.array(seen[:frames]), xy[:frames])
         # Gymnasium's path: the Dict observation flattened in the documented order is the network's input.
-        env = gym.make("tilerunner/TileRunner-v0", level=ENEMIES, frame_skip=s.frame_skip,
-                       max_frames=s.max_frames, stall_frames=s.stall_frames, features=BOTH)
+        env = gym.make(
+            "tilerunner/TileRunner-v0",
+            level=ENEMIES,
+            frame_skip=s.frame_skip,
+            max_frames=s.max_frames,
+            stall_frames=s.stall_frames,
+            features=BOTH,
+        )
         net = compile(genome, evolution.config)
         obs, _ = env.reset()
         while True:
@@ -137,8 +145,9 @@ def test_gymnasium_env_with_features_passes_the_checker():
 
 def test_replays_keep_their_features_and_verify(evolved, tmp_path):
     evolution, summary, wired = evolved
-    replay = make_replay(wired[0], NetworkShape.from_genome_config(evolution.config.genome_config), [ENEMIES],
-                         evolution.settings)
+    replay = make_replay(
+        wired[0], NetworkShape.from_genome_config(evolution.config.genome_config), [ENEMIES], evolution.settings
+    )
     path = tmp_path / "r.json"
     replay.save(path)
     loaded = load_replay(path)
@@ -157,8 +166,27 @@ def test_evolve_cli_observe_and_view_radius(tmp_path, capsys):
     out = tmp_path / "run"
     level = tmp_path / "enemies.txt"
     level.write_text(ENEMIES.text)
-    assert cli(["evolve", "--level", str(level), "--observe", "speed,enemy-kinds", "--view-radius", "4",
-                "--pop", "20", "--generations", "2", "--out", str(out), "--quiet"]) == 0
+    assert (
+        cli(
+            [
+                "evolve",
+                "--level",
+                str(level),
+                "--observe",
+                "speed,enemy-kinds",
+                "--view-radius",
+                "4",
+                "--pop",
+                "20",
+                "--generations",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     args = json.loads((out / "args.json").read_text())
     assert args["settings"]["features"] == list(BOTH) and args["settings"]["view_radius"] == 4
     champion = load_replay(sorted((out / "champions").glob("gen-*.json"))[-1])
@@ -178,13 +206,14 @@ def test_the_viewer_draws_the_extra_inputs_and_stompable_enemies(evolved):
     from tilerunner.evolve.viewer.viewer import GAME_PX, STATUS_H, WIDTH, Viewer
 
     evolution, summary, wired = evolved
-    replay = make_replay(wired[0], NetworkShape.from_genome_config(evolution.config.genome_config), [ENEMIES],
-                         evolution.settings)
+    replay = make_replay(
+        wired[0], NetworkShape.from_genome_config(evolution.config.genome_config), [ENEMIES], evolution.settings
+    )
     v = Viewer(ReplayShows(shows_of(replay, "features.json")))
     v.step(1)  # the enemies are awake
-    panel = pygame.surfarray.array3d(v.draw()).swapaxes(0, 1)[STATUS_H:STATUS_H + GAME_PX, GAME_PX:WIDTH]
+    panel = pygame.surfarray.array3d(v.draw()).swapaxes(0, 1)[STATUS_H : STATUS_H + GAME_PX, GAME_PX:WIDTH]
     geo = v.layout.geometry
-    extra = v.playback.inputs[13 * 13:]
+    extra = v.playback.inputs[13 * 13 :]
     assert extra.size == 3
     for k, value in enumerate(extra):  # a node per extra input, filled by its value, beside the grid
         x, y = geo.input_xy(13 * 13 + k)
@@ -205,8 +234,9 @@ def test_the_viewer_draws_the_extra_inputs_and_stompable_enemies(evolved):
 # The Mario AI senses ---------------------------------------------------------------------------------
 
 # The player in column 1; a 3-wide gap in columns 6-8; a one-tile wall in column 18.
-GAP = parse_level("\n".join(["-" * 30] * 2 + ["-M" + "-" * 16 + "#" + "-" * 11] + ["X" * 6 + "---" + "X" * 21] * 2)
-                  + "\n", "gap.txt")
+GAP = parse_level(
+    "\n".join(["-" * 30] * 2 + ["-M" + "-" * 16 + "#" + "-" * 11] + ["X" * 6 + "---" + "X" * 21] * 2) + "\n", "gap.txt"
+)
 
 
 def sensed(level, features, buttons_list, rule="hold", radius=6):
@@ -240,7 +270,7 @@ def test_the_jump_sense_says_when_a_press_would_jump_and_how_much_lift_is_left()
 def test_the_enemy_grid_holds_the_enemies_and_the_grid_then_only_tiles():
     size = 13
     both = sensed(ENEMIES, ("enemy-kinds", "enemy-grid"), [0])[0]
-    terrain, enemy = both[:size * size].reshape(size, size), both[size * size:].reshape(size, size)
+    terrain, enemy = both[: size * size].reshape(size, size), both[size * size :].reshape(size, size)
     assert both.size == 2 * size * size and terrain.min() == 0.0
     assert enemy[6, 8] == -0.5 and enemy[6, 10] == -1.0 and np.count_nonzero(enemy) == 2
     assert np.array_equal(terrain, np.maximum(sensed(ENEMIES, (), [0])[0].reshape(size, size), 0))

@@ -22,8 +22,7 @@ FULL = "cannot write: No space left on device"
 def run_dir(tmp_path_factory) -> Path:
     """A run folder from the smallest real run: one generation of ten genomes on 1-1."""
     folder = tmp_path_factory.mktemp("full-disk") / "run"
-    assert main(["evolve", "--level", "1-1", "--generations", "1", "--pop", "10", "--out", str(folder),
-                 "--quiet"]) == 0
+    assert main(["evolve", "--level", "1-1", "--generations", "1", "--pop", "10", "--out", str(folder), "--quiet"]) == 0
     return folder
 
 
@@ -56,14 +55,16 @@ CASES = [
     ("eval --json", lambda run, to: ["eval", champion(run), "--level", "1-1", "--json", to / "e.json"], "e.json"),
     ("plot --png", lambda run, to: ["plot", run, "--png", to / "p.png"], "p.png"),
     ("levels show --png", lambda run, to: ["levels", "show", "1-1", "--png", to / "l.png"], "l.png"),
-    ("levels solve --save", lambda run, to: ["levels", "solve", flat_level(run), "--save", to / "sol.txt"],
-     "sol.txt"),
+    ("levels solve --save", lambda run, to: ["levels", "solve", flat_level(run), "--save", to / "sol.txt"], "sol.txt"),
     ("watch --screenshot", lambda run, to: ["watch", run, "--screenshot", to / "s.png"], "s.png"),
     ("replay --screenshot", lambda run, to: ["replay", champion(run), "--screenshot", to / "r.png"], "r.png"),
     ("replay --gif", lambda run, to: ["replay", champion(run), "--gif", to / "r.gif"], "r.gif"),
     ("replay --png-frames", lambda run, to: ["replay", champion(run), "--png-frames", to / "frames"], "frames"),
-    ("replay --png-frames, folders to make", lambda run, to: ["replay", champion(run), "--png-frames",
-                                                              to / "a" / "b"], "a/b"),
+    (
+        "replay --png-frames, folders to make",
+        lambda run, to: ["replay", champion(run), "--png-frames", to / "a" / "b"],
+        "a/b",
+    ),
 ]
 
 
@@ -98,8 +99,9 @@ def test_a_recording_that_fills_the_disk_removes_the_frames_it_wrote(run_dir, fu
 
 def test_a_gif_that_cannot_be_written_takes_its_png_frames_with_it(run_dir, full_disk, tmp_path, capsys):
     """--gif and --png-frames record in one pass; the GIF failing leaves neither half of the recording."""
-    code, _, err = run_cli(capsys, ["replay", champion(run_dir), "--gif", full_disk / "r.gif",
-                                    "--png-frames", tmp_path / "frames"])
+    code, _, err = run_cli(
+        capsys, ["replay", champion(run_dir), "--gif", full_disk / "r.gif", "--png-frames", tmp_path / "frames"]
+    )
     assert code == 2
     assert_one_line_naming(err, full_disk / "r.gif")
     assert sorted(os.listdir(full_disk)) == ["filler"]
@@ -110,8 +112,9 @@ def test_frames_that_cannot_be_written_fail_a_gif_recorded_beside_them(run_dir, 
     """The other way round: the frames fail, the GIF elsewhere is not written, and the error names the frames."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    code, _, err = run_cli(capsys, ["replay", champion(run_dir), "--gif", elsewhere / "r.gif",
-                                    "--png-frames", full_disk / "frames"])
+    code, _, err = run_cli(
+        capsys, ["replay", champion(run_dir), "--gif", elsewhere / "r.gif", "--png-frames", full_disk / "frames"]
+    )
     assert code == 2
     assert_one_line_naming(err, full_disk / "frames")
     assert sorted(os.listdir(full_disk)) == ["filler"]

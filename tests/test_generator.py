@@ -129,9 +129,15 @@ def check_structure(seed: int, difficulty: int) -> None:
     assert max(pits(level), default=0) <= 6
     # Enemy kinds arrive with difficulty.
     kinds = set(text) & ENEMY_CHARS
-    allowed = set("g") | set("k" * (difficulty >= 2)) | set("r" * (difficulty >= 3)) \
-        | set("y" * (difficulty >= 5)) | set("G" * (difficulty >= 6)) | set("R" * (difficulty >= 7)) \
+    allowed = (
+        set("g")
+        | set("k" * (difficulty >= 2))
+        | set("r" * (difficulty >= 3))
+        | set("y" * (difficulty >= 5))
+        | set("G" * (difficulty >= 6))
+        | set("R" * (difficulty >= 7))
         | set("Y" * (difficulty >= 9))
+    )
     assert kinds <= allowed
 
 
@@ -156,7 +162,8 @@ def level_stats(difficulty: int, seeds: range) -> dict[str, float]:
         "widest_pit": statistics.mean(max(pits(lv), default=0) for lv in levels),
         "pit_columns": statistics.mean(sum(ground_gaps(lv)) for lv in levels),
         "spiky_or_winged": statistics.mean(
-            int(((lv.enemies[:, 0] == T.SPIKY) | (lv.enemies[:, 1] == 1)).sum()) for lv in levels),
+            int(((lv.enemies[:, 0] == T.SPIKY) | (lv.enemies[:, 1] == 1)).sum()) for lv in levels
+        ),
     }
 
 

@@ -26,10 +26,13 @@ def toy_fitness(genomes, config):
 
 def fingerprint(population):
     return sorted(
-        (key,
-         sorted((k, n.bias, n.response, n.activation, n.aggregation) for k, n in g.nodes.items()),
-         sorted((k, c.weight, c.enabled, c.innovation) for k, c in g.connections.items()))
-        for key, g in population.items())
+        (
+            key,
+            sorted((k, n.bias, n.response, n.activation, n.aggregation) for k, n in g.nodes.items()),
+            sorted((k, c.weight, c.enabled, c.innovation) for k, c in g.connections.items()),
+        )
+        for key, g in population.items()
+    )
 
 
 def test_with_memory_off_it_evolves_exactly_like_default_genome(tmp_path):
@@ -121,14 +124,17 @@ def test_a_population_with_memory_evolves(tmp_path):
     assert any(g.memory_nodes() for g in population.population.values())
 
 
-@pytest.mark.parametrize("setting, message", [
-    ({"memory_cels": "true"}, "unknown item in [TileGenome]: memory_cels"),
-    ({"activation_options": "sigmoid swish"}, "activation function 'swish' is not supported"),
-    ({"aggregation_default": "softmax"}, "aggregation function 'softmax' is not supported"),
-    ({"memory_cell_prob": "1.5"}, "memory_cell_prob must be between 0 and 1"),
-    ({"port_options": "cell gate"}, "port_options: unknown port 'gate'"),
-    ({"breeding": "quick"}, "breeding must be one of exact, batch, got 'quick'"),
-])
+@pytest.mark.parametrize(
+    "setting, message",
+    [
+        ({"memory_cels": "true"}, "unknown item in [TileGenome]: memory_cels"),
+        ({"activation_options": "sigmoid swish"}, "activation function 'swish' is not supported"),
+        ({"aggregation_default": "softmax"}, "aggregation function 'softmax' is not supported"),
+        ({"memory_cell_prob": "1.5"}, "memory_cell_prob must be between 0 and 1"),
+        ({"port_options": "cell gate"}, "port_options: unknown port 'gate'"),
+        ({"breeding": "quick"}, "breeding must be one of exact, batch, got 'quick'"),
+    ],
+)
 def test_bad_genome_settings_name_the_problem(tmp_path, setting, message):
     with pytest.raises((RuntimeError, UnsupportedFunctionError)) as info:
         make_config(tmp_path, **setting)
@@ -162,8 +168,16 @@ def test_genome_dict_must_fit_its_config(tmp_path):
 
 
 def _mutations():
-    leaf = st.one_of(st.none(), st.booleans(), st.integers(-10, 10), st.floats(allow_nan=True),
-                     st.text(max_size=5), st.just("sigmoid"), st.just([]), st.just({}))
+    leaf = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-10, 10),
+        st.floats(allow_nan=True),
+        st.text(max_size=5),
+        st.just("sigmoid"),
+        st.just([]),
+        st.just({}),
+    )
     return st.lists(st.tuples(st.integers(0, 10_000), leaf), min_size=1, max_size=4)
 
 

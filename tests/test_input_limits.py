@@ -52,8 +52,11 @@ REPLAY = shipped_replays() / "1-1-f2475.json"
 
 def fast(max_examples: int) -> settings:
     """Hypothesis settings for these tests: no deadline (the first call compiles), fixtures allowed."""
-    return settings(max_examples=max_examples, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
 
 
 def cli(capsys, *argv) -> tuple[int, str, str]:
@@ -139,14 +142,34 @@ def _as_text(value) -> str:
 
 
 numbers = st.one_of(
-    st.integers(-10**6, 10**7),
-    st.integers(-10**40, 10**40),
-    st.sampled_from([0, 1, -1, 2, 16, 17, 20, 21, 600, 601, 10**6, 10**6 + 1, 2**53, 2**62, 2**63 - 1, 2**63,
-                     10**20, 10**400]),
+    st.integers(-(10**6), 10**7),
+    st.integers(-(10**40), 10**40),
+    st.sampled_from(
+        [0, 1, -1, 2, 16, 17, 20, 21, 600, 601, 10**6, 10**6 + 1, 2**53, 2**62, 2**63 - 1, 2**63, 10**20, 10**400]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(-1e12, 1e12),
-    st.sampled_from(["nan", "-nan", "inf", "-inf", "Infinity", "1e309", "-1e309", "9" * 5000, "1" + "0" * 400,
-                     "", " ", "1_000", "0x10", "1e3", "٣", "5\x1b[31m", "many"]),
+    st.sampled_from(
+        [
+            "nan",
+            "-nan",
+            "inf",
+            "-inf",
+            "Infinity",
+            "1e309",
+            "-1e309",
+            "9" * 5000,
+            "1" + "0" * 400,
+            "",
+            " ",
+            "1_000",
+            "0x10",
+            "1e3",
+            "٣",
+            "5\x1b[31m",
+            "many",
+        ]
+    ),
     st.text(max_size=12),
 )
 
@@ -200,22 +223,30 @@ def test_every_flag_with_a_type_has_a_range():
     from tilerunner.evolve.commands.flags import features_type
 
     not_numbers = (delays, actor_counts, features_type)  # lists, checked by their own tests
-    typed = [(path, action) for path, action in _all_actions(build_parser())
-             if action.type is not None and action.type not in not_numbers]
+    typed = [
+        (path, action)
+        for path, action in _all_actions(build_parser())
+        if action.type is not None and action.type not in not_numbers
+    ]
     assert typed
     for path, action in typed:
         assert action.type.__name__.startswith(("whole number from", "number from")), (
-            f"tilerunner {' '.join(path)} {action.option_strings}: type {action.type!r} has no documented range")
-    listed = {(tuple(prefix[:2] if prefix[0] in ("levels", "bench") else prefix[:1]), flag)
-              for prefix, flag, *_ in NUMERIC_FLAGS}
+            f"tilerunner {' '.join(path)} {action.option_strings}: type {action.type!r} has no documented range"
+        )
+    listed = {
+        (tuple(prefix[:2] if prefix[0] in ("levels", "bench") else prefix[:1]), flag)
+        for prefix, flag, *_ in NUMERIC_FLAGS
+    }
     for path, action in typed:
         if path[:1] in (("evolve",), ("replay",), ("watch",), ("play",)) and action.option_strings[0] != "--parent-pid":
             assert (path, action.option_strings[0]) in listed, (path, action.option_strings)
 
 
 @fast(150)
-@given(size=st.tuples(st.integers(100, 10_500), st.integers(60, 10_500)) | st.tuples(numbers, numbers),
-       sep=st.sampled_from(["x", "X", "x", "*", ""]))
+@given(
+    size=st.tuples(st.integers(100, 10_500), st.integers(60, 10_500)) | st.tuples(numbers, numbers),
+    sep=st.sampled_from(["x", "X", "x", "*", ""]),
+)
 def test_plot_size_is_in_range_or_one_line(size, sep):
     width, height = size
     text = f"{_as_text(width)}{sep}{_as_text(height)}"
@@ -223,8 +254,14 @@ def test_plot_size_is_in_range_or_one_line(size, sep):
         w, h = parse_size(text)
     except UserError as exc:
         assert "\n" not in str(exc) and len(str(exc)) < 200
-        assert not (sep in "xX" and sep and isinstance(width, int) and isinstance(height, int)
-                    and 200 <= width <= 10_000 and 120 <= height <= 10_000), f"{text} is in range but was refused"
+        assert not (
+            sep in "xX"
+            and sep
+            and isinstance(width, int)
+            and isinstance(height, int)
+            and 200 <= width <= 10_000
+            and 120 <= height <= 10_000
+        ), f"{text} is in range but was refused"
         return
     if isinstance(width, int) and isinstance(height, int):
         assert (w, h) == (width, height)
@@ -234,10 +271,19 @@ def test_plot_size_is_in_range_or_one_line(size, sep):
 def test_out_of_range_flags_create_nothing(tmp_path, monkeypatch, capsys):
     # The cases issue 11 names: non-finite and huge numbers, refused before any folder exists.
     monkeypatch.chdir(tmp_path)
-    for argv in (["--threshold", "nan"], ["--threshold", "inf"], ["--time-penalty", "nan"],
-                 ["--finish-bonus", "inf"], ["--max-frames", "99999999999999999999"],
-                 ["--stall-frames", "99999999999999999999"], ["--frame-skip", "99999999999999999999"],
-                 ["--max-frames", "1000000000000"], ["--pop", "1"], ["--seed", "-1"], ["--seed", str(2**63)]):
+    for argv in (
+        ["--threshold", "nan"],
+        ["--threshold", "inf"],
+        ["--time-penalty", "nan"],
+        ["--finish-bonus", "inf"],
+        ["--max-frames", "99999999999999999999"],
+        ["--stall-frames", "99999999999999999999"],
+        ["--frame-skip", "99999999999999999999"],
+        ["--max-frames", "1000000000000"],
+        ["--pop", "1"],
+        ["--seed", "-1"],
+        ["--seed", str(2**63)],
+    ):
         code, _, err = cli(capsys, "evolve", *argv, "--out", tmp_path / "run")
         one_line_error(code, err, argv[0])
     code, _, err = cli(capsys, "evolve", "--max-frames", "0", "--stall-frames", "0", "--out", tmp_path / "run")
@@ -262,9 +308,28 @@ def test_the_flags_and_the_library_share_one_table():
 # Numeric fields of every JSON file the project reads (property tests)
 
 HOSTILE_NUMBERS = st.one_of(
-    st.sampled_from([10**400, -10**400, 10**20, 2**62, 2**63, 2**63 - 1, -2**63 - 1, 10**12, 1e308, -1e308,
-                     float("nan"), float("inf"), float("-inf"), -1, -5.5, 0, 2**53 + 1]),
-    st.integers(-10**30, 10**30),
+    st.sampled_from(
+        [
+            10**400,
+            -(10**400),
+            10**20,
+            2**62,
+            2**63,
+            2**63 - 1,
+            -(2**63) - 1,
+            10**12,
+            1e308,
+            -1e308,
+            float("nan"),
+            float("inf"),
+            float("-inf"),
+            -1,
+            -5.5,
+            0,
+            2**53 + 1,
+        ]
+    ),
+    st.integers(-(10**30), 10**30),
     st.floats(allow_nan=True, allow_infinity=True),
 )
 
@@ -274,7 +339,7 @@ def numeric_slots(doc) -> list[tuple]:
     slots = []
 
     def walk(node):
-        for k, v in (node.items() if isinstance(node, dict) else enumerate(node)):
+        for k, v in node.items() if isinstance(node, dict) else enumerate(node):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 slots.append((node, k))
             elif isinstance(v, (dict, list)):
@@ -320,10 +385,29 @@ def test_replay_numbers_load_within_range_or_are_refused_in_one_line(tmp_path, d
 
 
 def stats_line(generation: int) -> dict:
-    return {"generation": generation, "best_fitness": 5.0, "mean_fitness": 2.5, "best_ever": 5.0, "species": 3,
-            "finished": 0, "population": 150, "frames": 1234, "best_genome": 7,
-            "best": [{"fitness": 5.0, "finished": False, "distance": 100.0, "frames": 300, "coins": 0, "kills": 0,
-                      "status": "dead", "cause": "pit"}]}
+    return {
+        "generation": generation,
+        "best_fitness": 5.0,
+        "mean_fitness": 2.5,
+        "best_ever": 5.0,
+        "species": 3,
+        "finished": 0,
+        "population": 150,
+        "frames": 1234,
+        "best_genome": 7,
+        "best": [
+            {
+                "fitness": 5.0,
+                "finished": False,
+                "distance": 100.0,
+                "frames": 300,
+                "coins": 0,
+                "kills": 0,
+                "status": "dead",
+                "cause": "pit",
+            }
+        ],
+    }
 
 
 @fast(120)
@@ -346,8 +430,18 @@ def test_stats_numbers_load_and_draw_or_are_refused_in_one_line(tmp_path, data):
     chart_image(loaded, 300, 160)  # whatever loads can be drawn
 
 
-ARGS = {"levels": ["1-1"], "seed": 7, "generations": 30, "keep_going": False, "memory": False, "config": None,
-        "pop_size": 50, "settings": EpisodeSettings().as_dict(), "custom_fitness": False, "replays": None}
+ARGS = {
+    "levels": ["1-1"],
+    "seed": 7,
+    "generations": 30,
+    "keep_going": False,
+    "memory": False,
+    "config": None,
+    "pop_size": 50,
+    "settings": EpisodeSettings().as_dict(),
+    "custom_fitness": False,
+    "replays": None,
+}
 
 
 @fast(120)
@@ -359,7 +453,7 @@ def test_args_json_numbers_load_within_range_or_are_refused_in_one_line(tmp_path
     except RunFolderError as exc:
         refused_in_one_line(exc, tmp_path / "args.json")
         return
-    assert isinstance(args["seed"], int) and -2**63 <= args["seed"] < 2**63  # what resume uses is usable
+    assert isinstance(args["seed"], int) and -(2**63) <= args["seed"] < 2**63  # what resume uses is usable
     assert isinstance(args["generations"], int) and 0 <= args["generations"] < 2**63
 
 
@@ -373,18 +467,21 @@ def test_args_json_that_is_not_args_is_refused_in_one_line(tmp_path, text):
 
 def test_whole_numbers_fit_64_bits_and_numbers_fit_a_float():
     read = FieldReader()
-    assert read.check(2**63 - 1, "int", "x") == 2**63 - 1 and read.check(-2**63, "int", "x") == -2**63
+    assert read.check(2**63 - 1, "int", "x") == 2**63 - 1 and read.check(-(2**63), "int", "x") == -(2**63)
     assert read.check(10**300, "number", "x") == 10**300
-    for value, kind, message in [(2**63, "int", "x: expected a whole number from -2**63 to 2**63-1, got"),
-                                 (-1, "count", "x: expected a whole number >= 0, got -1"),
-                                 (10**400, "number", "x: expected a finite number (at most about 1.8e308)"),
-                                 ("many", "int", 'x: expected a whole number, got "many"')]:
+    for value, kind, message in [
+        (2**63, "int", "x: expected a whole number from -2**63 to 2**63-1, got"),
+        (-1, "count", "x: expected a whole number >= 0, got -1"),
+        (10**400, "number", "x: expected a finite number (at most about 1.8e308)"),
+        ("many", "int", 'x: expected a whole number, got "many"'),
+    ]:
         with pytest.raises(FormatError, match=message.replace("(", r"\(").replace(")", r"\)").replace("*", r"\*")):
             read.check(value, kind, "x")
 
 
 # ---------------------------------------------------------------------------------------------
 # Replay files with huge numbers (item 7): refused, and skipped by watch and replay --list
+
 
 def edited_replay(folder: pathlib.Path, name: str, change) -> pathlib.Path:
     doc = json.loads(REPLAY.read_text())
@@ -460,6 +557,7 @@ def test_huge_integer_in_stats_is_one_line_for_plot_and_a_warning_for_watch(tmp_
 # ---------------------------------------------------------------------------------------------
 # neat configs neat-python refuses only at run time (item 8): refused before the run folder exists
 
+
 def config_with(**changes: object) -> str:
     text = config_text(builtin_config_path("default"))
     for key, value in changes.items():
@@ -469,31 +567,36 @@ def config_with(**changes: object) -> str:
     return text
 
 
-@pytest.mark.parametrize("changes, extra, needle", [
-    ({"pop_size": 0}, [], "[NEAT] pop_size = 0: must be from 2 to 100,000"),
-    ({"pop_size": 1}, [], "[NEAT] pop_size = 1"),
-    ({"compatibility_threshold": -1}, [], "[DefaultSpeciesSet] compatibility_threshold = -1: must be above 0"),
-    ({"compatibility_threshold": 1.0}, [], "[DefaultSpeciesSet] compatibility_threshold = 1: new genomes are"),
-    ({"elitism": 1000}, [], "[DefaultReproduction] elitism = 1000: more than pop_size = 300"),
-    ({"num_hidden": 500}, ["--pop", "50"], "[TileGenome] num_hidden = 500: new genomes share no hidden node"),
-    ({"species_fitness_func": "evil"}, [], "[DefaultStagnation] species_fitness_func = 'evil': expected one of"),
-    ({"initial_connection": "bogus"}, [], "[TileGenome] initial_connection = 'bogus': expected one of"),
-    ({"initial_connection": "partial_direct 2"}, [], "initial_connection = 'partial_direct 2'"),
-    ({"survival_threshold": 0}, [], "[DefaultReproduction] survival_threshold = 0"),
-    ({"num_inputs": 10**12}, [], "[TileGenome] num_inputs = '1000000000000': must be a whole number"),
-    ({"bias_init_type": "bogus"}, [], "bogus"),
-    ({"weight_mutate_power": "nan"}, [], "weight_mutate_power = nan"),
-])
-def test_configs_neat_python_fails_on_at_run_time_are_refused_before_the_run(tmp_path, monkeypatch, capsys, changes,
-                                                                              extra, needle):
+@pytest.mark.parametrize(
+    "changes, extra, needle",
+    [
+        ({"pop_size": 0}, [], "[NEAT] pop_size = 0: must be from 2 to 100,000"),
+        ({"pop_size": 1}, [], "[NEAT] pop_size = 1"),
+        ({"compatibility_threshold": -1}, [], "[DefaultSpeciesSet] compatibility_threshold = -1: must be above 0"),
+        ({"compatibility_threshold": 1.0}, [], "[DefaultSpeciesSet] compatibility_threshold = 1: new genomes are"),
+        ({"elitism": 1000}, [], "[DefaultReproduction] elitism = 1000: more than pop_size = 300"),
+        ({"num_hidden": 500}, ["--pop", "50"], "[TileGenome] num_hidden = 500: new genomes share no hidden node"),
+        ({"species_fitness_func": "evil"}, [], "[DefaultStagnation] species_fitness_func = 'evil': expected one of"),
+        ({"initial_connection": "bogus"}, [], "[TileGenome] initial_connection = 'bogus': expected one of"),
+        ({"initial_connection": "partial_direct 2"}, [], "initial_connection = 'partial_direct 2'"),
+        ({"survival_threshold": 0}, [], "[DefaultReproduction] survival_threshold = 0"),
+        ({"num_inputs": 10**12}, [], "[TileGenome] num_inputs = '1000000000000': must be a whole number"),
+        ({"bias_init_type": "bogus"}, [], "bogus"),
+        ({"weight_mutate_power": "nan"}, [], "weight_mutate_power = nan"),
+    ],
+)
+def test_configs_neat_python_fails_on_at_run_time_are_refused_before_the_run(
+    tmp_path, monkeypatch, capsys, changes, extra, needle
+):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "bad.ini"
     path.write_text(config_with(**changes))
     with pytest.raises(ConfigError) as info:
         load_config(str(path), neat_overrides={"pop_size": int(extra[1])} if extra else None)
     assert needle in str(info.value) and "\n" not in str(info.value)
-    code, _, err = cli(capsys, "evolve", "--level", "1-1", "--generations", "3", "--out", tmp_path / "run",
-                       "--config", path, *extra)
+    code, _, err = cli(
+        capsys, "evolve", "--level", "1-1", "--generations", "3", "--out", tmp_path / "run", "--config", path, *extra
+    )
     one_line_error(code, err, needle)
     assert not (tmp_path / "run").exists()
 
@@ -511,6 +614,7 @@ def test_config_checks_leave_the_run_unchanged():
 
 # ---------------------------------------------------------------------------------------------
 # Output paths given on the command line (item 9): one line naming the path, before any long work
+
 
 @pytest.fixture
 def no_long_work(monkeypatch):
@@ -596,6 +700,7 @@ def test_a_gif_beyond_its_pixel_budget_is_refused_before_drawing(tmp_path, capsy
 # ---------------------------------------------------------------------------------------------
 # Level size (item 10): limited on load, and pictures limited before pygame sees them
 
+
 def level_text(width: int, height: int = 16) -> str:
     return "".join(("X" if r == height - 1 else "-") * width + "\n" for r in range(height))
 
@@ -612,15 +717,26 @@ def test_levels_up_to_the_limits_load_and_beyond_them_are_refused_with_file_line
         load_level(str(big))
 
 
-@pytest.mark.parametrize("columns, rows, message", [
-    (655_360, 16, "WIDE.txt: too big for a level file (10,485,776 bytes; at most 1,048,576)"),  # issue 11's 10 MB case
-    (MAX_COLUMNS + 1, 16, "WIDE.txt:1:4097: level too wide: 4,097 columns (at most 4,096)"),
-])
+@pytest.mark.parametrize(
+    "columns, rows, message",
+    [
+        (
+            655_360,
+            16,
+            "WIDE.txt: too big for a level file (10,485,776 bytes; at most 1,048,576)",
+        ),  # issue 11's 10 MB case
+        (MAX_COLUMNS + 1, 16, "WIDE.txt:1:4097: level too wide: 4,097 columns (at most 4,096)"),
+    ],
+)
 def test_levels_show_png_on_an_over_wide_level_is_one_line_not_a_crash(tmp_path, columns, rows, message):
     wide = tmp_path / "WIDE.txt"
     wide.write_text(level_text(columns, rows))  # 10,485,760 px wide: pygame died with SIGSEGV on it
-    done = subprocess.run([sys.executable, "-m", "tilerunner", "levels", "show", str(wide), "--png",
-                           str(tmp_path / "w.png")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tilerunner", "levels", "show", str(wide), "--png", str(tmp_path / "w.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr  # not -11 (SIGSEGV)
     assert message in done.stderr
     assert not (tmp_path / "w.png").exists() and done.stdout == ""
@@ -643,13 +759,17 @@ def test_pictures_beyond_the_limit_are_refused_before_pygame(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # Paths inside files and text from files (item 12)
 
-@pytest.mark.parametrize("reader, error", [
-    (lambda p: load_replay(p), ReplayError),
-    (lambda p: read_stats(p), StatsError),
-    (lambda p: load_level(p), LevelError),
-    (lambda p: config_text(p), ConfigError),
-    (lambda p: read_regular_file(p, 100, FormatError), FormatError),
-])
+
+@pytest.mark.parametrize(
+    "reader, error",
+    [
+        (lambda p: load_replay(p), ReplayError),
+        (lambda p: read_stats(p), StatsError),
+        (lambda p: load_level(p), LevelError),
+        (lambda p: config_text(p), ConfigError),
+        (lambda p: read_regular_file(p, 100, FormatError), FormatError),
+    ],
+)
 def test_devices_are_refused_without_reading_them(reader, error):
     for device in ("/dev/zero", "/dev/urandom"):
         if os.path.exists(device):
@@ -661,8 +781,12 @@ def test_devices_are_refused_without_reading_them(reader, error):
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    for reader, error in [(load_replay, ReplayError), (read_stats, StatsError), (load_level, LevelError),
-                          (config_text, ConfigError)]:
+    for reader, error in [
+        (load_replay, ReplayError),
+        (read_stats, StatsError),
+        (load_level, LevelError),
+        (config_text, ConfigError),
+    ]:
         with pytest.raises(error, match="not a regular file"):
             reader(str(fifo))
 
@@ -686,9 +810,14 @@ def test_a_replay_whose_run_names_a_device_plays_without_reading_it(tmp_path, ta
     path = edited_replay(tmp_path, "r.json", lambda d: d.update(run=target))
     env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
     # stdin is a pipe nobody writes to or closes: reading it would hang until the timeout.
-    with subprocess.Popen([sys.executable, "-m", "tilerunner", "replay", str(path), "--screenshot",
-                           str(tmp_path / "s.png")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, env=env) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "tilerunner", "replay", str(path), "--screenshot", str(tmp_path / "s.png")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    ) as proc:
         out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "wrote" in out and (tmp_path / "s.png").stat().st_size > 0
@@ -711,8 +840,10 @@ def test_config_errors_print_file_text_escaped(tmp_path, capsys):
 
 
 @fast(200)
-@given(text=st.text(max_size=60) | st.lists(st.integers(-5, 2000).map(str) | st.text(max_size=4), max_size=25)
-       .map(",".join))
+@given(
+    text=st.text(max_size=60)
+    | st.lists(st.integers(-5, 2000).map(str) | st.text(max_size=4), max_size=25).map(",".join)
+)
 def test_bench_ray_actor_lists_are_in_range_or_one_line(text):
     from tilerunner.evolve.commands.bench import actor_counts
 

@@ -33,9 +33,16 @@ JUMP = np.array([0, 0, 0, 0, 1, 0], dtype=np.int8)  # A alone, held
 
 # Every command that sets up episodes, as typed up to the flag (replay needs a file; play and solve a level).
 COMMANDS = [
-    ["evolve"], ["play", "1-1"], ["levels", "solve", "1-1"], ["levels", "check", "x.txt", "--solve"],
-    ["replay", "1-1-f2475", "--level", "1-1"], ["bench", "learn"], ["bench", "env"], ["bench", "evolve"],
-    ["bench", "ray"], ["bench", "watch"],
+    ["evolve"],
+    ["play", "1-1"],
+    ["levels", "solve", "1-1"],
+    ["levels", "check", "x.txt", "--solve"],
+    ["replay", "1-1-f2475", "--level", "1-1"],
+    ["bench", "learn"],
+    ["bench", "env"],
+    ["bench", "evolve"],
+    ["bench", "ray"],
+    ["bench", "watch"],
 ]
 
 
@@ -77,8 +84,9 @@ def _commands_with_the_flag() -> set[tuple[str, ...]]:
 
 
 def test_every_command_that_sets_up_episodes_has_the_same_flag():
-    assert _commands_with_the_flag() >= {tuple(c[:2]) if c[0] in ("levels", "bench") else tuple(c[:1])
-                                         for c in COMMANDS}
+    assert _commands_with_the_flag() >= {
+        tuple(c[:2]) if c[0] in ("levels", "bench") else tuple(c[:1]) for c in COMMANDS
+    }
     assert set(flags.JUMP_RULE_ABOUT) == set(P.JUMP_RULES)
     for path in _commands_with_the_flag():
         (action,) = [a for a in _subparser(list(path))._actions if "--jump-rule" in a.option_strings]
@@ -169,8 +177,9 @@ def test_levels_check_refuses_a_rule_without_solve(capsys, tmp_path):
 
 def test_evolve_records_the_rule_in_the_run_and_its_champions(capsys, tmp_path):
     out = tmp_path / "run"
-    code, _, _ = cli(capsys, "evolve", "--jump-rule", "press", "--pop", "10", "--generations", "2", "--out", out,
-                     "--quiet")
+    code, _, _ = cli(
+        capsys, "evolve", "--jump-rule", "press", "--pop", "10", "--generations", "2", "--out", out, "--quiet"
+    )
     assert code == 0
     assert json.loads((out / "args.json").read_text())["settings"]["jump_rule"] == "press"
     champions = sorted((out / "champions").glob("gen-*.json"))
@@ -188,8 +197,10 @@ def test_evolve_records_the_rule_in_the_run_and_its_champions(capsys, tmp_path):
 
 def test_evolve_resume_refuses_a_jump_rule_in_one_line_and_keeps_its_own(capsys, tmp_path):
     out = tmp_path / "run"
-    assert cli(capsys, "evolve", "--jump-rule", "press", "--pop", "10", "--generations", "1", "--out", out,
-               "--quiet")[0] == 0
+    assert (
+        cli(capsys, "evolve", "--jump-rule", "press", "--pop", "10", "--generations", "1", "--out", out, "--quiet")[0]
+        == 0
+    )
     before = (out / "stats.jsonl").read_text()
     for rule in P.JUMP_RULES:  # even the run's own: a resumed run takes its rule from its folder
         code, _, err = cli(capsys, "evolve", "--resume", out, "--jump-rule", rule, "--generations", "2")
@@ -226,8 +237,19 @@ def test_replay_records_frames_under_the_rule_given(capsys, tmp_path):
     frames = {}
     for rule in P.JUMP_RULES:
         folder = tmp_path / rule
-        code, out, _ = cli(capsys, "replay", "1-1-f2475", "--level", "1-1", "--jump-rule", rule,
-                           "--png-frames", folder, "--frame-step", "60")
+        code, out, _ = cli(
+            capsys,
+            "replay",
+            "1-1-f2475",
+            "--level",
+            "1-1",
+            "--jump-rule",
+            rule,
+            "--png-frames",
+            folder,
+            "--frame-step",
+            "60",
+        )
         assert code == 0
         frames[rule] = len(list(folder.glob("frame-*.png")))
     replay = load_replay(SHIPPED_1_1)
@@ -246,12 +268,16 @@ def test_replay_in_the_window_plays_a_folder_on_levels_by_the_rule_given(capsys,
     assert f"1/1  1-1  {outcome.describe(fitness=True)}" in out and not outcome.finished
 
 
-@pytest.mark.parametrize("extra", [["--headless"], ["--gif", "x.gif"], ["--list"], []],
-                         ids=["headless", "gif", "list", "window"])
+@pytest.mark.parametrize(
+    "extra", [["--headless"], ["--gif", "x.gif"], ["--list"], []], ids=["headless", "gif", "list", "window"]
+)
 def test_replay_without_levels_refuses_a_rule_in_one_line(capsys, tmp_path, monkeypatch, extra):
     monkeypatch.chdir(tmp_path)
-    argv = ["replay", "--jump-rule", "press", *extra] if extra == ["--list"] else \
-        ["replay", "1-1-f2475", "--jump-rule", "press", *extra]
+    argv = (
+        ["replay", "--jump-rule", "press", *extra]
+        if extra == ["--list"]
+        else ["replay", "1-1-f2475", "--jump-rule", "press", *extra]
+    )
     code, out, err = cli(capsys, *argv)
     one_line_error(code, err, "--jump-rule plays the genome on --level levels")
     assert out == "" and list(tmp_path.iterdir()) == []
@@ -376,8 +402,9 @@ def test_bench_learn_evolves_under_the_rule(capsys, monkeypatch, tmp_path):
         return real(config, levels, settings, seed)
 
     monkeypatch.setattr(learn, "Evolution", spy)
-    code, out, _ = cli(capsys, "bench", "learn", "--seeds", "1", "--pop", "10", "--generations", "1",
-                       "--jump-rule", "press")
+    code, out, _ = cli(
+        capsys, "bench", "learn", "--seeds", "1", "--pop", "10", "--generations", "1", "--jump-rule", "press"
+    )
     assert code == 0 and "jump rule press" in out.splitlines()[0]
     assert rules and set(rules) == {"press"}
 
@@ -393,13 +420,30 @@ def test_bench_env_runs_kernel_and_env_under_the_rule(capsys, monkeypatch):
         return real_make(*args, **kwargs)
 
     monkeypatch.setattr(gym, "make", make)  # bench env imports gymnasium when it runs
-    code, out, _ = cli(capsys, "bench", "env", "--level", "1-1", "--frames", "2000", "--steps", "20", "--repeats",
-                       "1", "--jump-rule", "press")
+    code, out, _ = cli(
+        capsys,
+        "bench",
+        "env",
+        "--level",
+        "1-1",
+        "--frames",
+        "2000",
+        "--steps",
+        "20",
+        "--repeats",
+        "1",
+        "--jump-rule",
+        "press",
+    )
     assert code == 0 and "jump rule press" in out.splitlines()[0] and made == ["press"]
     # The kernel plays the same script by the rule: A held most of the time jumps less often under press.
     level = load_level("1-1")
     col, row = level.start
     script = np.full(8, RIGHT | A, dtype=np.int64)
-    runs = {rule: bench_env.run_kernel(level.tiles, level.enemies, col, row, level.exit_col, script, 5, 6, 3000,
-                                       P.jump_rule_id(rule)) for rule in P.JUMP_RULES}
+    runs = {
+        rule: bench_env.run_kernel(
+            level.tiles, level.enemies, col, row, level.exit_col, script, 5, 6, 3000, P.jump_rule_id(rule)
+        )
+        for rule in P.JUMP_RULES
+    }
     assert not np.array_equal(runs["hold"], runs["press"])

@@ -12,10 +12,16 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Each room (folder) and the installed package it is.
-ROOMS = {"agent": "tilerunner.agent", "envs": "tilerunner.envs", "evolve/core": "tilerunner.evolve.core",
-         "evolve/runs": "tilerunner.evolve.runs", "evolve/viewer": "tilerunner.evolve.viewer",
-         "evolve/commands": "tilerunner.evolve.commands", "evolve/bench": "tilerunner.evolve.bench",
-         "evolve/api": "tilerunner"}
+ROOMS = {
+    "agent": "tilerunner.agent",
+    "envs": "tilerunner.envs",
+    "evolve/core": "tilerunner.evolve.core",
+    "evolve/runs": "tilerunner.evolve.runs",
+    "evolve/viewer": "tilerunner.evolve.viewer",
+    "evolve/commands": "tilerunner.evolve.commands",
+    "evolve/bench": "tilerunner.evolve.bench",
+    "evolve/api": "tilerunner",
+}
 LIBRARY = ("evolve/core", "evolve/runs")
 # Rooms a room may use besides itself. The library is agent, envs, core and runs; the viewer
 # uses the library; the benchmarks the library and the viewer; the commands everything.
@@ -115,15 +121,21 @@ def test_no_private_name_crosses_modules():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tilerunner"):
                 for alias in node.names:
-                    assert not alias.name.startswith("_"), \
+                    assert not alias.name.startswith("_"), (
                         f"{path.relative_to(ROOT)}:{node.lineno} imports private {node.module}.{alias.name}"
+                    )
                     if f"{node.module}.{alias.name}" in module_names:
                         aliases.add(alias.asname or alias.name)
             elif isinstance(node, ast.Import):
                 aliases |= {a.asname for a in node.names if a.name.startswith("tilerunner") and a.asname}
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
-                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 raise AssertionError(f"{path.relative_to(ROOT)}:{node.lineno} uses private {node.value.id}.{node.attr}")
 
 
@@ -145,9 +157,11 @@ def test_ray_is_imported_only_by_its_backend_and_only_when_chosen():
         if found:
             assert path == ROOT / "evolve" / "core" / "ray_backend.py", f"{path.relative_to(ROOT)} imports Ray"
     # A whole run on local threads, through the API and the command's modules, never loads Ray.
-    code = ("import sys, tilerunner; import tilerunner.evolve.commands.cli;"
-            " tilerunner.evolve_agents(['1-1'], generations=2, pop=10);"
-            " assert 'ray' not in sys.modules, 'Ray was imported'")
+    code = (
+        "import sys, tilerunner; import tilerunner.evolve.commands.cli;"
+        " tilerunner.evolve_agents(['1-1'], generations=2, pop=10);"
+        " assert 'ray' not in sys.modules, 'Ray was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
 
 
@@ -160,12 +174,15 @@ def test_numba_cuda_is_imported_only_by_the_cuda_backend_and_only_when_chosen():
         found = [line for module, names, line in imports(path) if is_cuda(module, names)]
         assert not found or path in allowed, f"{path.relative_to(ROOT)}:{found[0]} imports numba.cuda"
     tree = ast.parse((ROOT / "evolve" / "core" / "cuda_backend.py").read_text())
-    assert not any(is_cuda(n.module or "", [a.name for a in n.names]) for n in tree.body
-                   if isinstance(n, ast.ImportFrom)), "cuda_backend imports numba.cuda at load"
+    assert not any(
+        is_cuda(n.module or "", [a.name for a in n.names]) for n in tree.body if isinstance(n, ast.ImportFrom)
+    ), "cuda_backend imports numba.cuda at load"
     # A whole run on local threads, through the API and the command's modules, never loads numba.cuda.
-    code = ("import sys, tilerunner; import tilerunner.evolve.commands.cli;"
-            " tilerunner.evolve_agents(['1-1'], generations=2, pop=10);"
-            " assert not any(m.startswith(('numba.cuda', 'numba_cuda')) for m in sys.modules), 'CUDA was imported'")
+    code = (
+        "import sys, tilerunner; import tilerunner.evolve.commands.cli;"
+        " tilerunner.evolve_agents(['1-1'], generations=2, pop=10);"
+        " assert not any(m.startswith(('numba.cuda', 'numba_cuda')) for m in sys.modules), 'CUDA was imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
 
 

@@ -36,8 +36,14 @@ def test_every_character_in_the_table_loads():
     assert level.tiles.shape == (8, 30)
     # Enemies become spawns on empty tiles, with the right kinds and wings.
     kinds = {(int(k), bool(w)) for k, w, _, _ in level.enemies}
-    assert kinds == {(T.WALKER, False), (T.WALKER, True), (T.LEDGE_TURNER, False),
-                     (T.LEDGE_TURNER, True), (T.SPIKY, False), (T.SPIKY, True)}
+    assert kinds == {
+        (T.WALKER, False),
+        (T.WALKER, True),
+        (T.LEDGE_TURNER, False),
+        (T.LEDGE_TURNER, True),
+        (T.SPIKY, False),
+        (T.SPIKY, True),
+    }
     assert len(level.enemies) == 9
     for _, _, col, row in level.enemies:
         assert level.tiles[row, col] == T.EMPTY
@@ -162,7 +168,7 @@ def test_random_text_either_loads_or_raises_level_error(text):
     assert 0 <= col < level.exit_col < level.width
     assert row == -1 or not T.SOLID[level.tiles[row, col]]  # -1: above the top row, falling in
     if "M" in text:
-        assert T.FLOOR[level.tiles[row + 1:, col]].any()
+        assert T.FLOOR[level.tiles[row + 1 :, col]].any()
 
 
 @settings(max_examples=200, deadline=None)

@@ -35,11 +35,10 @@ def test_fresh_levels_are_new_every_generation_reproducible_and_never_held_out_s
     assert LevelPlan.from_specs(["gen:*"]).per_gen == 10 and fresh_difficulties("gen:*") == tuple(range(1, 11))
 
 
-@pytest.mark.parametrize("specs, message", [
-    (["gen:*", "1-1"], "cannot be mixed"),
-    (["gen:*:11"], "bad fresh-level set"),
-    (["gen:*x"], "bad fresh-level set"),
-])
+@pytest.mark.parametrize(
+    "specs, message",
+    [(["gen:*", "1-1"], "cannot be mixed"), (["gen:*:11"], "bad fresh-level set"), (["gen:*x"], "bad fresh-level set")],
+)
 def test_bad_training_sets_are_refused(specs, message):
     with pytest.raises((ValueError, LevelError), match=message):
         LevelPlan.from_specs(specs)
@@ -77,8 +76,9 @@ def test_fresh_curriculum_runs_resume_exactly_and_stop_on_time(tmp_path):
     common = ["--level", "gen:*", "--curriculum", "0.5", "--levels-per-gen", "3", "--pop", "30", "--quiet"]
     assert cli(["evolve", *common, "--generations", "6", "--out", str(tmp_path / "whole")]) == 0
     # A time limit that has passed after the first generation: it stops there, checkpointed.
-    cut = Run.create(["gen:*"], curriculum=0.5, levels_per_gen=3, pop=30, generations=6, out=tmp_path / "cut",
-                     time_limit=1e-9).run()
+    cut = Run.create(
+        ["gen:*"], curriculum=0.5, levels_per_gen=3, pop=30, generations=6, out=tmp_path / "cut", time_limit=1e-9
+    ).run()
     assert cut.out_of_time and not cut.interrupted and cut.generations_run == 1
     stats = (tmp_path / "cut" / "stats.jsonl").read_text().splitlines()
     assert len(stats) == 1
@@ -99,7 +99,6 @@ def test_cli_refuses_mixed_sets_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
-
 def test_a_huge_generated_range_is_made_as_drawn_not_up_front(tmp_path, monkeypatch):
     """`gen:0-99999` with two levels a generation: only the drawn levels are ever made, and the run folder
     names the range, not 100,000 ids."""
@@ -107,8 +106,9 @@ def test_a_huge_generated_range_is_made_as_drawn_not_up_front(tmp_path, monkeypa
 
     made: list[int] = []
     original = generator.generate_text
-    monkeypatch.setattr(generator, "generate_text", lambda seed, difficulty: made.append(seed) or
-                        original(seed, difficulty))
+    monkeypatch.setattr(
+        generator, "generate_text", lambda seed, difficulty: made.append(seed) or original(seed, difficulty)
+    )
     folder = tmp_path / "run"
     result = Run.create(["gen:0-99999:2"], levels_per_gen=2, pop=10, generations=2, out=folder).run()
     assert len(result.levels) == 100_000 and result.stats[1]["levels"][0].startswith("gen:")

@@ -43,16 +43,19 @@ def write(tmp_path, text):
 GOOD = config_text(builtin_config_path("default"))
 
 
-@pytest.mark.parametrize("edit, needle", [
-    (lambda t: t.replace("pop_size               = 300", "pop_size = many"), "pop_size"),
-    (lambda t: t.replace("num_inputs              = 169\n", ""), "num_inputs"),
-    (lambda t: t.replace("[NEAT]", "[NEAT]\npopsize = 3"), "popsize"),
-    (lambda t: t.replace("[TileGenome]", "[TileGenome]\nweight_mutate_rat = 0.1"), "weight_mutate_rat"),
-    (lambda t: t.replace("activation_options      = sigmoid", "activation_options = swish"), "swish"),
-    (lambda t: t.replace("[DefaultStagnation]", "[Stagnation]"), "DefaultStagnation"),
-    (lambda t: "not an ini file", "bad.ini"),
-    (lambda t: t.replace("memory_cells            = false", "memory_cells = perhaps"), "memory_cells"),
-])
+@pytest.mark.parametrize(
+    "edit, needle",
+    [
+        (lambda t: t.replace("pop_size               = 300", "pop_size = many"), "pop_size"),
+        (lambda t: t.replace("num_inputs              = 169\n", ""), "num_inputs"),
+        (lambda t: t.replace("[NEAT]", "[NEAT]\npopsize = 3"), "popsize"),
+        (lambda t: t.replace("[TileGenome]", "[TileGenome]\nweight_mutate_rat = 0.1"), "weight_mutate_rat"),
+        (lambda t: t.replace("activation_options      = sigmoid", "activation_options = swish"), "swish"),
+        (lambda t: t.replace("[DefaultStagnation]", "[Stagnation]"), "DefaultStagnation"),
+        (lambda t: "not an ini file", "bad.ini"),
+        (lambda t: t.replace("memory_cells            = false", "memory_cells = perhaps"), "memory_cells"),
+    ],
+)
 def test_bad_configs_are_one_line_naming_the_problem(tmp_path, edit, needle):
     path = write(tmp_path, edit(GOOD))
     with pytest.raises(ConfigError) as info:

@@ -20,11 +20,18 @@ from tilerunner.agent import kernels as K
 from tilerunner.agent.compiler import new_state
 
 EVERYTHING = {
-    "activation_default": "random", "activation_options": " ".join(ACTIVATIONS),
-    "activation_mutate_rate": "0.3", "aggregation_default": "random",
-    "aggregation_options": " ".join(AGGREGATIONS), "aggregation_mutate_rate": "0.2",
-    "node_add_prob": "0.4", "node_delete_prob": "0.15", "conn_delete_prob": "0.2",
-    "enabled_mutate_rate": "0.1", "response_mutate_rate": "0.3", "response_mutate_power": "0.3",
+    "activation_default": "random",
+    "activation_options": " ".join(ACTIVATIONS),
+    "activation_mutate_rate": "0.3",
+    "aggregation_default": "random",
+    "aggregation_options": " ".join(AGGREGATIONS),
+    "aggregation_mutate_rate": "0.2",
+    "node_add_prob": "0.4",
+    "node_delete_prob": "0.15",
+    "conn_delete_prob": "0.2",
+    "enabled_mutate_rate": "0.1",
+    "response_mutate_rate": "0.3",
+    "response_mutate_power": "0.3",
 }
 MEMORY = {"memory_cells": "true", "memory_cell_prob": "0.6", "node_add_prob": "0.5"}
 
@@ -40,8 +47,9 @@ def test_equal_to_neat_recurrent_network_for_hundreds_of_grown_genomes(tmp_path,
     # neat-python's own activation functions, with the elementary functions the kernels use (the same bits on
     # a GPU; within an ulp or two of math's, see test_exact_math): over 200 recurrent steps a chaotic network
     # would turn that last bit into any difference at all, and this test is about everything else.
-    monkeypatch.setattr(neat.activations, "math", types.SimpleNamespace(exp=xm.exp, tanh=xm.tanh, sin=xm.sin,
-                                                                         log=xm.log))
+    monkeypatch.setattr(
+        neat.activations, "math", types.SimpleNamespace(exp=xm.exp, tanh=xm.tanh, sin=xm.sin, log=xm.log)
+    )
     config = make_config(tmp_path, **EVERYTHING)
     genomes = grow(config, 300, seed=11)
     rng = np.random.default_rng(0)
@@ -140,11 +148,14 @@ def test_a_memory_cell_holds_a_bit_for_a_hundred_steps(tmp_path):
         assert np.sign(out[-1]) == bit and abs(out[-1]) > 0.5
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 10_000),
-       weight=st.sampled_from([1e3, 1e30, 1e300, -1e300, 1e-300]),
-       value=st.sampled_from([0.0, 1.0, -1e300, 1e300, math.inf, -math.inf, math.nan]))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    seed=st.integers(0, 10_000),
+    weight=st.sampled_from([1e3, 1e30, 1e300, -1e300, 1e-300]),
+    value=st.sampled_from([0.0, 1.0, -1e300, 1e300, math.inf, -math.inf, math.nan]),
+)
 def test_memory_cells_never_produce_nan_or_inf(tmp_path, seed, weight, value):
     config = make_config(tmp_path, **MEMORY)
     for g in grow(config, 3, seed=seed, max_mutations=30):

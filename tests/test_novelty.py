@@ -53,8 +53,9 @@ def test_the_bonus_adds_to_fitness_only_when_asked():
 
 
 def test_a_run_with_novelty_keeps_it_in_its_replays_and_old_replays_still_load(tmp_path):
-    result = evolve_agents(["1-1"], generations=3, pop=30, seed=1, settings=EpisodeSettings(novelty=200.0),
-                           out=tmp_path / "run")
+    result = evolve_agents(
+        ["1-1"], generations=3, pop=30, seed=1, settings=EpisodeSettings(novelty=200.0), out=tmp_path / "run"
+    )
     path = sorted((tmp_path / "run" / "champions").glob("gen-*.json"))[-1]
     assert load_replay(path).settings.novelty == 200.0
     assert json.loads((tmp_path / "run" / "args.json").read_text())["settings"]["novelty"] == 200.0

@@ -26,11 +26,16 @@ def test_a_users_own_envs_and_agent_do_not_shadow_tilerunner(tmp_path):
     (tmp_path / "envs" / "__init__.py").write_text("raise ImportError('the user envs package')\n")
     (tmp_path / "agent.py").write_text("raise ImportError('the user agent module')\n")
     (tmp_path / "evolve.py").write_text("raise ImportError('the user evolve module')\n")
-    make = python(tmp_path, "-c", (
-        "import gymnasium as gym, tilerunner\n"
-        "env = gym.make('tilerunner/TileRunner-v0', level='1-1')\n"
-        "obs, info = env.reset(seed=0)\n"
-        "print(obs.shape, info['status'])\n"))
+    make = python(
+        tmp_path,
+        "-c",
+        (
+            "import gymnasium as gym, tilerunner\n"
+            "env = gym.make('tilerunner/TileRunner-v0', level='1-1')\n"
+            "obs, info = env.reset(seed=0)\n"
+            "print(obs.shape, info['status'])\n"
+        ),
+    )
     assert make.returncode == 0, make.stderr
     assert make.stdout.strip() == "(13, 13) running"
     cli = python(tmp_path, "-m", "tilerunner", "levels")
@@ -39,8 +44,9 @@ def test_a_users_own_envs_and_agent_do_not_shadow_tilerunner(tmp_path):
 
 
 def test_nothing_is_installed_under_the_repository_folder_names(tmp_path):
-    found = python(tmp_path, "-c", "import importlib.util as u; print([u.find_spec(n) for n in"
-                                   " ('agent', 'envs', 'evolve')])")
+    found = python(
+        tmp_path, "-c", "import importlib.util as u; print([u.find_spec(n) for n in ('agent', 'envs', 'evolve')])"
+    )
     assert found.stdout.strip() == "[None, None, None]", found.stderr
 
 
@@ -60,18 +66,30 @@ def test_a_wheel_holds_one_package_with_its_levels_configs_and_replays(tmp_path)
     # Build from a copy: setuptools writes build/ and egg-info beside the sources, and tests write nothing here.
     source = tmp_path / "source"
     local = {".git", ".venv", "build", "tilerunner.egg-info", "runs", ".pytest_cache", ".hypothesis"}
-    shutil.copytree(ROOT, source, ignore=lambda folder, names: [
-        n for n in names if n == "__pycache__" or (n in local and Path(folder) == ROOT)])
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp_path)],
-                           capture_output=True, text=True, timeout=600)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=lambda folder, names: [n for n in names if n == "__pycache__" or (n in local and Path(folder) == ROOT)],
+    )
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = tmp_path.glob("tilerunner-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     packages = {n.split("/")[0] for n in names if not n.startswith("tilerunner-")}
     assert packages == {"tilerunner"}
-    for needed in ("tilerunner/__init__.py", "tilerunner/__main__.py", "tilerunner/envs/levels/1-1.txt",
-                   "tilerunner/evolve/core/configs/default.ini", "tilerunner/replays/2-3-f3311.json",
-                   "tilerunner/evolve/viewer/viewer.py"):
+    for needed in (
+        "tilerunner/__init__.py",
+        "tilerunner/__main__.py",
+        "tilerunner/envs/levels/1-1.txt",
+        "tilerunner/evolve/core/configs/default.ini",
+        "tilerunner/replays/2-3-f3311.json",
+        "tilerunner/evolve/viewer/viewer.py",
+    ):
         assert needed in names
     assert not any(n.startswith("tilerunner/evolve/api/") for n in names)  # api/ is `tilerunner` itself
 
@@ -80,17 +98,29 @@ def test_a_wheel_holds_one_package_with_its_levels_configs_and_replays(tmp_path)
 def test_the_source_distribution_carries_runnable_tests(tmp_path):
     source = tmp_path / "source"
     local = {".git", ".venv", "build", "tilerunner.egg-info", "runs", ".pytest_cache", ".hypothesis"}
-    shutil.copytree(ROOT, source, ignore=lambda folder, names: [
-        n for n in names if n == "__pycache__" or (n in local and Path(folder) == ROOT)])
-    built = subprocess.run([sys.executable, "-m", "build", "--sdist", "-o", str(tmp_path), str(source)],
-                           capture_output=True, text=True, timeout=600)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=lambda folder, names: [n for n in names if n == "__pycache__" or (n in local and Path(folder) == ROOT)],
+    )
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "-o", str(tmp_path), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     (sdist,) = tmp_path.glob("tilerunner-*.tar.gz")
     with tarfile.open(sdist) as tar:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     tests = {n for n in names if n.startswith("tests/test_") and n.endswith(".py")}
     assert len(tests) > 30
-    for needed in ("tests/conftest.py", "tests/neatcfg.py", "tests/data/neat_small.ini", "mkdocs.yml",
-                   "evolve/docs/hooks.py"):
+    for needed in (
+        "tests/conftest.py",
+        "tests/neatcfg.py",
+        "tests/data/neat_small.ini",
+        "mkdocs.yml",
+        "evolve/docs/hooks.py",
+    ):
         assert needed in names, needed
     assert not any("__pycache__" in n for n in names)

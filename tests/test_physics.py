@@ -247,13 +247,13 @@ def test_walkers_turn_at_walls_and_walk_off_ledges():
     at_wall = int(np.argmin(xs))
     assert xs.min() == 5 * P.TILE
     assert at_wall + 1 == (spawn_x - 5 * P.TILE) // P.ENEMY_SPEED  # 81 px at 0.5 px/frame: 162 frames
-    assert (np.diff(xs[:at_wall + 1]) == -P.ENEMY_SPEED).all() and (ys[:at_wall + 1] == ground_y).all()
+    assert (np.diff(xs[: at_wall + 1]) == -P.ENEMY_SPEED).all() and (ys[: at_wall + 1] == ground_y).all()
     # Then it turns and walks right at the same speed, along the ground, to its end ...
     off = int(np.argmax(ys > ground_y))
-    assert (np.diff(xs[at_wall + 1:off]) == P.ENEMY_SPEED).all()
+    assert (np.diff(xs[at_wall + 1 : off]) == P.ENEMY_SPEED).all()
     assert xs[off] >= 15 * P.TILE - P.ENEMY_W // 2  # its centre had passed the last ground column
     # ... and walks off it: it falls, out of the level.
-    assert (np.diff(ys[off:off + 10]) > 0).all() and ys.max() > 15 * P.TILE
+    assert (np.diff(ys[off : off + 10]) > 0).all() and ys.max() > 15 * P.TILE
     assert enemies[0, P.E_STATE] == P.GONE
 
 

@@ -63,10 +63,32 @@ def test_ctrl_c_on_ray_checkpoints_exits_130_and_leaves_no_ray_behind(tmp_path):
     module, before the module's own Ray starts, so that every Ray process seen is the command's.)"""
     before = ray_processes()
     run = tmp_path / "cut"
-    proc = subprocess.Popen([sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "40",
-                             "--generations", "100000", "--keep-going", "--out", str(run), "--backend", "ray",
-                             "--actors", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tilerunner",
+            "evolve",
+            "--level",
+            "2-4",
+            "--pop",
+            "40",
+            "--generations",
+            "100000",
+            "--keep-going",
+            "--out",
+            str(run),
+            "--backend",
+            "ray",
+            "--actors",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 300
         while not ((run / "stats.jsonl").exists() and (run / "stats.jsonl").read_text().strip()):
@@ -83,8 +105,22 @@ def test_ctrl_c_on_ray_checkpoints_exits_130_and_leaves_no_ray_behind(tmp_path):
     assert f"Resume with: tilerunner evolve --resume {run}" in err and "Traceback" not in err
     assert not wait_gone(ray_processes() - before), "the run's Ray outlived it"
     played = len(stats(run))
-    done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run), "--generations",
-                           str(played + 1), "--quiet"], capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tilerunner",
+            "evolve",
+            "--resume",
+            str(run),
+            "--generations",
+            str(played + 1),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert len(stats(run)) == played + 1
 
@@ -100,7 +136,7 @@ def in_session(sid: int) -> dict[int, str]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
         if fields[0] != "Z" and int(fields[3]) == sid:
             found[int(entry.name)] = name
     return found
@@ -126,8 +162,9 @@ time.sleep(600)
 def test_a_killed_run_takes_its_local_ray_with_it_and_ray_says_nothing_on_its_terminal(tmp_path):
     out, err = tmp_path / "out", tmp_path / "err"
     with out.open("w") as stdout, err.open("w") as stderr:
-        proc = subprocess.Popen([sys.executable, "-c", DRIVER], stdout=stdout, stderr=stderr, cwd=tmp_path,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", DRIVER], stdout=stdout, stderr=stderr, cwd=tmp_path, start_new_session=True
+        )
     try:
         deadline = time.monotonic() + 240
         while "started" not in out.read_text():
@@ -193,8 +230,16 @@ def timing(folder: Path) -> list[dict]:
 
 
 def run_folder(path: Path, backend, generations: int = 4, **kwargs) -> Path:
-    Run.create(kwargs.pop("levels", LEVELS), seed=5, pop=POP, generations=generations, keep_going=True, out=path,
-               backend=backend, **kwargs).run()
+    Run.create(
+        kwargs.pop("levels", LEVELS),
+        seed=5,
+        pop=POP,
+        generations=generations,
+        keep_going=True,
+        out=path,
+        backend=backend,
+        **kwargs,
+    ).run()
     return path
 
 
@@ -211,7 +256,7 @@ class Killer(RunReporter):
 
     def start_generation(self, generation: int) -> None:
         if generation == self.generation:
-            for pid in self.backend.actor_pids()[:self.how_many]:
+            for pid in self.backend.actor_pids()[: self.how_many]:
                 os.kill(pid, signal.SIGKILL)
 
 
@@ -221,8 +266,10 @@ def test_a_run_on_ray_is_the_run_on_local_threads(local_ray, local_run, tmp_path
     backend = RayBackend(actors=actors, notify=notices.append)
     folder = run_folder(tmp_path / "ray", backend)
     assert stats(folder) == stats(local_run)
-    assert notices == [f"ray: {actors} actor{'s' if actors > 1 else ''} on 1 node (2 CPUs), the Ray cluster at"
-                       f" {local_ray.get_runtime_context().gcs_address}"]
+    assert notices == [
+        f"ray: {actors} actor{'s' if actors > 1 else ''} on 1 node (2 CPUs), the Ray cluster at"
+        f" {local_ray.get_runtime_context().gcs_address}"
+    ]
     assert all(row["shipped_bytes"] > 0 and row["retried"] == 0 for row in timing(folder))
     assert backend.actors == []  # stopped at the end of the run; the Ray it joined goes on
     assert local_ray.is_initialized()
@@ -309,9 +356,11 @@ def test_an_actor_that_stops_answering_is_dropped_and_its_chunk_played_again(loc
         stopper.release()
     assert stats(tmp_path / "ray") == stats(local_run)
     lost = [n for n in notices if "actor left" in n]
-    assert len(lost) == 1 and re.search(r"ray: actor 0 \(.*\) gave no result in \d+ s \(its process stopped or"
-                                        r" stuck\), so it was stopped; its 12 genomes are played again; 1 actor left$",
-                                        lost[0]), notices
+    assert len(lost) == 1 and re.search(
+        r"ray: actor 0 \(.*\) gave no result in \d+ s \(its process stopped or"
+        r" stuck\), so it was stopped; its 12 genomes are played again; 1 actor left$",
+        lost[0],
+    ), notices
     rows = timing(tmp_path / "ray")
     assert [row["retried"] for row in rows] == [0, 0, 1, 0]
     # Within the bound: 2 s, or 20 times the slowest chunk of the generations before (each took at most its whole
@@ -323,8 +372,16 @@ def test_an_actor_that_stops_answering_is_dropped_and_its_chunk_played_again(loc
 def test_ctrl_c_stops_a_run_waiting_on_a_stopped_actor_at_once(local_ray, local_run, tmp_path):
     """The first Ctrl-C gives the generation up (it is not waited for), checkpoints, and the run resumes."""
     backend = RayBackend(actors=2)  # the stalled actor would be waited for 30 s
-    run = Run.create(LEVELS, seed=5, pop=POP, generations=4, keep_going=True, out=tmp_path / "ray", backend=backend,
-                     checkpoint_every=100)
+    run = Run.create(
+        LEVELS,
+        seed=5,
+        pop=POP,
+        generations=4,
+        keep_going=True,
+        out=tmp_path / "ray",
+        backend=backend,
+        checkpoint_every=100,
+    )
     stopper = Stopper(backend, generation=2, after=0.5)
     run.add_reporter(stopper)
     try:
@@ -343,8 +400,16 @@ def test_ctrl_c_stops_a_run_waiting_on_a_stopped_actor_at_once(local_ray, local_
 
 def test_with_every_actor_gone_the_run_checkpoints_and_resumes_on_local_threads(local_ray, local_run, tmp_path):
     backend = RayBackend(actors=2)
-    run = Run.create(LEVELS, seed=5, pop=POP, generations=4, keep_going=True, out=tmp_path / "ray", backend=backend,
-                     checkpoint_every=100)
+    run = Run.create(
+        LEVELS,
+        seed=5,
+        pop=POP,
+        generations=4,
+        keep_going=True,
+        out=tmp_path / "ray",
+        backend=backend,
+        checkpoint_every=100,
+    )
     run.add_reporter(Killer(backend, generation=2, how_many=2))
     with pytest.raises(BackendError, match="every Ray actor is gone"):
         run.run()
@@ -381,8 +446,22 @@ def test_more_actors_than_a_clusters_cpus_is_one_line_before_anything_is_made(lo
 def test_bench_ray_times_the_same_generation_on_each_backend(local_ray, capsys):
     from tilerunner.evolve.commands.cli import main
 
-    code = main(["bench", "ray", "--level", "gen:1-3:1", "--pop", "30", "--warmup", "2", "--repeats", "2",
-                 "--actor-counts", "1,2"])
+    code = main(
+        [
+            "bench",
+            "ray",
+            "--level",
+            "gen:1-3:1",
+            "--pop",
+            "30",
+            "--warmup",
+            "2",
+            "--repeats",
+            "2",
+            "--actor-counts",
+            "1,2",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "the same results on every backend: yes" in out
@@ -397,12 +476,15 @@ def test_bench_ray_times_the_same_generation_on_each_backend(local_ray, capsys):
     assert local_ray.is_initialized()  # it used the Ray it found, and left it running
 
 
-@pytest.mark.parametrize("address, needle", [
-    ("127.0.0.1:1", "--address 127.0.0.1:1: cannot reach a Ray cluster there: Connection refused"),
-    ("nonsense", "--address 'nonsense': expected auto or HOST:PORT"),
-    ("127.0.0.1:99999", "--address '127.0.0.1:99999': expected auto or HOST:PORT"),
-    ("a" * 70 + ".example:6379", f"--address '{'a' * 70}.example:6379': '{'a' * 70}.example' is not a valid host"),
-])
+@pytest.mark.parametrize(
+    "address, needle",
+    [
+        ("127.0.0.1:1", "--address 127.0.0.1:1: cannot reach a Ray cluster there: Connection refused"),
+        ("nonsense", "--address 'nonsense': expected auto or HOST:PORT"),
+        ("127.0.0.1:99999", "--address '127.0.0.1:99999': expected auto or HOST:PORT"),
+        ("a" * 70 + ".example:6379", f"--address '{'a' * 70}.example:6379': '{'a' * 70}.example' is not a valid host"),
+    ],
+)
 def test_a_cluster_that_cannot_be_reached_is_one_line_before_anything_is_made(tmp_path, capsys, address, needle):
     from tilerunner.evolve.commands.cli import main
 
@@ -421,19 +503,39 @@ class Garbage(socketserver.BaseRequestHandler):
 @pytest.mark.parametrize("server", ["http", "garbage"])
 def test_an_address_that_is_no_ray_cluster_is_one_line_at_once(tmp_path, server):
     """A web server or any other service at the address: Ray would wait for it for ever, printing its own lines."""
-    service = (ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler) if server == "http"
-             else socketserver.ThreadingTCPServer(("127.0.0.1", 0), Garbage))
+    service = (
+        ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+        if server == "http"
+        else socketserver.ThreadingTCPServer(("127.0.0.1", 0), Garbage)
+    )
     threading.Thread(target=service.serve_forever, daemon=True).start()
     address = f"127.0.0.1:{service.server_address[1]}"
     try:
-        done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--backend", "ray", "--address", address,
-                               "--out", str(tmp_path / "run")], capture_output=True, text=True, cwd=tmp_path,
-                              timeout=60)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tilerunner",
+                "evolve",
+                "--backend",
+                "ray",
+                "--address",
+                address,
+                "--out",
+                str(tmp_path / "run"),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
     finally:
         service.shutdown()
         service.server_close()
     assert done.returncode == 2 and not done.stdout
-    assert done.stderr == (f"tilerunner: error: --address {address}: something answers there, but not a Ray"
-                           " cluster: is it the address `ray start --head` printed (port 6379 unless it was told"
-                           " otherwise)?\n")
+    assert done.stderr == (
+        f"tilerunner: error: --address {address}: something answers there, but not a Ray"
+        " cluster: is it the address `ray start --head` printed (port 6379 unless it was told"
+        " otherwise)?\n"
+    )
     assert not (tmp_path / "run").exists()

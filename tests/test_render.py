@@ -28,7 +28,7 @@ def flat(width: int, spawn_row: str = "") -> list[str]:
 
 
 def tile_px(image: np.ndarray, row: int, col: int) -> np.ndarray:
-    return image[row * PX:(row + 1) * PX, col * PX:(col + 1) * PX]
+    return image[row * PX : (row + 1) * PX, col * PX : (col + 1) * PX]
 
 
 def is_sky(pixels: np.ndarray) -> np.ndarray:
@@ -98,7 +98,7 @@ def test_solid_tiles_look_different_from_each_other_and_from_sky(showcase):
     for ch, patch in patches.items():
         assert not is_sky(patch).any(), f"{ch} has holes of sky"
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             diff = np.any(patches[a] != patches[b], axis=-1).mean()
             assert diff > 0.3, f"{a} and {b} look alike"
     # The question block carries a pale '?' mark that a used block lacks.
@@ -119,8 +119,9 @@ def test_hidden_block_is_invisible_and_coin_is_yellow_and_round(showcase):
 
 def test_platform_is_a_thin_slab_and_its_supports_are_pale(showcase):
     slab = tile_px(showcase, 8, 9)
-    solid_rows = [not np.any(is_sky(slab[y]) | np.all(slab[y] == tile_px(showcase, 9, 9)[y], axis=-1))
-                  for y in range(PX)]
+    solid_rows = [
+        not np.any(is_sky(slab[y]) | np.all(slab[y] == tile_px(showcase, 9, 9)[y], axis=-1)) for y in range(PX)
+    ]
     assert solid_rows[0] and not solid_rows[-1], "platform is not a slab along the top of its tile"
     assert sum(solid_rows) <= 8
     # Supports are background: closer to the sky's colour than any solid tile is.
@@ -148,12 +149,12 @@ def test_cannon_is_dark(showcase):
 def test_exit_column_shows_a_pole_standing_on_the_floor():
     level = level_from_rows(*flat(30))  # no 'F': the exit is the last column
     image = R.level_image(level)
-    col = image[:, 29 * PX:30 * PX]
+    col = image[:, 29 * PX : 30 * PX]
     drawn_rows = np.flatnonzero(~is_sky(col).all(axis=1))
     # Something stands in the exit column for several tiles above the ground (rows 14, 15).
     assert drawn_rows.min() < 10 * PX
     assert set(range(drawn_rows.min(), 14 * PX)) <= set(drawn_rows)
-    assert is_sky(image[:, 20 * PX:21 * PX][:14 * PX]).all()  # an ordinary column is empty sky
+    assert is_sky(image[:, 20 * PX : 21 * PX][: 14 * PX]).all()  # an ordinary column is empty sky
 
 
 def test_used_and_collected_tiles_update_in_the_frame():
@@ -169,7 +170,7 @@ def test_used_and_collected_tiles_update_in_the_frame():
     after = R.frame(tiles, state, enemies)
     assert not np.array_equal(tile_px(after, 2, 2), tile_px(before, 2, 2)), "question block not shown as used"
     coin_px = tile_px(after, 4, 4)
-    player = player_pixels(tiles, state, enemies)[4 * PX:5 * PX, 4 * PX:5 * PX]
+    player = player_pixels(tiles, state, enemies)[4 * PX : 5 * PX, 4 * PX : 5 * PX]
     assert is_sky(coin_px[~player]).all(), "collected coin still drawn"
 
 
@@ -181,8 +182,8 @@ def test_frame_shape_and_narrow_levels_pad_with_sky():
     narrow = level_from_rows("-----", "-----", "M----", "XXXXX")
     image = R.frame(*P.new_world(narrow), view_cols=8)
     assert image.shape == (4 * PX, 8 * PX, 3)
-    assert is_sky(image[:, 5 * PX:]).all()
-    assert not is_sky(image[3 * PX:, :5 * PX]).any()
+    assert is_sky(image[:, 5 * PX :]).all()
+    assert not is_sky(image[3 * PX :, : 5 * PX]).any()
 
 
 def test_camera_clamps_at_the_left_edge_then_keeps_the_player_centred():
@@ -227,8 +228,8 @@ def test_facing_direction_is_visible():
     state[P.S_FACING] = -1
     left = R.frame(tiles, state, enemies)
     t, b, x0, x1 = box(mask)
-    assert not np.array_equal(right[t:b + 1, x0:x1 + 1], left[t:b + 1, x0:x1 + 1])
-    assert np.array_equal(right[t:b + 1, x0:x1 + 1][:, ::-1], left[t:b + 1, x0:x1 + 1])  # a mirror image
+    assert not np.array_equal(right[t : b + 1, x0 : x1 + 1], left[t : b + 1, x0 : x1 + 1])
+    assert np.array_equal(right[t : b + 1, x0 : x1 + 1][:, ::-1], left[t : b + 1, x0 : x1 + 1])  # a mirror image
 
 
 def test_enemy_kinds_wings_and_states_are_drawn_distinctly():
@@ -241,7 +242,7 @@ def test_enemy_kinds_wings_and_states_are_drawn_distinctly():
         t, b, left_px, right_px = box(mask)
         col = int(enemies[i, P.E_X] // P.TILE)
         assert 13 * PX <= t and b < 14 * PX and col * PX <= left_px and right_px < (col + 1) * PX  # drawn at the spawn
-        sprites.append(image[13 * PX:14 * PX, col * PX:(col + 1) * PX])
+        sprites.append(image[13 * PX : 14 * PX, col * PX : (col + 1) * PX])
     for i in range(3):
         for j in range(i + 1, 3):
             assert np.any(sprites[i] != sprites[j], axis=-1).mean() > 0.2
@@ -254,7 +255,7 @@ def test_enemy_kinds_wings_and_states_are_drawn_distinctly():
     t_squashed, b_squashed, _, _ = box(enemy_pixels(tiles, state, enemies, 0))
     assert b_squashed == b_active and (b_squashed - t_squashed) * 2 <= (b_active - t_active) + 2
     enemies[0, P.E_STATE] = P.GONE
-    assert is_sky(R.world_image(tiles, state, enemies)[13 * PX:14 * PX, 6 * PX:7 * PX]).all()
+    assert is_sky(R.world_image(tiles, state, enemies)[13 * PX : 14 * PX, 6 * PX : 7 * PX]).all()
 
 
 def test_stomping_a_walker_flattens_it_in_the_frame():
@@ -279,8 +280,8 @@ def test_creatures_are_clipped_at_the_view_edges():
     enemies[0, P.E_STATE] = P.ACTIVE
     image = R.frame(tiles, state, enemies)
     assert image.shape == (16 * PX, 16 * PX, 3)
-    assert not is_sky(image[13 * PX:14 * PX, -4:]).all()  # the enemy's left part shows at the edge
-    assert not is_sky(image[:PX, 2 * PX:3 * PX]).all()  # the player's lower part shows at the top
+    assert not is_sky(image[13 * PX : 14 * PX, -4:]).all()  # the enemy's left part shows at the edge
+    assert not is_sky(image[:PX, 2 * PX : 3 * PX]).all()  # the player's lower part shows at the top
 
 
 def load_png(path) -> np.ndarray:
@@ -327,7 +328,8 @@ def test_save_png_is_atomic_while_writing_and_when_writing_fails(tmp_path, monke
             seen.append(path.read_bytes())  # what anyone reading the picture now gets
             if fail:
                 raise pygame.error("No space left on device")
-            fh.write(data[len(data) // 2:])
+            fh.write(data[len(data) // 2 :])
+
         return save
 
     monkeypatch.setattr(pygame.image, "save", save_in_two_halves(fail=True))

@@ -60,8 +60,14 @@ def test_playback_follows_the_kernel_frame_by_frame(champion):
     xy_python.append((playback.state[P.S_X], playback.state[P.S_Y]))
     frames = playback.frame
     xy = np.zeros((frames + 10, 2), np.int64)
-    row, _ = play_recorded(compile_population([replay.genome], replay.network), pack_levels([level]), 0,
-                           replay.settings.kernel_settings(), np.zeros(frames, np.int64), xy)
+    row, _ = play_recorded(
+        compile_population([replay.genome], replay.network),
+        pack_levels([level]),
+        0,
+        replay.settings.kernel_settings(),
+        np.zeros(frames, np.int64),
+        xy,
+    )
     assert np.array_equal(np.array(xy_python), xy[:frames])
     assert playback.outcome() == replay.episodes[0].outcome
 
@@ -74,21 +80,30 @@ def edit(path: pathlib.Path, tmp_path: pathlib.Path, change) -> pathlib.Path:
     return out
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.update(schema="something-else"), "not a tilerunner replay"),
-    (lambda d: d.update(version=99), "replay version 99 is not supported"),
-    (lambda d: d["network"].update(num_inputs=25), "network has 25 inputs but the view radius"),
-    (lambda d: d["episodes"][1]["level"].update(text=d["episodes"][1]["level"]["text"].replace("-", "o", 1)),
-     "the level text does not match its sha256"),
-    (lambda d: d["episodes"][0]["level"].update(sha256="0" * 64), "built-in level 1-2 has changed"),
-    (lambda d: d["genome"]["nodes"].pop(0), ".out: no node 0"),
-    (lambda d: d.pop("genome"), "replay: missing 'genome'"),
-    (lambda d: d["episodes"][0]["outcome"].update(frames="many"),
-     'episodes[0].outcome.frames: expected a whole number, got "many"'),
-    (lambda d: d["genome"]["connections"][0].update(weight=float("nan")),
-     "genome.connections[0].weight: expected a finite number, got nan"),
-    (lambda d: d["settings"].update(frame_skip=0), "settings: frame_skip must be from 1 to 600, got 0"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.update(schema="something-else"), "not a tilerunner replay"),
+        (lambda d: d.update(version=99), "replay version 99 is not supported"),
+        (lambda d: d["network"].update(num_inputs=25), "network has 25 inputs but the view radius"),
+        (
+            lambda d: d["episodes"][1]["level"].update(text=d["episodes"][1]["level"]["text"].replace("-", "o", 1)),
+            "the level text does not match its sha256",
+        ),
+        (lambda d: d["episodes"][0]["level"].update(sha256="0" * 64), "built-in level 1-2 has changed"),
+        (lambda d: d["genome"]["nodes"].pop(0), ".out: no node 0"),
+        (lambda d: d.pop("genome"), "replay: missing 'genome'"),
+        (
+            lambda d: d["episodes"][0]["outcome"].update(frames="many"),
+            'episodes[0].outcome.frames: expected a whole number, got "many"',
+        ),
+        (
+            lambda d: d["genome"]["connections"][0].update(weight=float("nan")),
+            "genome.connections[0].weight: expected a finite number, got nan",
+        ),
+        (lambda d: d["settings"].update(frame_skip=0), "settings: frame_skip must be from 1 to 600, got 0"),
+    ],
+)
 def test_damaged_replays_are_refused_in_one_line(champion, tmp_path, change, message):
     path = edit(champion, tmp_path, change)
     with pytest.raises(ReplayError) as info:
@@ -110,14 +125,22 @@ def test_truncated_binary_and_missing_files(champion, tmp_path):
         load_replay(tmp_path / "nope.json")
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_mutated_replays_load_or_raise_replay_error(champion, data):
     doc = json.loads(champion.read_text())
     slots = json_slots(doc)
-    leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**6), st.floats(allow_nan=True),
-                     st.text(max_size=8), st.just([]), st.just({}))
+    leaf = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 10**6),
+        st.floats(allow_nan=True),
+        st.text(max_size=8),
+        st.just([]),
+        st.just({}),
+    )
     for _ in range(data.draw(st.integers(1, 3))):
         container, key = slots[data.draw(st.integers(0, len(slots) - 1))]
         if data.draw(st.booleans()) and isinstance(container, dict):
@@ -151,19 +174,29 @@ def test_another_level_gives_an_outcome_but_no_verdict(champion, capsys):
     code, out, _ = run_cli(capsys, "replay", str(champion), "--headless", "--level", "2-4")
     (outcome,) = tilerunner.evaluate(load_replay(champion), ["2-4"])
     assert code == 0 and "identical" not in out
-    assert out.splitlines() == [f"champ.json (genome {load_replay(champion).genome.key}) on 1 level:",
-                                f"  1/1  2-4  {outcome.describe(fitness=True)}",
-                                f"  total: finished {int(outcome.finished)} of 1 level"
-                                + ("" if outcome.finished else f"; 1 {outcome.status}"
-                                   + (f" ({outcome.cause})" if outcome.cause else ""))]
+    assert out.splitlines() == [
+        f"champ.json (genome {load_replay(champion).genome.key}) on 1 level:",
+        f"  1/1  2-4  {outcome.describe(fitness=True)}",
+        f"  total: finished {int(outcome.finished)} of 1 level"
+        + ("" if outcome.finished else f"; 1 {outcome.status}" + (f" ({outcome.cause})" if outcome.cause else "")),
+    ]
 
 
 def test_gif_and_png_frames(champion, tmp_path, capsys):
     from PIL import Image
 
     gif = tmp_path / "run.gif"
-    code, out, _ = run_cli(capsys, "replay", str(champion), "--gif", str(gif), "--frame-step", "4",
-                           "--png-frames", str(tmp_path / "frames"))
+    code, out, _ = run_cli(
+        capsys,
+        "replay",
+        str(champion),
+        "--gif",
+        str(gif),
+        "--frame-step",
+        "4",
+        "--png-frames",
+        str(tmp_path / "frames"),
+    )
     assert code == 0 and gif.exists() and "wrote" in out
     frames = load_replay(champion).episodes[0].outcome.frames
     expected = frames // 4 + 1 + (frames % 4 != 0)  # the start, every 4th frame, and the last
@@ -189,19 +222,30 @@ def test_list_shows_a_table(champion, tmp_path, capsys):
     assert any(ln.startswith("broken.json") and "unreadable" in ln for ln in lines)
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["replay", "missing.json"], "missing.json: no such replay file"),
-    (["replay"], "replay needs a FILE"),
-    (["replay", "--list", "no-such-dir"], "no-such-dir: no such folder"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["replay", "missing.json"], "missing.json: no such replay file"),
+        (["replay"], "replay needs a FILE"),
+        (["replay", "--list", "no-such-dir"], "no-such-dir: no such folder"),
+    ],
+)
 def test_bad_replay_input_is_one_line_exit_2(capsys, argv, needle):
     code, _, err = run_cli(capsys, *argv)
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
 
 
 # The champions the project ships, one per built-in level, named as the README names them.
-SHIPPED = {"1-1": "1-1-f2475.json", "1-2": "1-2-f2355.json", "1-3": "1-3-f2584.json", "1-4": "1-4-f3012.json",
-           "2-1": "2-1-f3131.json", "2-2": "2-2-f3134.json", "2-3": "2-3-f3311.json", "2-4": "2-4-f3549.json"}
+SHIPPED = {
+    "1-1": "1-1-f2475.json",
+    "1-2": "1-2-f2355.json",
+    "1-3": "1-3-f2584.json",
+    "1-4": "1-4-f3012.json",
+    "2-1": "2-1-f3131.json",
+    "2-2": "2-2-f3134.json",
+    "2-3": "2-3-f3311.json",
+    "2-4": "2-4-f3549.json",
+}
 GENERALIST = "generalist.json"  # the best of `tilerunner bench generalize`, picked on validation levels
 
 
@@ -239,8 +283,9 @@ def test_the_library_records_a_replay_as_a_gif_and_frames(tmp_path):
     from PIL import Image
 
     replay = tilerunner.load_replay("1-1-f2475")
-    done = tilerunner.record(replay, [replay.episodes[0].level], gif=tmp_path / "r.gif", png_folder=tmp_path / "f",
-                             frame_step=30)
+    done = tilerunner.record(
+        replay, [replay.episodes[0].level], gif=tmp_path / "r.gif", png_folder=tmp_path / "f", frame_step=30
+    )
     assert done.outcomes[0].finished and done.frames == len(done.png_files) > 10
     with Image.open(tmp_path / "r.gif") as gif:
         assert gif.n_frames == done.frames and gif.size == (done.width, done.height)

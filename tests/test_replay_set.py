@@ -65,10 +65,18 @@ def expected(champion, folder) -> tuple[list, list[Outcome]]:
 
 def test_the_levels_made_here_end_in_different_ways(expected):
     levels, outcomes = expected
-    assert [lv.id.rsplit("/", 1)[-1] for lv in levels] == ["a-flat.txt", "b-pit.txt", "c-wall.txt", "gen:1:3",
-                                                           "gen:2:3"]
-    assert [(o.finished, o.status, o.cause) for o in outcomes[:3]] == [(True, "finished", ""), (False, "dead", "pit"),
-                                                                       (False, "stalled", "")]
+    assert [lv.id.rsplit("/", 1)[-1] for lv in levels] == [
+        "a-flat.txt",
+        "b-pit.txt",
+        "c-wall.txt",
+        "gen:1:3",
+        "gen:2:3",
+    ]
+    assert [(o.finished, o.status, o.cause) for o in outcomes[:3]] == [
+        (True, "finished", ""),
+        (False, "dead", "pit"),
+        (False, "stalled", ""),
+    ]
 
 
 def run_cli(capsys, *argv):
@@ -94,8 +102,7 @@ def expected_total(outcomes: list[Outcome]) -> str:
     return f"total: finished {finished} of {len(outcomes)} levels"
 
 
-def test_the_window_plays_the_set_in_order_and_each_level_ends_as_the_kernel_says(champion, folder, expected,
-                                                                                   capsys):
+def test_the_window_plays_the_set_in_order_and_each_level_ends_as_the_kernel_says(champion, folder, expected, capsys):
     levels, outcomes = expected
     code, out, _ = run_cli(capsys, "replay", SHIPPED_1_1, "--level", folder, "--level", "gen:1-2", "--speed", "1000")
     assert code == 0
@@ -203,8 +210,9 @@ def pixels(surface) -> np.ndarray:
     return pygame.surfarray.array3d(surface).swapaxes(0, 1)  # (height, width, 3)
 
 
-def overlay_shows(image: np.ndarray, viewer: Viewer, heading: str, name: str, tally: str,
-                  complete: bool = False) -> bool:
+def overlay_shows(
+    image: np.ndarray, viewer: Viewer, heading: str, name: str, tally: str, complete: bool = False
+) -> bool:
     """Whether the whole-canvas `image` shows exactly this overlay text, glyph for glyph, where the overlay puts it."""
     import pygame
 
@@ -215,7 +223,7 @@ def overlay_shows(image: np.ndarray, viewer: Viewer, heading: str, name: str, ta
         want.fill(panels.OVERLAY_FILL)
         want.blit(font.render(text, True, colour), (0, 0))
         expect = pixels(want)
-        got = image[STATUS_H + y:STATUS_H + y + expect.shape[0], x:x + expect.shape[1]]
+        got = image[STATUS_H + y : STATUS_H + y + expect.shape[0], x : x + expect.shape[1]]
         if got.shape != expect.shape or not np.array_equal(got, expect):
             return False
     return True
@@ -234,13 +242,15 @@ def test_the_overlay_shows_level_i_of_n_and_the_tally_in_the_pixels(champion, ex
     assert not overlay_shows(image, v, "level 3 of 3", levels[1].id, "finished 1 of 1 so far")
     assert not overlay_shows(image, v, "level 2 of 3", levels[1].id, "finished 0 of 1 so far")
     # It sits inside the game view, clear of the status line and the network panel, and reads the same on the PNG.
-    _, box = panels.overlay_layout(panels.overlay_lines("level 2 of 3", levels[1].id, "finished 1 of 1 so far",
-                                                        v.fonts, GAME_PX))
+    _, box = panels.overlay_layout(
+        panels.overlay_lines("level 2 of 3", levels[1].id, "finished 1 of 1 so far", v.fonts, GAME_PX)
+    )
     assert box.left > 0 and box.top > 0 and box.right < GAME_PX and box.bottom < GAME_PX // 4
-    assert (image[STATUS_H + box.top + 1, box.left + 1:box.right - 1] == panels.OVERLAY_FILL).all()
+    assert (image[STATUS_H + box.top + 1, box.left + 1 : box.right - 1] == panels.OVERLAY_FILL).all()
     shot = v.save_screenshot(tmp_path / "mid.png")
-    assert overlay_shows(pixels(pygame.image.load(str(shot))), v, "level 2 of 3", levels[1].id,
-                         "finished 1 of 1 so far")
+    assert overlay_shows(
+        pixels(pygame.image.load(str(shot))), v, "level 2 of 3", levels[1].id, "finished 1 of 1 so far"
+    )
     # At the end of the set: the last level's outcome in the banner and the final tally, in green, still legible.
     play_out(v)
     v.load(source.after())
@@ -251,10 +261,14 @@ def test_the_overlay_shows_level_i_of_n_and_the_tally_in_the_pixels(champion, ex
     # Without a set there is no overlay.
     plain = Viewer(ReplayShows(shows_of(champion, "c", [levels[1]])), report=False)
     plain.step(40)
-    assert not overlay_shows(pixels(plain.draw()), plain, "level 1 of 1", levels[1].id, "no level played to the end"
-                             " yet")
-    assert not (pixels(plain.draw())[STATUS_H + box.top + 2, box.left + 2:box.right - 2]
-                == panels.OVERLAY_FILL).all(axis=-1).all()
+    assert not overlay_shows(
+        pixels(plain.draw()), plain, "level 1 of 1", levels[1].id, "no level played to the end yet"
+    )
+    assert (
+        not (pixels(plain.draw())[STATUS_H + box.top + 2, box.left + 2 : box.right - 2] == panels.OVERLAY_FILL)
+        .all(axis=-1)
+        .all()
+    )
 
 
 def test_a_long_level_path_keeps_its_end_in_the_overlay_and_the_status_line(champion, tmp_path):
@@ -317,8 +331,19 @@ def test_gif_and_png_frames_go_through_the_set(expected, folder, tmp_path, capsy
     from PIL import Image
 
     levels, outcomes = expected
-    code, out, _ = run_cli(capsys, "replay", SHIPPED_1_1, "--level", folder, "--gif", tmp_path / "set.gif",
-                           "--png-frames", tmp_path / "frames", "--frame-step", "5")
+    code, out, _ = run_cli(
+        capsys,
+        "replay",
+        SHIPPED_1_1,
+        "--level",
+        folder,
+        "--gif",
+        tmp_path / "set.gif",
+        "--png-frames",
+        tmp_path / "frames",
+        "--frame-step",
+        "5",
+    )
     assert code == 0
     counts = [o.frames // 5 + 1 + (o.frames % 5 != 0) for o in outcomes[:3]]  # start, every 5th, last, per level
     assert len(list((tmp_path / "frames").glob("frame-*.png"))) == sum(counts)
@@ -333,15 +358,35 @@ def test_gif_and_png_frames_go_through_the_set(expected, folder, tmp_path, capsy
     assert rows == [(lv.id, o.describe(fitness=True)) for lv, o in zip(levels[:3], outcomes[:3])]
     # Levels of different heights: PNG frames, yes; one GIF, no (one line, exit 2).
     (tmp_path / "tall.txt").write_text(level_text(rows=20))
-    code, out, err = run_cli(capsys, "replay", SHIPPED_1_1, "--level", folder / "a-flat.txt", "--level",
-                             tmp_path / "tall.txt", "--png-frames", tmp_path / "mixed", "--frame-step", "50")
+    code, out, err = run_cli(
+        capsys,
+        "replay",
+        SHIPPED_1_1,
+        "--level",
+        folder / "a-flat.txt",
+        "--level",
+        tmp_path / "tall.txt",
+        "--png-frames",
+        tmp_path / "mixed",
+        "--frame-step",
+        "50",
+    )
     sizes = set()
     for png in (tmp_path / "mixed").iterdir():
         with Image.open(png) as im:
             sizes.add(im.size)
     assert code == 0 and sizes == {(256, 256), (256, 320)}
-    code, _, err = run_cli(capsys, "replay", SHIPPED_1_1, "--level", folder / "a-flat.txt", "--level",
-                           tmp_path / "tall.txt", "--gif", tmp_path / "mixed.gif")
+    code, _, err = run_cli(
+        capsys,
+        "replay",
+        SHIPPED_1_1,
+        "--level",
+        folder / "a-flat.txt",
+        "--level",
+        tmp_path / "tall.txt",
+        "--gif",
+        tmp_path / "mixed.gif",
+    )
     assert code == 2 and "not all one height" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "mixed.gif").exists()
 
@@ -349,23 +394,27 @@ def test_gif_and_png_frames_go_through_the_set(expected, folder, tmp_path, capsy
 @pytest.fixture
 def no_window(monkeypatch):
     """Fail the test if a viewer is made (the input should be refused before any window opens)."""
+
     def refuse(*args, **kw):
         raise AssertionError("a viewer was made")
 
     monkeypatch.setattr(Viewer, "__init__", refuse)
 
 
-@pytest.mark.parametrize("make, argv, needle", [
-    (None, ["--level", "no-such-level"], "no-such-level: unknown level"),
-    ("empty", ["--level", "{tmp}/empty"], "a folder with no level files"),
-    (None, ["--level", "{tmp}/nothing-*.txt"], "matches no level file"),
-    ("bad", ["--level", "{tmp}/levels"], "ragged row"),
-    ("bad", ["--level", "1-1", "--level", "{tmp}/levels/b.txt"], "b.txt:3:"),
-    (None, ["--level", "gen:9-3"], "bad generator range"),
-    (None, ["--level", "1-1", "--list"], "takes no --level"),
-    (None, ["--level", "nope", "--headless"], "nope: unknown level"),
-    (None, ["--level", "nope", "--gif", "{tmp}/x.gif"], "nope: unknown level"),
-])
+@pytest.mark.parametrize(
+    "make, argv, needle",
+    [
+        (None, ["--level", "no-such-level"], "no-such-level: unknown level"),
+        ("empty", ["--level", "{tmp}/empty"], "a folder with no level files"),
+        (None, ["--level", "{tmp}/nothing-*.txt"], "matches no level file"),
+        ("bad", ["--level", "{tmp}/levels"], "ragged row"),
+        ("bad", ["--level", "1-1", "--level", "{tmp}/levels/b.txt"], "b.txt:3:"),
+        (None, ["--level", "gen:9-3"], "bad generator range"),
+        (None, ["--level", "1-1", "--list"], "takes no --level"),
+        (None, ["--level", "nope", "--headless"], "nope: unknown level"),
+        (None, ["--level", "nope", "--gif", "{tmp}/x.gif"], "nope: unknown level"),
+    ],
+)
 def test_bad_level_sets_are_one_line_and_exit_2_before_any_window(tmp_path, capsys, no_window, make, argv, needle):
     if make == "empty":
         (tmp_path / "empty").mkdir()

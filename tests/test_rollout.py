@@ -47,8 +47,9 @@ def trained():
 
 def gym_trajectory(genome, config, level, fit: EpisodeSettings):
     """Drive gymnasium's env one frame per step, deciding every frame_skip frames from its observation."""
-    env = gym.make("tilerunner/TileRunner-v0", level=level, frame_skip=1, max_frames=fit.max_frames,
-                   stall_frames=fit.stall_frames)
+    env = gym.make(
+        "tilerunner/TileRunner-v0", level=level, frame_skip=1, max_frames=fit.max_frames, stall_frames=fit.stall_frames
+    )
     net = compile(genome, config)
     obs, info = env.reset()
     xy = []
@@ -76,8 +77,9 @@ def test_kernel_and_gymnasium_give_the_same_trajectory_frame_by_frame(trained):
         n = len(xy_gym)
         buttons = np.zeros(n // FIT.frame_skip + 2, np.int64)
         xy = np.zeros((n + FIT.frame_skip, 2), np.int64)
-        row, _ = play_recorded(compile_population([g], evolution.config), pack_levels([level]), 0,
-                               FIT.kernel_settings(), buttons, xy)
+        row, _ = play_recorded(
+            compile_population([g], evolution.config), pack_levels([level]), 0, FIT.kernel_settings(), buttons, xy
+        )
         assert int(row[R_FRAMES]) == n == info["frames"]
         assert np.array_equal(xy[:n], xy_gym)
         assert P.STATUS_NAMES[int(row[R_STATUS])] == info["status"]
@@ -149,8 +151,12 @@ def test_results_do_not_depend_on_the_number_of_threads(trained, tmp_path):
     with open(tmp_path / "work.pkl", "wb") as fh:
         pickle.dump((nets, levels, FIT.kernel_settings()), fh)
     env = dict(os.environ, NUMBA_NUM_THREADS="2")
-    subprocess.run([sys.executable, "-c", ONE_AND_TWO_THREADS, str(tmp_path / "work.pkl"), str(tmp_path / "runs.npy")],
-                   check=True, env=env, timeout=300)
+    subprocess.run(
+        [sys.executable, "-c", ONE_AND_TWO_THREADS, str(tmp_path / "work.pkl"), str(tmp_path / "runs.npy")],
+        check=True,
+        env=env,
+        timeout=300,
+    )
     one, two = np.load(tmp_path / "runs.npy")
     assert np.array_equal(one, two)
     assert np.array_equal(one, evaluate_population(nets, levels, FIT.kernel_settings()))  # and this process agrees
@@ -178,8 +184,10 @@ def test_stall_and_frame_limits_end_episodes():
     both = play(EpisodeSettings(stall_frames=50, max_frames=90))
     assert np.array_equal(both[idle], stall[idle])
     ended = both[~idle]
-    assert ((ended[:, R_STATUS] == P.TIMEOUT) & (ended[:, R_FRAMES] == 90)
-            | (ended[:, R_STATUS] == P.STALLED) & (ended[:, R_FRAMES] < 90)).all()
+    assert (
+        (ended[:, R_STATUS] == P.TIMEOUT) & (ended[:, R_FRAMES] == 90)
+        | (ended[:, R_STATUS] == P.STALLED) & (ended[:, R_FRAMES] < 90)
+    ).all()
     assert (ended[:, R_STATUS] == P.TIMEOUT).any()
 
 

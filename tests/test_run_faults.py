@@ -83,7 +83,10 @@ STAGES = {
     "the champion file of generation 2": (Replay, "save", lambda self, path: "gen-0002" in str(path)),
     "the first-finish file": (Replay, "save", lambda self, path: "first-finishes" in str(path)),
     "stats.jsonl after generation 3": (
-        RunFolder, "write_lines", lambda self, name, rows: name == "stats.jsonl" and len(rows) == 4),
+        RunFolder,
+        "write_lines",
+        lambda self, name, rows: name == "stats.jsonl" and len(rows) == 4,
+    ),
     "the checkpoint of generation 4": (RunFolder, "write_checkpoint", lambda self, generation, blob: generation == 4),
     "breeding generation 5": (Evolution, "reproduce", lambda self, summary: summary.generation == 5),
 }
@@ -130,8 +133,27 @@ def test_sigkill_at_a_random_moment_then_resume_gives_the_same_files(whole, tmp_
     # Killed at a seeded random moment after the run got going (so mid-generation, mid-checkpoint or between):
     # whatever it was doing, the folder resumes to the very files of a run never killed.
     folder = tmp_path / "run"
-    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", LEVELS[0], "--level", LEVELS[1], "--pop", "60",
-           "--seed", "0", "--generations", "6", "--keep-going", "--checkpoint-every", "2", "--out", str(folder)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tilerunner",
+        "evolve",
+        "--level",
+        LEVELS[0],
+        "--level",
+        LEVELS[1],
+        "--pop",
+        "60",
+        "--seed",
+        "0",
+        "--generations",
+        "6",
+        "--keep-going",
+        "--checkpoint-every",
+        "2",
+        "--out",
+        str(folder),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
     for line in proc.stdout:  # the first generation is reported: the kernels are loaded, the run is under way
         if line.startswith("gen    0"):
@@ -140,8 +162,13 @@ def test_sigkill_at_a_random_moment_then_resume_gives_the_same_files(whole, tmp_
     proc.kill()
     proc.wait(timeout=60)
     assert proc.returncode in (-signal.SIGKILL, 0)  # 0: it had finished before the moment came
-    done = subprocess.run([sys.executable, "-m", "tilerunner", "evolve", "--resume", str(folder), "--quiet"],
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "tilerunner", "evolve", "--resume", str(folder), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert folder_contents(folder) == whole
 
@@ -160,10 +187,28 @@ def test_a_folder_is_owned_by_one_run_at_a_time(tmp_path):
 @pytest.mark.slow
 def test_two_processes_on_one_folder_one_refused(tmp_path):
     folder = tmp_path / "run"
-    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "60", "--generations", "40",
-           "--keep-going", "--quiet", "--out", str(folder)]
-    procs = [subprocess.Popen(cmd + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              cwd=tmp_path) for seed in (7, 8)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tilerunner",
+        "evolve",
+        "--level",
+        "2-4",
+        "--pop",
+        "60",
+        "--generations",
+        "40",
+        "--keep-going",
+        "--quiet",
+        "--out",
+        str(folder),
+    ]
+    procs = [
+        subprocess.Popen(
+            cmd + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+        )
+        for seed in (7, 8)
+    ]
     results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
     codes = sorted(code for _, _, code in results)
     assert codes == [0, 2], results
@@ -176,9 +221,27 @@ def test_two_processes_on_one_folder_one_refused(tmp_path):
 
 def test_a_killed_run_leaves_no_stuck_lock(tmp_path):
     folder = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--pop", "60",
-                             "--generations", "500", "--keep-going", "--out", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tilerunner",
+            "evolve",
+            "--level",
+            "2-4",
+            "--pop",
+            "60",
+            "--generations",
+            "500",
+            "--keep-going",
+            "--out",
+            str(folder),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+    )
     for line in proc.stdout:
         if line.startswith("gen "):
             break
@@ -260,8 +323,11 @@ def test_a_full_disk_mid_run_keeps_the_last_checkpoint_and_says_how_to_go_on(tmp
         return original(self, name, rows)
 
     monkeypatch.setattr(RunFolder, "write_lines", full)
-    with pytest.raises(RunFolderError, match=r"No space left on device; the newest checkpoint is generation 2:"
-                                             r" make room, then tilerunner evolve --resume"):
+    with pytest.raises(
+        RunFolderError,
+        match=r"No space left on device; the newest checkpoint is generation 2:"
+        r" make room, then tilerunner evolve --resume",
+    ):
         run.run()
     monkeypatch.undo()
     assert Run.resume(folder).run().generations_run == 4
@@ -325,10 +391,23 @@ def test_neat_python_failing_mid_run_is_one_line_and_the_folder_is_kept(tmp_path
     # Five hidden nodes per new genome: neat-python 2.0 cannot fit its spawn counts to population 50
     # ("Internal error adjusting spawn counts"), which no check of the config can foresee.
     config = tmp_path / "hidden.ini"
-    config.write_text(config_text(builtin_config_path("default")).replace("num_hidden              = 0",
-                                                                          "num_hidden = 5"))
-    code = main(["evolve", "--config", str(config), "--pop", "50", "--generations", "3", "--quiet",
-                 "--out", str(tmp_path / "run")])
+    config.write_text(
+        config_text(builtin_config_path("default")).replace("num_hidden              = 0", "num_hidden = 5")
+    )
+    code = main(
+        [
+            "evolve",
+            "--config",
+            str(config),
+            "--pop",
+            "50",
+            "--generations",
+            "3",
+            "--quiet",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "neat-python could not breed generation 1" in err
     assert [p.name for p in RunFolder(tmp_path / "run").checkpoint_files()] == ["gen-0000.json.gz"]

@@ -120,12 +120,15 @@ def test_removing_the_lock_file_does_not_free_the_folder(tmp_path):
     Run.resume(folder, generations=3).run()
 
 
-@pytest.mark.parametrize("change, what", [
-    (lambda d: d.update(seed=99), "a checkpoint of a run with seed 99"),
-    (lambda d: d["settings"].update(frame_skip=4), "its episode settings differ"),
-    (lambda d: d.update(config_digest="0" * 64), "made with another neat config"),
-    (lambda d: d["levels"][0].update(id="1-2"), "it trains on other levels"),
-])
+@pytest.mark.parametrize(
+    "change, what",
+    [
+        (lambda d: d.update(seed=99), "a checkpoint of a run with seed 99"),
+        (lambda d: d["settings"].update(frame_skip=4), "its episode settings differ"),
+        (lambda d: d.update(config_digest="0" * 64), "made with another neat config"),
+        (lambda d: d["levels"][0].update(id="1-2"), "it trains on other levels"),
+    ],
+)
 def test_a_checkpoint_of_another_run_is_refused(run_folder, change, what):
     path = newest(run_folder)
     data = read_checkpoint(path)
@@ -155,21 +158,31 @@ def _first_hidden_key(data: dict) -> int:
 
 DAMAGE = {
     "next node key behind the genomes'": (lambda d: d.update(next_node_key=0), "checkpoint.next_node_key: 0"),
-    "next genome key behind": (lambda d: d["reproduction"].update(next_genome_key=1),
-                               "checkpoint.reproduction.next_genome_key"),
-    "innovation counter behind": (lambda d: d["reproduction"].update(innovation_counter=0),
-                                  "checkpoint.reproduction.innovation_counter: 0"),
+    "next genome key behind": (
+        lambda d: d["reproduction"].update(next_genome_key=1),
+        "checkpoint.reproduction.next_genome_key",
+    ),
+    "innovation counter behind": (
+        lambda d: d["reproduction"].update(innovation_counter=0),
+        "checkpoint.reproduction.innovation_counter: 0",
+    ),
     "duplicate genome key": (lambda d: d["population"][1].update(key=d["population"][0]["key"]), "appears twice"),
-    "duplicate species key": (lambda d: d["species"]["list"].append(dict(d["species"]["list"][0], members=[])),
-                              "appears twice"),
+    "duplicate species key": (
+        lambda d: d["species"]["list"].append(dict(d["species"]["list"][0], members=[])),
+        "appears twice",
+    ),
     "species with no members": (lambda d: d["species"]["list"][0].update(members=[]), "a species with no members"),
     "genome in no species": (lambda d: d["species"]["list"][0]["members"].pop(), "is in no species"),
     "generation past any run's": (lambda d: d.update(generation=2**62), "past the 1,000,000 generations"),
     "a stats row missing": (lambda d: d["stats"].pop(0), "checkpoint.stats: not one row for each"),
-    "best-ever later than the checkpoint": (lambda d: d.update(best_ever_generation=7),
-                                            "checkpoint.best_ever_generation: generation 7"),
-    "innovations not entries": (lambda d: d["reproduction"].update(innovations=[[1, 2]]),
-                                "checkpoint.reproduction.innovations: expected [in, out, kind, number]"),
+    "best-ever later than the checkpoint": (
+        lambda d: d.update(best_ever_generation=7),
+        "checkpoint.best_ever_generation: generation 7",
+    ),
+    "innovations not entries": (
+        lambda d: d["reproduction"].update(innovations=[[1, 2]]),
+        "checkpoint.reproduction.innovations: expected [in, out, kind, number]",
+    ),
 }
 
 
@@ -231,8 +244,20 @@ def test_a_run_that_cannot_start_on_a_full_disk_is_one_line_and_leaves_no_folder
 
 def test_a_full_replays_folder_is_named_as_what_could_not_be_written(full_disk, tmp_path, capsys):
     # 1-1 with seed 0 and population 60: a champion first finishes the level in generation 2.
-    code = main(["evolve", "--pop", "60", "--generations", "4", "--quiet", "--out", str(tmp_path / "run"),
-                 "--replays", str(full_disk / "reps")])
+    code = main(
+        [
+            "evolve",
+            "--pop",
+            "60",
+            "--generations",
+            "4",
+            "--quiet",
+            "--out",
+            str(tmp_path / "run"),
+            "--replays",
+            str(full_disk / "reps"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert f"cannot write {full_disk / 'reps'}" in err and "No space left on device" in err

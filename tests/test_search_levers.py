@@ -18,8 +18,9 @@ from tilerunner.evolve.runs.run import Run
 
 # Hold-right runs this one to the exit, and dies in the wide pit of the other near its start.
 FLAT = parse_level("-" * 30 + "\nM" + "-" * 28 + "F\n" + "X" * 30 + "\n", "flat.txt")
-WIDE_PIT = parse_level("\n".join(["-" * 40] * 12 + ["-M" + "-" * 37 + "F"]
-                                 + ["X" * 6 + "-" * 14 + "X" * 20] * 2) + "\n", "wide-pit.txt")
+WIDE_PIT = parse_level(
+    "\n".join(["-" * 40] * 12 + ["-M" + "-" * 37 + "F"] + ["X" * 6 + "-" * 14 + "X" * 20] * 2) + "\n", "wide-pit.txt"
+)
 RELATIVE = EpisodeSettings(relative_to="hold-right")
 
 
@@ -81,11 +82,14 @@ def test_recheck_levels_are_more_of_the_set_never_in_the_draw_and_repeatable():
     assert all(FRESH_SEEDS[0] <= int(lv.id.split(":")[1]) for lv in more)
 
 
-@pytest.mark.parametrize("specs, per_gen, recheck, message", [
-    (["gen:0-9:1"], None, 3, "recheck needs a draw"),
-    (["gen:0-9:1"], 3, 0, "recheck must be a number of levels from 1 to 10,000"),
-    (["gen:0-9:1"], 3, 10_001, "recheck must be"),
-])
+@pytest.mark.parametrize(
+    "specs, per_gen, recheck, message",
+    [
+        (["gen:0-9:1"], None, 3, "recheck needs a draw"),
+        (["gen:0-9:1"], 3, 0, "recheck must be a number of levels from 1 to 10,000"),
+        (["gen:0-9:1"], 3, 10_001, "recheck must be"),
+    ],
+)
 def test_a_recheck_that_cannot_work_is_refused(specs, per_gen, recheck, message):
     with pytest.raises(ValueError, match=message):
         LevelPlan.from_specs(specs, per_gen=per_gen, recheck=recheck)
@@ -105,7 +109,7 @@ def test_the_best_genomes_fitness_is_over_the_draw_and_the_recheck_together():
     fitness = np.array([[r.outcome.fitness for r in g] for g in played])
     over_both = RELATIVE.combine(fitness_table(fitness, both))
     over_draw = RELATIVE.combine(fitness_table(fitness[:, :3], summary.levels))
-    top = np.argsort(-over_draw, kind="stable")[:round(RECHECK_SHARE * 30)]
+    top = np.argsort(-over_draw, kind="stable")[: round(RECHECK_SHARE * 30)]
     expected = over_draw.copy()
     expected[top] = over_both[top]
     assert np.allclose([g.fitness for g in genomes], expected)
@@ -114,8 +118,16 @@ def test_the_best_genomes_fitness_is_over_the_draw_and_the_recheck_together():
 
 def test_a_run_with_both_levers_resumes_into_the_same_run(tmp_path):
     def create(out, generations):
-        return Run.create(["gen:0-19:1", "gen:0-19:4"], pop=20, seed=5, levels_per_gen=3, recheck=4,
-                          settings=RELATIVE, generations=generations, out=out)
+        return Run.create(
+            ["gen:0-19:1", "gen:0-19:4"],
+            pop=20,
+            seed=5,
+            levels_per_gen=3,
+            recheck=4,
+            settings=RELATIVE,
+            generations=generations,
+            out=out,
+        )
 
     straight = create(tmp_path / "a", 4).run()
     create(tmp_path / "b", 2).run()
@@ -132,8 +144,29 @@ def test_the_cli_takes_both_levers_and_refuses_them_on_resume(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli(["evolve", "--level", "gen:0-9:1", "--recheck", "3", "--quiet", "--out", str(out)]) == 2
     assert "recheck needs a draw" in capsys.readouterr().err and not out.exists()
-    assert cli(["evolve", "--level", "gen:0-9:1", "--levels-per-gen", "2", "--recheck", "3", "--relative-to",
-                "hold-right", "--pop", "20", "--generations", "1", "--quiet", "--out", str(out)]) == 0
+    assert (
+        cli(
+            [
+                "evolve",
+                "--level",
+                "gen:0-9:1",
+                "--levels-per-gen",
+                "2",
+                "--recheck",
+                "3",
+                "--relative-to",
+                "hold-right",
+                "--pop",
+                "20",
+                "--generations",
+                "1",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     args = json.loads((out / "args.json").read_text())
     assert args["recheck"] == 3 and args["settings"]["relative_to"] == "hold-right"
     capsys.readouterr()

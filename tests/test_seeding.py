@@ -18,8 +18,9 @@ from tilerunner.evolve.runs.run import Run
 
 SENSES = EpisodeSettings(features=("jump", "probes"), jump_rule="press")
 # Flat ground with a three-tile pit ten tiles out: running into it dies, a jump near its edge clears it.
-PIT = parse_level("\n".join(["-" * 40] * 12 + ["-M" + "-" * 37 + "F"]
-                            + ["X" * 12 + "---" + "X" * 25] * 2) + "\n", "pit.txt")
+PIT = parse_level(
+    "\n".join(["-" * 40] * 12 + ["-M" + "-" * 37 + "F"] + ["X" * 12 + "---" + "X" * 25] * 2) + "\n", "pit.txt"
+)
 
 
 def config_for(settings: EpisodeSettings, pop: int = 20):
@@ -69,8 +70,28 @@ def test_the_cli_seeds_only_with_the_senses_and_only_a_new_run(tmp_path, capsys)
     out = tmp_path / "run"
     assert cli(["evolve", "--level", str(level), "--seed-rules", "--out", str(out), "--pop", "20"]) == 2
     assert "needs the senses jump, probes" in capsys.readouterr().err and not out.exists()
-    assert cli(["evolve", "--level", str(level), "--observe", "jump,probes", "--seed-rules", "--jump-rule", "press",
-                "--pop", "20", "--generations", "1", "--quiet", "--out", str(out)]) == 0
+    assert (
+        cli(
+            [
+                "evolve",
+                "--level",
+                str(level),
+                "--observe",
+                "jump,probes",
+                "--seed-rules",
+                "--jump-rule",
+                "press",
+                "--pop",
+                "20",
+                "--generations",
+                "1",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert json.loads((out / "args.json").read_text())["seed_rules"] == 0.1
     capsys.readouterr()
     assert cli(["evolve", "--resume", str(out), "--seed-rules", "0.5"]) == 2

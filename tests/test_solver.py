@@ -24,14 +24,20 @@ from tilerunner.envs.solver import (
 )
 
 STAIRS = parse_level(
-    "\n".join(["-" * 40] * 10 + [
-        "--------------------###-----------------",
-        "-----------------g-####-----------------",
-        "------------------#####----o------------",
-        "-M---------------######-----------------",
-        "XXXXXXXXXXXXXX---XXXXXXXXXX---XXXXXXXXXX",
-        "XXXXXXXXXXXXXX---XXXXXXXXXX---XXXXXXXXXX",
-    ]) + "\n", "stairs.txt")
+    "\n".join(
+        ["-" * 40] * 10
+        + [
+            "--------------------###-----------------",
+            "-----------------g-####-----------------",
+            "------------------#####----o------------",
+            "-M---------------######-----------------",
+            "XXXXXXXXXXXXXX---XXXXXXXXXX---XXXXXXXXXX",
+            "XXXXXXXXXXXXXX---XXXXXXXXXX---XXXXXXXXXX",
+        ]
+    )
+    + "\n",
+    "stairs.txt",
+)
 TOO_WIDE = parse_level("M" + "-" * 59 + "\n" + "X" * 20 + "-" * 20 + "X" * 20 + "\n", "wide.txt")  # a 20-tile pit
 
 
@@ -48,8 +54,9 @@ SHUT_IN = parse_level("SSSS----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "shut-
 
 def _plain_beam(level, max_frames: int = 6000, **kwargs) -> np.ndarray:
     col, row = level.start
-    return beam_search(level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, 4, 96, max_frames,
-                       **kwargs)
+    return beam_search(
+        level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, 4, 96, max_frames, **kwargs
+    )
 
 
 def test_solver_finds_a_sequence_that_really_finishes():
@@ -87,20 +94,26 @@ def test_a_walled_in_start_is_proved_unfinishable():
     assert result.verdict() == "NOT finishable: walled in (no open path leads from the start to the exit)"
 
 
-@pytest.mark.parametrize("text, why", [
-    ("SSSS----------\nM--t---------F\nXX%XXXXXXXXXXX\n--------------\nXXXXXXXXXXXXXX\n", "no way down a platform"),
-    ("SS2S----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "no way up through a hidden block"),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("SSSS----------\nM--t---------F\nXX%XXXXXXXXXXX\n--------------\nXXXXXXXXXXXXXX\n", "no way down a platform"),
+        ("SS2S----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "no way up through a hidden block"),
+    ],
+)
 def test_one_way_tiles_wall_in_too(text, why):
     assert walled_in(parse_level(text)), why
 
 
-@pytest.mark.parametrize("text, why", [
-    ("-SSS----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "a hole in the ceiling"),
-    ("---t----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "over the top of the level"),
-    ("SS%S----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "up through a platform"),
-    ("SSSS----------\nM--2---------F\nXXXXXXXXXXXXXX\n", "through a hidden block from the side"),
-])
+@pytest.mark.parametrize(
+    "text, why",
+    [
+        ("-SSS----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "a hole in the ceiling"),
+        ("---t----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "over the top of the level"),
+        ("SS%S----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "up through a platform"),
+        ("SSSS----------\nM--2---------F\nXXXXXXXXXXXXXX\n", "through a hidden block from the side"),
+    ],
+)
 def test_only_a_real_wall_counts_as_proof(text, why):
     level = parse_level(text)
     assert not walled_in(level), why

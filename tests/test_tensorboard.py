@@ -21,8 +21,8 @@ def scalars(folder: Path) -> dict[str, dict[int, float]]:
         data = file.read_bytes()
         at = 0
         while at < len(data):  # TFRecord: length (8 bytes), its CRC (4), the record, its CRC (4)
-            (length,) = struct.unpack("<Q", data[at:at + 8])
-            event = event_pb2.Event.FromString(data[at + 12:at + 12 + length])
+            (length,) = struct.unpack("<Q", data[at : at + 8])
+            event = event_pb2.Event.FromString(data[at + 12 : at + 12 + length])
             at += 16 + length
             for value in event.summary.value:
                 found.setdefault(value.tag, {})[event.step] = value.simple_value
@@ -32,14 +32,42 @@ def scalars(folder: Path) -> dict[str, dict[int, float]]:
 def test_tensorboard_logs_fitness_species_and_finishers_per_generation(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     run = tmp_path / "run"
-    assert main(["evolve", "--level", "1-1", "--generations", "4", "--pop", "50", "--keep-going",
-                 "--out", str(run), "--tensorboard", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "evolve",
+                "--level",
+                "1-1",
+                "--generations",
+                "4",
+                "--pop",
+                "50",
+                "--keep-going",
+                "--out",
+                str(run),
+                "--tensorboard",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     rows = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
     logged = scalars(run / "tensorboard")
-    assert set(logged) == {"fitness/best", "fitness/mean", "fitness/best_ever", "species", "finished",
-                           "levels_finished"}
-    for tag, key in [("fitness/best", "best_fitness"), ("fitness/mean", "mean_fitness"),
-                     ("fitness/best_ever", "best_ever"), ("species", "species"), ("finished", "finished")]:
+    assert set(logged) == {
+        "fitness/best",
+        "fitness/mean",
+        "fitness/best_ever",
+        "species",
+        "finished",
+        "levels_finished",
+    }
+    for tag, key in [
+        ("fitness/best", "best_fitness"),
+        ("fitness/mean", "mean_fitness"),
+        ("fitness/best_ever", "best_ever"),
+        ("species", "species"),
+        ("finished", "finished"),
+    ]:
         # TensorBoard keeps 32-bit floats.
         assert logged[tag] == {r["generation"]: pytest.approx(r[key], rel=1e-6) for r in rows}, tag
 

@@ -17,8 +17,24 @@ HELD_OUT = "gen:1-3:1"
 
 def test_validation_is_recorded_and_the_best_genome_kept(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    code = main(["evolve", "--level", "1-1", "--generations", "5", "--pop", "60", "--keep-going",
-                 "--validate", HELD_OUT, "--validate-every", "2", "--out", str(tmp_path / "run")])
+    code = main(
+        [
+            "evolve",
+            "--level",
+            "1-1",
+            "--generations",
+            "5",
+            "--pop",
+            "60",
+            "--keep-going",
+            "--validate",
+            HELD_OUT,
+            "--validate-every",
+            "2",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     rows = read_stats(tmp_path / "run")  # the stats reader accepts (and checks) the new field
@@ -60,8 +76,10 @@ def test_validation_does_not_change_the_run_and_survives_a_crash(tmp_path, monke
             Run.create(["1-2"], out=tmp_path / "cut", validate=[HELD_OUT], validate_every=2, **common).run()
     resumed = Run.resume(tmp_path / "cut").run()
     assert resumed.stats == whole.stats
-    best = [json.loads((tmp_path / name / "champions" / "best-validation.json").read_text())["genome"]
-            for name in ("whole", "cut")]
+    best = [
+        json.loads((tmp_path / name / "champions" / "best-validation.json").read_text())["genome"]
+        for name in ("whole", "cut")
+    ]
     assert best[0] == best[1]
 
 
@@ -77,8 +95,9 @@ def test_levels_per_generation_draws_the_same_levels_for_everyone_from_the_seed(
     levels = tmp_path / "set"
     levels.mkdir()
     for n in range(8):
-        (levels / f"lv-{n}.txt").write_text("-" * 40 + "\n" + "M" + "-" * 39 + "\n" + "X" * (12 + 3 * n) + "--"
-                                            + "X" * (26 - 3 * n) + "\n")
+        (levels / f"lv-{n}.txt").write_text(
+            "-" * 40 + "\n" + "M" + "-" * 39 + "\n" + "X" * (12 + 3 * n) + "--" + "X" * (26 - 3 * n) + "\n"
+        )
     common = dict(pop=40, seed=3, generations=6, keep_going=True, checkpoint_every=2, levels_per_gen=3)
     whole = Run.create([str(levels)], out=tmp_path / "whole", **common).run()
     drawn = [r["levels"] for r in whole.stats]
@@ -107,7 +126,9 @@ def test_levels_per_generation_draws_the_same_levels_for_everyone_from_the_seed(
 
 
 def test_levels_per_generation_must_fit_the_set(tmp_path, capsys):
-    assert main(["evolve", "--level", "1-1", "--level", "1-2", "--levels-per-gen", "3",
-                 "--out", str(tmp_path / "never")]) == 2
+    assert (
+        main(["evolve", "--level", "1-1", "--level", "1-2", "--levels-per-gen", "3", "--out", str(tmp_path / "never")])
+        == 2
+    )
     assert "levels per generation must be from 1 to the 2 levels of the set, got 3" in capsys.readouterr().err
     assert not (tmp_path / "never").exists()

@@ -47,9 +47,18 @@ BELOW = 7 * 13 + 6  # the input cell just below the player's: solid while standi
 
 
 def _node(key, bias=0.0, memory=False):
-    return {"key": key, "bias": bias, "response": 1.0, "activation": "sigmoid", "aggregation": "sum",
-            "time_constant": 1.0, "input_gate_bias": -3.0 if memory else 0.0,
-            "forget_gate_bias": 4.0 if memory else 0.0, "output_gate_bias": 0.0, "memory": memory}
+    return {
+        "key": key,
+        "bias": bias,
+        "response": 1.0,
+        "activation": "sigmoid",
+        "aggregation": "sum",
+        "time_constant": 1.0,
+        "input_gate_bias": -3.0 if memory else 0.0,
+        "forget_gate_bias": 4.0 if memory else 0.0,
+        "output_gate_bias": 0.0,
+        "memory": memory,
+    }
 
 
 def _link(i, o, weight, innovation, port="cell", enabled=True):
@@ -64,11 +73,25 @@ def known_genome(key=7):
     Hidden node 10 is ordinary and fed by a negative weight; node 11 is a memory cell.
     """
     below = -(BELOW + 1)
-    nodes = [_node(0, -5.0), _node(1, -2.0), _node(2, -5.0), _node(3, -5.0), _node(4, -5.0), _node(5, 5.0),
-             _node(10, 0.0), _node(11, 0.0, memory=True)]
-    links = [_link(below, 1, 4.0, 1), _link(below, 10, -3.0, 2), _link(10, 0, 1.0, 3),
-             _link(below, 11, 2.0, 4), _link(11, 4, 1.0, 5), _link(-1, 2, 1.0, 6, enabled=False),
-             _link(below, 5, 0.5, 7)]
+    nodes = [
+        _node(0, -5.0),
+        _node(1, -2.0),
+        _node(2, -5.0),
+        _node(3, -5.0),
+        _node(4, -5.0),
+        _node(5, 5.0),
+        _node(10, 0.0),
+        _node(11, 0.0, memory=True),
+    ]
+    links = [
+        _link(below, 1, 4.0, 1),
+        _link(below, 10, -3.0, 2),
+        _link(10, 0, 1.0, 3),
+        _link(below, 11, 2.0, 4),
+        _link(11, 4, 1.0, 5),
+        _link(-1, 2, 1.0, 6, enabled=False),
+        _link(below, 5, 0.5, 7),
+    ]
     return genome_from_dict({"key": key, "fitness": 123.0, "nodes": nodes, "connections": links})
 
 
@@ -101,7 +124,7 @@ def png_pixels(path) -> np.ndarray:
 def assert_shows_a_game(image: np.ndarray) -> None:
     """A whole viewer picture whose game view shows a level (sky and more) and whose status line has text."""
     assert image.shape == (HEIGHT, WIDTH, 3)
-    game = image[STATUS_H:STATUS_H + GAME_PX, :GAME_PX]
+    game = image[STATUS_H : STATUS_H + GAME_PX, :GAME_PX]
     assert 0.2 < is_colour(game, render.SKY).mean() < 0.95  # sky, and things drawn in it
     assert len(np.unique(game.reshape(-1, 3), axis=0)) > 10
     assert (~is_colour(image[:STATUS_H], panels.PANEL)).sum() > 500  # the status line's text
@@ -120,7 +143,7 @@ def drawn(replay):
     v = viewer_for(replay)
     v.step(40)
     image = pixels(v.draw())
-    return v, image, image[STATUS_H:STATUS_H + GAME_PX, GAME_PX:WIDTH]
+    return v, image, image[STATUS_H : STATUS_H + GAME_PX, GAME_PX:WIDTH]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,7 +155,7 @@ def lit_labels(layout, panel) -> list[int]:
     lit = []
     for output in range(N_BUTTONS):
         box = panels.label_rect(layout, output)
-        share = is_colour(panel[box.top:box.bottom, box.left:box.right], panels.LIT_LABEL).mean()
+        share = is_colour(panel[box.top : box.bottom, box.left : box.right], panels.LIT_LABEL).mean()
         assert share > 0.5 or share == 0.0, f"output {output}'s label is half lit ({share:.2f})"
         if share > 0.5:
             lit.append(output)
@@ -156,8 +179,17 @@ def test_labels_light_by_the_shared_button_mask(replay):
     panel = v.canvas.subsurface((GAME_PX, STATUS_H, WIDTH - GAME_PX, GAME_PX))
     seen = set()
     for threshold in (0.0, 0.5, float(outputs[1]), 0.999):  # outputs[1]: Right sits exactly on it, not above
-        panels.draw_network(panel, v.layout, v.playback.observation, net.values[active], net.values[1 - active],
-                            net.cells, outputs, threshold, v.fonts)
+        panels.draw_network(
+            panel,
+            v.layout,
+            v.playback.observation,
+            net.values[active],
+            net.values[1 - active],
+            net.cells,
+            outputs,
+            threshold,
+            v.fonts,
+        )
         expected = np.flatnonzero(pressed(mask_from_outputs(outputs, threshold))).tolist()
         assert lit_labels(v.layout, pixels(panel)) == expected, threshold
         seen.add(tuple(expected))
@@ -209,7 +241,7 @@ def test_the_input_grid_shows_the_observation(drawn):
     assert checked > 150
     # The player's cell is outlined.
     gx, gy = geo.grid_origin
-    edge = panel[gy + 6 * geo.cell, gx + 6 * geo.cell: gx + 7 * geo.cell]
+    edge = panel[gy + 6 * geo.cell, gx + 6 * geo.cell : gx + 7 * geo.cell]
     assert is_colour(edge, panels.PLAYER_MARK).mean() > 0.8
 
 
@@ -218,25 +250,27 @@ def test_an_enemy_in_view_is_drawn_as_an_enemy_cell():
     v = viewer_for(shipped)
     while not (v.playback.observation == -1).any():
         assert v.playback.step(), "the 1-1 champion never saw an enemy"
-    panel = pixels(v.draw())[STATUS_H:STATUS_H + GAME_PX, GAME_PX:WIDTH]
+    panel = pixels(v.draw())[STATUS_H : STATUS_H + GAME_PX, GAME_PX:WIDTH]
     i, j = np.argwhere(v.playback.observation == -1)[0]
     gx, gy = v.layout.geometry.grid_origin
     cell = v.layout.geometry.cell
     x0, y0 = gx + int(j) * cell, gy + int(i) * cell
-    assert is_colour(panel[y0:y0 + cell - 1, x0:x0 + cell - 1], panels.ENEMY_CELL).mean() > 0.5
+    assert is_colour(panel[y0 : y0 + cell - 1, x0 : x0 + cell - 1], panels.ENEMY_CELL).mean() > 0.5
 
 
 def test_memory_cells_are_drawn_differently_from_ordinary_nodes(drawn):
     v, _, panel = drawn
     assert v.layout.memory == {11}
+
     def outline_near(key):
         x, y = (round(c) for c in v.layout.positions[key])
-        return is_colour(panel[y - 10:y + 11, x - 10:x + 11], panels.MEMORY_OUTLINE).sum()
+        return is_colour(panel[y - 10 : y + 11, x - 10 : x + 11], panels.MEMORY_OUTLINE).sum()
+
     assert outline_near(11) > 20 and outline_near(10) == 0
     # Its cell state is visible: the bar beside it is filled (the cell has stored a positive input).
     assert v.playback.net.cells[v.layout.cells[11]] > 0
     x, y = (round(c) for c in v.layout.positions[11])
-    assert is_colour(panel[y - 9:y + 1, x + 12:x + 15], panels.POSITIVE).sum() > 3
+    assert is_colour(panel[y - 9 : y + 1, x + 12 : x + 15], panels.POSITIVE).sum() > 3
 
 
 def test_node_fill_follows_its_value(drawn):
@@ -308,9 +342,13 @@ def featured_genome(features, radius=6):
     src = {name: -(names.index(name) + 1) for name in names}
     nodes = [_node(0, -5.0), _node(1, 0.0), _node(2, -5.0), _node(3, -5.0), _node(4, 0.0), _node(5, 5.0)]
     enemy_cell = f"enemy-grid{walker}" if "enemy-grid" in features else f"grid{walker}"
-    links = [_link(src[enemy_cell], 1, -4.0, 1), _link(src["jump.may_jump"], 4, 2.0, 2),
-             _link(src["speed.vx"], 5, 1.0, 3), _link(src["jump.can_jump_higher"], 3, 1.0, 4),
-             _link(src["probes.gap_distance"], 2, 1.0, 5)]
+    links = [
+        _link(src[enemy_cell], 1, -4.0, 1),
+        _link(src["jump.may_jump"], 4, 2.0, 2),
+        _link(src["speed.vx"], 5, 1.0, 3),
+        _link(src["jump.can_jump_higher"], 3, 1.0, 4),
+        _link(src["probes.gap_distance"], 2, 1.0, 5),
+    ]
     return genome_from_dict({"key": 9, "fitness": 1.0, "nodes": nodes, "connections": links})
 
 
@@ -319,11 +357,12 @@ def featured():
     """A viewer of a genome that sees every feature, under the press rule, with the enemies awake and in view."""
     settings = EpisodeSettings(features=ALL, jump_rule="press")
     shape = NetworkShape(n_inputs(6, ALL), N_BUTTONS)
-    v = Viewer(ReplayShows(shows_of(make_replay(featured_genome(ALL), shape, [ENEMIES], settings), "all.json")),
-               report=False)
+    v = Viewer(
+        ReplayShows(shows_of(make_replay(featured_genome(ALL), shape, [ENEMIES], settings), "all.json")), report=False
+    )
     v.step(6)  # the enemies woke on the first frame; the second decision (frame 5) saw them
     image = pixels(v.draw())
-    return v, image, image[STATUS_H:STATUS_H + GAME_PX, GAME_PX:WIDTH]
+    return v, image, image[STATUS_H : STATUS_H + GAME_PX, GAME_PX:WIDTH]
 
 
 def test_the_enemy_grid_is_drawn_as_a_second_grid_with_its_inputs_on_its_cells(featured):
@@ -341,11 +380,11 @@ def test_the_enemy_grid_is_drawn_as_a_second_grid_with_its_inputs_on_its_cells(f
             assert (x, y) == (ex + (j + 0.5) * geo.cell, ey + (i + 0.5) * geo.cell)
             # Each cell in its colour (sampled off-centre, clear of links leaving the centre), as the first grid's.
             assert tuple(panel[ey + i * geo.cell + 1, ex + j * geo.cell + 1]) == panels.cell_colour(enemies[i, j])
-    (i0, j0), = np.argwhere(enemies == -1)
+    ((i0, j0),) = np.argwhere(enemies == -1)
     assert tuple(panel[ey + i0 * geo.cell + 1, ex + j0 * geo.cell + 1]) == panels.ENEMY_CELL
-    assert not is_colour(panel[gy:gy + size * geo.cell, gx:gx + size * geo.cell], panels.ENEMY_CELL).any()
+    assert not is_colour(panel[gy : gy + size * geo.cell, gx : gx + size * geo.cell], panels.ENEMY_CELL).any()
     # The link from the walker's enemy cell starts there and is drawn at full strength (-4 x -0.5 carried).
-    (i1, j1), = np.argwhere(enemies == -0.5)
+    ((i1, j1),) = np.argwhere(enemies == -0.5)
     src = -(part.start + i1 * size + j1 + 1)
     assert any(link.src == src for link in v.layout.links)
     assert v.layout.positions[src] == (ex + (j1 + 0.5) * geo.cell, ey + (i1 + 0.5) * geo.cell)
@@ -361,8 +400,23 @@ def test_every_labelled_input_is_a_node_filled_by_its_value(featured):
     rows = geo.labelled_rows
     assert [name for name, _, _ in rows] == ["speed", "jump", "position", "probes"]
     labels = [label for _, _, inputs in rows for _, label, _ in inputs]
-    assert labels == ["vx", "vy", "ground", "ground", "may jump", "lift", "x", "y",
-                      "gap", "gap w", "wall", "wall h", "enemy dx", "enemy dy", "kind"]
+    assert labels == [
+        "vx",
+        "vy",
+        "ground",
+        "ground",
+        "may jump",
+        "lift",
+        "x",
+        "y",
+        "gap",
+        "gap w",
+        "wall",
+        "wall h",
+        "enemy dx",
+        "enemy dy",
+        "kind",
+    ]
     names = input_names(6, ALL)
     fills = set()
     for _, _, inputs in rows:
@@ -372,12 +426,12 @@ def test_every_labelled_input_is_a_node_filled_by_its_value(featured):
             assert (x, y) == tuple(round(c) for c in v.layout.positions[-(index + 1)])
             fill = panels.node_fill(float(v.playback.inputs[index]))
             assert tuple(panel[y, x]) == fill, names[index]
-            assert is_colour(panel[y - 8:y + 9, x - 8:x + 9], panels.NODE_OUTLINE).sum() > 10
+            assert is_colour(panel[y - 8 : y + 9, x - 8 : x + 9], panels.NODE_OUTLINE).sum() > 10
             fills.add(fill)
     assert len(fills) >= 3  # on the ground, nothing in the way: white, dark and between
     # Each label's text is drawn in its box, and nothing but the panel colour and text is in it.
     for text, colour, box in panels.input_label_boxes(geo, v.fonts):
-        inside = panel[box.top:box.bottom, box.left:box.right]
+        inside = panel[box.top : box.bottom, box.left : box.right]
         assert is_colour(inside, colour).sum() >= 2 * len(text.replace(" ", "")), text
         # Only blends of the text's colour over the panel's (anti-aliasing): no link crosses it.
         bg, fg = np.array(panels.PANEL, float), np.array(colour, float)
@@ -397,12 +451,15 @@ def test_all_features_fit_the_panel_without_overlaps(radius):
     caption_top = geo.height - 16
     assert gy - panels_title_room() >= 0 and ey + grid <= caption_top and ey - gy >= grid + 8
     boxes = [box for _, _, box in panels.input_label_boxes(geo, fonts)]
-    nodes = [pygame.Rect(geo.node_x - NODE_R, round(y) - NODE_R, 2 * NODE_R + 1, 2 * NODE_R + 1)
-             for _, _, inputs in geo.labelled_rows for _, _, y in inputs]
+    nodes = [
+        pygame.Rect(geo.node_x - NODE_R, round(y) - NODE_R, 2 * NODE_R + 1, 2 * NODE_R + 1)
+        for _, _, inputs in geo.labelled_rows
+        for _, _, y in inputs
+    ]
     things = boxes + nodes
     for k, a in enumerate(things):
         assert a.left > gx + grid and a.top >= 0 and a.bottom <= caption_top, a  # right of the grids, inside
-        assert not any(a.colliderect(b) for b in things[k + 1:]), a
+        assert not any(a.colliderect(b) for b in things[k + 1 :]), a
     x0, y0, x1, y1 = geo.hidden_box
     assert x0 > max(r.right for r in things) and x1 - x0 > 120  # room left for the hidden nodes
     positions = [geo.input_xy(i) for i in range(n_inputs(radius, ALL))]
@@ -439,8 +496,8 @@ def test_the_info_panel_shows_the_jump_rule_and_the_senses(featured, drawn):
         expected = pygame.Surface((INFO_W, font.get_height()))
         expected.fill(panels.PANEL)
         expected.blit(font.render(lines[0], True, panels.TEXT), (10, 0))
-        assert np.array_equal(info[y:y + font.get_height()], pixels(expected))
-        below = info[y + font.get_height() + 2:]
+        assert np.array_equal(info[y : y + font.get_height()], pixels(expected))
+        below = info[y + font.get_height() + 2 :]
         assert (~is_colour(below, panels.PANEL)).sum() > (200 if len(lines) > 1 else -1)  # the senses line(s)
         if len(lines) == 1:
             assert is_colour(below, panels.PANEL).all()  # nothing more without features
@@ -630,14 +687,17 @@ def test_watch_follows_a_folder_written_elsewhere(replay, tmp_path, capsys):
     assert here.show.replay.genome.key == 7 and np.array_equal(shot, pixels(here.draw()))
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["watch", "/no/such/run"], "no such run folder"),
-    (["watch", str(ROOT / "tests")], "not a run folder"),
-    (["watch", str(ROOT / "tests"), "--speed", "0"], "--speed"),
-    (["play", "no-such-level"], "no-such-level"),
-    (["play", "1-1", "--view-radius", "99"], "--view-radius"),
-    (["play", "1-1", "--duration", "0"], "--duration"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (["watch", "/no/such/run"], "no such run folder"),
+        (["watch", str(ROOT / "tests")], "not a run folder"),
+        (["watch", str(ROOT / "tests"), "--speed", "0"], "--speed"),
+        (["play", "no-such-level"], "no-such-level"),
+        (["play", "1-1", "--view-radius", "99"], "--view-radius"),
+        (["play", "1-1", "--duration", "0"], "--duration"),
+    ],
+)
 def test_bad_viewer_input_is_one_line_exit_2(argv, needle, capsys):
     try:
         code = main(argv)
@@ -665,16 +725,36 @@ def test_replay_screenshot_from_a_shipped_champion(tmp_path, capsys):
     here = viewer_for(load_replay(shipped))
     here.play_to(frames // 2)
     drawn = pixels(here.draw())
-    assert np.array_equal(shot[STATUS_H:STATUS_H + GAME_PX], drawn[STATUS_H:STATUS_H + GAME_PX])
+    assert np.array_equal(shot[STATUS_H : STATUS_H + GAME_PX], drawn[STATUS_H : STATUS_H + GAME_PX])
 
 
 @pytest.mark.slow
 def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_path):
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     done = subprocess.run(
-        [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-3", "--generations", "40", "--watch",
-         "--out", str(tmp_path / "run"), "--replays", str(tmp_path / "replays"), "--quiet"],
-        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "tilerunner",
+            "evolve",
+            "--level",
+            "2-3",
+            "--generations",
+            "40",
+            "--watch",
+            "--out",
+            str(tmp_path / "run"),
+            "--replays",
+            str(tmp_path / "replays"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert "done: 40 generations" in done.stdout
@@ -718,9 +798,29 @@ def test_the_viewer_of_evolve_watch_closes_when_evolution_is_killed(tmp_path):
     env = dict(os.environ, SDL_VIDEODRIVER="dummy")
     with open(tmp_path / "out.txt", "w") as out:
         evolution = subprocess.Popen(
-            [sys.executable, "-m", "tilerunner", "evolve", "--level", "2-4", "--generations", "100000", "--keep-going",
-             "--pop", "50", "--watch", "--out", str(tmp_path / "run"), "--quiet"],
-            stdout=out, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL, cwd=tmp_path)
+            [
+                sys.executable,
+                "-m",
+                "tilerunner",
+                "evolve",
+                "--level",
+                "2-4",
+                "--generations",
+                "100000",
+                "--keep-going",
+                "--pop",
+                "50",
+                "--watch",
+                "--out",
+                str(tmp_path / "run"),
+                "--quiet",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
     viewers: list[int] = []
     try:
         deadline = time.monotonic() + 120
@@ -785,8 +885,11 @@ def test_play_runs_in_a_window_and_closes(capsys, monkeypatch):
     assert main(["play", "1-1", "--duration", "1"]) == 0
     assert not pygame.display.get_init()  # the window closed
     out = capsys.readouterr().out
-    match = re.fullmatch(r"1-1: running at (\d+) px after (\d+) frames, fitness [\d.-]+, as the agent would score"
-                         r" it\n", out)
+    match = re.fullmatch(
+        r"1-1: running at (\d+) px after (\d+) frames, fitness [\d.-]+, as the agent would score"
+        r" it\n",
+        out,
+    )
     # A frame shown per step; how many fit in the second depends on how busy the machine is (a loaded CI
     # machine showed 6), so only that it played on is asked.
     assert match and int(match.group(1)) > 0 and int(match.group(2)) == len(shown) > 2
@@ -795,7 +898,9 @@ def test_play_runs_in_a_window_and_closes(capsys, monkeypatch):
     assert first.shape == (HEIGHT, WIDTH, 3)
     assert is_colour(last[STATUS_H:, GAME_PX:], panels.SOLID_CELL).sum() >= 13 * (GRID_CELL - 1) ** 2
     assert is_colour(last[STATUS_H:, GAME_PX:], panels.LIT_LABEL).sum() > 100  # "Right" is lit
-    assert not np.array_equal(first[STATUS_H:STATUS_H + GAME_PX, :GAME_PX], last[STATUS_H:STATUS_H + GAME_PX, :GAME_PX])
+    assert not np.array_equal(
+        first[STATUS_H : STATUS_H + GAME_PX, :GAME_PX], last[STATUS_H : STATUS_H + GAME_PX, :GAME_PX]
+    )
 
 
 class FakeKeys:
@@ -814,8 +919,11 @@ def test_held_keys_become_the_button_mask(monkeypatch):
     game = HumanPlay(load_level("1-1"))
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys([pygame.K_RIGHT, pygame.K_z]))
     assert game.held() == RIGHT | A
-    monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys([pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP,
-                                                                     pygame.K_DOWN, pygame.K_z, pygame.K_x]))
+    monkeypatch.setattr(
+        pygame.key,
+        "get_pressed",
+        lambda: FakeKeys([pygame.K_LEFT, pygame.K_RIGHT, pygame.K_UP, pygame.K_DOWN, pygame.K_z, pygame.K_x]),
+    )
     assert game.held() == (1 << N_BUTTONS) - 1  # every button (Left and Right cancel in the physics, not here)
     monkeypatch.setattr(pygame.key, "get_pressed", lambda: FakeKeys([pygame.K_SPACE]))
     assert game.held() == 0

@@ -60,12 +60,17 @@ def _bench(args: argparse.Namespace) -> int:
     local = LocalBackend()
     settings = EpisodeSettings(jump_rule=args.jump_rule)
     breeding = "batch" if args.batch_breeding else "exact"
-    print(f"tilerunner bench cuda: {gpu.device}, {gpu.threads:,} GPU threads, against {threads} CPU threads;"
-          f" {args.warmup} warm-up generations on the GPU, then each backend evaluates that generation"
-          f" {args.repeats} times (medians); {breeding} breeding; seed {args.seed}", flush=True)
-    header = (f"{'levels':>7}{'pop':>7}{'frames':>13}{'local s':>9}{'Mframe/s':>9}{'gpu s':>8}{'Mframe/s':>9}"
-              f"{'speed-up':>9} | {'pack':>6}{'send':>6}{'kernel':>7}{'gather':>7} | {'compile':>7}{'breed':>6}"
-              f"{'speciate':>9} | {'generation':>10}")
+    print(
+        f"tilerunner bench cuda: {gpu.device}, {gpu.threads:,} GPU threads, against {threads} CPU threads;"
+        f" {args.warmup} warm-up generations on the GPU, then each backend evaluates that generation"
+        f" {args.repeats} times (medians); {breeding} breeding; seed {args.seed}",
+        flush=True,
+    )
+    header = (
+        f"{'levels':>7}{'pop':>7}{'frames':>13}{'local s':>9}{'Mframe/s':>9}{'gpu s':>8}{'Mframe/s':>9}"
+        f"{'speed-up':>9} | {'pack':>6}{'send':>6}{'kernel':>7}{'gather':>7} | {'compile':>7}{'breed':>6}"
+        f"{'speciate':>9} | {'generation':>10}"
+    )
     same = True
     judged: dict[str, float] = {}
     lines = []
@@ -103,29 +108,39 @@ def _bench(args: argparse.Namespace) -> int:
             speciate = statistics.median(g.speciate_seconds for g in driver) if driver else 0.0
             generation = t_gpu + compile_ + breed + speciate
             speedup = t_local / t_gpu if t_gpu > 0 else float("inf")
-            line = (f"{len(levels):>7,}{pop:>7,}{frames:>13,}{t_local:>9.3f}{frames / t_local / 1e6:>9.1f}"
-                    f"{t_gpu:>8.3f}{frames / t_gpu / 1e6:>9.1f}{speedup:>8.1f}x | {part('pack_seconds'):>6.3f}"
-                    f"{part('ship_seconds'):>6.3f}{part('kernel_seconds'):>7.3f}{part('gather_seconds'):>7.3f} |"
-                    f" {compile_:>7.3f}{breed:>6.3f}{speciate:>9.3f} | {generation:>9.3f}s")
+            line = (
+                f"{len(levels):>7,}{pop:>7,}{frames:>13,}{t_local:>9.3f}{frames / t_local / 1e6:>9.1f}"
+                f"{t_gpu:>8.3f}{frames / t_gpu / 1e6:>9.1f}{speedup:>8.1f}x | {part('pack_seconds'):>6.3f}"
+                f"{part('ship_seconds'):>6.3f}{part('kernel_seconds'):>7.3f}{part('gather_seconds'):>7.3f} |"
+                f" {compile_:>7.3f}{breed:>6.3f}{speciate:>9.3f} | {generation:>9.3f}s"
+            )
             if not lines:
                 print(header)
             lines.append(line)
             print(line, flush=True)
             if pop == TARGET_POP and len(levels) >= TARGET_LEVELS:
                 judged = {"speed-up": speedup, "generation": generation}
-    print(f"the GPU kernel compiled (or came from Numba's cache) in {gpu.compile_seconds:.1f} s, once a process;"
-          f" its threads' scratch {gpu.scratch_bytes / 2**20:,.1f} MiB; the same results on both:"
-          f" {'yes' if same else 'NO'}")
-    print("columns: seconds to evaluate the generation; the GPU's split (pack the networks, send them, the kernel,"
-          " read results); the driver per generation on the warm-up (compile genomes into arrays, neat-python"
-          " reproduction, speciation); generation = GPU evaluation + the driver's three")
+    print(
+        f"the GPU kernel compiled (or came from Numba's cache) in {gpu.compile_seconds:.1f} s, once a process;"
+        f" its threads' scratch {gpu.scratch_bytes / 2**20:,.1f} MiB; the same results on both:"
+        f" {'yes' if same else 'NO'}"
+    )
+    print(
+        "columns: seconds to evaluate the generation; the GPU's split (pack the networks, send them, the kernel,"
+        " read results); the driver per generation on the warm-up (compile genomes into arrays, neat-python"
+        " reproduction, speciation); generation = GPU evaluation + the driver's three"
+    )
     if judged:
         s, g = judged["speed-up"], judged["generation"]
-        print(f"target: GPU evaluation at least {SPEEDUP_TARGET:.0f}x the CPU threads at population 1,000 on 600"
-              f" levels: {verdict(s >= SPEEDUP_TARGET)} ({s:.1f}x; milestone {SPEEDUP_MILESTONE:.0f}x:"
-              f" {verdict(s >= SPEEDUP_MILESTONE)})")
-        print(f"target: a whole generation in {GENERATION_TARGET:.0f} s or less at population 1,000 on 600 levels:"
-              f" {verdict(g <= GENERATION_TARGET)} ({g:.3f} s)")
+        print(
+            f"target: GPU evaluation at least {SPEEDUP_TARGET:.0f}x the CPU threads at population 1,000 on 600"
+            f" levels: {verdict(s >= SPEEDUP_TARGET)} ({s:.1f}x; milestone {SPEEDUP_MILESTONE:.0f}x:"
+            f" {verdict(s >= SPEEDUP_MILESTONE)})"
+        )
+        print(
+            f"target: a whole generation in {GENERATION_TARGET:.0f} s or less at population 1,000 on 600 levels:"
+            f" {verdict(g <= GENERATION_TARGET)} ({g:.3f} s)"
+        )
     else:
         print("targets: not judged (they need --sizes with 1000 and a --level set of at least 600 levels)")
     return 0 if same else 1

@@ -34,8 +34,16 @@ def scripted_buttons(n: int = 240) -> np.ndarray:
 
 @njit(cache=True)
 def run_kernel(
-    level_tiles: np.ndarray, level_enemies: np.ndarray, start_col: int, start_row: int, exit_col: int,
-    script: np.ndarray, frame_skip: int, radius: int, n_frames: int, rule: int = P.HOLD,
+    level_tiles: np.ndarray,
+    level_enemies: np.ndarray,
+    start_col: int,
+    start_row: int,
+    exit_col: int,
+    script: np.ndarray,
+    frame_skip: int,
+    radius: int,
+    n_frames: int,
+    rule: int = P.HOLD,
 ) -> np.ndarray:
     """Step the physics `n_frames` frames through the script, observing every `frame_skip` frames.
 
@@ -87,8 +95,9 @@ def run(args: argparse.Namespace) -> int:
         run_kernel(*kernel_args, args.frames, rule)
         return args.frames
 
-    env = gym.make(ENV_ID, level=level, frame_skip=args.frame_skip, max_frames=0, stall_frames=0,
-                   jump_rule=args.jump_rule)
+    env = gym.make(
+        ENV_ID, level=level, frame_skip=args.frame_skip, max_frames=0, stall_frames=0, jump_rule=args.jump_rule
+    )
     actions = [pressed(mask) for mask in script]
 
     def env_work() -> int:
@@ -104,17 +113,25 @@ def run(args: argparse.Namespace) -> int:
 
     env_work()  # warm up
     n_en = len(level.enemies)
-    print(f"tilerunner bench env: level {level.id} ({level.width} columns, {n_en} enemies), "
-          f"frame_skip {args.frame_skip}, jump rule {args.jump_rule}, median of {plural(args.repeats, 'run')}")
+    print(
+        f"tilerunner bench env: level {level.id} ({level.width} columns, {n_en} enemies), "
+        f"frame_skip {args.frame_skip}, jump rule {args.jump_rule}, median of {plural(args.repeats, 'run')}"
+    )
     k_rate, k_all = median_rate(kernel_work, args.repeats)
-    print(f"(a) physics kernel, 1 core, 13x13 observation every {args.frame_skip} frames: "
-          f"{fmt_rate(k_rate)} frames/s   (runs: {', '.join(fmt_rate(r) for r in k_all)})")
+    print(
+        f"(a) physics kernel, 1 core, 13x13 observation every {args.frame_skip} frames: "
+        f"{fmt_rate(k_rate)} frames/s   (runs: {', '.join(fmt_rate(r) for r in k_all)})"
+    )
     e_rate, e_all = median_rate(env_work, args.repeats)
     env.close()
-    print(f"(b) gymnasium env.step via gym.make:  {fmt_rate(e_rate)} steps/s = "
-          f"{fmt_rate(e_rate * args.frame_skip)} frames/s   (runs: {', '.join(fmt_rate(r) for r in e_all)})")
+    print(
+        f"(b) gymnasium env.step via gym.make:  {fmt_rate(e_rate)} steps/s = "
+        f"{fmt_rate(e_rate * args.frame_skip)} frames/s   (runs: {', '.join(fmt_rate(r) for r in e_all)})"
+    )
     ratio = k_rate / (e_rate * args.frame_skip)
     print(f"ratio: the kernel simulates {ratio:.0f}x as many frames per second as env.step")
-    print(f"targets: (a) >= {fmt_rate(KERNEL_TARGET)} frames/s: {verdict(k_rate >= KERNEL_TARGET)};"
-          f" (b) >= {fmt_rate(ENV_TARGET)} steps/s: {verdict(e_rate >= ENV_TARGET)}")
+    print(
+        f"targets: (a) >= {fmt_rate(KERNEL_TARGET)} frames/s: {verdict(k_rate >= KERNEL_TARGET)};"
+        f" (b) >= {fmt_rate(ENV_TARGET)} steps/s: {verdict(e_rate >= ENV_TARGET)}"
+    )
     return 0

@@ -44,8 +44,9 @@ BOOKKEEPING_TARGETS = {300: 0.05, 3000: 0.5}  # seconds of reproduction + specia
 LINEAGES = 10  # families the grown population descends from (about as many species)
 
 
-def naive_fitness(env: gym.Env, genome: TileGenome, config: neat.Config,
-                  settings: EpisodeSettings) -> tuple[float, int]:
+def naive_fitness(
+    env: gym.Env, genome: TileGenome, config: neat.Config, settings: EpisodeSettings
+) -> tuple[float, int]:
     """(fitness, frames) of one genome the way one would without this project: gymnasium env + neat-python."""
     net = neat.nn.RecurrentNetwork.create(genome, config)
     obs, info = env.reset()
@@ -56,8 +57,13 @@ def naive_fitness(env: gym.Env, genome: TileGenome, config: neat.Config,
         obs, _, terminated, truncated, info = env.step(action)
         if terminated or truncated:
             break
-    fitness = (info["rightmost"] - start - settings.time_penalty * info["frames"]
-               + settings.coin_bonus * info["coins"] + settings.kill_bonus * info["kills"])
+    fitness = (
+        info["rightmost"]
+        - start
+        - settings.time_penalty * info["frames"]
+        + settings.coin_bonus * info["coins"]
+        + settings.kill_bonus * info["kills"]
+    )
     if info["status"] == "finished":
         fitness += settings.finish_bonus
     elif info["status"] == "dead":
@@ -82,8 +88,10 @@ def generation_split(args: argparse.Namespace) -> None:
     evolution = Evolution(config, [level], settings, args.seed)
     for _ in range(args.warmup):  # untimed generations first, for bigger networks and longer episodes
         evolution.reproduce(evolution.evaluate())
-    print(f"tilerunner bench evolve: level {level.id}, jump rule {args.jump_rule}, population {args.pop},"
-          f" seed {args.seed}, generations {args.warmup}-{args.warmup + args.generations - 1} (medians over them)")
+    print(
+        f"tilerunner bench evolve: level {level.id}, jump rule {args.jump_rule}, population {args.pop},"
+        f" seed {args.seed}, generations {args.warmup}-{args.warmup + args.generations - 1} (medians over them)"
+    )
     rows: list[tuple[Generation, float]] = []  # each generation's summary and its wall seconds
     last: list[tuple[TileGenome, float]] = []  # the last generation's genomes and their fitness
     for _ in range(args.generations):
@@ -101,15 +109,26 @@ def generation_split(args: argparse.Namespace) -> None:
     compile_pack, kernel = median("compile_seconds"), median("kernel_seconds")
     reproduce, speciate = median("reproduce_seconds"), median("speciate_seconds")
     fps = statistics.median(s.frames / s.kernel_seconds for s, _ in rows)
-    print(f"population kernel: {fmt_rate(fps)} frames/s on {use_threads(None)} threads"
-          f" (median frames per generation {statistics.median(s.frames for s, _ in rows):,.0f})")
-    print(f"seconds per generation: {total:.3f}  =  compile+pack {compile_pack:.3f} + kernel {kernel:.3f}"
-          f" + neat reproduce {reproduce:.3f} + neat speciate {speciate:.3f}")
+    print(
+        f"population kernel: {fmt_rate(fps)} frames/s on {use_threads(None)} threads"
+        f" (median frames per generation {statistics.median(s.frames for s, _ in rows):,.0f})"
+    )
+    print(
+        f"seconds per generation: {total:.3f}  =  compile+pack {compile_pack:.3f} + kernel {kernel:.3f}"
+        f" + neat reproduce {reproduce:.3f} + neat speciate {speciate:.3f}"
+    )
     print(f"neat-python's reproduction and speciation: {(reproduce + speciate) / total:.0%} of a generation")
 
-    sample = last[:args.naive] if args.naive else last
-    env = gym.make(ENV_ID, level=level, frame_skip=settings.frame_skip, view_radius=settings.view_radius,
-                   max_frames=settings.max_frames, stall_frames=settings.stall_frames, jump_rule=settings.jump_rule)
+    sample = last[: args.naive] if args.naive else last
+    env = gym.make(
+        ENV_ID,
+        level=level,
+        frame_skip=settings.frame_skip,
+        view_radius=settings.view_radius,
+        max_frames=settings.max_frames,
+        stall_frames=settings.stall_frames,
+        jump_rule=settings.jump_rule,
+    )
     naive_fitness(env, sample[0][0], config, settings)  # load the env's and the button kernels before timing
     t0 = time.perf_counter()
     naive = [naive_fitness(env, g, config, settings) for g, _ in sample]
@@ -121,12 +140,16 @@ def generation_split(args: argparse.Namespace) -> None:
     agree = np.allclose([f for f, _ in naive], [f for _, f in sample])
     links = statistics.mean(sum(c.enabled for c in g.connections.values()) for g, _ in last)
     print(f"networks: {links:.0f} enabled connections on average")
-    print(f"naive (gymnasium env + neat-python RecurrentNetwork, one genome at a time): {plural(len(sample), 'genome')}"
-          f" in {naive_seconds:.2f} s = {per_genome_naive * 1000:.2f} ms/genome; fused: {fused * 1000:.3f}"
-          f" ms/genome; ratio {per_genome_naive / fused:.0f}x; same fitness both ways: {'yes' if agree else 'NO'}")
-    print(f"targets: >= {fmt_rate(FRAMES_TARGET)} frames/s: {verdict(fps >= FRAMES_TARGET)};"
-          f" generation < {GENERATION_TARGET} s: {verdict(total < GENERATION_TARGET)};"
-          f" >= {NAIVE_TARGET}x naive: {verdict(per_genome_naive / fused >= NAIVE_TARGET)}")
+    print(
+        f"naive (gymnasium env + neat-python RecurrentNetwork, one genome at a time): {plural(len(sample), 'genome')}"
+        f" in {naive_seconds:.2f} s = {per_genome_naive * 1000:.2f} ms/genome; fused: {fused * 1000:.3f}"
+        f" ms/genome; ratio {per_genome_naive / fused:.0f}x; same fitness both ways: {'yes' if agree else 'NO'}"
+    )
+    print(
+        f"targets: >= {fmt_rate(FRAMES_TARGET)} frames/s: {verdict(fps >= FRAMES_TARGET)};"
+        f" generation < {GENERATION_TARGET} s: {verdict(total < GENERATION_TARGET)};"
+        f" >= {NAIVE_TARGET}x naive: {verdict(per_genome_naive / fused >= NAIVE_TARGET)}"
+    )
 
 
 def grown_evolution(level, pop: int, links: int, seed: int, jump_rule: str = "hold") -> Evolution:
@@ -208,12 +231,18 @@ def bookkeeping_table(args: argparse.Namespace) -> None:
     children, so its parents come packed from the previous speciation, as in a batch run.
     """
     level = load_level(args.level)
-    print(f"\nbookkeeping (reproduction + speciation) per generation, level {level.id}, genomes grown to"
-          f" ~{args.links} connections, median of {plural(args.book_generations, 'generation')} (after one untimed)")
-    print("stock: neat-python's own code; exact: tilerunner's, the same population bit for bit; batch: a generation"
-          " at a time in Numba (breeding = batch), by neat-python's rules, not draw for draw")
-    print(f"{'population':>10} {'links':>6} {'species':>7} {'eval 1-1 s':>11} {'stock s':>8} {'exact s':>8}"
-          f" {'batch s':>8} {'exact x':>7} {'batch x':>7} {'batch < eval':>12} {'identical':>9}  target (batch)")
+    print(
+        f"\nbookkeeping (reproduction + speciation) per generation, level {level.id}, genomes grown to"
+        f" ~{args.links} connections, median of {plural(args.book_generations, 'generation')} (after one untimed)"
+    )
+    print(
+        "stock: neat-python's own code; exact: tilerunner's, the same population bit for bit; batch: a generation"
+        " at a time in Numba (breeding = batch), by neat-python's rules, not draw for draw"
+    )
+    print(
+        f"{'population':>10} {'links':>6} {'species':>7} {'eval 1-1 s':>11} {'stock s':>8} {'exact s':>8}"
+        f" {'batch s':>8} {'exact x':>7} {'batch x':>7} {'batch < eval':>12} {'identical':>9}  target (batch)"
+    )
     for pop in args.sizes:
         evolution = grown_evolution(level, pop, args.links, args.seed, args.jump_rule)
         rows = []
@@ -230,12 +259,23 @@ def bookkeeping_table(args: argparse.Namespace) -> None:
             p.population, p.species = batch_pop, batch_species
             p.generation += 1
             if n:  # the first generation's parents were not packed by a batch speciation
-                rows.append((summary.eval_seconds, stock_s, exact_s, batch_s, _same(stock_pop, exact_pop), links,
-                             len(batch_species.species)))
+                rows.append(
+                    (
+                        summary.eval_seconds,
+                        stock_s,
+                        exact_s,
+                        batch_s,
+                        _same(stock_pop, exact_pop),
+                        links,
+                        len(batch_species.species),
+                    )
+                )
         eval_s, stock_s, exact_s, batch_s = (statistics.median(r[i] for r in rows) for i in range(4))
         target = BOOKKEEPING_TARGETS.get(pop)
         verdicts = [f"<= {target} s: {verdict(batch_s <= target)}"] if target else []
         identical = "yes" if all(r[4] for r in rows) else "NO"
-        print(f"{pop:>10,} {statistics.mean(r[5] for r in rows):>6.0f} {rows[-1][6]:>7} {eval_s:>11.3f}"
-              f" {stock_s:>8.3f} {exact_s:>8.3f} {batch_s:>8.3f} {stock_s / exact_s:>6.1f}x {stock_s / batch_s:>6.1f}x"
-              f" {verdict(batch_s < eval_s):>12} {identical:>9}  {'; '.join(verdicts)}")
+        print(
+            f"{pop:>10,} {statistics.mean(r[5] for r in rows):>6.0f} {rows[-1][6]:>7} {eval_s:>11.3f}"
+            f" {stock_s:>8.3f} {exact_s:>8.3f} {batch_s:>8.3f} {stock_s / exact_s:>6.1f}x {stock_s / batch_s:>6.1f}x"
+            f" {verdict(batch_s < eval_s):>12} {identical:>9}  {'; '.join(verdicts)}"
+        )

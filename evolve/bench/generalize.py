@@ -122,8 +122,14 @@ def seed_bar(seed: int, budget: float) -> Iterator[Callable[[int, float], None] 
     if not sys.stderr.isatty():
         yield None
         return
-    bar = tqdm(total=round(budget), desc=f"seed {seed}", unit="s", leave=False, file=sys.stderr,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} s of evolution{postfix}")
+    bar = tqdm(
+        total=round(budget),
+        desc=f"seed {seed}",
+        unit="s",
+        leave=False,
+        file=sys.stderr,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total} s of evolution{postfix}",
+    )
 
     def progress(generation: int, seconds: float) -> None:
         bar.update(min(seconds, budget) - bar.n)
@@ -135,8 +141,14 @@ def seed_bar(seed: int, budget: float) -> Iterator[Callable[[int, float], None] 
         bar.close()
 
 
-def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], args: argparse.Namespace,
-               progress: Callable[[int, float], None] | None = None) -> float:
+def train_seed(
+    seed: int,
+    folder: Path,
+    train: list[str],
+    pick: list[Level],
+    args: argparse.Namespace,
+    progress: Callable[[int, float], None] | None = None,
+) -> float:
     """Evolve (or resume) one seed's run in `folder` until its budget is spent; the seconds it has had.
 
     `progress(generation, seconds)` hears each generation completed and the seed's seconds of evolution so far.
@@ -148,27 +160,46 @@ def train_seed(seed: int, folder: Path, train: list[str], pick: list[Level], arg
         saved = RunFolder(folder).read_args()
         rule = EpisodeSettings.from_dict(saved.get("settings", {})).jump_rule
         if rule != args.jump_rule:
-            raise BenchError(f"{folder}: its run evolves under the {rule} jump rule, not {args.jump_rule}; give"
-                             f" --jump-rule {rule}, or another --out")
+            raise BenchError(
+                f"{folder}: its run evolves under the {rule} jump rule, not {args.jump_rule}; give"
+                f" --jump-rule {rule}, or another --out"
+            )
         relative = EpisodeSettings.from_dict(saved.get("settings", {})).relative_to
-        for flag, had, asked in (("--seed-rules", saved.get("seed_rules"), args.seed_rules),
-                                 ("--recheck", saved.get("recheck"), args.recheck),
-                                 ("--relative-to", relative, args.relative_to)):
+        for flag, had, asked in (
+            ("--seed-rules", saved.get("seed_rules"), args.seed_rules),
+            ("--recheck", saved.get("recheck"), args.recheck),
+            ("--relative-to", relative, args.relative_to),
+        ):
             if had != asked:
-                raise BenchError(f"{folder}: its run was started with {flag} {had}, not {asked}; give the same"
-                                 " flags, or another --out")
+                raise BenchError(
+                    f"{folder}: its run was started with {flag} {had}, not {asked}; give the same"
+                    " flags, or another --out"
+                )
     if done.exists() and json.loads(done.read_text()).get("minutes") == args.time_limit:
         return spent
     if RunFolder(folder).holds_a_run():
         run = Run.resume(folder, time_limit=max(budget - spent, 1e-3) / 60, generations=10**6)
     else:
-        settings = EpisodeSettings(features=tuple(args.observe or ()), jump_rule=args.jump_rule,
-                                   relative_to=args.relative_to)
-        run = Run.create(train, config=args.config, settings=settings, seed=seed, pop=args.pop,
-                         generations=10**6, keep_going=True, out=folder, validate=pick,
-                         validate_every=args.validate_every, levels_per_gen=args.levels_per_gen,
-                         curriculum=args.curriculum, time_limit=args.time_limit, seed_rules=args.seed_rules,
-                         recheck=args.recheck)
+        settings = EpisodeSettings(
+            features=tuple(args.observe or ()), jump_rule=args.jump_rule, relative_to=args.relative_to
+        )
+        run = Run.create(
+            train,
+            config=args.config,
+            settings=settings,
+            seed=seed,
+            pop=args.pop,
+            generations=10**6,
+            keep_going=True,
+            out=folder,
+            validate=pick,
+            validate_every=args.validate_every,
+            levels_per_gen=args.levels_per_gen,
+            curriculum=args.curriculum,
+            time_limit=args.time_limit,
+            seed_rules=args.seed_rules,
+            recheck=args.recheck,
+        )
     if progress is not None:
         run.add_reporter(_Heard(progress, spent))
     if run.run(handle_sigint=True).interrupted:
@@ -181,10 +212,12 @@ def _line(name: str, entry: dict) -> str:
     """One set's line of a report: finished, progress, (solvable), and how the other episodes ended."""
     levels, finished, solvable = entry["levels"], entry["finished"], entry.get("solvable")
     share = finished / levels if levels else 0.0
-    of_solvable = (f"  {finished}/{solvable} of the solvable ({finished / solvable:.0%})" if solvable else "")
+    of_solvable = f"  {finished}/{solvable} of the solvable ({finished / solvable:.0%})" if solvable else ""
     ended = ", ".join(f"{n} {how}" for how, n in entry.get("ended", {}).items())
-    return (f"  {name:<16} finished {finished:5d}/{levels:<5} ({share:4.0%})  progress {entry['mean_progress']:4.0%}"
-            f"{of_solvable}" + (f"  not finished: {ended}" if ended else ""))
+    return (
+        f"  {name:<16} finished {finished:5d}/{levels:<5} ({share:4.0%})  progress {entry['mean_progress']:4.0%}"
+        f"{of_solvable}" + (f"  not finished: {ended}" if ended else "")
+    )
 
 
 def _entry(rows: list[LevelResult], found: list[bool] | None) -> dict:
@@ -192,8 +225,12 @@ def _entry(rows: list[LevelResult], found: list[bool] | None) -> dict:
     if found is not None:  # a level the player finished counts as solvable, whatever the solver found
         rows = with_solvable(rows, solvable_levels(found, [rows]))
     _, total = summarize(rows)
-    entry = {"levels": total.levels, "finished": total.finished, "finished_share": total.finished_share,
-             "mean_progress": total.mean_progress}
+    entry = {
+        "levels": total.levels,
+        "finished": total.finished,
+        "finished_share": total.finished_share,
+        "mean_progress": total.mean_progress,
+    }
     if total.solvable is not None:
         entry["solvable"] = total.solvable
     entry["ended"] = dict(sorted(total.ended.items(), key=lambda kv: -kv[1]))
@@ -210,8 +247,9 @@ def measure(replay: Replay, sets: dict[str, list[Level]], solvable: dict[str, li
     return report
 
 
-def measure_baselines(names: Sequence[str], settings: EpisodeSettings, sets: dict[str, list[Level]],
-                      searches: dict[str, list] | None) -> dict[str, dict]:
+def measure_baselines(
+    names: Sequence[str], settings: EpisodeSettings, sets: dict[str, list[Level]], searches: dict[str, list] | None
+) -> dict[str, dict]:
     """Each baseline on every named set under `settings`, as `measure` reports a genome: {baseline: {set: entry}}.
 
     `searches` are the solver's, per set, under the same jump rule: they give the solvable counts, and the
@@ -237,8 +275,9 @@ def run(args: argparse.Namespace) -> int:
         pick_ids, report_ids = split_public(_public_files(public))
     else:
         pick_ids, report_ids = PICK_GEN, []
-    train = args.level or ([str(public.parent / "train")] if have_public and (public.parent / "train").is_dir()
-                           else ["gen:*"])
+    train = args.level or (
+        [str(public.parent / "train")] if have_public and (public.parent / "train").is_dir() else ["gen:*"]
+    )
     try:
         pick = as_levels(pick_ids)
         held_out = {"public held-out": as_levels(report_ids)} if report_ids else {}
@@ -247,19 +286,26 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise BenchError(str(exc)) from None
     out = Path(args.out)
-    print(f"tilerunner bench generalize: {plural(args.seeds, 'seed')}, {args.time_limit:g} min each,"
-          f" population {args.pop}, {plural(args.levels_per_gen, 'level')} a generation"
-          f"{', sees ' + ' and '.join(args.observe) if args.observe else ''},"
-          f" jump rule {args.jump_rule}"
-          f"{f', {args.seed_rules:g} seeded from the rules' if args.seed_rules else ''}"
-          f"{f', the best rechecked on {args.recheck} more levels' if args.recheck else ''}"
-          f"{', fitness against hold-right' if args.relative_to == 'hold-right' else ''}")
+    print(
+        f"tilerunner bench generalize: {plural(args.seeds, 'seed')}, {args.time_limit:g} min each,"
+        f" population {args.pop}, {plural(args.levels_per_gen, 'level')} a generation"
+        f"{', sees ' + ' and '.join(args.observe) if args.observe else ''},"
+        f" jump rule {args.jump_rule}"
+        f"{f', {args.seed_rules:g} seeded from the rules' if args.seed_rules else ''}"
+        f"{f', the best rechecked on {args.recheck} more levels' if args.recheck else ''}"
+        f"{', fitness against hold-right' if args.relative_to == 'hold-right' else ''}"
+    )
     print(f"  training: {', '.join(train)}")
-    print(f"  picking on: {plural(len(pick), 'level')} ({public.name} first halves)" if have_public
-          else f"  picking on: {', '.join(PICK_GEN)}")
+    print(
+        f"  picking on: {plural(len(pick), 'level')} ({public.name} first halves)"
+        if have_public
+        else f"  picking on: {', '.join(PICK_GEN)}"
+    )
     if report_ids:
-        print(f"  public held-out: {plural(len(report_ids), 'level')} ({public.name} second halves),"
-              " never trained or picked on")
+        print(
+            f"  public held-out: {plural(len(report_ids), 'level')} ({public.name} second halves),"
+            " never trained or picked on"
+        )
     print(f"  gen held-out dN: {', '.join(HELD_OUT_GEN)} (difficulty N), never trained or picked on")
     print(f"  run folders: {out}/seed-N (run the bench again with the same flags to go on)", flush=True)
 
@@ -278,9 +324,12 @@ def run(args: argparse.Namespace) -> int:
         rows = read_stats(folder / "stats.jsonl")
         checks = [r["validation"] for r in rows if "validation" in r]
         best = max(((c["finished_share"], c["mean_progress"]) for c in checks), default=(0.0, 0.0))
-        print(f"  seed {seed}: {plural(len(rows), 'generation')}, {seconds / 60:.1f} min of evolution"
-              f" ({time.perf_counter() - t0:.0f} s this call); best on picking levels: finished {best[0]:.0%},"
-              f" progress {best[1]:.0%}", flush=True)
+        print(
+            f"  seed {seed}: {plural(len(rows), 'generation')}, {seconds / 60:.1f} min of evolution"
+            f" ({time.perf_counter() - t0:.0f} s this call); best on picking levels: finished {best[0]:.0%},"
+            f" progress {best[1]:.0%}",
+            flush=True,
+        )
         picks.append((seed, folder, best, seconds))
 
     seed, folder, best, _ = max(picks, key=lambda p: p[2])
@@ -302,8 +351,10 @@ def run(args: argparse.Namespace) -> int:
         for set_name, entry in entries.items():
             print(_line(set_name, entry))
     training = "its training set" if fixed else "the levels of its last 10 generations"
-    print(f"champion: seed {seed}'s best on the picking levels ({folder / 'champions' / 'best-validation.json'}),"
-          f" generation {champion.generation}; training = {training}")
+    print(
+        f"champion: seed {seed}'s best on the picking levels ({folder / 'champions' / 'best-validation.json'}),"
+        f" generation {champion.generation}; training = {training}"
+    )
     for name, entry in report.items():
         print(_line(name, entry))
     per_seed = {}
@@ -318,10 +369,20 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {s:4d}  {cells}  {entry['minutes']:7.1f}")
     if args.json:
         try:
-            write_atomic(args.json, json.dumps({"champion_seed": seed,
-                                                "champion": str(folder / "champions" / "best-validation.json"),
-                                                "jump_rule": rule, "report": report, "baselines": baselines,
-                                                "per_seed": per_seed}, indent=1))
+            write_atomic(
+                args.json,
+                json.dumps(
+                    {
+                        "champion_seed": seed,
+                        "champion": str(folder / "champions" / "best-validation.json"),
+                        "jump_rule": rule,
+                        "report": report,
+                        "baselines": baselines,
+                        "per_seed": per_seed,
+                    },
+                    indent=1,
+                ),
+            )
         except OSError as exc:  # a full or read-only disk: one line, as every command's output
             raise BenchError(f"{args.json}: cannot write: {exc.strerror or exc}") from None
         print(f"wrote {args.json}")

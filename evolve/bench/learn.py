@@ -14,15 +14,17 @@ from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.plural import plural
 
 
-def learn(levels: Sequence[Level], seed: int, generations: int, pop: int | None,
-          memory: bool, jump_rule: str = "hold") -> tuple[int | None, float, float]:
+def learn(
+    levels: Sequence[Level], seed: int, generations: int, pop: int | None, memory: bool, jump_rule: str = "hold"
+) -> tuple[int | None, float, float]:
     """(generations evaluated until a champion finished every level or None, seconds, furthest px).
 
     "Furthest" is the most any generation's champion got on its worst level, so a miss says how close it came.
     The world plays by `jump_rule` (`"hold"` or `"press"`), so the two rules can be compared by how fast they learn.
     """
-    config = load_config(neat_overrides={"pop_size": pop} if pop else None,
-                         genome_overrides={"memory_cells": True} if memory else None)
+    config = load_config(
+        neat_overrides={"pop_size": pop} if pop else None, genome_overrides={"memory_cells": True} if memory else None
+    )
     t0 = time.perf_counter()
     evolution = Evolution(config, levels, EpisodeSettings(jump_rule=jump_rule), seed)
     furthest = 0.0
@@ -42,10 +44,12 @@ def run(args: argparse.Namespace) -> int:
     # Compile (or load) the kernels before any clock starts.
     settings = EpisodeSettings(jump_rule=args.jump_rule)
     Evolution(load_config(neat_overrides={"pop_size": 4}), levels, settings, 0).evaluate()
-    print(f"tilerunner bench learn: {names}, {plural(args.seeds, 'seed')},"
-          f" population {args.pop or 'from config (300)'},"
-          f" at most {plural(args.generations, 'generation')}{', memory cells on' if args.memory else ''},"
-          f" jump rule {args.jump_rule}")
+    print(
+        f"tilerunner bench learn: {names}, {plural(args.seeds, 'seed')},"
+        f" population {args.pop or 'from config (300)'},"
+        f" at most {plural(args.generations, 'generation')}{', memory cells on' if args.memory else ''},"
+        f" jump rule {args.jump_rule}"
+    )
     rows = []
     for seed in range(args.seeds):
         gens, seconds, furthest = learn(levels, seed, args.generations, args.pop, args.memory, args.jump_rule)
@@ -56,9 +60,11 @@ def run(args: argparse.Namespace) -> int:
     if done:
         gens = [r[0] for r in done]
         secs = [r[1] for r in done]
-        print(f"finished by {len(done)}/{plural(len(rows), 'seed')}; generations median {statistics.median(gens):.0f},"
-              f" worst {max(gens)}; seconds median {statistics.median(secs):.1f}, worst {max(secs):.1f};"
-              f" failures {len(rows) - len(done)}")
+        print(
+            f"finished by {len(done)}/{plural(len(rows), 'seed')}; generations median {statistics.median(gens):.0f},"
+            f" worst {max(gens)}; seconds median {statistics.median(secs):.1f}, worst {max(secs):.1f};"
+            f" failures {len(rows) - len(done)}"
+        )
     else:
         print(f"finished by 0/{plural(len(rows), 'seed')}")
     return 0

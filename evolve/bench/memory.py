@@ -34,9 +34,11 @@ def evolve_recall(delay: int, memory: bool, seed: int, generations: int, pop: in
     """Evolve until a genome gets every training trial right, or `generations` run out."""
     t0 = time.perf_counter()
     n_trials = 2 * pairs
-    config = load_config(builtin_config_path("recall"),
-                         neat_overrides={"pop_size": pop, "fitness_threshold": n_trials},
-                         genome_overrides={"memory_cells": memory})
+    config = load_config(
+        builtin_config_path("recall"),
+        neat_overrides={"pop_size": pop, "fitness_threshold": n_trials},
+        genome_overrides={"memory_cells": memory},
+    )
     inputs, targets = make_trials(delay, pairs, seed)
 
     def fitness(genomes, config):
@@ -50,27 +52,45 @@ def evolve_recall(delay: int, memory: bool, seed: int, generations: int, pop: in
     solved = champion.fitness >= n_trials
     test_inputs, test_targets = make_trials(delay, HELD_OUT_PAIRS, seed + 1_000_003)
     _, right = evaluate(compile_population([champion], config), test_inputs, test_targets)
-    return RecallRun(delay, memory, seed, solved, population.generation + 1,
-                     float(right[0]) / (2 * HELD_OUT_PAIRS), time.perf_counter() - t0)
+    return RecallRun(
+        delay,
+        memory,
+        seed,
+        solved,
+        population.generation + 1,
+        float(right[0]) / (2 * HELD_OUT_PAIRS),
+        time.perf_counter() - t0,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Print one row per delay and setting (without, then with memory cells); `args.delays` is a list of ints."""
     delays: list[int] = args.delays
-    print(f"tilerunner bench memory: delayed recall, {plural(args.seeds, 'seed')}, population {args.pop},"
-          f" at most {plural(args.generations, 'generation')}, {2 * args.pairs} training trials"
-          f" (held-out check: {2 * HELD_OUT_PAIRS} fresh trials)")
-    print(f"{'delay':>5}  {'memory cells':<12}  {'solved':>7}  {'generations (median, worst)':>27}"
-          f"  {'held-out accuracy':>17}  {'s/run':>6}")
+    print(
+        f"tilerunner bench memory: delayed recall, {plural(args.seeds, 'seed')}, population {args.pop},"
+        f" at most {plural(args.generations, 'generation')}, {2 * args.pairs} training trials"
+        f" (held-out check: {2 * HELD_OUT_PAIRS} fresh trials)"
+    )
+    print(
+        f"{'delay':>5}  {'memory cells':<12}  {'solved':>7}  {'generations (median, worst)':>27}"
+        f"  {'held-out accuracy':>17}  {'s/run':>6}"
+    )
     for delay in delays:
         for memory in (False, True):
-            runs = [evolve_recall(delay, memory, seed, args.generations, args.pop, args.pairs)
-                    for seed in range(args.seeds)]
+            runs = [
+                evolve_recall(delay, memory, seed, args.generations, args.pop, args.pairs) for seed in range(args.seeds)
+            ]
             won = [r for r in runs if r.solved]
-            gens = (f"{statistics.median(r.generations for r in won):.0f}, {max(r.generations for r in won)}"
-                    if won else "-")
+            gens = (
+                f"{statistics.median(r.generations for r in won):.0f}, {max(r.generations for r in won)}"
+                if won
+                else "-"
+            )
             accuracy = statistics.mean(r.held_out for r in runs)
             seconds = statistics.mean(r.seconds for r in runs)
-            print(f"{delay:>5}  {'yes' if memory else 'no':<12}  {len(won):>3}/{len(runs):<3}  {gens:>27}"
-                  f"  {accuracy:>16.0%}  {seconds:>6.1f}", flush=True)
+            print(
+                f"{delay:>5}  {'yes' if memory else 'no':<12}  {len(won):>3}/{len(runs):<3}  {gens:>27}"
+                f"  {accuracy:>16.0%}  {seconds:>6.1f}",
+                flush=True,
+            )
     return 0

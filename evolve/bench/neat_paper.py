@@ -69,18 +69,34 @@ def paper_config(experiment: str, memory: bool, pop: int | None = None, batch: b
     """One experiment's neat config: the paper's population and weight mutation, neat-python's structural rates
     (`batch`: breeding = batch)."""
     hard = experiment == "dpnv"
-    n_inputs = {"xor": xor.N_INPUTS, "dpv": poles.INPUTS_WITH_VELOCITIES,
-                "dpnv": poles.INPUTS_WITHOUT_VELOCITIES}[experiment]
+    n_inputs = {"xor": xor.N_INPUTS, "dpv": poles.INPUTS_WITH_VELOCITIES, "dpnv": poles.INPUTS_WITHOUT_VELOCITIES}[
+        experiment
+    ]
     sections = {
-        "NEAT": {"pop_size": pop or (1000 if hard else 150), "no_fitness_termination": True,
-                 "fitness_threshold": 1e9, "reset_on_extinction": True},
+        "NEAT": {
+            "pop_size": pop or (1000 if hard else 150),
+            "no_fitness_termination": True,
+            "fitness_threshold": 1e9,
+            "reset_on_extinction": True,
+        },
         "TileGenome": {
-            "num_inputs": n_inputs, "num_outputs": 1, "num_hidden": 0, "initial_connection": "full_direct",
-            "feed_forward": experiment == "xor", "memory_cells": memory,
-            "weight_mutate_rate": 0.8, "weight_replace_rate": 0.1, "weight_mutate_power": 2.5,
-            "node_add_prob": 0.2, "conn_add_prob": 0.5, "node_delete_prob": 0.1, "conn_delete_prob": 0.2,
-            "compatibility_disjoint_coefficient": 1.0, "compatibility_weight_coefficient": 0.5,
-            "activation_default": "sigmoid", "activation_options": "sigmoid",
+            "num_inputs": n_inputs,
+            "num_outputs": 1,
+            "num_hidden": 0,
+            "initial_connection": "full_direct",
+            "feed_forward": experiment == "xor",
+            "memory_cells": memory,
+            "weight_mutate_rate": 0.8,
+            "weight_replace_rate": 0.1,
+            "weight_mutate_power": 2.5,
+            "node_add_prob": 0.2,
+            "conn_add_prob": 0.5,
+            "node_delete_prob": 0.1,
+            "conn_delete_prob": 0.2,
+            "compatibility_disjoint_coefficient": 1.0,
+            "compatibility_weight_coefficient": 0.5,
+            "activation_default": "sigmoid",
+            "activation_options": "sigmoid",
             "breeding": "batch" if batch else "exact",
         },
         "DefaultSpeciesSet": {"compatibility_threshold": 3.0},
@@ -113,8 +129,9 @@ def judge_xor(genomes: list, config: neat.Config) -> Judged:
 
 def judge_dpv(genomes: list, config: neat.Config) -> Judged:
     """Steps balanced with velocities; the first network to balance 100,000 steps wins."""
-    steps = poles.evaluate_with_velocities(compile_population(genomes, config), poles.start_state(),
-                                           poles.STEPS_TO_SOLVE)
+    steps = poles.evaluate_with_velocities(
+        compile_population(genomes, config), poles.start_state(), poles.STEPS_TO_SOLVE
+    )
     hits = np.flatnonzero(steps >= poles.STEPS_TO_SOLVE)
     return Judged(steps.astype(float), int(hits[0]) if hits.size else -1)
 
@@ -153,8 +170,9 @@ class PaperRun:
     seconds: float
 
 
-def evolve_once(experiment: str, memory: bool, seed: int, generations: int, pop: int | None = None,
-                batch: bool = False) -> PaperRun:
+def evolve_once(
+    experiment: str, memory: bool, seed: int, generations: int, pop: int | None = None, batch: bool = False
+) -> PaperRun:
     """Evolve until a network solves `experiment` or `generations` run out."""
     t0 = time.perf_counter()
     config = paper_config(experiment, memory, pop, batch)
@@ -174,14 +192,25 @@ def evolve_once(experiment: str, memory: bool, seed: int, generations: int, pop:
     while population.generation < generations and not found:
         population.run(fitness, 1)
     if not found:
-        return PaperRun(experiment, memory, seed, False, population.generation, population.generation * size,
-                        -1, -1, -1, time.perf_counter() - t0)
+        return PaperRun(
+            experiment,
+            memory,
+            seed,
+            False,
+            population.generation,
+            population.generation * size,
+            -1,
+            -1,
+            -1,
+            time.perf_counter() - t0,
+        )
     gen, place, winner, score = found[0]
     evaluations = (gen + 1) * size if experiment == "dpnv" else gen * size + place + 1
     hidden = [n for k, n in winner.nodes.items() if k not in config.genome_config.output_keys]
     cells = sum(1 for n in hidden if getattr(n, "memory", False))
-    return PaperRun(experiment, memory, seed, True, gen + 1, evaluations, len(hidden), cells, score,
-                    time.perf_counter() - t0)
+    return PaperRun(
+        experiment, memory, seed, True, gen + 1, evaluations, len(hidden), cells, score, time.perf_counter() - t0
+    )
 
 
 def _stat(values: list[float], digits: int = 0) -> str:
@@ -197,31 +226,41 @@ def _row(label: str, runs: list[PaperRun]) -> str:
     if won and any(r.memory for r in won):
         hidden += f" ({statistics.mean(r.cells for r in won):.2f} cells)"
     gen = _stat([r.generalization for r in won if r.generalization >= 0])
-    return (f"  {label:<22} {_stat([r.generations for r in won]):>15} {_stat([r.evaluations for r in won]):>19}"
-            f" {hidden:>24} {len(runs) - len(won):>4}/{len(runs):<4} {gen:>11}"
-            f" {statistics.mean(r.seconds for r in runs):>7.1f}")
+    return (
+        f"  {label:<22} {_stat([r.generations for r in won]):>15} {_stat([r.evaluations for r in won]):>19}"
+        f" {hidden:>24} {len(runs) - len(won):>4}/{len(runs):<4} {gen:>11}"
+        f" {statistics.mean(r.seconds for r in runs):>7.1f}"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Print, per experiment, our runs (plain nodes; and memory cells for the poles) beside the paper's figures."""
     experiments = [e for e in EXPERIMENTS if not args.experiment or e in args.experiment]
     counts = {"xor": args.xor_runs, "dpv": args.dpv_runs, "dpnv": args.dpnv_runs}
-    print(f"tilerunner bench neat: Stanley & Miikkulainen (2002) with this project's genomes and networks;"
-          f" at most {plural(args.generations, 'generation')} per run, seeds {args.seed}..;"
-          " mean / median over solved runs;"
-          f" breeding: {'batch' if args.batch_breeding else 'exact (neat-python draw for draw)'}")
+    print(
+        f"tilerunner bench neat: Stanley & Miikkulainen (2002) with this project's genomes and networks;"
+        f" at most {plural(args.generations, 'generation')} per run, seeds {args.seed}..;"
+        " mean / median over solved runs;"
+        f" breeding: {'batch' if args.batch_breeding else 'exact (neat-python draw for draw)'}"
+    )
     for experiment in experiments:
         n = counts[experiment]
         config = paper_config(experiment, False, args.pop)
         print(f"\n{TITLES[experiment]}: {plural(n, 'run')}, population {config.pop_size}")
-        print(f"  {'':<22} {'generations':>15} {'evaluations':>19} {'hidden nodes':>24} {'failed':>9}"
-              f" {'generalize':>11} {'s/run':>7}")
+        print(
+            f"  {'':<22} {'generations':>15} {'evaluations':>19} {'hidden nodes':>24} {'failed':>9}"
+            f" {'generalize':>11} {'s/run':>7}"
+        )
         p = PAPER[experiment]
-        print(f"  {'paper (NEAT)':<22} {p.generations:>15} {p.evaluations:>19} {p.hidden:>24} {p.failures:>9}"
-              f" {p.generalization or '-':>11} {'':>7}")
+        print(
+            f"  {'paper (NEAT)':<22} {p.generations:>15} {p.evaluations:>19} {p.hidden:>24} {p.failures:>9}"
+            f" {p.generalization or '-':>11} {'':>7}"
+        )
         settings = (False,) if experiment == "xor" else (False, True)
         for memory in settings:
-            runs = [evolve_once(experiment, memory, args.seed + i, args.generations, args.pop, args.batch_breeding)
-                    for i in range(n)]
+            runs = [
+                evolve_once(experiment, memory, args.seed + i, args.generations, args.pop, args.batch_breeding)
+                for i in range(n)
+            ]
             print(_row("ours, memory cells" if memory else "ours, plain nodes", runs), flush=True)
     return 0

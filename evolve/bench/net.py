@@ -54,11 +54,13 @@ def run(args: argparse.Namespace) -> int:
     neat_nets = [neat.nn.RecurrentNetwork.create(g, config) for g in genomes]
     nets = [compile(g, config) for g in genomes]
     sizes = [(n.n_nodes, n.n_links) for n in nets]
-    print(f"tilerunner bench net: {plural(len(genomes), 'genome')}, {n_in} inputs, {n_out} outputs,"
-          f" {np.mean([len(g.nodes) - n_out for g in genomes]):.0f} hidden nodes and"
-          f" {np.mean([len(g.connections) for g in genomes]):.0f} connections on average"
-          f" ({np.mean([s[0] for s in sizes]):.0f} nodes, {np.mean([s[1] for s in sizes]):.0f} links compiled);"
-          f" median of {plural(args.repeats, 'run')}")
+    print(
+        f"tilerunner bench net: {plural(len(genomes), 'genome')}, {n_in} inputs, {n_out} outputs,"
+        f" {np.mean([len(g.nodes) - n_out for g in genomes]):.0f} hidden nodes and"
+        f" {np.mean([len(g.connections) for g in genomes]):.0f} connections on average"
+        f" ({np.mean([s[0] for s in sizes]):.0f} nodes, {np.mean([s[1] for s in sizes]):.0f} links compiled);"
+        f" median of {plural(args.repeats, 'run')}"
+    )
 
     neat_steps = max(steps // 10, 1)
 
@@ -106,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     width = max(len(r[0]) for r in rows)
     for name, rate in rows:
         print(f"{name:<{width}}  {fmt_rate(rate):>12} activations/s  {rate / base:8.1f}x neat-python")
-    print(f"targets: many-steps >= {MANY_STEPS_TARGET}x: {verdict(rows[2][1] / base >= MANY_STEPS_TARGET)};"
-          f" population >= {POPULATION_TARGET}x: {verdict(rows[3][1] / base >= POPULATION_TARGET)}")
+    print(
+        f"targets: many-steps >= {MANY_STEPS_TARGET}x: {verdict(rows[2][1] / base >= MANY_STEPS_TARGET)};"
+        f" population >= {POPULATION_TARGET}x: {verdict(rows[3][1] / base >= POPULATION_TARGET)}"
+    )
     return 0

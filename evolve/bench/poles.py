@@ -80,8 +80,12 @@ def generalization_starts() -> np.ndarray:
         for b in v:
             for c in v:
                 for d in v:
-                    starts[row, :4] = (a * 4.32 - 2.16, b * 2.70 - 1.35,
-                                       c * 0.12566304 - 0.06283152, d * 0.30019504 - 0.15009752)
+                    starts[row, :4] = (
+                        a * 4.32 - 2.16,
+                        b * 2.70 - 1.35,
+                        c * 0.12566304 - 0.06283152,
+                        d * 0.30019504 - 0.15009752,
+                    )
                     row += 1
     return starts
 
@@ -144,8 +148,7 @@ def act(state: np.ndarray, output: float) -> None:
 @njit(cache=True)
 def failed(state: np.ndarray) -> bool:
     """The cart left the track or a pole leans past 36 degrees."""
-    return (abs(state[0]) > TRACK or abs(state[2]) > FAIL_ANGLE or abs(state[4]) > FAIL_ANGLE
-            or state[0] != state[0])
+    return abs(state[0]) > TRACK or abs(state[2]) > FAIL_ANGLE or abs(state[4]) > FAIL_ANGLE or state[0] != state[0]
 
 
 @njit(cache=True)
@@ -164,8 +167,7 @@ def _observe(state: np.ndarray, velocities: bool, inputs: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def balance(net: NetArrays, k: int, start: np.ndarray, velocities: bool, max_steps: int,
-            jiggle: np.ndarray) -> int:
+def balance(net: NetArrays, k: int, start: np.ndarray, velocities: bool, max_steps: int, jiggle: np.ndarray) -> int:
     """Steps network `k` (reset first) balances from `start`, up to `max_steps`.
 
     jiggle[t % len(jiggle)] gets |x| + |x'| + |theta1| + |theta1'| after balanced step t (for Gruau's fitness).

@@ -76,9 +76,12 @@ def _bench(args: argparse.Namespace) -> int:
         evolution.reproduce(summary)
         driver.append(summary)
         carried.append(len(before & set(evolution.population.population)))
-    print(f"tilerunner bench ray: population {args.pop} on {plural(len(levels), 'level')} ({', '.join(specs)}),"
-          f" seed {args.seed},"
-          f" generation {args.warmup}; each backend evaluates it {args.repeats} times (medians)", flush=True)
+    print(
+        f"tilerunner bench ray: population {args.pop} on {plural(len(levels), 'level')} ({', '.join(specs)}),"
+        f" seed {args.seed},"
+        f" generation {args.warmup}; each backend evaluates it {args.repeats} times (medians)",
+        flush=True,
+    )
 
     said = set()
 
@@ -91,8 +94,7 @@ def _bench(args: argparse.Namespace) -> int:
     holder.connect()
     layouts: list[tuple[str, Backend]] = [(f"local threads ({threads})", LocalBackend())]
     for actors in args.actor_counts:
-        layouts.append((f"ray, {plural(actors, 'actor')}",
-                        RayBackend(address=args.address, actors=actors, notify=say)))
+        layouts.append((f"ray, {plural(actors, 'actor')}", RayBackend(address=args.address, actors=actors, notify=say)))
     rows = [(name, [], []) for name, _ in layouts]
     reference: np.ndarray | None = None
     same = True
@@ -114,14 +116,20 @@ def _bench(args: argparse.Namespace) -> int:
     def med(summaries: list[Generation], part: str) -> float:
         return statistics.median(getattr(s.backend, part) for s in summaries)
 
-    print(f"frames per generation: {frames:,} ({frames / (args.pop * len(levels)):,.0f} per episode);"
-          f" the same results on every backend: {'yes' if same else 'NO'}")
+    print(
+        f"frames per generation: {frames:,} ({frames / (args.pop * len(levels)):,.0f} per episode);"
+        f" the same results on every backend: {'yes' if same else 'NO'}"
+    )
     if carried:
-        print(f"genomes carried over from the generation before (elites): median {statistics.median(carried):.0f}"
-              f" of {args.pop}, so shipping only the new networks would save about"
-              f" {statistics.median(carried) / args.pop:.0%} of the bytes")
-    print(f"{'backend':<24}{'evaluate':>10}{'pack':>8}{'ship':>8}{'kernel':>9}{'gather':>9}{'shipped':>11}"
-          f"{'vs local':>10}")
+        print(
+            f"genomes carried over from the generation before (elites): median {statistics.median(carried):.0f}"
+            f" of {args.pop}, so shipping only the new networks would save about"
+            f" {statistics.median(carried) / args.pop:.0%} of the bytes"
+        )
+    print(
+        f"{'backend':<24}{'evaluate':>10}{'pack':>8}{'ship':>8}{'kernel':>9}{'gather':>9}{'shipped':>11}"
+        f"{'vs local':>10}"
+    )
     local = statistics.median(rows[0][2])
     overheads = {}
     for name, summaries, walls in rows:
@@ -130,31 +138,45 @@ def _bench(args: argparse.Namespace) -> int:
         if name.startswith("ray"):
             overheads[name] = overhead
         shipped = statistics.median(s.backend.shipped_bytes for s in summaries)
-        print(f"{name:<24}{wall:>9.3f}s{med(summaries, 'pack_seconds'):>8.3f}{med(summaries, 'ship_seconds'):>8.3f}"
-              f"{med(summaries, 'kernel_seconds'):>9.3f}{med(summaries, 'gather_seconds'):>9.3f}"
-              f"{_kb(shipped) if shipped else '-':>11}{overhead:>+10.0%}")
+        print(
+            f"{name:<24}{wall:>9.3f}s{med(summaries, 'pack_seconds'):>8.3f}{med(summaries, 'ship_seconds'):>8.3f}"
+            f"{med(summaries, 'kernel_seconds'):>9.3f}{med(summaries, 'gather_seconds'):>9.3f}"
+            f"{_kb(shipped) if shipped else '-':>11}{overhead:>+10.0%}"
+        )
 
     compile_ = statistics.median(g.compile_seconds for g in driver[-5:]) if driver else 0.0
     reproduce = statistics.median(g.reproduce_seconds for g in driver[-5:]) if driver else 0.0
     speciate = statistics.median(g.speciate_seconds for g in driver[-5:]) if driver else 0.0
     fixed = compile_ + reproduce + speciate
-    print(f"driver, per generation (warm-up medians): compile+pack {compile_:.3f} s, neat-python reproduce"
-          f" {reproduce:.3f} s, speciate {speciate:.3f} s: {fixed:.3f} s that no number of nodes shortens")
-    added = {name: statistics.median(w - s.kernel_seconds for s, w in zip(summaries, walls))
-             for name, summaries, walls in rows if name.startswith("ray")}
+    print(
+        f"driver, per generation (warm-up medians): compile+pack {compile_:.3f} s, neat-python reproduce"
+        f" {reproduce:.3f} s, speciate {speciate:.3f} s: {fixed:.3f} s that no number of nodes shortens"
+    )
+    added = {
+        name: statistics.median(w - s.kernel_seconds for s, w in zip(summaries, walls))
+        for name, summaries, walls in rows
+        if name.startswith("ray")
+    }
     if added:
-        print("what Ray adds beyond playing (evaluate - kernel, medians): " + ", ".join(
-            f"{name}: {a * 1000:.0f} ms ({a / local:.1%} of local)" for name, a in added.items()))
+        print(
+            "what Ray adds beyond playing (evaluate - kernel, medians): "
+            + ", ".join(f"{name}: {a * 1000:.0f} ms ({a / local:.1%} of local)" for name, a in added.items())
+        )
     worst = max(overheads.values()) if overheads else 0.0
-    print(f"target: Ray's overhead at most {OVERHEAD_TARGET:.0%} on this machine: {verdict(worst <= OVERHEAD_TARGET)}"
-          f" ({', '.join(f'{k}: {v:+.0%}' for k, v in overheads.items())})")
+    print(
+        f"target: Ray's overhead at most {OVERHEAD_TARGET:.0%} on this machine: {verdict(worst <= OVERHEAD_TARGET)}"
+        f" ({', '.join(f'{k}: {v:+.0%}' for k, v in overheads.items())})"
+    )
 
     # The model: nodes like this machine play their shares of the episodes in kernel / n; the driver
     # dispatches each actor's chunk and reads each result in turn, so shipping and gathering cost a fixed
     # part plus a part per actor (fitted to the layouts timed here); the driver's compile and neat-python
     # work stays as it is, whatever the number of nodes.
-    points = [(int(name.split()[1]), med(summaries, "ship_seconds") + med(summaries, "gather_seconds"))
-              for name, summaries, _ in rows if name.startswith("ray")]
+    points = [
+        (int(name.split()[1]), med(summaries, "ship_seconds") + med(summaries, "gather_seconds"))
+        for name, summaries, _ in rows
+        if name.startswith("ray")
+    ]
     if points:
         counts = sorted({n for n, _ in points})
         if len(counts) > 1:
@@ -163,15 +185,22 @@ def _bench(args: argparse.Namespace) -> int:
         else:
             slope, intercept = points[0][1] / points[0][0], 0.0
         kernel = statistics.median(s.kernel_seconds for s in rows[0][1])
-        print(f"scaling model (nodes like this one, {threads} cores each): a generation = driver {fixed:.3f} s"
-              f" + kernel {kernel:.3f} s / nodes + ship and gather {intercept * 1000:.1f} ms"
-              f" + {slope * 1000:.1f} ms x nodes")
+        print(
+            f"scaling model (nodes like this one, {threads} cores each): a generation = driver {fixed:.3f} s"
+            f" + kernel {kernel:.3f} s / nodes + ship and gather {intercept * 1000:.1f} ms"
+            f" + {slope * 1000:.1f} ms x nodes"
+        )
         for n in NODES:
-            parts = {"the driver's compile and neat-python": fixed, "the kernel": kernel / n,
-                     "shipping and gathering": intercept + slope * n}
+            parts = {
+                "the driver's compile and neat-python": fixed,
+                "the kernel": kernel / n,
+                "shipping and gathering": intercept + slope * n,
+            }
             total = sum(parts.values())
             top = max(parts, key=parts.get)
             driver = "" if top.startswith("the driver") else f"; the driver {fixed / total:.0%}"
-            print(f"  {n:>3} nodes: {total:.3f} s a generation, {(kernel + fixed) / total:.1f}x one node's"
-                  f" {kernel + fixed:.3f} s; {top} {parts[top] / total:.0%} of it{driver}")
+            print(
+                f"  {n:>3} nodes: {total:.3f} s a generation, {(kernel + fixed) / total:.1f}x one node's"
+                f" {kernel + fixed:.3f} s; {top} {parts[top] / total:.0%} of it{driver}"
+            )
     return 0 if same else 1

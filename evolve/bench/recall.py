@@ -36,7 +36,7 @@ def make_trials(delay: int, n_pairs: int, seed: int) -> tuple[np.ndarray, np.nda
             trial = inputs[2 * p + k]
             trial[0, 0] = cue
             trial[0, 1] = 1.0
-            trial[1:delay + 1, 0] = distractors
+            trial[1 : delay + 1, 0] = distractors
             trial[delay + 1, 2] = 1.0
             targets[2 * p + k] = 1.0 if cue > 0 else 0.0
     return inputs, targets

@@ -77,8 +77,9 @@ def view_in_child(run_dir: str, environ: dict[str, str], conn: Connection) -> No
     conn.send(message)
 
 
-def evolve_in_child(level: str, generations: int, seed: int, out: str, conn: Connection,
-                    jump_rule: str = "hold") -> None:
+def evolve_in_child(
+    level: str, generations: int, seed: int, out: str, conn: Connection, jump_rule: str = "hold"
+) -> None:
     """Evolution process: a run into folder `out`; sends ("ready", None) once the folder exists, then evolves.
 
     If the run cannot start (say, `out` holds a run already), sends ("error", text) instead.
@@ -88,8 +89,14 @@ def evolve_in_child(level: str, generations: int, seed: int, out: str, conn: Con
     from tilerunner.evolve.runs.run import Run
 
     try:
-        run = Run.create([level], seed=seed, generations=generations, keep_going=True, out=out,
-                         settings=EpisodeSettings(jump_rule=jump_rule))
+        run = Run.create(
+            [level],
+            seed=seed,
+            generations=generations,
+            keep_going=True,
+            out=out,
+            settings=EpisodeSettings(jump_rule=jump_rule),
+        )
     except Exception as exc:  # the parent reports it in one line
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
         return
@@ -106,8 +113,9 @@ def _receive(conn: Connection, process: multiprocessing.process.BaseProcess, wha
         kind, value = conn.recv()
     except EOFError:
         process.join(timeout=10)
-        raise BenchError(f"the {what} process ended without a word (exit code {process.exitcode};"
-                         " its error, if any, is above)") from None
+        raise BenchError(
+            f"the {what} process ended without a word (exit code {process.exitcode}; its error, if any, is above)"
+        ) from None
     if kind == "error":
         raise BenchError(f"the {what} process failed: {value}")
     return kind, value
@@ -119,9 +127,11 @@ class ViewerProcess:
     def __init__(self, run_dir: str | os.PathLike, environ: dict[str, str] | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child_end = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=view_in_child, name="tilerunner-bench-viewer",
-                                   args=(os.fspath(run_dir), viewer_environment() if environ is None else environ,
-                                         child_end))
+        self.process = ctx.Process(
+            target=view_in_child,
+            name="tilerunner-bench-viewer",
+            args=(os.fspath(run_dir), viewer_environment() if environ is None else environ, child_end),
+        )
         self.process.start()
         child_end.close()  # ours: so that a dead child reads as end-of-file, not silence
         self._ready = False
@@ -158,16 +168,26 @@ def evolution_seconds(run_dir: Path) -> float:
     return sum(r["total_seconds"] for r in rows)
 
 
-def timed_run(level: str, generations: int, seed: int, out: Path, watched: bool,
-              environ: dict[str, str] | None = None, jump_rule: str = "hold") -> TimedRun:
+def timed_run(
+    level: str,
+    generations: int,
+    seed: int,
+    out: Path,
+    watched: bool,
+    environ: dict[str, str] | None = None,
+    jump_rule: str = "hold",
+) -> TimedRun:
     """Evolve in a fresh process into `out` (with a viewer following it if `watched`); seconds and what was shown.
 
     The world plays by `jump_rule` (`"hold"` or `"press"`).
     """
     ctx = multiprocessing.get_context("spawn")
     conn, child_end = ctx.Pipe(duplex=False)
-    evolution = ctx.Process(target=evolve_in_child, name="tilerunner-bench-evolution",
-                            args=(level, generations, seed, os.fspath(out), child_end, jump_rule))
+    evolution = ctx.Process(
+        target=evolve_in_child,
+        name="tilerunner-bench-evolution",
+        args=(level, generations, seed, os.fspath(out), child_end, jump_rule),
+    )
     evolution.start()
     child_end.close()
     viewer = None
@@ -198,29 +218,45 @@ def run(args: argparse.Namespace) -> int:
     load_level(args.level)  # a bad level id fails here, in one line, before any process starts
     environ = viewer_environment()
     headless = bool(environ)
-    print(f"tilerunner bench watch: level {args.level}, jump rule {args.jump_rule},"
-          f" {plural(args.generations, 'generation')},"
-          f" {args.repeats} repeats,"
-          f" evolve vs evolve --watch{' (no display: the viewer draws with the dummy driver)' if headless else ''}",
-          flush=True)
+    print(
+        f"tilerunner bench watch: level {args.level}, jump rule {args.jump_rule},"
+        f" {plural(args.generations, 'generation')},"
+        f" {args.repeats} repeats,"
+        f" evolve vs evolve --watch{' (no display: the viewer draws with the dummy driver)' if headless else ''}",
+        flush=True,
+    )
     slowdowns, rates = [], []
     with tempfile.TemporaryDirectory(prefix="tilerunner-bench-watch-") as tmp:
         # One untimed run first, so that both kinds find the Numba kernels compiled and cached.
         timed_run(args.level, 1, 0, Path(tmp) / "warm", True, environ, args.jump_rule)
         for r in range(args.repeats):
             order = [False, True] if r % 2 == 0 else [True, False]
-            runs = {watched: timed_run(args.level, args.generations, args.seed, Path(tmp) / f"{r}-{watched}",
-                                       watched, environ, args.jump_rule)
-                    for watched in order}
+            runs = {
+                watched: timed_run(
+                    args.level,
+                    args.generations,
+                    args.seed,
+                    Path(tmp) / f"{r}-{watched}",
+                    watched,
+                    environ,
+                    args.jump_rule,
+                )
+                for watched in order
+            }
             plain, watched = runs[False].seconds, runs[True].seconds
             fps = runs[True].shown["fps"]
             slowdowns.append(watched / plain - 1)
             rates.append(fps)
-            print(f"  repeat {r}: plain {plain:6.2f} s, with --watch {watched:6.2f} s"
-                  f" ({100 * slowdowns[-1]:+5.1f}%), viewer {fps:.0f} frames/s", flush=True)
+            print(
+                f"  repeat {r}: plain {plain:6.2f} s, with --watch {watched:6.2f} s"
+                f" ({100 * slowdowns[-1]:+5.1f}%), viewer {fps:.0f} frames/s",
+                flush=True,
+            )
     slow = statistics.median(slowdowns)
     fps = statistics.median(rates)
     print(f"median: evolution {100 * slow:+.1f}% with the viewer open; viewer {fps:.0f} frames/s")
-    print(f"targets: at most 10% slower ({'met' if slow <= 0.10 else 'missed'}),"
-          f" at least 30 frames/s ({'met' if fps >= 30 else 'missed'})")
+    print(
+        f"targets: at most 10% slower ({'met' if slow <= 0.10 else 'missed'}),"
+        f" at least 30 frames/s ({'met' if fps >= 30 else 'missed'})"
+    )
     return 0

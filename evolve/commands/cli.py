@@ -24,8 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tilerunner.evolve.commands import bench, evaluate, evolve, levels, play, plot, replay, watch
 
     parser = _Parser(
-        prog="tilerunner",
-        description="MarI/O-style neuroevolution: NEAT agents learn a tile platformer, fast.",
+        prog="tilerunner", description="MarI/O-style neuroevolution: NEAT agents learn a tile platformer, fast."
     )
     parser.add_argument("--version", action="version", version=f"tilerunner {package_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -30,35 +30,58 @@ def register(sub: argparse._SubParsersAction) -> None:
     from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE, add_jump_rule_flag
 
     p = sub.add_parser(
-        "eval", help="play saved genomes (or baselines) on a set of levels: finished share, progress, deaths",
+        "eval",
+        help="play saved genomes (or baselines) on a set of levels: finished share, progress, deaths",
         description="Play each replay's genome on every level of the sets given (in the parallel kernel) and"
-                    " print, per group of levels (a public level's generator, a folder, a generated"
-                    " difficulty), the levels finished, the mean progress towards the exit and how the"
-                    " other episodes ended, then a total line. --baseline adds the lines of a built-in player"
-                    " on the same levels, above the genomes'. With --solve, the finished share is also given"
-                    " against the levels that can be finished (the solver finishes them, or someone did)."
-                    " Progress is the mean share of the way from the start to the exit reached (100% when"
-                    " finished), in the text and the JSON alike.")
-    p.add_argument("replays", nargs="*", metavar="FILE|DIR",
-                   help="replay files, folders of them, or names of shipped ones (see replay --list);"
-                        " none if --baseline is given")
-    p.add_argument("--level", action="append", required=True, metavar="SET",
-                   help="levels: an id, a file, a folder of level files, a quoted glob, or gen:A-B[:DIFFICULTY]"
-                        " (repeat for several)")
-    p.add_argument("--baseline", action="append", choices=tuple(BASELINE_ABOUT), metavar="|".join(BASELINE_ABOUT),
-                   help="also play a built-in player on the same levels, under the same episode rules: "
-                        + "; ".join(f"{name}, {about}" for name, about in BASELINE_ABOUT.items())
-                        + " (repeat for several)")
-    add_jump_rule_flag(p, default=None,
-                       default_text=f"each replay's own; baselines play by the replays' rule, {DEFAULT_JUMP_RULE}"
-                                    " without replays")
-    p.add_argument("--json", metavar="PATH",
-                   help="also write every result as JSON to PATH, or with - to stdout (the text report then goes"
-                        " to stderr); schema tilerunner-eval version 1, every field described in"
-                        " tilerunner.evolve.commands.evaluate.eval_report")
-    p.add_argument("--solve", action="store_true",
-                   help="also search every level for a way to the exit (on all cores) and give the finished"
-                        " share of the solvable levels too: those the solver finishes or someone finished")
+        " print, per group of levels (a public level's generator, a folder, a generated"
+        " difficulty), the levels finished, the mean progress towards the exit and how the"
+        " other episodes ended, then a total line. --baseline adds the lines of a built-in player"
+        " on the same levels, above the genomes'. With --solve, the finished share is also given"
+        " against the levels that can be finished (the solver finishes them, or someone did)."
+        " Progress is the mean share of the way from the start to the exit reached (100% when"
+        " finished), in the text and the JSON alike.",
+    )
+    p.add_argument(
+        "replays",
+        nargs="*",
+        metavar="FILE|DIR",
+        help="replay files, folders of them, or names of shipped ones (see replay --list); none if --baseline is given",
+    )
+    p.add_argument(
+        "--level",
+        action="append",
+        required=True,
+        metavar="SET",
+        help="levels: an id, a file, a folder of level files, a quoted glob, or gen:A-B[:DIFFICULTY]"
+        " (repeat for several)",
+    )
+    p.add_argument(
+        "--baseline",
+        action="append",
+        choices=tuple(BASELINE_ABOUT),
+        metavar="|".join(BASELINE_ABOUT),
+        help="also play a built-in player on the same levels, under the same episode rules: "
+        + "; ".join(f"{name}, {about}" for name, about in BASELINE_ABOUT.items())
+        + " (repeat for several)",
+    )
+    add_jump_rule_flag(
+        p,
+        default=None,
+        default_text=f"each replay's own; baselines play by the replays' rule, {DEFAULT_JUMP_RULE} without replays",
+    )
+    p.add_argument(
+        "--json",
+        metavar="PATH",
+        help="also write every result as JSON to PATH, or with - to stdout (the text report then goes"
+        " to stderr); schema tilerunner-eval version 1, every field described in"
+        " tilerunner.evolve.commands.evaluate.eval_report",
+    )
+    p.add_argument(
+        "--solve",
+        action="store_true",
+        help="also search every level for a way to the exit (on all cores) and give the finished"
+        " share of the solvable levels too: those the solver finishes or someone finished",
+    )
     p.set_defaults(run=run)
 
 
@@ -78,8 +101,11 @@ def run(args: argparse.Namespace) -> int:
         path = Path(resolve(name))
         files += sorted(path.glob("*.json")) if path.is_dir() else [path]
     if not files and not baselines:
-        raise UserError("no replay files to evaluate" if args.replays else
-                        "give replay files to evaluate, or --baseline hold-right|rules|planner")
+        raise UserError(
+            "no replay files to evaluate"
+            if args.replays
+            else "give replay files to evaluate, or --baseline hold-right|rules|planner"
+        )
     try:
         replays = [load_replay(f) for f in files]
     except ReplayError as exc:
@@ -89,8 +115,10 @@ def run(args: argparse.Namespace) -> int:
         rules = sorted({r.settings.jump_rule for r in replays})
         if len(rules) > 1 and (baselines or args.solve):
             what = "the baselines" if baselines else "--solve"
-            raise UserError(f"the replays play by different jump rules ({', '.join(rules)}); give --jump-rule to"
-                            f" measure {what} under one")
+            raise UserError(
+                f"the replays play by different jump rules ({', '.join(rules)}); give --jump-rule to"
+                f" measure {what} under one"
+            )
         rule = rules[0] if rules else DEFAULT_JUMP_RULE
     levels = as_levels(args.level)
     report = _measure(args, levels, files, replays, baselines, rule, text)
@@ -101,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(args: argparse.Namespace, levels: list, files: list[Path], replays: list, baselines: list[str],
-             rule: str, text) -> dict:
+def _measure(
+    args: argparse.Namespace, levels: list, files: list[Path], replays: list, baselines: list[str], rule: str, text
+) -> dict:
     """Play the genomes and baselines, print their lines to `text`, and return the report (`eval_report`)."""
     from tilerunner.evolve.runs.evaluation import evaluate_baselines, with_solvable
 
@@ -119,20 +148,37 @@ def _measure(args: argparse.Namespace, levels: list, files: list[Path], replays:
         results = [with_solvable(rows, solvable) for rows in results]
         base_results = [with_solvable(rows, solvable) for rows in base_results]
     shown = f", jump rule {args.jump_rule}" if args.jump_rule else ""
-    base_blocks = [_block(f"baseline: {name}", f"{len(levels)} levels, jump rule {rule}", rows,
-                          {"baseline": name, "jump_rule": rule}, text)
-                   for name, rows in zip(baselines, base_results)]
-    genome_blocks = [_block(file.name, f"{len(levels)} levels{shown}", rows,
-                            {"file": str(file), "baseline": None,
-                             "jump_rule": args.jump_rule or replay.settings.jump_rule}, text)
-                     for file, replay, rows in zip(files, replays, results)]
+    base_blocks = [
+        _block(
+            f"baseline: {name}",
+            f"{len(levels)} levels, jump rule {rule}",
+            rows,
+            {"baseline": name, "jump_rule": rule},
+            text,
+        )
+        for name, rows in zip(baselines, base_results)
+    ]
+    genome_blocks = [
+        _block(
+            file.name,
+            f"{len(levels)} levels{shown}",
+            rows,
+            {"file": str(file), "baseline": None, "jump_rule": args.jump_rule or replay.settings.jump_rule},
+            text,
+        )
+        for file, replay, rows in zip(files, replays, results)
+    ]
     if baselines:
         search = f", the solver's search {search_seconds:.1f} s" if "planner" in baselines else ""
-        print(f"baseline{'s' if len(baselines) != 1 else ''} {', '.join(baselines)} x {len(levels)} levels in"
-              f" {base_seconds:.1f} s{search}", file=text)
+        print(
+            f"baseline{'s' if len(baselines) != 1 else ''} {', '.join(baselines)} x {len(levels)} levels in"
+            f" {base_seconds:.1f} s{search}",
+            file=text,
+        )
     if files:
-        print(f"{len(files)} genome{'s' if len(files) != 1 else ''} x {len(levels)} levels in {seconds:.1f} s",
-              file=text)
+        print(
+            f"{len(files)} genome{'s' if len(files) != 1 else ''} x {len(levels)} levels in {seconds:.1f} s", file=text
+        )
     if solver is not None:
         print(solver.pop("summary"), file=text, flush=True)
     return eval_report(args.level, levels, base_blocks if baselines else None, genome_blocks, solver)
@@ -168,8 +214,9 @@ EVAL_SCHEMA = "tilerunner-eval"
 EVAL_VERSION = 1
 
 
-def eval_report(level_sets: list[str], levels: list, baselines: list[dict] | None, genomes: list[dict],
-                solver: dict | None) -> dict:
+def eval_report(
+    level_sets: list[str], levels: list, baselines: list[dict] | None, genomes: list[dict], solver: dict | None
+) -> dict:
     """What `tilerunner eval --json` writes, so that scripts can read results without parsing text:
 
     - `schema`: "tilerunner-eval"; `version`: 1 (a reader refuses versions it does not know);
@@ -190,8 +237,12 @@ def eval_report(level_sets: list[str], levels: list, baselines: list[dict] | Non
       `no_solution_found`, `walled_in` (proved unfinishable), and `per_level` rows of `level`, `solver`
       (solved, walled in, no solution found), `solvable` and `frames` (the solution's length, or null).
     """
-    report: dict = {"schema": EVAL_SCHEMA, "version": EVAL_VERSION, "level_sets": list(level_sets),
-                    "levels": len(levels)}
+    report: dict = {
+        "schema": EVAL_SCHEMA,
+        "version": EVAL_VERSION,
+        "level_sets": list(level_sets),
+        "levels": len(levels),
+    }
     if baselines is not None:
         report["baselines"] = baselines
     report["genomes"] = genomes
@@ -208,8 +259,9 @@ def _baseline_settings(replays: list, rule: str) -> EpisodeSettings:
     from tilerunner.evolve.core.fitness import EpisodeSettings
 
     default = EpisodeSettings(jump_rule=rule)
-    shared = {replace(r.settings, features=(), view_radius=default.view_radius, novelty=0.0, jump_rule=rule)
-              for r in replays}
+    shared = {
+        replace(r.settings, features=(), view_radius=default.view_radius, novelty=0.0, jump_rule=rule) for r in replays
+    }
     return shared.pop() if len(shared) == 1 else default
 
 
@@ -224,8 +276,12 @@ def _block(label: str, about: str, rows: list, fields: dict, text=None) -> dict:
     for name, tally in groups.items():
         print(f"  {name:<{width}}  {_line(tally)}", file=text)
     print(f"  {'total':<{width}}  {_line(total)}", file=text, flush=True)
-    return {**fields, "groups": {g: t.as_dict() for g, t in groups.items()}, "total": total.as_dict(),
-            "levels": [r.as_dict() for r in rows]}
+    return {
+        **fields,
+        "groups": {g: t.as_dict() for g, t in groups.items()},
+        "total": total.as_dict(),
+        "levels": [r.as_dict() for r in rows],
+    }
 
 
 def _search(levels: list, rule: str) -> tuple[list, float]:
@@ -236,8 +292,12 @@ def _search(levels: list, rule: str) -> tuple[list, float]:
     from tilerunner.evolve.runs.solvable import search_levels
 
     workers = os.cpu_count() or 1
-    print(f"searching {len(levels)} levels for a way to the exit on {workers} thread{'s' if workers != 1 else ''}"
-          " (Ctrl-C stops)", file=sys.stderr, flush=True)
+    print(
+        f"searching {len(levels)} levels for a way to the exit on {workers} thread{'s' if workers != 1 else ''}"
+        " (Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
     t0 = time.perf_counter()
     with progress_bar("searched", total=len(levels), unit="level") as update:
         searches = search_levels(levels, workers, done=lambda i, _: update(i + 1), rule=jump_rule_id(rule))
@@ -262,10 +322,22 @@ def _solvable(levels: list, searches: list, seconds: float, results: list) -> tu
         summary += f"; the solver could not solve {len(levels) - solved}: {', '.join(why)}"
     summary += f"; searched in {seconds:.1f} s"
     report = {
-        "summary": summary, "levels": len(levels), "solvable": sum(solvable), "solved": solved,
-        "finished_by_a_genome_only": by_genome, "no_solution_found": not_found, "walled_in": walled,
-        "per_level": [{"level": s.level_id, "solver": _verdict(s), "solvable": v,
-                       "frames": s.solution.frames if s.solution else None} for s, v in zip(searches, solvable)],
+        "summary": summary,
+        "levels": len(levels),
+        "solvable": sum(solvable),
+        "solved": solved,
+        "finished_by_a_genome_only": by_genome,
+        "no_solution_found": not_found,
+        "walled_in": walled,
+        "per_level": [
+            {
+                "level": s.level_id,
+                "solver": _verdict(s),
+                "solvable": v,
+                "frames": s.solution.frames if s.solution else None,
+            }
+            for s, v in zip(searches, solvable)
+        ],
     }
     return report, solvable
 
@@ -280,5 +352,7 @@ def _line(tally) -> str:
     if tally.solvable is not None:
         share = f"{tally.finished_share_of_solvable:4.0%}" if tally.solvable else "   -"
         of_solvable = f"  of solvable {tally.finished:>4}/{tally.solvable:<4} ({share})"
-    return (f"finished {tally.finished:>4}/{tally.levels:<4} ({tally.finished_share:4.0%}){of_solvable}"
-            f"  progress {tally.mean_progress:4.0%}" + (f"  not finished: {ended}" if ended else ""))
+    return (
+        f"finished {tally.finished:>4}/{tally.levels:<4} ({tally.finished_share:4.0%}){of_solvable}"
+        f"  progress {tally.mean_progress:4.0%}" + (f"  not finished: {ended}" if ended else "")
+    )

@@ -57,21 +57,28 @@ class GenerationPrinter(RunReporter):
         if getattr(ev.config.genome_config, "breeding", "exact") == "batch":
             memory += ", batch breeding"
         self._say(f"{verb} on {levels}: {where}")
-        self._say(f"  seed {ev.seed}, population {ev.config.pop_size}{memory}, generations {run.generation}"
-                  f"-{run.generations - 1}{' (keep going after a finish)' if run.keep_going else ''},"
-                  f" {s.view_radius * 2 + 1}x{s.view_radius * 2 + 1} view,"
-                  f" decides every {plural(s.frame_skip, 'frame')},"
-                  f" fitness {s.aggregate} over levels"
-                  f"{', each against hold-right' if s.relative_to == 'hold-right' else ''}"
-                  f"{f', the best also on {ev.plan.recheck} more' if ev.plan.recheck else ''}"
-                  f"{', sees ' + ' and '.join(s.features) if s.features else ''}")
+        self._say(
+            f"  seed {ev.seed}, population {ev.config.pop_size}{memory}, generations {run.generation}"
+            f"-{run.generations - 1}{' (keep going after a finish)' if run.keep_going else ''},"
+            f" {s.view_radius * 2 + 1}x{s.view_radius * 2 + 1} view,"
+            f" decides every {plural(s.frame_skip, 'frame')},"
+            f" fitness {s.aggregate} over levels"
+            f"{', each against hold-right' if s.relative_to == 'hold-right' else ''}"
+            f"{f', the best also on {ev.plan.recheck} more' if ev.plan.recheck else ''}"
+            f"{', sees ' + ' and '.join(s.features) if s.features else ''}"
+        )
         if run.time_limit is not None:
             self._say(f"  stops after {run.time_limit:.4g} min (at the end of a generation; resume to go on)")
 
     def start_generation(self, generation: int) -> None:
         if self.run is not None and self.run.progress_chunks > 1:
-            self._bar = tqdm(total=len(self.run.evolution.population.population), desc=f"gen {generation}",
-                             unit="genome", leave=False, file=sys.stderr)
+            self._bar = tqdm(
+                total=len(self.run.evolution.population.population),
+                desc=f"gen {generation}",
+                unit="genome",
+                leave=False,
+                file=sys.stderr,
+            )
 
     def evaluation_progress(self, generation: int, done: int, total: int) -> None:
         if self._bar is not None:
@@ -91,14 +98,18 @@ class GenerationPrinter(RunReporter):
         else:  # a draw: how many of its levels the generation's champion finished
             finished = f"champion finished {sum(o.finished for o in g.best_outcomes):2d}/{len(g.best_outcomes)}"
         stage = f"  stage {g.stage + 1}/{self.run.evolution.plan.stages}" if g.stage is not None and self.run else ""
-        self._say(f"gen {g.generation:4d}  best {g.best_fitness:9.1f}  mean {g.mean_fitness:8.1f}"
-                  f"  best-ever {g.best_ever:9.1f}  species {g.species:3d}  {finished}{stage}"
-                  f"  {g.total_seconds:5.2f} s/gen  {fps / 1e6:5.1f}M frames/s")
+        self._say(
+            f"gen {g.generation:4d}  best {g.best_fitness:9.1f}  mean {g.mean_fitness:8.1f}"
+            f"  best-ever {g.best_ever:9.1f}  species {g.species:3d}  {finished}{stage}"
+            f"  {g.total_seconds:5.2f} s/gen  {fps / 1e6:5.1f}M frames/s"
+        )
         checked = self.run.stats[-1].get("validation") if self.run is not None and self.run.stats else None
         if checked:
-            self._say(f"  held-out: the best of {checked['checked']} species finished {checked['finished']}"
-                      f"/{checked['levels']} ({checked['finished_share']:.0%}), progress {checked['mean_progress']:.0%}"
-                      f"{', best so far: champions/best-validation.json' if checked['best'] else ''}")
+            self._say(
+                f"  held-out: the best of {checked['checked']} species finished {checked['finished']}"
+                f"/{checked['levels']} ({checked['finished_share']:.0%}), progress {checked['mean_progress']:.0%}"
+                f"{', best so far: champions/best-validation.json' if checked['best'] else ''}"
+            )
 
     def notice(self, message: str) -> None:
         if self._bar is not None:
@@ -117,37 +128,52 @@ class GenerationPrinter(RunReporter):
         if self.stdout_closed:  # the reader went away (`| head`): a Unix tool stops quietly
             return
         if result.interrupted:
-            print(f"\ninterrupted: checkpoint written at generation {result.first_generation + result.generations_run}."
-                  f" Resume with: tilerunner evolve --resume {result.folder}", file=sys.stderr)
+            print(
+                f"\ninterrupted: checkpoint written at generation {result.first_generation + result.generations_run}."
+                f" Resume with: tilerunner evolve --resume {result.folder}",
+                file=sys.stderr,
+            )
             return
         n = result.generations_run
         if result.out_of_time:
             self._say(f"time limit reached after generation {result.first_generation + n - 1}; checkpoint written")
-        span = (f"generation {result.first_generation}" if n == 1
-                else f"generations {result.first_generation}-{result.first_generation + n - 1}")
-        self._say(f"done: {plural(n, 'generation')} ({span}) in {result.seconds:.1f} s"
-                  f" ({result.seconds / max(n, 1):.2f} s each); {_verdict(result)}")
+        span = (
+            f"generation {result.first_generation}"
+            if n == 1
+            else f"generations {result.first_generation}-{result.first_generation + n - 1}"
+        )
+        self._say(
+            f"done: {plural(n, 'generation')} ({span}) in {result.seconds:.1f} s"
+            f" ({result.seconds / max(n, 1):.2f} s each); {_verdict(result)}"
+        )
         if result.champion is not None:
             champions = sorted((result.folder / "champions").glob("gen-*.json")) if result.folder else []
             if champions:
                 self._say(f"champion: {champions[-1]} (fitness {result.champion.fitness:.1f})")
             for lv, o in zip(result.champion_levels, result.champion_outcomes):
                 what = "finished" if o.finished else f"{o.status}{' (' + o.cause + ')' if o.cause else ''}"
-                self._say(f"  {lv.id}: {what} at {o.distance:.0f} px after {o.frames} frames,"
-                          f" {o.coins} coins, {o.kills} kills")
+                self._say(
+                    f"  {lv.id}: {what} at {o.distance:.0f} px after {o.frames} frames,"
+                    f" {o.coins} coins, {o.kills} kills"
+                )
             if champions:
                 self._say(f"watch it: tilerunner replay {champions[-1]}")
         held_out = [r["validation"] for r in result.stats if "validation" in r]
         if held_out:
             top = max(held_out, key=lambda c: (c["finished_share"], c["mean_progress"]))
-            self._say(f"held-out levels: the best genome checked finished {top['finished']}/{top['levels']}"
-                      f" ({top['finished_share']:.0%}), progress {top['mean_progress']:.0%}"
-                      + (f": {result.folder / 'champions' / 'best-validation.json'}" if result.folder else ""))
+            self._say(
+                f"held-out levels: the best genome checked finished {top['finished']}/{top['levels']}"
+                f" ({top['finished_share']:.0%}), progress {top['mean_progress']:.0%}"
+                + (f": {result.folder / 'champions' / 'best-validation.json'}" if result.folder else "")
+            )
         if result.folder is not None:
             reached = result.first_generation + n
             more = min(reached + 100, MAX_GENERATIONS)
-            more_text = (f"  (more generations: tilerunner evolve --resume {result.folder} --generations {more})"
-                         if more > reached else "")
+            more_text = (
+                f"  (more generations: tilerunner evolve --resume {result.folder} --generations {more})"
+                if more > reached
+                else ""
+            )
             self._say(f"run folder: {result.folder}{more_text}")
 
 
@@ -170,8 +196,10 @@ def _verdict(result) -> str:
     """How far the champion got: which generation finished everything, or how many levels it finished."""
     levels = result.levels
     if not levels:  # fresh generated levels: never all finished
-        return (f"the best-ever champion finished {result.levels_finished} of the {len(result.champion_levels)}"
-                " fresh levels it played")
+        return (
+            f"the best-ever champion finished {result.levels_finished} of the {len(result.champion_levels)}"
+            " fresh levels it played"
+        )
     names = levels[0].id if len(levels) == 1 else f"all {len(levels)} levels"
     if result.solved_at is not None:
         return f"the champion of generation {result.solved_at} finished {names}"

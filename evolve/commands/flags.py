@@ -74,6 +74,7 @@ def number_text(value: float) -> str:
 
 def span(lo: float, hi: float) -> str:
     """A flag's range as --help shows it: `1 to 1,000`, `0.01 to 1e7`, `0 to 2**63-1`."""
+
     def end(value: float) -> str:
         return "2**63-1" if value == 2**63 - 1 else number_text(value)
 
@@ -112,8 +113,9 @@ def float_in(lo: float, hi: float) -> Callable[[str], float]:
 
     def parse(text: str) -> float:
         if len(text.strip()) > 4 * _MAX_DIGITS:
-            raise argparse.ArgumentTypeError(f"must be a number from {number_text(lo)} to {number_text(hi)},"
-                                             f" got {_shown(text)}")
+            raise argparse.ArgumentTypeError(
+                f"must be a number from {number_text(lo)} to {number_text(hi)}, got {_shown(text)}"
+            )
         try:
             value = float(text)
         except ValueError:
@@ -148,11 +150,13 @@ FEATURE_ABOUT = {
     "enemy-grid": "(2r+1)^2 inputs: the enemies in a grid of their own, tiles alone in the first",
     "position": "2 inputs: where the player is within its tile",
     "probes": "7 inputs: the next gap's distance and width, the next wall's distance and height, the nearest"
-              " enemy ahead's dx, dy and kind",
+    " enemy ahead's dx, dy and kind",
 }
-OBSERVE_HELP = ("opt-in observation features on top of MarI/O's grid, comma-separated: "
-                + "; ".join(f"{name} ({about})" for name, about in FEATURE_ABOUT.items())
-                + "; default none, the grid alone")
+OBSERVE_HELP = (
+    "opt-in observation features on top of MarI/O's grid, comma-separated: "
+    + "; ".join(f"{name} ({about})" for name, about in FEATURE_ABOUT.items())
+    + "; default none, the grid alone"
+)
 
 
 def features_type(text: str) -> tuple[str, ...]:
@@ -173,14 +177,15 @@ def features_type(text: str) -> tuple[str, ...]:
 DEFAULT_JUMP_RULE = "hold"
 JUMP_RULE_ABOUT = {  # every name of `tilerunner.envs.physics.JUMP_RULES` (a test holds them equal)
     "press": "a jump needs A pressed anew on the ground and releasing A ends the lift (Super Mario Bros and"
-             " the Mario AI Framework)",
+    " the Mario AI Framework)",
     "hold": "holding A jumps again on every landing (this project's first rule; runs and replays made before"
-            " rules existed play by it)",
+    " rules existed play by it)",
 }
 
 
-def add_jump_rule_flag(p: argparse.ArgumentParser, default: str | None = DEFAULT_JUMP_RULE,
-                       default_text: str | None = None) -> None:
+def add_jump_rule_flag(
+    p: argparse.ArgumentParser, default: str | None = DEFAULT_JUMP_RULE, default_text: str | None = None
+) -> None:
     """Add `--jump-rule press|hold`, spelt, checked and explained alike on every command that sets up episodes.
 
     argparse refuses any other rule in one line. `default` None leaves the choice to the command
@@ -189,8 +194,13 @@ def add_jump_rule_flag(p: argparse.ArgumentParser, default: str | None = DEFAULT
     from tilerunner.envs.physics import JUMP_RULES
 
     rules = "; or ".join(f"{name}, {about}" for name, about in JUMP_RULE_ABOUT.items())
-    p.add_argument("--jump-rule", choices=JUMP_RULES, default=default, metavar="|".join(JUMP_RULE_ABOUT),
-                   help=f"the world's jump rule: {rules} (default {default_text or default})")
+    p.add_argument(
+        "--jump-rule",
+        choices=JUMP_RULES,
+        default=default,
+        metavar="|".join(JUMP_RULE_ABOUT),
+        help=f"the world's jump rule: {rules} (default {default_text or default})",
+    )
 
 
 class _OldName(argparse.Action):
@@ -213,18 +223,41 @@ def add_old_name(p: argparse.ArgumentParser, old: str, new: argparse.Action) -> 
     destination, so a command sees no difference, and its user reads one line on stderr:
     `tilerunner: --levels is now --level (the old name goes in the next release)`.
     """
-    p.add_argument(old, action=_OldName, new=new, dest=new.dest, nargs=new.nargs, const=new.const, type=new.type,
-                   choices=new.choices, metavar=new.metavar, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    p.add_argument(
+        old,
+        action=_OldName,
+        new=new,
+        dest=new.dest,
+        nargs=new.nargs,
+        const=new.const,
+        type=new.type,
+        choices=new.choices,
+        metavar=new.metavar,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
 
 
 def add_viewer_flags(p: argparse.ArgumentParser) -> None:
     """Flags every viewer command shares: speed, screenshot, duration."""
-    p.add_argument("--speed", type=float_in(*SPEED_RANGE), default=1.0, metavar="FACTOR",
-                   help=f"playback speed, {span(*SPEED_RANGE)} (default 1.0: game speed, 60 frames/s)")
-    p.add_argument("--screenshot", metavar="PATH",
-                   help="save one viewer frame from the middle of the episode as PNG and exit (no window)")
-    p.add_argument("--duration", type=float_in(*DURATION_RANGE), metavar="SECONDS",
-                   help=f"close the window after SECONDS, {span(*DURATION_RANGE)} (for demos and recordings)")
+    p.add_argument(
+        "--speed",
+        type=float_in(*SPEED_RANGE),
+        default=1.0,
+        metavar="FACTOR",
+        help=f"playback speed, {span(*SPEED_RANGE)} (default 1.0: game speed, 60 frames/s)",
+    )
+    p.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        help="save one viewer frame from the middle of the episode as PNG and exit (no window)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float_in(*DURATION_RANGE),
+        metavar="SECONDS",
+        help=f"close the window after SECONDS, {span(*DURATION_RANGE)} (for demos and recordings)",
+    )
 
 
 def check_viewer_flags(args: argparse.Namespace) -> None:
@@ -232,8 +265,9 @@ def check_viewer_flags(args: argparse.Namespace) -> None:
     if not SPEED_RANGE[0] <= args.speed <= SPEED_RANGE[1]:
         raise UserError(f"--speed must be from {SPEED_RANGE[0]:g} to {SPEED_RANGE[1]:g}, got {args.speed}")
     if args.duration is not None and not DURATION_RANGE[0] <= args.duration <= DURATION_RANGE[1]:
-        raise UserError(f"--duration must be from {DURATION_RANGE[0]:g} to {DURATION_RANGE[1]:g} seconds,"
-                        f" got {args.duration}")
+        raise UserError(
+            f"--duration must be from {DURATION_RANGE[0]:g} to {DURATION_RANGE[1]:g} seconds, got {args.duration}"
+        )
     if args.screenshot:
         check_output_file(args.screenshot, "--screenshot")
 

@@ -20,49 +20,74 @@ from tilerunner.evolve.commands.flags import (
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `levels` command and its subcommands to the top-level parser."""
-    p = sub.add_parser("levels", help="list, show, check and solve levels",
-                       description="Built-in levels, generated levels (gen:SEED[:DIFFICULTY]) and level files.")
+    p = sub.add_parser(
+        "levels",
+        help="list, show, check and solve levels",
+        description="Built-in levels, generated levels (gen:SEED[:DIFFICULTY]) and level files.",
+    )
     p.set_defaults(run=_list)
     lsub = p.add_subparsers(dest="levels_command", metavar="SUBCOMMAND")
 
-    lsub.add_parser("list", help="list the built-in levels (the default)",
-                    description="List the built-in levels: id, width, enemies and what each is for."
-                    ).set_defaults(run=_list)
+    lsub.add_parser(
+        "list",
+        help="list the built-in levels (the default)",
+        description="List the built-in levels: id, width, enemies and what each is for.",
+    ).set_defaults(run=_list)
 
-    show = lsub.add_parser("show", help="print a level, or draw it to a PNG",
-                           description="Print a level's text (the Mario AI Framework's format); --png also draws"
-                                       " the whole level to a picture.")
+    show = lsub.add_parser(
+        "show",
+        help="print a level, or draw it to a PNG",
+        description="Print a level's text (the Mario AI Framework's format); --png also draws"
+        " the whole level to a picture.",
+    )
     show.add_argument("level", metavar="ID|FILE", help="built-in id, gen:SEED[:DIFFICULTY], or a file")
     show.add_argument("--png", metavar="PATH", help="write a picture of the whole level to PATH")
     show.set_defaults(run=_show)
 
-    check = lsub.add_parser("check", help="validate level files (exit 2 if any is bad)",
-                            description="Load each level file and say it is ok (its size, enemies and exit) or"
-                                        " what is wrong with it, as file:line:col; exit 2 if any is bad. With"
-                                        " --solve, also search each for a way to the exit (exit 1 if one has none).")
+    check = lsub.add_parser(
+        "check",
+        help="validate level files (exit 2 if any is bad)",
+        description="Load each level file and say it is ok (its size, enemies and exit) or"
+        " what is wrong with it, as file:line:col; exit 2 if any is bad. With"
+        " --solve, also search each for a way to the exit (exit 1 if one has none).",
+    )
     check.add_argument("files", nargs="+", metavar="FILE")
-    check.add_argument("--solve", action="store_true",
-                       help="also search for a button sequence that finishes each level (exit 1 if none is found)")
-    add_jump_rule_flag(check, default=None, default_text=f"{DEFAULT_JUMP_RULE}; only with --solve, whose search"
-                                                         " plays by it")
+    check.add_argument(
+        "--solve",
+        action="store_true",
+        help="also search for a button sequence that finishes each level (exit 1 if none is found)",
+    )
+    add_jump_rule_flag(
+        check, default=None, default_text=f"{DEFAULT_JUMP_RULE}; only with --solve, whose search plays by it"
+    )
     check.set_defaults(run=_check)
 
-    solve = lsub.add_parser("solve", help="find buttons that finish a level (proof it is finishable)",
-                            description="Search for a button sequence that finishes the level, by beam search over"
-                                        " the real physics, retrying with other beams while its budget lasts."
-                                        " Exit 1 if none is found: that is no proof the level cannot be finished,"
-                                        " unless it says NOT finishable (walled in).")
+    solve = lsub.add_parser(
+        "solve",
+        help="find buttons that finish a level (proof it is finishable)",
+        description="Search for a button sequence that finishes the level, by beam search over"
+        " the real physics, retrying with other beams while its budget lasts."
+        " Exit 1 if none is found: that is no proof the level cannot be finished,"
+        " unless it says NOT finishable (walled in).",
+    )
     solve.add_argument("level", metavar="ID|FILE")
     solve.add_argument("--save", metavar="PATH", help="write the button sequence (run-length text) to PATH")
-    solve.add_argument("--width", type=int_in(*BEAM_WIDTH_RANGE), default=96, metavar="N",
-                       help=f"beam width, {span(*BEAM_WIDTH_RANGE)} (default 96)")
+    solve.add_argument(
+        "--width",
+        type=int_in(*BEAM_WIDTH_RANGE),
+        default=96,
+        metavar="N",
+        help=f"beam width, {span(*BEAM_WIDTH_RANGE)} (default 96)",
+    )
     add_jump_rule_flag(solve, default_text=f"{DEFAULT_JUMP_RULE}; the buttons found finish the level under it")
     solve.set_defaults(run=_solve)
 
-    lsub.add_parser("chars", help="print the level-file character table",
-                    description="Print, as a Markdown table, what each character of a level file means here:"
-                                " the Mario AI Framework's characters and the tile or entity each maps to."
-                    ).set_defaults(run=_chars)
+    lsub.add_parser(
+        "chars",
+        help="print the level-file character table",
+        description="Print, as a Markdown table, what each character of a level file means here:"
+        " the Mario AI Framework's characters and the tile or entity each maps to.",
+    ).set_defaults(run=_chars)
 
 
 def _summary(level: Level) -> str:
@@ -118,6 +143,7 @@ def _check(args: argparse.Namespace) -> int:
 
     rule = jump_rule_id(args.jump_rule or DEFAULT_JUMP_RULE)
     with progress_bar("searched", total=len(loaded), unit="level") as update:
+
         def report(i: int, result) -> None:  # in file order, as the searches (on all cores) end
             path, level = loaded[i]
             write_line(f"{path}: ok, {_summary(level)}; {result.verdict()}")
@@ -144,8 +170,10 @@ def _solve(args: argparse.Namespace) -> int:
     if solution is None:
         print(f"{level.id}: {result.verdict()}")
         return 1
-    print(f"{level.id}: finished in {solution.frames} frames ({solution.frames / FPS:.1f} s of game time),"
-          f" {solution.coins} coins, {solution.kills} kills")
+    print(
+        f"{level.id}: finished in {solution.frames} frames ({solution.frames / FPS:.1f} s of game time),"
+        f" {solution.coins} coins, {solution.kills} kills"
+    )
     if args.save:
         with writing(args.save):
             write_atomic(args.save, format_buttons(solution.buttons))

@@ -17,14 +17,25 @@ MAX_VIEW_RADIUS = 20  # as EpisodeSettings.LIMITS["view_radius"] (a test holds t
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `play` to the top-level parser."""
     p = sub.add_parser(
-        "play", help="play a level yourself, seeing what the agent sees",
+        "play",
+        help="play a level yourself, seeing what the agent sees",
         description="Play a level with the keyboard (arrows, Z jump, X run; H lists the keys) with the"
-                    " agent's 13x13 view of the world drawn alongside, under the jump rule --jump-rule names.")
+        " agent's 13x13 view of the world drawn alongside, under the jump rule --jump-rule names.",
+    )
     p.add_argument("level", metavar="LEVEL", help="a built-in level id (1-1 ... 2-4), gen:SEED[:DIFFICULTY], or a file")
-    p.add_argument("--view-radius", type=int_in(0, MAX_VIEW_RADIUS), default=6, metavar="N",
-                   help=f"tiles seen on each side, {span(0, MAX_VIEW_RADIUS)} (default 6: 13x13)")
-    p.add_argument("--duration", type=float_in(*DURATION_RANGE), metavar="SECONDS",
-                   help=f"close the window after SECONDS, {span(*DURATION_RANGE)}")
+    p.add_argument(
+        "--view-radius",
+        type=int_in(0, MAX_VIEW_RADIUS),
+        default=6,
+        metavar="N",
+        help=f"tiles seen on each side, {span(0, MAX_VIEW_RADIUS)} (default 6: 13x13)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float_in(*DURATION_RANGE),
+        metavar="SECONDS",
+        help=f"close the window after SECONDS, {span(*DURATION_RANGE)}",
+    )
     add_jump_rule_flag(p)
     p.set_defaults(run=run)
 
@@ -34,8 +45,9 @@ def check_flags(args: argparse.Namespace) -> None:
     if not 0 <= args.view_radius <= MAX_VIEW_RADIUS:
         raise UserError(f"--view-radius must be between 0 and {MAX_VIEW_RADIUS}, got {args.view_radius}")
     if args.duration is not None and not DURATION_RANGE[0] <= args.duration <= DURATION_RANGE[1]:
-        raise UserError(f"--duration must be from {DURATION_RANGE[0]:g} to {DURATION_RANGE[1]:g} seconds,"
-                        f" got {args.duration}")
+        raise UserError(
+            f"--duration must be from {DURATION_RANGE[0]:g} to {DURATION_RANGE[1]:g} seconds, got {args.duration}"
+        )
 
 
 def run(args: argparse.Namespace) -> int:

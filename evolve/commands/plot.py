@@ -17,14 +17,21 @@ _SIZE = re.compile(r"([0-9]{1,9})[xX]([0-9]{1,9})")  # ASCII digits, few enough 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `plot` to the top-level parser."""
     p = sub.add_parser(
-        "plot", help="draw a run's fitness by generation as a PNG",
+        "plot",
+        help="draw a run's fitness by generation as a PNG",
         description="Draw a run folder's stats.jsonl: best, mean and best-ever fitness, genomes that finished,"
-                    " and species, per generation.")
+        " and species, per generation.",
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (or its stats.jsonl)")
     p.add_argument_group("required").add_argument(
-        "--png", metavar="PATH", required=True, help="write the chart to PATH, a .png file")
-    p.add_argument("--size", metavar="WxH", default="x".join(map(str, DEFAULT_SIZE)),
-                   help="picture size in pixels (default %(default)s)")
+        "--png", metavar="PATH", required=True, help="write the chart to PATH, a .png file"
+    )
+    p.add_argument(
+        "--size",
+        metavar="WxH",
+        default="x".join(map(str, DEFAULT_SIZE)),
+        help="picture size in pixels (default %(default)s)",
+    )
     p.set_defaults(run=run)
 
 
@@ -70,8 +77,10 @@ def run(args: argparse.Namespace) -> int:
     with writing(png):
         save_png(image, png)
     top = max(rows, key=lambda row: row["best_fitness"])  # the first generation to reach it
-    print(f"wrote {png}: {plural(len(rows), 'generation')},"
-          f" best fitness {_number(top['best_fitness'])} (gen {top['generation']})")
+    print(
+        f"wrote {png}: {plural(len(rows), 'generation')},"
+        f" best fitness {_number(top['best_fitness'])} (gen {top['generation']})"
+    )
     return 0
 
 

@@ -40,40 +40,77 @@ if TYPE_CHECKING:
     from tilerunner.evolve.runs.replay import Replay
 
 
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `replay` to the top-level parser."""
     p = sub.add_parser(
-        "replay", help="play, check, or record a saved genome",
+        "replay",
+        help="play, check, or record a saved genome",
         description="Play a replay file in a window at game speed; --headless re-simulates and compares"
-                    " with what the file recorded (exit 0 if identical, 1 if not). With --level SET the genome"
-                    " plays each level of the set in turn instead and a summary is printed at the end.",
+        " with what the file recorded (exit 0 if identical, 1 if not). With --level SET the genome"
+        " plays each level of the set in turn instead and a summary is printed at the end.",
         epilog="keys in the window: Space pause / go on, Right one frame forward (paused), + / - faster / slower,"
-               " PgDn or ] next level of a --level set (after the last: the end), PgUp or [ previous level,"
-               " N next genome, S screenshot, H help, Esc quit")
-    p.add_argument("file", nargs="?", metavar="FILE",
-                   help="a replay file (a run's champions/*.json), or the name of a shipped one (see --list);"
-                        " in the window, also a folder of them, played in turn")
-    p.add_argument("--headless", action="store_true",
-                   help="no window: re-simulate and print a verdict (with --level: each level's outcome and the total)")
-    p.add_argument("--level", action="append", metavar="SET",
-                   help="play the genome on these levels instead, in turn (no verdict; a summary at the end): an id,"
-                        " a file, a folder of level files, a quoted glob, or gen:A-B[:DIFFICULTY] (repeat for"
-                        " several); in the window PgDn or ] skips to the next level, PgUp or [ goes back one")
+        " PgDn or ] next level of a --level set (after the last: the end), PgUp or [ previous level,"
+        " N next genome, S screenshot, H help, Esc quit",
+    )
+    p.add_argument(
+        "file",
+        nargs="?",
+        metavar="FILE",
+        help="a replay file (a run's champions/*.json), or the name of a shipped one (see --list);"
+        " in the window, also a folder of them, played in turn",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no window: re-simulate and print a verdict (with --level: each level's outcome and the total)",
+    )
+    p.add_argument(
+        "--level",
+        action="append",
+        metavar="SET",
+        help="play the genome on these levels instead, in turn (no verdict; a summary at the end): an id,"
+        " a file, a folder of level files, a quoted glob, or gen:A-B[:DIFFICULTY] (repeat for"
+        " several); in the window PgDn or ] skips to the next level, PgUp or [ goes back one",
+    )
     p.add_argument("--loop", action="store_true", help="start again at the end (window only)")
-    p.add_argument("--gif", metavar="OUT",
-                   help="record the episode as an animated GIF and exit (with --level: the levels in turn, in one GIF)")
-    p.add_argument("--png-frames", metavar="DIR",
-                   help="record the episode as numbered PNG frames in DIR (with --level: the levels in turn, one run)")
-    p.add_argument("--scale", type=int_in(*SCALE_RANGE), default=1, metavar="N",
-                   help=f"pixels per game pixel in --gif/--png-frames, {span(*SCALE_RANGE)} (default 1)")
-    p.add_argument("--frame-step", type=int_in(*FRAME_STEP_RANGE), default=3, metavar="N",
-                   help=f"keep every Nth frame in --gif/--png-frames, {span(*FRAME_STEP_RANGE)} (default 3: 20"
-                        " frames/s, exact in a GIF)")
-    p.add_argument("--list", nargs="?", const="", metavar="DIR",
-                   help="list the replays in DIR instead (default: the champions shipped with tilerunner)")
-    add_jump_rule_flag(p, default=None, default_text="the replay's own; only with --level, since the episodes a"
-                                                     " replay recorded are checked under their own rule")
+    p.add_argument(
+        "--gif",
+        metavar="OUT",
+        help="record the episode as an animated GIF and exit (with --level: the levels in turn, in one GIF)",
+    )
+    p.add_argument(
+        "--png-frames",
+        metavar="DIR",
+        help="record the episode as numbered PNG frames in DIR (with --level: the levels in turn, one run)",
+    )
+    p.add_argument(
+        "--scale",
+        type=int_in(*SCALE_RANGE),
+        default=1,
+        metavar="N",
+        help=f"pixels per game pixel in --gif/--png-frames, {span(*SCALE_RANGE)} (default 1)",
+    )
+    p.add_argument(
+        "--frame-step",
+        type=int_in(*FRAME_STEP_RANGE),
+        default=3,
+        metavar="N",
+        help=f"keep every Nth frame in --gif/--png-frames, {span(*FRAME_STEP_RANGE)} (default 3: 20"
+        " frames/s, exact in a GIF)",
+    )
+    p.add_argument(
+        "--list",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="list the replays in DIR instead (default: the champions shipped with tilerunner)",
+    )
+    add_jump_rule_flag(
+        p,
+        default=None,
+        default_text="the replay's own; only with --level, since the episodes a"
+        " replay recorded are checked under their own rule",
+    )
     add_viewer_flags(p)
     p.set_defaults(run=run)
 
@@ -81,8 +118,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the flags, the levels and the file (each a one-line error), then list, play, check or record."""
     if args.jump_rule is not None and not args.level:
-        raise UserError("--jump-rule plays the genome on --level levels under another rule; without --level the"
-                        " replay's own episodes play, and they are checked under the rule they were recorded by")
+        raise UserError(
+            "--jump-rule plays the genome on --level levels under another rule; without --level the"
+            " replay's own episodes play, and they are checked under the rule they were recorded by"
+        )
     if args.list is not None:
         if args.level:
             raise UserError("--list lists replay files; it plays nothing, so it takes no --level")
@@ -148,10 +187,12 @@ def _verdict(path: str, checks) -> int:
         print(f"identical: {parts} (buttons sha256 {checks[0].buttons_sha256[:12]}...)")
         return 0
     bad = [c for c in checks if not c.identical]
-    parts = "; ".join(f"{c.episode.level.id}: recorded {c.episode.outcome.describe(fitness=True)},"
-                      f" now {c.outcome.describe(fitness=True)}"
-                      + ("" if c.buttons_sha256 == c.episode.buttons_sha256 else ", different buttons")
-                      for c in bad)
+    parts = "; ".join(
+        f"{c.episode.level.id}: recorded {c.episode.outcome.describe(fitness=True)},"
+        f" now {c.outcome.describe(fitness=True)}"
+        + ("" if c.buttons_sha256 == c.episode.buttons_sha256 else ", different buttons")
+        for c in bad
+    )
     print(f"DIFFERENT: {parts}")
     return 1
 
@@ -258,12 +299,20 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
     from tilerunner.evolve.viewer.viewer import END_HOLD
 
     try:
-        done = record_frames(replay, levels, gif=args.gif, png_folder=args.png_frames, frame_step=args.frame_step,
-                             scale=args.scale, hold_last=END_HOLD if label is not None else 0.0)
+        done = record_frames(
+            replay,
+            levels,
+            gif=args.gif,
+            png_folder=args.png_frames,
+            frame_step=args.frame_step,
+            scale=args.scale,
+            hold_last=END_HOLD if label is not None else 0.0,
+        )
     except OSError as exc:  # name the output that failed: the frames' folder or the GIF
         failed = os.fspath(exc.filename or "")
-        frames = args.png_frames and (failed == os.fspath(args.png_frames)
-                                      or Path(args.png_frames) in Path(failed).parents or not args.gif)
+        frames = args.png_frames and (
+            failed == os.fspath(args.png_frames) or Path(args.png_frames) in Path(failed).parents or not args.gif
+        )
         with writing(args.png_frames if frames else args.gif):
             raise
     except RecordingError as exc:
@@ -275,8 +324,11 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
         print(f"wrote {done.frames} frames to {args.png_frames}/")
     if args.gif:
         size = os.path.getsize(args.gif)
-        what = (plural(len(levels), "level") if label is not None
-                else f"{levels[0].id}: {done.outcomes[0].describe(fitness=True)}")
+        what = (
+            plural(len(levels), "level")
+            if label is not None
+            else f"{levels[0].id}: {done.outcomes[0].describe(fitness=True)}"
+        )
         print(f"wrote {args.gif}: {done.frames} frames, {done.width}x{done.height} px, {size / 1024:.0f} KiB ({what})")
     if label is not None:
         print("\n".join(set_summary(label, replay, levels, done.outcomes)))
@@ -304,8 +356,16 @@ def list_replays(folder: str | None) -> int:
         levels = printable(e.level.id) + (f" and {n - 1} more" if n > 1 else "")
         done = sum(ep.outcome.finished for ep in r.episodes)
         finished = ("yes" if done else "no") if n == 1 else f"{done} of {n}"
-        rows.append((printable(file.name), levels, f"{r.genome.fitness:.1f}" if r.genome.fitness is not None else "-",
-                     finished, str(e.outcome.frames), r.created[:10]))
+        rows.append(
+            (
+                printable(file.name),
+                levels,
+                f"{r.genome.fitness:.1f}" if r.genome.fitness is not None else "-",
+                finished,
+                str(e.outcome.frames),
+                r.created[:10],
+            )
+        )
     if not rows:
         print(f"no replays in {path}")
         return 0
@@ -316,4 +376,3 @@ def list_replays(folder: str | None) -> int:
     if folder is None:
         print(f"\nthe champions shipped with tilerunner ({path}); play one: tilerunner replay {rows[-1][0]}")
     return 0
-

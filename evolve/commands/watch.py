@@ -23,9 +23,11 @@ RUN_FOLDER_MARKS = ("args.json", "champions", STATS_FILE)  # any of these: a run
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `watch` to the top-level parser."""
     p = sub.add_parser(
-        "watch", help="watch a run's newest champion play, live",
+        "watch",
+        help="watch a run's newest champion play, live",
         description="Follow a run folder (running or finished, here or copied from elsewhere): the viewer plays"
-                    " its newest champion and switches when a better one lands.")
+        " its newest champion and switches when a better one lands.",
+    )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder made by tilerunner evolve (runs/...)")
     p.add_argument("--quiet", action="store_true", help="do not print each episode's outcome")
     # Set by `evolve --watch`: the viewer closes when that process is gone, even if it was killed.
@@ -43,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_dir():
         raise UserError(f"{path}: no such run folder")
     if not any((path / name).exists() for name in RUN_FOLDER_MARKS):
-        raise UserError(f"{path}: not a run folder (no args.json, champions/ or stats.jsonl);"
-                        " make one with tilerunner evolve --out DIR")
+        raise UserError(
+            f"{path}: not a run folder (no args.json, champions/ or stats.jsonl);"
+            " make one with tilerunner evolve --out DIR"
+        )
     return show_in_viewer(RunFollower(path), f"tilerunner watch {path}", args, report=not args.quiet)
 
 
@@ -55,8 +59,14 @@ def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, rep
     """
     from tilerunner.evolve.viewer.viewer import Viewer, screenshot_middle
 
-    viewer = Viewer(source, title=title, speed=args.speed, duration=args.duration, report=report,
-                    parent_pid=getattr(args, "parent_pid", None))
+    viewer = Viewer(
+        source,
+        title=title,
+        speed=args.speed,
+        duration=args.duration,
+        report=report,
+        parent_pid=getattr(args, "parent_pid", None),
+    )
     viewer.print_warnings()
     if args.screenshot:
         if viewer.show is None:
@@ -78,6 +88,7 @@ def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, rep
         shown = viewer.run()
     except pygame.error as exc:
         raise UserError(f"cannot open a window: {exc} (no display here? --screenshot PATH needs none)") from None
-    print(f"viewer: {shown['frames_drawn']} frames drawn in {shown['seconds']:.1f} s"
-          f" (median {shown['fps']:.0f} frames/s)")
+    print(
+        f"viewer: {shown['frames_drawn']} frames drawn in {shown['seconds']:.1f} s (median {shown['fps']:.0f} frames/s)"
+    )
     return 0

@@ -69,9 +69,15 @@ class Backend(Protocol):
     def set_levels(self, levels: LevelPack | None) -> None:
         """The run's level set (None: the run plays only fresh levels), kept where the work happens."""
 
-    def evaluate(self, nets: list[NetArrays], settings: Settings, indices: np.ndarray | None = None,
-                 levels: LevelPack | None = None, progress: Progress | None = None,
-                 chunks: int = 1) -> tuple[np.ndarray, BackendTiming]:
+    def evaluate(
+        self,
+        nets: list[NetArrays],
+        settings: Settings,
+        indices: np.ndarray | None = None,
+        levels: LevelPack | None = None,
+        progress: Progress | None = None,
+        chunks: int = 1,
+    ) -> tuple[np.ndarray, BackendTiming]:
         """Play every network on the levels `indices` of the set (all if None), or on `levels` if given;
         results (networks, levels, FIELDS). `chunks` > 1 reports `progress` that many times."""
 
@@ -105,9 +111,15 @@ class LocalBackend:
     def set_levels(self, levels: LevelPack | None) -> None:
         self._levels = levels
 
-    def evaluate(self, nets: list[NetArrays], settings: Settings, indices: np.ndarray | None = None,
-                 levels: LevelPack | None = None, progress: Progress | None = None,
-                 chunks: int = 1) -> tuple[np.ndarray, BackendTiming]:
+    def evaluate(
+        self,
+        nets: list[NetArrays],
+        settings: Settings,
+        indices: np.ndarray | None = None,
+        levels: LevelPack | None = None,
+        progress: Progress | None = None,
+        chunks: int = 1,
+    ) -> tuple[np.ndarray, BackendTiming]:
         from tilerunner.agent import pack
         from tilerunner.evolve.core.rollout import evaluate_population
 
@@ -139,8 +151,12 @@ def as_backend(backend: Backend | str | None) -> Backend:
     return backend
 
 
-def make_backend(name: str = "local", address: str | None = None, actors: int | None = None,
-                 notify: Callable[[str], None] | None = None) -> Backend:
+def make_backend(
+    name: str = "local",
+    address: str | None = None,
+    actors: int | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> Backend:
     """A backend by name: `local`, `ray` (with a cluster `address`, `auto`, or None for a local Ray) or `cuda`.
 
     Raises `MissingRayError` (naming the extra) if Ray is asked for and not installed, `MissingCudaError`

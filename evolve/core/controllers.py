@@ -207,10 +207,24 @@ def _foresee_enemies(senses: np.ndarray, cx: int, cy: int, tracks: np.ndarray, k
 
 @njit(cache=True)
 def _simulate(
-    senses: np.ndarray, tracks: np.ndarray, kinds: np.ndarray, n_tracks: int,
-    wall_col: int, wall_top: int, wall_bottom: int,
-    x: int, y: int, vx: int, vy: int, ground: bool, lift: bool, a_frames: int, direction: int, walk_frames: int,
-    frame_skip: int, t0: int,
+    senses: np.ndarray,
+    tracks: np.ndarray,
+    kinds: np.ndarray,
+    n_tracks: int,
+    wall_col: int,
+    wall_top: int,
+    wall_bottom: int,
+    x: int,
+    y: int,
+    vx: int,
+    vy: int,
+    ground: bool,
+    lift: bool,
+    a_frames: int,
+    direction: int,
+    walk_frames: int,
+    frame_skip: int,
+    t0: int,
 ) -> tuple[int, int, int, int, int]:
     """Where a plan takes the player over the tiles in view: (`_LANDS`, `_DIES`, `_AWAY` or `_STOMPS`, x, y, vx,
     frames).
@@ -232,8 +246,11 @@ def _simulate(
                 if vx * direction < 0:
                     vx += direction * P.SKID_DECEL
                 elif speed < P.RUN_MAX:
-                    vx = min(vx + direction * P.RUN_ACCEL, P.RUN_MAX) if direction > 0 else \
-                        max(vx + direction * P.RUN_ACCEL, -P.RUN_MAX)
+                    vx = (
+                        min(vx + direction * P.RUN_ACCEL, P.RUN_MAX)
+                        if direction > 0
+                        else max(vx + direction * P.RUN_ACCEL, -P.RUN_MAX)
+                    )
             elif vx > 0:
                 vx = max(vx - P.FRICTION, 0)
             elif vx < 0:
@@ -242,8 +259,11 @@ def _simulate(
             if vx * direction < 0:
                 vx += direction * P.AIR_TURN
             elif speed < P.RUN_MAX:
-                vx = min(vx + direction * P.AIR_ACCEL, P.RUN_MAX) if direction > 0 else \
-                    max(vx + direction * P.AIR_ACCEL, -P.RUN_MAX)
+                vx = (
+                    min(vx + direction * P.AIR_ACCEL, P.RUN_MAX)
+                    if direction > 0
+                    else max(vx + direction * P.AIR_ACCEL, -P.RUN_MAX)
+                )
         if not a:
             lift = False
         if a and ground:
@@ -315,9 +335,22 @@ def _simulate(
 
 @njit(cache=True)
 def _plan(
-    senses: np.ndarray, tracks: np.ndarray, kinds: np.ndarray, n_tracks: int,
-    wall_col: int, wall_top: int, wall_bottom: int,
-    x: int, y: int, vx: int, vy: int, ground: bool, lift: bool, a_frames: int, direction: int, walk_frames: int,
+    senses: np.ndarray,
+    tracks: np.ndarray,
+    kinds: np.ndarray,
+    n_tracks: int,
+    wall_col: int,
+    wall_top: int,
+    wall_bottom: int,
+    x: int,
+    y: int,
+    vx: int,
+    vy: int,
+    ground: bool,
+    lift: bool,
+    a_frames: int,
+    direction: int,
+    walk_frames: int,
     frame_skip: int,
 ) -> int:
     """A plan's score: how far right it takes the player, very low if it dies (see `_simulate`).
@@ -325,14 +358,49 @@ def _plan(
     A landing counts only if the player can go on from there, running or jumping, without dying
     (else it is a trap); leaving the view on the right counts two tiles less than landing there.
     """
-    kind, x1, y1, vx1, t = _simulate(senses, tracks, kinds, n_tracks, wall_col, wall_top, wall_bottom,
-                                     x, y, vx, vy, ground, lift, a_frames, direction, walk_frames, frame_skip, 0)
+    kind, x1, y1, vx1, t = _simulate(
+        senses,
+        tracks,
+        kinds,
+        n_tracks,
+        wall_col,
+        wall_top,
+        wall_bottom,
+        x,
+        y,
+        vx,
+        vy,
+        ground,
+        lift,
+        a_frames,
+        direction,
+        walk_frames,
+        frame_skip,
+        0,
+    )
     if kind == _LANDS:
         kind = _DIES
         for option in range(2):
-            k2, _, _, _, _ = _simulate(senses, tracks, kinds, n_tracks, wall_col, wall_top, wall_bottom,
-                                       x1, y1, vx1, 0, True, False, 0 if option == 0 else _SIM_FRAMES, 1,
-                                       frame_skip, frame_skip, t)
+            k2, _, _, _, _ = _simulate(
+                senses,
+                tracks,
+                kinds,
+                n_tracks,
+                wall_col,
+                wall_top,
+                wall_bottom,
+                x1,
+                y1,
+                vx1,
+                0,
+                True,
+                False,
+                0 if option == 0 else _SIM_FRAMES,
+                1,
+                frame_skip,
+                frame_skip,
+                t,
+            )
             if k2 != _DIES:
                 kind = _LANDS
                 break
@@ -383,22 +451,103 @@ def _rules(senses: np.ndarray, frame_skip: int, tracks: np.ndarray, kinds: np.nd
     n = _foresee_enemies(senses, cx, cy, tracks, kinds)
     run = P.RIGHT | P.B
     if ground:
-        if _plan(senses, tracks, kinds, n, wall_col, wall_top, wall_bottom, x, y, vx, vy, True, False, 0, 1,
-                 frame_skip, frame_skip) > -_DEATH // 2 and wall_col > 1:
+        if (
+            _plan(
+                senses,
+                tracks,
+                kinds,
+                n,
+                wall_col,
+                wall_top,
+                wall_bottom,
+                x,
+                y,
+                vx,
+                vy,
+                True,
+                False,
+                0,
+                1,
+                frame_skip,
+                frame_skip,
+            )
+            > -_DEATH // 2
+            and wall_col > 1
+        ):
             return run
         if not may_jump:
             return run  # let go of A, so that the next decision can jump
-        if _plan(senses, tracks, kinds, n, wall_col, wall_top, wall_bottom, x, y, vx, vy, True, False,
-                 _SIM_FRAMES, 1, 0, frame_skip) > -_DEATH // 2:
+        if (
+            _plan(
+                senses,
+                tracks,
+                kinds,
+                n,
+                wall_col,
+                wall_top,
+                wall_bottom,
+                x,
+                y,
+                vx,
+                vy,
+                True,
+                False,
+                _SIM_FRAMES,
+                1,
+                0,
+                frame_skip,
+            )
+            > -_DEATH // 2
+        ):
             return run | P.A
         # No safe jump from here: back off for a run-up (or to let an enemy come), else wait.
         ahead = min(senses[_PROBES], senses[_PROBES + 2]) * RADIUS
-        back = _plan(senses, tracks, kinds, n, wall_col, wall_top, wall_bottom, x, y, vx, vy, True, False, 0, -1,
-                     frame_skip, frame_skip) > -_DEATH // 2
+        back = (
+            _plan(
+                senses,
+                tracks,
+                kinds,
+                n,
+                wall_col,
+                wall_top,
+                wall_bottom,
+                x,
+                y,
+                vx,
+                vy,
+                True,
+                False,
+                0,
+                -1,
+                frame_skip,
+                frame_skip,
+            )
+            > -_DEATH // 2
+        )
         if back and (vx > 0 or ahead < _RUN_UP):
             return P.LEFT | P.B
-        if _plan(senses, tracks, kinds, n, wall_col, wall_top, wall_bottom, x, y, vx, vy, True, False, 0, 0,
-                 frame_skip, frame_skip) > -_DEATH // 2:
+        if (
+            _plan(
+                senses,
+                tracks,
+                kinds,
+                n,
+                wall_col,
+                wall_top,
+                wall_bottom,
+                x,
+                y,
+                vx,
+                vy,
+                True,
+                False,
+                0,
+                0,
+                frame_skip,
+                frame_skip,
+            )
+            > -_DEATH // 2
+        ):
             return P.B
         if back:
             return P.LEFT | P.B
@@ -411,15 +560,53 @@ def _rules(senses: np.ndarray, frame_skip: int, tracks: np.ndarray, kinds: np.nd
         if option == 0 and not (lift and vy < 0):
             continue
         direction = 1 if option <= 1 else (0 if option == 2 else -1)
-        score = _plan(senses, tracks, kinds, n, wall_col, wall_top, wall_bottom, x, y, vx, vy, False, lift,
-                      frame_skip if option == 0 else 0, direction, 0, frame_skip)
+        score = _plan(
+            senses,
+            tracks,
+            kinds,
+            n,
+            wall_col,
+            wall_top,
+            wall_bottom,
+            x,
+            y,
+            vx,
+            vy,
+            False,
+            lift,
+            frame_skip if option == 0 else 0,
+            direction,
+            0,
+            frame_skip,
+        )
         if option == 0:
-            score = max(score, _plan(senses, tracks, kinds, n, wall_col, wall_top, wall_bottom, x, y, vx, vy, False,
-                                     lift, _SIM_FRAMES, direction, 0, frame_skip))
+            score = max(
+                score,
+                _plan(
+                    senses,
+                    tracks,
+                    kinds,
+                    n,
+                    wall_col,
+                    wall_top,
+                    wall_bottom,
+                    x,
+                    y,
+                    vx,
+                    vy,
+                    False,
+                    lift,
+                    _SIM_FRAMES,
+                    direction,
+                    0,
+                    frame_skip,
+                ),
+            )
         if score > best_score:
             best_score = score
-            best_buttons = (P.RIGHT if direction > 0 else (P.LEFT if direction < 0 else 0)) | P.B | \
-                (P.A if option == 0 else 0)
+            best_buttons = (
+                (P.RIGHT if direction > 0 else (P.LEFT if direction < 0 else 0)) | P.B | (P.A if option == 0 else 0)
+            )
     return best_buttons
 
 
@@ -433,7 +620,7 @@ def _decide(controller: int, senses: np.ndarray, frame_skip: int, tracks: np.nda
 
 @njit(cache=True)
 def _play_controller(
-    controller: int, levels: LevelPack, li: int, s: Settings, result: np.ndarray, record_buttons: np.ndarray,
+    controller: int, levels: LevelPack, li: int, s: Settings, result: np.ndarray, record_buttons: np.ndarray
 ) -> int:
     """One episode of `controller` on level li, as `rollout._play` plays a network; fills `result`.
 
@@ -441,13 +628,22 @@ def _play_controller(
     """
     rows = levels.rows[li]
     cols = levels.cols[li]
-    level_tiles = levels.tiles[levels.tile_off[li]:levels.tile_off[li + 1]].reshape((rows, cols))
-    level_enemies = levels.enemies[levels.enemy_off[li]:levels.enemy_off[li + 1]]
+    level_tiles = levels.tiles[levels.tile_off[li] : levels.tile_off[li + 1]].reshape((rows, cols))
+    level_enemies = levels.enemies[levels.enemy_off[li] : levels.enemy_off[li + 1]]
     tiles = np.empty((rows, cols), np.int8)
     state = np.empty(P.STATE_SIZE, np.int64)
     enemies = np.empty((level_enemies.shape[0], P.ENEMY_FIELDS), np.int64)
-    P.reset_world(level_tiles, level_enemies, levels.start_col[li], levels.start_row[li], levels.exit_col[li],
-                  tiles, state, enemies, s.jump_rule)
+    P.reset_world(
+        level_tiles,
+        level_enemies,
+        levels.start_col[li],
+        levels.start_row[li],
+        levels.exit_col[li],
+        tiles,
+        state,
+        enemies,
+        s.jump_rule,
+    )
     senses = np.empty(N_SENSES)
     tracks = np.empty((_MAX_TRACKS, _TRACK_FRAMES, 2), np.int64)
     kinds = np.empty((_MAX_TRACKS, 2), np.int64)
@@ -500,4 +696,4 @@ def controller_buttons(name: str, level: Level, settings) -> tuple[Outcome, np.n
     record = np.zeros(s.max_frames // s.frame_skip + 2 if s.max_frames else 1_000_000, np.int64)
     result = np.zeros(FIELDS)
     n = _play_controller(controller_id(name), pack_levels([level]), 0, s, result, record)
-    return Outcome.from_row(result), record[:min(n, record.size)].copy()
+    return Outcome.from_row(result), record[: min(n, record.size)].copy()

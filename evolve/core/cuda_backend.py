@@ -55,11 +55,13 @@ def check_cuda() -> None:
 
         available = cuda.is_available()
     except Exception as exc:  # a numba-cuda that cannot load (a NumPy it does not support, a broken toolkit)
-        raise MissingCudaError(f"numba-cuda cannot load: {str(exc).strip().splitlines()[0]}"
-                               f" (reinstall with {CUDA_EXTRA})") from None
+        raise MissingCudaError(
+            f"numba-cuda cannot load: {str(exc).strip().splitlines()[0]} (reinstall with {CUDA_EXTRA})"
+        ) from None
     if not available:
-        raise MissingCudaError("no CUDA GPU can be used here (no NVIDIA GPU, or no driver for it):"
-                               " use --backend local or ray")
+        raise MissingCudaError(
+            "no CUDA GPU can be used here (no NVIDIA GPU, or no driver for it): use --backend local or ray"
+        )
 
 
 def _max_step(offsets: np.ndarray) -> int:
@@ -91,10 +93,14 @@ class DeviceScratch:
         self.sizes = {k: max(v, self.sizes.get(k, 0), 1) for k, v in need.items()}
         n, z = self.threads, self.sizes
         shapes = {
-            "tiles": ((n, z["tiles"]), np.int8), "state": ((n, P.STATE_SIZE), np.int64),
-            "enemies": ((n, z["enemies"], P.ENEMY_FIELDS), np.int64), "values": ((n, 2, z["slots"]), np.float64),
-            "cells": ((n, z["nodes"]), np.float64), "active": ((n, 1), np.int64),
-            "obs": ((n, 1, z["inputs"]), np.float64), "out": ((n, 1, z["outputs"]), np.float64),
+            "tiles": ((n, z["tiles"]), np.int8),
+            "state": ((n, P.STATE_SIZE), np.int64),
+            "enemies": ((n, z["enemies"], P.ENEMY_FIELDS), np.int64),
+            "values": ((n, 2, z["slots"]), np.float64),
+            "cells": ((n, z["nodes"]), np.float64),
+            "active": ((n, 1), np.int64),
+            "obs": ((n, 1, z["inputs"]), np.float64),
+            "out": ((n, 1, z["outputs"]), np.float64),
             "agg": ((n, z["scratch"]), np.float64),
         }
         self.arrays = {}  # the old buffers go before the new ones are made
@@ -121,8 +127,9 @@ class CudaBackend:
         self._cuda = cuda
         self._kernel = cuda_rollout
         if threads is None:
-            threads = SIMULATOR_THREADS if simulated() else \
-                cuda.get_current_device().MULTIPROCESSOR_COUNT * THREADS_PER_SM
+            threads = (
+                SIMULATOR_THREADS if simulated() else cuda.get_current_device().MULTIPROCESSOR_COUNT * THREADS_PER_SM
+            )
         self.threads = max(1, int(threads))
         self.notify = notify
         self.compile_seconds = 0.0  # the first launch's compile (and load), kept apart from kernel time
@@ -153,9 +160,15 @@ class CudaBackend:
     def _to_device(self, levels: LevelPack) -> tuple:
         return tuple(self._cuda.to_device(np.ascontiguousarray(a)) for a in levels)
 
-    def evaluate(self, nets: list[NetArrays], settings: Settings, indices: np.ndarray | None = None,
-                 levels: LevelPack | None = None, progress: Progress | None = None,
-                 chunks: int = 1) -> tuple[np.ndarray, BackendTiming]:
+    def evaluate(
+        self,
+        nets: list[NetArrays],
+        settings: Settings,
+        indices: np.ndarray | None = None,
+        levels: LevelPack | None = None,
+        progress: Progress | None = None,
+        chunks: int = 1,
+    ) -> tuple[np.ndarray, BackendTiming]:
         from tilerunner.agent import pack
 
         timing = BackendTiming()
@@ -172,8 +185,11 @@ class CudaBackend:
             if self._levels is None or self._resident is None:
                 raise ValueError("no level set: call set_levels first, or pass the levels to play")
             host, device = self._levels, self._resident
-            chosen = np.arange(host.rows.size, dtype=np.int64) if indices is None else \
-                np.ascontiguousarray(indices, dtype=np.int64)
+            chosen = (
+                np.arange(host.rows.size, dtype=np.int64)
+                if indices is None
+                else np.ascontiguousarray(indices, dtype=np.int64)
+            )
         arrays = [np.ascontiguousarray(a) for a in packed[2:15]]
         net_dev = [self._cuda.to_device(a) for a in arrays]
         chosen_dev = self._cuda.to_device(chosen)
@@ -184,11 +200,17 @@ class CudaBackend:
         timing.shipped_bytes += sum(a.nbytes for a in arrays) + chosen.nbytes
         sizes = host.tile_off[1:][chosen] - host.tile_off[:-1][chosen] if chosen.size else np.zeros(1, np.int64)
         crowds = host.enemy_off[1:][chosen] - host.enemy_off[:-1][chosen] if chosen.size else np.zeros(1, np.int64)
-        self._scratch.fit({
-            "tiles": int(sizes.max()), "enemies": int(crowds.max()), "slots": _max_step(packed.net_slot_off),
-            "nodes": _max_step(packed.net_node_off), "inputs": packed.n_inputs, "outputs": packed.n_outputs,
-            "scratch": int(packed.max_in),
-        })
+        self._scratch.fit(
+            {
+                "tiles": int(sizes.max()),
+                "enemies": int(crowds.max()),
+                "slots": _max_step(packed.net_slot_off),
+                "nodes": _max_step(packed.net_node_off),
+                "inputs": packed.n_inputs,
+                "outputs": packed.n_outputs,
+                "scratch": int(packed.max_in),
+            }
+        )
         self._cuda.synchronize()
         timing.ship_seconds = time.perf_counter() - t0
 
@@ -198,9 +220,26 @@ class CudaBackend:
             blocks = -(-threads // self._kernel.BLOCK)
             block = min(self._kernel.BLOCK, threads)
             sc = self._scratch.arrays
-            args = (packed.n_inputs, packed.n_outputs, packed.max_in, *net_dev, *device, chosen_dev, *s_dev,
-                    sc["tiles"], sc["state"], sc["enemies"], sc["values"], sc["cells"], sc["active"], sc["obs"],
-                    sc["out"], sc["agg"], *self._empty, results)
+            args = (
+                packed.n_inputs,
+                packed.n_outputs,
+                packed.max_in,
+                *net_dev,
+                *device,
+                chosen_dev,
+                *s_dev,
+                sc["tiles"],
+                sc["state"],
+                sc["enemies"],
+                sc["values"],
+                sc["cells"],
+                sc["active"],
+                sc["obs"],
+                sc["out"],
+                sc["agg"],
+                *self._empty,
+                results,
+            )
             if not self._compiled:
                 t0 = time.perf_counter()
                 self._kernel.compile_kernel(args)
@@ -210,8 +249,10 @@ class CudaBackend:
                 self._announced = True
                 n = 0 if self._levels is None else int(self._levels.rows.size)
                 resident = f", {plural(n, 'level')} on the device" if n else ""
-                self.notify(f"cuda: {self.device}, {plural(self.threads, 'thread', sep=',')}{resident}; kernel ready in"
-                            f" {self.compile_seconds:.1f} s")
+                self.notify(
+                    f"cuda: {self.device}, {plural(self.threads, 'thread', sep=',')}{resident}; kernel ready in"
+                    f" {self.compile_seconds:.1f} s"
+                )
             t0 = time.perf_counter()
             self._kernel.rollout_kernel[blocks, block](*args)
             self._cuda.synchronize()

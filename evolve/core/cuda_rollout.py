@@ -31,9 +31,11 @@ BLOCK = 128  # threads a block
 
 
 if SIMULATED:
+
     def _host(a):  # the simulator hands kernels wrapped NumPy arrays; CPU-compiled code needs the arrays
         return a._item._ary if hasattr(a, "_item") else a
 else:
+
     @njit(inline="always")
     def _host(a):  # on the device an array is already what the device functions take
         return a
@@ -41,20 +43,77 @@ else:
 
 @cuda.jit(cache=True)
 def rollout_kernel(
-    n_inputs, n_outputs, max_in, net_node_off, net_slot_off, node_slot, node_act, node_agg, node_bias,
-    node_response, node_memory, node_gate_bias, node_link_off, link_src, link_weight, link_port,
-    tiles, tile_off, rows, cols, enemies, enemy_off, start_col, start_row, exit_col,
-    play_levels, s_int, s_float,
-    tiles_s, state_s, enemies_s, values_s, cells_s, active_s, obs_s, out_s, agg_s, no_buttons, no_xy,
+    n_inputs,
+    n_outputs,
+    max_in,
+    net_node_off,
+    net_slot_off,
+    node_slot,
+    node_act,
+    node_agg,
+    node_bias,
+    node_response,
+    node_memory,
+    node_gate_bias,
+    node_link_off,
+    link_src,
+    link_weight,
+    link_port,
+    tiles,
+    tile_off,
+    rows,
+    cols,
+    enemies,
+    enemy_off,
+    start_col,
+    start_row,
+    exit_col,
+    play_levels,
+    s_int,
+    s_float,
+    tiles_s,
+    state_s,
+    enemies_s,
+    values_s,
+    cells_s,
+    active_s,
+    obs_s,
+    out_s,
+    agg_s,
+    no_buttons,
+    no_xy,
     results,
 ):
     """Play network `p % N` on level `play_levels[p // N]` for every pair p this thread is given."""
-    net = NetArrays(n_inputs, n_outputs, _host(net_node_off), _host(net_slot_off), _host(node_slot),
-                    _host(node_act), _host(node_agg), _host(node_bias), _host(node_response), _host(node_memory),
-                    _host(node_gate_bias), _host(node_link_off), _host(link_src), _host(link_weight),
-                    _host(link_port), max_in)
-    levels = LevelPack(_host(tiles), _host(tile_off), _host(rows), _host(cols), _host(enemies), _host(enemy_off),
-                       _host(start_col), _host(start_row), _host(exit_col))
+    net = NetArrays(
+        n_inputs,
+        n_outputs,
+        _host(net_node_off),
+        _host(net_slot_off),
+        _host(node_slot),
+        _host(node_act),
+        _host(node_agg),
+        _host(node_bias),
+        _host(node_response),
+        _host(node_memory),
+        _host(node_gate_bias),
+        _host(node_link_off),
+        _host(link_src),
+        _host(link_weight),
+        _host(link_port),
+        max_in,
+    )
+    levels = LevelPack(
+        _host(tiles),
+        _host(tile_off),
+        _host(rows),
+        _host(cols),
+        _host(enemies),
+        _host(enemy_off),
+        _host(start_col),
+        _host(start_row),
+        _host(exit_col),
+    )
     si = _host(s_int)
     sf = _host(s_float)
     s = Settings(si[0], si[1], si[2], si[3], sf[0], sf[1], sf[2], sf[3], sf[4], sf[5], sf[6], si[4], si[5])
@@ -81,8 +140,28 @@ def rollout_kernel(
     while p < n_pairs:
         k = p % n_nets
         j = p // n_nets
-        play_episode(net, k, values, 0, cells, net.net_node_off[k], active, 0, levels, chosen[j], s,
-                     out_rows[k, j], world, state, crowd, obs, out, agg, skip_buttons, skip_xy)
+        play_episode(
+            net,
+            k,
+            values,
+            0,
+            cells,
+            net.net_node_off[k],
+            active,
+            0,
+            levels,
+            chosen[j],
+            s,
+            out_rows[k, j],
+            world,
+            state,
+            crowd,
+            obs,
+            out,
+            agg,
+            skip_buttons,
+            skip_xy,
+        )
         p += stride
 
 
@@ -122,6 +201,8 @@ def compile_kernel(args: tuple) -> None:
 def settings_arrays(s: Settings) -> tuple[np.ndarray, np.ndarray]:
     """A rollout `Settings` as the kernel takes it: its integers and its floats, in the kernel's order."""
     ints = np.array([s.frame_skip, s.view_radius, s.max_frames, s.stall_frames, s.features, s.jump_rule], np.int64)
-    floats = np.array([s.threshold, s.time_penalty, s.finish_bonus, s.death_penalty, s.coin_bonus, s.kill_bonus,
-                       s.jump_penalty], np.float64)
+    floats = np.array(
+        [s.threshold, s.time_penalty, s.finish_bonus, s.death_penalty, s.coin_bonus, s.kill_bonus, s.jump_penalty],
+        np.float64,
+    )
     return ints, floats

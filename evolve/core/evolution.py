@@ -99,45 +99,69 @@ class Generation:
 
     def stats(self) -> dict:
         return {
-            "generation": self.generation, "best_fitness": self.best_fitness,
-            "mean_fitness": self.mean_fitness, "best_ever": self.best_ever, "species": self.species,
-            "finished": self.finished, "population": self.population, "frames": self.frames,
-            "best_genome": self.best_key, "best": [o.as_dict() for o in self.best_outcomes],
+            "generation": self.generation,
+            "best_fitness": self.best_fitness,
+            "mean_fitness": self.mean_fitness,
+            "best_ever": self.best_ever,
+            "species": self.species,
+            "finished": self.finished,
+            "population": self.population,
+            "frames": self.frames,
+            "best_genome": self.best_key,
+            "best": [o.as_dict() for o in self.best_outcomes],
             **({"levels": self.level_ids} if self.level_ids is not None else {}),
             **({"stage": self.stage} if self.stage is not None else {}),
             **({"rechecked": self.rechecked} if self.rechecked else {}),
         }
 
     def timing(self) -> dict:
-        return {"generation": self.generation, "eval_seconds": round(self.eval_seconds, 4),
-                "compile_seconds": round(self.compile_seconds, 4), "kernel_seconds": round(self.kernel_seconds, 4),
-                "reproduce_seconds": round(self.reproduce_seconds, 4),
-                "speciate_seconds": round(self.speciate_seconds, 4),
-                "total_seconds": round(self.total_seconds, 4),
-                "frames_per_second": round(self.frames / max(self.kernel_seconds, 1e-9)),
-                **({"ship_seconds": round(self.backend.ship_seconds, 4),
+        return {
+            "generation": self.generation,
+            "eval_seconds": round(self.eval_seconds, 4),
+            "compile_seconds": round(self.compile_seconds, 4),
+            "kernel_seconds": round(self.kernel_seconds, 4),
+            "reproduce_seconds": round(self.reproduce_seconds, 4),
+            "speciate_seconds": round(self.speciate_seconds, 4),
+            "total_seconds": round(self.total_seconds, 4),
+            "frames_per_second": round(self.frames / max(self.kernel_seconds, 1e-9)),
+            **(
+                {
+                    "ship_seconds": round(self.backend.ship_seconds, 4),
                     "gather_seconds": round(self.backend.gather_seconds, 4),
-                    "shipped_bytes": self.backend.shipped_bytes, "retried": self.backend.retried}
-                   if self.backend.shipped_bytes else {})}
+                    "shipped_bytes": self.backend.shipped_bytes,
+                    "retried": self.backend.retried,
+                }
+                if self.backend.shipped_bytes
+                else {}
+            ),
+        }
 
 
 class Evolution:
     """One run's population, the levels it plays, and how episodes are scored."""
 
-    def __init__(self, config: neat.Config, levels: Sequence[Level] | LevelPlan,
-                 settings: EpisodeSettings | None = None, seed: int = 0, fitness: FitnessFunction | None = None,
-                 levels_per_gen: int | None = None, backend: Backend | None = None) -> None:
+    def __init__(
+        self,
+        config: neat.Config,
+        levels: Sequence[Level] | LevelPlan,
+        settings: EpisodeSettings | None = None,
+        seed: int = 0,
+        fitness: FitnessFunction | None = None,
+        levels_per_gen: int | None = None,
+        backend: Backend | None = None,
+    ) -> None:
         """`levels`: the levels every generation plays, or a `LevelPlan` (draws, fresh levels, a curriculum);
         `levels_per_gen` with a plain list plays a draw of that many each generation. `backend`: where
         generations are played (default `LocalBackend`, this process's threads)."""
         settings = settings or EpisodeSettings()
         gc = config.genome_config
         if gc.num_inputs != settings.n_inputs:
-            raise ValueError(f"the neat config has num_inputs = {gc.num_inputs}, but a view radius of"
-                             f" {settings.view_radius} gives {settings.n_inputs} inputs")
+            raise ValueError(
+                f"the neat config has num_inputs = {gc.num_inputs}, but a view radius of"
+                f" {settings.view_radius} gives {settings.n_inputs} inputs"
+            )
         if gc.num_outputs != N_BUTTONS:
-            raise ValueError(f"the neat config has num_outputs = {gc.num_outputs}; the player has {N_BUTTONS}"
-                             " buttons")
+            raise ValueError(f"the neat config has num_outputs = {gc.num_outputs}; the player has {N_BUTTONS} buttons")
         self.plan = levels if isinstance(levels, LevelPlan) else LevelPlan(tuple(levels), levels_per_gen)
         self.stage = 0  # the curriculum stage the next generation plays
         self.config = config
@@ -232,8 +256,10 @@ class Evolution:
             return self.settings.combine(table)
         values = np.asarray(self.fitness(table), dtype=np.float64)
         if values.shape != (table.n_genomes,):
-            raise ValueError(f"the fitness function returned shape {values.shape}; expected ({table.n_genomes},),"
-                             " one fitness per genome")
+            raise ValueError(
+                f"the fitness function returned shape {values.shape}; expected ({table.n_genomes},),"
+                " one fitness per genome"
+            )
         if not np.all(np.isfinite(values)):
             raise ValueError("the fitness function returned a value that is not a finite number")
         return values
@@ -253,8 +279,9 @@ class Evolution:
         state = random.getstate()  # neat-python breeds from `random`: a backend (Ray starting up) must not touch it
         try:
             if self._set is None:  # fresh levels, or a huge set made as drawn: this generation's own
-                rows, timing = self.backend.evaluate(nets, self._settings, levels=pack_levels(levels),
-                                                     progress=progress, chunks=chunks)
+                rows, timing = self.backend.evaluate(
+                    nets, self._settings, levels=pack_levels(levels), progress=progress, chunks=chunks
+                )
             else:
                 indices = None if whole else np.array(drawn, dtype=np.int64)
                 rows, timing = self.backend.evaluate(nets, self._settings, indices, progress=progress, chunks=chunks)
@@ -276,21 +303,35 @@ class Evolution:
         outcomes = table.outcomes(best_i)
         new_best = self.best_ever is None or best.fitness > self.best_ever.fitness
         return Generation(
-            generation=self.generation, best_fitness=float(best.fitness), mean_fitness=float(fitness.mean()),
-            best_ever=float(best.fitness if new_best else self.best_ever.fitness), species=len(p.species.species),
-            finished=int(table.finished_all().sum()), population=len(genomes),
+            generation=self.generation,
+            best_fitness=float(best.fitness),
+            mean_fitness=float(fitness.mean()),
+            best_ever=float(best.fitness if new_best else self.best_ever.fitness),
+            species=len(p.species.species),
+            finished=int(table.finished_all().sum()),
+            population=len(genomes),
             frames=int(table.frames.sum()) + recheck_frames,
-            best_key=int(best.key), best_outcomes=outcomes, best_genome=best, new_best=new_best,
+            best_key=int(best.key),
+            best_outcomes=outcomes,
+            best_genome=best,
+            new_best=new_best,
             solved=all(o.finished for o in outcomes) and whole,
             first_finishes=[li for li, o in zip(drawn, outcomes) if o.finished and li not in self.first_finish],
             level_ids=None if whole and self.plan.curriculum is None else [lv.id for lv in levels],
-            level_indices=drawn, levels=levels, stage=self.stage if self.plan.curriculum is not None else None,
-            table=table, compile_seconds=compile_seconds, kernel_seconds=timing.kernel_seconds + recheck_seconds,
-            eval_seconds=eval_seconds, backend=timing, rechecked=rechecked,
+            level_indices=drawn,
+            levels=levels,
+            stage=self.stage if self.plan.curriculum is not None else None,
+            table=table,
+            compile_seconds=compile_seconds,
+            kernel_seconds=timing.kernel_seconds + recheck_seconds,
+            eval_seconds=eval_seconds,
+            backend=timing,
+            rechecked=rechecked,
         )
 
-    def _recheck(self, nets: list[NetArrays], fitness: np.ndarray, table: OutcomeTable,
-                 drawn: list[int]) -> tuple[list[str], int, float]:
+    def _recheck(
+        self, nets: list[NetArrays], fitness: np.ndarray, table: OutcomeTable, drawn: list[int]
+    ) -> tuple[list[str], int, float]:
         """With a plan's `recheck`: the best `RECHECK_SHARE` of the generation (by `fitness`, which is updated in
         place) also play the plan's recheck levels, and their fitness becomes that over the draw and those levels
         together (a novelty bonus is kept as it was; a custom fitness function scores the best genomes' table).
@@ -357,10 +398,11 @@ class Evolution:
                 if not p.species.species:
                     self.reporters.complete_extinction()
                     if not config.reset_on_extinction:
-                        raise EvolutionError(f"every species died out in generation {p.generation} and the config"
-                                             " says reset_on_extinction = False")
-                    p.population = p.reproduction.create_new(config.genome_type, config.genome_config,
-                                                             config.pop_size)
+                        raise EvolutionError(
+                            f"every species died out in generation {p.generation} and the config"
+                            " says reset_on_extinction = False"
+                        )
+                    p.population = p.reproduction.create_new(config.genome_type, config.genome_config, config.pop_size)
                 t1 = time.perf_counter()
                 p.species.speciate(config, p.population, p.generation)
         except (RuntimeError, ValueError, ZeroDivisionError) as exc:  # neat-python's own failures mid-run
@@ -387,11 +429,23 @@ class Evolution:
     # Resuming ----------------------------------------------------------------------------------
 
     @classmethod
-    def restore(cls, population: neat.Population, plan: LevelPlan, settings: EpisodeSettings, seed: int,
-                fitness: FitnessFunction | None = None, *, best_ever: TileGenome | None = None,
-                best_ever_outcomes: Sequence[Outcome] = (), best_ever_generation: int | None = None,
-                best_ever_levels: Sequence[Level] = (), first_finish: dict[int, int] | None = None,
-                solved_at: int | None = None, stage: int = 0, backend: Backend | None = None) -> Evolution:
+    def restore(
+        cls,
+        population: neat.Population,
+        plan: LevelPlan,
+        settings: EpisodeSettings,
+        seed: int,
+        fitness: FitnessFunction | None = None,
+        *,
+        best_ever: TileGenome | None = None,
+        best_ever_outcomes: Sequence[Outcome] = (),
+        best_ever_generation: int | None = None,
+        best_ever_levels: Sequence[Level] = (),
+        first_finish: dict[int, int] | None = None,
+        solved_at: int | None = None,
+        stage: int = 0,
+        backend: Backend | None = None,
+    ) -> Evolution:
         """A run rebuilt between two generations (see `tilerunner.evolve.runs.checkpoint`).
 
         The caller restores `random`'s state; the next `evaluate` then continues the run exactly.

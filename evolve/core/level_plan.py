@@ -56,7 +56,7 @@ def fresh_difficulties(spec: str) -> tuple[int, ...] | None:
         return None
     if spec == "gen:*":
         return tuple(range(1, MAX_DIFFICULTY + 1))
-    tail = spec[len("gen:*"):]
+    tail = spec[len("gen:*") :]
     if tail.startswith(":") and tail[1:].isdigit() and tail[1:].isascii() and 1 <= int(tail[1:]) <= MAX_DIFFICULTY:
         return (int(tail[1:]),)
     raise LevelError(f"{spec}: bad fresh-level set: expected gen:* or gen:*:DIFFICULTY (DIFFICULTY 1-{MAX_DIFFICULTY})")
@@ -155,8 +155,11 @@ class LevelPlan:
         if not isinstance(self.levels, LevelList):
             object.__setattr__(self, "levels", LevelList(self.levels))
         if bool(self.levels) == bool(self.fresh):
-            raise ValueError("a run trains on a set of levels or on fresh generated levels (gen:*), not both"
-                             if self.levels else "evolution needs at least one level")
+            raise ValueError(
+                "a run trains on a set of levels or on fresh generated levels (gen:*), not both"
+                if self.levels
+                else "evolution needs at least one level"
+            )
         if self.fresh:
             object.__setattr__(self, "fresh", tuple(sorted(set(self.fresh))))
             if not all(1 <= d <= MAX_DIFFICULTY for d in self.fresh):
@@ -164,8 +167,10 @@ class LevelPlan:
             if self.per_gen is None:
                 object.__setattr__(self, "per_gen", DEFAULT_FRESH_PER_GEN)
         elif self.per_gen is not None and not 1 <= self.per_gen <= len(self.levels):
-            raise ValueError(f"levels per generation must be from 1 to the {plural(len(self.levels), 'level')}"
-                             f" of the set, got {self.per_gen}")
+            raise ValueError(
+                f"levels per generation must be from 1 to the {plural(len(self.levels), 'level')}"
+                f" of the set, got {self.per_gen}"
+            )
         if self.per_gen is not None and self.per_gen < 1:
             raise ValueError(f"levels per generation must be at least 1, got {self.per_gen}")
         if self.curriculum is not None and not 0.0 < self.curriculum <= 1.0:
@@ -175,12 +180,18 @@ class LevelPlan:
             if isinstance(self.recheck, bool) or not isinstance(self.recheck, int) or not lo <= self.recheck <= hi:
                 raise ValueError(f"recheck must be a number of levels from {lo} to {hi:,}, got {self.recheck!r:.40}")
             if not self.fresh and self.per_gen is None:
-                raise ValueError("recheck needs a draw (levels per generation): every generation already plays"
-                                 " the whole set")
+                raise ValueError(
+                    "recheck needs a draw (levels per generation): every generation already plays the whole set"
+                )
 
     @classmethod
-    def from_specs(cls, specs: Sequence[Level | str], per_gen: int | None = None,
-                   curriculum: float | None = None, recheck: int | None = None) -> LevelPlan:
+    def from_specs(
+        cls,
+        specs: Sequence[Level | str],
+        per_gen: int | None = None,
+        curriculum: float | None = None,
+        recheck: int | None = None,
+    ) -> LevelPlan:
         """A plan from what `--level` takes: level sets, or only `gen:*` / `gen:*:D` fresh levels."""
         from tilerunner.envs.level import level_set
 
@@ -232,8 +243,9 @@ class LevelPlan:
             indices = sorted(int(i) for i in rng.choice(pool, self.per_gen, replace=False))
         return [self.levels[i] for i in indices], indices
 
-    def recheck_levels(self, seed: int, generation: int, stage: int, drawn: Sequence[int]) -> tuple[list[Level],
-                                                                                                  list[int]]:
+    def recheck_levels(
+        self, seed: int, generation: int, stage: int, drawn: Sequence[int]
+    ) -> tuple[list[Level], list[int]]:
         """The `recheck` more levels generation `generation` plays with its best genomes, and their indices in the
         fixed set: levels of the stage's pool not in `drawn` (fewer if fewer are left), or fresh ones."""
         if not self.recheck:
@@ -241,8 +253,11 @@ class LevelPlan:
         rng = np.random.default_rng([seed, generation, 1])
         if self.fresh:
             seeds = rng.integers(*FRESH_SEEDS, size=self.recheck)
-            difficulties = ([self.fresh[stage]] * self.recheck if self.curriculum is not None else
-                            [self.fresh[i] for i in rng.integers(0, len(self.fresh), size=self.recheck)])
+            difficulties = (
+                [self.fresh[stage]] * self.recheck
+                if self.curriculum is not None
+                else [self.fresh[i] for i in rng.integers(0, len(self.fresh), size=self.recheck)]
+            )
             return [load_level(f"gen:{s}:{d}") for s, d in zip(seeds, difficulties)], []
         taken = set(drawn)
         left = np.array([i for i in range(self.pool_size(stage)) if i not in taken], dtype=np.int64)

@@ -92,21 +92,31 @@ def apply_overrides(text: str, section: str, overrides: dict[str, object]) -> st
     return out.getvalue()
 
 
-def load_config(path: str | None = None, *, neat_overrides: dict[str, object] | None = None,
-                genome_overrides: dict[str, object] | None = None, stock_neat: bool = False) -> neat.Config:
+def load_config(
+    path: str | None = None,
+    *,
+    neat_overrides: dict[str, object] | None = None,
+    genome_overrides: dict[str, object] | None = None,
+    stock_neat: bool = False,
+) -> neat.Config:
     """A neat.Config for TileGenome from `path` (default: the shipped default config).
 
     Overrides replace settings of the [NEAT] and [TileGenome] sections. Raises
     `ConfigError` with a one-line message for anything neat-python rejects. `stock_neat`:
     breed and speciate with neat-python's own generic code (see `use_neat_classes`).
     """
-    return load_config_and_text(path, neat_overrides=neat_overrides, genome_overrides=genome_overrides,
-                                stock_neat=stock_neat)[0]
+    return load_config_and_text(
+        path, neat_overrides=neat_overrides, genome_overrides=genome_overrides, stock_neat=stock_neat
+    )[0]
 
 
-def load_config_and_text(path: str | None = None, *, neat_overrides: dict[str, object] | None = None,
-                         genome_overrides: dict[str, object] | None = None,
-                         stock_neat: bool = False) -> tuple[neat.Config, str]:
+def load_config_and_text(
+    path: str | None = None,
+    *,
+    neat_overrides: dict[str, object] | None = None,
+    genome_overrides: dict[str, object] | None = None,
+    stock_neat: bool = False,
+) -> tuple[neat.Config, str]:
     """Like `load_config`, also returning the exact INI text the config was built from."""
     path = path or builtin_config_path("default")
     text = config_text(path)
@@ -142,8 +152,7 @@ def config_from_text(text: str, *, stock_neat: bool = False) -> neat.Config:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        config = neat.Config(TileGenome, neat.DefaultReproduction, neat.DefaultSpeciesSet,
-                             neat.DefaultStagnation, tmp)
+        config = neat.Config(TileGenome, neat.DefaultReproduction, neat.DefaultSpeciesSet, neat.DefaultStagnation, tmp)
     except Exception as exc:  # neat-python raises RuntimeError, NameError, ValueError, AssertionError ...
         raise ConfigError(_one_line(exc) or f"invalid config ({type(exc).__name__})") from None
     finally:
@@ -183,17 +192,21 @@ def _check_before_building(parser: configparser.ConfigParser) -> None:
     raw = parser.get("TileGenome", "initial_connection", fallback="unconnected")
     kind, *rest = raw.split() or [""]
     if kind not in INITIAL_CONNECTIONS or len(rest) > 1 or (rest and not kind.startswith("partial")):
-        raise ConfigError(f"[TileGenome] initial_connection = {_shown(raw)}: expected one of"
-                          f" {', '.join(c for c in INITIAL_CONNECTIONS if not c.startswith('partial'))},"
-                          " or partial_direct / partial_nodirect / partial with a fraction (e.g. partial_direct 0.05)")
+        raise ConfigError(
+            f"[TileGenome] initial_connection = {_shown(raw)}: expected one of"
+            f" {', '.join(c for c in INITIAL_CONNECTIONS if not c.startswith('partial'))},"
+            " or partial_direct / partial_nodirect / partial with a fraction (e.g. partial_direct 0.05)"
+        )
     if kind.startswith("partial"):
         try:
             fraction = float(rest[0]) if rest else math.nan
         except ValueError:
             fraction = math.nan
         if not 0 <= fraction <= 1:
-            raise ConfigError(f"[TileGenome] initial_connection = {_shown(raw)}: {kind} needs the fraction of"
-                              " connections to make, from 0 to 1 (e.g. partial_direct 0.05)")
+            raise ConfigError(
+                f"[TileGenome] initial_connection = {_shown(raw)}: {kind} needs the fraction of"
+                " connections to make, from 0 to 1 (e.g. partial_direct 0.05)"
+            )
 
 
 def check_config(config: neat.Config) -> None:
@@ -203,21 +216,28 @@ def check_config(config: neat.Config) -> None:
         raise ConfigError(f"[NEAT] pop_size = {pop}: must be from {POP_SIZE_RANGE[0]:,} to {POP_SIZE_RANGE[1]:,}")
     if not config.no_fitness_termination and config.fitness_criterion not in ("max", "min", "mean"):
         raise ConfigError(f"[NEAT] fitness_criterion = {_shown(config.fitness_criterion)}: expected max, min or mean")
-    for section, values in [("NEAT", vars(config)), ("TileGenome", vars(config.genome_config)),
-                            ("DefaultSpeciesSet", vars(config.species_set_config)),
-                            ("DefaultStagnation", vars(config.stagnation_config)),
-                            ("DefaultReproduction", vars(config.reproduction_config))]:
+    for section, values in [
+        ("NEAT", vars(config)),
+        ("TileGenome", vars(config.genome_config)),
+        ("DefaultSpeciesSet", vars(config.species_set_config)),
+        ("DefaultStagnation", vars(config.stagnation_config)),
+        ("DefaultReproduction", vars(config.reproduction_config)),
+    ]:
         for key, value in values.items():
             if isinstance(value, float) and math.isnan(value):
                 raise ConfigError(f"[{section}] {key} = nan: expected a number")
     threshold = config.species_set_config.compatibility_threshold
     if not threshold > 0:
-        raise ConfigError(f"[DefaultSpeciesSet] compatibility_threshold = {threshold:g}: must be above 0"
-                          " (genomes closer than this share a species)")
+        raise ConfigError(
+            f"[DefaultSpeciesSet] compatibility_threshold = {threshold:g}: must be above 0"
+            " (genomes closer than this share a species)"
+        )
     stagnation = config.stagnation_config
     if stagnation.species_fitness_func not in stat_functions:
-        raise ConfigError(f"[DefaultStagnation] species_fitness_func = {_shown(stagnation.species_fitness_func)}:"
-                          f" expected one of {', '.join(stat_functions)}")
+        raise ConfigError(
+            f"[DefaultStagnation] species_fitness_func = {_shown(stagnation.species_fitness_func)}:"
+            f" expected one of {', '.join(stat_functions)}"
+        )
     if stagnation.max_stagnation < 1:
         raise ConfigError(f"[DefaultStagnation] max_stagnation = {stagnation.max_stagnation}: must be at least 1")
     if stagnation.species_elitism < 0:
@@ -229,11 +249,15 @@ def check_config(config: neat.Config) -> None:
         raise ConfigError(f"[DefaultReproduction] min_species_size = {repro.min_species_size}: must be at least 1")
     for key in ("elitism", "min_species_size"):
         if getattr(repro, key) > pop:
-            raise ConfigError(f"[DefaultReproduction] {key} = {getattr(repro, key)}: more than pop_size = {pop};"
-                              " every species keeps at least this many genomes, so not even one species fits")
+            raise ConfigError(
+                f"[DefaultReproduction] {key} = {getattr(repro, key)}: more than pop_size = {pop};"
+                " every species keeps at least this many genomes, so not even one species fits"
+            )
     if not 0 < repro.survival_threshold <= 1:
-        raise ConfigError(f"[DefaultReproduction] survival_threshold = {repro.survival_threshold:g}:"
-                          " must be above 0 and at most 1 (the fraction of a species that may breed)")
+        raise ConfigError(
+            f"[DefaultReproduction] survival_threshold = {repro.survival_threshold:g}:"
+            " must be above 0 and at most 1 (the fraction of a species that may breed)"
+        )
     _check_speciation(config)
 
 
@@ -274,16 +298,22 @@ def _check_speciation(config: neat.Config) -> None:
     if len(representatives) < n or least < 2:  # some share a species: the population can hold them
         return
     apart = f"{min(distances):.2f}" if distances else "far"
-    need = (f"every genome of generation 0 would be a species of its own (all {n} tried were), and at {least} or"
-            f" more genomes per species (min_species_size, elitism) pop_size = {config.pop_size} cannot hold"
-            f" {config.pop_size} species (neat-python stops: 'Configuration conflict')")
+    need = (
+        f"every genome of generation 0 would be a species of its own (all {n} tried were), and at {least} or"
+        f" more genomes per species (min_species_size, elitism) pop_size = {config.pop_size} cannot hold"
+        f" {config.pop_size} species (neat-python stops: 'Configuration conflict')"
+    )
     if gc.num_hidden > 0:
-        raise ConfigError(f"[TileGenome] num_hidden = {gc.num_hidden}: new genomes share no hidden node (neat-python"
-                          f" numbers each genome's anew), so they are at least {apart} apart, beyond"
-                          f" compatibility_threshold = {threshold:g}: {need}; lower num_hidden, or raise"
-                          f" compatibility_threshold above {apart}")
-    raise ConfigError(f"[DefaultSpeciesSet] compatibility_threshold = {threshold:g}: new genomes are at least {apart}"
-                      f" apart, so {need}; raise compatibility_threshold above {apart}")
+        raise ConfigError(
+            f"[TileGenome] num_hidden = {gc.num_hidden}: new genomes share no hidden node (neat-python"
+            f" numbers each genome's anew), so they are at least {apart} apart, beyond"
+            f" compatibility_threshold = {threshold:g}: {need}; lower num_hidden, or raise"
+            f" compatibility_threshold above {apart}"
+        )
+    raise ConfigError(
+        f"[DefaultSpeciesSet] compatibility_threshold = {threshold:g}: new genomes are at least {apart}"
+        f" apart, so {need}; raise compatibility_threshold above {apart}"
+    )
 
 
 def _shown(text: str) -> str:

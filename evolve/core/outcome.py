@@ -103,9 +103,16 @@ class Outcome:
 
     @classmethod
     def from_row(cls, row: np.ndarray) -> Outcome:
-        return cls(float(row[R_FITNESS]), bool(row[R_FINISHED]), float(row[R_DISTANCE]), int(row[R_FRAMES]),
-                   int(row[R_COINS]), int(row[R_KILLS]), P.STATUS_NAMES[int(row[R_STATUS])],
-                   P.CAUSE_NAMES[int(row[R_CAUSE])])
+        return cls(
+            float(row[R_FITNESS]),
+            bool(row[R_FINISHED]),
+            float(row[R_DISTANCE]),
+            int(row[R_FRAMES]),
+            int(row[R_COINS]),
+            int(row[R_KILLS]),
+            P.STATUS_NAMES[int(row[R_STATUS])],
+            P.CAUSE_NAMES[int(row[R_CAUSE])],
+        )
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

@@ -31,7 +31,7 @@ class Playback:
         size = 2 * settings.view_radius + 1
         self._features = self._kernel_settings.features
         self.inputs = np.zeros(settings.n_inputs)  # what the network sees: the grid, then any extra inputs
-        self.observation = self.inputs[:size * size].reshape((size, size))  # the grid part, as a view
+        self.observation = self.inputs[: size * size].reshape((size, size))  # the grid part, as a view
         self.outputs = np.zeros(net.arrays.n_outputs)
         self.reset()
 

@@ -76,8 +76,7 @@ REACH_TIMEOUT = 10.0  # seconds to open a connection to a cluster's address, and
 # Ray otherwise binds the machine's network address), and no usage statistics sent anywhere. Its
 # actors work at the priority of the command that started them, as local threads do (Ray's default
 # runs workers at nice 15, which on a busy machine made the same kernel up to 20% slower).
-LOCAL_RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0",
-                 "RAY_worker_niceness": "0"}
+LOCAL_RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0"}
 
 
 def check_ray() -> None:
@@ -162,8 +161,9 @@ class Evaluator:
     def set_levels(self, levels: LevelPack | None) -> None:
         self._levels = _writable(levels) if levels is not None else None
 
-    def evaluate(self, nets: NetArrays, settings: Settings, indices: np.ndarray | None,
-                 levels: LevelPack | None) -> tuple[np.ndarray, float]:
+    def evaluate(
+        self, nets: NetArrays, settings: Settings, indices: np.ndarray | None, levels: LevelPack | None
+    ) -> tuple[np.ndarray, float]:
         """Result rows of every network of the chunk on the levels, and the kernel's seconds."""
         from tilerunner.evolve.core.rollout import evaluate_population
 
@@ -196,9 +196,14 @@ class RayBackend:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, actors: int | None = None,
-                 notify: Callable[[str], None] | None = None, start_timeout: float = START_TIMEOUT,
-                 stall_after: float = STALL_FLOOR) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        actors: int | None = None,
+        notify: Callable[[str], None] | None = None,
+        start_timeout: float = START_TIMEOUT,
+        stall_after: float = STALL_FLOOR,
+    ) -> None:
         if actors is not None and actors < 1:
             raise ValueError(f"actors must be at least 1, got {actors}")
         self.address = address
@@ -250,8 +255,10 @@ class RayBackend:
         if self.address is None and not _ray_initialised():
             cpus = local_cpus()
             if self.actors_wanted is not None and self.actors_wanted > cpus:
-                raise BackendError(f"--actors {self.actors_wanted} asks for more actors than this machine's"
-                                   f" {plural(cpus, 'CPU')} (each actor needs at least one)")
+                raise BackendError(
+                    f"--actors {self.actors_wanted} asks for more actors than this machine's"
+                    f" {plural(cpus, 'CPU')} (each actor needs at least one)"
+                )
             return
         self._layout(self._ray())
 
@@ -280,24 +287,29 @@ class RayBackend:
             infos = self._ready(ray, [h.ready.remote() for h, _ in handles], [c for _, c in handles])
             for info in infos:
                 if info["version"] != _version():
-                    raise BackendError(f"node {info['host']} runs tilerunner {info['version']}, this one"
-                                       f" {_version()}: install the same version on every node")
+                    raise BackendError(
+                        f"node {info['host']} runs tilerunner {info['version']}, this one"
+                        f" {_version()}: install the same version on every node"
+                    )
         except BaseException as exc:  # a failure, a stop or Ctrl-C: none of them is any use now
             for h, _ in handles:
                 _kill(ray, h)
             if isinstance(exc, ray.exceptions.RayError):
                 raise BackendError(f"a Ray actor failed to start: {_first_line(exc)}") from None
             raise
-        self._actors = [_Actor(h, f"actor {i} ({info['host']},"
-                                  f" {plural(info['threads'], 'thread')})", cpus, info["pid"])
-                        for i, ((h, cpus), info) in enumerate(zip(handles, infos))]
+        self._actors = [
+            _Actor(h, f"actor {i} ({info['host']}, {plural(info['threads'], 'thread')})", cpus, info["pid"])
+            for i, ((h, cpus), info) in enumerate(zip(handles, infos))
+        ]
         hosts = len({info["host"] for info in infos})
         if self._started_ray and self.address is None:
             where = f"a local Ray on {ray.util.get_node_ip_address()}"
         else:
             where = f"the Ray cluster at {ray.get_runtime_context().gcs_address}"
-        self._say(f"ray: {plural(len(self._actors), 'actor')} on {plural(hosts, 'node')}"
-                  f" ({plural(sum(a.cpus for a in self._actors), 'CPU')}), {where}")
+        self._say(
+            f"ray: {plural(len(self._actors), 'actor')} on {plural(hosts, 'node')}"
+            f" ({plural(sum(a.cpus for a in self._actors), 'CPU')}), {where}"
+        )
         if self._levels is not None:
             self._send_levels()
 
@@ -310,9 +322,11 @@ class RayBackend:
             if not waiting:
                 return ray.get(refs)
             if time.monotonic() > deadline:
-                raise BackendError(f"Ray could not start {plural(len(refs), 'actor')}"
-                                   f" ({', '.join(str(c) for c in cpus)} CPUs) within {self.start_timeout:.0f} s:"
-                                   " is the cluster busy or too small? (ray status tells)")
+                raise BackendError(
+                    f"Ray could not start {plural(len(refs), 'actor')}"
+                    f" ({', '.join(str(c) for c in cpus)} CPUs) within {self.start_timeout:.0f} s:"
+                    " is the cluster busy or too small? (ray status tells)"
+                )
 
     def _ray(self):
         """Ray, connected: a local Ray started here, the cluster at `address`, or the one already initialised."""
@@ -337,8 +351,9 @@ class RayBackend:
         except (ConnectionError, RuntimeError, ValueError) as exc:
             if self.address is None:
                 raise BackendError(f"cannot start a local Ray: {_first_line(exc)}") from None
-            raise BackendError(f"--address {self.address}: cannot join the Ray cluster there:"
-                               f" {_first_line(exc)}") from None
+            raise BackendError(
+                f"--address {self.address}: cannot join the Ray cluster there: {_first_line(exc)}"
+            ) from None
         self._started_ray = True
         self._unquiet = _quiet_driver_messages()
         return ray
@@ -378,8 +393,10 @@ class RayBackend:
         if self.actors_wanted is None:
             return [(cpus, node) for node, cpus in nodes]
         if self.actors_wanted > total:
-            raise BackendError(f"--actors {self.actors_wanted} asks for more actors than the Ray cluster's"
-                               f" {plural(total, 'CPU')} (each actor needs at least one)")
+            raise BackendError(
+                f"--actors {self.actors_wanted} asks for more actors than the Ray cluster's"
+                f" {plural(total, 'CPU')} (each actor needs at least one)"
+            )
         each = total // self.actors_wanted
         return [(each, None)] * self.actors_wanted
 
@@ -444,9 +461,15 @@ class RayBackend:
             return max(self.stall_after, STALL_UNMEASURED)
         return max(self.stall_after, STALL_FACTOR * self._per_episode * episodes)
 
-    def evaluate(self, nets: list[NetArrays], settings: Settings, indices: np.ndarray | None = None,
-                 levels: LevelPack | None = None, progress: Progress | None = None,
-                 chunks: int = 1) -> tuple[np.ndarray, BackendTiming]:
+    def evaluate(
+        self,
+        nets: list[NetArrays],
+        settings: Settings,
+        indices: np.ndarray | None = None,
+        levels: LevelPack | None = None,
+        progress: Progress | None = None,
+        chunks: int = 1,
+    ) -> tuple[np.ndarray, BackendTiming]:
         self.start()  # imports Ray (after setting up a local one's environment)
         import ray
 
@@ -506,8 +529,9 @@ class RayBackend:
                     waited = now - since[actor]
                     if queue and waited > self._stall_bound(episodes[pending[queue[0]]]):
                         _kill(ray, actor.handle)
-                        give_up(actor, f"gave no result in {waited:.0f} s (its process stopped or stuck), so it"
-                                       " was stopped")
+                        give_up(
+                            actor, f"gave no result in {waited:.0f} s (its process stopped or stuck), so it was stopped"
+                        )
                 continue
             ref = ready[0]
             i = pending[ref]
@@ -598,9 +622,13 @@ def _start_watcher(folder: str) -> subprocess.Popen | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return subprocess.Popen([sys.executable, "-I", "-c", _WATCHER, folder, str(os.getpid())],
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-I", "-c", _WATCHER, folder, str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except OSError as exc:  # no Python to start: the run goes on without it
         log.warning("cannot start the watcher of the local Ray: %s", exc)
         return None
@@ -656,8 +684,10 @@ def _check_address(address: str) -> None:
     except UnicodeError:  # a label longer than 63 characters, or an empty one
         raise BackendError(f"--address {shown!r}: {host!r} is not a valid host name") from None
     except OSError as exc:
-        raise BackendError(f"--address {shown}: cannot reach a Ray cluster there: {exc.strerror or exc}"
-                           " (is `ray start --head` running there?)") from None
+        raise BackendError(
+            f"--address {shown}: cannot reach a Ray cluster there: {exc.strerror or exc}"
+            " (is `ray start --head` running there?)"
+        ) from None
     except ValueError as exc:  # a NUL character, say
         raise BackendError(f"--address {shown!r}: {_first_line(exc)}") from None
     with sock:
@@ -672,16 +702,20 @@ def _check_address(address: str) -> None:
                     break
                 head += more
         except TimeoutError:
-            raise BackendError(f"--address {shown}: no answer within {REACH_TIMEOUT:.0f} s: is it the address"
-                               " `ray start --head` printed?") from None
+            raise BackendError(
+                f"--address {shown}: no answer within {REACH_TIMEOUT:.0f} s: is it the address"
+                " `ray start --head` printed?"
+            ) from None
         except OSError as exc:
             head = b""
             log.info("--address %s: %s", shown, exc)
     # A SETTINGS frame (type 4) on stream 0, not an acknowledgement, its length a whole number of settings.
     length = int.from_bytes(head[:3], "big") if len(head) == 9 else -1
     if len(head) != 9 or head[3] != 4 or head[4] & 1 or int.from_bytes(head[5:], "big") & 0x7FFFFFFF or length % 6:
-        raise BackendError(f"--address {shown}: something answers there, but not a Ray cluster: is it the address"
-                           " `ray start --head` printed (port 6379 unless it was told otherwise)?")
+        raise BackendError(
+            f"--address {shown}: something answers there, but not a Ray cluster: is it the address"
+            " `ray start --head` printed (port 6379 unless it was told otherwise)?"
+        )
 
 
 def _resolved(address: str) -> str:
@@ -698,8 +732,7 @@ def _resolved(address: str) -> str:
     except ConnectionError:
         found = None
     if not found:
-        raise BackendError("--address auto: no Ray cluster is running on this machine (`ray start --head` starts"
-                           " one)")
+        raise BackendError("--address auto: no Ray cluster is running on this machine (`ray start --head` starts one)")
     return found
 
 

@@ -19,9 +19,13 @@ from tilerunner.agent.genome import TileGenome, breeds_fast
 def breeds_in_batches(config: neat.Config) -> bool:
     """Whether `config` asks for batch breeding and breeds with TileGenome's own genes and methods."""
     gc = config.genome_config
-    return (getattr(gc, "breeding", "exact") == "batch" and issubclass(config.genome_type, TileGenome)
-            and config.genome_type.configure_crossover is TileGenome.configure_crossover
-            and config.genome_type.mutate is TileGenome.mutate and breeds_fast(gc))
+    return (
+        getattr(gc, "breeding", "exact") == "batch"
+        and issubclass(config.genome_type, TileGenome)
+        and config.genome_type.configure_crossover is TileGenome.configure_crossover
+        and config.genome_type.mutate is TileGenome.mutate
+        and breeds_fast(gc)
+    )
 
 
 class BatchReproduction(neat.DefaultReproduction):

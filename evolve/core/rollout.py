@@ -91,8 +91,8 @@ def pack_levels(levels: Sequence[Level]) -> LevelPack:
 def subset_levels(levels: LevelPack, indices: np.ndarray) -> LevelPack:
     """The levels `indices` of a pack, in that order, as a pack of their own (what `pack_levels` of them gives)."""
     idx = np.asarray(indices, dtype=np.int64)
-    tile_parts = [levels.tiles[levels.tile_off[i]:levels.tile_off[i + 1]] for i in idx]
-    enemy_parts = [levels.enemies[levels.enemy_off[i]:levels.enemy_off[i + 1]] for i in idx]
+    tile_parts = [levels.tiles[levels.tile_off[i] : levels.tile_off[i + 1]] for i in idx]
+    enemy_parts = [levels.enemies[levels.enemy_off[i] : levels.enemy_off[i + 1]] for i in idx]
     return LevelPack(
         tiles=np.concatenate(tile_parts) if tile_parts else np.zeros(0, np.int8),
         tile_off=np.concatenate([[0], np.cumsum([p.size for p in tile_parts])]).astype(np.int64),
@@ -113,8 +113,13 @@ def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
     finished = status == P.FINISHED
     distance = (state[P.S_RIGHTMOST] - state[P.S_START_X]) / P.SUB
     frames = state[P.S_FRAMES]
-    fitness = (distance - s.time_penalty * frames + s.coin_bonus * state[P.S_COINS] + s.kill_bonus * state[P.S_KILLS]
-               - s.jump_penalty * state[P.S_JUMPS])
+    fitness = (
+        distance
+        - s.time_penalty * frames
+        + s.coin_bonus * state[P.S_COINS]
+        + s.kill_bonus * state[P.S_KILLS]
+        - s.jump_penalty * state[P.S_JUMPS]
+    )
     if finished:
         fitness += s.finish_bonus
     elif status == P.DEAD:
@@ -131,10 +136,26 @@ def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
 
 @njit(cache=True)
 def play_episode(
-    net: NetArrays, k: int, values: np.ndarray, base_slot: int, cells: np.ndarray, base_node: int,
-    active: np.ndarray, active_at: int, levels: LevelPack, li: int, s: Settings, result: np.ndarray,
-    tiles_buf: np.ndarray, state: np.ndarray, enemies_buf: np.ndarray, obs: np.ndarray, out: np.ndarray,
-    scratch: np.ndarray, record_buttons: np.ndarray, record_xy: np.ndarray,
+    net: NetArrays,
+    k: int,
+    values: np.ndarray,
+    base_slot: int,
+    cells: np.ndarray,
+    base_node: int,
+    active: np.ndarray,
+    active_at: int,
+    levels: LevelPack,
+    li: int,
+    s: Settings,
+    result: np.ndarray,
+    tiles_buf: np.ndarray,
+    state: np.ndarray,
+    enemies_buf: np.ndarray,
+    obs: np.ndarray,
+    out: np.ndarray,
+    scratch: np.ndarray,
+    record_buttons: np.ndarray,
+    record_xy: np.ndarray,
 ) -> int:
     """One episode of network k on level li; fills `result` and returns the number of decisions.
 
@@ -147,12 +168,21 @@ def play_episode(
     """
     rows = levels.rows[li]
     cols = levels.cols[li]
-    level_tiles = levels.tiles[levels.tile_off[li]:levels.tile_off[li + 1]].reshape((rows, cols))
-    level_enemies = levels.enemies[levels.enemy_off[li]:levels.enemy_off[li + 1]]
-    tiles = tiles_buf[:rows * cols].reshape((rows, cols))
-    enemies = enemies_buf[:level_enemies.shape[0]]
-    P.reset_world(level_tiles, level_enemies, levels.start_col[li], levels.start_row[li], levels.exit_col[li],
-                  tiles, state, enemies, s.jump_rule)
+    level_tiles = levels.tiles[levels.tile_off[li] : levels.tile_off[li + 1]].reshape((rows, cols))
+    level_enemies = levels.enemies[levels.enemy_off[li] : levels.enemy_off[li + 1]]
+    tiles = tiles_buf[: rows * cols].reshape((rows, cols))
+    enemies = enemies_buf[: level_enemies.shape[0]]
+    P.reset_world(
+        level_tiles,
+        level_enemies,
+        levels.start_col[li],
+        levels.start_row[li],
+        levels.exit_col[li],
+        tiles,
+        state,
+        enemies,
+        s.jump_rule,
+    )
     reset_network_at(net, k, values, base_slot, cells, base_node, active, active_at)
     inputs = obs[0]
     recording = record_buttons.size > 0
@@ -183,9 +213,17 @@ def play_episode(
 
 @njit(cache=True)
 def _play(
-    net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray,
-    levels: LevelPack, li: int, s: Settings, result: np.ndarray,
-    record_buttons: np.ndarray, record_xy: np.ndarray,
+    net: NetArrays,
+    k: int,
+    values: np.ndarray,
+    cells: np.ndarray,
+    active: np.ndarray,
+    levels: LevelPack,
+    li: int,
+    s: Settings,
+    result: np.ndarray,
+    record_buttons: np.ndarray,
+    record_xy: np.ndarray,
 ) -> int:
     """`play_episode` on the population's state buffers, with world buffers of its own."""
     rows = levels.rows[li]
@@ -196,8 +234,28 @@ def _play(
     obs = np.empty((1, net.n_inputs))
     out = np.empty((1, net.n_outputs))
     scratch = np.empty(max(net.max_in, 1))
-    return play_episode(net, k, values, net.net_slot_off[k], cells, 0, active, k, levels, li, s, result,
-                        tiles, state, enemies, obs, out, scratch, record_buttons, record_xy)
+    return play_episode(
+        net,
+        k,
+        values,
+        net.net_slot_off[k],
+        cells,
+        0,
+        active,
+        k,
+        levels,
+        li,
+        s,
+        result,
+        tiles,
+        state,
+        enemies,
+        obs,
+        out,
+        scratch,
+        record_buttons,
+        record_xy,
+    )
 
 
 @njit(cache=True, parallel=True)
@@ -219,7 +277,7 @@ def evaluate_population(net: NetArrays, levels: LevelPack, s: Settings) -> np.nd
 
 @njit(cache=True)
 def play_recorded(
-    net: NetArrays, levels: LevelPack, li: int, s: Settings, record_buttons: np.ndarray, record_xy: np.ndarray,
+    net: NetArrays, levels: LevelPack, li: int, s: Settings, record_buttons: np.ndarray, record_xy: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Play network 0 on level li, recording buttons per decision and (x, y) per frame.
 

@@ -52,8 +52,10 @@ def reactive_genome(key: int, genome_config, radius: int, features: tuple[str, .
     """
     missing = [f for f in NEEDS if f not in features]
     if missing:
-        raise ValueError(f"seeding from the hand-written rules needs the senses {', '.join(NEEDS)}"
-                         f" (--observe {','.join(sorted(set(features) | set(NEEDS)))}); missing {', '.join(missing)}")
+        raise ValueError(
+            f"seeding from the hand-written rules needs the senses {', '.join(NEEDS)}"
+            f" (--observe {','.join(sorted(set(features) | set(NEEDS)))}); missing {', '.join(missing)}"
+        )
     names = input_names(radius, features)
     if len(names) != genome_config.num_inputs:
         raise ValueError(f"the config has {genome_config.num_inputs} inputs, the senses give {len(names)}")
@@ -77,8 +79,9 @@ def reactive_genome(key: int, genome_config, radius: int, features: tuple[str, .
     return genome
 
 
-def seed_population(population: neat.Population, config: neat.Config, radius: int, features: tuple[str, ...],
-                    share: float) -> list[int]:
+def seed_population(
+    population: neat.Population, config: neat.Config, radius: int, features: tuple[str, ...], share: float
+) -> list[int]:
     """Replace `share` of the first population (at least one genome) with the reactive controller: the first
     as written, the rest mutated copies. Then speciate afresh. The seeded genomes' keys."""
     if not 0.0 < share <= 1.0:
@@ -86,7 +89,7 @@ def seed_population(population: neat.Population, config: neat.Config, radius: in
     if population.generation != 0:
         raise ValueError("only a first population can be seeded")
     gc = config.genome_config
-    keys = sorted(population.population)[:max(1, round(share * len(population.population)))]
+    keys = sorted(population.population)[: max(1, round(share * len(population.population)))]
     base = reactive_genome(keys[0], gc, radius, features)
     for n, key in enumerate(keys):
         genome = copy.deepcopy(base)

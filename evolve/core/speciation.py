@@ -60,8 +60,14 @@ class FastSpeciesSet(neat.DefaultSpeciesSet):
         else:
             self.pool = None
         ok, new_rep, species_of, reps, mean, stdev = speciate_packed(
-            genes, len(keys), old_rep, old_rep_pop, float(self.species_set_config.compatibility_threshold),
-            float(gc.compatibility_disjoint_coefficient), float(gc.compatibility_weight_coefficient))
+            genes,
+            len(keys),
+            old_rep,
+            old_rep_pop,
+            float(self.species_set_config.compatibility_threshold),
+            float(gc.compatibility_disjoint_coefficient),
+            float(gc.compatibility_weight_coefficient),
+        )
         if not ok:
             min([], key=lambda x: x)  # more species than genomes: neat-python's own error (ValueError)
 
@@ -82,4 +88,4 @@ class FastSpeciesSet(neat.DefaultSpeciesSet):
                 self.genome_to_species[gid] = sid
             s.update(population[gids[0]], {gid: population[gid] for gid in gids})
         if len(population) > 1:
-            self.reporters.info(f'Mean genetic distance {mean:.3f}, standard deviation {stdev:.3f}')
+            self.reporters.info(f"Mean genetic distance {mean:.3f}, standard deviation {stdev:.3f}")

@@ -63,12 +63,21 @@ class Validation:
     best_generation: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"levels": [{"id": lv.id, "text": lv.text} for lv in self.levels], "every": self.every,
-                "best": list(self.best) if self.best is not None else None, "best_generation": self.best_generation}
+        return {
+            "levels": [{"id": lv.id, "text": lv.text} for lv in self.levels],
+            "every": self.every,
+            "best": list(self.best) if self.best is not None else None,
+            "best_generation": self.best_generation,
+        }
 
 
-def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequence[dict],
-                       validation: Validation | None = None, config_text: str | None = None) -> dict[str, Any]:
+def checkpoint_to_dict(
+    evolution: Evolution,
+    stats: Sequence[dict],
+    timing: Sequence[dict],
+    validation: Validation | None = None,
+    config_text: str | None = None,
+) -> dict[str, Any]:
     """The run's state between generations as JSON-able data (see the module docstring).
 
     With `config_text` (the run's config.ini), its digest is recorded, so that the checkpoint can be told
@@ -88,26 +97,40 @@ def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequ
     tracker = reproduction.innovation_tracker
     version, internal, gauss = random.getstate()
     return {
-        "schema": SCHEMA, "version": VERSION, "generation": p.generation, "seed": evolution.seed,
+        "schema": SCHEMA,
+        "version": VERSION,
+        "generation": p.generation,
+        "seed": evolution.seed,
         "config_digest": config_digest(config_text) if config_text is not None else None,
         "settings": evolution.settings.as_dict(),
-        "levels": [{"id": lv} if isinstance(lv, str) else {"id": lv.id, "text": lv.text}
-                   for lv in evolution.plan.levels.items],  # generated levels not made yet: their ids
+        "levels": [
+            {"id": lv} if isinstance(lv, str) else {"id": lv.id, "text": lv.text} for lv in evolution.plan.levels.items
+        ],  # generated levels not made yet: their ids
         "random": {"version": version, "internal": list(internal), "gauss": gauss},
         "population": [genome_to_dict(g, keep_order=True) for g in p.population.values()],
         "species": {
             "next_key": next_species,
-            "list": [{"key": s.key, "created": s.created, "last_improved": s.last_improved,
-                      "representative": genome_to_dict(s.representative, keep_order=True),
-                      "members": list(s.members), "fitness": s.fitness, "adjusted_fitness": s.adjusted_fitness,
-                      "fitness_history": list(s.fitness_history)} for s in p.species.species.values()],
+            "list": [
+                {
+                    "key": s.key,
+                    "created": s.created,
+                    "last_improved": s.last_improved,
+                    "representative": genome_to_dict(s.representative, keep_order=True),
+                    "members": list(s.members),
+                    "fitness": s.fitness,
+                    "adjusted_fitness": s.adjusted_fitness,
+                    "fitness_history": list(s.fitness_history),
+                }
+                for s in p.species.species.values()
+            ],
         },
         "reproduction": {
             "next_genome_key": next_genome,
             # Only the living genomes' parents: neat-python never reads ancestry, and all of it grows
             # without bound (300 entries a generation).
-            "ancestors": [[key, list(reproduction.ancestors[key])] for key in p.population
-                          if key in reproduction.ancestors],
+            "ancestors": [
+                [key, list(reproduction.ancestors[key])] for key in p.population if key in reproduction.ancestors
+            ],
             "innovation_counter": tracker.global_counter,
             "innovations": [[i, o, kind, n] for (i, o, kind), n in tracker.generation_innovations.items()],
         },
@@ -117,11 +140,14 @@ def checkpoint_to_dict(evolution: Evolution, stats: Sequence[dict], timing: Sequ
         "best_ever_generation": evolution.best_ever_generation,
         "best_ever_levels": _level_refs(evolution),
         "levels_per_gen": evolution.levels_per_gen,
-        "fresh": list(evolution.plan.fresh), "curriculum": evolution.plan.curriculum, "stage": evolution.stage,
+        "fresh": list(evolution.plan.fresh),
+        "curriculum": evolution.plan.curriculum,
+        "stage": evolution.stage,
         "recheck": evolution.plan.recheck,
         "first_finish": [[li, g] for li, g in evolution.first_finish.items()],
         "solved_at": evolution.solved_at,
-        "stats": list(stats), "timing": list(timing),
+        "stats": list(stats),
+        "timing": list(timing),
         "validation": validation.as_dict() if validation is not None else None,
     }
 
@@ -168,8 +194,9 @@ def _outcome(data: Any, where: str) -> Outcome:
     return Outcome(**values)
 
 
-def evolution_from_dict(data: dict[str, Any], config: neat.Config, fitness: FitnessFunction | None = None
-                        ) -> tuple[Evolution, list[dict], list[dict], Validation | None]:
+def evolution_from_dict(
+    data: dict[str, Any], config: neat.Config, fitness: FitnessFunction | None = None
+) -> tuple[Evolution, list[dict], list[dict], Validation | None]:
     """Rebuild the run a checkpoint holds: (evolution, stats rows, timing rows, validation); sets `random`'s state.
 
     `config` is the run's neat config (from its config.ini). `CheckpointError` for anything wrong.
@@ -182,8 +209,9 @@ def evolution_from_dict(data: dict[str, Any], config: neat.Config, fitness: Fitn
         raise CheckpointError(f"checkpoint: inconsistent ({type(exc).__name__}: {exc})") from None
 
 
-def _rebuild(data: dict[str, Any], config: neat.Config,
-             fitness: FitnessFunction | None) -> tuple[Evolution, list[dict], list[dict], Validation | None]:
+def _rebuild(
+    data: dict[str, Any], config: neat.Config, fitness: FitnessFunction | None
+) -> tuple[Evolution, list[dict], list[dict], Validation | None]:
     gc = config.genome_config
     generation = _read.get(data, "generation", "count", "checkpoint")
     seed = _read.get(data, "seed", "int", "checkpoint")
@@ -191,25 +219,31 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         settings = EpisodeSettings.from_dict(_read.get(data, "settings", "object", "checkpoint"))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint.settings: {exc}") from None
-    levels = LevelList(_levels(_read.get(data, "levels", "list", "checkpoint"), "checkpoint.levels",
-                               made_later=True))
+    levels = LevelList(_levels(_read.get(data, "levels", "list", "checkpoint"), "checkpoint.levels", made_later=True))
     rng = _read.get(data, "random", "object", "checkpoint")
     internal = _read.get(rng, "internal", "list", "checkpoint.random")
-    if len(internal) != 625 or not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**32
-                                       for x in internal):
+    if len(internal) != 625 or not all(
+        isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**32 for x in internal
+    ):
         raise CheckpointError("checkpoint.random.internal: not the state of Python's random generator")
-    random_state = (_read.get(rng, "version", "int", "checkpoint.random"), tuple(internal),
-                    _read.get(rng, "gauss", "number|null", "checkpoint.random"))
+    random_state = (
+        _read.get(rng, "version", "int", "checkpoint.random"),
+        tuple(internal),
+        _read.get(rng, "gauss", "number|null", "checkpoint.random"),
+    )
 
     if generation > MAX_GENERATIONS:
-        raise CheckpointError(f"checkpoint.generation: {generation}, past the {MAX_GENERATIONS:,} generations a run"
-                              " may have")
+        raise CheckpointError(
+            f"checkpoint.generation: {generation}, past the {MAX_GENERATIONS:,} generations a run may have"
+        )
     raw_population = _read.get(data, "population", "list", "checkpoint")
     if not raw_population:
         raise CheckpointError("checkpoint.population: empty")
     if len(raw_population) > config.pop_size:  # checked before a single genome is built
-        raise CheckpointError(f"checkpoint.population: {len(raw_population):,} genomes, more than the run's"
-                              f" population of {config.pop_size:,} (pop_size in its config.ini)")
+        raise CheckpointError(
+            f"checkpoint.population: {len(raw_population):,} genomes, more than the run's"
+            f" population of {config.pop_size:,} (pop_size in its config.ini)"
+        )
     population = {}
     for n, raw in enumerate(raw_population):
         where = f"checkpoint.population[{n}]"
@@ -219,8 +253,9 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         population[key] = _genome(raw, where, gc)
 
     # neat-python's own objects, built as Population builds them, then given the saved state.
-    p = neat.Population(config, initial_state=(population, config.species_set_type(config.species_set_config, None),
-                                               generation))
+    p = neat.Population(
+        config, initial_state=(population, config.species_set_type(config.species_set_config, None), generation)
+    )
     species = _read.get(data, "species", "object", "checkpoint")
     next_species = _read.get(species, "next_key", "count", "checkpoint.species")
     p.species.indexer = count(next_species)
@@ -247,8 +282,10 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         s.update(_genome(_read.get(raw, "representative", "object", where), f"{where}.representative", gc), members)
         s.fitness = _read.get(raw, "fitness", "number|null", where)
         s.adjusted_fitness = _read.get(raw, "adjusted_fitness", "number|null", where)
-        s.fitness_history = [_read.check(x, "number", f"{where}.fitness_history")
-                             for x in _read.get(raw, "fitness_history", "list", where)]
+        s.fitness_history = [
+            _read.check(x, "number", f"{where}.fitness_history")
+            for x in _read.get(raw, "fitness_history", "list", where)
+        ]
         p.species.species[s.key] = s
     unplaced = [key for key in population if key not in p.species.genome_to_species]
     if unplaced:
@@ -261,14 +298,20 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
     p.reproduction.genome_indexer = count(next_genome)
     p.reproduction.ancestors = {
         _read.check(key, "int", "checkpoint.reproduction.ancestors"): tuple(
-            _read.check(x, "int", "checkpoint.reproduction.ancestors") for x in parents)
-        for key, parents in _read.get(reproduction, "ancestors", "list", "checkpoint.reproduction")}
+            _read.check(x, "int", "checkpoint.reproduction.ancestors") for x in parents
+        )
+        for key, parents in _read.get(reproduction, "ancestors", "list", "checkpoint.reproduction")
+    }
     tracker = p.reproduction.innovation_tracker
     tracker.global_counter = _read.get(reproduction, "innovation_counter", "count", where)
     innovations = {}
     for entry in _read.get(reproduction, "innovations", "list", where):
-        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[2], str)
-                and all(_is_int(x) for x in (entry[0], entry[1], entry[3]))):
+        if not (
+            isinstance(entry, list)
+            and len(entry) == 4
+            and isinstance(entry[2], str)
+            and all(_is_int(x) for x in (entry[0], entry[1], entry[3]))
+        ):
             raise CheckpointError(f"{where}.innovations: expected [in, out, kind, number] entries, got {entry!r:.60}")
         innovations[(entry[0], entry[1], entry[2])] = entry[3]
     tracker.generation_innovations = innovations
@@ -279,11 +322,16 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
     best = _read.get(data, "best_ever", "object|null", "checkpoint")
     best_ever = _genome(best, "checkpoint.best_ever", gc) if best is not None else None
     p.best_genome = best_ever
-    genomes = [*population.values(), *(s.representative for s in p.species.species.values()),
-               *([best_ever] if best_ever is not None else [])]
+    genomes = [
+        *population.values(),
+        *(s.representative for s in p.species.species.values()),
+        *([best_ever] if best_ever is not None else []),
+    ]
     _check_counters(genomes, next_node, tracker.global_counter, innovations)
-    outcomes = [_outcome(o, f"checkpoint.best_ever_outcomes[{n}]")
-                for n, o in enumerate(_read.get(data, "best_ever_outcomes", "list", "checkpoint"))]
+    outcomes = [
+        _outcome(o, f"checkpoint.best_ever_outcomes[{n}]")
+        for n, o in enumerate(_read.get(data, "best_ever_outcomes", "list", "checkpoint"))
+    ]
     first_finish = {}
     for li, g in _read.get(data, "first_finish", "list", "checkpoint"):
         if not (isinstance(li, int) and 0 <= li < len(levels)):
@@ -291,8 +339,11 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         first_finish[li] = _read.check(g, "count", "checkpoint.first_finish")
     per_gen = _read.get(data, "levels_per_gen", "count|null", "checkpoint")
     # Fresh levels, curricula and rechecks came later: older checkpoints have none of them.
-    fresh = [_read.check(d, "count", "checkpoint.fresh") for d in _read.get(data, "fresh", "list", "checkpoint")] \
-        if "fresh" in data else []
+    fresh = (
+        [_read.check(d, "count", "checkpoint.fresh") for d in _read.get(data, "fresh", "list", "checkpoint")]
+        if "fresh" in data
+        else []
+    )
     curriculum = _read.get(data, "curriculum", "number|null", "checkpoint") if "curriculum" in data else None
     recheck = _read.get(data, "recheck", "count|null", "checkpoint") if "recheck" in data else None
     try:
@@ -317,10 +368,19 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
             except LevelError as exc:
                 raise CheckpointError(f"checkpoint.best_ever_levels: {exc}") from None
     evolution = Evolution.restore(
-        p, plan, settings, seed, fitness, best_ever=best_ever, best_ever_outcomes=outcomes,
+        p,
+        plan,
+        settings,
+        seed,
+        fitness,
+        best_ever=best_ever,
+        best_ever_outcomes=outcomes,
         best_ever_generation=_read.get(data, "best_ever_generation", "count|null", "checkpoint"),
-        best_ever_levels=best_levels, first_finish=first_finish,
-        solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"), stage=stage)
+        best_ever_levels=best_levels,
+        first_finish=first_finish,
+        solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"),
+        stage=stage,
+    )
     stats = [_read.check(r, "object", "checkpoint.stats") for r in _read.get(data, "stats", "list", "checkpoint")]
     timing = [_read.check(r, "object", "checkpoint.timing") for r in _read.get(data, "timing", "list", "checkpoint")]
     for name, rows in (("stats", stats), ("timing", timing)):  # none (an Evolution saved without a Run), or all
@@ -348,10 +408,13 @@ def _rebuild(data: dict[str, Any], config: neat.Config,
         if every < 1:
             raise CheckpointError(f"{where}.every: 0; validation needs a number of generations of at least 1")
         best_generation = _read.get(raw, "best_generation", "count|null", where)
-        if (best is None) != (best_generation is None) or (best_generation is not None
-                                                          and best_generation >= generation):
-            raise CheckpointError(f"{where}.best_generation: {best_generation} does not fit its best or the"
-                                  f" checkpoint's generation {generation}")
+        if (best is None) != (best_generation is None) or (
+            best_generation is not None and best_generation >= generation
+        ):
+            raise CheckpointError(
+                f"{where}.best_generation: {best_generation} does not fit its best or the"
+                f" checkpoint's generation {generation}"
+            )
         validation = Validation(held_out, every, tuple(best) if best else None, best_generation)
     random.setstate(random_state)
     return evolution, stats, timing, validation
@@ -373,8 +436,10 @@ def _check_counters(genomes: list, next_node: int | None, innovation_counter: in
             raise CheckpointError(f"checkpoint.next_node_key: {next_node}, but genome {genome.key} has node {hidden}")
         top = max((gene.innovation for gene in genome.connections.values()), default=0)
         if top > innovation_counter:
-            raise CheckpointError(f"checkpoint.reproduction.innovation_counter: {innovation_counter}, but genome"
-                                  f" {genome.key} has innovation number {top}")
+            raise CheckpointError(
+                f"checkpoint.reproduction.innovation_counter: {innovation_counter}, but genome"
+                f" {genome.key} has innovation number {top}"
+            )
     if any(n > innovation_counter for n in innovations.values()):
         raise CheckpointError("checkpoint.reproduction.innovations: a number past innovation_counter")
 
@@ -387,22 +452,28 @@ def check_belongs(data: dict[str, Any], args: dict[str, Any], config_text: str, 
     """
     digest = config_digest(config_text)
     if data.get("config_digest") is not None and data.get("config_digest") != digest:
-        raise CheckpointError(f"{source}: made with another neat config than this run folder's config.ini;"
-                              " it is not this run's checkpoint")
+        raise CheckpointError(
+            f"{source}: made with another neat config than this run folder's config.ini;"
+            " it is not this run's checkpoint"
+        )
     if data.get("seed") != args.get("seed"):
-        raise CheckpointError(f"{source}: a checkpoint of a run with seed {data.get('seed')!r:.30}, but this run's"
-                              f" seed is {args.get('seed')!r:.30} (args.json); it is not this run's checkpoint")
+        raise CheckpointError(
+            f"{source}: a checkpoint of a run with seed {data.get('seed')!r:.30}, but this run's"
+            f" seed is {args.get('seed')!r:.30} (args.json); it is not this run's checkpoint"
+        )
     if "settings" in args and data.get("settings") != args["settings"]:
-        raise CheckpointError(f"{source}: its episode settings differ from this run's (args.json); it is not this"
-                              " run's checkpoint")
+        raise CheckpointError(
+            f"{source}: its episode settings differ from this run's (args.json); it is not this run's checkpoint"
+        )
     entries = data.get("levels") if isinstance(data.get("levels"), list) else []
     ids = [e.get("id") for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)]
     fresh = data.get("fresh") if isinstance(data.get("fresh"), list) else []
     played = compact_ids(ids) if ids else [f"gen:*:{d}" for d in fresh]
     named = args.get("levels")
     if all(isinstance(x, str) for x in named) and compact_ids(named) != played:
-        raise CheckpointError(f"{source}: it trains on other levels than this run's (args.json); it is not this"
-                              " run's checkpoint")
+        raise CheckpointError(
+            f"{source}: it trains on other levels than this run's (args.json); it is not this run's checkpoint"
+        )
 
 
 def config_digest(text: str) -> str:

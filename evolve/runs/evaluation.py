@@ -87,8 +87,13 @@ class LevelResult:
 
     def as_dict(self) -> dict:
         solvable = {} if self.solvable is None else {"solvable": self.solvable}
-        return {"level": self.level.id, "group": self.group, "progress": self.progress, **solvable,
-                **self.outcome.as_dict()}
+        return {
+            "level": self.level.id,
+            "group": self.group,
+            "progress": self.progress,
+            **solvable,
+            **self.outcome.as_dict(),
+        }
 
 
 @dataclass
@@ -133,16 +138,27 @@ class Tally:
     def as_dict(self) -> dict:
         """The tally as JSON: `progress` is the mean share of the way to the exit (0 to 1), as `tilerunner eval`
         prints it, and `mean_progress` the same number under the name stats.jsonl's validation rows give it."""
-        d = {"levels": self.levels, "finished": self.finished, "finished_share": self.finished_share,
-             "progress": self.mean_progress, "mean_progress": self.mean_progress, "ended": dict(self.ended)}
+        d = {
+            "levels": self.levels,
+            "finished": self.finished,
+            "finished_share": self.finished_share,
+            "progress": self.mean_progress,
+            "mean_progress": self.mean_progress,
+            "ended": dict(self.ended),
+        }
         if self.solvable is not None:
             d["solvable"] = self.solvable
             d["finished_share_of_solvable"] = self.finished_share_of_solvable
         return d
 
 
-def evaluate_genomes(genomes: Sequence, network, settings: EpisodeSettings, levels: Sequence[Level],
-                     progress: Callable[[int], None] | None = None) -> list[list[LevelResult]]:
+def evaluate_genomes(
+    genomes: Sequence,
+    network,
+    settings: EpisodeSettings,
+    levels: Sequence[Level],
+    progress: Callable[[int], None] | None = None,
+) -> list[list[LevelResult]]:
     """Genomes of one network shape on every level, in one parallel kernel call: results per genome.
 
     With `progress`, the levels are played in `PROGRESS_CHUNKS` kernel calls instead, and `progress(episodes)`
@@ -159,15 +175,21 @@ def evaluate_genomes(genomes: Sequence, network, settings: EpisodeSettings, leve
         step = -(-len(levels) // PROGRESS_CHUNKS)
         parts = []
         for start in range(0, len(levels), step):
-            parts.append(evaluate_population(nets, pack_levels(levels[start:start + step]), kernel))
+            parts.append(evaluate_population(nets, pack_levels(levels[start : start + step]), kernel))
             progress(len(genomes) * (start + parts[-1].shape[1]))
         table = np.concatenate(parts, axis=1)
-    return [[LevelResult(lv, g, o, _level_progress(lv, o))
-             for lv, g, o in zip(levels, groups, map(Outcome.from_row, row))] for row in table]
+    return [
+        [LevelResult(lv, g, o, _level_progress(lv, o)) for lv, g, o in zip(levels, groups, map(Outcome.from_row, row))]
+        for row in table
+    ]
 
 
-def evaluate_on(replays: Sequence[Replay], levels: Sequence[Level], jump_rule: str | None = None,
-                progress: Callable[[int, int], None] | None = None) -> list[list[LevelResult]]:
+def evaluate_on(
+    replays: Sequence[Replay],
+    levels: Sequence[Level],
+    jump_rule: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[list[LevelResult]]:
     """Every replay's genome on every level (with the replay's own episode settings, and its own jump rule
     unless `jump_rule` is given): results per replay.
 
@@ -194,8 +216,9 @@ def _results(levels: Sequence[Level], outcomes: Sequence[Outcome]) -> list[Level
     return [LevelResult(lv, level_group(lv), o, progress(lv, o)) for lv, o in zip(levels, outcomes)]
 
 
-def evaluate_baselines(names: Sequence[str], levels: Sequence[Level], settings: EpisodeSettings,
-                       searches: Sequence[Search] | None = None) -> list[list[LevelResult]]:
+def evaluate_baselines(
+    names: Sequence[str], levels: Sequence[Level], settings: EpisodeSettings, searches: Sequence[Search] | None = None
+) -> list[list[LevelResult]]:
     """Each named baseline (`BASELINES`) on every level under `settings` (its jump rule, frame skip,
     limits and fitness terms): results per baseline, as `evaluate_on` gives them for genomes.
 

@@ -42,7 +42,7 @@ def genome_to_dict(genome: TileGenome, keep_order: bool = False) -> dict[str, An
     neat-python's mutations depend on (checkpoints keep it, so a resumed run stays the same run).
     """
     nodes = []
-    for key in (genome.nodes if keep_order else sorted(genome.nodes)):
+    for key in genome.nodes if keep_order else sorted(genome.nodes):
         gene = genome.nodes[key]
         entry: dict[str, Any] = {"key": int(key)}
         for name in _attribute_names(TileNodeGene):
@@ -50,12 +50,18 @@ def genome_to_dict(genome: TileGenome, keep_order: bool = False) -> dict[str, An
         entry["memory"] = bool(getattr(gene, "memory", False))
         nodes.append(entry)
     connections = []
-    for key in (genome.connections if keep_order else sorted(genome.connections)):
+    for key in genome.connections if keep_order else sorted(genome.connections):
         gene = genome.connections[key]
-        connections.append({
-            "in": int(key[0]), "out": int(key[1]), "innovation": int(gene.innovation),
-            "weight": gene.weight, "enabled": bool(gene.enabled), "port": getattr(gene, "port", "cell"),
-        })
+        connections.append(
+            {
+                "in": int(key[0]),
+                "out": int(key[1]),
+                "innovation": int(gene.innovation),
+                "weight": gene.weight,
+                "enabled": bool(gene.enabled),
+                "port": getattr(gene, "port", "cell"),
+            }
+        )
     fitness = genome.fitness
     return {
         "key": genome.key,
@@ -126,12 +132,14 @@ def check_fits(genome: TileGenome, genome_config) -> None:
     if missing:
         raise GenomeFormatError(
             f"genome does not fit its config: output node {missing[0]} is missing"
-            f" (the config has {genome_config.num_outputs} outputs)")
+            f" (the config has {genome_config.num_outputs} outputs)"
+        )
     inputs = set(genome_config.input_keys)
     for i, o in genome.connections:
         if i < 0 and i not in inputs:
             raise GenomeFormatError(
                 f"genome does not fit its config: connection {i} -> {o} uses input {i},"
-                f" but the config has {genome_config.num_inputs} inputs")
+                f" but the config has {genome_config.num_inputs} inputs"
+            )
     if genome.memory_nodes() and not genome_config.memory_cells:
         raise GenomeFormatError("genome does not fit its config: it has memory cells but memory_cells is off")

@@ -41,13 +41,24 @@ class FormatError(ValueError):
     """A file whose content cannot be used; the message is one line for the user."""
 
 
-_WANTED = {"int": "a whole number", "count": "a whole number >= 0", "number": "a finite number",
-           "bool": "true or false", "str": "a string", "text": "a string", "list": "a list", "object": "an object",
-           "null": "null"}
+_WANTED = {
+    "int": "a whole number",
+    "count": "a whole number >= 0",
+    "number": "a finite number",
+    "bool": "true or false",
+    "str": "a string",
+    "text": "a string",
+    "list": "a list",
+    "object": "an object",
+    "null": "null",
+}
 
 
-_WANTED_BIG = {"int": "a whole number from -2**63 to 2**63-1", "count": "a whole number from 0 to 2**63-1",
-               "number": "a finite number (at most about 1.8e308)"}
+_WANTED_BIG = {
+    "int": "a whole number from -2**63 to 2**63-1",
+    "count": "a whole number from 0 to 2**63-1",
+    "number": "a finite number (at most about 1.8e308)",
+}
 
 
 def _fits_float(value: int) -> bool:
@@ -102,7 +113,7 @@ def shown(value: Any) -> str:
         return "a list"
     if isinstance(value, float):
         return repr(value)
-    if isinstance(value, int) and not isinstance(value, bool) and not -10**30 < value < 10**30:
+    if isinstance(value, int) and not isinstance(value, bool) and not -(10**30) < value < 10**30:
         digits = len(str(abs(value))) if value.bit_length() < 10_000 else None
         return f"a whole number of {digits} digits" if digits else "a whole number of thousands of digits"
     text = json.dumps(value)  # ensure_ascii: every control character is escaped

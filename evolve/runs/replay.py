@@ -80,14 +80,24 @@ class NetworkShape:
 
     @classmethod
     def from_genome_config(cls, gc) -> NetworkShape:
-        return cls(gc.num_inputs, gc.num_outputs, bool(gc.memory_cells), bool(gc.feed_forward),
-                   tuple(gc.activation_options), tuple(gc.aggregation_options))
+        return cls(
+            gc.num_inputs,
+            gc.num_outputs,
+            bool(gc.memory_cells),
+            bool(gc.feed_forward),
+            tuple(gc.activation_options),
+            tuple(gc.aggregation_options),
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"num_inputs": self.num_inputs, "num_outputs": self.num_outputs,
-                "memory_cells": self.memory_cells, "feed_forward": self.feed_forward,
-                "activation_options": list(self.activation_options),
-                "aggregation_options": list(self.aggregation_options)}
+        return {
+            "num_inputs": self.num_inputs,
+            "num_outputs": self.num_outputs,
+            "memory_cells": self.memory_cells,
+            "feed_forward": self.feed_forward,
+            "activation_options": list(self.activation_options),
+            "aggregation_options": list(self.aggregation_options),
+        }
 
 
 @dataclass(frozen=True)
@@ -120,10 +130,16 @@ class Replay:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "schema": SCHEMA, "version": VERSION,
-            "genome": genome_to_dict(self.genome), "network": self.network.as_dict(),
-            "settings": self.settings.as_dict(), "episodes": [e.as_dict() for e in self.episodes],
-            "seed": self.seed, "generation": self.generation, "run": self.run, "created": self.created,
+            "schema": SCHEMA,
+            "version": VERSION,
+            "genome": genome_to_dict(self.genome),
+            "network": self.network.as_dict(),
+            "settings": self.settings.as_dict(),
+            "episodes": [e.as_dict() for e in self.episodes],
+            "seed": self.seed,
+            "generation": self.generation,
+            "run": self.run,
+            "created": self.created,
         }
 
     def save(self, path: str | os.PathLike) -> None:
@@ -131,21 +147,27 @@ class Replay:
         write_atomic(path, json.dumps(self.as_dict(), indent=1) + "\n")
 
 
-def play(genome: TileGenome, network: NetworkShape, level: Level,
-         settings: EpisodeSettings) -> tuple[Outcome, np.ndarray]:
+def play(
+    genome: TileGenome, network: NetworkShape, level: Level, settings: EpisodeSettings
+) -> tuple[Outcome, np.ndarray]:
     """Play `genome` on `level` in the rollout kernel: the outcome and the button mask of every frame."""
     nets = compile_population([genome], network)
     limit = settings.max_frames if settings.max_frames > 0 else 10_000_000
     decisions = np.zeros(limit // settings.frame_skip + 2, np.int64)
-    row, n = play_recorded(nets, pack_levels([level]), 0, settings.kernel_settings(), decisions,
-                           np.zeros((0, 2), np.int64))
+    row, n = play_recorded(
+        nets, pack_levels([level]), 0, settings.kernel_settings(), decisions, np.zeros((0, 2), np.int64)
+    )
     outcome = Outcome.from_row(row)
-    per_frame = np.repeat(decisions[:n], settings.frame_skip)[:outcome.frames]
+    per_frame = np.repeat(decisions[:n], settings.frame_skip)[: outcome.frames]
     return outcome, per_frame
 
 
-def evaluate(genome: TileGenome | Replay, levels: list[Level | str], settings: EpisodeSettings | None = None,
-             network: NetworkShape | Any = None) -> list[Outcome]:
+def evaluate(
+    genome: TileGenome | Replay,
+    levels: list[Level | str],
+    settings: EpisodeSettings | None = None,
+    network: NetworkShape | Any = None,
+) -> list[Outcome]:
     """What `genome` (or a replay's genome) does on each of `levels` (Level objects or ids).
 
     A replay brings its own network shape and settings; a bare genome needs `network` (a
@@ -162,8 +184,14 @@ def evaluate(genome: TileGenome | Replay, levels: list[Level | str], settings: E
     return [play(genome, shape, level, settings)[0] for level in as_level_list(levels)]
 
 
-_SHAPE_FIELDS = ("num_inputs", "num_outputs", "memory_cells", "feed_forward", "activation_options",
-                 "aggregation_options")
+_SHAPE_FIELDS = (
+    "num_inputs",
+    "num_outputs",
+    "memory_cells",
+    "feed_forward",
+    "activation_options",
+    "aggregation_options",
+)
 
 
 def as_network_shape(network: Any) -> NetworkShape:
@@ -172,16 +200,18 @@ def as_network_shape(network: Any) -> NetworkShape:
         return network
     gc = getattr(network, "genome_config", network)  # a whole neat Config carries its genome_config
     if not all(hasattr(gc, name) for name in _SHAPE_FIELDS):
-        raise TypeError(f"network must be a NetworkShape, a neat Config or its genome_config,"
-                        f" not {type(network).__name__}")
+        raise TypeError(
+            f"network must be a NetworkShape, a neat Config or its genome_config, not {type(network).__name__}"
+        )
     return NetworkShape.from_genome_config(gc)
 
 
 def as_level_list(levels: Any) -> list[Level]:
     """`levels` (a list of `Level` objects or ids: "1-1", "gen:7", paths) as levels; one clear error if not."""
     if isinstance(levels, (str, bytes, os.PathLike, Level)):
-        raise TypeError(f"levels must be a list of levels or level ids, e.g. [{_example(levels)}],"
-                        f" not one {type(levels).__name__}")
+        raise TypeError(
+            f"levels must be a list of levels or level ids, e.g. [{_example(levels)}], not one {type(levels).__name__}"
+        )
     try:
         items = list(levels)
     except TypeError:
@@ -211,8 +241,13 @@ def buttons_hash(per_frame: np.ndarray) -> str:
     return hashlib.sha256(np.asarray(per_frame, dtype=np.uint8).tobytes()).hexdigest()
 
 
-def make_replay(genome: TileGenome, network: NetworkShape | Any, levels: list[Level | str],
-                settings: EpisodeSettings | None = None, **info: Any) -> Replay:
+def make_replay(
+    genome: TileGenome,
+    network: NetworkShape | Any,
+    levels: list[Level | str],
+    settings: EpisodeSettings | None = None,
+    **info: Any,
+) -> Replay:
     """Play `genome` on each level and record what it did; takes what `evaluate` takes.
 
     `network`: a `NetworkShape`, a neat `Config` or its `genome_config`; `levels`: `Level` objects or
@@ -227,8 +262,10 @@ def make_replay(genome: TileGenome, network: NetworkShape | Any, levels: list[Le
     if not isinstance(settings, EpisodeSettings):
         raise TypeError(f"settings must be EpisodeSettings, not {type(settings).__name__}")
     if shape.num_inputs != settings.n_inputs:
-        raise ValueError(f"the network has {shape.num_inputs} inputs but the settings' view radius and features"
-                         f" give {settings.n_inputs}")
+        raise ValueError(
+            f"the network has {shape.num_inputs} inputs but the settings' view radius and features"
+            f" give {settings.n_inputs}"
+        )
     if shape.num_outputs != N_BUTTONS:
         raise ValueError(f"the network has {shape.num_outputs} outputs; the player has {N_BUTTONS} buttons")
     played = as_level_list(levels)
@@ -276,12 +313,19 @@ def _network(d: Any) -> NetworkShape:
         raise ReplayError(f"network: implausible sizes ({n_in} inputs, {n_out} outputs)")
     acts = _read.get(d, "activation_options", "list", "network")
     aggs = _read.get(d, "aggregation_options", "list", "network")
-    for name, known, kind in [(a, ACTIVATIONS, "activation") for a in acts] + [(a, AGGREGATIONS, "aggregation")
-                                                                             for a in aggs]:
+    for name, known, kind in [(a, ACTIVATIONS, "activation") for a in acts] + [
+        (a, AGGREGATIONS, "aggregation") for a in aggs
+    ]:
         if not isinstance(name, str) or name not in known:
             raise ReplayError(f"network: unknown {kind} function {shown(name)}")
-    return NetworkShape(n_in, n_out, _read.get(d, "memory_cells", "bool", "network"),
-                        _read.get(d, "feed_forward", "bool", "network"), tuple(acts), tuple(aggs))
+    return NetworkShape(
+        n_in,
+        n_out,
+        _read.get(d, "memory_cells", "bool", "network"),
+        _read.get(d, "feed_forward", "bool", "network"),
+        tuple(acts),
+        tuple(aggs),
+    )
 
 
 _ADDED_LATER = frozenset({"features", "novelty", "jump_penalty", "relative_to"})  # settings older replays lack
@@ -315,8 +359,11 @@ def _outcome(d: Any, where: str) -> Outcome:
         fitness=float(_read.get(d, "fitness", "number", where)),
         finished=_read.get(d, "finished", "bool", where),
         distance=float(_read.get(d, "distance", "number", where)),
-        frames=_count(d, "frames", where), coins=_count(d, "coins", where), kills=_count(d, "kills", where),
-        status=_read.get(d, "status", "str", where), cause=_read.get(d, "cause", "str", where),
+        frames=_count(d, "frames", where),
+        coins=_count(d, "coins", where),
+        kills=_count(d, "kills", where),
+        status=_read.get(d, "status", "str", where),
+        cause=_read.get(d, "cause", "str", where),
     )
     check_outcome_names(d, where, ReplayError)
     return outcome
@@ -346,8 +393,9 @@ def _level(d: Any, where: str, path: str) -> Level:
         raise ReplayError(f"{where}: level {level_id!r} is not built in and the replay has no level text")
     level = load_level(level_id)
     if level.sha256 != sha:
-        raise ReplayError(f"{where}: built-in level {level_id} has changed since this replay was made"
-                          " (sha256 mismatch)")
+        raise ReplayError(
+            f"{where}: built-in level {level_id} has changed since this replay was made (sha256 mismatch)"
+        )
     return level
 
 
@@ -363,8 +411,9 @@ def replay_from_dict(data: Any, path: str = "<replay>") -> Replay:
     network = _network(_read.get(data, "network", "object", "replay"))
     settings = _settings(_read.get(data, "settings", "object", "replay"))
     if network.num_inputs != settings.n_inputs:
-        raise ReplayError(f"network has {network.num_inputs} inputs but the view radius and features give"
-                          f" {settings.n_inputs}")
+        raise ReplayError(
+            f"network has {network.num_inputs} inputs but the view radius and features give {settings.n_inputs}"
+        )
     if network.num_outputs != N_BUTTONS:
         raise ReplayError(f"network has {network.num_outputs} outputs; the player has {N_BUTTONS} buttons")
     try:
@@ -396,8 +445,9 @@ def load_replay(path: str | os.PathLike) -> Replay:
     finds it (a file at `path` wins); `ReplayError` with `path: problem` for anything wrong."""
     path = resolve_replay(os.fspath(path))
     if _names_a_shipped_replay(path) and not os.path.lexists(path):
-        raise ReplayError(f"{path}: no such replay file, nor a shipped replay of that name"
-                          " (tilerunner replay --list names them)")
+        raise ReplayError(
+            f"{path}: no such replay file, nor a shipped replay of that name (tilerunner replay --list names them)"
+        )
     raw = read_regular_file(path, MAX_REPLAY_BYTES, ReplayError, what="replay file")
     data = parse_json(raw, path, ReplayError)
     try:

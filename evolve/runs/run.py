@@ -95,8 +95,15 @@ class RunResult:
         """The champion as a `Replay` (play it again, `save` it, `verify` it)."""
         if self.champion is None:
             raise ValueError("no generation was evaluated, so there is no champion")
-        return make_replay(self.champion, self.network, self.champion_levels, self.settings, seed=self.seed,
-                           generation=self.champion_generation, run=str(self.folder) if self.folder else None)
+        return make_replay(
+            self.champion,
+            self.network,
+            self.champion_levels,
+            self.settings,
+            seed=self.seed,
+            generation=self.champion_generation,
+            run=str(self.folder) if self.folder else None,
+        )
 
 
 def _already_copied(path: Path, replay: Replay) -> bool:
@@ -137,11 +144,21 @@ def check_time_limit(time_limit: float | None) -> None:
 class Run:
     """One run, generation by generation; see the module docstring."""
 
-    def __init__(self, evolution: Evolution, *, generations: int = DEFAULT_GENERATIONS, keep_going: bool = False,
-                 folder: RunFolder | None = None, checkpoint_every: int = CHECKPOINT_EVERY,
-                 replays_dir: str | os.PathLike | None = None, stats: Sequence[dict] = (),
-                 timing: Sequence[dict] = (), validation: Validation | None = None,
-                 time_limit: float | None = None, config_text: str | None = None) -> None:
+    def __init__(
+        self,
+        evolution: Evolution,
+        *,
+        generations: int = DEFAULT_GENERATIONS,
+        keep_going: bool = False,
+        folder: RunFolder | None = None,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        replays_dir: str | os.PathLike | None = None,
+        stats: Sequence[dict] = (),
+        timing: Sequence[dict] = (),
+        validation: Validation | None = None,
+        time_limit: float | None = None,
+        config_text: str | None = None,
+    ) -> None:
         if generations < 1 or checkpoint_every < 1:
             raise ValueError("generations and checkpoint_every must be at least 1")
         check_time_limit(time_limit)
@@ -188,12 +205,14 @@ class Run:
         genome_overrides: dict[str, object] = {"memory_cells": True} if o.memory else {}
         if o.batch_breeding:
             genome_overrides["breeding"] = "batch"
-        config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
-                                                genome_overrides=genome_overrides or None)
+        config_obj, text = load_config_and_text(
+            path, neat_overrides=neat_overrides, genome_overrides=genome_overrides or None
+        )
         if config_obj.genome_config.num_inputs != settings.n_inputs:  # what the view radius and features give
             genome_overrides["num_inputs"] = settings.n_inputs
-            config_obj, text = load_config_and_text(path, neat_overrides=neat_overrides,
-                                                    genome_overrides=genome_overrides)
+            config_obj, text = load_config_and_text(
+                path, neat_overrides=neat_overrides, genome_overrides=genome_overrides
+            )
         evolution = Evolution(config_obj, plan, settings, o.seed, o.fitness, backend=backend)
         if o.seed_rules is not None:
             seed_population(evolution.population, config_obj, settings.view_radius, settings.features, o.seed_rules)
@@ -202,33 +221,62 @@ class Run:
             folder = RunFolder(o.out)
             with folder.setting_up():
                 if folder.holds_a_run():
-                    raise RunFolderError(f"{o.out} already holds a run: resume it (tilerunner evolve --resume {o.out}),"
-                                         " or choose another folder")
-                folder.create(text, {
-                    "levels": compact_ids(plan.levels.ids()) or [f"gen:*:{d}" for d in plan.fresh],
-                    "seed": o.seed, "generations": o.generations,
-                    "keep_going": o.keep_going, "memory": o.memory,
-                    "batch_breeding": o.batch_breeding, "config": os.fspath(o.config) if o.config else None,
-                    "pop_size": config_obj.pop_size, "settings": settings.as_dict(),
-                    "custom_fitness": o.fitness is not None,
-                    "replays": os.fspath(o.replays_dir) if o.replays_dir is not None else None,
-                    "checkpoint_every": o.checkpoint_every,
-                    "validate": [lv.id for lv in held_out], "validate_every": o.validate_every,
-                    "levels_per_gen": plan.per_gen, "curriculum": o.curriculum, "seed_rules": o.seed_rules,
-                    "recheck": o.recheck,
-                })
+                    raise RunFolderError(
+                        f"{o.out} already holds a run: resume it (tilerunner evolve --resume {o.out}),"
+                        " or choose another folder"
+                    )
+                folder.create(
+                    text,
+                    {
+                        "levels": compact_ids(plan.levels.ids()) or [f"gen:*:{d}" for d in plan.fresh],
+                        "seed": o.seed,
+                        "generations": o.generations,
+                        "keep_going": o.keep_going,
+                        "memory": o.memory,
+                        "batch_breeding": o.batch_breeding,
+                        "config": os.fspath(o.config) if o.config else None,
+                        "pop_size": config_obj.pop_size,
+                        "settings": settings.as_dict(),
+                        "custom_fitness": o.fitness is not None,
+                        "replays": os.fspath(o.replays_dir) if o.replays_dir is not None else None,
+                        "checkpoint_every": o.checkpoint_every,
+                        "validate": [lv.id for lv in held_out],
+                        "validate_every": o.validate_every,
+                        "levels_per_gen": plan.per_gen,
+                        "curriculum": o.curriculum,
+                        "seed_rules": o.seed_rules,
+                        "recheck": o.recheck,
+                    },
+                )
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
                 folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation, text)))
-        return cls(evolution, generations=o.generations, keep_going=o.keep_going, folder=folder,
-                   checkpoint_every=o.checkpoint_every, replays_dir=o.replays_dir, validation=validation,
-                   time_limit=o.time_limit, config_text=text)
+        return cls(
+            evolution,
+            generations=o.generations,
+            keep_going=o.keep_going,
+            folder=folder,
+            checkpoint_every=o.checkpoint_every,
+            replays_dir=o.replays_dir,
+            validation=validation,
+            time_limit=o.time_limit,
+            config_text=text,
+        )
 
     @classmethod
-    def resume(cls, path: str | os.PathLike, *, generations: int | None = None, keep_going: bool = False,
-               fitness: FitnessFunction | None = None, replays_dir: str | os.PathLike | None = None,
-               checkpoint_every: int | None = None, time_limit: float | None = None,
-               backend: Backend | str | None = None, validate_every: int | None = None) -> Run:
+    def resume(
+        cls,
+        path: str | os.PathLike,
+        *,
+        generations: int | None = None,
+        keep_going: bool = False,
+        fitness: FitnessFunction | None = None,
+        replays_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
+        time_limit: float | None = None,
+        backend: Backend | str | None = None,
+        validate_every: int | None = None,
+    ) -> Run:
         """Continue the run in folder `path` from its latest checkpoint, exactly as if it had not stopped.
 
         `generations` raises (or lowers) its limit; `backend` may differ from the one the run began on;
@@ -246,8 +294,10 @@ class Run:
             file, blob = folder.latest_checkpoint()
             saved = folder.read_args()
             if saved.get("custom_fitness") and fitness is None:
-                raise RunFolderError(f"{folder.path} was evolved with a custom fitness function;"
-                                     " resume it from Python with Run.resume(..., fitness=the same function)")
+                raise RunFolderError(
+                    f"{folder.path} was evolved with a custom fitness function;"
+                    " resume it from Python with Run.resume(..., fitness=the same function)"
+                )
             config_text = folder.read_config()
             config = config_from_text(config_text)
             try:
@@ -258,15 +308,19 @@ class Run:
             try:
                 evolution, stats, timing, validation = evolution_from_dict(data, config, fitness)
                 if evolution.generation != folder.checkpoint_generation(file):
-                    raise CheckpointError(f"checkpoint.generation: {evolution.generation}, but the file's name says"
-                                          f" {folder.checkpoint_generation(file)}")
+                    raise CheckpointError(
+                        f"checkpoint.generation: {evolution.generation}, but the file's name says"
+                        f" {folder.checkpoint_generation(file)}"
+                    )
             except CheckpointError as exc:
                 raise RunFolderError(f"{file}: {exc}") from None
             evolution.use_backend(backend)
             if validate_every is not None:
                 if validation is None:
-                    raise RunFolderError(f"{folder.path} has no held-out levels (it was started without --validate),"
-                                         " so there is nothing to validate every so many generations")
+                    raise RunFolderError(
+                        f"{folder.path} has no held-out levels (it was started without --validate),"
+                        " so there is nothing to validate every so many generations"
+                    )
                 if validate_every < 1:
                     raise ValueError("validate_every must be at least 1")
                 validation.every = validate_every
@@ -278,12 +332,26 @@ class Run:
             if replays_dir is not None:
                 _check_writable_folder(Path(replays_dir))
             folder.drop_champions_from(evolution.generation)
-            saved.update(generations=generations, keep_going=keep_going, checkpoint_every=checkpoint_every,
-                         replays=os.fspath(replays_dir) if replays_dir is not None else None)
+            saved.update(
+                generations=generations,
+                keep_going=keep_going,
+                checkpoint_every=checkpoint_every,
+                replays=os.fspath(replays_dir) if replays_dir is not None else None,
+            )
             folder.write_args(saved)
-        return cls(evolution, generations=generations, keep_going=keep_going, folder=folder,
-                   checkpoint_every=checkpoint_every, replays_dir=replays_dir, stats=stats, timing=timing,
-                   validation=validation, time_limit=time_limit, config_text=config_text)
+        return cls(
+            evolution,
+            generations=generations,
+            keep_going=keep_going,
+            folder=folder,
+            checkpoint_every=checkpoint_every,
+            replays_dir=replays_dir,
+            stats=stats,
+            timing=timing,
+            validation=validation,
+            time_limit=time_limit,
+            config_text=config_text,
+        )
 
     # Running -----------------------------------------------------------------------------------
 
@@ -320,6 +388,7 @@ class Run:
         """
         previous = None
         if handle_sigint and threading.current_thread() is threading.main_thread():
+
             def on_sigint(signum, frame):
                 if self._stop:
                     raise KeyboardInterrupt  # a second Ctrl-C: stop now
@@ -350,8 +419,7 @@ class Run:
                     interrupted = True
                     break
                 try:
-                    summary = self.evolution.evaluate(progress=self._progress(reporters),
-                                                      chunks=self.progress_chunks)
+                    summary = self.evolution.evaluate(progress=self._progress(reporters), chunks=self.progress_chunks)
                 except EvaluationStopped:  # the backend gave the generation up at the stop request
                     interrupted = True
                     break
@@ -404,9 +472,11 @@ class Run:
         except OSError as exc:  # a full disk, a folder made read-only: the last checkpoint is intact
             kept = self.folder.checkpoint_files() if self.folder is not None else []
             at = f"generation {kept[-1].name[4:8].lstrip('0') or '0'}" if kept else "none"
-            raise RunFolderError(f"cannot write {exc.filename or 'the run folder'}: {exc.strerror or exc}; the"
-                                 f" newest checkpoint is {at}: make room, then tilerunner evolve --resume"
-                                 f" {self.folder.path if self.folder is not None else ''}".rstrip()) from None
+            raise RunFolderError(
+                f"cannot write {exc.filename or 'the run folder'}: {exc.strerror or exc}; the"
+                f" newest checkpoint is {at}: make room, then tilerunner evolve --resume"
+                f" {self.folder.path if self.folder is not None else ''}".rstrip()
+            ) from None
         finally:
             self._stop = False
             self.evolution.backend.close()  # a Ray it started stops; the next run() starts it again
@@ -414,13 +484,25 @@ class Run:
                 self.folder.unlock()
         ev = self.evolution
         result = RunResult(
-            levels=self.levels, champion=ev.best_ever, champion_outcomes=list(ev.best_ever_outcomes),
-            champion_generation=ev.best_ever_generation, stats=list(self.stats), timing=list(self.timing),
-            first_generation=first, generations_run=ev.generation - first, solved_at=ev.solved_at,
-            seconds=time.perf_counter() - t_start, interrupted=interrupted,
+            levels=self.levels,
+            champion=ev.best_ever,
+            champion_outcomes=list(ev.best_ever_outcomes),
+            champion_generation=ev.best_ever_generation,
+            stats=list(self.stats),
+            timing=list(self.timing),
+            first_generation=first,
+            generations_run=ev.generation - first,
+            solved_at=ev.solved_at,
+            seconds=time.perf_counter() - t_start,
+            interrupted=interrupted,
             folder=self.folder.path if self.folder is not None else None,
-            network=NetworkShape.from_genome_config(ev.config.genome_config), settings=ev.settings, seed=ev.seed,
-            first_finishes=first_finishes, champion_levels=list(ev.best_ever_levels), out_of_time=out_of_time)
+            network=NetworkShape.from_genome_config(ev.config.genome_config),
+            settings=ev.settings,
+            seed=ev.seed,
+            first_finishes=first_finishes,
+            champion_levels=list(ev.best_ever_levels),
+            out_of_time=out_of_time,
+        )
         for r in reporters:
             r.run_ended(result)
         return result
@@ -441,8 +523,15 @@ class Run:
         ev = self.evolution
         network = NetworkShape.from_genome_config(ev.config.genome_config)
         run = str(self.folder.path) if self.folder is not None else None
-        return make_replay(summary.best_genome, network, summary.levels, ev.settings, seed=ev.seed,
-                           generation=summary.generation, run=run)
+        return make_replay(
+            summary.best_genome,
+            network,
+            summary.levels,
+            ev.settings,
+            seed=ev.seed,
+            generation=summary.generation,
+            run=run,
+        )
 
     def _keep_first_finish(self, level: Level, summary: Generation, replay: Replay) -> Path | None:
         """Save the champion that first finished `level`: in the run folder, and in `replays_dir` if asked."""
@@ -485,22 +574,42 @@ class Run:
         i = max(range(len(candidates)), key=lambda k: scores[k])  # the first of equals
         best = v.best is None or scores[i] > v.best
         if best and self.folder is not None:
-            make_replay(candidates[i], network, v.levels, ev.settings, seed=ev.seed, generation=summary.generation,
-                        run=str(self.folder.path)).save(self.folder.champions / "best-validation.json")
-        return {"levels": len(v.levels), "finished": round(scores[i][0] * len(v.levels)),
-                "finished_share": scores[i][0], "mean_progress": scores[i][1], "genome": int(candidates[i].key),
-                "checked": len(candidates), "best": best}
+            make_replay(
+                candidates[i],
+                network,
+                v.levels,
+                ev.settings,
+                seed=ev.seed,
+                generation=summary.generation,
+                run=str(self.folder.path),
+            ).save(self.folder.champions / "best-validation.json")
+        return {
+            "levels": len(v.levels),
+            "finished": round(scores[i][0] * len(v.levels)),
+            "finished_share": scores[i][0],
+            "mean_progress": scores[i][1],
+            "genome": int(candidates[i].key),
+            "checked": len(candidates),
+            "best": best,
+        }
 
     def _checkpoint(self) -> None:
         if self.folder is not None:
-            blob = encode(checkpoint_to_dict(self.evolution, self.stats, self.timing, self.validation,
-                                             self.config_text))
+            blob = encode(
+                checkpoint_to_dict(self.evolution, self.stats, self.timing, self.validation, self.config_text)
+            )
             self.folder.write_checkpoint(self.evolution.generation, blob)
 
 
-def evolve_agents(levels: Iterable[Level | str], options: RunOptions | None = None, /, *,
-                  reporters: Iterable[neat.reporting.BaseReporter] = (), workers: int | None = None,
-                  **fields: Any) -> RunResult:
+def evolve_agents(
+    levels: Iterable[Level | str],
+    options: RunOptions | None = None,
+    /,
+    *,
+    reporters: Iterable[neat.reporting.BaseReporter] = (),
+    workers: int | None = None,
+    **fields: Any,
+) -> RunResult:
     """Evolve agents on `levels` until a champion finishes them all (or the generations run out).
 
     `levels` are `Level` objects or ids (`"1-1"`, `"gen:7"`, a file path, `"gen:*"` fresh levels); `options`

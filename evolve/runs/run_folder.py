@@ -130,8 +130,11 @@ class RunFolder:
     def read_args(self) -> dict[str, Any]:
         """args.json, checked: the settings a resumed run keeps (`RunFolderError` if unusable)."""
         file = self.path / "args.json"
-        args = parse_json(read_regular_file(file, MAX_ARGS_BYTES, RunFolderError, "args.json", follow_links=False),
-                          str(file), RunFolderError)
+        args = parse_json(
+            read_regular_file(file, MAX_ARGS_BYTES, RunFolderError, "args.json", follow_links=False),
+            str(file),
+            RunFolderError,
+        )
         try:
             for key, kind in ARGS_KINDS.items():
                 _read.get(args, key, kind, "")
@@ -162,8 +165,10 @@ class RunFolder:
         """Champion files, oldest generation first."""
         if not self.champions.is_dir():
             return []
-        return sorted((p for p in self.champions.iterdir() if _CHAMPION.search(p.name)),
-                      key=lambda p: int(_CHAMPION.search(p.name).group(1)))
+        return sorted(
+            (p for p in self.champions.iterdir() if _CHAMPION.search(p.name)),
+            key=lambda p: int(_CHAMPION.search(p.name).group(1)),
+        )
 
     def drop_champions_from(self, generation: int) -> None:
         """Remove champions of `generation` and later (a resumed run writes them again)."""
@@ -199,9 +204,11 @@ class RunFolder:
         except OSError:
             os.close(fd)
             holder = self._holder()
-            raise RunFolderError(f"{self.path} is in use by another tilerunner run"
-                                 f"{f' (process {holder})' if holder else ''};"
-                                 " wait for it to end, or choose another folder") from None
+            raise RunFolderError(
+                f"{self.path} is in use by another tilerunner run"
+                f"{f' (process {holder})' if holder else ''};"
+                " wait for it to end, or choose another folder"
+            ) from None
         self._lock = fd
         with self._abandoned_on_failure():
             self.check_own_files()
@@ -240,8 +247,10 @@ class RunFolder:
 
     def _refuse_link(self, path: Path) -> None:
         if path.is_symlink():
-            raise RunFolderError(f"{path}: a symbolic link (to {os.readlink(path)}); a run folder's files must be"
-                                 " its own, since tilerunner writes nowhere outside it: remove the link")
+            raise RunFolderError(
+                f"{path}: a symbolic link (to {os.readlink(path)}); a run folder's files must be"
+                " its own, since tilerunner writes nowhere outside it: remove the link"
+            )
 
     def own_subfolder(self, path: Path) -> Path:
         """`path` (a subfolder of the run), made if missing and checked to be a real folder, not a link."""
@@ -315,8 +324,10 @@ class RunFolder:
         """Checkpoint files, oldest generation first."""
         if not self.checkpoints.is_dir():
             return []
-        return sorted((p for p in self.checkpoints.iterdir() if _CHECKPOINT.search(p.name)),
-                      key=lambda p: int(_CHECKPOINT.search(p.name).group(1)))
+        return sorted(
+            (p for p in self.checkpoints.iterdir() if _CHECKPOINT.search(p.name)),
+            key=lambda p: int(_CHECKPOINT.search(p.name).group(1)),
+        )
 
     def latest_checkpoint(self) -> tuple[Path, bytes]:
         """The newest checkpoint file and its bytes, or `RunFolderError` saying why there is none."""
@@ -325,9 +336,13 @@ class RunFolder:
         files = self.checkpoint_files()
         if not files:
             if any(self.checkpoints.glob("gen-*.pkl")):
-                raise RunFolderError(f"{self.path}: its checkpoints are pickles from tilerunner 0.1, which this"
-                                     " version never loads (a pickle can run code); resume it with 0.1")
-            raise RunFolderError(f"{self.path}: no checkpoint to resume from, so no run started here: start one"
-                                 f" with tilerunner evolve --out {self.path}")
+                raise RunFolderError(
+                    f"{self.path}: its checkpoints are pickles from tilerunner 0.1, which this"
+                    " version never loads (a pickle can run code); resume it with 0.1"
+                )
+            raise RunFolderError(
+                f"{self.path}: no checkpoint to resume from, so no run started here: start one"
+                f" with tilerunner evolve --out {self.path}"
+            )
         newest = files[-1]
         return newest, read_regular_file(newest, MAX_CHECKPOINT_BYTES, RunFolderError, "checkpoint", follow_links=False)

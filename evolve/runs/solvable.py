@@ -22,8 +22,12 @@ from tilerunner.envs.physics import HOLD
 from tilerunner.envs.solver import Search, search
 
 
-def search_levels(levels: Sequence[Level], workers: int | None = None,
-                  done: Callable[[int, Search], None] | None = None, rule: int = HOLD) -> list[Search]:
+def search_levels(
+    levels: Sequence[Level],
+    workers: int | None = None,
+    done: Callable[[int, Search], None] | None = None,
+    rule: int = HOLD,
+) -> list[Search]:
     """`envs.solver.search` on every level under jump rule `rule`, on `workers` threads (default: one per core);
     results in level order.
 

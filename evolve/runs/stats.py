@@ -22,10 +22,25 @@ STATS_FILE = "stats.jsonl"
 MAX_STATS_BYTES = 64 * 1024 * 1024
 _NUMBERS = ("best_fitness", "mean_fitness", "best_ever")
 _COUNTS = ("species", "finished", "population", "frames")
-VALIDATION_KINDS = {"levels": "count", "finished": "count", "finished_share": "number", "mean_progress": "number",
-                    "genome": "int", "checked": "count", "best": "bool"}
-OUTCOME_KINDS = {"fitness": "number", "finished": "bool", "distance": "number", "frames": "count",
-                 "coins": "count", "kills": "count", "status": "str", "cause": "str"}
+VALIDATION_KINDS = {
+    "levels": "count",
+    "finished": "count",
+    "finished_share": "number",
+    "mean_progress": "number",
+    "genome": "int",
+    "checked": "count",
+    "best": "bool",
+}
+OUTCOME_KINDS = {
+    "fitness": "number",
+    "finished": "bool",
+    "distance": "number",
+    "frames": "count",
+    "coins": "count",
+    "kills": "count",
+    "status": "str",
+    "cause": "str",
+}
 
 
 class StatsError(FormatError):
@@ -52,8 +67,10 @@ def read_stats(path: str | os.PathLike) -> list[dict[str, Any]]:
         except StatsError as exc:
             raise StatsError(f"{file}:{number}: {exc}") from None
         if rows and row["generation"] <= rows[-1]["generation"]:
-            raise StatsError(f"{file}:{number}: generation {row['generation']} after generation"
-                             f" {rows[-1]['generation']} (generations must increase)")
+            raise StatsError(
+                f"{file}:{number}: generation {row['generation']} after generation"
+                f" {rows[-1]['generation']} (generations must increase)"
+            )
         rows.append(row)
     return rows
 

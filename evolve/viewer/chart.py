@@ -90,8 +90,9 @@ class _Chart:
         gap = lh + 2 if roomy else max(4, lh // 2)
         lower_h = max(1, round((height - gap) / 3))
         upper_h = max(1, height - gap - lower_h)
-        y_fit = _Axis(*_range(min(best.min(), mean.min(), ever.min()), max(best.max(), mean.max(), ever.max())),
-                      upper_h, 2 * lh)
+        y_fit = _Axis(
+            *_range(min(best.min(), mean.min(), ever.min()), max(best.max(), mean.max(), ever.max())), upper_h, 2 * lh
+        )
         y_species = _Axis(0.0, max(1.0, species.max()) * 1.08, lower_h, 2 * lh, integer=True)
         y_fin = _Axis(0.0, max(1.0, fin.max()) * 1.5, upper_h, 2 * lh, integer=True) if any_finished else None
         left = r.left + pad + max(self._width(y_fit.labels + y_species.labels)) + pad
@@ -99,8 +100,7 @@ class _Chart:
         plot_w = max(1, right - left)
         upper = self.pg.Rect(left, top, plot_w, upper_h)
         lower = self.pg.Rect(left, upper.bottom + gap, plot_w, lower_h)
-        x_axis = _Axis(gen[0] - 0.5, gen[-1] + 0.5, plot_w, self._width([f"{int(gen[-1])}"])[0] + 3 * lh,
-                       integer=True)
+        x_axis = _Axis(gen[0] - 0.5, gen[-1] + 0.5, plot_w, self._width([f"{int(gen[-1])}"])[0] + 3 * lh, integer=True)
         xs = upper.left + (gen - x_axis.lo) * (plot_w / (x_axis.hi - x_axis.lo))
 
         for panel, axis in ((upper, y_fit), (lower, y_species)):

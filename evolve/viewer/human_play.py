@@ -33,10 +33,7 @@ from tilerunner.evolve.viewer import panels
 from tilerunner.evolve.viewer.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH
 
 # How to jump again under each jump rule, for the help (short) and the line under the game.
-JUMP_AGAIN = {
-    "press": "let go of Z and press it to jump again",
-    "hold": "Z held jumps again on every landing",
-}
+JUMP_AGAIN = {"press": "let go of Z and press it to jump again", "hold": "Z held jumps again on every landing"}
 GRID_CELL = 26  # pixels per cell of the agent's grid, at most
 
 
@@ -106,8 +103,10 @@ class HumanPlay:
         panels.draw_game(game, self.tiles, self.state, self.enemies)
 
         o = self.outcome()
-        status = (f"level {self.level.id}   frame {int(self.state[P.S_FRAMES])}   distance {o.distance:.0f} px"
-                  f"   coins {o.coins}   kills {o.kills}   fitness {o.fitness:.1f} (as the agent is scored)")
+        status = (
+            f"level {self.level.id}   frame {int(self.state[P.S_FRAMES])}   distance {o.distance:.0f} px"
+            f"   coins {o.coins}   kills {o.kills}   fitness {o.fitness:.1f} (as the agent is scored)"
+        )
         pg.draw.rect(c, panels.PANEL, (0, 0, WIDTH, STATUS_H))
         c.blit(self.fonts.normal.render(status, True, panels.TEXT), (10, 7))
         hint = self.fonts.small.render("H: keys", True, panels.DIM_TEXT)
@@ -135,12 +134,17 @@ class HumanPlay:
 
         bottom = c.subsurface((0, STATUS_H + GAME_PX, GAME_PX, HEIGHT - STATUS_H - GAME_PX))
         bottom.fill(panels.PANEL)
-        panels.draw_text_lines(bottom, bottom.get_rect().inflate(-20, -16), [
-            "arrows move, Z jumps, X runs; R starts again",
-            f"jump rule {self.settings.jump_rule}: {JUMP_AGAIN[self.settings.jump_rule]}",
-            f"the agent gets this grid every {plural(self.settings.frame_skip, 'frame')} and nothing else:",
-            "no speed, no score, no memory unless it evolves one",
-        ], self.fonts.normal)
+        panels.draw_text_lines(
+            bottom,
+            bottom.get_rect().inflate(-20, -16),
+            [
+                "arrows move, Z jumps, X runs; R starts again",
+                f"jump rule {self.settings.jump_rule}: {JUMP_AGAIN[self.settings.jump_rule]}",
+                f"the agent gets this grid every {plural(self.settings.frame_skip, 'frame')} and nothing else:",
+                "no speed, no score, no memory unless it evolves one",
+            ],
+            self.fonts.normal,
+        )
         if self.done:
             colour = panels.POSITIVE if o.finished else panels.TEXT
             panels.draw_banner(game, f"{o.describe()}: R to play again", self.fonts, colour)
@@ -194,9 +198,11 @@ class HumanPlay:
                             try:
                                 print(f"screenshot: {self.save_screenshot()}", flush=True)
                             except OSError as exc:  # a full or read-only disk: say so and keep playing
-                                print(f"tilerunner: warning: screenshot not saved in {Path.cwd()}:"
-                                      f" {exc.strerror or exc}",
-                                      file=sys.stderr, flush=True)
+                                print(
+                                    f"tilerunner: warning: screenshot not saved in {Path.cwd()}: {exc.strerror or exc}",
+                                    file=sys.stderr,
+                                    flush=True,
+                                )
                 if quit_now:
                     break
                 if not self.paused and not self.help:

@@ -38,8 +38,10 @@ _GRIDS = ("enemy-grid",)
 for _name in FEATURES:
     _n = extra_inputs(_name, DEFAULT_RADIUS)
     if _name not in _GRIDS and len(INPUT_LABELS.get(_name, ())) != _n:
-        raise RuntimeError(f"net_layout labels {len(INPUT_LABELS.get(_name, ()))} inputs of {_name!r},"
-                           f" tilerunner.envs.observe gives it {_n}")
+        raise RuntimeError(
+            f"net_layout labels {len(INPUT_LABELS.get(_name, ()))} inputs of {_name!r},"
+            f" tilerunner.envs.observe gives it {_n}"
+        )
 
 MARGIN = 12  # the grids' left edge
 TITLE_H = 14  # room for a grid's title above it (only when there are two grids)
@@ -173,7 +175,7 @@ class PanelGeometry:
     def input_xy(self, index: int) -> tuple[float, float]:
         """Centre of input `index`'s node: its cell in the grid (row-major, as the observation is flattened), in
         the enemies' grid, or in the labelled column."""
-        cells = self.grid_size ** 2
+        cells = self.grid_size**2
         grid = 0
         if index >= cells:
             enemies = self.slices.get("enemy-grid")
@@ -221,8 +223,9 @@ def _jitter(key: int) -> tuple[float, float]:
     return a - 0.5, b - 0.5
 
 
-def layout_network(genome, genome_config, geometry: PanelGeometry,
-                   previous: NetworkLayout | None = None) -> NetworkLayout:
+def layout_network(
+    genome, genome_config, geometry: PanelGeometry, previous: NetworkLayout | None = None
+) -> NetworkLayout:
     """Lay out `genome` in a panel of `geometry`; hidden nodes it shares with `previous` start where they were."""
     n_in, n_out = genome_config.num_inputs, genome_config.num_outputs
     fixed = {-i - 1: geometry.input_xy(i) for i in range(n_in)}
@@ -231,8 +234,11 @@ def layout_network(genome, genome_config, geometry: PanelGeometry,
     memory = {k for k in hidden if getattr(genome.nodes[k], "memory", False)}
     slots, cells = node_slots(genome, genome_config)
     enabled = [cg for cg in genome.connections.values() if cg.enabled]
-    links = [Link(cg.key[0], cg.key[1], float(cg.weight), slots.get(cg.key[0], -1))
-             for cg in enabled if cg.key[0] in fixed or cg.key[0] in genome.nodes]
+    links = [
+        Link(cg.key[0], cg.key[1], float(cg.weight), slots.get(cg.key[0], -1))
+        for cg in enabled
+        if cg.key[0] in fixed or cg.key[0] in genome.nodes
+    ]
 
     positions = dict(fixed)
     if hidden:
@@ -240,8 +246,13 @@ def layout_network(genome, genome_config, geometry: PanelGeometry,
     return NetworkLayout(geometry, positions, hidden, memory, links, slots, cells)
 
 
-def _place_hidden(hidden: list[int], links: list[Link], fixed: dict[int, tuple[float, float]],
-                  geometry: PanelGeometry, previous: NetworkLayout | None) -> dict[int, tuple[float, float]]:
+def _place_hidden(
+    hidden: list[int],
+    links: list[Link],
+    fixed: dict[int, tuple[float, float]],
+    geometry: PanelGeometry,
+    previous: NetworkLayout | None,
+) -> dict[int, tuple[float, float]]:
     x0, y0, x1, y1 = geometry.hidden_box
     lo, hi = np.array([x0, y0]), np.array([max(x0, x1), max(y0, y1)])
     index = {k: i for i, k in enumerate(hidden)}
@@ -285,7 +296,7 @@ def _place_hidden(hidden: list[int], links: list[Link], fixed: dict[int, tuple[f
 def _spread(pos: np.ndarray, spacing: float) -> np.ndarray:
     """Push apart every pair of points closer than `spacing`, each half the shortfall (coincident: by order)."""
     d = pos[:, None, :] - pos[None, :, :]
-    dist = np.sqrt((d ** 2).sum(axis=2))
+    dist = np.sqrt((d**2).sum(axis=2))
     np.fill_diagonal(dist, 1e9)
     close = dist < spacing
     if not close.any():

@@ -97,15 +97,25 @@ def draw_input_grid(surface, origin: tuple[int, int], cell: int, observation: np
     gap = 1 if cell >= 6 else 0
     for i in range(size):
         for j in range(observation.shape[1]):
-            pg.draw.rect(surface, cell_colour(float(observation[i, j])),
-                         (gx + j * cell, gy + i * cell, cell - gap, cell - gap))
+            pg.draw.rect(
+                surface, cell_colour(float(observation[i, j])), (gx + j * cell, gy + i * cell, cell - gap, cell - gap)
+            )
     r = size // 2
     pg.draw.rect(surface, PLAYER_MARK, (gx + r * cell - 1, gy + r * cell - 1, cell + 1, cell + 1), 2)
 
 
-def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values: np.ndarray,
-                 previous: np.ndarray, cells: np.ndarray, outputs: np.ndarray, threshold: float,
-                 fonts: Fonts, extra: np.ndarray | None = None) -> None:
+def draw_network(
+    surface,
+    layout: NetworkLayout,
+    observation: np.ndarray,
+    values: np.ndarray,
+    previous: np.ndarray,
+    cells: np.ndarray,
+    outputs: np.ndarray,
+    threshold: float,
+    fonts: Fonts,
+    extra: np.ndarray | None = None,
+) -> None:
     """The network as it thinks this frame, drawn into `surface` (the panel, sized as `layout.geometry`).
 
     `values` are the node values this step produced and `previous` the values the step read
@@ -166,7 +176,7 @@ def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values
 
     # Outputs: a node per button, and its label lit while the button is pressed (the mask the game gets).
     held = pressed(mask_from_outputs(np.asarray(outputs, dtype=np.float64), threshold))
-    for o, label in enumerate(BUTTON_LABELS[:len(outputs)]):
+    for o, label in enumerate(BUTTON_LABELS[: len(outputs)]):
         x, y = (round(v) for v in layout.positions[o])
         value = float(outputs[o])
         lit = bool(held[o])
@@ -185,10 +195,10 @@ def draw_network(surface, layout: NetworkLayout, observation: np.ndarray, values
 def _extra_values(geo: PanelGeometry, extra: np.ndarray, name: str) -> np.ndarray:
     """Feature `name`'s inputs out of `extra` (the inputs after the grid); zeros where `extra` is short."""
     part = geo.slices[name]
-    first = geo.grid_size ** 2
+    first = geo.grid_size**2
     values = np.zeros(part.stop - part.start)
-    got = extra[part.start - first:part.stop - first]
-    values[:len(got)] = got
+    got = extra[part.start - first : part.stop - first]
+    values[: len(got)] = got
     return values
 
 
@@ -285,8 +295,9 @@ OVERLAY_PAD = 8  # and from its own edge to its text
 OVERLAY_FILL = (8, 9, 14)  # opaque, so the text reads the same over sky, bricks or enemies
 
 
-def overlay_lines(heading: str, name: str, tally: str, fonts: Fonts, width: int,
-                  complete: bool = False) -> list[tuple[str, object, tuple[int, int, int]]]:
+def overlay_lines(
+    heading: str, name: str, tally: str, fonts: Fonts, width: int, complete: bool = False
+) -> list[tuple[str, object, tuple[int, int, int]]]:
     """The level-set overlay's text as (text, font, colour) runs: heading, level name beside it, tally below.
 
     A level name too wide for a game view `width` px wide keeps its end (`...levels/notch-lvl-201.txt`);
@@ -296,8 +307,11 @@ def overlay_lines(heading: str, name: str, tally: str, fonts: Fonts, width: int,
     shown = name
     while len(shown) > 4 and fonts.normal.size(shown)[0] > room:
         shown = "..." + shown.removeprefix("...")[1:]
-    return [(heading, fonts.big, LIT_LABEL), (shown, fonts.normal, TEXT),
-            (tally, fonts.normal, POSITIVE if complete else TEXT)]
+    return [
+        (heading, fonts.big, LIT_LABEL),
+        (shown, fonts.normal, TEXT),
+        (tally, fonts.normal, POSITIVE if complete else TEXT),
+    ]
 
 
 def draw_set_overlay(surface, heading: str, name: str, tally: str, fonts: Fonts, complete: bool = False):

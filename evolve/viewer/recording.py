@@ -48,9 +48,16 @@ class Recording:
     png_files: list[Path] = field(default_factory=list)
 
 
-def record(replay: Replay, levels: Sequence[Level], *, gif: str | os.PathLike | None = None,
-           png_folder: str | os.PathLike | None = None, frame_step: int = 3, scale: int = 1,
-           hold_last: float = 0.0) -> Recording:
+def record(
+    replay: Replay,
+    levels: Sequence[Level],
+    *,
+    gif: str | os.PathLike | None = None,
+    png_folder: str | os.PathLike | None = None,
+    frame_step: int = 3,
+    scale: int = 1,
+    hold_last: float = 0.0,
+) -> Recording:
     """Play `replay`'s genome on `levels` in turn and write the frames to `gif` and/or `png_folder`.
 
     `frame_step`: keep every Nth frame (3 is 20 frames a second of game time); `scale`: pixels per game
@@ -71,18 +78,23 @@ def record(replay: Replay, levels: Sequence[Level], *, gif: str | os.PathLike | 
     counts = [o.frames // frame_step + 1 + (o.frames % frame_step != 0) for o in outcomes]  # start, steps, last
     heights = sorted({lv.height for lv in levels})
     if gif is not None and len(heights) > 1:
-        raise RecordingError(f"the levels are not all one height ({heights[0]} and {heights[-1]} rows) and a"
-                             " GIF's frames are one size", "heights")
+        raise RecordingError(
+            f"the levels are not all one height ({heights[0]} and {heights[-1]} rows) and a GIF's frames are one size",
+            "heights",
+        )
     height, width = heights[-1] * render.TILE_PX * scale, 16 * render.TILE_PX * scale
     render.check_image_size(height, width)  # ValueError, one line
     total = sum(counts)
     if gif is not None and total * height * width > MAX_GIF_PIXELS:
-        raise RecordingError(f"{total:,} frames of {width}x{height} px is more than a GIF may hold"
-                             f" ({MAX_GIF_PIXELS:,} px in all)", "pixels")
+        raise RecordingError(
+            f"{total:,} frames of {width}x{height} px is more than a GIF may hold ({MAX_GIF_PIXELS:,} px in all)",
+            "pixels",
+        )
     network = CompiledNetwork.create(replay.genome, replay.network)
     folder = Path(png_folder) if png_folder is not None else None
-    done = Recording(frames=0, width=width, height=height, outcomes=outcomes,
-                     gif=Path(gif) if gif is not None else None)
+    done = Recording(
+        frames=0, width=width, height=height, outcomes=outcomes, gif=Path(gif) if gif is not None else None
+    )
 
     def drawn() -> Iterator[np.ndarray]:
         for level in levels:
@@ -107,8 +119,9 @@ def record(replay: Replay, levels: Sequence[Level], *, gif: str | os.PathLike | 
 
     each = 10 * round(100 * frame_step / FPS)  # GIF times are in 10 ms units
     hold = 10 * round(100 * hold_last)
-    duration: int | list[int] = each if not hold else \
-        [each + hold * (i == count - 1) for count in counts for i in range(count)]
+    duration: int | list[int] = (
+        each if not hold else [each + hold * (i == count - 1) for count in counts for i in range(count)]
+    )
     made: list[Path] = []  # the folders made for the PNG frames, removed if the recording fails
     try:
         if folder is not None:
@@ -120,8 +133,9 @@ def record(replay: Replay, levels: Sequence[Level], *, gif: str | os.PathLike | 
             images = (Image.fromarray(f) for f in frames_out())
             first = next(images)
             with _naming(gif), atomic_path(gif) as tmp:
-                first.save(tmp, format="GIF", save_all=True, append_images=images, duration=duration, loop=0,
-                           optimize=True)
+                first.save(
+                    tmp, format="GIF", save_all=True, append_images=images, duration=duration, loop=0, optimize=True
+                )
         else:
             for _ in frames_out():
                 pass

@@ -242,9 +242,15 @@ class LevelSetShows(ReplayShows):
     def tally(self) -> SetTally | None:
         row = self.results[self.genome]
         done = [r for r in row if isinstance(r, Outcome)]
-        return SetTally(self.level + 1, len(self.levels), self.levels[self.level].id, len(done),
-                        sum(o.finished for o in done), sum(isinstance(r, Skipped) for r in row),
-                        all(r is not None for r in row))
+        return SetTally(
+            self.level + 1,
+            len(self.levels),
+            self.levels[self.level].id,
+            len(done),
+            sum(o.finished for o in done),
+            sum(isinstance(r, Skipped) for r in row),
+            all(r is not None for r in row),
+        )
 
     def status(self) -> str:
         return f"genome {self.genome + 1} of {len(self.replays)}" if len(self.replays) > 1 else ""
@@ -279,8 +285,9 @@ class RunFollower(ShowSource):
                 self.warnings.append(f"skipping {exc}")
             return False
         self.playing = path
-        self.shows = shows_of(replay, f"champion of gen {replay.generation}" if replay.generation is not None
-                              else path.name)
+        self.shows = shows_of(
+            replay, f"champion of gen {replay.generation}" if replay.generation is not None else path.name
+        )
         self.index = 0
         return True
 

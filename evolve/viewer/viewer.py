@@ -59,10 +59,7 @@ KEYS = [
     ("Esc", "quit (or close the window)"),
 ]
 # The level keys, shown in the help (before N) while a level set plays.
-SET_KEYS = [
-    ("PgDn  or  ]", "next level (after the last: the end)"),
-    ("PgUp  or  [", "previous level"),
-]
+SET_KEYS = [("PgDn  or  ]", "next level (after the last: the end)"), ("PgUp  or  [", "previous level")]
 MAX_STATUS_LEVEL = 40  # characters of a level id in the status line; a longer path keeps its end
 
 
@@ -72,14 +69,22 @@ def _speed_text(speed: float) -> str:
 
 def short_id(level_id: str, limit: int = MAX_STATUS_LEVEL) -> str:
     """A level id of at most `limit` characters: a long file path keeps its end (`...levels/lvl-201.txt`)."""
-    return level_id if len(level_id) <= limit else "..." + level_id[-(limit - 3):]
+    return level_id if len(level_id) <= limit else "..." + level_id[-(limit - 3) :]
 
 
 class Viewer:
     """Plays shows from a source and draws each frame; `run()` opens the window, the rest works headless."""
 
-    def __init__(self, source: ShowSource, title: str = "tilerunner", speed: float = 1.0, duration: float | None = None,
-                 screenshot_dir: str | Path = ".", report: bool = True, parent_pid: int | None = None) -> None:
+    def __init__(
+        self,
+        source: ShowSource,
+        title: str = "tilerunner",
+        speed: float = 1.0,
+        duration: float | None = None,
+        screenshot_dir: str | Path = ".",
+        report: bool = True,
+        parent_pid: int | None = None,
+    ) -> None:
         self.pg = render.load_pygame()
         self.report = report  # print each episode's outcome as it ends
         self.parent_pid = parent_pid  # the process that started this viewer: when it is gone, the viewer closes
@@ -114,8 +119,9 @@ class Viewer:
             self.playback = None
             return
         replay = show.replay
-        geometry = PanelGeometry(WIDTH - GAME_PX, GAME_PX, replay.settings.view_radius, replay.network.num_outputs,
-                                 replay.settings.features)
+        geometry = PanelGeometry(
+            WIDTH - GAME_PX, GAME_PX, replay.settings.view_radius, replay.network.num_outputs, replay.settings.features
+        )
         if geometry != self.geometry:
             self.geometry, self.layout = geometry, None
         if self.layout is None or self.genome is not replay.genome:
@@ -191,9 +197,18 @@ class Viewer:
             panels.draw_game(game, pb.tiles, pb.state, pb.enemies)
             net = pb.net
             active = int(net.active[0])
-            panels.draw_network(network, self.layout, pb.observation, net.values[active], net.values[1 - active],
-                                net.cells, pb.outputs, pb.settings.threshold, self.fonts,
-                                extra=pb.inputs[pb.observation.size:])
+            panels.draw_network(
+                network,
+                self.layout,
+                pb.observation,
+                net.values[active],
+                net.values[1 - active],
+                net.cells,
+                pb.outputs,
+                pb.settings.threshold,
+                self.fonts,
+                extra=pb.inputs[pb.observation.size :],
+            )
         else:
             network.fill(panels.PANEL)
         self._draw_status(c, outcome)
@@ -202,12 +217,14 @@ class Viewer:
         if pb is None:
             panels.draw_banner(c, self.waiting_text(), self.fonts)
         elif pb.done:
-            panels.draw_banner(game, outcome.describe(), self.fonts,
-                               panels.POSITIVE if outcome.finished else panels.TEXT)
+            panels.draw_banner(
+                game, outcome.describe(), self.fonts, panels.POSITIVE if outcome.finished else panels.TEXT
+            )
         tally = self.source.tally() if pb is not None else None
         if tally is not None:
-            panels.draw_set_overlay(game, tally.heading(), tally.level_id, tally.text(), self.fonts,
-                                    complete=tally.complete)
+            panels.draw_set_overlay(
+                game, tally.heading(), tally.level_id, tally.text(), self.fonts, complete=tally.complete
+            )
         if self.paused:
             panels.draw_banner(network, "paused: Space goes on, Right steps", self.fonts)
         if self.help:
@@ -272,8 +289,7 @@ class Viewer:
             n_memory = int(arrays.node_memory.sum())
             lines = [
                 show.label,
-                f"this episode: {now.distance:.0f} px, {now.coins} coins, {now.kills} kills,"
-                f" fitness {now.fitness:.1f}",
+                f"this episode: {now.distance:.0f} px, {now.coins} coins, {now.kills} kills, fitness {now.fitness:.1f}",
                 f"recorded: {show.recorded.describe()}" if show.recorded else "recorded: - (not on this level)",
                 f"recorded fitness: {show.recorded.fitness:.1f}" if show.recorded else "",
                 f"network: {pb.net.n_nodes} nodes evaluated ({n_memory} memory), {pb.net.n_links} links",
@@ -281,8 +297,9 @@ class Viewer:
                 rule_text(pb.settings.jump_rule),
             ]
             if pb.settings.features:
-                lines += wrap_words("senses: " + ", ".join(pb.settings.features), self.fonts.normal,
-                                    surface.get_width() - 20)
+                lines += wrap_words(
+                    "senses: " + ", ".join(pb.settings.features), self.fonts.normal, surface.get_width() - 20
+                )
         panels.draw_text_lines(surface, surface.get_rect().inflate(-20, -16), lines, self.fonts.normal)
 
     def _draw_chart(self, surface) -> None:
@@ -294,9 +311,13 @@ class Viewer:
                 chart.draw_chart(self._chart, self._chart.get_rect(), rows, self.fonts.small)
             else:
                 self._chart.fill(panels.PANEL)
-                panels.draw_text_lines(self._chart, self._chart.get_rect().inflate(-20, -16),
-                                       ["no run statistics to chart (the run folder's stats.jsonl)"],
-                                       self.fonts.normal, panels.DIM_TEXT)
+                panels.draw_text_lines(
+                    self._chart,
+                    self._chart.get_rect().inflate(-20, -16),
+                    ["no run statistics to chart (the run folder's stats.jsonl)"],
+                    self.fonts.normal,
+                    panels.DIM_TEXT,
+                )
             self._chart_key = key
         surface.blit(self._chart, (0, 0))
 
@@ -335,8 +356,11 @@ class Viewer:
             try:
                 print(f"screenshot: {self.save_screenshot()}", flush=True)
             except OSError as exc:  # a full or read-only disk: say so and keep playing
-                print(f"tilerunner: warning: screenshot not saved in {self.screenshot_dir}: {exc.strerror or exc}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"tilerunner: warning: screenshot not saved in {self.screenshot_dir}: {exc.strerror or exc}",
+                    file=sys.stderr,
+                    flush=True,
+                )
         elif key == pg.K_h:
             self.help = not self.help
         return True
