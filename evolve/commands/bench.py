@@ -24,6 +24,7 @@ from tilerunner.evolve.commands.flags import (
     features_type,
     float_in,
     int_in,
+    int_list,
     setting_type,
     span,
 )
@@ -49,17 +50,10 @@ MAX_DELAY = 100_000
 MAX_ACTORS = 1000  # bench ray --actor-counts: each count from 1 to this
 
 
-def pop_sizes(text: str) -> list[int]:
-    """argparse type for bench evolve --sizes: comma-separated population sizes from 2 to 100,000, e.g. `300,1000`."""
-    parse = int_in(*_POP_RANGE)
-    parts = text.split(",")
-    if len(parts) > 20:
-        raise argparse.ArgumentTypeError(f"expected up to 20 comma-separated population sizes, got {len(parts)}")
-    return [parse(part) for part in parts]
-
-
-pop_sizes.__name__ = "whole number from 2 to 100000, comma-separated"
-pop_sizes.range = _POP_RANGE  # type: ignore[attr-defined]
+# Lists of counts: one parser each, from the one factory (each bad list is one argparse line naming it).
+pop_sizes = int_list("population sizes", *_POP_RANGE, most=20)
+actor_counts = int_list("numbers of actors", 1, MAX_ACTORS, most=20)
+delays = int_list("delays", 1, MAX_DELAY, most=100)
 
 
 def _seeds_help(default: int, what: str = "one run each") -> str:
@@ -591,48 +585,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     gen.add_argument("--json", metavar="PATH", help="also write the report as JSON")
     gen.set_defaults(run=_lazy("tilerunner.evolve.bench.generalize"))
-
-
-def actor_counts(text: str) -> list[int]:
-    """argparse type for bench ray --actor-counts: comma-separated numbers of actors from 1 to 1,000, e.g. `1,2`."""
-    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
-    if len(shown) > 80:  # escapes (\U0001019d) make a short text long
-        shown = shown[:76] + "...'"
-    parts = text.split(",")
-    try:
-        values = [int(p) for p in parts] if len(parts) <= 20 and all(len(p.strip()) <= 6 for p in parts) else None
-    except ValueError:
-        values = None
-    if not values or not all(1 <= v <= MAX_ACTORS for v in values):
-        raise argparse.ArgumentTypeError(
-            f"expected up to 20 comma-separated numbers of actors from 1 to 1,000, got {shown}"
-        )
-    return values
-
-
-actor_counts.range = (1, MAX_ACTORS)  # type: ignore[attr-defined]
-
-
-def delays(text: str) -> list[int]:
-    """argparse type for --delays: comma-separated whole numbers from 1 to 100,000, e.g. `10,30,100`."""
-    shown = repr(text) if len(text) <= 40 else repr(text[:37] + "...")
-    if len(shown) > 80:  # escapes (\U0001019d) make a short text long
-        shown = shown[:76] + "...'"
-    parts = text.split(",")
-    if len(parts) > 100 or any(len(d.strip()) > 12 for d in parts):
-        raise argparse.ArgumentTypeError(
-            f"expected up to 100 comma-separated delays from 1 to {MAX_DELAY:,}, got {shown}"
-        )
-    try:
-        values = [int(d) for d in parts]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers, got {shown}") from None
-    if any(not 1 <= d <= MAX_DELAY for d in values):
-        raise argparse.ArgumentTypeError(f"every delay must be from 1 to {MAX_DELAY:,}, got {shown}")
-    return values
-
-
-delays.range = (1, MAX_DELAY)  # type: ignore[attr-defined]
 
 
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:

@@ -108,6 +108,28 @@ def int_in(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
+def int_list(what: str, lo: int, hi: int, most: int) -> Callable[[str], list[int]]:
+    """argparse type: up to `most` comma-separated whole numbers, each from `lo` to `hi` (`what` names them in
+    the one line a bad list gets: "expected up to 20 comma-separated population sizes from 2 to 100,000")."""
+    expected = f"expected up to {most} comma-separated {what} from {lo:,} to {hi:,}"
+
+    def parse(text: str) -> list[int]:
+        parts = text.split(",")
+        if len(parts) > most or any(len(p.strip().replace("_", "")) > _MAX_DIGITS for p in parts):
+            raise argparse.ArgumentTypeError(f"{expected}, got {_shown(text)}")
+        try:
+            values = [int(p) for p in parts]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}, got {_shown(text)}") from None
+        if not all(lo <= v <= hi for v in values):
+            raise argparse.ArgumentTypeError(f"{expected}, got {_shown(text)}")
+        return values
+
+    parse.__name__ = f"whole number from {lo} to {hi}, comma-separated"
+    parse.range = (lo, hi)  # type: ignore[attr-defined]
+    return parse
+
+
 def float_in(lo: float, hi: float) -> Callable[[str], float]:
     """argparse type: a finite number from `lo` to `hi` (both allowed); nan, inf and the rest are refused."""
 
