@@ -60,7 +60,6 @@ from tilerunner.evolve.runs.run import Run, as_levels
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
 from tilerunner.evolve.runs.stats import read_stats
 
-DEFAULT_PUBLIC = "../shared/mario-ai-levels/validation"
 DONE_FILE = "bench-done.json"  # in a seed's run folder once it has had its budget
 HELD_OUT_GEN = [f"gen:500000-500049:{d}" for d in (1, 3, 5)]
 PICK_GEN = [f"gen:900000-900019:{d}" for d in (1, 2, 3, 4, 5)]
@@ -267,16 +266,16 @@ def measure_baselines(
 def run(args: argparse.Namespace) -> int:
     """Train every seed (or reuse/resume it), pick the champion on validation, report the held-out sets."""
     use_threads(args.workers)
-    public = Path(args.public) if args.public else Path(DEFAULT_PUBLIC)
-    have_public = public.is_dir()
-    if args.public and not have_public:
+    public = Path(args.public) if args.public else None  # no default: the public levels are not shipped
+    have_public = public is not None and public.is_dir()
+    if public is not None and not have_public:
         raise BenchError(f"--public {args.public}: no such folder")
     if have_public:
         pick_ids, report_ids = split_public(_public_files(public))
     else:
         pick_ids, report_ids = PICK_GEN, []
     train = args.level or (
-        [str(public.parent / "train")] if have_public and (public.parent / "train").is_dir() else ["gen:*"]
+        [str(public.parent / "train")] if public is not None and (public.parent / "train").is_dir() else ["gen:*"]
     )
     try:
         pick = as_levels(pick_ids)

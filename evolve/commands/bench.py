@@ -495,9 +495,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument(
         "--public",
         metavar="DIR",
-        help="public levels never trained on, split per generator by level number: the first half"
-        " picks the champion, the second half is reported (default"
-        " ../shared/mario-ai-levels/validation if it exists)",
+        help="a folder of public levels never trained on (e.g. the Mario AI Framework's levels/ folder, or a part"
+        " of it), split per generator by level number: the first half picks the champion, the second half is"
+        " reported (default: none; picking and reporting on generated levels only)",
     )
     train = gen.add_argument(
         "--level",
