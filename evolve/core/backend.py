@@ -26,7 +26,7 @@ import numpy as np
 
 if TYPE_CHECKING:  # the kernels load on first use, so that the command line can name backends quickly
     from tilerunner.agent.kernels import NetArrays
-    from tilerunner.evolve.core.rollout import LevelPack, Settings
+    from tilerunner.evolve.core.rollout import KernelSettings, LevelPack
 
 BACKENDS = ("local", "ray", "cuda")
 RAY_EXTRA = "pip install 'tilerunner[ray]'"
@@ -72,7 +72,7 @@ class Backend(Protocol):
     def evaluate(
         self,
         nets: list[NetArrays],
-        settings: Settings,
+        settings: KernelSettings,
         indices: np.ndarray | None = None,
         levels: LevelPack | None = None,
         progress: Progress | None = None,
@@ -114,7 +114,7 @@ class LocalBackend:
     def evaluate(
         self,
         nets: list[NetArrays],
-        settings: Settings,
+        settings: KernelSettings,
         indices: np.ndarray | None = None,
         levels: LevelPack | None = None,
         progress: Progress | None = None,

@@ -30,7 +30,7 @@ from tilerunner.envs import physics as P
 from tilerunner.envs.level import Level
 from tilerunner.envs.observe import ENEMY_GRID, ENEMY_KINDS, JUMP, POSITION, PROBES, SPEED, observe_inputs
 from tilerunner.evolve.core.outcome import FIELDS, Outcome
-from tilerunner.evolve.core.rollout import LevelPack, Settings, pack_levels, score_episode
+from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels, score_episode
 
 # The built-in controllers, by name; a controller's id is its index.
 CONTROLLERS = ("hold-right", "rules")
@@ -620,7 +620,7 @@ def _decide(controller: int, senses: np.ndarray, frame_skip: int, tracks: np.nda
 
 @njit(cache=True)
 def _play_controller(
-    controller: int, levels: LevelPack, li: int, s: Settings, result: np.ndarray, record_buttons: np.ndarray
+    controller: int, levels: LevelPack, li: int, s: KernelSettings, result: np.ndarray, record_buttons: np.ndarray
 ) -> int:
     """One episode of `controller` on level li, as `rollout._play` plays a network; fills `result`.
 
@@ -661,7 +661,7 @@ def _play_controller(
 
 
 @njit(cache=True, parallel=True)
-def evaluate_controllers(controllers: np.ndarray, levels: LevelPack, s: Settings) -> np.ndarray:
+def evaluate_controllers(controllers: np.ndarray, levels: LevelPack, s: KernelSettings) -> np.ndarray:
     """Play every controller (ids, `CONTROLLERS`) on every level; results (n_controllers, n_levels, FIELDS).
 
     Episodes are independent and deterministic, so the results do not depend on the number of threads.

@@ -28,7 +28,7 @@ from tilerunner.evolve.core.plural import plural
 
 if TYPE_CHECKING:
     from tilerunner.agent.kernels import NetArrays
-    from tilerunner.evolve.core.rollout import LevelPack, Settings
+    from tilerunner.evolve.core.rollout import KernelSettings, LevelPack
 
 CUDA_EXTRA = "pip install 'tilerunner[cuda]'"
 SIMULATOR_THREADS = 32  # the simulator runs each GPU thread as a Python thread: few of them
@@ -163,7 +163,7 @@ class CudaBackend:
     def evaluate(
         self,
         nets: list[NetArrays],
-        settings: Settings,
+        settings: KernelSettings,
         indices: np.ndarray | None = None,
         levels: LevelPack | None = None,
         progress: Progress | None = None,

@@ -24,7 +24,7 @@ import numpy as np
 from numba import cuda, njit
 
 from tilerunner.agent.kernels import NetArrays
-from tilerunner.evolve.core.rollout import LevelPack, Settings, play_episode
+from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, play_episode
 
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)
 BLOCK = 128  # threads a block
@@ -116,7 +116,7 @@ def rollout_kernel(
     )
     si = _host(s_int)
     sf = _host(s_float)
-    s = Settings(si[0], si[1], si[2], si[3], sf[0], sf[1], sf[2], sf[3], sf[4], sf[5], sf[6], si[4], si[5])
+    s = KernelSettings(si[0], si[1], si[2], si[3], sf[0], sf[1], sf[2], sf[3], sf[4], sf[5], sf[6], si[4], si[5])
     chosen = _host(play_levels)
     out_rows = _host(results)
     t = cuda.grid(1)
@@ -198,8 +198,8 @@ def compile_kernel(args: tuple) -> None:
         rollout_kernel.compile(tuple(numba.typeof(a) for a in args))
 
 
-def settings_arrays(s: Settings) -> tuple[np.ndarray, np.ndarray]:
-    """A rollout `Settings` as the kernel takes it: its integers and its floats, in the kernel's order."""
+def settings_arrays(s: KernelSettings) -> tuple[np.ndarray, np.ndarray]:
+    """`KernelSettings` as the CUDA kernel takes them: its integers and its floats, in the kernel's order."""
     ints = np.array([s.frame_skip, s.view_radius, s.max_frames, s.stall_frames, s.features, s.jump_rule], np.int64)
     floats = np.array(
         [s.threshold, s.time_penalty, s.finish_bonus, s.death_penalty, s.coin_bonus, s.kill_bonus, s.jump_penalty],

@@ -62,7 +62,7 @@ from tilerunner.envs.level import Level
 from tilerunner.envs.observe import FEATURES, feature_mask, n_inputs
 from tilerunner.envs.physics import jump_rule_id
 from tilerunner.evolve.core.outcome import R_FITNESS, OutcomeTable
-from tilerunner.evolve.core.rollout import Settings, pack_levels
+from tilerunner.evolve.core.rollout import KernelSettings, pack_levels
 
 AGGREGATES = ("mean", "min", "sum")
 RELATIVE_TO = ("none", "hold-right")  # what each level's fitness is measured against (`relative_fitness`)
@@ -130,7 +130,7 @@ class EpisodeSettings:
     def n_inputs(self) -> int:
         return n_inputs(self.view_radius, self.features)
 
-    def kernel_settings(self) -> Settings:
+    def kernel_settings(self) -> KernelSettings:
         """The numbers the rollout kernels take."""
         d = asdict(self)
         d.pop("aggregate")
@@ -138,7 +138,7 @@ class EpisodeSettings:
         d.pop("relative_to")
         d["features"] = feature_mask(self.features)
         d["jump_rule"] = jump_rule_id(self.jump_rule)
-        return Settings(**d)
+        return KernelSettings(**d)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "features": list(self.features)}

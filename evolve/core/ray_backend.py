@@ -59,7 +59,7 @@ from tilerunner.evolve.core.backend import (
     levels_to_play,
 )
 from tilerunner.evolve.core.plural import plural
-from tilerunner.evolve.core.rollout import LevelPack, Settings
+from tilerunner.evolve.core.rollout import KernelSettings, LevelPack
 
 log = logging.getLogger("tilerunner.ray")
 
@@ -162,7 +162,7 @@ class Evaluator:
         self._levels = _writable(levels) if levels is not None else None
 
     def evaluate(
-        self, nets: NetArrays, settings: Settings, indices: np.ndarray | None, levels: LevelPack | None
+        self, nets: NetArrays, settings: KernelSettings, indices: np.ndarray | None, levels: LevelPack | None
     ) -> tuple[np.ndarray, float]:
         """Result rows of every network of the chunk on the levels, and the kernel's seconds."""
         from tilerunner.evolve.core.rollout import evaluate_population
@@ -464,7 +464,7 @@ class RayBackend:
     def evaluate(
         self,
         nets: list[NetArrays],
-        settings: Settings,
+        settings: KernelSettings,
         indices: np.ndarray | None = None,
         levels: LevelPack | None = None,
         progress: Progress | None = None,

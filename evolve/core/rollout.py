@@ -53,8 +53,9 @@ class LevelPack(NamedTuple):
     exit_col: np.ndarray  # int64 (L)
 
 
-class Settings(NamedTuple):
-    """How an episode is played and scored (see `tilerunner.evolve.core.fitness` for the documented defaults)."""
+class KernelSettings(NamedTuple):
+    """`EpisodeSettings` as the kernels take them (`EpisodeSettings.kernel_settings()`): how an episode is played and
+    scored, as numbers only."""
 
     frame_skip: int
     view_radius: int
@@ -107,7 +108,7 @@ def subset_levels(levels: LevelPack, indices: np.ndarray) -> LevelPack:
 
 
 @njit(cache=True)
-def score_episode(state: np.ndarray, s: Settings, result: np.ndarray) -> None:
+def score_episode(state: np.ndarray, s: KernelSettings, result: np.ndarray) -> None:
     """Fill a result row from an ended episode's state: fitness (see `core.fitness`) and what happened."""
     status = state[P.S_STATUS]
     finished = status == P.FINISHED
@@ -146,7 +147,7 @@ def play_episode(
     active_at: int,
     levels: LevelPack,
     li: int,
-    s: Settings,
+    s: KernelSettings,
     result: np.ndarray,
     tiles_buf: np.ndarray,
     state: np.ndarray,
@@ -220,7 +221,7 @@ def _play(
     active: np.ndarray,
     levels: LevelPack,
     li: int,
-    s: Settings,
+    s: KernelSettings,
     result: np.ndarray,
     record_buttons: np.ndarray,
     record_xy: np.ndarray,
@@ -259,7 +260,7 @@ def _play(
 
 
 @njit(cache=True, parallel=True)
-def evaluate_population(net: NetArrays, levels: LevelPack, s: Settings) -> np.ndarray:
+def evaluate_population(net: NetArrays, levels: LevelPack, s: KernelSettings) -> np.ndarray:
     """Play every packed network on every level; results (n_networks, n_levels, FIELDS)."""
     n_nets = net.net_node_off.size - 1
     n_levels = levels.rows.size
@@ -277,7 +278,7 @@ def evaluate_population(net: NetArrays, levels: LevelPack, s: Settings) -> np.nd
 
 @njit(cache=True)
 def play_recorded(
-    net: NetArrays, levels: LevelPack, li: int, s: Settings, record_buttons: np.ndarray, record_xy: np.ndarray
+    net: NetArrays, levels: LevelPack, li: int, s: KernelSettings, record_buttons: np.ndarray, record_xy: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Play network 0 on level li, recording buttons per decision and (x, y) per frame.
 
@@ -291,7 +292,7 @@ def play_recorded(
     return result, n
 
 
-def episode_outcome(state: np.ndarray, settings: Settings) -> Outcome:
+def episode_outcome(state: np.ndarray, settings: KernelSettings) -> Outcome:
     """An episode's outcome so far (or at its end), scored as the rollout kernels score it."""
     row = np.zeros(FIELDS)
     score_episode(state, settings, row)
