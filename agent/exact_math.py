@@ -164,6 +164,18 @@ def _scale(y: float, k: int) -> float:
 
 
 @_jit
+def _reduce_ln2(x: float, ax: float) -> tuple[float, float, int]:
+    """fdlibm's argument reduction for exp and expm1 (|x| > 0.5 ln2): x = k ln2 + (hi - lo), hi exact."""
+    if ax < _HW_3FF0A2B2:  # |x| < 1.5 ln2
+        if x > 0.0:
+            return x - _LN2_HI, _LN2_LO, 1
+        return x + _LN2_HI, -_LN2_LO, -1
+    k = int(_INVLN2 * x + (0.5 if x > 0.0 else -0.5))
+    t = float(k)
+    return x - t * _LN2_HI, t * _LN2_LO, k  # t * ln2_hi is exact here
+
+
+@_jit
 def exp(x: float) -> float:
     """e**x (fdlibm e_exp.c); inf for x > 709.78, 0 below -745.13, NaN for NaN."""
     if x != x:
@@ -181,20 +193,7 @@ def exp(x: float) -> float:
     hi = 0.0
     lo = 0.0
     if ax >= _HW_3FD62E43:  # |x| > 0.5 ln2
-        if ax < _HW_3FF0A2B2:  # and |x| < 1.5 ln2
-            if x > 0.0:
-                hi = x - _LN2_HI
-                lo = _LN2_LO
-                k = 1
-            else:
-                hi = x + _LN2_HI
-                lo = -_LN2_LO
-                k = -1
-        else:
-            k = int(_INVLN2 * x + (0.5 if x > 0.0 else -0.5))
-            t = float(k)
-            hi = x - t * _LN2_HI  # t * ln2_hi is exact here
-            lo = t * _LN2_LO
+        hi, lo, k = _reduce_ln2(x, ax)
         x = hi - lo
     elif ax < _HW_3E300000:  # |x| < 2**-28
         return 1.0 + x
@@ -225,20 +224,7 @@ def expm1(x: float) -> float:
     k = 0
     c = 0.0
     if ax >= _HW_3FD62E43:  # |x| > 0.5 ln2
-        if ax < _HW_3FF0A2B2:  # and |x| < 1.5 ln2
-            if x > 0.0:
-                hi = x - _LN2_HI
-                lo = _LN2_LO
-                k = 1
-            else:
-                hi = x + _LN2_HI
-                lo = -_LN2_LO
-                k = -1
-        else:
-            k = int(_INVLN2 * x + (0.5 if x > 0.0 else -0.5))
-            t = float(k)
-            hi = x - t * _LN2_HI  # t * ln2_hi is exact here
-            lo = t * _LN2_LO
+        hi, lo, k = _reduce_ln2(x, ax)
         x = hi - lo
         c = (hi - x) - lo
     elif ax < _HW_3C900000:  # |x| < 2**-54: expm1(x) = x
