@@ -16,7 +16,6 @@ Numba's CUDA simulator instead (slow: for tests at tiny sizes).
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -40,8 +39,10 @@ class MissingCudaError(RuntimeError):
 
 
 def simulated() -> bool:
-    """Whether Numba's CUDA simulator stands in for a GPU (`NUMBA_ENABLE_CUDASIM=1`)."""
-    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+    """Whether Numba's CUDA simulator stands in for a GPU (`NUMBA_ENABLE_CUDASIM=1`, as Numba itself read it)."""
+    import numba
+
+    return bool(numba.config.ENABLE_CUDASIM)
 
 
 def check_cuda() -> None:
@@ -170,6 +171,7 @@ class CudaBackend:
         chunks: int = 1,
     ) -> tuple[np.ndarray, BackendTiming]:
         from tilerunner.agent import pack
+        from tilerunner.evolve.core.outcome import FIELDS
 
         timing = BackendTiming()
         t0 = time.perf_counter()
@@ -196,7 +198,7 @@ class CudaBackend:
         s_int, s_float = self._kernel.settings_arrays(settings)
         s_dev = (self._cuda.to_device(s_int), self._cuda.to_device(s_float))
         n_nets = len(nets)
-        results = self._cuda.device_array((n_nets, chosen.size, _fields()), np.float64)
+        results = self._cuda.device_array((n_nets, chosen.size, FIELDS), np.float64)
         timing.shipped_bytes += sum(a.nbytes for a in arrays) + chosen.nbytes
         sizes = host.tile_off[1:][chosen] - host.tile_off[:-1][chosen] if chosen.size else np.zeros(1, np.int64)
         crowds = host.enemy_off[1:][chosen] - host.enemy_off[:-1][chosen] if chosen.size else np.zeros(1, np.int64)
@@ -267,9 +269,3 @@ class CudaBackend:
     def close(self) -> None:
         """Free the device buffers (the levels stay until the backend goes)."""
         self._scratch = DeviceScratch(self.threads)
-
-
-def _fields() -> int:
-    from tilerunner.evolve.core.outcome import FIELDS
-
-    return FIELDS

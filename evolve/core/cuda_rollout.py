@@ -24,9 +24,10 @@ import numpy as np
 from numba import cuda, njit
 
 from tilerunner.agent.kernels import NetArrays
+from tilerunner.evolve.core.cuda_backend import simulated
 from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, play_episode
 
-SIMULATED = bool(numba.config.ENABLE_CUDASIM)
+SIMULATED = simulated()
 BLOCK = 128  # threads a block
 
 
