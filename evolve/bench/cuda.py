@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 
 from tilerunner.envs.level import level_set, load_level
 from tilerunner.evolve.bench.errors import BenchError
-from tilerunner.evolve.bench.timing import verdict
-from tilerunner.evolve.core.backend import Backend, LocalBackend
+from tilerunner.evolve.bench.timing import timed_generation, verdict
+from tilerunner.evolve.core.backend import LocalBackend
 from tilerunner.evolve.core.cuda_backend import CudaBackend, MissingCudaError, check_cuda
 from tilerunner.evolve.core.evolution import Evolution, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
@@ -42,16 +41,6 @@ def run(args: argparse.Namespace) -> int:
     except MissingCudaError as exc:
         raise BenchError(str(exc)) from None
     return _bench(args)
-
-
-def _timed(evolution: Evolution, backend: Backend) -> tuple[Generation, float]:
-    """Evaluate the generation once on `backend`, timed; the generation is left as it was."""
-    evolution.use_backend(backend)
-    t0 = time.perf_counter()
-    summary = evolution.evaluate()
-    wall = time.perf_counter() - t0
-    evolution.discard()
-    return summary, wall
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -85,13 +74,13 @@ def _bench(args: argparse.Namespace) -> int:
                 summary = evolution.evaluate()
                 evolution.reproduce(summary)
                 driver.append(summary)
-            _timed(evolution, local)  # untimed: the CPU kernel loads, the GPU's scratch grows, once
-            _timed(evolution, gpu)
+            timed_generation(evolution, local)  # untimed: the CPU kernel loads, the GPU's scratch grows, once
+            timed_generation(evolution, gpu)
             rows: dict[str, list[tuple[Generation, float]]] = {"local": [], "cuda": []}
             reference = None
             for _ in range(args.repeats):  # in turn, so that a busy spell on the machine hits both alike
                 for name, backend in (("local", local), ("cuda", gpu)):
-                    summary, wall = _timed(evolution, backend)
+                    summary, wall = timed_generation(evolution, backend)
                     rows[name].append((summary, wall))
                     if reference is None:
                         reference = summary.table.array

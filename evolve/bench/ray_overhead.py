@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import numpy as np
 
 from tilerunner.envs.level import level_set, load_level
 from tilerunner.evolve.bench.errors import BenchError
-from tilerunner.evolve.bench.timing import verdict
+from tilerunner.evolve.bench.timing import timed_generation, verdict
 from tilerunner.evolve.core.backend import Backend, BackendError, LocalBackend, MissingRayError
 from tilerunner.evolve.core.evolution import Evolution, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
@@ -38,13 +37,8 @@ DEFAULT_SET = "gen:1-32:1"  # the levels without --level
 def _timed(evolution: Evolution, backend: Backend) -> tuple[Generation, float]:
     """Evaluate the generation once on `backend`, untimed first (starting actors, shipping the levels: once
     a run, not each generation), then timed; the generation is left as it was."""
-    evolution.use_backend(backend)
-    evolution.evaluate()
-    evolution.discard()
-    t0 = time.perf_counter()
-    summary = evolution.evaluate()
-    wall = time.perf_counter() - t0
-    evolution.discard()
+    timed_generation(evolution, backend)
+    summary, wall = timed_generation(evolution, backend)
     backend.close()  # frees the CPUs for the next layout (the Ray itself stays up)
     return summary, wall
 

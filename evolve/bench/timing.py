@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 def median_rate(work: Callable[[], int], repeats: int) -> tuple[float, list[float]]:
@@ -25,3 +26,14 @@ def fmt_rate(rate: float) -> str:
 def verdict(met: bool) -> str:
     """How a target line reads: `met` or `MISSED`."""
     return "met" if met else "MISSED"
+
+
+def timed_generation(evolution, backend) -> tuple[Any, float]:
+    """Evaluate `evolution`'s current generation once on `backend`: (its `Generation`, wall seconds). The
+    generation is left as it was (`discard`), so every call plays the very same episodes."""
+    evolution.use_backend(backend)
+    t0 = time.perf_counter()
+    summary = evolution.evaluate()
+    wall = time.perf_counter() - t0
+    evolution.discard()
+    return summary, wall
