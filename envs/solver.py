@@ -453,7 +453,7 @@ class Search:
         )
 
 
-def play(level: Level, buttons: np.ndarray, rule: int = P.HOLD) -> np.ndarray:
+def final_state(level: Level, buttons: np.ndarray, rule: int = P.HOLD) -> np.ndarray:
     """Play per-frame button masks from the start of `level` under jump rule `rule`; return the final state."""
     tiles, state, enemies = P.new_world(level, rule)
     for mask in buttons:
@@ -521,7 +521,7 @@ def search(
 
 
 def _solution(level: Level, buttons: np.ndarray, rule: int = P.HOLD) -> Solution:
-    state = play(level, buttons, rule)
+    state = final_state(level, buttons, rule)
     if state[P.S_STATUS] != P.FINISHED:  # cannot happen unless the physics is not deterministic
         raise AssertionError("solver's sequence did not finish the level when replayed")
     frames = int(state[P.S_FRAMES])

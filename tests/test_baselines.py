@@ -23,12 +23,12 @@ from tilerunner.evolve.core.controllers import (
     CONTROLLERS,
     controller_buttons,
     controller_id,
-    evaluate_controllers,
+    play_controller_ids,
     play_controllers,
 )
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.rollout import episode_outcome, pack_levels
-from tilerunner.evolve.runs.evaluation import BASELINES, NO_PLAN, WALLED_IN, evaluate_baselines, planner_outcome
+from tilerunner.evolve.runs.evaluation import BASELINES, NO_PLAN, WALLED_IN, baseline_results, planner_outcome
 from tilerunner.evolve.runs.replay import evaluate, load_replay, shipped_replays
 
 RULES = ("hold", "press")
@@ -137,10 +137,10 @@ def test_controllers_are_deterministic_and_the_same_on_one_thread_or_two():
         for rule in RULES:
             s = EpisodeSettings(jump_rule=rule).kernel_settings()
             numba.set_num_threads(1)
-            one = evaluate_controllers(ids, pack, s)
+            one = play_controller_ids(ids, pack, s)
             numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-            two = evaluate_controllers(ids, pack, s)
-            again = evaluate_controllers(ids, pack, s)
+            two = play_controller_ids(ids, pack, s)
+            again = play_controller_ids(ids, pack, s)
             assert np.array_equal(one, two) and np.array_equal(two, again)
             assert one[controller_id("rules"), :4, 1].all()  # the rules finish the four built here
     finally:
@@ -151,7 +151,7 @@ def test_an_unknown_controller_is_a_one_line_value_error():
     with pytest.raises(ValueError, match="unknown controller 'forward'; the controllers are hold-right, rules"):
         controller_id("forward")
     with pytest.raises(ValueError, match="unknown baseline"):
-        evaluate_baselines(["forward"], [WIDE_GAP], EpisodeSettings())
+        baseline_results(["forward"], [WIDE_GAP], EpisodeSettings())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,14 +166,14 @@ def test_the_planner_finishes_what_the_solver_solves_and_says_why_it_did_not():
     levels = [WIDE_GAP, PIT, SHUT]
     settings = EpisodeSettings(jump_rule="press")
     searches = [search(lv, rule=P.PRESS) for lv in levels]
-    (rows,) = evaluate_baselines(["planner"], levels, settings, searches)
+    (rows,) = baseline_results(["planner"], levels, settings, searches)
     assert rows[0].outcome.finished and rows[0].progress == 1.0
     assert rows[0].outcome.frames == searches[0].solution.frames  # its solution, played back
     assert [r.outcome.status for r in rows[1:]] == [NO_PLAN, WALLED_IN]
     assert all(not r.outcome.finished and r.progress == 0.0 for r in rows[1:])
     assert planner_outcome(WIDE_GAP, searches[0], settings) == rows[0].outcome
     with pytest.raises(ValueError, match="needs the solver's search"):
-        evaluate_baselines(["planner"], levels, settings)
+        baseline_results(["planner"], levels, settings)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_batch_genomes_are_whole_and_their_packed_genes_are_theirs():
     # neat-python 2.0's `_adjust_spawn_exact` gives up, whichever way they breed
     evolution = Evolution(config, [load_level("1-1")], SETTINGS, seed=4)
     for _ in range(12):
-        evolution.reproduce(evolution.evaluate())
+        evolution.reproduce(evolution.play_generation())
         population = evolution.population.population
         check_genomes(population, config)
         # what speciation (and the next breeding) reads instead of the genes must be the genes
@@ -91,15 +91,15 @@ def test_a_batch_checkpoint_resumes_exactly():
 
     straight = Evolution(config(), [load_level("1-1")], SETTINGS, seed=9)
     for _ in range(6):
-        straight.reproduce(straight.evaluate())
+        straight.reproduce(straight.play_generation())
     first = Evolution(config(), [load_level("1-1")], SETTINGS, seed=9)
     for _ in range(3):
-        first.reproduce(first.evaluate())
+        first.reproduce(first.play_generation())
     data = decode(encode(checkpoint_to_dict(first, [], [])), "test")
     resumed, _, _, _ = evolution_from_dict(data, config())
     assert resumed.population.species.pool is None  # the packed genes are not saved: they are packed again
     for _ in range(3):
-        resumed.reproduce(resumed.evaluate())
+        resumed.reproduce(resumed.play_generation())
     assert snapshot(resumed) == snapshot(straight)
 
 
@@ -107,7 +107,7 @@ def test_one_generation_bred_both_ways_is_the_same_in_distribution():
     """From the same parents, exact and batch children agree in every statistic within a few standard errors."""
     evolution = grown_evolution(load_level("1-1"), 600, 40, seed=4)
     p = evolution.population
-    evolution.evaluate()
+    evolution.play_generation()
     state = (p.species, p.reproduction, next(evolution.config.genome_config.node_indexer), random.getstate())
     stats = {}
     for mode in ("exact", "batch"):
@@ -135,7 +135,7 @@ def test_the_node_indexer_moves_on_past_batch_nodes():
     config = load_config(neat_overrides={"pop_size": 40}, genome_overrides={**BATCH, "node_add_prob": 0.9})
     evolution = Evolution(config, [load_level("1-1")], SETTINGS, seed=1)
     for _ in range(4):
-        evolution.reproduce(evolution.evaluate())
+        evolution.reproduce(evolution.play_generation())
     gc = config.genome_config
     highest = max(k for g in evolution.population.population.values() for k in g.nodes)
     nxt = next(gc.node_indexer)
@@ -170,7 +170,7 @@ def test_a_batch_child_makes_its_gene_objects_only_when_asked():
     config = load_config(neat_overrides={"pop_size": 30}, genome_overrides=BATCH)
     evolution = Evolution(config, [load_level("1-1")], SETTINGS, seed=2)
     for _ in range(6):
-        evolution.reproduce(evolution.evaluate())
+        evolution.reproduce(evolution.play_generation())
         arrays = {id(g.packed_genes()[0]) for g in evolution.population.population.values() if g.packed_genes()}
         assert len(arrays) <= 2  # this generation's and its parents': elites do not hold old generations alive
     children = [g for g in evolution.population.population.values() if g.packed_genes() is not None]

@@ -10,7 +10,7 @@ import pytest
 from tilerunner.envs import physics as P
 from tilerunner.envs import tiles as T
 from tilerunner.envs.level import BUILTIN_LEVELS, Level, load_level, parse_level
-from tilerunner.envs.solver import SEARCH_ACTIONS, beam_search, parse_buttons, play
+from tilerunner.envs.solver import SEARCH_ACTIONS, beam_search, final_state, parse_buttons
 
 IDS = list(BUILTIN_LEVELS)
 LEVELS_DIR = resources.files("tilerunner.envs").joinpath("levels")
@@ -81,7 +81,7 @@ SOLUTION_SUFFIX = {"hold": ".buttons", "press": ".press.buttons"}
 def test_stored_buttons_finish_the_level(level_id, rule):
     level = _level(level_id)
     buttons = parse_buttons(LEVELS_DIR.joinpath(f"{level_id}{SOLUTION_SUFFIX[rule]}").read_text("utf-8"))
-    state = play(level, buttons, P.jump_rule_id(rule))
+    state = final_state(level, buttons, P.jump_rule_id(rule))
     assert P.STATUS_NAMES[state[P.S_STATUS]] == "finished"
     # The sequence ends on the frame the level is finished, not before and not after.
     assert state[P.S_FRAMES] == len(buttons)

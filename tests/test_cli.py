@@ -18,7 +18,7 @@ from neatcfg import json_slots
 from tilerunner.envs import physics as P
 from tilerunner.envs import render
 from tilerunner.envs.level import BUILTIN_LEVELS, builtin_text, load_level, parse_level
-from tilerunner.envs.solver import parse_buttons, play, solve
+from tilerunner.envs.solver import final_state, parse_buttons, solve
 from tilerunner.evolve.commands.cli import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -116,7 +116,7 @@ def test_levels_solve_saves_a_sequence_that_finishes(capsys, tmp_path):
     saved = tmp_path / "good.buttons"
     code, out, _ = run_cli(capsys, "levels", "solve", str(level_file), "--save", str(saved))
     assert code == 0 and "finished in" in out
-    state = play(load_level(str(level_file)), parse_buttons(saved.read_text()))
+    state = final_state(load_level(str(level_file)), parse_buttons(saved.read_text()))
     assert state[P.S_STATUS] == P.FINISHED
 
 

@@ -328,17 +328,17 @@ def test_a_bar_shows_on_a_terminal_and_nothing_off_one(monkeypatch):
 
 
 def test_eval_hears_progress_through_the_library_and_results_do_not_change():
-    from tilerunner.evolve.runs.evaluation import evaluate_on
+    from tilerunner.evolve.runs.evaluation import replay_results
     from tilerunner.evolve.runs.replay import load_replay, shipped_replays
     from tilerunner.evolve.runs.run import as_levels
 
     replays = [load_replay(shipped_replays() / name) for name in ("2-3-f3311.json", "1-1-f2475.json")]
     levels = as_levels(["gen:1-10:2", "1-1"])
     heard: list[tuple[int, int]] = []
-    followed = evaluate_on(replays, levels, progress=lambda done, total: heard.append((done, total)))
+    followed = replay_results(replays, levels, progress=lambda done, total: heard.append((done, total)))
     assert len(heard) > 2 and all(total == 22 for _, total in heard)
     assert [done for done, _ in heard] == sorted(done for done, _ in heard) and heard[-1][0] == 22
-    plain = evaluate_on(replays, levels)
+    plain = replay_results(replays, levels)
     assert [[r.outcome for r in rows] for rows in followed] == [[r.outcome for r in rows] for rows in plain]
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from tilerunner.evolve.commands.cli import build_parser
 from tilerunner.evolve.commands.flags import number_text
+from tilerunner.evolve.core.renamed import REMOVED_IN
 
 PARSER = build_parser()
 
@@ -177,9 +178,16 @@ def test_old_spellings_still_parse_with_one_line_saying_the_new_name(argv, new, 
     assert code is None, err
     assert getattr(args, dest) == value
     old = next(a for a in argv if a.startswith("--")).split("=")[0]
-    assert err.splitlines() == [f"tilerunner: {old} is now {new} (the old name goes in the next release)"]
+    assert err.splitlines() == [f"tilerunner: {old} is now {new} (the old name goes in tilerunner {REMOVED_IN})"]
     new_args, _, new_err = parse([new if a == old else a.replace(old + "=", new + "=") for a in argv])
     assert new_err == "" and vars(new_args) == vars(args)  # the same namespace as the new spelling gives
+
+
+@pytest.mark.parametrize("mistake", [["--no-such-flag"], ["--generations", "-3"]])
+def test_an_old_spelling_beside_a_mistake_gives_only_the_error_line(mistake):
+    args, code, err = parse(["evolve", "--levels", "1-1", *mistake])
+    assert args is None and code == 2
+    assert len(err.splitlines()) == 1 and err.startswith("tilerunner evolve: error:"), err
 
 
 def test_old_spellings_are_hidden_and_refuse_bad_values_in_one_line():

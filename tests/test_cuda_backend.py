@@ -98,19 +98,19 @@ from tilerunner.agent import compile_population
 from tilerunner.envs.level import load_level
 from tilerunner.evolve.core.cuda_backend import CudaBackend
 from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
+from tilerunner.evolve.core.rollout import play_networks, pack_levels
 
 config = make_config(pathlib.Path(tempfile.mkdtemp()), num_inputs="169", num_outputs="6", node_add_prob="0.6")
 genomes = grow(config, 9, seed=4)
 nets = [compile_population([g], config) for g in genomes]
 levels = pack_levels([load_level(x) for x in ("1-1", "1-4", "2-2")])
 settings = EpisodeSettings(max_frames=900).kernel_settings()
-expected = evaluate_population(compile_population(genomes, config), levels, settings)
+expected = play_networks(compile_population(genomes, config), levels, settings)
 backend = CudaBackend(threads=5)
 backend.set_levels(levels)
-first, timing = backend.evaluate(nets[:4], settings, indices=np.array([2, 0]))
+first, timing = backend.play_networks(nets[:4], settings, indices=np.array([2, 0]))
 grown = backend._scratch.fit({k: v for k, v in backend._scratch.sizes.items()})
-again, _ = backend.evaluate(nets, settings)
+again, _ = backend.play_networks(nets, settings)
 sizes = dict(backend._scratch.sizes)
 from tilerunner.agent import pack
 net_bytes = sum(np.ascontiguousarray(a).nbytes for a in pack(nets[:4])[2:15]) + 2 * 8  # and two level indices
@@ -259,7 +259,7 @@ def test_full_size_generation_on_the_gpu_is_identical_to_local_threads():
     from tilerunner.evolve.core.cuda_backend import CudaBackend
     from tilerunner.evolve.core.fitness import EpisodeSettings
     from tilerunner.evolve.core.neat_config import load_config
-    from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
+    from tilerunner.evolve.core.rollout import pack_levels, play_networks
 
     features = ("jump", "probes", "enemy-grid", "position", "speed", "enemy-kinds")
     settings = EpisodeSettings(features=features, jump_rule="press")
@@ -273,10 +273,10 @@ def test_full_size_generation_on_the_gpu_is_identical_to_local_threads():
     )
     genomes = grow(config, 300, seed=8, max_mutations=60)
     levels = pack_levels([load_level(f"gen:{seed}:3") for seed in range(1, 33)])
-    expected = evaluate_population(compile_population(genomes, config), levels, settings.kernel_settings())
+    expected = play_networks(compile_population(genomes, config), levels, settings.kernel_settings())
     backend = CudaBackend()
     backend.set_levels(levels)
-    got, _ = backend.evaluate([compile_population([g], config) for g in genomes], settings.kernel_settings())
+    got, _ = backend.play_networks([compile_population([g], config) for g in genomes], settings.kernel_settings())
     assert np.array_equal(got, expected)
 
 

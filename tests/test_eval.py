@@ -11,7 +11,7 @@ from tilerunner.envs.level import LevelError, level_set, load_level, parse_level
 from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.runs.evaluation import LevelResult, solvable_levels, summarize, with_solvable
-from tilerunner.evolve.runs.replay import load_replay, play, shipped_replays
+from tilerunner.evolve.runs.replay import load_replay, shipped_replays, trace
 from tilerunner.evolve.runs.solvable import search_levels, solvable
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def test_eval_reports_each_group_and_a_total_and_writes_json(tmp_path, capsys):
     recorded = replay.episodes[0].outcome
     assert first["finished"] and first["frames"] == recorded.frames and first["fitness"] == recorded.fitness
     for row in genome["levels"][1:5]:
-        outcome, _ = play(replay.genome, replay.network, load_level(row["level"]), replay.settings)
+        outcome, _ = trace(replay.genome, replay.network, load_level(row["level"]), replay.settings)
         assert (row["frames"], row["distance"], row["status"]) == (outcome.frames, outcome.distance, outcome.status)
 
 

@@ -310,11 +310,11 @@ def test_a_backend_that_fails_for_good_leaves_a_checkpoint_exit_1_and_how_to_go_
     class LosesItsActors(LocalBackend):  # as the Ray backend does when its last actor dies
         calls = 0
 
-        def evaluate(self, *args, **kwargs):
+        def play_networks(self, *args, **kwargs):
             LosesItsActors.calls += 1
             if LosesItsActors.calls == 3:
                 raise BackendError("every Ray actor is gone (their nodes lost or their processes killed)")
-            return super().evaluate(*args, **kwargs)
+            return super().play_networks(*args, **kwargs)
 
     monkeypatch.setattr(evolve_command, "_backend", lambda args: LosesItsActors())
     code, out, err = evolve(capsys, "--level", "2-3", *SMALL, "--generations", "9", "--out", str(tmp_path / "run"))

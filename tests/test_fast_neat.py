@@ -52,7 +52,7 @@ def evolve(stock: bool, generations: int, genome_overrides: dict | None = None, 
     evolution.add_reporter(log)
     states = []
     for _ in range(generations):
-        evolution.reproduce(evolution.evaluate())
+        evolution.reproduce(evolution.play_generation())
         states.append(snapshot(evolution))
     return states, log.lines
 
@@ -105,14 +105,14 @@ def test_a_checkpoint_of_the_fast_path_resumes_exactly():
     config = load_config(neat_overrides={"pop_size": 30})
     straight = Evolution(config, [load_level("1-1")], SETTINGS, seed=9)
     for _ in range(6):
-        straight.reproduce(straight.evaluate())
+        straight.reproduce(straight.play_generation())
     config = load_config(neat_overrides={"pop_size": 30})
     first = Evolution(config, [load_level("1-1")], SETTINGS, seed=9)
     for _ in range(3):
-        first.reproduce(first.evaluate())
+        first.reproduce(first.play_generation())
     data = decode(encode(checkpoint_to_dict(first, [], [])), "test")
     resumed, _, _, _ = evolution_from_dict(data, load_config(neat_overrides={"pop_size": 30}))
     assert isinstance(resumed.population.species, FastSpeciesSet)
     for _ in range(3):
-        resumed.reproduce(resumed.evaluate())
+        resumed.reproduce(resumed.play_generation())
     assert snapshot(resumed) == snapshot(straight)

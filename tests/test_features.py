@@ -86,9 +86,9 @@ def evolved():
     )
     evolution = Evolution(config, [ENEMIES], settings, seed=5)
     for _ in range(3):
-        summary = evolution.evaluate()
+        summary = evolution.play_generation()
         evolution.reproduce(summary)
-    summary = evolution.evaluate()
+    summary = evolution.play_generation()
     genomes = list(evolution.population.population.values())
     extra = range(13 * 13, settings.n_inputs)
     wired = [g for g in genomes if any(cg.enabled and -cg.key[0] - 1 in extra for cg in g.connections.values())]

@@ -17,7 +17,7 @@ from tilerunner.envs import physics as P
 from tilerunner.envs import tiles as T
 from tilerunner.envs.generator import DEFAULT_DIFFICULTY, MAX_DIFFICULTY, _build, _segment_weights, generate_text
 from tilerunner.envs.level import load_level, parse_level
-from tilerunner.envs.solver import play, solve
+from tilerunner.envs.solver import final_state, solve
 
 DIFFICULTIES = range(1, MAX_DIFFICULTY + 1)
 ENEMY_CHARS = set("gkryGRY")
@@ -194,5 +194,5 @@ def test_the_solver_finishes_generated_levels(difficulty, rule):
     assert [level.id for level, s in zip(levels, solutions) if s is None] == []
     for level, solution in zip(levels, solutions):
         assert solution.frames == len(solution.buttons) > 0 and np.all(solution.buttons >= 0)
-        state = play(level, solution.buttons, code)  # played again here from the start: it reaches the exit
+        state = final_state(level, solution.buttons, code)  # played again here from the start: it reaches the exit
         assert state[P.S_STATUS] == P.FINISHED and state[P.S_FRAMES] == solution.frames, level.id

@@ -22,7 +22,7 @@ from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import RIGHT, A
 from tilerunner.envs.level import load_level
 from tilerunner.envs.observe import FEATURES
-from tilerunner.envs.solver import parse_buttons, play
+from tilerunner.envs.solver import final_state, parse_buttons
 from tilerunner.evolve.commands import flags
 from tilerunner.evolve.commands.cli import build_parser, main
 from tilerunner.evolve.runs.replay import evaluate, load_replay, shipped_replays, verify
@@ -135,7 +135,7 @@ def test_levels_solve_under_press_saves_what_the_level_ships_for_press(capsys, t
         code, out, _ = cli(capsys, "levels", "solve", "1-1", "--jump-rule", rule, "--save", saved[rule])
         assert code == 0 and out.startswith("1-1: finished in ")
         buttons = parse_buttons(saved[rule].read_text())
-        assert play(level, buttons, P.jump_rule_id(rule))[P.S_STATUS] == P.FINISHED
+        assert final_state(level, buttons, P.jump_rule_id(rule))[P.S_STATUS] == P.FINISHED
     # Exactly what the built-in level ships for each rule, and the two differ.
     assert saved["press"].read_text() == (LEVELS_DIR / "1-1.press.buttons").read_text()
     assert saved["hold"].read_text() == (LEVELS_DIR / "1-1.buttons").read_text()

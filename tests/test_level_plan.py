@@ -20,12 +20,12 @@ def flat(n: int, width: int = 24):
 def test_fresh_levels_are_new_every_generation_reproducible_and_never_held_out_seeds():
     plan = LevelPlan.from_specs(["gen:*:2", "gen:*:4"], per_gen=5)
     assert plan.fresh == (2, 4) and not plan.levels
-    first, indices = plan.play(seed=7, generation=0)
+    first, indices = plan.draw(seed=7, generation=0)
     assert indices == [] and len(first) == 5
-    again, _ = plan.play(seed=7, generation=0)
+    again, _ = plan.draw(seed=7, generation=0)
     assert [lv.id for lv in first] == [lv.id for lv in again]
-    later, _ = plan.play(seed=7, generation=1)
-    other_seed, _ = plan.play(seed=8, generation=0)
+    later, _ = plan.draw(seed=7, generation=1)
+    other_seed, _ = plan.draw(seed=8, generation=0)
     ids = {lv.id for lv in first}
     assert ids.isdisjoint(lv.id for lv in later) and ids.isdisjoint(lv.id for lv in other_seed)
     for lv in first + later:
@@ -50,11 +50,11 @@ def test_a_curriculum_over_a_list_takes_the_levels_in_order_k_more_a_stage():
     assert plan.stages == 3
     assert [plan.pool_size(s) for s in range(3)] == [3, 6, 7]
     for stage in range(3):
-        played, indices = plan.play(seed=1, generation=5, stage=stage)
+        played, indices = plan.draw(seed=1, generation=5, stage=stage)
         assert len(played) == 3 and max(indices) < plan.pool_size(stage)
     assert [plan.stage_name(s) for s in (0, 2)] == ["the first 3 levels", "the first 7 levels"]
     one_by_one = LevelPlan(levels[:3], curriculum=1.0)  # no draw: one more level a stage, all of them played
-    assert [one_by_one.play(0, 0, s)[1] for s in range(3)] == [[0], [0, 1], [0, 1, 2]]
+    assert [one_by_one.draw(0, 0, s)[1] for s in range(3)] == [[0], [0, 1], [0, 1, 2]]
     assert one_by_one.whole_set(2) and not one_by_one.whole_set(1)
 
 

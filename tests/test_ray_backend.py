@@ -24,6 +24,7 @@ if importlib.util.find_spec("ray") is None:  # the test extra brings Ray; CI alw
     pytest.skip("Ray is not installed (pip install -e '.[test]')", allow_module_level=True)
 
 from tilerunner.evolve.core.backend import BackendError
+from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.ray_backend import LOCAL_RAY_ENV, RayBackend, local_cpus
 from tilerunner.evolve.runs.reporting import RunReporter
 from tilerunner.evolve.runs.run import Run
@@ -199,7 +200,7 @@ def test_more_actors_than_this_machines_cpus_is_one_line_before_anything_is_made
     code = main(["evolve", "--backend", "ray", "--actors", str(cpus + 1), "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1, err
-    assert f"--actors {cpus + 1} asks for more actors than this machine's {cpus} CPUs" in err
+    assert f"{cpus + 1} actors wanted, but this machine has {plural(cpus, 'CPU')}" in err
     assert not (tmp_path / "run").exists()
 
 
@@ -428,7 +429,7 @@ def test_a_local_run_resumes_on_ray(local_ray, local_run, tmp_path):
 
 def test_more_actors_than_cpus_is_one_clear_error(local_ray, tmp_path):
     run = Run.create(LEVELS, seed=5, pop=POP, generations=2, out=tmp_path / "ray", backend=RayBackend(actors=3))
-    with pytest.raises(BackendError, match="--actors 3 asks for more actors than the Ray cluster's 2 CPUs"):
+    with pytest.raises(BackendError, match="3 actors wanted, but the Ray cluster has 2 CPUs"):
         run.run()
 
 
@@ -439,7 +440,7 @@ def test_more_actors_than_a_clusters_cpus_is_one_line_before_anything_is_made(lo
     code = main(["evolve", "--backend", "ray", "--address", address, "--actors", "3", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1, err
-    assert "--actors 3 asks for more actors than the Ray cluster's 2 CPUs" in err
+    assert "3 actors wanted, but the Ray cluster has 2 CPUs" in err
     assert not (tmp_path / "run").exists()
 
 

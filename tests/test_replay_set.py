@@ -2,7 +2,7 @@
 
 The levels are made here: three small level files (one the shipped 1-1 champion finishes, one with a pit
 it falls into, one with a wall it stalls at) and generated ones. The outcomes must be the kernel's
-(`evaluate_on`, what `tilerunner eval` plays); the overlay is checked in the pixels.
+(`replay_results`, what `tilerunner eval` plays); the overlay is checked in the pixels.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.outcome import Outcome
-from tilerunner.evolve.runs.evaluation import evaluate_on
+from tilerunner.evolve.runs.evaluation import replay_results
 from tilerunner.evolve.runs.replay import load_replay
 from tilerunner.evolve.runs.run import as_levels
 from tilerunner.evolve.viewer import panels
@@ -59,7 +59,7 @@ def champion():
 def expected(champion, folder) -> tuple[list, list[Outcome]]:
     """The levels of `--level FOLDER --level gen:1-2` and the kernel's outcome on each (what eval plays)."""
     levels = as_levels([str(folder), "gen:1-2"])
-    outcomes = [r.outcome for r in evaluate_on([champion], levels)[0]]
+    outcomes = [r.outcome for r in replay_results([champion], levels)[0]]
     return levels, outcomes
 
 
@@ -443,6 +443,6 @@ def test_a_folder_of_replays_plays_each_genome_through_the_set(folder, expected,
     assert len(blocks) == 2 and "a.json (genome 824) on 3 levels:" in blocks[0]
     rows, _ = summary_of(blocks[0], 3)
     assert rows == [(lv.id, o.describe(fitness=True)) for lv, o in zip(levels[:3], outcomes[:3])]
-    other = [r.outcome for r in evaluate_on([load_replay(replays / "b.json")], levels[:3])[0]]
+    other = [r.outcome for r in replay_results([load_replay(replays / "b.json")], levels[:3])[0]]
     rows, _ = summary_of(blocks[1], 3)
     assert rows == [(lv.id, o.describe(fitness=True)) for lv, o in zip(levels[:3], other)]

@@ -29,7 +29,7 @@ from tilerunner.evolve.core.outcome import (
     R_STATUS,
     OutcomeTable,
 )
-from tilerunner.evolve.core.rollout import evaluate_population, pack_levels, play_recorded
+from tilerunner.evolve.core.rollout import pack_levels, play_networks, play_recorded
 
 FIT = EpisodeSettings()
 
@@ -39,8 +39,8 @@ def trained():
     """A few generations on 1-2: a mix of genomes that die, stall and get far."""
     evolution = Evolution(load_config(neat_overrides={"pop_size": 60}), [load_level("1-2")], FIT, seed=3)
     for _ in range(4):
-        evolution.reproduce(evolution.evaluate())
-    results = evolution.evaluate().table.array
+        evolution.reproduce(evolution.play_generation())
+    results = evolution.play_generation().table.array
     genomes = list(evolution.population.population.values())
     return evolution, genomes, results
 
@@ -103,7 +103,7 @@ def test_every_fitness_term_counts(trained):
     nets = compile_population(genomes, evolution.config)
     levels = pack_levels(evolution.levels)
     rich = EpisodeSettings(time_penalty=0.0, finish_bonus=0.0, death_penalty=100.0, coin_bonus=10.0, kill_bonus=50.0)
-    r = evaluate_population(nets, levels, rich.kernel_settings())[:, 0]
+    r = play_networks(nets, levels, rich.kernel_settings())[:, 0]
     dead = r[:, R_STATUS] == P.DEAD
     expected = r[:, R_DISTANCE] - 100.0 * dead + 10.0 * r[:, R_COINS] + 50.0 * r[:, R_KILLS]
     assert np.allclose(r[:, R_FITNESS], expected)
@@ -114,7 +114,7 @@ def test_several_levels_combine_by_mean_min_or_sum(trained):
     evolution, genomes, _ = trained
     levels = [load_level("1-1"), load_level("1-2"), load_level("gen:3:2")]
     nets = compile_population(genomes, evolution.config)
-    results = evaluate_population(nets, pack_levels(levels), FIT.kernel_settings())
+    results = play_networks(nets, pack_levels(levels), FIT.kernel_settings())
     assert results.shape == (len(genomes), 3, results.shape[2])
     per_level = results[:, :, R_FITNESS]
     table = OutcomeTable(results, levels)
@@ -122,7 +122,7 @@ def test_several_levels_combine_by_mean_min_or_sum(trained):
     assert np.allclose(EpisodeSettings(aggregate="min").combine(table), per_level.min(axis=1))
     assert np.allclose(EpisodeSettings(aggregate="sum").combine(table), per_level.sum(axis=1))
     # Each column is that level played alone.
-    alone = evaluate_population(nets, pack_levels([levels[2]]), FIT.kernel_settings())
+    alone = play_networks(nets, pack_levels([levels[2]]), FIT.kernel_settings())
     assert np.array_equal(alone[:, 0], results[:, 2])
 
 
@@ -132,14 +132,14 @@ ONE_AND_TWO_THREADS = """
 import pickle, sys
 import numba
 import numpy as np
-from tilerunner.evolve.core.rollout import evaluate_population
+from tilerunner.evolve.core.rollout import play_networks
 with open(sys.argv[1], "rb") as fh:
     nets, levels, settings = pickle.load(fh)
 runs = []
 for threads in (1, 2):
     numba.set_num_threads(threads)
     assert numba.get_num_threads() == threads
-    runs.append(evaluate_population(nets, levels, settings))
+    runs.append(play_networks(nets, levels, settings))
 np.save(sys.argv[2], np.stack(runs))
 """
 
@@ -159,7 +159,7 @@ def test_results_do_not_depend_on_the_number_of_threads(trained, tmp_path):
     )
     one, two = np.load(tmp_path / "runs.npy")
     assert np.array_equal(one, two)
-    assert np.array_equal(one, evaluate_population(nets, levels, FIT.kernel_settings()))  # and this process agrees
+    assert np.array_equal(one, play_networks(nets, levels, FIT.kernel_settings()))  # and this process agrees
     assert np.array_equal(one[:, :1], results)  # with the evolution's own evaluation too
     assert len(np.unique(one[:, :, R_FITNESS])) > 10  # many different episodes, not one repeated
 
@@ -169,7 +169,7 @@ def test_stall_and_frame_limits_end_episodes():
     config = load_config(neat_overrides={"pop_size": 40})
 
     def play(settings: EpisodeSettings) -> np.ndarray:
-        return Evolution(config, [level], settings, seed=0).evaluate().table.array[:, 0]
+        return Evolution(config, [level], settings, seed=0).play_generation().table.array[:, 0]
 
     # Stalling alone (no frame limit): whoever makes no progress for 50 frames is stopped there.
     stall = play(EpisodeSettings(stall_frames=50, max_frames=0))
@@ -198,8 +198,8 @@ def test_the_jump_penalty_costs_each_take_off(trained):
     evolution, genomes, _ = trained
     nets = compile_population(genomes, evolution.config)
     levels = pack_levels(evolution.levels)
-    plain = evaluate_population(nets, levels, FIT.kernel_settings())[:, 0]
-    costly = evaluate_population(nets, levels, EpisodeSettings(jump_penalty=7.0).kernel_settings())[:, 0]
+    plain = play_networks(nets, levels, FIT.kernel_settings())[:, 0]
+    costly = play_networks(nets, levels, EpisodeSettings(jump_penalty=7.0).kernel_settings())[:, 0]
     assert np.array_equal(plain[:, R_FRAMES], costly[:, R_FRAMES])  # the same episodes, scored otherwise
     jumped = 0
     for i in range(0, len(genomes), 6):

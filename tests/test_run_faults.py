@@ -79,7 +79,7 @@ def crash_when(monkeypatch, target, name: str, should_crash):
 
 STAGES = {
     # generation 2 is the one whose champion first finishes 1-1 and is a new best-ever
-    "evaluation of generation 2": (Evolution, "evaluate", lambda self, **kw: self.generation == 2),
+    "evaluation of generation 2": (Evolution, "play_generation", lambda self, **kw: self.generation == 2),
     "the champion file of generation 2": (Replay, "save", lambda self, path: "gen-0002" in str(path)),
     "the first-finish file": (Replay, "save", lambda self, path: "first-finishes" in str(path)),
     "stats.jsonl after generation 3": (
@@ -111,7 +111,7 @@ def test_a_stop_after_evaluation_keeps_only_completed_generations(whole, tmp_pat
     # is dropped, and nothing it did (a new best, a first finish) may leak into the checkpoint.
     folder = tmp_path / "run"
     run = Run.create(LEVELS, out=folder, **SETTINGS)
-    original = Evolution.evaluate
+    original = Evolution.play_generation
 
     def evaluate_then_stop(self, **kwargs):
         summary = original(self, **kwargs)
@@ -119,7 +119,7 @@ def test_a_stop_after_evaluation_keeps_only_completed_generations(whole, tmp_pat
             run.request_stop()
         return summary
 
-    monkeypatch.setattr(Evolution, "evaluate", evaluate_then_stop)
+    monkeypatch.setattr(Evolution, "play_generation", evaluate_then_stop)
     stopped = run.run()
     assert stopped.interrupted and stopped.generations_run == generation
     monkeypatch.undo()
@@ -256,7 +256,7 @@ def test_every_folder_a_run_was_started_in_can_be_resumed(tmp_path, monkeypatch)
     # A crash before the first generation ends (say, a double Ctrl-C while Numba compiles) ...
     folder = tmp_path / "run"
     with monkeypatch.context() as patch:
-        crash_when(patch, Evolution, "evaluate", lambda self, **kw: True)
+        crash_when(patch, Evolution, "play_generation", lambda self, **kw: True)
         with pytest.raises(Crash):
             Run.create(["1-1"], pop=30, generations=3, out=folder).run()
     # ... leaves generation 0's checkpoint, written before anything else.

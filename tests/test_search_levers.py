@@ -12,7 +12,7 @@ from tilerunner.evolve.commands.cli import main as cli
 from tilerunner.evolve.core.fitness import EpisodeSettings, baseline_fitness, relative_fitness
 from tilerunner.evolve.core.level_plan import FRESH_SEEDS, RECHECK_SHARE, LevelPlan
 from tilerunner.evolve.core.outcome import FIELDS, R_FITNESS, OutcomeTable
-from tilerunner.evolve.runs.evaluation import evaluate_genomes
+from tilerunner.evolve.runs.evaluation import genome_results
 from tilerunner.evolve.runs.replay import NetworkShape, load_replay, verify
 from tilerunner.evolve.runs.run import Run
 
@@ -66,17 +66,17 @@ def test_the_setting_is_checked_recorded_and_absent_means_none():
 
 def test_recheck_levels_are_more_of_the_set_never_in_the_draw_and_repeatable():
     plan = LevelPlan.from_specs(["gen:0-39:1"], per_gen=5, recheck=8)
-    levels, drawn = plan.play(seed=3, generation=2)
+    levels, drawn = plan.draw(seed=3, generation=2)
     more, indices = plan.recheck_levels(3, 2, 0, drawn)
     assert len(more) == 8 and set(indices).isdisjoint(drawn) and indices == sorted(indices)
     assert [lv.id for lv in more] == [plan.levels[i].id for i in indices]
     assert plan.recheck_levels(3, 2, 0, drawn)[1] == indices
     assert plan.recheck_levels(3, 3, 0, drawn)[1] != indices
     small = LevelPlan.from_specs(["gen:0-9:1"], per_gen=5, recheck=8)
-    _, drawn = small.play(seed=3, generation=0)
+    _, drawn = small.draw(seed=3, generation=0)
     assert sorted(small.recheck_levels(3, 0, 0, drawn)[1] + drawn) == list(range(10))  # what is left, no more
     fresh = LevelPlan.from_specs(["gen:*:2"], per_gen=4, recheck=3)
-    drawn_ids = {lv.id for lv in fresh.play(seed=3, generation=0)[0]}
+    drawn_ids = {lv.id for lv in fresh.draw(seed=3, generation=0)[0]}
     more, indices = fresh.recheck_levels(3, 0, 0, [])
     assert len(more) == 3 and indices == [] and drawn_ids.isdisjoint(lv.id for lv in more)
     assert all(FRESH_SEEDS[0] <= int(lv.id.split(":")[1]) for lv in more)
@@ -99,13 +99,13 @@ def test_the_best_genomes_fitness_is_over_the_draw_and_the_recheck_together():
     run = Run.create(["gen:0-29:1", "gen:0-29:3"], pop=30, seed=2, levels_per_gen=3, recheck=5, settings=RELATIVE)
     ev = run.evolution
     genomes = list(ev.population.population.values())
-    summary = ev.evaluate()
+    summary = ev.play_generation()
     assert len(summary.rechecked) == 5 and set(summary.rechecked).isdisjoint(summary.level_ids)
     assert summary.stats()["rechecked"] == summary.rechecked
     by_id = {lv.id: lv for lv in ev.levels}
     both = summary.levels + [by_id[i] for i in summary.rechecked]
     shape = NetworkShape.from_genome_config(ev.config.genome_config)
-    played = evaluate_genomes(genomes, shape, ev.settings, both)
+    played = genome_results(genomes, shape, ev.settings, both)
     fitness = np.array([[r.outcome.fitness for r in g] for g in played])
     over_both = RELATIVE.combine(fitness_table(fitness, both))
     over_draw = RELATIVE.combine(fitness_table(fitness[:, :3], summary.levels))

@@ -11,7 +11,7 @@ from tilerunner.evolve.commands.cli import main as cli
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.seeding import reactive_genome
-from tilerunner.evolve.runs.evaluation import evaluate_genomes
+from tilerunner.evolve.runs.evaluation import genome_results
 from tilerunner.evolve.runs.genome_json import genome_to_dict
 from tilerunner.evolve.runs.replay import NetworkShape
 from tilerunner.evolve.runs.run import Run
@@ -32,11 +32,11 @@ def test_the_reactive_genome_jumps_the_pit_under_both_rules_and_running_alone_do
         settings = EpisodeSettings(features=("jump", "probes"), jump_rule=rule)
         config = config_for(settings)
         genome = reactive_genome(1, config.genome_config, 6, settings.features)
-        (rows,) = evaluate_genomes([genome], NetworkShape.from_genome_config(config.genome_config), settings, [PIT])
+        (rows,) = genome_results([genome], NetworkShape.from_genome_config(config.genome_config), settings, [PIT])
         assert rows[0].outcome.finished, rule
         for key in [k for k in genome.connections if k[1] == 4]:  # A's inputs cut: it runs into the pit
             del genome.connections[key]
-        (rows,) = evaluate_genomes([genome], NetworkShape.from_genome_config(config.genome_config), settings, [PIT])
+        (rows,) = genome_results([genome], NetworkShape.from_genome_config(config.genome_config), settings, [PIT])
         assert rows[0].outcome.status == "dead" and rows[0].outcome.cause == "pit"
 
 

@@ -15,9 +15,9 @@ from tilerunner.envs.solver import (
     SEARCH_ACTIONS,
     Beam,
     beam_search,
+    final_state,
     format_buttons,
     parse_buttons,
-    play,
     search,
     solve,
     walled_in,
@@ -62,7 +62,7 @@ def _plain_beam(level, max_frames: int = 6000, **kwargs) -> np.ndarray:
 def test_solver_finds_a_sequence_that_really_finishes():
     solution = solve(STAIRS)
     assert solution is not None
-    state = play(STAIRS, solution.buttons)
+    state = final_state(STAIRS, solution.buttons)
     assert state[P.S_STATUS] == P.FINISHED and state[P.S_FRAMES] == solution.frames == len(solution.buttons)
 
 

@@ -18,10 +18,14 @@ The Python API (the `tilerunner` command is a thin layer over it):
   `load_config`; backends: `LocalBackend` (threads, the default), `RayBackend` (Ray actors, on a
   cluster with `address="auto"`; needs `tilerunner[ray]`), `CudaBackend` (one kernel on an NVIDIA GPU;
   needs `tilerunner[cuda]`), `BackendError`;
-- genomes and replays: `evaluate`, `play`, `record` (a replay's play as a GIF or PNG frames), `Replay`,
-  `load_replay` (a file, or a shipped champion by name),
-  `make_replay`, `verify`, `Outcome`, `NetworkShape` (what shapes a network: what `play` and `evaluate`
-  take beside a bare genome).
+- genomes and replays: `evaluate` (a genome's outcomes on levels), `trace` (one episode's outcome and the
+  buttons of every frame), `record` (a replay's play as a GIF or PNG frames), `Replay`, `load_replay` (a
+  file, or a shipped champion by name), `make_replay`, `verify`, `Outcome`, `NetworkShape` (what shapes a
+  network: what `trace` and `evaluate` take beside a bare genome).
+
+Renamed names keep working until tilerunner 0.4.0 and warn where they are used (`DeprecationWarning`):
+`tilerunner.play` is `trace` (`tilerunner play` is a person playing), `Evolution.evaluate` is
+`Evolution.play_generation`, a backend's `evaluate` is `play_networks`.
 
 Times are in the command line's units: `time_limit` is minutes, as `tilerunner evolve --time-limit`.
 
@@ -58,7 +62,7 @@ _LAZY = {
     "RunReporter": "tilerunner.evolve.runs.reporting",
     "evolve_agents": "tilerunner.evolve.runs.run",
     "evaluate": "tilerunner.evolve.runs.replay",
-    "play": "tilerunner.evolve.runs.replay",
+    "trace": "tilerunner.evolve.runs.replay",
     "Replay": "tilerunner.evolve.runs.replay",
     "ReplayError": "tilerunner.evolve.runs.replay",
     "load_replay": "tilerunner.evolve.runs.replay",
@@ -70,6 +74,9 @@ _LAZY = {
     "compile": "tilerunner.agent",
 }
 
+# Old public name -> its new one (see `tilerunner.evolve.core.renamed`); not listed by dir().
+_RENAMED = {"play": "trace"}
+
 __all__ = ["BUILTIN_LEVELS", "Level", "LevelError", "__version__", "load_level", "parse_level", *_LAZY]
 
 
@@ -78,6 +85,11 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _RENAMED:
+        from tilerunner.evolve.core.renamed import warn_renamed
+
+        warn_renamed(f"tilerunner.{name}", f"tilerunner.{_RENAMED[name]}")
+        return __getattr__(_RENAMED[name])
     raise AttributeError(f"module 'tilerunner' has no attribute {name!r}")
 
 

@@ -71,7 +71,7 @@ def _bench(args: argparse.Namespace) -> int:
             evolution = Evolution(config, levels, settings, args.seed, backend=gpu)
             driver = []
             for _ in range(args.warmup):
-                summary = evolution.evaluate()
+                summary = evolution.play_generation()
                 evolution.reproduce(summary)
                 driver.append(summary)
             timed_generation(evolution, local)  # untimed: the CPU kernel loads, the GPU's scratch grows, once

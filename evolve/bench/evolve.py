@@ -1,6 +1,6 @@
 """`tilerunner bench evolve`: where a generation's time goes, and the fused kernel against the naive way.
 
-The fused way is the library's own, timed through its public API: `Evolution.evaluate` returns
+The fused way is the library's own, timed through its public API: `Evolution.play_generation` returns
 a `Generation` that says how long compiling and packing, and the rollout kernel, took;
 `Evolution.reproduce(summary)` adds neat-python's reproduction and speciation. The naive way is
 what one would write without this project: the gymnasium env and neat-python's
@@ -84,10 +84,10 @@ def generation_split(args: argparse.Namespace) -> None:
     level = load_level(args.level)
     settings = EpisodeSettings(jump_rule=args.jump_rule)
     config = load_config(neat_overrides={"pop_size": args.pop})
-    Evolution(config, [level], settings, args.seed).evaluate()  # compile (or load) the kernels before timing
+    Evolution(config, [level], settings, args.seed).play_generation()  # compile (or load) the kernels before timing
     evolution = Evolution(config, [level], settings, args.seed)
     for _ in range(args.warmup):  # untimed generations first, for bigger networks and longer episodes
-        evolution.reproduce(evolution.evaluate())
+        evolution.reproduce(evolution.play_generation())
     print(
         f"tilerunner bench evolve: level {level.id}, jump rule {args.jump_rule}, population {args.pop},"
         f" seed {args.seed}, generations {args.warmup}-{args.warmup + args.generations - 1} (medians over them)"
@@ -97,7 +97,7 @@ def generation_split(args: argparse.Namespace) -> None:
     for _ in range(args.generations):
         genomes = list(evolution.population.population.values())
         t0 = time.perf_counter()
-        summary = evolution.evaluate()
+        summary = evolution.play_generation()
         last = [(g, g.fitness) for g in genomes]
         evolution.reproduce(summary)
         rows.append((summary, time.perf_counter() - t0))
@@ -249,7 +249,7 @@ def bookkeeping_table(args: argparse.Namespace) -> None:
         for n in range(args.book_generations + 1):
             p = evolution.population
             links = statistics.mean(_links(g) for g in p.population.values())
-            summary = evolution.evaluate()
+            summary = evolution.play_generation()
             gc = evolution.config.genome_config
             next_node = next(gc.node_indexer)
             state = (p.species, p.reproduction, next_node, random.getstate())

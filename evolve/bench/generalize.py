@@ -48,8 +48,8 @@ from tilerunner.evolve.core.rollout import use_threads
 from tilerunner.evolve.runs.evaluation import (
     BASELINE_WHAT,
     LevelResult,
-    evaluate_baselines,
-    evaluate_on,
+    baseline_results,
+    replay_results,
     solvable_levels,
     summarize,
     with_solvable,
@@ -241,7 +241,7 @@ def measure(replay: Replay, sets: dict[str, list[Level]], solvable: dict[str, li
     solvable counts."""
     report = {}
     for name, levels in sets.items():
-        (rows,) = evaluate_on([replay], levels)
+        (rows,) = replay_results([replay], levels)
         report[name] = _entry(rows, None if solvable is None else solvable[name])
     return report
 
@@ -257,7 +257,7 @@ def measure_baselines(
     report: dict[str, dict] = {name: {} for name in names}
     for set_name, levels in sets.items():
         found = None if searches is None else searches[set_name]
-        per_baseline = evaluate_baselines(names, levels, settings, found)
+        per_baseline = baseline_results(names, levels, settings, found)
         for name, rows in zip(names, per_baseline):
             report[name][set_name] = _entry(rows, None if found is None else [s.found for s in found])
     return report

@@ -29,7 +29,7 @@ def learn(
     evolution = Evolution(config, levels, EpisodeSettings(jump_rule=jump_rule), seed)
     furthest = 0.0
     for _ in range(generations):
-        summary = evolution.evaluate()
+        summary = evolution.play_generation()
         furthest = max(furthest, min(o.distance for o in summary.best_outcomes))
         if summary.solved:
             return summary.generation + 1, time.perf_counter() - t0, furthest
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     names = ", ".join(lv.id for lv in levels)
     # Compile (or load) the kernels before any clock starts.
     settings = EpisodeSettings(jump_rule=args.jump_rule)
-    Evolution(load_config(neat_overrides={"pop_size": 4}), levels, settings, 0).evaluate()
+    Evolution(load_config(neat_overrides={"pop_size": 4}), levels, settings, 0).play_generation()
     print(
         f"tilerunner bench learn: {names}, {plural(args.seeds, 'seed')},"
         f" population {args.pop or 'from config (300)'},"

@@ -66,7 +66,7 @@ def _bench(args: argparse.Namespace) -> int:
     carried = []  # genomes of each generation that were already in the one before (elites)
     for _ in range(args.warmup):  # untimed for the backends; the driver's own work is timed here
         before = set(evolution.population.population)
-        summary = evolution.evaluate()
+        summary = evolution.play_generation()
         evolution.reproduce(summary)
         driver.append(summary)
         carried.append(len(before & set(evolution.population.population)))

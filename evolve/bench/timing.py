@@ -33,7 +33,7 @@ def timed_generation(evolution, backend) -> tuple[Any, float]:
     generation is left as it was (`discard`), so every call plays the very same episodes."""
     evolution.use_backend(backend)
     t0 = time.perf_counter()
-    summary = evolution.evaluate()
+    summary = evolution.play_generation()
     wall = time.perf_counter() - t0
     evolution.discard()
     return summary, wall

@@ -133,14 +133,14 @@ def _measure(
     args: argparse.Namespace, levels: list, files: list[Path], replays: list, baselines: list[str], rule: str, text
 ) -> dict:
     """Play the genomes and baselines, print their lines to `text`, and return the report (`eval_report`)."""
-    from tilerunner.evolve.runs.evaluation import evaluate_baselines, with_solvable
+    from tilerunner.evolve.runs.evaluation import baseline_results, with_solvable
 
     t0 = time.perf_counter()
     results = _play(replays, levels, args.jump_rule)
     seconds = time.perf_counter() - t0
     searches, search_seconds = _search(levels, rule) if args.solve or "planner" in baselines else (None, 0.0)
     t0 = time.perf_counter()
-    base_results = evaluate_baselines(baselines, levels, _baseline_settings(replays, rule), searches)
+    base_results = baseline_results(baselines, levels, _baseline_settings(replays, rule), searches)
     base_seconds = time.perf_counter() - t0
     solver = None
     if args.solve:
@@ -185,16 +185,16 @@ def _measure(
 
 
 def _play(replays: list, levels: list, jump_rule: str | None) -> list:
-    """`evaluate_on`, with a bar of the episodes played on a terminal (and word of a first compile)."""
+    """`replay_results`, with a bar of the episodes played on a terminal (and word of a first compile)."""
     from tilerunner.evolve.commands.evolve import say_if_compiling
     from tilerunner.evolve.commands.terminal import live, progress_bar
-    from tilerunner.evolve.runs.evaluation import evaluate_on
+    from tilerunner.evolve.runs.evaluation import replay_results
 
     if not replays:
         return []
     say_if_compiling()
     with progress_bar("playing", total=len(replays) * len(levels), unit="episode") as update:
-        return evaluate_on(replays, levels, jump_rule, progress=(lambda done, _: update(done)) if live() else None)
+        return replay_results(replays, levels, jump_rule, progress=(lambda done, _: update(done)) if live() else None)
 
 
 def _write_json(target: str, report: dict) -> None:

@@ -493,9 +493,9 @@ def say_if_compiling() -> None:
 
 def _kernels_cached() -> bool:
     """Whether the rollout kernel is in Numba's on-disk cache (True when unsure: no false alarms)."""
-    from tilerunner.evolve.core.rollout import evaluate_population
+    from tilerunner.evolve.core.rollout import play_networks
 
     try:
-        return Path(evaluate_population._cache._cache_file._index_path).exists()
+        return Path(play_networks._cache._cache_file._index_path).exists()
     except AttributeError:  # Numba's private layout changed; say nothing
         return True

@@ -40,12 +40,12 @@ import argparse
 import contextlib
 import math
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.core.renamed import REMOVED_IN
 
 GENERATIONS_RANGE = (1, 1_000_000)
 SEED_RANGE = (0, 2**63 - 1)
@@ -225,8 +225,16 @@ def add_jump_rule_flag(
     )
 
 
+RENAMED_NOTICES = "_renamed_notices"
+"""Where a parse collects its renamed-flag notices; the parser prints them once the whole line has parsed."""
+
+
 class _OldName(argparse.Action):
-    """A renamed flag's old spelling: does what the new flag does, after one line on stderr saying so."""
+    """A renamed flag's old spelling: does what the new flag does, and leaves a notice saying so.
+
+    The notice waits in the namespace (`RENAMED_NOTICES`) until parsing succeeds, so that a line with
+    another mistake gets its one error line and nothing else.
+    """
 
     def __init__(self, option_strings: list[str], dest: str, new: argparse.Action, **kwargs) -> None:
         self.new = new
@@ -234,7 +242,8 @@ class _OldName(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         new = self.new.option_strings[0]
-        print(f"tilerunner: {option_string} is now {new} (the old name goes in the next release)", file=sys.stderr)
+        notice = f"tilerunner: {option_string} is now {new} (the old name goes in tilerunner {REMOVED_IN})"
+        namespace.__dict__.setdefault(RENAMED_NOTICES, []).append(notice)
         self.new(parser, namespace, values, new)
 
 
@@ -243,7 +252,7 @@ def add_old_name(p: argparse.ArgumentParser, old: str, new: argparse.Action) -> 
 
     Hidden from --help and the docs; it takes the same values (type, choices, nargs) into the same
     destination, so a command sees no difference, and its user reads one line on stderr:
-    `tilerunner: --levels is now --level (the old name goes in the next release)`.
+    `tilerunner: --levels is now --level (the old name goes in tilerunner 0.4.0)`.
     """
     p.add_argument(
         old,

@@ -199,9 +199,9 @@ def _verdict(path: str, checks) -> int:
 
 def _play_set(label: str, replay, levels: list) -> int:
     """--headless --level SET: every level in the parallel kernel (as `tilerunner eval`), then the summary."""
-    from tilerunner.evolve.runs.evaluation import evaluate_on
+    from tilerunner.evolve.runs.evaluation import replay_results
 
-    (results,) = evaluate_on([replay], levels)
+    (results,) = replay_results([replay], levels)
     print("\n".join(set_summary(label, replay, levels, [r.outcome for r in results])))
     return 0
 

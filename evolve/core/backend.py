@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from tilerunner.evolve.core.renamed import renamed_method
+
 if TYPE_CHECKING:  # the kernels load on first use, so that the command line can name backends quickly
     from tilerunner.agent.kernels import NetArrays
     from tilerunner.evolve.core.rollout import KernelSettings, LevelPack
@@ -69,7 +71,7 @@ class Backend(Protocol):
     def set_levels(self, levels: LevelPack | None) -> None:
         """The run's level set (None: the run plays only fresh levels), kept where the work happens."""
 
-    def evaluate(
+    def play_networks(
         self,
         nets: list[NetArrays],
         settings: KernelSettings,
@@ -84,7 +86,7 @@ class Backend(Protocol):
     def close(self) -> None:
         """Release what the backend holds (threads stay; a Ray it started stops)."""
 
-    # Optional: `request_stop()`, which makes a running `evaluate` give its generation up soon
+    # Optional: `request_stop()`, which makes a running `play_networks` give its generation up soon
     # (`EvaluationStopped`); a run calls it, where a backend has it, when a stop is requested.
 
 
@@ -111,7 +113,7 @@ class LocalBackend:
     def set_levels(self, levels: LevelPack | None) -> None:
         self._levels = levels
 
-    def evaluate(
+    def play_networks(
         self,
         nets: list[NetArrays],
         settings: KernelSettings,
@@ -121,7 +123,7 @@ class LocalBackend:
         chunks: int = 1,
     ) -> tuple[np.ndarray, BackendTiming]:
         from tilerunner.agent import pack
-        from tilerunner.evolve.core.rollout import evaluate_population
+        from tilerunner.evolve.core.rollout import play_networks
 
         played = levels_to_play(self._levels, indices, levels)
         timing = BackendTiming()
@@ -131,12 +133,14 @@ class LocalBackend:
             t0 = time.perf_counter()
             packed = pack(nets[a:b])
             t1 = time.perf_counter()
-            parts.append(evaluate_population(packed, played, settings))
+            parts.append(play_networks(packed, played, settings))
             timing.pack_seconds += t1 - t0
             timing.kernel_seconds += time.perf_counter() - t1
             if progress:
                 progress(int(b))
         return np.concatenate(parts), timing
+
+    evaluate = renamed_method("LocalBackend", "evaluate", "play_networks")
 
     def close(self) -> None:
         pass

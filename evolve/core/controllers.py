@@ -1,8 +1,8 @@
 """Built-in controllers that play like a genome, for baselines: `hold-right` and `rules`, as Numba kernels.
 
 A figure for evolved networks means little without what no learning at all gets on the same
-levels. These controllers play episodes exactly as `rollout._play` plays a network: the same
-`reset_world`, a decision every `frame_skip` frames read from `observe_inputs`, the buttons held
+levels. These controllers play episodes exactly as `rollout.play_episode` plays a network: the same
+`reset_level`, a decision every `frame_skip` frames read from `observe_inputs`, the buttons held
 in between through `physics.advance` (so the same stall and time limits), and the same
 `score_episode`; so their result rows sit beside genomes' and mean the same. Both are
 deterministic functions of what they see: no randomness, no memory between decisions.
@@ -13,10 +13,10 @@ deterministic functions of what they see: no randomness, no memory between decis
   landing, so that the next decision can jump again.
 - `rules`: the hand-written reactive controller of `_rules` (its docstring says what it does).
 
-`evaluate_controllers` plays controllers on packed levels in one `@njit(parallel=True)` call, as
-`evaluate_population` plays networks; `play_controllers` is the same from Python, with level
+`play_controller_ids` plays controllers on packed levels in one `@njit(parallel=True)` call, as
+`play_networks` plays networks; `play_controllers` is the same from Python, with level
 objects and `EpisodeSettings`. The planner baseline (the solver) is not a kernel here: see
-`tilerunner.evolve.runs.evaluation.evaluate_baselines`.
+`tilerunner.evolve.runs.evaluation.baseline_results`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tilerunner.envs import physics as P
 from tilerunner.envs.level import Level
 from tilerunner.envs.observe import ENEMY_GRID, ENEMY_KINDS, JUMP, POSITION, PROBES, SPEED, observe_inputs
 from tilerunner.evolve.core.outcome import FIELDS, Outcome
-from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels, score_episode
+from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels, reset_level, score_episode
 
 # The built-in controllers, by name; a controller's id is its index.
 CONTROLLERS = ("hold-right", "rules")
@@ -622,28 +622,14 @@ def _decide(controller: int, senses: np.ndarray, frame_skip: int, tracks: np.nda
 def _play_controller(
     controller: int, levels: LevelPack, li: int, s: KernelSettings, result: np.ndarray, record_buttons: np.ndarray
 ) -> int:
-    """One episode of `controller` on level li, as `rollout._play` plays a network; fills `result`.
+    """One episode of `controller` on level li, as `rollout.play_episode` plays a network; fills `result`.
 
     With a non-empty `record_buttons`, also writes each decision's buttons there. Returns the decisions made.
     """
-    rows = levels.rows[li]
-    cols = levels.cols[li]
-    level_tiles = levels.tiles[levels.tile_off[li] : levels.tile_off[li + 1]].reshape((rows, cols))
-    level_enemies = levels.enemies[levels.enemy_off[li] : levels.enemy_off[li + 1]]
-    tiles = np.empty((rows, cols), np.int8)
+    tiles = np.empty((levels.rows[li], levels.cols[li]), np.int8)
     state = np.empty(P.STATE_SIZE, np.int64)
-    enemies = np.empty((level_enemies.shape[0], P.ENEMY_FIELDS), np.int64)
-    P.reset_world(
-        level_tiles,
-        level_enemies,
-        levels.start_col[li],
-        levels.start_row[li],
-        levels.exit_col[li],
-        tiles,
-        state,
-        enemies,
-        s.jump_rule,
-    )
+    enemies = np.empty((levels.enemy_off[li + 1] - levels.enemy_off[li], P.ENEMY_FIELDS), np.int64)
+    reset_level(levels, li, tiles, state, enemies, s.jump_rule)
     senses = np.empty(N_SENSES)
     tracks = np.empty((_MAX_TRACKS, _TRACK_FRAMES, 2), np.int64)
     kinds = np.empty((_MAX_TRACKS, 2), np.int64)
@@ -661,7 +647,7 @@ def _play_controller(
 
 
 @njit(cache=True, parallel=True)
-def evaluate_controllers(controllers: np.ndarray, levels: LevelPack, s: KernelSettings) -> np.ndarray:
+def play_controller_ids(controllers: np.ndarray, levels: LevelPack, s: KernelSettings) -> np.ndarray:
     """Play every controller (ids, `CONTROLLERS`) on every level; results (n_controllers, n_levels, FIELDS).
 
     Episodes are independent and deterministic, so the results do not depend on the number of threads.
@@ -686,7 +672,7 @@ def play_controllers(names: Sequence[str], levels: Sequence[Level], settings) ->
     if not levels:
         raise ValueError("no levels to play")
     ids = np.array([controller_id(n) for n in names], dtype=np.int64)
-    table = evaluate_controllers(ids, pack_levels(levels), settings.kernel_settings())
+    table = play_controller_ids(ids, pack_levels(levels), settings.kernel_settings())
     return [[Outcome.from_row(row) for row in rows] for rows in table]
 
 

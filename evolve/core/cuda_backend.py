@@ -24,6 +24,7 @@ import numpy as np
 
 from tilerunner.evolve.core.backend import BackendTiming, Progress
 from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.core.renamed import renamed_method
 
 if TYPE_CHECKING:
     from tilerunner.agent.kernels import NetArrays
@@ -161,7 +162,7 @@ class CudaBackend:
     def _to_device(self, levels: LevelPack) -> tuple:
         return tuple(self._cuda.to_device(np.ascontiguousarray(a)) for a in levels)
 
-    def evaluate(
+    def play_networks(
         self,
         nets: list[NetArrays],
         settings: KernelSettings,
@@ -265,6 +266,8 @@ class CudaBackend:
         if progress:
             progress(n_nets)
         return table, timing
+
+    evaluate = renamed_method("CudaBackend", "evaluate", "play_networks")
 
     def close(self) -> None:
         """Free the device buffers (the levels stay until the backend goes)."""

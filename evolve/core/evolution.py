@@ -38,6 +38,7 @@ from tilerunner.evolve.core.backend import Backend, BackendTiming, LocalBackend
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.level_plan import RECHECK_SHARE, LevelPlan
 from tilerunner.evolve.core.outcome import R_FRAMES, Outcome, OutcomeTable
+from tilerunner.evolve.core.renamed import renamed_method, warn_renamed
 from tilerunner.evolve.core.rollout import pack_levels
 
 FitnessFunction = Callable[[OutcomeTable], np.ndarray]
@@ -192,6 +193,9 @@ class Evolution:
         """
         if getattr(backend, "notify", None) is None:
             backend.notify = self.notice
+        if not hasattr(backend, "play_networks") and hasattr(backend, "evaluate"):  # written before the rename
+            warn_renamed(f"{type(backend).__name__}.evaluate", "play_networks (the Backend protocol's method)")
+            backend.play_networks = backend.evaluate
         backend.set_levels(self._set)
         self.backend = backend
 
@@ -210,8 +214,8 @@ class Evolution:
 
     def draw(self, generation: int) -> tuple[list[Level], list[int]]:
         """The levels generation `generation` plays (at the current curriculum stage), the same for every
-        genome, and their indices in the fixed set; see `LevelPlan.play`."""
-        return self.plan.play(self.seed, generation, self.stage)
+        genome, and their indices in the fixed set; see `LevelPlan.draw`."""
+        return self.plan.draw(self.seed, generation, self.stage)
 
     @property
     def reporters(self) -> neat.reporting.ReporterSet:
@@ -264,7 +268,7 @@ class Evolution:
             raise ValueError("the fitness function returned a value that is not a finite number")
         return values
 
-    def evaluate(self, progress: Callable[[int], None] | None = None, chunks: int = 1) -> Generation:
+    def play_generation(self, progress: Callable[[int], None] | None = None, chunks: int = 1) -> Generation:
         """Play every genome of this generation on every level, set its fitness, and report it.
 
         `chunks` > 1 evaluates in that many kernel calls, calling `progress(genomes_done)` after each.
@@ -279,12 +283,14 @@ class Evolution:
         state = random.getstate()  # neat-python breeds from `random`: a backend (Ray starting up) must not touch it
         try:
             if self._set is None:  # fresh levels, or a huge set made as drawn: this generation's own
-                rows, timing = self.backend.evaluate(
+                rows, timing = self.backend.play_networks(
                     nets, self._settings, levels=pack_levels(levels), progress=progress, chunks=chunks
                 )
             else:
                 indices = None if whole else np.array(drawn, dtype=np.int64)
-                rows, timing = self.backend.evaluate(nets, self._settings, indices, progress=progress, chunks=chunks)
+                rows, timing = self.backend.play_networks(
+                    nets, self._settings, indices, progress=progress, chunks=chunks
+                )
         finally:
             random.setstate(state)
         compile_seconds = compiled - t0 + timing.pack_seconds
@@ -329,6 +335,8 @@ class Evolution:
             rechecked=rechecked,
         )
 
+    evaluate = renamed_method("Evolution", "evaluate", "play_generation")
+
     def _recheck(
         self, nets: list[NetArrays], fitness: np.ndarray, table: OutcomeTable, drawn: list[int]
     ) -> tuple[list[str], int, float]:
@@ -347,9 +355,9 @@ class Evolution:
         state = random.getstate()
         try:
             if self._set is None:
-                rows, timing = self.backend.evaluate(chosen, self._settings, levels=pack_levels(levels))
+                rows, timing = self.backend.play_networks(chosen, self._settings, levels=pack_levels(levels))
             else:
-                rows, timing = self.backend.evaluate(chosen, self._settings, np.array(indices, dtype=np.int64))
+                rows, timing = self.backend.play_networks(chosen, self._settings, np.array(indices, dtype=np.int64))
         finally:
             random.setstate(state)
         drawn_part = OutcomeTable(table.array[top], table.levels)
@@ -365,7 +373,7 @@ class Evolution:
         """Complete the evaluated generation `summary`: record its champion, then breed the next one.
 
         Until this is called, an evaluated generation changes nothing in the run (so a run stopped
-        between `evaluate` and `reproduce` checkpoints only completed generations). Then neat-python's
+        between `play_generation` and `reproduce` checkpoints only completed generations). Then neat-python's
         own steps and hooks: `found_solution` (the first time a champion finishes every level),
         reproduction, `complete_extinction`, speciation, `end_generation`. Fills in the summary's
         reproduce/speciate seconds.
@@ -419,7 +427,7 @@ class Evolution:
     def discard(self) -> None:
         """Forget an evaluated generation that will not be completed: its genomes' fitness as it was.
 
-        A run stopped after `evaluate` calls this before its checkpoint, so that the checkpoint is
+        A run stopped after `play_generation` calls this before its checkpoint, so that the checkpoint is
         exactly the state at the start of the generation, as if it had never been played.
         """
         for genome, fitness in self._before:
@@ -448,7 +456,7 @@ class Evolution:
     ) -> Evolution:
         """A run rebuilt between two generations (see `tilerunner.evolve.runs.checkpoint`).
 
-        The caller restores `random`'s state; the next `evaluate` then continues the run exactly.
+        The caller restores `random`'s state; the next `play_generation` then continues the run exactly.
         """
         self = cls.__new__(cls)
         self.population = population

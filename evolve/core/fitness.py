@@ -187,7 +187,7 @@ _BASELINES_KEPT = 65_536
 
 def baseline_fitness(levels: Sequence[Level], settings: EpisodeSettings) -> np.ndarray:
     """hold-right's fitness on each level under `settings`, played once per level and settings and kept."""
-    from tilerunner.evolve.core.controllers import HOLD_RIGHT, evaluate_controllers
+    from tilerunner.evolve.core.controllers import HOLD_RIGHT, play_controller_ids
 
     s = settings.kernel_settings()
     keys = [(lv.sha256, lv.id, s) for lv in levels]
@@ -196,7 +196,7 @@ def baseline_fitness(levels: Sequence[Level], settings: EpisodeSettings) -> np.n
         if k not in _BASELINES:
             missing.setdefault(k, lv)
     if missing:
-        rows = evaluate_controllers(np.array([HOLD_RIGHT], np.int64), pack_levels(list(missing.values())), s)
+        rows = play_controller_ids(np.array([HOLD_RIGHT], np.int64), pack_levels(list(missing.values())), s)
         for k, row in zip(missing, rows[0]):
             _BASELINES[k] = float(row[R_FITNESS])
     for k in keys:

@@ -17,7 +17,7 @@ With `recheck` N, the generation's best genomes (`RECHECK_SHARE` of the populati
 more levels before their fitness is kept: a second draw from the set, none of them in the first
 (or N fresh generated levels), from `default_rng([seed, generation, 1])`. A draw of 20 levels is a
 noisy judge, and the genome it ranks first is often the one that drew easy levels; on 20 + N levels
-luck counts for less (issue 21's second search lever; see `Evolution.evaluate`).
+luck counts for less (issue 21's second search lever; see `Evolution.play_generation`).
 
 Draws come from `numpy.random.default_rng([seed, generation])` alone, not from `random`, so a
 run draws the same levels whatever happened before it, resumed or not.
@@ -225,7 +225,7 @@ class LevelPlan:
             return len(self.fresh)
         return math.ceil(len(self.levels) / (self.per_gen or 1))
 
-    def play(self, seed: int, generation: int, stage: int = 0) -> tuple[list[Level], list[int]]:
+    def draw(self, seed: int, generation: int, stage: int = 0) -> tuple[list[Level], list[int]]:
         """The levels generation `generation` plays at curriculum stage `stage`, and their indices in the fixed
         set (empty for fresh levels)."""
         rng = np.random.default_rng([seed, generation])

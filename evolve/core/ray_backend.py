@@ -12,11 +12,11 @@ If an actor dies mid-generation (its node lost, its process killed), or stops an
 not back within a bound the run derives from the chunk times it has measured: `stall_after`
 seconds at least), its chunk is played again on another and the generation's results are
 unchanged; an actor that stopped answering is killed, and the run is told in one line (`notify`).
-If no actor is left, `evaluate` raises `BackendError`: the run checkpoints and stops, and
+If no actor is left, `play_networks` raises `BackendError`: the run checkpoints and stops, and
 `--resume` continues it (on any backend).
 
 Every wait on Ray is a short slice (`WAIT_SLICE`), so Ctrl-C is never held up: a KeyboardInterrupt
-goes through at once, and `request_stop` (what a run's first Ctrl-C calls) makes `evaluate` give the
+goes through at once, and `request_stop` (what a run's first Ctrl-C calls) makes `play_networks` give the
 generation up (`EvaluationStopped`), to be played again on resume.
 
 Ray is imported only here, and only when this backend is chosen (`tilerunner[ray]`).
@@ -59,6 +59,7 @@ from tilerunner.evolve.core.backend import (
     levels_to_play,
 )
 from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.core.renamed import renamed_method
 from tilerunner.evolve.core.rollout import KernelSettings, LevelPack
 
 log = logging.getLogger("tilerunner.ray")
@@ -141,7 +142,7 @@ class Evaluator:
         from tilerunner.envs.level import load_level
         from tilerunner.evolve.core.fitness import EpisodeSettings
         from tilerunner.evolve.core.neat_config import load_config_and_text
-        from tilerunner.evolve.core.rollout import evaluate_population, pack_levels
+        from tilerunner.evolve.core.rollout import pack_levels, play_networks
 
         config, _ = load_config_and_text(None)
         config.genome_config.innovation_tracker = InnovationTracker()  # this process's own config
@@ -150,7 +151,7 @@ class Evaluator:
         genome.configure_new(config.genome_config)
         random.setstate(state)
         net = pack([compile_arrays(genome, config.genome_config)])
-        evaluate_population(net, pack_levels([load_level("1-1")]), EpisodeSettings(max_frames=60).kernel_settings())
+        play_networks(net, pack_levels([load_level("1-1")]), EpisodeSettings(max_frames=60).kernel_settings())
 
     def ready(self) -> dict:
         """Who this actor is: process, host, threads and the tilerunner version it runs."""
@@ -161,16 +162,16 @@ class Evaluator:
     def set_levels(self, levels: LevelPack | None) -> None:
         self._levels = _writable(levels) if levels is not None else None
 
-    def evaluate(
+    def play_networks(
         self, nets: NetArrays, settings: KernelSettings, indices: np.ndarray | None, levels: LevelPack | None
     ) -> tuple[np.ndarray, float]:
         """Result rows of every network of the chunk on the levels, and the kernel's seconds."""
-        from tilerunner.evolve.core.rollout import evaluate_population
+        from tilerunner.evolve.core.rollout import play_networks
 
         played = levels_to_play(self._levels, indices, _writable(levels) if levels is not None else None)
         nets = _writable(nets)
         t0 = time.perf_counter()
-        results = evaluate_population(nets, played, settings)
+        results = play_networks(nets, played, settings)
         return results, time.perf_counter() - t0
 
 
@@ -234,10 +235,10 @@ class RayBackend:
         return [a.pid for a in self._actors]
 
     def request_stop(self) -> None:
-        """Give up the generation being played: `evaluate` raises `EvaluationStopped` within `WAIT_SLICE`.
+        """Give up the generation being played: `play_networks` raises `EvaluationStopped` within `WAIT_SLICE`.
 
         A run calls this at its first Ctrl-C; safe from a signal handler or another thread. It holds
-        for one `evaluate` (or until `close`).
+        for one `play_networks` (or until `close`).
         """
         self._stop_requested = True
 
@@ -256,8 +257,8 @@ class RayBackend:
             cpus = local_cpus()
             if self.actors_wanted is not None and self.actors_wanted > cpus:
                 raise BackendError(
-                    f"--actors {self.actors_wanted} asks for more actors than this machine's"
-                    f" {plural(cpus, 'CPU')} (each actor needs at least one)"
+                    f"{plural(self.actors_wanted, 'actor')} wanted, but this machine has {plural(cpus, 'CPU')}"
+                    " (each actor needs at least one)"
                 )
             return
         self._layout(self._ray())
@@ -394,8 +395,8 @@ class RayBackend:
             return [(cpus, node) for node, cpus in nodes]
         if self.actors_wanted > total:
             raise BackendError(
-                f"--actors {self.actors_wanted} asks for more actors than the Ray cluster's"
-                f" {plural(total, 'CPU')} (each actor needs at least one)"
+                f"{plural(self.actors_wanted, 'actor')} wanted, but the Ray cluster has {plural(total, 'CPU')}"
+                " (each actor needs at least one)"
             )
         each = total // self.actors_wanted
         return [(each, None)] * self.actors_wanted
@@ -461,7 +462,7 @@ class RayBackend:
             return max(self.stall_after, STALL_UNMEASURED)
         return max(self.stall_after, STALL_FACTOR * self._per_episode * episodes)
 
-    def evaluate(
+    def play_networks(
         self,
         nets: list[NetArrays],
         settings: KernelSettings,
@@ -498,7 +499,7 @@ class RayBackend:
         since: dict[_Actor, float] = {}  # when each actor began the chunk at the head of its queue
 
         def submit(i: int, actor: _Actor) -> None:
-            ref = actor.handle.evaluate.remote(refs[i], settings, indices, level_ref)
+            ref = actor.handle.play_networks.remote(refs[i], settings, indices, level_ref)
             pending[ref] = i
             queue = queues.setdefault(actor, [])
             if not queue:
@@ -556,6 +557,8 @@ class RayBackend:
         out = np.concatenate([r for r in results if r is not None])
         timing.gather_seconds = max(0.0, time.perf_counter() - t1 - timing.ship_seconds - timing.kernel_seconds)
         return out, timing
+
+    evaluate = renamed_method("RayBackend", "evaluate", "play_networks")
 
 
 def _lost_errors(ray) -> tuple[type[BaseException], ...]:

@@ -1,6 +1,6 @@
 """Fused rollouts: whole episodes of observe -> activate -> buttons -> physics, inside Numba.
 
-`evaluate_population` plays every packed network on every level in one
+`play_networks` plays every packed network on every level in one
 `@njit(parallel=True)` call (`prange` over networks), and returns one row of
 numbers per (network, level): fitness and what a person wants to know (finished,
 distance, frames, coins, kills, cause of death). `play_recorded` plays one network
@@ -136,6 +136,30 @@ def score_episode(state: np.ndarray, s: KernelSettings, result: np.ndarray) -> N
 
 
 @njit(cache=True)
+def reset_level(
+    levels: LevelPack, li: int, tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, jump_rule: int
+) -> None:
+    """Start an episode of level li of the pack: the world buffers, `tiles` (rows, cols) and `enemies`
+    (the level's enemies, ENEMY_FIELDS), and `state` as `physics.reset_world` sets them. Allocates nothing.
+
+    Networks (`play_episode`) and the baseline controllers (`controllers`) start every episode here.
+    """
+    rows = levels.rows[li]
+    cols = levels.cols[li]
+    P.reset_world(
+        levels.tiles[levels.tile_off[li] : levels.tile_off[li + 1]].reshape((rows, cols)),
+        levels.enemies[levels.enemy_off[li] : levels.enemy_off[li + 1]],
+        levels.start_col[li],
+        levels.start_row[li],
+        levels.exit_col[li],
+        tiles,
+        state,
+        enemies,
+        jump_rule,
+    )
+
+
+@njit(cache=True)
 def play_episode(
     net: NetArrays,
     k: int,
@@ -169,21 +193,9 @@ def play_episode(
     """
     rows = levels.rows[li]
     cols = levels.cols[li]
-    level_tiles = levels.tiles[levels.tile_off[li] : levels.tile_off[li + 1]].reshape((rows, cols))
-    level_enemies = levels.enemies[levels.enemy_off[li] : levels.enemy_off[li + 1]]
     tiles = tiles_buf[: rows * cols].reshape((rows, cols))
-    enemies = enemies_buf[: level_enemies.shape[0]]
-    P.reset_world(
-        level_tiles,
-        level_enemies,
-        levels.start_col[li],
-        levels.start_row[li],
-        levels.exit_col[li],
-        tiles,
-        state,
-        enemies,
-        s.jump_rule,
-    )
+    enemies = enemies_buf[: levels.enemy_off[li + 1] - levels.enemy_off[li]]
+    reset_level(levels, li, tiles, state, enemies, s.jump_rule)
     reset_network_at(net, k, values, base_slot, cells, base_node, active, active_at)
     inputs = obs[0]
     recording = record_buttons.size > 0
@@ -260,7 +272,7 @@ def _play(
 
 
 @njit(cache=True, parallel=True)
-def evaluate_population(net: NetArrays, levels: LevelPack, s: KernelSettings) -> np.ndarray:
+def play_networks(net: NetArrays, levels: LevelPack, s: KernelSettings) -> np.ndarray:
     """Play every packed network on every level; results (n_networks, n_levels, FIELDS)."""
     n_nets = net.net_node_off.size - 1
     n_levels = levels.rows.size

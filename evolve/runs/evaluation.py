@@ -1,6 +1,6 @@
 """How well genomes play a set of levels: finished share, progress and deaths, per group of levels.
 
-`evaluate_on(replays, levels)` plays every genome on every level in the parallel rollout kernel
+`replay_results(replays, levels)` plays every genome on every level in the parallel rollout kernel
 (genomes that share episode settings in one call) and returns a `LevelResult` per (genome,
 level). `summarize` adds them up per group of levels, a group being what a person would compare:
 the generator of a public level (`notch-lvl` for `notch-lvl-201.txt`), the folder of other
@@ -11,7 +11,7 @@ finished at all (see `evolve.runs.solvable`), so that the tallies also give the 
 of the solvable levels, the share of what was there to win.
 
 Baselines are measured beside genomes on the same levels, in the same `LevelResult` rows, so a
-figure never stands alone (`BASELINES`, `evaluate_baselines`): `hold-right` and `rules` are the
+figure never stands alone (`BASELINES`, `baseline_results`): `hold-right` and `rules` are the
 built-in controllers of `evolve.core.controllers`, played as the rollout kernel plays a genome;
 `planner` is the solver (`envs.solver.search`), its solution played back under the same episode
 rules. A level the solver finds no way through is not finished, `no plan found` (or `walled in`
@@ -35,7 +35,7 @@ from tilerunner.evolve.core.controllers import CONTROLLERS, play_controllers
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.plural import plural
-from tilerunner.evolve.core.rollout import episode_outcome, evaluate_population, pack_levels
+from tilerunner.evolve.core.rollout import episode_outcome, pack_levels, play_networks
 from tilerunner.evolve.runs.replay import Replay
 
 _NUMBERED = re.compile(r"^(.*?)[-_]?\d+$")  # `notch-lvl-201` -> `notch-lvl`
@@ -152,7 +152,7 @@ class Tally:
         return d
 
 
-def evaluate_genomes(
+def genome_results(
     genomes: Sequence,
     network,
     settings: EpisodeSettings,
@@ -170,12 +170,12 @@ def evaluate_genomes(
     nets = compile_population(list(genomes), network)
     kernel = settings.kernel_settings()
     if progress is None:
-        table = evaluate_population(nets, pack_levels(levels), kernel)
+        table = play_networks(nets, pack_levels(levels), kernel)
     else:
         step = -(-len(levels) // PROGRESS_CHUNKS)
         parts = []
         for start in range(0, len(levels), step):
-            parts.append(evaluate_population(nets, pack_levels(levels[start : start + step]), kernel))
+            parts.append(play_networks(nets, pack_levels(levels[start : start + step]), kernel))
             progress(len(genomes) * (start + parts[-1].shape[1]))
         table = np.concatenate(parts, axis=1)
     return [
@@ -184,7 +184,7 @@ def evaluate_genomes(
     ]
 
 
-def evaluate_on(
+def replay_results(
     replays: Sequence[Replay],
     levels: Sequence[Level],
     jump_rule: str | None = None,
@@ -205,7 +205,7 @@ def evaluate_on(
     before = 0
     for (settings, network), members in by_settings.items():
         heard = None if progress is None else (lambda done, before=before: progress(before + done, total))
-        rows = evaluate_genomes([replays[i].genome for i in members], network, settings, levels, heard)
+        rows = genome_results([replays[i].genome for i in members], network, settings, levels, heard)
         before += len(members) * len(levels)
         for i, row in zip(members, rows):
             results[i] = row
@@ -216,11 +216,11 @@ def _results(levels: Sequence[Level], outcomes: Sequence[Outcome]) -> list[Level
     return [LevelResult(lv, level_group(lv), o, progress(lv, o)) for lv, o in zip(levels, outcomes)]
 
 
-def evaluate_baselines(
+def baseline_results(
     names: Sequence[str], levels: Sequence[Level], settings: EpisodeSettings, searches: Sequence[Search] | None = None
 ) -> list[list[LevelResult]]:
     """Each named baseline (`BASELINES`) on every level under `settings` (its jump rule, frame skip,
-    limits and fitness terms): results per baseline, as `evaluate_on` gives them for genomes.
+    limits and fitness terms): results per baseline, as `replay_results` gives them for genomes.
 
     The controllers play in one parallel kernel call. `planner` needs `searches`, the solver's
     results on the same levels under the same jump rule (`evolve.runs.solvable.search_levels`),
@@ -259,7 +259,7 @@ def planner_outcome(level: Level, found: Search, settings: EpisodeSettings) -> O
 def solvable_levels(found: Sequence[bool], results: Sequence[Sequence[LevelResult]]) -> list[bool]:
     """Per level, whether it can be finished: the solver found a way (`found`), or some genome finished it.
 
-    `results` are every genome's results on the same levels (as `evaluate_on` returns them), so
+    `results` are every genome's results on the same levels (as `replay_results` returns them), so
     all genomes are measured against the same solvable levels.
     """
     solvable = list(found)

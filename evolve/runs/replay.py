@@ -147,7 +147,7 @@ class Replay:
         write_atomic(path, json.dumps(self.as_dict(), indent=1) + "\n")
 
 
-def play(
+def trace(
     genome: TileGenome, network: NetworkShape, level: Level, settings: EpisodeSettings
 ) -> tuple[Outcome, np.ndarray]:
     """Play `genome` on `level` in the rollout kernel: the outcome and the button mask of every frame."""
@@ -181,7 +181,7 @@ def evaluate(
         raise ValueError("a bare genome needs its network shape: network=NetworkShape.from_genome_config(...)")
     shape = as_network_shape(network)
     settings = settings or EpisodeSettings()
-    return [play(genome, shape, level, settings)[0] for level in as_level_list(levels)]
+    return [trace(genome, shape, level, settings)[0] for level in as_level_list(levels)]
 
 
 _SHAPE_FIELDS = (
@@ -273,7 +273,7 @@ def make_replay(
         raise ValueError("make_replay needs at least one level to play")
     episodes = []
     for level in played:
-        outcome, per_frame = play(genome, shape, level, settings)
+        outcome, per_frame = trace(genome, shape, level, settings)
         episodes.append(Episode(level, outcome, buttons_hash(per_frame)))
     return Replay(genome, shape, settings, episodes, **info)
 
@@ -295,7 +295,7 @@ def verify(replay: Replay) -> list[Check]:
     """Play every episode again and compare with the record."""
     checks = []
     for episode in replay.episodes:
-        outcome, per_frame = play(replay.genome, replay.network, episode.level, replay.settings)
+        outcome, per_frame = trace(replay.genome, replay.network, episode.level, replay.settings)
         checks.append(Check(episode, outcome, buttons_hash(per_frame)))
     return checks
 

@@ -51,7 +51,7 @@ from tilerunner.evolve.runs.checkpoint import (
     encode,
     evolution_from_dict,
 )
-from tilerunner.evolve.runs.evaluation import evaluate_genomes, summarize
+from tilerunner.evolve.runs.evaluation import genome_results, summarize
 from tilerunner.evolve.runs.genome_json import genome_to_dict
 from tilerunner.evolve.runs.replay import NetworkShape, Replay, make_replay
 from tilerunner.evolve.runs.reporting import run_reporters
@@ -419,7 +419,9 @@ class Run:
                     interrupted = True
                     break
                 try:
-                    summary = self.evolution.evaluate(progress=self._progress(reporters), chunks=self.progress_chunks)
+                    summary = self.evolution.play_generation(
+                        progress=self._progress(reporters), chunks=self.progress_chunks
+                    )
                 except EvaluationStopped:  # the backend gave the generation up at the stop request
                     interrupted = True
                     break
@@ -568,7 +570,7 @@ class Run:
         candidates = [max(s.members.values(), key=lambda g: g.fitness) for s in species]
         network = NetworkShape.from_genome_config(ev.config.genome_config)
         scores = []
-        for rows in evaluate_genomes(candidates, network, ev.settings, v.levels):
+        for rows in genome_results(candidates, network, ev.settings, v.levels):
             _, total = summarize(rows)
             scores.append((total.finished_share, total.mean_progress))
         i = max(range(len(candidates)), key=lambda k: scores[k])  # the first of equals

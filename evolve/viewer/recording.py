@@ -70,11 +70,11 @@ def record(
     from tilerunner.envs.atomic import atomic_path
     from tilerunner.envs.physics import FPS
     from tilerunner.evolve.core.playback import Playback
-    from tilerunner.evolve.runs.evaluation import evaluate_on
+    from tilerunner.evolve.runs.evaluation import replay_results
 
     if gif is None and png_folder is None:
         raise ValueError("nothing to record into: give a GIF path or a folder for PNG frames")
-    outcomes = [r.outcome for r in evaluate_on([replay], list(levels))[0]]  # the kernel: milliseconds a level
+    outcomes = [r.outcome for r in replay_results([replay], list(levels))[0]]  # the kernel: milliseconds a level
     counts = [o.frames // frame_step + 1 + (o.frames % frame_step != 0) for o in outcomes]  # start, steps, last
     heights = sorted({lv.height for lv in levels})
     if gif is not None and len(heights) > 1:
