@@ -1,5 +1,5 @@
-"""Test-wide settings: pygame draws off-screen, property tests are repeatable, and Numba's cache can never
-serve stale kernels.
+"""Test-wide settings: pygame draws off-screen, property tests are repeatable, Ctrl-C reaches the commands the
+tests start, and Numba's cache can never serve stale kernels.
 
 Numba's `cache=True` re-checks only a kernel's own file, so a kernel that inlines
 code from another module keeps its old machine code after that module is edited.
@@ -10,6 +10,7 @@ source, which changes whenever any of it does.
 import hashlib
 import os
 import pathlib
+import signal
 import tempfile
 
 import pytest
@@ -20,6 +21,12 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, print_blob=True, database=None, deadline=None)
 settings.register_profile("explore", print_blob=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# pytest started in the background by a script (`pytest &`) inherits SIGINT ignored, and so would every command
+# the tests start, which then cannot hear the Ctrl-C the tests send. Take it back as a terminal delivers it
+# (a handler, unlike an ignore, is not inherited across exec: the commands start with the default).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 os.environ["SDL_VIDEODRIVER"] = "dummy"
 os.environ["SDL_AUDIODRIVER"] = "dummy"
