@@ -172,7 +172,7 @@ def test_a_killed_run_takes_its_local_ray_with_it_and_ray_says_nothing_on_its_te
             assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
             time.sleep(0.1)
         names = set(in_session(proc.pid).values())
-        assert {"gcs_server", "raylet", "ray::Evaluator"} <= names
+        assert {"gcs_server", "raylet", "ray::NetPlayer"} <= names
         assert any(name.startswith("ray::Dashboard") for name in names)
         os.kill(proc.pid, signal.SIGKILL)  # no shutdown, no atexit: only what outlives the driver can clean up
         proc.wait()

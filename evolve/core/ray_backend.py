@@ -120,7 +120,7 @@ def _nbytes(arrays: Any) -> int:
     return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
 
-class Evaluator:
+class NetPlayer:
     """The actor: kernels warm, the level set resident, plays chunks of a population on its threads."""
 
     def __init__(self, threads: int) -> None:
@@ -273,7 +273,7 @@ class RayBackend:
             return
         ray = self._ray()
         layout = self._layout(ray)
-        remote = ray.remote(max_restarts=0, max_concurrency=1)(Evaluator)
+        remote = ray.remote(max_restarts=0, max_concurrency=1)(NetPlayer)
         handles = []
         for cpus, node in layout:
             options: dict[str, Any] = {"num_cpus": cpus}
@@ -315,7 +315,8 @@ class RayBackend:
             self._send_levels()
 
     def _ready(self, ray, refs: list, cpus: list[int]) -> list[dict]:
-        """What each starting actor says of itself (`Evaluator.ready`), waited for in slices up to `start_timeout`."""
+        """What each starting actor says of itself (`NetPlayer.ready`), waited for in slices up to
+        `start_timeout`."""
         deadline = time.monotonic() + self.start_timeout
         while True:
             self._honour_stop()
