@@ -275,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         pick_ids, report_ids = PICK_GEN, []
     train = args.level or (
-        [str(public.parent / "train")] if public is not None and (public.parent / "train").is_dir() else ["gen:*"]
+        [str(public.parent / "train")] if have_public and (public.parent / "train").is_dir() else ["gen:*"]
     )
     try:
         pick = as_levels(pick_ids)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the benches that time a generation import these anyway; the others need not
+    from tilerunner.evolve.core.backend import Backend
+    from tilerunner.evolve.core.evolution import Evolution, Generation
 
 
 def median_rate(work: Callable[[], int], repeats: int) -> tuple[float, list[float]]:
@@ -28,7 +32,7 @@ def verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
-def timed_generation(evolution, backend) -> tuple[Any, float]:
+def timed_generation(evolution: Evolution, backend: Backend) -> tuple[Generation, float]:
     """Evaluate `evolution`'s current generation once on `backend`: (its `Generation`, wall seconds). The
     generation is left as it was (`discard`), so every call plays the very same episodes."""
     evolution.use_backend(backend)
