@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import gymnasium as gym
@@ -11,9 +12,11 @@ from numba import njit
 
 from tilerunner.envs import episode_defaults as D
 from tilerunner.envs import physics as P
+from tilerunner.envs.arguments import instance, shown
 from tilerunner.envs.buttons import N_BUTTONS, mask_from_pressed
+from tilerunner.envs.foresight import MOVES, N_PARTS, Sight, sight_buffers
 from tilerunner.envs.generator import MAX_DIFFICULTY
-from tilerunner.envs.level import Level, LevelError, load_level
+from tilerunner.envs.level import Level, LevelError, level_spec, load_level
 from tilerunner.envs.observe import FEATURES, extra_inputs, feature_mask, n_inputs, observe_inputs
 
 FRESH_SEEDS = (1_000_000, 2**31)  # gen:* seeds, as evolution's: held-out sets below 1,000,000 stay unseen
@@ -43,10 +46,11 @@ def _step_and_observe(
     radius: int,
     features: int,
     out: np.ndarray,
+    sight: Sight,
 ) -> int:
     # One Numba call per env step: hold the buttons for frame_skip frames, then look.
     status = P.advance(tiles, state, enemies, buttons, frame_skip, max_frames, stall_frames)
-    observe_inputs(tiles, state, enemies, radius, features, out)
+    observe_inputs(tiles, state, enemies, radius, features, out, sight)
     return status
 
 
@@ -86,7 +90,10 @@ class TileRunnerEnv(gym.Env):
     scaled, and on the ground), `"jump"` (3: on the ground, may jump, can jump higher),
     `"enemy-grid"` ((2r+1, 2r+1): the enemies; the grid then shows tiles only),
     `"position"` (2: x and y within the tile), `"probes"` (7: the next gap's distance and
-    width, the next wall's distance and height, the nearest enemy ahead's dx, dy and kind).
+    width, the next wall's distance and height, the nearest enemy ahead's dx, dy and kind),
+    `"foresight"` ((9, 5): for each candidate move of `tilerunner.envs.foresight.MOVES`, played
+    forward by the physics over what is in view, its progress, dies, stomps, away and frames).
+    `"no-grid"` leaves `"grid"` out of the Dict (the network sees only the other features).
     These are the inputs `tilerunner evolve --observe ...` gives its networks, in this order.
 
     ## Rewards
@@ -117,19 +124,20 @@ class TileRunnerEnv(gym.Env):
                    max_frames=6000, stall_frames=120, render_mode="rgb_array")
     ```
 
-    - `level`: a built-in id (`1-1` ... `2-4`), `gen:SEED[:DIFFICULTY]`, a file path,
-      or a `Level`; or `gen:*` (`gen:*:DIFFICULTY`): a fresh generated level at every reset,
+    - `level`: a built-in id (`1-1` ... `2-4`), `gen:SEED[:DIFFICULTY]`, a file path (text or a
+      `pathlib.Path`), or a `Level`; or `gen:*` (`gen:*:DIFFICULTY`): a fresh generated level at every reset,
       of any difficulty (of that one), drawn from `np_random`, so `reset(seed=...)` gives the
       same levels again. `reset(options={"level": ...})` switches level.
-    - `frame_skip`: frames per step (the buttons are held for all of them).
-    - `view_radius`: cells on each side of the player in the observation.
+    - `frame_skip`: frames per step (the buttons are held for all of them), 1 to 600.
+    - `view_radius`: cells on each side of the player in the observation, 0 to 20.
     - `features`: opt-in observation features, e.g. `("jump", "probes")`.
     - `jump_rule`: `"hold"` (default) or `"press"`, see Action Space.
-    - `max_frames`, `stall_frames`: truncation limits in frames (0 turns one off).
+    - `max_frames`, `stall_frames`: truncation limits in frames, 0 to 1,000,000 (0 turns one off).
     - `render_mode`: `"human"` (a pygame window at game speed) or `"rgb_array"`.
 
-    The defaults are evolution's (`tilerunner.EpisodeSettings`), from `tilerunner.envs.episode_defaults`,
-    so an agent trained here meets the episodes `tilerunner evolve` plays.
+    The defaults and ranges are evolution's (`tilerunner.EpisodeSettings`), from
+    `tilerunner.envs.episode_defaults`, so an agent trained here meets the episodes `tilerunner evolve` plays.
+    An argument of the wrong type is a `TypeError`, one out of its range a `ValueError`, naming it.
 
     The world has no randomness: `reset(seed=...)` seeds `np_random`, which only draws
     `gen:*` levels, and the same level and actions always give the same episode.
@@ -139,7 +147,7 @@ class TileRunnerEnv(gym.Env):
 
     def __init__(
         self,
-        level: str | Level = "1-1",
+        level: str | os.PathLike | Level = "1-1",
         frame_skip: int = D.FRAME_SKIP,
         view_radius: int = D.VIEW_RADIUS,
         max_frames: int = D.MAX_FRAMES,
@@ -148,42 +156,38 @@ class TileRunnerEnv(gym.Env):
         features: tuple[str, ...] | list[str] = (),
         jump_rule: str = D.JUMP_RULE,
     ) -> None:
-        if frame_skip < 1:
-            raise ValueError(f"frame_skip must be at least 1, got {frame_skip}")
-        if view_radius < 0:
-            raise ValueError(f"view_radius must be >= 0, got {view_radius}")
-        if max_frames < 0 or stall_frames < 0:
-            raise ValueError("max_frames and stall_frames must be >= 0 (0 turns the limit off)")
+        # The ranges are evolution's (`episode_defaults.LIMITS`): a TypeError or ValueError naming the argument.
+        self.frame_skip = D.check_rule("frame_skip", frame_skip)
+        self.view_radius = D.check_rule("view_radius", view_radius)
+        self.max_frames = D.check_rule("max_frames", max_frames)
+        self.stall_frames = D.check_rule("stall_frames", stall_frames)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.frame_skip = int(frame_skip)
-        self.view_radius = int(view_radius)
-        self.max_frames = int(max_frames)
-        self.stall_frames = int(stall_frames)
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {shown(render_mode)}")
         self.render_mode = render_mode
         # Human rendering shows one picture per step, so steps are paced at 60/frame_skip per second.
         self.metadata = {**self.metadata, "render_fps": P.FPS / self.frame_skip}
         size = 2 * self.view_radius + 1
-        if isinstance(features, str):
-            raise ValueError(f"features must be a list of feature names, got {features!r}")
-        self.features = tuple(features)
+        self.features = tuple(instance("features", features, (list, tuple), "a list of feature names"))
         self._features = feature_mask(self.features)
         self.jump_rule = jump_rule
         self._rule = P.jump_rule_id(jump_rule if isinstance(jump_rule, str) else repr(jump_rule))
         self._inputs = np.zeros(n_inputs(self.view_radius, self.features), dtype=np.float32)
+        self._sight = sight_buffers(self.view_radius, self.frame_skip)  # foresight's scratch
         grid = spaces.Box(-1.0, 1.0, (size, size), dtype=np.float32)
         # The flat input vector's parts after the grid: (feature, offset, shape), in `FEATURES` order.
         self._parts: list[tuple[str, int, tuple[int, ...]]] = []
-        offset = size * size
+        self._grid = "no-grid" not in self.features
+        offset = size * size if self._grid else 0
         for name in FEATURES:
             n = extra_inputs(name, self.view_radius) if name in self.features else 0
-            if n:
-                self._parts.append((name, offset, (size, size) if name == "enemy-grid" else (n,)))
+            if n > 0:  # (no-grid's is negative: it takes the grid's inputs away)
+                shape = {"enemy-grid": (size, size), "foresight": (len(MOVES), N_PARTS)}.get(name, (n,))
+                self._parts.append((name, offset, shape))
                 offset += n
         if self._parts:
             self.observation_space = spaces.Dict(
                 {
-                    "grid": grid,
+                    **({"grid": grid} if self._grid else {}),
                     **{name: spaces.Box(-1.0, 1.0, shape, dtype=np.float32) for name, _, shape in self._parts},
                 }
             )
@@ -193,10 +197,12 @@ class TileRunnerEnv(gym.Env):
         self._window = None
         self._set_level(level)
 
-    def _set_level(self, level: str | Level) -> None:
-        """Play `level` from now on; `gen:*` (`gen:*:D`) plays a fresh generated level at each reset."""
-        self._fresh = fresh_difficulties(level) if isinstance(level, str) else None
-        self._load(self._draw_fresh() if self._fresh else level)
+    def _set_level(self, level: str | os.PathLike | Level, name: str = "level") -> None:
+        """Play `level` from now on; `gen:*` (`gen:*:D`) plays a fresh generated level at each reset. A `level`
+        that is no level at all is a `TypeError` naming the argument it came in (`name`)."""
+        spec = level_spec(name, level)
+        self._fresh = fresh_difficulties(spec) if isinstance(spec, str) else None
+        self._load(self._draw_fresh() if self._fresh else spec)
 
     def _load(self, level: str | Level) -> None:
         self.level = level if isinstance(level, Level) else load_level(level)
@@ -212,7 +218,7 @@ class TileRunnerEnv(gym.Env):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         if options and "level" in options:
-            self._set_level(options["level"])
+            self._set_level(options["level"], 'options["level"]')
         elif self._fresh:
             self._load(self._draw_fresh())
         col, row = self.level.start
@@ -227,7 +233,9 @@ class TileRunnerEnv(gym.Env):
             self._enemies,
             self._rule,
         )
-        observe_inputs(self._tiles, self._state, self._enemies, self.view_radius, self._features, self._inputs)
+        observe_inputs(
+            self._tiles, self._state, self._enemies, self.view_radius, self._features, self._inputs, self._sight
+        )
         if self.render_mode == "human":
             self.render()
         return self._observation(), self._info()
@@ -246,6 +254,7 @@ class TileRunnerEnv(gym.Env):
             self.view_radius,
             self._features,
             self._inputs,
+            self._sight,
         )
         obs = self._observation()
         reward = float(self._state[P.S_RIGHTMOST] - before) / P.SUB
@@ -258,10 +267,10 @@ class TileRunnerEnv(gym.Env):
     def _observation(self) -> np.ndarray | dict[str, np.ndarray]:
         # Copies of the flat input vector's parts, shaped as `observation_space` says.
         size = 2 * self.view_radius + 1
-        grid = self._inputs[: size * size].reshape(size, size).copy()
+        grid = self._inputs[: size * size].reshape(size, size).copy() if self._grid else None
         if self._parts:
             return {
-                "grid": grid,
+                **({"grid": grid} if self._grid else {}),
                 **{
                     name: self._inputs[offset : offset + int(np.prod(shape))].reshape(shape).copy()
                     for name, offset, shape in self._parts

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from tilerunner.envs import tiles as T
+from tilerunner.envs.arguments import ArgumentTypeError, path_text, shown
 from tilerunner.envs.bounded_read import read_regular_file
 
 TILE_PX = 16
@@ -41,6 +42,9 @@ BUILTIN_LEVELS: dict[str, str] = {
     "2-3": "spiky and winged spiky enemies among platforms and wide gaps",
     "2-4": "everything: stairs, pipes, 9-tile gaps, platforms, spikies, winged enemies, hidden blocks",
 }
+
+
+BOM = "\ufeff"  # the byte order mark some editors write at the start of a UTF-8 file; not part of the level
 
 
 class LevelError(ValueError):
@@ -98,6 +102,7 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
             raise LevelError(
                 f"{source}:{line}:{col}: not a text file (byte 0x{data[exc.start]:02x} is not UTF-8)"
             ) from None
+    data = data.removeprefix(BOM)  # editors on Windows start UTF-8 files with one
     if len(data) > MAX_LEVEL_BYTES:
         raise LevelError(f"{source}:1:1: too big for a level: {len(data):,} characters (at most {MAX_LEVEL_BYTES:,})")
     lines = data.split("\n")
@@ -216,8 +221,41 @@ def parse_gen_id(spec: str) -> tuple[int, int]:
     return seed, difficulty
 
 
-def load_level(spec: str) -> Level:
-    """Load a level by built-in id, `gen:SEED[:DIFFICULTY]`, or file path."""
+# What a level may be given as, for the message a wrong type gets.
+LEVEL_ID = f"a level id ({min(BUILTIN_LEVELS)} ... {max(BUILTIN_LEVELS)}, gen:SEED[:DIFFICULTY])"
+
+
+def level_spec(name: str, value: object) -> Level | str:
+    """`value` if it is a `Level`, else as the text of a level id or path (a `pathlib.Path` is one); anything else
+    is an `ArgumentTypeError` naming the parameter `name`."""
+    if isinstance(value, Level):
+        return value
+    return path_text(name, value, f"{LEVEL_ID}, a level file's path or a Level")
+
+
+def level_specs(name: str, levels: object) -> list[Level | str]:
+    """`levels`, a list of `Level` objects, level ids and paths, as `Level`s and texts; one level on its own (whose
+    characters would be taken for levels) or anything else is an `ArgumentTypeError` naming the parameter `name`."""
+    if isinstance(levels, (str, bytes, os.PathLike, Level)):
+        example = repr(os.fspath(levels)) if isinstance(levels, (str, os.PathLike)) else "level"
+        raise ArgumentTypeError(
+            f"{name} must be a list of levels or level ids, e.g. [{example}], not one {type(levels).__name__}"
+        )
+    try:
+        items = list(levels)  # type: ignore[call-overload]
+    except TypeError:
+        raise ArgumentTypeError(f"{name} must be a list of levels or level ids, got {shown(levels)}") from None
+    for i, item in enumerate(items):
+        if not isinstance(item, (Level, str, os.PathLike)):
+            raise ArgumentTypeError(
+                f"{name} must be Level objects or level ids, not {type(item).__name__}: {name}[{i}] is {shown(item)}"
+            )
+    return [level_spec(f"{name}[{i}]", item) for i, item in enumerate(items)]
+
+
+def load_level(spec: str | os.PathLike) -> Level:
+    """Load a level by built-in id, `gen:SEED[:DIFFICULTY]`, or file path (text or a `pathlib.Path`)."""
+    spec = path_text("spec", spec, f"{LEVEL_ID} or a level file's path")
     if spec in BUILTIN_LEVELS:
         return parse_level(builtin_text(spec), source=f"<built-in {spec}>", level_id=spec)
     if spec.startswith("gen:"):
@@ -264,13 +302,15 @@ def gen_range(spec: str) -> list[str]:
     return [f"gen:{seed}{tail}" for seed in range(a, b + 1)]
 
 
-def level_set(spec: str) -> list[str]:
+def level_set(spec: str | os.PathLike) -> list[str]:
     """The level specs a set names: a folder's `*.txt` files or a glob's matching files (sorted), a
     generator range `gen:A-B[:DIFFICULTY]`, else `[spec]`.
 
     So `--level levels/`, `--level 'levels/notch-*.txt'` or `--level gen:101-130:3` name many levels
-    at once; a set that names no level is a `LevelError`. A built-in id is a set of one.
+    at once; a set that names no level is a `LevelError`. A built-in id is a set of one. `spec` may be a
+    `pathlib.Path`.
     """
+    spec = path_text("spec", spec, f"a level set: {LEVEL_ID}, a file, a folder or a glob")
     if spec in BUILTIN_LEVELS:
         return [spec]
     if spec.startswith("gen:"):

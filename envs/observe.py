@@ -34,6 +34,12 @@ then the extra inputs of the features switched on, in the order of `FEATURES`):
                  if none); the nearest live
                  enemy ahead: dx (0 to 1, 1 if none), dy (-1 to 1, down positive, 0 if none) and its
                  kind (1 stompable, -1 spiky, 0 none).
+    foresight    45 extra inputs: where each of nine candidate moves (run, jump, hop, wait, back off on
+                 the ground; keep A, let go, drift, steer back in the air) would take the player, played
+                 forward by the physics over what is in view: progress, dies, stomps, away, frames for
+                 each (`tilerunner.envs.foresight` says exactly what each is). What `rules` decides on.
+    no-grid      takes MarI/O's grid away: the network sees only the other features' inputs (with
+                 enemy-grid, the enemies' grid stays). Foresight alone is `foresight,no-grid`.
 """
 
 from __future__ import annotations
@@ -41,7 +47,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tilerunner.envs import foresight as F
 from tilerunner.envs import tiles as T
+from tilerunner.envs.foresight import Sight
 from tilerunner.envs.physics import (
     ACTIVE,
     E_KIND,
@@ -73,14 +81,25 @@ from tilerunner.envs.physics import (
 DEFAULT_RADIUS = 6  # 13x13, as MarI/O
 
 # Opt-in observation features, in the order their inputs follow the grid; each is a bit of a mask.
-FEATURES = ("speed", "enemy-kinds", "jump", "enemy-grid", "position", "probes")
+FEATURES = ("speed", "enemy-kinds", "jump", "enemy-grid", "position", "probes", "foresight", "no-grid")
 SPEED = 1
 ENEMY_KINDS = 2
 JUMP = 4
 ENEMY_GRID = 8
 POSITION = 16
 PROBES = 32
-EXTRA_INPUTS = {"speed": 3, "enemy-kinds": 0, "jump": 3, "enemy-grid": -1, "position": 2, "probes": 7}  # -1: a grid
+FORESIGHT = 64
+NO_GRID = 128
+EXTRA_INPUTS = {  # -1: a grid; -2: the grid taken away
+    "speed": 3,
+    "enemy-kinds": 0,
+    "jump": 3,
+    "enemy-grid": -1,
+    "position": 2,
+    "probes": 7,
+    "foresight": F.N_INPUTS,
+    "no-grid": -2,
+}
 
 _FLOOR = T.FLOOR.copy()
 _SOLID = T.SOLID.copy()
@@ -97,22 +116,26 @@ def feature_mask(names: tuple[str, ...] | list[str]) -> int:
 
 
 def extra_inputs(name: str, radius: int) -> int:
-    """How many inputs feature `name` adds at view radius `radius`."""
+    """How many inputs feature `name` adds at view radius `radius` (`no-grid` takes the grid's away)."""
     n = EXTRA_INPUTS[name]
-    return (2 * radius + 1) ** 2 if n < 0 else n
+    return n if n >= 0 else (2 * radius + 1) ** 2 * (1 if n == -1 else -1)
 
 
 def n_inputs(radius: int, features: tuple[str, ...] | list[str] = ()) -> int:
-    """How many inputs a network gets: the grid's cells plus the features' extra inputs."""
+    """How many inputs a network gets: the grid's cells plus the features' extra inputs; `ValueError` for no inputs
+    at all (`no-grid` alone)."""
     feature_mask(features)  # an unknown name is a ValueError, not a KeyError
-    return (2 * radius + 1) ** 2 + sum(extra_inputs(name, radius) for name in set(features))
+    n = (2 * radius + 1) ** 2 + sum(extra_inputs(name, radius) for name in set(features))
+    if n == 0:
+        raise ValueError("no-grid leaves no inputs: add a feature that has some (foresight, jump, probes, ...)")
+    return n
 
 
 def input_names(radius: int, features: tuple[str, ...] | list[str] = ()) -> list[str]:
     """A name for each of a network's inputs, in order: `grid[i,j]`, then each feature's (`jump.may_jump`)."""
     size = 2 * radius + 1
     cells = [f"[{i},{j}]" for i in range(size) for j in range(size)]
-    names = [f"grid{cell}" for cell in cells]
+    names = [] if "no-grid" in features else [f"grid{cell}" for cell in cells]
     for name in FEATURES:
         if name in features:
             names += (
@@ -128,6 +151,7 @@ _PARTS = {
     "jump": ("on_ground", "may_jump", "can_jump_higher"),
     "position": ("x_in_tile", "y_in_tile"),
     "probes": ("gap_distance", "gap_width", "wall_distance", "wall_height", "enemy_dx", "enemy_dy", "enemy_kind"),
+    "foresight": tuple(f"{move}.{part}" for move in F.MOVES for part in F.PARTS),
 }
 
 
@@ -139,15 +163,19 @@ def observe(tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, radius: i
 
 @njit(cache=True)
 def observe_inputs(
-    tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, radius: int, features: int, out: np.ndarray
+    tiles: np.ndarray, state: np.ndarray, enemies: np.ndarray, radius: int, features: int, out: np.ndarray, sight: Sight
 ) -> None:
-    """Write a network's whole input vector (the grid, then the features' extra inputs) into 1-D `out`."""
+    """Write a network's whole input vector (the grid, then the features' extra inputs) into 1-D `out`.
+
+    `sight` is foresight's scratch (`foresight.sight_buffers`; `foresight.no_sight(frame_skip)` without the sense)."""
     size = 2 * radius + 1
     cells = size * size
     kinds = (features & ENEMY_KINDS) != 0
     separate = (features & ENEMY_GRID) != 0
-    _grid(tiles, state, enemies, radius, kinds, separate, out[:cells].reshape((size, size)))
-    k = cells
+    k = 0
+    if not features & NO_GRID:
+        _grid(tiles, state, enemies, radius, kinds, separate, out[:cells].reshape((size, size)))
+        k = cells
     if features & SPEED:
         out[k] = min(1.0, max(-1.0, state[S_VX] / RUN_MAX))
         out[k + 1] = min(1.0, max(-1.0, state[S_VY] / MAX_FALL))
@@ -173,6 +201,9 @@ def observe_inputs(
         k += 2
     if features & PROBES:
         _probes(tiles, state, enemies, radius, out[k : k + 7])
+        k += 7
+    if features & FORESIGHT:
+        F.observe_foresight(tiles, state, enemies, radius, sight, out[k : k + F.N_INPUTS])
 
 
 @njit(cache=True)

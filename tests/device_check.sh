@@ -18,3 +18,6 @@ echo "bench cuda: exit $?" | tee -a "$out/summary.txt"
 "$venv/bin/tilerunner" bench cuda --level gen:1-600:3 --sizes 1000 --repeats 3 --batch-breeding \
   > "$out/bench-cuda-batch.txt" 2>&1
 echo "bench cuda --batch-breeding: exit $?" | tee -a "$out/summary.txt"
+"$venv/bin/tilerunner" bench cuda --level gen:1-600:3 --sizes 1000 --repeats 3 --observe jump,foresight,no-grid \
+  > "$out/bench-cuda-foresight.txt" 2>&1
+echo "bench cuda --observe jump,foresight,no-grid: exit $?" | tee -a "$out/summary.txt"

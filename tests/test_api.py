@@ -157,6 +157,20 @@ def test_import_tilerunner_is_quick_and_registers_the_env():
     assert {"evolve_agents", "Run", "evaluate", "load_replay", "OutcomeTable"} <= set(dir(tilerunner))
 
 
+def test_import_tilerunner_imports_not_even_gymnasium_and_the_env_id_is_there_once_gymnasium_is():
+    # The `tilerunner` command imports this package before it can catch a Ctrl-C, so the package imports nothing
+    # heavy, gymnasium and numpy included; the id is registered whichever of the two is imported first.
+    code = (
+        "import sys, tilerunner; print([m for m in ('gymnasium', 'numpy') if m in sys.modules]);"
+        " import gymnasium as gym; print('tilerunner/TileRunner-v0' in gym.registry);"
+        " print(gym.make('tilerunner/TileRunner-v0', level='1-1').reset(seed=0)[0].shape)"
+    )
+    fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert fresh.returncode == 0 and fresh.stdout.split("\n")[:3] == ["[]", "True", "(13, 13)"], fresh.stderr[-500:]
+    both = "import gymnasium as gym, tilerunner; print('tilerunner/TileRunner-v0' in gym.registry)"
+    assert subprocess.run([sys.executable, "-c", both], capture_output=True, text=True, timeout=120).stdout == "True\n"
+
+
 def test_the_readme_example_runs_as_written(tmp_path, monkeypatch, capsys):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     block = readme.split("<!-- api-example -->", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]

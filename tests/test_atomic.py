@@ -135,6 +135,30 @@ def test_ctrl_c_during_a_write_keeps_the_target(tmp_path):
     assert target.read_bytes() == OLD and [p.name for p in tmp_path.iterdir()] == ["file.dat"]
 
 
+def test_write_atomic_into_an_open_folder_follows_the_folder_not_its_old_path(tmp_path):
+    folder, moved, victim = tmp_path / "run", tmp_path / "run-moved", tmp_path / "victim.txt"
+    folder.mkdir()
+    victim.write_bytes(OLD)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        write_atomic("a.dat", OLD, dir_fd=fd)
+        folder.rename(moved)
+        folder.mkdir()  # something else under the old name
+        (moved / "link.dat").symlink_to(victim)
+        write_atomic("a.dat", NEW, dir_fd=fd)
+        write_atomic("link.dat", NEW, dir_fd=fd)  # the link is replaced, never followed
+        with pytest.raises(ValueError, match="a file name, not a path"):
+            write_atomic("sub/b.dat", NEW, dir_fd=fd)
+    finally:
+        os.close(fd)
+    assert (moved / "a.dat").read_bytes() == NEW and not (moved / "link.dat").is_symlink()
+    assert (moved / "link.dat").read_bytes() == NEW and victim.read_bytes() == OLD
+    assert sorted(p.name for p in moved.iterdir()) == ["a.dat", "link.dat"] and list(folder.iterdir()) == []
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((moved / "a.dat").stat().st_mode) == 0o666 & ~mask
+
+
 def is_complete(path: Path, name: str) -> bool:
     """Whether the file at `path` holds a whole document of the kind `name` says (JSON, JSON lines, gzip, INI)."""
     data = path.read_bytes()
@@ -161,29 +185,35 @@ def test_a_run_writes_every_file_of_its_folder_by_renaming_a_complete_temporary(
     renamed: dict[Path, bool] = {}
     real_open, real_os_open, real_replace = builtins.open, os.open, os.replace
 
-    def inside(path) -> Path | None:
+    def at(path, dir_fd: int | None = None) -> Path | None:
+        """The full path of `path`, or of the name `path` in the folder open as `dir_fd` (Linux names it in /proc)."""
         try:
-            p = Path(os.fspath(path)).resolve()
+            p = Path(os.fspath(path))
         except TypeError:  # a file descriptor
             return None
-        return p if folder in p.parents or replays in p.parents else None
+        return (Path(os.readlink(f"/proc/self/fd/{dir_fd}")) / p if dir_fd is not None else p).resolve()
+
+    def inside(path, dir_fd: int | None = None) -> Path | None:
+        p = at(path, dir_fd)
+        return p if p is not None and (folder in p.parents or replays in p.parents) else None
 
     def watched_open(file, mode="r", *args, **kwargs):
         if any(ch in mode for ch in "wax+") and inside(file):
             opened_for_writing.append(inside(file))
         return real_open(file, mode, *args, **kwargs)
 
-    def watched_os_open(path, flags, *args, **kwargs):
-        if flags & (os.O_WRONLY | os.O_RDWR) and inside(path):
-            opened_for_writing.append(inside(path))
-        return real_os_open(path, flags, *args, **kwargs)
+    def watched_os_open(path, flags, *args, dir_fd=None, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR) and inside(path, dir_fd):
+            opened_for_writing.append(inside(path, dir_fd))
+        return real_os_open(path, flags, *args, dir_fd=dir_fd, **kwargs)
 
-    def watched_replace(src, dst, *args, **kwargs):
-        if inside(dst):
-            src_path = Path(os.fspath(src))
-            assert src_path.parent.resolve() == inside(dst).parent  # renamed within its folder: atomic
-            renamed[inside(dst)] = is_complete(src_path, Path(dst).name)  # complete before anyone can see it
-        return real_replace(src, dst, *args, **kwargs)
+    def watched_replace(src, dst, *, src_dir_fd=None, dst_dir_fd=None):
+        target = inside(dst, dst_dir_fd)
+        if target:
+            src_path = at(src, src_dir_fd)
+            assert src_path.parent == target.parent  # renamed within its folder: atomic
+            renamed[target] = is_complete(src_path, target.name)  # complete before anyone can see it
+        return real_replace(src, dst, src_dir_fd=src_dir_fd, dst_dir_fd=dst_dir_fd)
 
     monkeypatch.setattr(builtins, "open", watched_open)
     monkeypatch.setattr(os, "open", watched_os_open)

@@ -244,3 +244,27 @@ def test_bench_ray_rejects_bad_actor_counts_in_one_line(capsys, actors):
         main(["bench", "ray", "--actor-counts", actors])
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "argument --actor-counts: expected up to 20" in err and len(err.splitlines()) == 1
+
+
+def test_bench_foresight_counts_the_frames_foresight_simulates_and_times_each_variant(capsys):
+    out = run_cli(capsys, "bench", "foresight", "--level", "gen:1-2:1", "--pop", "4", "--repeats", "1")
+    cost = re.search(
+        r"^rules playing them: ([\d,]+) decisions, ([\d,]+) frames played; foresight simulated ([\d,]+) frames:"
+        r" ([\d,]+) a decision, ([\d.,]+) per frame played$",
+        out,
+        re.M,
+    )
+    assert cost, out
+    decisions, played, simulated = (number(cost.group(i)) for i in (1, 2, 3))
+    # Every decision plays at least the five ground moves or the three air moves forward, a frame or more each.
+    assert decisions > 0 and simulated >= 3 * decisions
+    assert number(cost.group(4)) == round(simulated / decisions)
+    rows = re.findall(
+        r"^  (grid|grid \+ foresight|foresight alone) \(and jump\) +(\d+) inputs .* ([\d.]+)x the grid's", out, re.M
+    )
+    assert [(name, int(n)) for name, n, _ in rows] == [
+        ("grid", 172),
+        ("grid + foresight", 217),
+        ("foresight alone", 48),
+    ]
+    assert float(rows[0][2]) == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import random
 import signal
 import subprocess
 import sys
@@ -165,6 +166,36 @@ def test_ctrl_c_stops_the_solver_at_once_even_on_a_huge_level(tmp_path):
             proc.kill()
             proc.communicate()
     assert proc.returncode == 130 and err == "tilerunner: interrupted\n" and out == ""
+
+
+@pytest.mark.parametrize("moment", range(8))
+def test_ctrl_c_at_any_moment_of_start_up_is_one_line_and_130(tmp_path, moment):
+    # Ctrl-C at a seeded random moment of `tilerunner evolve`'s first 1.5 s: Python importing numpy, gymnasium,
+    # Numba and the commands (a traceback of those imports and exit code -2, once), the parser, the kernels'
+    # loading, the first generation. From 0.2 s: Python's own start (its site module, the environment's .pth
+    # files: some 50 ms) comes before any code of tilerunner's and is no program's to handle.
+    proc = subprocess.Popen(
+        [str(SCRIPT), "evolve", "--keep-going", "--out", str(tmp_path / "run")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        time.sleep(random.Random(moment).uniform(0.2, 1.5))
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:  # the run had begun: a first Ctrl-C stops it after its generation, which
+            proc.send_signal(signal.SIGINT)  # takes minutes while Numba compiles the kernels; a second one, at once
+            _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    said = [line for line in err.splitlines() if line.strip()]
+    assert proc.returncode == 130 and len(said) == 1 and "Traceback" not in err, (proc.returncode, err)
+    assert said[0] == "tilerunner: interrupted" or said[0].startswith("interrupted: checkpoint written"), err
 
 
 def test_the_solver_finds_the_same_sequence_however_its_calls_are_split():

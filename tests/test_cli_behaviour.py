@@ -350,6 +350,7 @@ def test_bench_generalize_hears_each_generation_of_a_seed(tmp_path):
 
     args = argparse.Namespace(
         time_limit=0.005,
+        generations=None,
         jump_rule="hold",
         observe=None,
         relative_to="none",
@@ -373,6 +374,33 @@ def test_bench_generalize_hears_each_generation_of_a_seed(tmp_path):
     rows = stats(tmp_path / "seed-0")
     assert [g for g, _ in heard] == [r["generation"] for r in rows] and heard
     assert [s for _, s in heard] == sorted(s for _, s in heard) and heard[-1][1] == pytest.approx(seconds, abs=0.01)
+
+
+def test_bench_generalize_generations_stops_each_seed_after_that_many_whatever_the_time_left(tmp_path):
+    import argparse
+
+    from tilerunner.evolve.bench.generalize import train_seed
+    from tilerunner.evolve.runs.run import as_levels
+
+    args = argparse.Namespace(
+        time_limit=600.0,
+        generations=3,
+        jump_rule="hold",
+        observe=None,
+        relative_to="none",
+        config=None,
+        pop=10,
+        validate_every=1,
+        levels_per_gen=2,
+        curriculum=None,
+        seed_rules=None,
+        recheck=None,
+    )
+    train_seed(0, tmp_path / "seed-0", ["gen:*:1"], as_levels(["gen:900000-900001:1"]), args)
+    assert [r["generation"] for r in stats(tmp_path / "seed-0")] == [0, 1, 2]
+    # The same budget again finds the seed done and plays nothing more.
+    train_seed(0, tmp_path / "seed-0", ["gen:*:1"], as_levels(["gen:900000-900001:1"]), args)
+    assert len(stats(tmp_path / "seed-0")) == 3
 
 
 # 4. eval --json: a schema, documented fields, progress as printed, and stdout ---------------------------------
@@ -444,3 +472,108 @@ def test_eval_json_dash_writes_the_json_alone_to_stdout_and_the_report_to_stderr
 def test_eval_json_with_an_empty_path_is_refused_not_skipped(capsys):
     code, out, err = run_cli(capsys, "eval", "2-3-f3311", "--level", "2-3", "--json", "")
     assert code == 2 and out == "" and err.strip() == "tilerunner: error: --json: empty path"
+
+
+# Every (command, output flag) with the input it must not replace: the protected file, its content, and the command
+# line, given how the protected file is spelled on it (`inp`) and how the output is (`out`).
+_OUTPUT_OVER_INPUT = {
+    "eval --json over the replay": (
+        "R.json",
+        "replay",
+        lambda inp, out: ["eval", inp, "--level", "1-1", "--json", out],
+    ),
+    "eval --json over a level": (
+        "L.txt",
+        "level",
+        lambda inp, out: ["eval", "--baseline", "hold-right", "--level", inp, "--json", out],
+    ),
+    "levels solve --save": ("L.txt", "level", lambda inp, out: ["levels", "solve", inp, "--save", out]),
+    "levels show --png": ("L.txt", "level", lambda inp, out: ["levels", "show", inp, "--png", out]),
+    "replay --gif over the replay": ("R.json", "replay", lambda inp, out: ["replay", inp, "--gif", out]),
+    "replay --gif over a level": (
+        "L.txt",
+        "level",
+        lambda inp, out: ["replay", "1-1-f2475", "--level", inp, "--gif", out],
+    ),
+    "replay --screenshot": ("R.json", "replay", lambda inp, out: ["replay", inp, "--screenshot", out]),
+    "replay --png-frames": (
+        "D/frame-00000.png",
+        "replay",
+        lambda inp, out: ["replay", inp, "--png-frames", os.path.dirname(out)],
+    ),
+    "plot --png": ("S.png", "stats", lambda inp, out: ["plot", inp, "--png", out]),
+    "watch --screenshot": (
+        "run/stats.jsonl",
+        "stats",
+        lambda inp, out: ["watch", os.path.dirname(inp), "--screenshot", out],
+    ),
+    "bench generalize --json": (
+        "L.txt",
+        "level",
+        lambda inp, out: ["bench", "generalize", "--level", inp, "--json", out],
+    ),
+}
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """What each command does once its flags pass fails loudly: a refusal proves it came before any work."""
+    import tilerunner.envs.render as render
+    import tilerunner.envs.solver as solver
+    import tilerunner.evolve.bench.generalize as generalize
+    import tilerunner.evolve.commands.replay as replay_command
+    import tilerunner.evolve.commands.watch as watch_command
+    import tilerunner.evolve.runs.stats as stats
+
+    def boom(*args, **kwargs):
+        raise AssertionError("the work started before the output was checked")
+
+    for module, name in [
+        (solver, "search"),
+        (evaluate, "_measure"),
+        (replay_command, "record"),
+        (replay_command, "watch"),
+        (watch_command, "show_in_viewer"),
+        (render, "level_image"),
+        (stats, "read_stats"),
+        (generalize, "run"),
+    ]:
+        monkeypatch.setattr(module, name, boom)
+
+
+@pytest.mark.parametrize("spelling", ["same", "dotted", "symlink", "hardlink"])
+@pytest.mark.parametrize("case", sorted(_OUTPUT_OVER_INPUT))
+def test_an_output_that_is_one_of_the_inputs_is_refused_before_any_work(
+    tmp_path, monkeypatch, capsys, no_work, case, spelling
+):
+    # `eval R.json --json R.json` replaced the replay with the report, `levels solve L.txt --save L.txt` the level
+    # with buttons; spelled ./R.json, or through a link, it is the same file.
+    from tilerunner.envs.level import builtin_text
+    from tilerunner.evolve.runs.replay import shipped_replays
+
+    protected, kind, argv = _OUTPUT_OVER_INPUT[case]
+    monkeypatch.chdir(tmp_path)
+    content = {
+        "replay": (shipped_replays() / "1-1-f2475.json").read_bytes(),
+        "level": builtin_text("1-1").encode(),
+        "stats": b'{"generation": 0}\n',
+    }[kind]
+    Path(protected).parent.mkdir(parents=True, exist_ok=True)
+    Path(protected).write_bytes(content)
+    inp, out = protected, protected
+    if spelling == "dotted":
+        out = f"./{protected}"
+    elif spelling == "symlink":  # the input named through a link to the output (or, for frames, to its folder)
+        inp = f"link-{Path(protected).name}"
+        os.symlink(protected, inp)
+    elif spelling == "hardlink":  # the input named by another link to the same file
+        inp = f"hard-{Path(protected).name}"
+        os.link(protected, inp)
+    if case == "watch --screenshot" and spelling in ("symlink", "hardlink"):
+        inp, out = protected, inp  # watch reads the run folder: the output is the link
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    code, stdout, err = run_cli(capsys, *argv(inp, out))
+    assert code == 2 and not stdout and len(err.strip().splitlines()) == 1, (code, stdout, err)
+    assert "which this command reads, and writing there would destroy it" in err, err
+    assert Path(protected).read_bytes() == content
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before  # nothing made

@@ -131,6 +131,48 @@ def test_the_kernel_plays_any_pairs_in_scratch_made_once_for_the_largest_level()
     assert got["shipped"] == got["net bytes"]  # the networks and two level indices, not the levels
 
 
+FORESIGHT = """
+import json, pathlib, tempfile
+import numpy as np
+from neatcfg import grow, make_config
+from tilerunner.agent import compile_population
+from tilerunner.envs.foresight import sight_sizes
+from tilerunner.envs.level import parse_level
+from tilerunner.evolve.core.cuda_backend import CudaBackend
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.outcome import R_FRAMES
+from tilerunner.evolve.core.rollout import pack_levels, play_networks
+
+settings = EpisodeSettings(features=("speed", "foresight"), jump_rule="press", max_frames=900)
+config = make_config(pathlib.Path(tempfile.mkdtemp()), num_inputs=str(settings.n_inputs), num_outputs="6",
+                     initial_connection="full_direct")
+genomes = grow(config, 5, seed=4, mutations=2)
+for g in genomes:  # the grid's links out: what they press comes from speed and foresight
+    for key in [k for k in g.connections if -169 <= k[0] <= -1]:
+        del g.connections[key]
+rows = ["-" * 28] * 3
+levels = [
+    parse_level("\\n".join([*rows, "-M-------g-------y--#------F", "XXXXXXXXXX---XXXXXXXXXXXXXXX", "X" * 28]) + "\\n"),
+    parse_level("\\n".join([*rows, "-M------------------------F-", "XXXXXX-XXXX---XXXXXXX--XXXXX", "X" * 28]) + "\\n"),
+]
+packed = pack_levels(levels)
+expected = play_networks(compile_population(genomes, config), packed, settings.kernel_settings())
+backend = CudaBackend(threads=3)  # fewer threads than the 10 pairs
+backend.set_levels(packed)
+got, _ = backend.play_networks([compile_population([g], config) for g in genomes], settings.kernel_settings())
+sizes = backend._scratch.sizes
+print(json.dumps({"same": bool(np.array_equal(got, expected)), "episodes": len(set(expected[:, :, R_FRAMES].ravel())),
+                  "sight": [sizes["sight_tiles"], sizes["sight_ints"]], "needed": list(sight_sizes(6))}))
+"""
+
+
+@pytest.mark.slow
+def test_the_kernel_plays_networks_that_see_foresight_as_local_threads_do():
+    got = in_simulator(FORESIGHT)
+    assert got["same"] and got["episodes"] >= 5  # the same rows, for episodes that differ
+    assert got["sight"] == got["needed"]  # each thread's foresight scratch, sized for the view
+
+
 def test_no_gpu_is_one_line_and_exit_2_before_a_run_folder_exists(tmp_path, capsys):
     if has_gpu():
         pytest.skip("this machine has a GPU")
@@ -211,13 +253,15 @@ from neatcfg import grow, make_config
 import pathlib, tempfile
 config = make_config(pathlib.Path(tempfile.mkdtemp()))
 net = compile_population(grow(config, 2, seed=1), config)
+from tilerunner.envs.foresight import sight_sizes
 si, sf = R.settings_arrays(EpisodeSettings().kernel_settings())
 t = 2
+sight_tiles, sight_ints = sight_sizes(6)  # foresight's scratch, a row per thread
 args = (net.n_inputs, net.n_outputs, net.max_in, *net[2:15], *pack_levels([load_level("1-1")]), np.zeros(1, np.int64),
         si, sf, np.zeros((t, 9), np.int8), np.zeros((t, P.STATE_SIZE), np.int64), np.zeros((t, 1, P.ENEMY_FIELDS),
         np.int64), np.zeros((t, 2, 4)), np.zeros((t, 4)), np.zeros((t, 1), np.int64), np.zeros((t, 1, 5)),
-        np.zeros((t, 1, 6)), np.zeros((t, 2)), np.zeros(0, np.int64), np.zeros((0, 2), np.int64),
-        np.zeros((2, 1, FIELDS)))
+        np.zeros((t, 1, 6)), np.zeros((t, 2)), np.zeros((t, sight_tiles), np.int8), np.zeros((t, sight_ints), np.int64),
+        np.zeros(0, np.int64), np.zeros((0, 2), np.int64), np.zeros((2, 1, FIELDS)))
 with R.no_fma():
     ptx, _ = cuda.compile_ptx(R.rollout_kernel.py_func, tuple(numba.typeof(a) for a in args), cc=(9, 0))
 print(json.dumps({"chars": len(ptx), "fma": len(re.findall(r"\\bfma\\.", ptx)),

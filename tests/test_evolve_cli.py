@@ -268,6 +268,51 @@ def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
     assert champions(run) == champions(tmp_path / "whole")
 
 
+@pytest.mark.slow
+def test_sigterm_checkpoints_exits_143_and_resume_continues_the_same_run(tmp_path):
+    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "1-1", *SMALL, "--checkpoint-every", "1000"]
+    run = tmp_path / "cut"
+    # A run that cannot end before SIGTERM: it keeps going after any finish, for 100,000 generations.
+    proc = subprocess.Popen(
+        cmd + ["--keep-going", "--generations", "100000", "--out", str(run)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not ((run / "stats.jsonl").exists() and (run / "stats.jsonl").read_text().strip()):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+            time.sleep(0.01)
+        proc.terminate()  # SIGTERM, as `kill`, systemd or a cluster scheduler sends it
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM, exit code 143): checkpoint written at generation" in err
+    assert f"Resume with: tilerunner evolve --resume {run}" in err and "Traceback" not in err
+    played = len(stats(run))
+    assert played >= 1
+    limit = str(played + 3)
+    done = subprocess.run(
+        [sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run), "--keep-going", "--generations", limit],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    subprocess.run(
+        cmd + ["--keep-going", "--generations", limit, "--out", str(tmp_path / "whole")],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
+    assert stats(run) == stats(tmp_path / "whole") and len(stats(run)) == played + 3
+
+
 @pytest.mark.parametrize(
     "argv, needle",
     [

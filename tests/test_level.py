@@ -184,3 +184,16 @@ def test_the_levels_guide_tile_table_is_the_code_table():
     guide = (ROOT / "evolve" / "docs" / "pages" / "guides" / "levels.md").read_text()
     # The site's Markdown keeps a pipe inside a code span in its cell; GitHub's wants it escaped (`levels chars`).
     assert T.char_table_markdown().replace("`\\|`", "`|`") in guide
+
+
+def test_a_level_file_starting_with_a_utf8_bom_loads_as_without_it(tmp_path):
+    # Editors on Windows write UTF-8 with a byte order mark; it is no tile, and errors still count from the first.
+    text = load_level("1-1").text
+    path = tmp_path / "bom.txt"
+    path.write_text(text, encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    level = load_level(str(path))
+    assert level.sha256 == load_level("1-1").sha256 and np.array_equal(level.tiles, load_level("1-1").tiles)
+    assert parse_level("\ufeffM--\nXXX\n").text == "M--\nXXX\n"
+    with pytest.raises(LevelError, match=r"^bad\.txt:1:2: unknown character 'Z'"):
+        parse_level("\ufeffMZ-\nXXX\n", "bad.txt")

@@ -4,6 +4,7 @@ is made, Ray quiet on the terminal, and no Ray process left behind, even by a ki
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import logging
@@ -15,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from concurrent import futures
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -539,4 +542,91 @@ def test_an_address_that_is_no_ray_cluster_is_one_line_at_once(tmp_path, server)
         " cluster: is it the address `ray start --head` printed (port 6379 unless it was told"
         " otherwise)?\n"
     )
+    assert not (tmp_path / "run").exists()
+
+
+@contextlib.contextmanager
+def grpc_server(*handlers) -> Iterator[str]:
+    """A real gRPC server (grpcio) that is not Ray, on 127.0.0.1, serving `handlers`; yields its HOST:PORT."""
+    grpc = pytest.importorskip("grpc")  # in the test extra: Ray itself does not bring grpcio
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), handlers=handlers)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop(None)
+
+
+def evolve_on(address: str, tmp_path: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "tilerunner",
+        "evolve",
+        "--backend",
+        "ray",
+        "--address",
+        address,
+        "--out",
+        str(tmp_path / "run"),
+    ]
+
+
+@pytest.mark.parametrize("service", ["none", "another"])
+def test_a_grpc_service_that_is_not_ray_is_one_line_within_10_s(tmp_path, service):
+    """Any gRPC or h2c server answers HTTP/2 as Ray's does (the Ray client's port 10001 is one): Ray retried it
+    for a minute and more, printing its warnings, deaf to Ctrl-C. The check asks what only Ray's GCS answers."""
+    grpc = pytest.importorskip("grpc")
+    greeter = grpc.method_handlers_generic_handler(
+        "helloworld.Greeter", {"SayHello": grpc.unary_unary_rpc_method_handler(lambda request, context: request)}
+    )
+    with grpc_server(*([greeter] if service == "another" else [])) as address:
+        # The promise's 10 s, start-up included (it takes a second or two).
+        done = subprocess.run(evolve_on(address, tmp_path), capture_output=True, text=True, cwd=tmp_path, timeout=10)
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr == (
+        f"tilerunner: error: --address {address}: something answers there, but not a Ray"
+        " cluster: is it the address `ray start --head` printed (port 6379 unless it was told"
+        " otherwise)?\n"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_ctrl_c_while_the_address_is_checked_is_one_line_and_130_at_once(tmp_path):
+    """A server that takes the call and never answers (a hung GCS, or anything else): the check waits for it up to
+    10 s, and Ctrl-C ends that wait at once (inside ray.init it took 19 s)."""
+    grpc = pytest.importorskip("grpc")
+    called, release = threading.Event(), threading.Event()
+
+    def hang(request, context):
+        called.set()
+        release.wait(60)
+        return b""
+
+    class Never(grpc.GenericRpcHandler):  # every method, whatever is asked first
+        def service(self, handler_call_details):
+            return grpc.unary_unary_rpc_method_handler(hang)
+
+    with grpc_server(Never()) as address:
+        proc = subprocess.Popen(
+            evolve_on(address, tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
+        try:
+            called.wait(8)  # the check is under way a second or two after the start (before: Ray tried elsewhere)
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group
+            # A bounded wait, not a stopwatch (it takes well under a second): the check alone would go on for 10 s.
+            out, err = proc.communicate(timeout=5)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+    assert proc.returncode == 130 and err == "tilerunner: interrupted\n" and not out, (proc.returncode, err)
+    assert called.is_set(), "Ctrl-C came before the check called the server"
     assert not (tmp_path / "run").exists()

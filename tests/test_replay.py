@@ -290,3 +290,20 @@ def test_the_library_records_a_replay_as_a_gif_and_frames(tmp_path):
     with Image.open(tmp_path / "r.gif") as gif:
         assert gif.n_frames == done.frames and gif.size == (done.width, done.height)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "r.gif"]  # no temporary file left
+
+
+def test_list_of_a_file_says_it_is_a_file_not_a_folder(champion, capsys):
+    code, _, err = run_cli(capsys, "replay", "--list", str(champion))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"{champion}: is a file, not a folder" in err and "no such folder" not in err
+
+
+def test_saving_into_a_missing_folder_names_the_path_and_makes_nothing(champion, tmp_path):
+    replay = load_replay(champion)
+    target = tmp_path / "missing" / "r.json"
+    with pytest.raises(FileNotFoundError) as caught:
+        replay.save(target)
+    assert caught.value.filename == str(target) and "no such folder" in str(caught.value)
+    assert ".tmp" not in str(caught.value) and list(tmp_path.iterdir()) == []
+    replay.save(tmp_path / "r.json")  # a Path, into a folder that is there
+    assert load_replay(tmp_path / "r.json").genome.key == replay.genome.key

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import signal
 import subprocess
@@ -80,8 +81,8 @@ def crash_when(monkeypatch, target, name: str, should_crash):
 STAGES = {
     # generation 2 is the one whose champion first finishes 1-1 and is a new best-ever
     "evaluation of generation 2": (Evolution, "play_generation", lambda self, **kw: self.generation == 2),
-    "the champion file of generation 2": (Replay, "save", lambda self, path: "gen-0002" in str(path)),
-    "the first-finish file": (Replay, "save", lambda self, path: "first-finishes" in str(path)),
+    "the champion file of generation 2": (Replay, "save", lambda self, path, dir_fd=None: "gen-0002" in str(path)),
+    "the first-finish file": (Replay, "save", lambda self, path, dir_fd=None: "-f" in str(path)),  # <level>-f<fitness>
     "stats.jsonl after generation 3": (
         RunFolder,
         "write_lines",
@@ -123,6 +124,34 @@ def test_a_stop_after_evaluation_keeps_only_completed_generations(whole, tmp_pat
     stopped = run.run()
     assert stopped.interrupted and stopped.generations_run == generation
     monkeypatch.undo()
+    Run.resume(folder).run()
+    assert folder_contents(folder) == whole
+
+
+def test_sigterm_stops_a_run_like_ctrl_c_and_it_resumes_into_the_same_run(whole, tmp_path):
+    from tilerunner.evolve.runs.reporting import RunReporter
+
+    class Terminated(RunReporter):
+        """`kill PID` (systemd, a cluster scheduler) once generation 2 is saved."""
+
+        def generation_done(self, summary) -> None:
+            if summary.generation == 2:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    def not_heard(signum, frame):
+        raise AssertionError("the run did not take SIGTERM")
+
+    folder = tmp_path / "run"
+    run = Run.create(LEVELS, out=folder, **SETTINGS)
+    run.add_reporter(Terminated())
+    previous = signal.signal(signal.SIGTERM, not_heard)
+    try:
+        stopped = run.run(handle_sigint=True)
+        assert signal.getsignal(signal.SIGTERM) is not_heard  # given back after the run
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.interrupted and stopped.stop_signal == signal.SIGTERM and stopped.generations_run == 3
+    assert RunFolder(folder).checkpoint_files()[-1].name == "gen-0003.json.gz"  # not generation 2's
     Run.resume(folder).run()
     assert folder_contents(folder) == whole
 
@@ -368,7 +397,7 @@ def test_a_crash_after_a_first_finish_copies_it_once(tmp_path, monkeypatch):
         with pytest.raises(Crash):
             Run.create(["1-1"], out=folder, replays_dir=replays, **{**SETTINGS, "generations": 12}).run()
     assert len(list(replays.iterdir())) == 1
-    Run.resume(folder).run()  # keeps --replays from args.json, plays that generation again
+    Run.resume(folder, replays_dir=replays).run()  # plays that generation again
     (copy,) = replays.iterdir()
     (kept,) = (folder / "first-finishes").iterdir()
     assert copy.name == kept.name

@@ -7,6 +7,8 @@ import gzip
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -299,3 +301,119 @@ def test_the_generation_limit_of_the_flag_is_the_one_checkpoints_are_held_to():
     from tilerunner.evolve.runs.checkpoint import MAX_GENERATIONS
 
     assert GENERATIONS_RANGE[1] == MAX_GENERATIONS
+
+
+# A moved folder keeps its files; paths outside the run come only from the command line ------------------
+
+# `tilerunner evolve` with its printer paused once generation 1 is saved, until a file appears: the moment a
+# test moves the folder while the run holds it. argv: the file it makes when paused, the file it waits for,
+# then evolve's flags.
+PAUSED_EVOLVE = """
+import pathlib, sys, time
+from tilerunner.evolve.commands import evolve_output
+from tilerunner.evolve.commands.cli import main
+
+paused, go = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+printed = evolve_output.GenerationPrinter.generation_done
+
+def generation_done(self, summary):
+    printed(self, summary)
+    if summary.generation == 1:
+        paused.touch()
+        while not go.exists():
+            time.sleep(0.01)
+
+evolve_output.GenerationPrinter.generation_done = generation_done
+sys.exit(main(["evolve", *sys.argv[3:]]))
+"""
+# 1-1 from seed 0 with population 60: new bests in generations 2 and 3, and the first finish in 3, after the move.
+MOVED_RUN = ["--pop", "60", "--seed", "0", "--generations", "6", "--keep-going", "--checkpoint-every", "1"]
+
+
+def every_file(folder: Path) -> dict[str, bytes | str]:
+    """Every file under `folder` by its relative path: its bytes, or for a link where it leads."""
+    return {
+        str(p.relative_to(folder)): os.readlink(p) if p.is_symlink() else p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_symlink() or p.is_file()
+    }
+
+
+def the_run(folder: Path) -> dict[str, object]:
+    """What two runs with the same settings share: stats.jsonl, and the names of the files they keep."""
+    kept = {name: sorted(p.name for p in (folder / name).iterdir()) for name in ("champions", "first-finishes")}
+    checkpoints = [p.name for p in RunFolder(folder).checkpoint_files()]
+    return {"stats": (folder / "stats.jsonl").read_text(), "checkpoints": checkpoints, **kept}
+
+
+def evolve_paused_then_moved(tmp_path: Path, folder: Path, replace) -> subprocess.CompletedProcess:
+    """Run `PAUSED_EVOLVE` into `folder`; when paused, move the folder to run-moved beside it and `replace(folder)`."""
+    paused, go = tmp_path / "paused", tmp_path / "go"
+    argv = [sys.executable, "-c", PAUSED_EVOLVE, str(paused), str(go), *MOVED_RUN, "--tensorboard", "--quiet"]
+    proc = subprocess.Popen(
+        argv + ["--out", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not paused.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        folder.rename(folder.with_name("run-moved"))
+        replace(folder)
+        go.touch()
+        out, err = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize("replacement", ["a link to another run", "a new folder"])
+def test_a_folder_moved_mid_run_keeps_its_files_and_nothing_lands_under_its_old_name(made, tmp_path, replacement):
+    other = tmp_path / "other"
+    shutil.copytree(made, other)
+    before = every_file(other)
+    folder, moved = tmp_path / "run", tmp_path / "run-moved"
+    done = evolve_paused_then_moved(
+        tmp_path, folder, lambda old: old.symlink_to(other) if replacement.startswith("a link") else old.mkdir()
+    )
+    assert done.returncode == 0, done.stderr
+    assert every_file(other) == before  # another run's stats, champions and checkpoints untouched: still resumable
+    assert folder.is_symlink() or list(folder.iterdir()) == []
+    # The moved folder holds the whole run, that of a run never moved, and goes on.
+    whole = tmp_path / "whole"
+    assert main(["evolve", *MOVED_RUN, "--quiet", "--out", str(whole)]) == 0
+    assert the_run(moved) == the_run(whole)
+    assert list((moved / "tensorboard").glob("events.out.tfevents.*"))
+    assert main(["evolve", "--resume", str(moved), "--generations", "8", "--quiet"]) == 0
+    assert len((moved / "stats.jsonl").read_text().splitlines()) == 8
+
+
+def test_resuming_copies_first_finishes_nowhere_its_args_json_names(tmp_path, capsys):
+    # 1-1 from seed 0 with population 60: the champion first finishes it in generation 3.
+    folder, elsewhere = tmp_path / "run", tmp_path / "some" / "where"
+    assert main(["evolve", "--pop", "60", "--generations", "2", "--quiet", "--out", str(folder)]) == 0
+    args = json.loads((folder / "args.json").read_text())
+    (folder / "args.json").write_text(json.dumps({**args, "replays": str(elsewhere)}))  # a folder from elsewhere
+    capsys.readouterr()
+    assert main(["evolve", "--resume", str(folder), "--generations", "4", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert list((folder / "first-finishes").iterdir())  # a first finish was kept, in the run folder only
+    assert not (tmp_path / "some").exists()
+    assert len(err.strip().splitlines()) == 1
+    assert f"first finishes are not copied to {elsewhere} this time" in err and "add --replays DIR" in err
+
+
+@pytest.mark.parametrize("when", ["resuming", "a new run"])
+def test_a_folder_where_a_champion_file_goes_is_named_in_one_line(run_folder, tmp_path, capsys, when):
+    folder = run_folder if when == "resuming" else tmp_path / "new"
+    blocked = folder / "champions" / ("gen-0005.json" if when == "resuming" else "gen-0000.json")
+    blocked.mkdir(parents=True)
+    argv = (
+        ["--resume", str(folder), "--generations", "6"] if when == "resuming" else ["--pop", "20", "--out", str(folder)]
+    )
+    code = main(["evolve", *argv, "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"cannot write {blocked}: Is a directory" in err

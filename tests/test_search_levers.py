@@ -72,9 +72,9 @@ def test_recheck_levels_are_more_of_the_set_never_in_the_draw_and_repeatable():
     assert [lv.id for lv in more] == [plan.levels[i].id for i in indices]
     assert plan.recheck_levels(3, 2, 0, drawn)[1] == indices
     assert plan.recheck_levels(3, 3, 0, drawn)[1] != indices
-    small = LevelPlan.from_specs(["gen:0-9:1"], per_gen=5, recheck=8)
-    _, drawn = small.draw(seed=3, generation=0)
-    assert sorted(small.recheck_levels(3, 0, 0, drawn)[1] + drawn) == list(range(10))  # what is left, no more
+    staged = LevelPlan.from_specs(["gen:0-9:1"], per_gen=3, recheck=7, curriculum=0.8)  # stage 1: 6 levels
+    _, drawn = staged.draw(seed=3, generation=0, stage=1)
+    assert sorted(staged.recheck_levels(3, 0, 1, drawn)[1] + drawn) == list(range(6))  # what is left, no more
     fresh = LevelPlan.from_specs(["gen:*:2"], per_gen=4, recheck=3)
     drawn_ids = {lv.id for lv in fresh.draw(seed=3, generation=0)[0]}
     more, indices = fresh.recheck_levels(3, 0, 0, [])
@@ -93,6 +93,39 @@ def test_recheck_levels_are_more_of_the_set_never_in_the_draw_and_repeatable():
 def test_a_recheck_that_cannot_work_is_refused(specs, per_gen, recheck, message):
     with pytest.raises(ValueError, match=message):
         LevelPlan.from_specs(specs, per_gen=per_gen, recheck=recheck)
+
+
+@pytest.mark.parametrize(
+    "per_gen, recheck, message",
+    [
+        (5, 6, "recheck 6: the set has 10 levels and a generation draws 5 (levels_per_gen): at most 5 are left"),
+        (10, 1, "recheck 1: the set has 10 levels and a generation plays all of them (levels_per_gen 10): none is"),
+    ],
+)
+def test_a_recheck_beyond_the_levels_a_draw_leaves_is_refused_naming_the_parameters(
+    tmp_path, per_gen, recheck, message
+):
+    # Before: silently fewer (every level the draw left), whatever N said.
+    with pytest.raises(ValueError) as info:
+        LevelPlan.from_specs(["gen:0-9:1"], per_gen=per_gen, recheck=recheck)
+    assert message in str(info.value)
+    with pytest.raises(ValueError) as info:
+        Run.create(["gen:0-9:1"], levels_per_gen=per_gen, recheck=recheck, out=tmp_path / "run")
+    assert message in str(info.value) and not (tmp_path / "run").exists()
+    assert LevelPlan.from_specs(["gen:0-9:1"], per_gen=5, recheck=5).recheck == 5  # every level left is allowed
+
+
+def test_the_cli_refuses_a_recheck_beyond_the_set_in_one_line_naming_the_flags(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["evolve", "--level", "gen:0-9:1", "--levels-per-gen", "5", "--recheck", "6", "--generations", "1"]
+    argv += ["--pop", "20", "--quiet", "--out", str(out)]
+    assert cli(argv) == 2 and not out.exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--recheck 6: the set has 10 levels" in err and "(--levels-per-gen):" in err
+    assert "levels_per_gen" not in err
+    with pytest.raises(SystemExit):
+        cli(["evolve", "--help"])
+    assert "at most the levels a draw leaves" in " ".join(capsys.readouterr().out.split())
 
 
 def test_the_best_genomes_fitness_is_over_the_draw_and_the_recheck_together():

@@ -330,7 +330,7 @@ def test_a_crowded_layout_keeps_nodes_apart_and_a_new_champion_keeps_shared_node
 # ---------------------------------------------------------------------------------------------
 # Observation features: the enemies' grid, labelled inputs, the jump rule
 
-ALL = FEATURES
+ALL = tuple(f for f in FEATURES if f != "no-grid")  # every sense on top of the grid (no-grid takes it away)
 # A walker (g) two tiles right of the start and a spiky (y) four tiles right, on flat ground.
 ENEMIES = parse_level("-------------------\n-M-g-y------------F\nXXXXXXXXXXXXXXXXXXX\n", "enemies.txt")
 

@@ -29,22 +29,28 @@ Renamed names keep working until tilerunner 0.4.0 and warn where they are used (
 
 Times are in the command line's units: `time_limit` is minutes, as `tilerunner evolve --time-limit`.
 
-Importing this package registers the gymnasium id `tilerunner/TileRunner-v0`. Everything else is
-imported on first use, so `import tilerunner` stays quick.
+Importing this package registers the gymnasium id `tilerunner/TileRunner-v0` (at once where gymnasium is
+loaded, else the moment it is). Everything else, gymnasium included, is imported on first use, so `import
+tilerunner` stays quick.
 """
 
 from __future__ import annotations
 
 import importlib
 
-import tilerunner.envs  # noqa: F401  (registers tilerunner/TileRunner-v0 with gymnasium)
-from tilerunner.envs import BUILTIN_LEVELS, Level, LevelError, load_level, parse_level
-from tilerunner.evolve.core.version import package_version
+from tilerunner.gymnasium_id import register_with_gymnasium
 
-__version__ = package_version()
+# gymnasium, numpy and the version lookup are imported on first use too: the `tilerunner` command imports this
+# package before it can catch a Ctrl-C, so `import tilerunner` imports nothing heavy (`tilerunner.gymnasium_id`).
+register_with_gymnasium()
 
 # Public name -> the module that defines it; imported when first asked for.
 _LAZY = {
+    "BUILTIN_LEVELS": "tilerunner.envs.level",
+    "Level": "tilerunner.envs.level",
+    "LevelError": "tilerunner.envs.level",
+    "load_level": "tilerunner.envs.level",
+    "parse_level": "tilerunner.envs.level",
     "Evolution": "tilerunner.evolve.core.evolution",
     "Generation": "tilerunner.evolve.core.evolution",
     "EpisodeSettings": "tilerunner.evolve.core.fitness",
@@ -77,10 +83,17 @@ _LAZY = {
 # Old public name -> its new one (see `tilerunner.evolve.core.renamed`); not listed by dir().
 _RENAMED = {"play": "trace"}
 
-__all__ = ["BUILTIN_LEVELS", "Level", "LevelError", "__version__", "load_level", "parse_level", *_LAZY]
+__all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        from tilerunner.evolve.core.version import package_version
+
+        globals()[name] = package_version()
+        return globals()[name]
+    if name in ("agent", "envs", "evolve"):  # the subpackages, as attributes, as when envs was imported eagerly
+        return importlib.import_module(f"tilerunner.{name}")
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value

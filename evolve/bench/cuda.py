@@ -47,12 +47,13 @@ def _bench(args: argparse.Namespace) -> int:
     threads = use_threads(args.workers)
     gpu = CudaBackend()
     local = LocalBackend()
-    settings = EpisodeSettings(jump_rule=args.jump_rule)
+    settings = EpisodeSettings(jump_rule=args.jump_rule, features=tuple(args.observe or ()))
     breeding = "batch" if args.batch_breeding else "exact"
     print(
         f"tilerunner bench cuda: {gpu.device}, {gpu.threads:,} GPU threads, against {threads} CPU threads;"
         f" {args.warmup} warm-up generations on the GPU, then each backend evaluates that generation"
-        f" {args.repeats} times (medians); {breeding} breeding; seed {args.seed}",
+        f" {args.repeats} times (medians); {breeding} breeding; seed {args.seed}"
+        f"{'; sees ' + ' and '.join(settings.features) if settings.features else ''}",
         flush=True,
     )
     header = (
@@ -66,7 +67,7 @@ def _bench(args: argparse.Namespace) -> int:
     for spec in args.level or DEFAULT_SETS:
         levels = [load_level(lv) for lv in level_set(spec)]
         for pop in args.sizes:
-            overrides = {"breeding": "batch"} if args.batch_breeding else None
+            overrides = {"num_inputs": settings.n_inputs, **({"breeding": "batch"} if args.batch_breeding else {})}
             config = load_config(neat_overrides={"pop_size": pop}, genome_overrides=overrides)
             evolution = Evolution(config, levels, settings, args.seed, backend=gpu)
             driver = []

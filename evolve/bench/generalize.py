@@ -43,6 +43,7 @@ from tilerunner.envs.level import Level
 from tilerunner.evolve.bench.errors import BenchError
 from tilerunner.evolve.core.controllers import CONTROLLERS
 from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import use_threads
 from tilerunner.evolve.runs.evaluation import (
@@ -174,10 +175,14 @@ def train_seed(
                     f"{folder}: its run was started with {flag} {had}, not {asked}; give the same"
                     " flags, or another --out"
                 )
-    if done.exists() and json.loads(done.read_text()).get("minutes") == args.time_limit:
-        return spent
+    limit = args.generations or 10**6
+    budget_given = {"minutes": args.time_limit, "generations": args.generations}
+    if done.exists():
+        had = json.loads(done.read_text())
+        if had == budget_given or (args.generations is None and had == {"minutes": args.time_limit}):
+            return spent  # (before the generation limit existed, a seed wrote its minutes alone)
     if RunFolder(folder).holds_a_run():
-        run = Run.resume(folder, time_limit=max(budget - spent, 1e-3) / 60, generations=10**6)
+        run = Run.resume(folder, time_limit=max(budget - spent, 1e-3) / 60, generations=limit)
     else:
         settings = EpisodeSettings(
             features=tuple(args.observe or ()), jump_rule=args.jump_rule, relative_to=args.relative_to
@@ -188,7 +193,7 @@ def train_seed(
             settings=settings,
             seed=seed,
             pop=args.pop,
-            generations=10**6,
+            generations=limit,
             keep_going=True,
             out=folder,
             validate=pick,
@@ -203,7 +208,7 @@ def train_seed(
         run.add_reporter(_Heard(progress, spent))
     if run.run(handle_sigint=True).interrupted:
         raise KeyboardInterrupt  # Ctrl-C: the folder is checkpointed; the same command goes on from there
-    write_atomic(done, json.dumps({"minutes": args.time_limit}))  # this seed has had its budget
+    write_atomic(done, json.dumps(budget_given))  # this seed has had its budget
     return _spent(folder)
 
 
@@ -286,7 +291,8 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError(str(exc)) from None
     out = Path(args.out)
     print(
-        f"tilerunner bench generalize: {plural(args.seeds, 'seed')}, {args.time_limit:g} min each,"
+        f"tilerunner bench generalize: {plural(args.seeds, 'seed')}, {args.time_limit:g} min each"
+        f"{f' (at most {args.generations:,} generations)' if args.generations else ''},"
         f" population {args.pop}, {plural(args.levels_per_gen, 'level')} a generation"
         f"{', sees ' + ' and '.join(args.observe) if args.observe else ''},"
         f" jump rule {args.jump_rule}"
@@ -315,6 +321,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             with seed_bar(seed, args.time_limit * 60) as progress:
                 seconds = train_seed(seed, folder, train, pick, args, progress)
+        except OptionError as exc:  # options that do not fit together, named as this command's flags
+            raise BenchError(exc.spelled(lambda name: "--" + name.replace("_", "-"))) from None
         except (ValueError, RunFolderError) as exc:
             raise BenchError(str(exc)) from None
         except KeyboardInterrupt:

@@ -20,11 +20,13 @@ from tilerunner.evolve.commands.flags import (
     WORKERS_RANGE,
     add_jump_rule_flag,
     add_old_name,
+    check_not_an_input,
     check_output_file,
     features_type,
     float_in,
     int_in,
     int_list,
+    level_files,
     setting_type,
     span,
 )
@@ -377,6 +379,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_jump_rule_flag(watch)
     watch.set_defaults(run=_lazy("tilerunner.evolve.bench.watch"))
 
+    foresight = bsub.add_parser(
+        "foresight",
+        help="what the foresight sense costs: frames simulated per decision, seconds a generation with and without",
+        description="Play rules (which sees foresight) on the levels and count the frames foresight simulates"
+        " per decision; then time one first generation with the grid, the grid and foresight, and foresight"
+        " alone, and print the medians and the cost per frame played against the grid's.",
+    )
+    foresight.add_argument(
+        "--level",
+        action="append",
+        metavar="SET",
+        help="the levels, as evolve --level takes (repeat for several; default gen:1-20:3)",
+    )
+    foresight.add_argument(
+        "--pop", type=_POP, default=300, metavar="N", help=f"population size, {span(*_POP_RANGE)} (default 300)"
+    )
+    foresight.add_argument(
+        "--repeats",
+        type=_REPEATS,
+        default=3,
+        metavar="N",
+        help=f"timed evaluations of each, {span(*_REPEATS_RANGE)}; medians reported (default 3)",
+    )
+    foresight.add_argument("--seed", type=_SEED, default=0, metavar="N", help=f"seed, {span(*SEED_RANGE)} (default 0)")
+    foresight.add_argument(
+        "--workers",
+        type=int_in(*WORKERS_RANGE),
+        metavar="N",
+        help=f"threads for evaluation, {span(*WORKERS_RANGE)} (default: all cores)",
+    )
+    add_jump_rule_flag(foresight)
+    foresight.set_defaults(run=_lazy("tilerunner.evolve.bench.foresight"))
+
     ray = bsub.add_parser(
         "ray",
         help="one heavy generation on local threads and on Ray actors: Ray's overhead, bytes shipped, scaling",
@@ -481,6 +516,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"CPU threads to compare with, {span(*WORKERS_RANGE)} (default: all cores)",
     )
+    gpu.add_argument(
+        "--observe",
+        type=features_type,
+        default=None,
+        metavar="FEATURE[,FEATURE]",
+        help="the networks' opt-in senses, as evolve --observe takes (e.g. jump,foresight,no-grid to time"
+        " foresight on the GPU; default none, the grid alone)",
+    )
     add_jump_rule_flag(gpu)
     gpu.set_defaults(run=_lazy("tilerunner.evolve.bench.cuda"), level=None)
 
@@ -516,6 +559,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help=f"minutes of evolution per seed, {span(*_BENCH_MINUTES_RANGE)} (default 45)",
     )
     add_old_name(gen, "--minutes", budget)
+    gen.add_argument(
+        "--generations",
+        type=_GENERATIONS,
+        default=None,
+        metavar="N",
+        help=f"also stop each seed after N generations, {span(*GENERATIONS_RANGE)}, whichever comes first"
+        " (default: the time limit alone); on a shared machine a generation budget compares variants alike",
+    )
     gen.add_argument(
         "--pop", type=_POP, default=300, metavar="N", help=f"population size, {span(*_POP_RANGE)} (default 300)"
     )
@@ -587,6 +638,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.set_defaults(run=_lazy("tilerunner.evolve.bench.generalize"))
 
 
+def _inputs(args: argparse.Namespace) -> list[str]:
+    """The files a benchmark reads: its levels (--level, one or several), --config, the --public folder."""
+    levels = getattr(args, "level", None)
+    files = level_files([levels] if isinstance(levels, str) else levels)
+    return files + [path for path in (getattr(args, "config", None), getattr(args, "public", None)) if path]
+
+
 def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
     # Benchmarks import Numba kernels; load them only when that benchmark runs.
     def run(args: argparse.Namespace) -> int:
@@ -594,6 +652,7 @@ def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
 
         if getattr(args, "json", None):  # an output path that cannot be written fails before the work
             check_output_file(args.json, "--json")
+            check_not_an_input(args.json, "--json", _inputs(args))
         try:
             return importlib.import_module(module).run(args)
         except BenchError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import check_output_file, writing
+from tilerunner.evolve.commands.flags import check_not_an_input, check_output_file, level_files, writing
 
 if TYPE_CHECKING:
     from tilerunner.evolve.core.fitness import EpisodeSettings
@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
     for name in args.replays:
         path = Path(resolve(name))
         files += sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if args.json is not None and not json_out:  # the report must not land on a replay or a level it reads
+        check_not_an_input(args.json, "--json", [*files, *level_files(args.level)])
     if not files and not baselines:
         raise UserError(
             "no replay files to evaluate"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,12 +28,13 @@ from tilerunner.evolve.commands.flags import (
     span,
 )
 from tilerunner.evolve.core.backend import BACKENDS
-from tilerunner.evolve.runs.run_options import CHECKPOINT_EVERY, DEFAULT_GENERATIONS, RunOptions
+from tilerunner.evolve.runs.run_options import CHECKPOINT_EVERY, DEFAULT_GENERATIONS, RunOptions, fixed_options
 
 DEFAULT_CURRICULUM = 0.8
 BACKEND_FAILED = 1  # the backend could not go on (every Ray actor gone): checkpointed, resume to go on
 VALIDATE_EVERY = 10  # the library's default too (Run.create)
 INTERRUPTED = 130
+TERMINATED = 143  # 128 + SIGTERM's 15, as a shell reports a process SIGTERM ended
 
 # Settings that shape the run; they come from the run folder when resuming and cannot change.
 # Their ranges are EpisodeSettings.LIMITS (tilerunner.evolve.core.fitness), shown in --help.
@@ -51,25 +53,13 @@ _SETTINGS_FLAGS = {
     "novelty": "fitness per unit of behavioural novelty: how unlike its generation a genome played (default 0, off)",
 }
 # Every flag is one or the other when resuming (a test holds the two lists to the parser): a flag that shapes
-# the run comes from its folder and is refused, so that none is ever silently ignored ...
+# the run comes from its folder and is refused, so that none is ever silently ignored. The run options say which
+# (`fixed_options`): each has a flag of its own name, except the episode settings, given by the flags below, and a
+# custom fitness, which no flag gives ...
 _FIXED_WHEN_RESUMING = [
     "level",
-    "pop",
-    "seed",
-    "config",
-    "out",
-    "aggregate",
-    "observe",
-    "memory",
-    "batch_breeding",
-    "validate",
-    "levels_per_gen",
-    "curriculum",
-    "jump_rule",
-    "seed_rules",
-    "recheck",
-    "relative_to",
-    *_SETTINGS_FLAGS,
+    *(name for name in fixed_options() if name not in ("settings", "fitness")),
+    *("aggregate", "observe", "jump_rule", "relative_to", *_SETTINGS_FLAGS),  # the episode settings' flags
 ]
 # ... and these are applied: to the run from here on (kept in args.json where the run keeps them), or to this call.
 _APPLIED_WHEN_RESUMING = [
@@ -211,7 +201,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--replays",
         metavar="DIR",
         help="also copy each champion that first finishes a level into DIR (they are always kept in"
-        " the run folder's first-finishes/)",
+        " the run folder's first-finishes/); with --resume, give it again: a path outside the run folder"
+        " is taken only from the command line, never from args.json",
     )
     p.add_argument(
         "--levels-per-gen",
@@ -235,8 +226,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int_in(*RECHECK_RANGE),
         metavar="N",
         help="the best tenth of each generation also plays N more training levels before its fitness is"
-        " kept, so that a lucky draw does not make a champion; needs --levels-per-gen or gen:*;"
-        f" {span(*RECHECK_RANGE)}",
+        " kept, so that a lucky draw does not make a champion; needs --levels-per-gen or gen:*; at most the"
+        " levels a draw leaves (the set's size minus --levels-per-gen; more is refused, and a --curriculum"
+        f" stage rechecks on the fewer it has left); {span(*RECHECK_RANGE)}",
     )
     p.add_argument(
         "--curriculum",
@@ -295,6 +287,7 @@ def run(args: argparse.Namespace) -> int:
     from tilerunner.evolve.commands.evolve_output import GenerationPrinter
     from tilerunner.evolve.core.backend import BackendError
     from tilerunner.evolve.core.evolution import EvolutionError
+    from tilerunner.evolve.core.option_error import OptionError
     from tilerunner.evolve.core.rollout import use_threads
 
     check_flags(args)
@@ -303,6 +296,8 @@ def run(args: argparse.Namespace) -> int:
     backend = _backend(args)
     try:
         run_ = _resume(args, backend) if args.resume else _create(args, backend)
+    except OptionError as exc:  # options that do not fit together, named as flags
+        raise UserError(exc.spelled(_flag)) from None
     except ValueError as exc:  # a bad level, config or folder, or settings that do not fit together
         raise UserError(str(exc)) from None
     if run_.at_limit:
@@ -317,7 +312,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     if tensorboard is not None:
-        run_.add_reporter(tensorboard(run_.folder.tensorboard, purge_step=run_.generation))
+        run_.add_reporter(tensorboard(run_.folder.tensorboard_logdir(), purge_step=run_.generation))
     printer = GenerationPrinter(quiet=args.quiet)
     run_.add_reporter(printer)
     if not args.quiet:
@@ -346,7 +341,9 @@ def run(args: argparse.Namespace) -> int:
             _end_viewer(viewer, interrupted=interrupted)
     if printer.stdout_closed:  # `| head`: the run stopped at a checkpoint when its reader went; a quiet exit
         return 0
-    return INTERRUPTED if interrupted else 0
+    if not interrupted:
+        return 0
+    return TERMINATED if result.stop_signal == signal.SIGTERM else INTERRUPTED
 
 
 def _backend(args: argparse.Namespace):
@@ -416,7 +413,7 @@ def _resume(args: argparse.Namespace, backend):
             f"{fixed[0]} cannot be changed when resuming (the run keeps its settings);"
             f" only {', '.join(applied[:-1])} and {applied[-1]} can"
         )
-    return Run.resume(
+    run_ = Run.resume(
         args.resume,
         generations=args.generations,
         keep_going=args.keep_going,
@@ -425,6 +422,22 @@ def _resume(args: argparse.Namespace, backend):
         time_limit=args.time_limit,
         backend=backend,
         validate_every=args.validate_every,
+    )
+    if run_.unused_replays is not None:
+        _say_replays_are_off(run_.unused_replays)
+    return run_
+
+
+def _say_replays_are_off(named: str) -> None:
+    """Say in one line that first finishes are not copied to the --replays folder args.json names, this call:
+    a path outside the run folder comes only from the command line (the folder may come from elsewhere)."""
+    from tilerunner.evolve.runs.json_fields import printable
+
+    print(
+        f"note: first finishes are not copied to {printable(named)} this time (args.json names it, but paths"
+        " outside the run folder come only from the command line): add --replays DIR to copy them",
+        file=sys.stderr,
+        flush=True,
     )
 
 

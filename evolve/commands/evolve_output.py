@@ -3,6 +3,7 @@ a line per generation, and a summary. A `RunReporter`, so the run itself knows n
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -128,8 +129,9 @@ class GenerationPrinter(RunReporter):
         if self.stdout_closed:  # the reader went away (`| head`): a Unix tool stops quietly
             return
         if result.interrupted:
+            stopped = "terminated (SIGTERM, exit code 143)" if result.stop_signal == signal.SIGTERM else "interrupted"
             print(
-                f"\ninterrupted: checkpoint written at generation {result.first_generation + result.generations_run}."
+                f"\n{stopped}: checkpoint written at generation {result.first_generation + result.generations_run}."
                 f" Resume with: tilerunner evolve --resume {result.folder}",
                 file=sys.stderr,
             )

@@ -4,7 +4,8 @@ Every numeric flag has a documented range and is refused by argparse outside it,
 naming the flag, the range and the value (`argument --scale: must be at most 16, got 100000`);
 nan, inf and numbers too long to be numbers are refused the same way. The ranges of the episode
 settings (`--frame-skip`, `--max-frames`, the fitness terms ...) are `EpisodeSettings.LIMITS`, so
-the flags and the library cannot disagree; the others are here:
+the flags and the library cannot disagree; the others are here, those the Python API takes too imported
+from where it checks them (`tilerunner.evolve.runs.run_options`, `tilerunner.evolve.viewer.recording`):
 
     --pop                     2 - 100,000 (`POP_SIZE_RANGE` of the neat config)
     --generations             1 - 1,000,000
@@ -30,8 +31,10 @@ Every command speaks one grammar (a test walks the parser to hold it): a set of 
 so that every command spells and explains it alike; `DEFAULT_JUMP_RULE` is the one default.
 
 Paths the user asks to write are checked before any long work starts (`check_output_file`,
-`check_output_folder`), so a typo costs one line, not a finished evolution or recording. What can
-still go wrong while writing (the disk fills up, it turns read-only) is one line too: `writing`.
+`check_output_folder`), so a typo costs one line, not a finished evolution or recording; an output that
+is one of the command's own inputs (`eval R.json --json R.json`, however spelled or linked) is refused
+before anything is read (`check_not_an_input`). What can still go wrong while writing (the disk fills
+up, it turns read-only) is one line too: `writing`.
 """
 
 from __future__ import annotations
@@ -41,24 +44,27 @@ import contextlib
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.core.renamed import REMOVED_IN
 
-GENERATIONS_RANGE = (1, 1_000_000)
-SEED_RANGE = (0, 2**63 - 1)
-WORKERS_RANGE = (1, 4096)
+# The library's ranges, which the Python API checks too: one table for both.
+from tilerunner.evolve.runs.run_options import (  # noqa: F401  (imported from here by the commands)
+    CHECKPOINT_EVERY_RANGE,
+    CURRICULUM_RANGE,
+    GENERATIONS_RANGE,
+    LEVELS_PER_GEN_RANGE,
+    SEED_RANGE,
+    SEED_SHARE_RANGE,
+    WORKERS_RANGE,
+)
+from tilerunner.evolve.viewer.recording import FRAME_STEP_RANGE, SCALE_RANGE  # noqa: F401
+
 ACTORS_RANGE = (1, 100_000)
-CHECKPOINT_EVERY_RANGE = (1, 1_000_000)
-LEVELS_PER_GEN_RANGE = (1, 100_000)  # evolve --levels-per-gen: levels a generation plays
-SEED_SHARE_RANGE = (0.001, 1.0)  # evolve --seed-rules: the share of the first population seeded
 DEFAULT_SEED_SHARE = 0.1  # evolve/bench --seed-rules without a share
-CURRICULUM_RANGE = (0.01, 1.0)  # evolve/bench --curriculum: the share of its levels the champion must finish
 MINUTES_RANGE = (0.01, 10_000_000.0)  # evolve --time-limit
-SCALE_RANGE = (1, 16)
-FRAME_STEP_RANGE = (1, 600)
 SPEED_RANGE = (0.01, 1000.0)
 DURATION_RANGE = (0.01, 604_800.0)
 BEAM_WIDTH_RANGE = (1, 100_000)
@@ -173,6 +179,9 @@ FEATURE_ABOUT = {
     "position": "2 inputs: where the player is within its tile",
     "probes": "7 inputs: the next gap's distance and width, the next wall's distance and height, the nearest"
     " enemy ahead's dx, dy and kind",
+    "foresight": "45 inputs: nine candidate moves (run, jump, hop, wait, back; keep-a, let-go, drift, steer-back)"
+    " played forward by the physics over what is in view, each's progress, dies, stomps, away and frames",
+    "no-grid": "takes the grid's (2r+1)^2 inputs away: the network sees only the other features",
 }
 OBSERVE_HELP = (
     "opt-in observation features on top of MarI/O's grid, comma-separated: "
@@ -372,6 +381,58 @@ def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
     if problem:
         raise UserError(f"{flag} {text}: {problem}")
     return folder
+
+
+def check_not_an_input(output: str | os.PathLike, flag: str, inputs: Iterable[str | os.PathLike]) -> None:
+    """A `UserError` in one line if the file `output` names is one of `inputs`, the files the command reads.
+
+    Compared as files (`os.path.samestat`), so `./R.json`, a symbolic link to R.json and a hard link to it are
+    all R.json; a folder among `inputs` stands for every file in it. Called before any work, since writing the
+    output replaced the input: `eval R.json --json R.json` left the report where the replay was.
+    """
+    try:
+        written = os.stat(output)
+    except (OSError, ValueError):  # nothing there yet (or no path: check_output_file says so): no input
+        return
+    for path in inputs:
+        found = _same_file(written, Path(path))
+        if found is not None:
+            raise UserError(
+                f"{flag} {os.fspath(output)}: is {found}, which this command reads, and writing there would"
+                " destroy it: give another path"
+            )
+
+
+def _same_file(written: os.stat_result, path: Path) -> Path | None:
+    """`path`, or the file in the folder `path` (at any depth), that is the file `written` is; else None."""
+    try:
+        if os.path.samestat(written, os.stat(path)):
+            return path
+    except (OSError, ValueError):  # not there (a built-in level id, a shipped name): not a file that is read
+        return None
+    if path.is_dir():
+        for folder, _, names in os.walk(path):
+            for name in names:
+                found = _same_file(written, Path(folder, name))
+                if found is not None:
+                    return found
+    return None
+
+
+def level_files(specs: Iterable[str] | None) -> list[str]:
+    """The files `--level` sets name, for `check_not_an_input`: folders and globs expanded as the commands expand
+    them (`level_set`); built-in ids and `gen:` draws name none. A set that is wrong is left for the command to say."""
+    from tilerunner.envs.level import LevelError, level_set
+
+    files: list[str] = []
+    for spec in specs or ():
+        if spec.startswith("gen:"):  # a draw, perhaps of thousands of levels: no file among them
+            continue
+        try:
+            files += level_set(spec)
+        except (LevelError, ValueError, TypeError):
+            continue
+    return files
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ from tilerunner.evolve.commands.flags import (
     BEAM_WIDTH_RANGE,
     DEFAULT_JUMP_RULE,
     add_jump_rule_flag,
+    check_not_an_input,
     check_output_file,
     int_in,
     span,
@@ -107,6 +108,7 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     if args.png:
         check_output_file(args.png, "--png")
+        check_not_an_input(args.png, "--png", [args.level])
     level = load_level(args.level)
     sys.stdout.write(level.text)
     if args.png:
@@ -163,6 +165,7 @@ def _solve(args: argparse.Namespace) -> int:
 
     if args.save:
         check_output_file(args.save, "--save")
+        check_not_an_input(args.save, "--save", [args.level])
     level = load_level(args.level)
     with progress_bar(f"searching {level.id} for a way to the exit"):  # on a terminal: the time it has taken
         result = search(level, width=args.width, rule=jump_rule_id(args.jump_rule))

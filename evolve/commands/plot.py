@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import check_output_file, writing
+from tilerunner.evolve.commands.flags import check_not_an_input, check_output_file, writing
 from tilerunner.evolve.core.plural import plural
 
 DEFAULT_SIZE = (1000, 600)
@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(png, "--png")
     if not Path(args.run_dir).exists():
         raise UserError(f"{args.run_dir}: no such folder")
+    check_not_an_input(png, "--png", [_stats_file(Path(args.run_dir))])
     from tilerunner.envs.render import save_png
     from tilerunner.evolve.runs.stats import StatsError, read_stats
     from tilerunner.evolve.viewer.chart import chart_image
@@ -82,6 +83,13 @@ def run(args: argparse.Namespace) -> int:
         f" best fitness {_number(top['best_fitness'])} (gen {top['generation']})"
     )
     return 0
+
+
+def _stats_file(run: Path) -> Path:
+    """The file `plot` reads: a run folder's stats.jsonl, or the file it was given."""
+    from tilerunner.evolve.runs.stats import STATS_FILE
+
+    return run / STATS_FILE if run.is_dir() else run
 
 
 def _number(value: float) -> str:

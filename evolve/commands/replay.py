@@ -27,10 +27,12 @@ from tilerunner.evolve.commands.flags import (
     SCALE_RANGE,
     add_jump_rule_flag,
     add_viewer_flags,
+    check_not_an_input,
     check_output_file,
     check_output_folder,
     check_viewer_flags,
     int_in,
+    level_files,
     span,
     writing,
 )
@@ -137,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
     from tilerunner.evolve.runs.run import as_levels
 
     args.file = resolve(args.file)
+    _check_outputs_are_not_inputs(args)
     if Path(args.file).is_dir():
         if args.headless or args.gif or args.png_frames:
             raise UserError(f"{args.file} is a folder: --headless, --gif and --png-frames take one replay file")
@@ -156,6 +159,18 @@ def run(args: argparse.Namespace) -> int:
         checks = verify(replay)
         return _verdict(args.file, checks)
     return watch([(label, replay)], args, levels)
+
+
+def _check_outputs_are_not_inputs(args: argparse.Namespace) -> None:
+    """Refuse, in one line, a --gif, --screenshot or PNG frame (a `frame-NNNNN.png` already in --png-frames) that
+    would replace the replay or a level file it plays."""
+    inputs = [args.file, *level_files(args.level)]
+    outputs = [(args.gif, "--gif"), (args.screenshot, "--screenshot")]
+    if args.png_frames and os.path.isdir(args.png_frames):
+        outputs += [(frame, "--png-frames") for frame in sorted(Path(args.png_frames).glob("frame-*.png"))]
+    for output, flag in outputs:
+        if output:
+            check_not_an_input(output, flag, inputs)
 
 
 def resolve(name: str) -> str:
@@ -341,6 +356,11 @@ def list_replays(folder: str | None) -> int:
     from tilerunner.evolve.runs.replay import ReplayError, load_replay, shipped_replays
 
     path = Path(folder) if folder is not None else shipped_replays()
+    if path.exists() and not path.is_dir():
+        raise UserError(
+            f"{printable(str(folder))}: is a file, not a folder; --list lists the replay files in a folder"
+            f" (to play a replay file: tilerunner replay {printable(str(folder))})"
+        )
     if not path.is_dir():
         raise UserError(f"{folder}: no such folder")
     rows = []

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import add_viewer_flags, check_viewer_flags, int_in, writing
+from tilerunner.evolve.commands.flags import add_viewer_flags, check_not_an_input, check_viewer_flags, int_in, writing
 from tilerunner.evolve.runs.stats import STATS_FILE
 
 if TYPE_CHECKING:
@@ -49,7 +49,17 @@ def run(args: argparse.Namespace) -> int:
             f"{path}: not a run folder (no args.json, champions/ or stats.jsonl);"
             " make one with tilerunner evolve --out DIR"
         )
+    if args.screenshot:
+        check_not_an_input(args.screenshot, "--screenshot", run_files(path))
     return show_in_viewer(RunFollower(path), f"tilerunner watch {path}", args, report=not args.quiet)
+
+
+def run_files(folder: Path) -> list[Path]:
+    """What a run keeps in `folder` (its files, and its folders of champions, checkpoints ...): what `watch` reads,
+    and what no output may replace."""
+    from tilerunner.evolve.runs.run_folder import RUN_FILES, SUBFOLDERS
+
+    return [folder / name for name in (*RUN_FILES, *SUBFOLDERS)]
 
 
 def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, report: bool = True) -> int:

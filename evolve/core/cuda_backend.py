@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tilerunner.envs.foresight import sight_sizes
 from tilerunner.evolve.core.backend import BackendTiming, Progress
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.renamed import renamed_method
@@ -84,7 +85,8 @@ class DeviceScratch:
         self.bytes = 0
 
     def fit(self, need: dict[str, int]) -> bool:
-        """Make the buffers at least `need` large (tiles, enemies, slots, nodes, inputs, outputs, scratch);
+        """Make the buffers at least `need` large (tiles, enemies, slots, nodes, inputs, outputs, scratch, and
+        foresight's sight_tiles and sight_ints);
         whether anything was allocated."""
         from numba import cuda
 
@@ -104,6 +106,8 @@ class DeviceScratch:
             "obs": ((n, 1, z["inputs"]), np.float64),
             "out": ((n, 1, z["outputs"]), np.float64),
             "agg": ((n, z["scratch"]), np.float64),
+            "sight_tiles": ((n, z["sight_tiles"]), np.int8),
+            "sight_ints": ((n, z["sight_ints"]), np.int64),
         }
         self.arrays = {}  # the old buffers go before the new ones are made
         self.arrays = {name: cuda.device_array(shape, dtype) for name, (shape, dtype) in shapes.items()}
@@ -212,6 +216,7 @@ class CudaBackend:
                 "inputs": packed.n_inputs,
                 "outputs": packed.n_outputs,
                 "scratch": int(packed.max_in),
+                **dict(zip(("sight_tiles", "sight_ints"), sight_sizes(settings.view_radius))),
             }
         )
         self._cuda.synchronize()
@@ -240,6 +245,8 @@ class CudaBackend:
                 sc["obs"],
                 sc["out"],
                 sc["agg"],
+                sc["sight_tiles"],
+                sc["sight_ints"],
                 *self._empty,
                 results,
             )

@@ -24,6 +24,7 @@ import numpy as np
 from numba import cuda, njit
 
 from tilerunner.agent.kernels import NetArrays
+from tilerunner.envs.foresight import Sight
 from tilerunner.evolve.core.cuda_backend import simulated
 from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, play_episode
 
@@ -81,6 +82,8 @@ def rollout_kernel(
     obs_s,
     out_s,
     agg_s,
+    sight_tiles_s,
+    sight_ints_s,
     no_buttons,
     no_xy,
     results,
@@ -135,6 +138,7 @@ def rollout_kernel(
     obs = _host(obs_s)[t]
     out = _host(out_s)[t]
     agg = _host(agg_s)[t]
+    sight = Sight(_host(sight_tiles_s)[t], _host(sight_ints_s)[t], s.frame_skip)
     skip_buttons = _host(no_buttons)
     skip_xy = _host(no_xy)
     p = t
@@ -160,6 +164,7 @@ def rollout_kernel(
             obs,
             out,
             agg,
+            sight,
             skip_buttons,
             skip_xy,
         )

@@ -176,6 +176,7 @@ class Evolution:
         self.best_ever_levels: list[Level] = []  # the levels the best-ever champion played
         self.first_finish: dict[int, int] = {}  # level index -> generation a champion first finished it
         self.solved_at: int | None = None  # generation whose champion first finished every level
+        self.seed_rules: float | None = None  # the share of generation 0 seeded from hand-written rules, if any
         self._compiled: dict[int, NetArrays] = {}
         self._before: list[tuple[TileGenome, float | None]] = []  # fitness before the uncompleted evaluation
         self._prepare(backend)
@@ -453,6 +454,7 @@ class Evolution:
         solved_at: int | None = None,
         stage: int = 0,
         backend: Backend | None = None,
+        seed_rules: float | None = None,
     ) -> Evolution:
         """A run rebuilt between two generations (see `tilerunner.evolve.runs.checkpoint`).
 
@@ -472,6 +474,7 @@ class Evolution:
         self.best_ever_levels = list(best_ever_levels)
         self.first_finish = dict(first_finish or {})
         self.solved_at = solved_at
+        self.seed_rules = seed_rules
         self._compiled = {}
         self._before = []
         self._prepare(backend)

@@ -37,7 +37,8 @@ same way, in the spirit of Lehman and Stanley's novelty search.
 
 Every number has a documented range, `EpisodeSettings.LIMITS`, checked on construction (so a
 replay file, args.json or the Python API cannot smuggle in a value the kernels cannot play) and
-used by the `tilerunner evolve` flags (so the two cannot disagree):
+used by the `tilerunner evolve` flags (so the two cannot disagree); the whole-number rules' ranges are
+`tilerunner.envs.episode_defaults.LIMITS`, which the gymnasium env checks its arguments against too:
 
     frame_skip     1 - 600          frames per decision (600: one decision per 10 s of game)
     view_radius    0 - 20           a 41x41 grid at most
@@ -49,7 +50,6 @@ used by the `tilerunner evolve` flags (so the two cannot disagree):
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -58,6 +58,8 @@ from typing import ClassVar
 import numpy as np
 
 from tilerunner.envs import episode_defaults as D
+from tilerunner.envs.arguments import finite_number, shown
+from tilerunner.envs.episode_defaults import check_rule
 from tilerunner.envs.level import Level
 from tilerunner.envs.observe import FEATURES, feature_mask, n_inputs
 from tilerunner.envs.physics import jump_rule_id
@@ -92,11 +94,9 @@ class EpisodeSettings:
     relative_to: str = "none"  # `hold-right`: each level's fitness measured against that controller's
 
     # The range of every number: (lowest, highest), both allowed. Ints are whole numbers, the rest finite.
+    # The whole-number rules' ranges are the env's (`tilerunner.envs.episode_defaults.LIMITS`).
     LIMITS: ClassVar[dict[str, tuple[int | float, int | float]]] = {
-        "frame_skip": (1, 600),
-        "view_radius": (0, 20),
-        "max_frames": (0, 1_000_000),
-        "stall_frames": (0, 1_000_000),
+        **D.LIMITS,
         "threshold": (-MAX_TERM, MAX_TERM),
         "time_penalty": (-MAX_TERM, MAX_TERM),
         "finish_bonus": (-MAX_TERM, MAX_TERM),
@@ -106,7 +106,7 @@ class EpisodeSettings:
         "jump_penalty": (-MAX_TERM, MAX_TERM),
         "novelty": (0.0, MAX_TERM),
     }
-    WHOLE: ClassVar[frozenset[str]] = frozenset({"frame_skip", "view_radius", "max_frames", "stall_frames"})
+    WHOLE: ClassVar[frozenset[str]] = frozenset(D.LIMITS)
 
     def __post_init__(self) -> None:
         for name in self.LIMITS:  # frozen: store the checked value as a plain int or float
@@ -116,13 +116,13 @@ class EpisodeSettings:
         if self.aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}, got {self.aggregate!r}")
         if isinstance(self.features, str) or not all(isinstance(f, str) for f in self.features):
-            raise ValueError(f"features must be a list of feature names, got {_shown(self.features)}")
+            raise ValueError(f"features must be a list of feature names, got {shown(self.features)}")
         feature_mask(self.features)  # a ValueError naming an unknown feature
         if not isinstance(self.jump_rule, str):
-            raise ValueError(f"jump_rule must be a rule's name, got {_shown(self.jump_rule)}")
+            raise ValueError(f"jump_rule must be a rule's name, got {shown(self.jump_rule)}")
         jump_rule_id(self.jump_rule)  # a ValueError naming the rules
         if self.relative_to not in RELATIVE_TO:
-            raise ValueError(f"relative_to must be one of {', '.join(RELATIVE_TO)}, got {_shown(self.relative_to)}")
+            raise ValueError(f"relative_to must be one of {', '.join(RELATIVE_TO)}, got {shown(self.relative_to)}")
         # One spelling per choice: the features in their documented order, each once.
         object.__setattr__(self, "features", tuple(f for f in FEATURES if f in self.features))
 
@@ -230,28 +230,8 @@ def novelty_scores(table: OutcomeTable, k: int = NOVELTY_NEIGHBOURS) -> np.ndarr
 
 
 def check_setting(name: str, value: object) -> int | float:
-    """`value` as an int or float if it is in `EpisodeSettings.LIMITS[name]`; else `ValueError` in one line."""
-    lo, hi = EpisodeSettings.LIMITS[name]
+    """`value` as an int or float if it is in `EpisodeSettings.LIMITS[name]`; else a `ValueError` in one line
+    (an `ArgumentTypeError`, a `TypeError` too, for a value of the wrong type)."""
     if name in EpisodeSettings.WHOLE:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f"{name} must be a whole number, got {_shown(value)}")
-        number: int | float = int(value)
-        span = f"{lo:,} to {hi:,}"
-    else:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ValueError(f"{name} must be a number, got {_shown(value)}")
-        try:
-            number = float(value)
-        except OverflowError:  # an int beyond any float
-            number = math.inf if value > 0 else -math.inf
-        if not math.isfinite(number):
-            raise ValueError(f"{name} must be a finite number, got {_shown(value)}")
-        span = f"{lo:.0e} to {hi:.0e}".replace("e+0", "e")
-    if not lo <= number <= hi:
-        raise ValueError(f"{name} must be from {span}, got {_shown(value)}")
-    return number
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+        return check_rule(name, value)
+    return finite_number(name, value, *EpisodeSettings.LIMITS[name])

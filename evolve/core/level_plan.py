@@ -15,7 +15,8 @@ are not all made yet is packed for the kernels a draw at a time rather than once
 
 With `recheck` N, the generation's best genomes (`RECHECK_SHARE` of the population) also play N
 more levels before their fitness is kept: a second draw from the set, none of them in the first
-(or N fresh generated levels), from `default_rng([seed, generation, 1])`. A draw of 20 levels is a
+(or N fresh generated levels), from `default_rng([seed, generation, 1])`; a fixed set must leave N
+levels beside a draw (`OptionError` naming `recheck` otherwise). A draw of 20 levels is a
 noisy judge, and the genome it ranks first is often the one that drew easy levels; on 20 + N levels
 luck counts for less (issue 21's second search lever; see `Evolution.play_generation`).
 
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +42,7 @@ import numpy as np
 
 from tilerunner.envs.generator import MAX_DIFFICULTY
 from tilerunner.envs.level import Level, LevelError, load_level, parse_gen_id
+from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.core.plural import plural
 
 RESIDENT_LEVELS = 2_000  # a set with unmade levels and more than this is packed a draw at a time
@@ -180,24 +183,42 @@ class LevelPlan:
             if isinstance(self.recheck, bool) or not isinstance(self.recheck, int) or not lo <= self.recheck <= hi:
                 raise ValueError(f"recheck must be a number of levels from {lo} to {hi:,}, got {self.recheck!r:.40}")
             if not self.fresh and self.per_gen is None:
-                raise ValueError(
-                    "recheck needs a draw (levels per generation): every generation already plays the whole set"
+                raise OptionError(
+                    "{recheck} needs a draw ({levels_per_gen}): every generation already plays the whole set"
                 )
+
+    def _check_recheck_fits(self) -> None:
+        """`OptionError` unless a fixed set leaves `recheck` levels beside a draw: more could never be played (a
+        curriculum's early stages leave fewer still, and recheck on what they have). New plans (`from_specs`) only:
+        a run begun before this check resumes as it began."""
+        if self.recheck is None or self.fresh:
+            return  # fresh levels never run out
+        left = len(self.levels) - self.per_gen
+        if self.recheck > left:
+            given = f"{{recheck}} {self.recheck}: the set has {plural(len(self.levels), 'level')} and"
+            raise OptionError(
+                f"{given} a generation plays all of them ({{levels_per_gen}} {self.per_gen}): none is left to recheck"
+                " the best on"
+                if left == 0
+                else f"{given} a generation draws {self.per_gen} ({{levels_per_gen}}): at most {left} are left to"
+                " recheck the best on"
+            )
 
     @classmethod
     def from_specs(
         cls,
-        specs: Sequence[Level | str],
+        specs: Sequence[Level | str | os.PathLike],
         per_gen: int | None = None,
         curriculum: float | None = None,
         recheck: int | None = None,
     ) -> LevelPlan:
-        """A plan from what `--level` takes: level sets, or only `gen:*` / `gen:*:D` fresh levels."""
-        from tilerunner.envs.level import level_set
+        """A plan from what `--level` takes: level sets, or only `gen:*` / `gen:*:D` fresh levels (texts or
+        `pathlib.Path`s; anything else is a `TypeError`)."""
+        from tilerunner.envs.level import level_set, level_specs
 
         fresh: list[int] = []
         levels: list[Level | str] = []
-        for spec in specs:
+        for spec in level_specs("levels", specs):
             difficulties = fresh_difficulties(spec) if isinstance(spec, str) else None
             if difficulties is not None:
                 fresh += difficulties
@@ -209,7 +230,9 @@ class LevelPlan:
                 levels += [load_level(s) for s in level_set(spec)]
         if fresh and levels:
             raise ValueError("fresh generated levels (gen:*) cannot be mixed with other levels in one training set")
-        return cls(LevelList(levels), per_gen, tuple(fresh), curriculum, recheck)
+        plan = cls(LevelList(levels), per_gen, tuple(fresh), curriculum, recheck)
+        plan._check_recheck_fits()
+        return plan
 
     @property
     def resident(self) -> bool:
@@ -228,20 +251,27 @@ class LevelPlan:
     def draw(self, seed: int, generation: int, stage: int = 0) -> tuple[list[Level], list[int]]:
         """The levels generation `generation` plays at curriculum stage `stage`, and their indices in the fixed
         set (empty for fresh levels)."""
-        rng = np.random.default_rng([seed, generation])
         if self.fresh:
+            rng = np.random.default_rng([seed, generation])
             seeds = rng.integers(*FRESH_SEEDS, size=self.per_gen)
             if self.curriculum is not None:
                 difficulties = [self.fresh[stage]] * self.per_gen
             else:
                 difficulties = [self.fresh[i] for i in rng.integers(0, len(self.fresh), size=self.per_gen)]
             return [load_level(f"gen:{s}:{d}") for s, d in zip(seeds, difficulties)], []
+        indices = self.drawn_indices(seed, generation, stage)
+        return [self.levels[i] for i in indices], indices
+
+    def drawn_indices(self, seed: int, generation: int, stage: int = 0) -> list[int]:
+        """The indices in the fixed set of the levels `draw` gives (empty for fresh levels), without making any:
+        what a checkpoint's recorded outcomes are checked against."""
+        if self.fresh:
+            return []
         pool = self.pool_size(stage)
         if self.per_gen is None or self.per_gen >= pool:
-            indices = list(range(pool))
-        else:
-            indices = sorted(int(i) for i in rng.choice(pool, self.per_gen, replace=False))
-        return [self.levels[i] for i in indices], indices
+            return list(range(pool))
+        rng = np.random.default_rng([seed, generation])
+        return sorted(int(i) for i in rng.choice(pool, self.per_gen, replace=False))
 
     def recheck_levels(
         self, seed: int, generation: int, stage: int, drawn: Sequence[int]

@@ -24,8 +24,9 @@ Without an address a local Ray starts for the run, on 127.0.0.1 only, with the C
 use, in a temporary folder of its own, and stops with it; a small watcher process ends whatever of
 that Ray is left when the run ends, even when the run itself was killed (SIGKILL), and removes the
 folder. `address="auto"` joins the cluster `ray start` made on this machine, or give `HOST:PORT`;
-the address must answer as a Ray cluster does (gRPC) before Ray is asked to join it, since Ray
-retries a wrong address for ever. Every node of a cluster needs the same tilerunner installed (the
+the address must answer, within `REACH_TIMEOUT`, a gRPC call that only a Ray cluster's GCS answers
+(`tilerunner.evolve.core.gcs_probe`) before Ray is asked to join it, since Ray retries a wrong address
+for a minute and more, deaf to Ctrl-C. Every node of a cluster needs the same tilerunner installed (the
 actors check). What Ray's processes print for the driver (a dead raylet's last log lines, its
 warnings) goes to the logger `tilerunner.ray`, not the terminal: tilerunner says what happened, in
 one line.
@@ -37,6 +38,7 @@ import importlib.util
 import logging
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -665,14 +667,10 @@ def _quiet_driver_messages() -> Callable[[], None]:
     return undo
 
 
-# The first frames of an HTTP/2 connection (RFC 9113 3.4): the client's preface and an empty SETTINGS frame.
-# A Ray cluster's address is a gRPC server, which answers with a SETTINGS frame of its own.
-_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
-
-
 def _check_address(address: str) -> None:
     """`BackendError`, in one line naming `--address`, unless `address` is `auto` with a cluster on this machine
-    or a `HOST:PORT` that accepts a connection and answers as a Ray cluster does (gRPC)."""
+    or a `HOST:PORT` that accepts a connection and answers as a Ray cluster does (`gcs_probe`), all within
+    `REACH_TIMEOUT`."""
     typed = address.strip()
     target = _resolved(typed)
     if target == "auto":  # Ray could not be asked where its cluster is: ray.init finds it
@@ -681,10 +679,31 @@ def _check_address(address: str) -> None:
     host, sep, port = target.removeprefix("ray://").rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise BackendError(f"--address {shown!r}: expected auto or HOST:PORT, such as 10.0.0.5:6379")
-    import socket
+    deadline = time.monotonic() + REACH_TIMEOUT
+    with _connect(host, int(port), shown) as sock:
+        if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+            return  # the cluster speaks TLS first; Ray checks it
+        try:
+            ray = _answers_as_ray(sock, f"{host}:{port}", client=target.startswith("ray://"), deadline=deadline)
+        except TimeoutError:
+            raise BackendError(
+                f"--address {shown}: no answer within {REACH_TIMEOUT:.0f} s: is it the address"
+                " `ray start --head` printed?"
+            ) from None
+        except OSError as exc:
+            ray = False
+            log.info("--address %s: %s", shown, exc)
+    if not ray:
+        raise BackendError(
+            f"--address {shown}: something answers there, but not a Ray cluster: is it the address"
+            " `ray start --head` printed (port 6379 unless it was told otherwise)?"
+        )
 
+
+def _connect(host: str, port: int, shown: str) -> socket.socket:
+    """A socket connected to `host:port` within `REACH_TIMEOUT`, or `BackendError` in one line naming `--address`."""
     try:
-        sock = socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT)
+        return socket.create_connection((host.strip("[]"), port), timeout=REACH_TIMEOUT)
     except UnicodeError:  # a label longer than 63 characters, or an empty one
         raise BackendError(f"--address {shown!r}: {host!r} is not a valid host name") from None
     except OSError as exc:
@@ -694,32 +713,33 @@ def _check_address(address: str) -> None:
         ) from None
     except ValueError as exc:  # a NUL character, say
         raise BackendError(f"--address {shown!r}: {_first_line(exc)}") from None
-    with sock:
-        if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
-            return  # the cluster speaks TLS first; Ray checks it
+
+
+def _answers_as_ray(sock: socket.socket, authority: str, client: bool, deadline: float) -> bool:
+    """Whether the server answers as Ray's GCS does (`gcs_probe`): a message, or a call refused for its token (Ray
+    then says what is wrong with the token). A `ray://` address, Ray's client server: answering HTTP/2 is all."""
+    from tilerunner.evolve.core.gcs_probe import OK, UNAUTHENTICATED, answers_http2, gcs_status
+
+    if not answers_http2(sock, deadline):
+        return False
+    return client or gcs_status(sock, authority, _ray_token(), deadline) in (OK, UNAUTHENTICATED)
+
+
+def _ray_token() -> str | None:
+    """The token Ray would send the cluster: `RAY_AUTH_TOKEN`, else the file `RAY_AUTH_TOKEN_PATH` names, else
+    ~/.ray/auth_token; None with `RAY_AUTH_MODE=disabled` or where there is none (or it is no printable text)."""
+    if os.environ.get("RAY_AUTH_MODE", "").strip().lower() == "disabled":
+        return None
+    token = os.environ.get("RAY_AUTH_TOKEN", "").strip()
+    if not token:
+        path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.join(os.path.expanduser("~"), ".ray", "auth_token")
         try:
-            sock.sendall(_HTTP2_PREFACE)
-            head = b""
-            while len(head) < 9:
-                more = sock.recv(9 - len(head))
-                if not more:
-                    break
-                head += more
-        except TimeoutError:
-            raise BackendError(
-                f"--address {shown}: no answer within {REACH_TIMEOUT:.0f} s: is it the address"
-                " `ray start --head` printed?"
-            ) from None
-        except OSError as exc:
-            head = b""
-            log.info("--address %s: %s", shown, exc)
-    # A SETTINGS frame (type 4) on stream 0, not an acknowledgement, its length a whole number of settings.
-    length = int.from_bytes(head[:3], "big") if len(head) == 9 else -1
-    if len(head) != 9 or head[3] != 4 or head[4] & 1 or int.from_bytes(head[5:], "big") & 0x7FFFFFFF or length % 6:
-        raise BackendError(
-            f"--address {shown}: something answers there, but not a Ray cluster: is it the address"
-            " `ray start --head` printed (port 6379 unless it was told otherwise)?"
-        )
+            if os.path.isfile(path):  # a regular file: a FIFO or device is not waited on or read for ever
+                with open(path, "rb") as file:
+                    token = file.read(4096).decode("ascii", "replace").strip()
+        except OSError:
+            return None
+    return token if token and token.isprintable() and token.isascii() else None
 
 
 def _resolved(address: str) -> str:

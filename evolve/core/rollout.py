@@ -23,8 +23,9 @@ from numba import njit, prange
 from tilerunner.agent.kernels import NetArrays, reset_network_at, step_network_at
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import mask_from_outputs
+from tilerunner.envs.foresight import Sight, no_sight, sight_buffers
 from tilerunner.envs.level import Level
-from tilerunner.envs.observe import observe_inputs
+from tilerunner.envs.observe import FORESIGHT, observe_inputs
 from tilerunner.evolve.core.outcome import (
     FIELDS,
     R_CAUSE,
@@ -179,17 +180,19 @@ def play_episode(
     obs: np.ndarray,
     out: np.ndarray,
     scratch: np.ndarray,
+    sight: Sight,
     record_buttons: np.ndarray,
     record_xy: np.ndarray,
 ) -> int:
     """One episode of network k on level li; fills `result` and returns the number of decisions.
 
-    Allocates nothing, so that a GPU thread runs the same code: the network's state is where
-    `step_network_at` finds it, and the world lives in buffers at least as large as the level
-    (`tiles_buf`, 1-D; `enemies_buf`, (enemies, ENEMY_FIELDS)), with `state` (STATE_SIZE), `obs`
-    (1, inputs), `out` (1, outputs) and `scratch` (at least 1 and `net.max_in`). With non-empty record
-    arrays, also writes each decision's buttons and each frame's (x, y); frames are then stepped one at a
-    time (the same per-frame code `advance` runs).
+        Allocates nothing, so that a GPU thread runs the same code: the network's state is where
+        `step_network_at` finds it, and the world lives in buffers at least as large as the level
+        (`tiles_buf`, 1-D; `enemies_buf`, (enemies, ENEMY_FIELDS)), with `state` (STATE_SIZE), `obs`
+        (1, inputs), `out` (1, outputs), `scratch` (at least 1 and `net.max_in`) and `sight` (foresight's, see
+    `tilerunner.envs.foresight.sight_buffers`; empty buffers without the sense). With non-empty record
+        arrays, also writes each decision's buttons and each frame's (x, y); frames are then stepped one at a
+        time (the same per-frame code `advance` runs).
     """
     rows = levels.rows[li]
     cols = levels.cols[li]
@@ -203,7 +206,7 @@ def play_episode(
     frame = 0
     status = P.RUNNING
     while status == P.RUNNING:
-        observe_inputs(tiles, state, enemies, s.view_radius, s.features, inputs)
+        observe_inputs(tiles, state, enemies, s.view_radius, s.features, inputs, sight)
         step_network_at(net, k, values, base_slot, cells, base_node, active, active_at, obs, 0, out, 0, scratch)
         buttons = mask_from_outputs(out[0], s.threshold)
         if recording:
@@ -247,6 +250,7 @@ def _play(
     obs = np.empty((1, net.n_inputs))
     out = np.empty((1, net.n_outputs))
     scratch = np.empty(max(net.max_in, 1))
+    sight = sight_buffers(s.view_radius, s.frame_skip) if s.features & FORESIGHT else no_sight(s.frame_skip)
     return play_episode(
         net,
         k,
@@ -266,6 +270,7 @@ def _play(
         obs,
         out,
         scratch,
+        sight,
         record_buttons,
         record_xy,
     )

@@ -9,7 +9,14 @@ champion and its outcomes, first finishes, the stats and timing rows so far). Th
 it is rebuilt from the run folder's config.ini, which never changes.
 
 Unlike a pickle, loading one cannot run code, so resuming a run folder from elsewhere is
-safe; every field is checked on load (one line naming the field otherwise).
+safe; every field is checked on load (one line naming the field otherwise), for its type and for its
+sense: each level's text against the sha256 kept beside it (and a built-in or generated level's against
+the one its id names), the stats rows' types, and the first finishes, the solve and the champion against
+the outcomes the stats rows record. `check_belongs` ties a checkpoint to its folder's run: every setting
+fixed for a run's life (`run_options.fixed_args`), and the config.ini digest.
+
+Version 2 added the levels' sha256, `seed_rules` and `custom_fitness`; a version 1 checkpoint (written
+before them) is read without those three, and is held to everything else.
 """
 
 from __future__ import annotations
@@ -19,24 +26,27 @@ import hashlib
 import io
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
 import neat
 
-from tilerunner.envs.level import Level, LevelError, load_level, parse_gen_id, parse_level
+from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level, parse_gen_id, parse_level
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.level_plan import LevelList, LevelPlan, compact_ids
+from tilerunner.evolve.core.neat_config import config_from_text
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
-from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
-from tilerunner.evolve.runs.stats import OUTCOME_KINDS, check_outcome_names
+from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, shown
+from tilerunner.evolve.runs.run_options import fixed_args
+from tilerunner.evolve.runs.stats import OUTCOME_KINDS, StatsError, check_outcome_names, check_row, check_timing_row
 
 SCHEMA = "tilerunner-checkpoint"
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)  # the versions this one loads (see the module docstring)
 MAX_BYTES = 512 * 1024 * 1024  # uncompressed; a population of 10,000 large genomes fits
 MAX_GENERATIONS = 1_000_000  # the most generations a run may have (evolve --generations takes up to this)
 
@@ -64,7 +74,7 @@ class Validation:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "levels": [{"id": lv.id, "text": lv.text} for lv in self.levels],
+            "levels": [_level_entry(lv) for lv in self.levels],
             "every": self.every,
             "best": list(self.best) if self.best is not None else None,
             "best_generation": self.best_generation,
@@ -104,7 +114,7 @@ def checkpoint_to_dict(
         "config_digest": config_digest(config_text) if config_text is not None else None,
         "settings": evolution.settings.as_dict(),
         "levels": [
-            {"id": lv} if isinstance(lv, str) else {"id": lv.id, "text": lv.text} for lv in evolution.plan.levels.items
+            {"id": lv} if isinstance(lv, str) else _level_entry(lv) for lv in evolution.plan.levels.items
         ],  # generated levels not made yet: their ids
         "random": {"version": version, "internal": list(internal), "gauss": gauss},
         "population": [genome_to_dict(g, keep_order=True) for g in p.population.values()],
@@ -144,12 +154,19 @@ def checkpoint_to_dict(
         "curriculum": evolution.plan.curriculum,
         "stage": evolution.stage,
         "recheck": evolution.plan.recheck,
+        "seed_rules": evolution.seed_rules,
+        "custom_fitness": evolution.fitness is not None,
         "first_finish": [[li, g] for li, g in evolution.first_finish.items()],
         "solved_at": evolution.solved_at,
         "stats": list(stats),
         "timing": list(timing),
         "validation": validation.as_dict() if validation is not None else None,
     }
+
+
+def _level_entry(level: Level) -> dict[str, str]:
+    """A made level as a checkpoint keeps it: its id, text, and the text's sha256 (checked on load)."""
+    return {"id": level.id, "sha256": level.sha256, "text": level.text}
 
 
 def _level_refs(evolution: Evolution) -> list[int | str]:
@@ -176,8 +193,9 @@ def decode(blob: bytes, source: str) -> dict[str, Any]:
         raise CheckpointError(f"{source}: larger than {MAX_BYTES // 2**20} MB unpacked; not a checkpoint of ours")
     data = parse_json(raw, source, CheckpointError)
     _read.object(data, "checkpoint")
-    if data.get("schema") != SCHEMA or data.get("version") != VERSION:
-        raise CheckpointError(f"{source}: not a tilerunner checkpoint of version {VERSION}")
+    version = data.get("version")
+    if data.get("schema") != SCHEMA or not _is_int(version) or version not in READABLE:
+        raise CheckpointError(f"{source}: not a tilerunner checkpoint of version {' or '.join(map(str, READABLE))}")
     return data
 
 
@@ -213,13 +231,14 @@ def _rebuild(
     data: dict[str, Any], config: neat.Config, fitness: FitnessFunction | None
 ) -> tuple[Evolution, list[dict], list[dict], Validation | None]:
     gc = config.genome_config
-    generation = _read.get(data, "generation", "count", "checkpoint")
+    generation = _generation(data)
     seed = _read.get(data, "seed", "int", "checkpoint")
     try:
         settings = EpisodeSettings.from_dict(_read.get(data, "settings", "object", "checkpoint"))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint.settings: {exc}") from None
-    levels = LevelList(_levels(_read.get(data, "levels", "list", "checkpoint"), "checkpoint.levels", made_later=True))
+    entries = _read.get(data, "levels", "list", "checkpoint")
+    levels = LevelList(_levels(entries, "checkpoint.levels", _version(data), made_later=True))
     rng = _read.get(data, "random", "object", "checkpoint")
     internal = _read.get(rng, "internal", "list", "checkpoint.random")
     if len(internal) != 625 or not all(
@@ -232,10 +251,6 @@ def _rebuild(
         _read.get(rng, "gauss", "number|null", "checkpoint.random"),
     )
 
-    if generation > MAX_GENERATIONS:
-        raise CheckpointError(
-            f"checkpoint.generation: {generation}, past the {MAX_GENERATIONS:,} generations a run may have"
-        )
     raw_population = _read.get(data, "population", "list", "checkpoint")
     if not raw_population:
         raise CheckpointError("checkpoint.population: empty")
@@ -332,41 +347,23 @@ def _rebuild(
         _outcome(o, f"checkpoint.best_ever_outcomes[{n}]")
         for n, o in enumerate(_read.get(data, "best_ever_outcomes", "list", "checkpoint"))
     ]
-    first_finish = {}
-    for li, g in _read.get(data, "first_finish", "list", "checkpoint"):
-        if not (isinstance(li, int) and 0 <= li < len(levels)):
-            raise CheckpointError(f"checkpoint.first_finish: no level {li!r}")
-        first_finish[li] = _read.check(g, "count", "checkpoint.first_finish")
+    first_finish = _first_finish(data, len(levels))
     per_gen = _read.get(data, "levels_per_gen", "count|null", "checkpoint")
-    # Fresh levels, curricula and rechecks came later: older checkpoints have none of them.
-    fresh = (
-        [_read.check(d, "count", "checkpoint.fresh") for d in _read.get(data, "fresh", "list", "checkpoint")]
-        if "fresh" in data
-        else []
-    )
-    curriculum = _read.get(data, "curriculum", "number|null", "checkpoint") if "curriculum" in data else None
-    recheck = _read.get(data, "recheck", "count|null", "checkpoint") if "recheck" in data else None
+    fresh = [_read.check(d, "count", "checkpoint.fresh") for d in _read.get(data, "fresh", "list", "checkpoint")]
+    curriculum = _read.get(data, "curriculum", "number|null", "checkpoint")
+    recheck = _read.get(data, "recheck", "count|null", "checkpoint")
     try:
         plan = LevelPlan(levels, per_gen, tuple(fresh), curriculum, recheck)
     except ValueError as exc:
         raise CheckpointError(f"checkpoint: {exc}") from None
-    stage = _read.get(data, "stage", "count", "checkpoint") if "stage" in data else 0
+    stage = _read.get(data, "stage", "count", "checkpoint")
     if stage >= plan.stages:
         raise CheckpointError(f"checkpoint.stage: {stage}, but the curriculum has {plan.stages} stages")
-    best_levels = []
-    for ref in _read.get(data, "best_ever_levels", "list", "checkpoint"):
-        ref = _read.check(ref, "count|str", "checkpoint.best_ever_levels")
-        if isinstance(ref, int):
-            if ref >= len(levels):
-                raise CheckpointError("checkpoint.best_ever_levels: a level index beyond the run's levels")
-            best_levels.append(levels[ref])
-        else:
-            try:
-                if not ref.startswith("gen:"):
-                    raise LevelError(f"{ref}: not a generated level")
-                best_levels.append(load_level(ref))
-            except LevelError as exc:
-                raise CheckpointError(f"checkpoint.best_ever_levels: {exc}") from None
+    best_levels = _best_levels(data, levels)
+    if len(best_levels) != len(outcomes):
+        raise CheckpointError(
+            f"checkpoint.best_ever_levels: {len(best_levels)} levels for the champion's {len(outcomes)} outcomes"
+        )
     evolution = Evolution.restore(
         p,
         plan,
@@ -380,11 +377,12 @@ def _rebuild(
         first_finish=first_finish,
         solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"),
         stage=stage,
+        seed_rules=_read.get(data, "seed_rules", "number|null", "checkpoint") if _version(data) >= 2 else None,
     )
-    stats = [_read.check(r, "object", "checkpoint.stats") for r in _read.get(data, "stats", "list", "checkpoint")]
-    timing = [_read.check(r, "object", "checkpoint.timing") for r in _read.get(data, "timing", "list", "checkpoint")]
+    stats = _rows(data, "stats", check_row)
+    timing = _rows(data, "timing", check_timing_row)
     for name, rows in (("stats", stats), ("timing", timing)):  # none (an Evolution saved without a Run), or all
-        if rows and [row.get("generation") for row in rows] != list(range(generation)):
+        if rows and [row["generation"] for row in rows] != list(range(generation)):
             raise CheckpointError(f"checkpoint.{name}: not one row for each of generations 0 to {generation - 1}")
     for name in ("best_ever_generation", "solved_at"):
         at = getattr(evolution, name)
@@ -394,6 +392,8 @@ def _rebuild(
         raise CheckpointError("checkpoint.best_ever: the champion, its generation and its outcomes do not agree")
     if any(g >= generation for g in first_finish.values()):
         raise CheckpointError(f"checkpoint.first_finish: a level first finished after generation {generation - 1}")
+    if stats:
+        _check_record(evolution, stats, _read.get(data, "best_ever_outcomes", "list", "checkpoint"))
     validation = None
     if data.get("validation") is not None:  # absent in checkpoints of runs without --validate
         raw = _read.get(data, "validation", "object", "checkpoint")
@@ -401,7 +401,7 @@ def _rebuild(
         best = _read.get(raw, "best", "list|null", where)
         if best is not None and (len(best) != 2 or not all(_read.check(x, "number", where) is not None for x in best)):
             raise CheckpointError(f"{where}.best: expected [finished share, mean progress]")
-        held_out = _levels(_read.get(raw, "levels", "list", where), f"{where}.levels")
+        held_out = _levels(_read.get(raw, "levels", "list", where), f"{where}.levels", _version(data))
         if not held_out:
             raise CheckpointError(f"{where}.levels: empty")
         every = _read.get(raw, "every", "count", where)
@@ -418,6 +418,16 @@ def _rebuild(
         validation = Validation(held_out, every, tuple(best) if best else None, best_generation)
     random.setstate(random_state)
     return evolution, stats, timing, validation
+
+
+def _generation(data: dict[str, Any]) -> int:
+    """checkpoint.generation: the generation the checkpoint starts, at most `MAX_GENERATIONS`."""
+    generation = _read.get(data, "generation", "count", "checkpoint")
+    if generation > MAX_GENERATIONS:
+        raise CheckpointError(
+            f"checkpoint.generation: {generation}, past the {MAX_GENERATIONS:,} generations a run may have"
+        )
+    return generation
 
 
 def _is_int(x: Any) -> bool:
@@ -448,32 +458,131 @@ def check_belongs(data: dict[str, Any], args: dict[str, Any], config_text: str, 
     """`CheckpointError` unless the checkpoint is of the run its folder's args.json and config.ini describe.
 
     A folder's checkpoints may have been swapped for another run's (same layout, other seed, other
-    population): resuming those would continue a different run under this folder's name.
+    population, another --levels-per-gen): resuming those would continue a different run under this folder's
+    name, and args.json would say what it does not play. Every setting fixed for a run's life
+    (`run_options.fixed_args`) is compared, and the stats rows must be there to check the checkpoint by; a field
+    missing from the checkpoint or from args.json is a refusal, never a check skipped.
     """
-    digest = config_digest(config_text)
-    if data.get("config_digest") is not None and data.get("config_digest") != digest:
-        raise CheckpointError(
-            f"{source}: made with another neat config than this run folder's config.ini;"
-            " it is not this run's checkpoint"
-        )
-    if data.get("seed") != args.get("seed"):
-        raise CheckpointError(
-            f"{source}: a checkpoint of a run with seed {data.get('seed')!r:.30}, but this run's"
-            f" seed is {args.get('seed')!r:.30} (args.json); it is not this run's checkpoint"
-        )
-    if "settings" in args and data.get("settings") != args["settings"]:
-        raise CheckpointError(
-            f"{source}: its episode settings differ from this run's (args.json); it is not this run's checkpoint"
-        )
-    entries = data.get("levels") if isinstance(data.get("levels"), list) else []
-    ids = [e.get("id") for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)]
-    fresh = data.get("fresh") if isinstance(data.get("fresh"), list) else []
+    try:
+        config = config_from_text(config_text)
+        for key in fixed_args():
+            if key not in args:
+                raise CheckpointError(f"this run's args.json has no {key!r} to check the checkpoint against")
+            problem = _BELONGS[key](data, args[key], config_text, config)
+            if problem:
+                raise CheckpointError(f"{problem}; it is not this run's checkpoint")
+        generation = _generation(data)
+        if len(_read.get(data, "stats", "list", "checkpoint")) != generation:  # a run keeps one row a generation
+            raise CheckpointError(f"checkpoint.stats: not one row for each of generations 0 to {generation - 1}")
+    except CheckpointError as exc:
+        raise CheckpointError(f"{source}: {exc}") from None
+
+
+def _same(played: Any, kept: Any) -> bool:
+    """Whether two JSON values are the same, kind and all (`true` is not `1`, `2` is not `2.0`)."""
+    return json.dumps(played, sort_keys=True) == json.dumps(kept, sort_keys=True)
+
+
+def _plain(key: str, kind: str, since: int = 1) -> Callable[[dict, Any, str, neat.Config], str | None]:
+    """A check of a setting the checkpoint records under `key` as args.json does (from version `since` on)."""
+
+    def check(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
+        if _version(data) < since:
+            return None  # not recorded before that version
+        played = _read.get(data, key, kind, "checkpoint")
+        if _same(played, kept):
+            return None
+        return f"its {key} is {shown(played)}, but this run's is {shown(kept)} (args.json)"
+
+    return check
+
+
+def _same_levels(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
+    """The training set: the checkpoint's level ids (or fresh difficulties), compacted as args.json keeps them."""
+    entries = _read.get(data, "levels", "list", "checkpoint")
+    ids = [_read.get(e, "id", "str", f"checkpoint.levels[{n}]") for n, e in enumerate(entries)]
+    fresh = _read.get(data, "fresh", "list", "checkpoint")
     played = compact_ids(ids) if ids else [f"gen:*:{d}" for d in fresh]
-    named = args.get("levels")
-    if all(isinstance(x, str) for x in named) and compact_ids(named) != played:
-        raise CheckpointError(
-            f"{source}: it trains on other levels than this run's (args.json); it is not this run's checkpoint"
-        )
+    if not (isinstance(kept, list) and all(isinstance(x, str) for x in kept)):
+        raise CheckpointError("this run's args.json: levels is not a list of level ids")
+    return None if compact_ids(kept) == played else "it trains on other levels than this run's (args.json)"
+
+
+def _same_seed(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
+    """The seed every draw and breeding step of the run comes from."""
+    seed = _read.get(data, "seed", "int", "checkpoint")
+    if _same(seed, kept):
+        return None
+    return f"a checkpoint of a run with seed {seed}, but this run's seed is {shown(kept)} (args.json)"
+
+
+def _same_settings(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
+    """The episode settings: rules, fitness terms, senses, as `EpisodeSettings.as_dict` gives them."""
+    settings = _read.get(data, "settings", "object", "checkpoint")
+    return None if _same(settings, kept) else "its episode settings differ from this run's (args.json)"
+
+
+def _same_config(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
+    """The config file: what matters is its text, config.ini, whose digest the checkpoint records (`kept`,
+    the path it was copied from, is only for people)."""
+    digest = _read.get(data, "config_digest", "str", "checkpoint")
+    if digest == config_digest(config_text):
+        return None
+    return "made with another neat config than this run folder's config.ini"
+
+
+def _same_population(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
+    """The population is config.ini's (the config digest ties the checkpoint to it), which args.json repeats."""
+    if _same(config.pop_size, kept):
+        return None
+    return f"its population is {config.pop_size} (config.ini), but this run's is {shown(kept)} (args.json pop_size)"
+
+
+def _config_switch(name: str, on: Callable[[neat.Config], bool], what: str) -> Callable:
+    """A check of a switch that sets something in config.ini: on in args.json, it must be on there."""
+
+    def check(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
+        if not isinstance(kept, bool):
+            raise CheckpointError(f"this run's args.json: {name} is {shown(kept)}, not true or false")
+        if kept and not on(config):
+            return f"it evolves without {what} (config.ini), but this run's args.json says {name}"
+        return None
+
+    return check
+
+
+def _same_validation(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
+    """The held-out levels' ids (none without --validate), which validation results are measured on."""
+    raw = _read.get(data, "validation", "object|null", "checkpoint")
+    where = "checkpoint.validation.levels"
+    entries = _read.get(raw, "levels", "list", "checkpoint.validation") if raw is not None else []
+    played = [_read.get(e, "id", "str", f"{where}[{n}]") for n, e in enumerate(entries)]
+    if raw is not None and not played:
+        raise CheckpointError(f"{where}: empty")
+    if _same(played, kept):
+        return None
+    return "it validates on other held-out levels than this run's (args.json validate)"
+
+
+# How each setting fixed for a run's life (`fixed_args`) is checked: (checkpoint, args.json value, config.ini text,
+# config) -> what differs, or None.
+_BELONGS: dict[str, Callable[[dict, Any, str, neat.Config], str | None]] = {
+    "levels": _same_levels,
+    "seed": _same_seed,
+    "config": _same_config,
+    "settings": _same_settings,
+    "pop_size": _same_population,
+    "memory": _config_switch("memory", lambda c: bool(c.genome_config.memory_cells), "memory cells"),
+    "batch_breeding": _config_switch(
+        "batch_breeding", lambda c: c.genome_config.breeding == "batch", "batch breeding (breeding = batch)"
+    ),
+    "custom_fitness": _plain("custom_fitness", "bool", since=2),
+    "validate": _same_validation,
+    "levels_per_gen": _plain("levels_per_gen", "count|null"),
+    "curriculum": _plain("curriculum", "number|null"),
+    "seed_rules": _plain("seed_rules", "number|null", since=2),
+    "recheck": _plain("recheck", "count|null"),
+}
 
 
 def config_digest(text: str) -> str:
@@ -481,9 +590,9 @@ def config_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _levels(entries: list, where: str, made_later: bool = False) -> list[Level | str]:
-    """Levels as a checkpoint keeps them; with `made_later`, an entry with an id and no text is a generated
-    level made when drawn (its id, checked)."""
+def _levels(entries: list, where: str, version: int, made_later: bool = False) -> list[Level | str]:
+    """Levels as a checkpoint keeps them, each text checked (`_check_text`); with `made_later`, an entry with an
+    id and no text is a generated level made when drawn (its id, checked)."""
     levels: list[Level | str] = []
     for n, entry in enumerate(entries):
         at = f"{where}[{n}]"
@@ -496,7 +605,135 @@ def _levels(entries: list, where: str, made_later: bool = False) -> list[Level |
             levels.append(f"gen:{seed}:{difficulty}")
             continue
         try:
-            levels.append(parse_level(_read.get(entry, "text", "text", at), source=at, level_id=level_id))
+            level = parse_level(_read.get(entry, "text", "text", at), source=at, level_id=level_id)
         except LevelError as exc:
             raise CheckpointError(str(exc)) from None
+        _check_text(level, entry, at, digested=version >= 2)
+        levels.append(level)
     return levels
+
+
+def _check_text(level: Level, entry: dict, at: str, digested: bool) -> None:
+    """`CheckpointError` unless a level's text is the one kept under its id: it matches the sha256 beside it
+    (`digested`: version 2 on), and a built-in or generated level's is the text its id names, so that no other
+    level is trained on under its name."""
+    if digested and _read.get(entry, "sha256", "str", at) != level.sha256:
+        raise CheckpointError(f"{at}.text: does not match its sha256 (the checkpoint was edited or damaged)")
+    if level.id in BUILTIN_LEVELS or level.id.startswith("gen:"):
+        try:
+            named = load_level(level.id)
+        except LevelError as exc:
+            raise CheckpointError(f"{at}.id: {exc}") from None
+        if named.sha256 != level.sha256:
+            kind = "built-in" if level.id in BUILTIN_LEVELS else "generated"
+            raise CheckpointError(f"{at}.text: not the text of {kind} level {level.id}, which its id names")
+
+
+def _version(data: dict[str, Any]) -> int:
+    """The checkpoint's version (`decode` checked it is one of `READABLE`)."""
+    return data["version"] if data.get("version") in READABLE else VERSION
+
+
+def _first_finish(data: dict[str, Any], n_levels: int) -> dict[int, int]:
+    """checkpoint.first_finish: [level index, generation] pairs, each index a level of the fixed set, once."""
+    first_finish: dict[int, int] = {}
+    for entry in _read.get(data, "first_finish", "list", "checkpoint"):
+        if not (isinstance(entry, list) and len(entry) == 2):
+            raise CheckpointError(f"checkpoint.first_finish: expected [level, generation] pairs, got {shown(entry)}")
+        li, g = entry
+        if not (_is_int(li) and 0 <= li < n_levels) or li in first_finish:
+            raise CheckpointError(f"checkpoint.first_finish: no level {shown(li)}, or it is there twice")
+        first_finish[li] = _read.check(g, "count", "checkpoint.first_finish")
+    return first_finish
+
+
+def _best_levels(data: dict[str, Any], levels: LevelList) -> list[Level]:
+    """The best-ever champion's levels: indices into the fixed set, or ids of fresh generated levels."""
+    best_levels = []
+    for ref in _read.get(data, "best_ever_levels", "list", "checkpoint"):
+        ref = _read.check(ref, "count|str", "checkpoint.best_ever_levels")
+        if isinstance(ref, int):
+            if ref >= len(levels):
+                raise CheckpointError("checkpoint.best_ever_levels: a level index beyond the run's levels")
+            best_levels.append(levels[ref])
+        else:
+            try:
+                if not ref.startswith("gen:"):
+                    raise LevelError(f"{ref}: not a generated level")
+                best_levels.append(load_level(ref))
+            except LevelError as exc:
+                raise CheckpointError(f"checkpoint.best_ever_levels: {exc}") from None
+    return best_levels
+
+
+def _rows(data: dict[str, Any], name: str, check: Callable[[Any, str], dict]) -> list[dict]:
+    """checkpoint.stats or checkpoint.timing: its rows, each checked as a line of stats.jsonl or timing.jsonl is."""
+    rows = []
+    for n, row in enumerate(_read.get(data, name, "list", "checkpoint")):
+        try:
+            rows.append(check(row, f"checkpoint.{name}[{n}]"))
+        except StatsError as exc:
+            raise CheckpointError(str(exc)) from None
+    return rows
+
+
+def _check_record(evolution: Evolution, stats: list[dict], best_outcomes: list) -> None:
+    """`CheckpointError` unless the run's first finishes, its solve and its champion are those the stats rows'
+    outcomes give: a first finish recorded where no champion finished would hide the real one (no
+    first-finishes/ file), a solve recorded too early would end the run.
+
+    Each row's champion played the levels its generation drew (`LevelPlan.drawn_indices`), in that order; a level
+    is first finished in the first generation whose champion finished it, and the run is solved in the first whose
+    champion finished all of a whole set.
+    """
+    plan, ids = evolution.plan, evolution.plan.levels.ids()
+    first: dict[int, int] = {}
+    solved_at = None
+    for g, row in enumerate(stats):
+        drawn, played = _played(plan, evolution.seed, row, ids, f"checkpoint.stats[{g}]")
+        finished = [o["finished"] for o in row["best"]]
+        for li, done in zip(drawn, finished):
+            if done:
+                first.setdefault(li, g)
+        if solved_at is None and all(finished) and plan.whole_set(row.get("stage", 0)):
+            solved_at = g
+    for li in sorted(set(first) | set(evolution.first_finish)):
+        if first.get(li) != evolution.first_finish.get(li):
+            raise CheckpointError(
+                f"checkpoint.first_finish: level {ids[li]} {_finished(evolution.first_finish.get(li))}, but the"
+                f" champions' outcomes (checkpoint.stats) say {_finished(first.get(li))}"
+            )
+    if evolution.solved_at != solved_at:
+        raise CheckpointError(
+            f"checkpoint.solved_at: {shown(evolution.solved_at)}, but the champions' outcomes (checkpoint.stats) say"
+            f" {'never' if solved_at is None else f'generation {solved_at}'}"
+        )
+    g = evolution.best_ever_generation
+    if g is not None:
+        champion = [lv.id for lv in evolution.best_ever_levels]
+        if stats[g]["best"] != best_outcomes or _played(plan, evolution.seed, stats[g], ids, "")[1] != champion:
+            raise CheckpointError(
+                f"checkpoint.best_ever_outcomes: not the outcomes and levels of generation {g}'s champion"
+                " (checkpoint.stats)"
+            )
+
+
+def _played(plan: LevelPlan, seed: int, row: dict, ids: list[str], where: str) -> tuple[list[int], list[str]]:
+    """The levels a stats row's generation played: their indices in the fixed set (none for fresh levels) and
+    ids; `CheckpointError` if the row says otherwise or has not one outcome for each."""
+    stage = row.get("stage", 0)
+    if (plan.curriculum is not None) != ("stage" in row) or stage >= plan.stages:
+        raise CheckpointError(f"{where}.stage: {shown(row.get('stage'))}, not a stage of this run's curriculum")
+    drawn = plan.drawn_indices(seed, row["generation"], stage)
+    listed = not plan.whole_set(stage) or plan.curriculum is not None  # as `Generation.stats` writes them
+    if listed != ("levels" in row) or (not plan.fresh and listed and row["levels"] != [ids[i] for i in drawn]):
+        raise CheckpointError(f"{where}.levels: not the levels generation {row['generation']} draws")
+    played = row["levels"] if listed else [ids[i] for i in drawn]
+    if len(row["best"]) != len(played) or (plan.fresh and len(played) != plan.per_gen):
+        raise CheckpointError(f"{where}.best: {len(row['best'])} outcomes for {len(played)} levels played")
+    return drawn, played
+
+
+def _finished(generation: int | None) -> str:
+    """`first finished in generation 3`, or `never finished`."""
+    return "never finished" if generation is None else f"first finished in generation {generation}"

@@ -27,6 +27,7 @@ numbers are finite floats; ids, names and dates are one line of printable text; 
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
 import json
 import os
@@ -39,10 +40,11 @@ import numpy as np
 
 from tilerunner.agent import TileGenome, compile_population
 from tilerunner.agent.functions import ACTIVATIONS, AGGREGATIONS
+from tilerunner.envs.arguments import ArgumentTypeError, instance, path_text
 from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.bounded_read import read_regular_file
 from tilerunner.envs.buttons import N_BUTTONS
-from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level, parse_level
+from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, level_spec, level_specs, load_level, parse_level
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import pack_levels, play_recorded
@@ -142,15 +144,33 @@ class Replay:
             "created": self.created,
         }
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the replay as JSON, atomically."""
-        write_atomic(path, json.dumps(self.as_dict(), indent=1) + "\n")
+    def save(self, path: str | os.PathLike, dir_fd: int | None = None) -> None:
+        """Write the replay as JSON, atomically; with `dir_fd`, `path` is a file name in that open folder. Into
+        a folder that is not there nothing is written: a `FileNotFoundError` names `path` and says so."""
+        if dir_fd is None:
+            _check_folder_of(path_text("path", path, "a replay file's path"))
+        write_atomic(path, json.dumps(self.as_dict(), indent=1) + "\n", dir_fd=dir_fd)
+
+
+def _check_folder_of(path: str) -> None:
+    """A `FileNotFoundError` naming `path` if the folder it would be written into is not there (rather than one
+    naming the temporary file the write would have made there)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"no such folder {folder} to save the replay in", path)
 
 
 def trace(
-    genome: TileGenome, network: NetworkShape, level: Level, settings: EpisodeSettings
+    genome: TileGenome, network: NetworkShape | Any, level: Level | str | os.PathLike, settings: EpisodeSettings
 ) -> tuple[Outcome, np.ndarray]:
-    """Play `genome` on `level` in the rollout kernel: the outcome and the button mask of every frame."""
+    """Play `genome` on `level` in the rollout kernel: the outcome and the button mask of every frame.
+
+    Takes what `evaluate` takes (one level: a `Level`, an id or a path), checked, so that a wrong argument
+    is one clear error rather than one from deep inside the kernel."""
+    genome = as_genome(genome, "trace")
+    network = as_network_shape(network)
+    level = level if isinstance(level, Level) else load_level(level_spec("level", level))
+    settings = instance("settings", settings, EpisodeSettings, "EpisodeSettings")
     nets = compile_population([genome], network)
     limit = settings.max_frames if settings.max_frames > 0 else 10_000_000
     decisions = np.zeros(limit // settings.frame_skip + 2, np.int64)
@@ -177,10 +197,11 @@ def evaluate(
         network = network or genome.network
         settings = settings or genome.settings
         genome = genome.genome
+    genome = as_genome(genome, "evaluate")
     if network is None:
         raise ValueError("a bare genome needs its network shape: network=NetworkShape.from_genome_config(...)")
     shape = as_network_shape(network)
-    settings = settings or EpisodeSettings()
+    settings = as_settings(settings)
     return [trace(genome, shape, level, settings)[0] for level in as_level_list(levels)]
 
 
@@ -206,29 +227,23 @@ def as_network_shape(network: Any) -> NetworkShape:
     return NetworkShape.from_genome_config(gc)
 
 
-def as_level_list(levels: Any) -> list[Level]:
-    """`levels` (a list of `Level` objects or ids: "1-1", "gen:7", paths) as levels; one clear error if not."""
-    if isinstance(levels, (str, bytes, os.PathLike, Level)):
-        raise TypeError(
-            f"levels must be a list of levels or level ids, e.g. [{_example(levels)}], not one {type(levels).__name__}"
-        )
-    try:
-        items = list(levels)
-    except TypeError:
-        raise TypeError(f"levels must be a list of levels or level ids, not {type(levels).__name__}") from None
-    found = []
-    for item in items:
-        if isinstance(item, Level):
-            found.append(item)
-        elif isinstance(item, (str, os.PathLike)):
-            found.append(load_level(os.fspath(item)))  # a LevelError in one line for a bad id or file
-        else:
-            raise TypeError(f"levels must be Level objects or level ids, not {type(item).__name__}")
-    return found
+def as_level_list(levels: Any, name: str = "levels") -> list[Level]:
+    """`levels` (a list of `Level` objects or ids: "1-1", "gen:7", paths) as levels; one clear error naming the
+    parameter `name` if not."""
+    return [lv if isinstance(lv, Level) else load_level(lv) for lv in level_specs(name, levels)]
 
 
-def _example(level: Any) -> str:
-    return repr(os.fspath(level)) if isinstance(level, (str, os.PathLike)) else "level"
+def as_settings(settings: Any) -> EpisodeSettings:
+    """`settings`, or the default `EpisodeSettings()` for None; anything else is a `TypeError` naming it."""
+    return EpisodeSettings() if settings is None else instance("settings", settings, EpisodeSettings, "EpisodeSettings")
+
+
+def as_genome(genome: Any, function: str) -> TileGenome:
+    """`genome` if it is a `TileGenome`; else a `TypeError` saying what `function` needs (and where a replay's is)."""
+    if not isinstance(genome, TileGenome):
+        hint = " (a Replay: use replay.genome)" if isinstance(genome, Replay) else ""
+        raise ArgumentTypeError(f"{function} needs a TileGenome, not {type(genome).__name__}{hint}")
+    return genome
 
 
 def shipped_replays() -> Path:
@@ -254,13 +269,9 @@ def make_replay(
     ids ("1-1", "gen:7", a path); `settings`: the episode rules (default: the defaults). Anything
     else is refused at once, in one line, rather than as a broken replay later.
     """
-    if not isinstance(genome, TileGenome):
-        hint = " (a Replay: use replay.genome)" if isinstance(genome, Replay) else ""
-        raise TypeError(f"make_replay needs a TileGenome, not {type(genome).__name__}{hint}")
+    genome = as_genome(genome, "make_replay")
     shape = as_network_shape(network)
-    settings = EpisodeSettings() if settings is None else settings
-    if not isinstance(settings, EpisodeSettings):
-        raise TypeError(f"settings must be EpisodeSettings, not {type(settings).__name__}")
+    settings = as_settings(settings)
     if shape.num_inputs != settings.n_inputs:
         raise ValueError(
             f"the network has {shape.num_inputs} inputs but the settings' view radius and features"

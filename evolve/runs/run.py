@@ -12,7 +12,7 @@ breed the next generation, append to stats.jsonl and timing.jsonl, and every
 `checkpoint_every` generations (and at the end) write a checkpoint. The run ends at its
 generation limit, or when the champion finishes every level (unless `keep_going`), at the
 first generation's end after `time_limit` minutes, or when a stop is requested (`request_stop`,
-or Ctrl-C with `handle_sigint`): then it checkpoints first, and resuming continues exactly.
+or Ctrl-C or SIGTERM with `handle_sigint`): then it checkpoints first, and resuming continues exactly.
 If its backend fails for good (`BackendError`: every Ray actor gone), it checkpoints, then raises.
 """
 
@@ -33,7 +33,8 @@ from typing import Any
 import neat
 
 from tilerunner.agent import TileGenome
-from tilerunner.envs.level import Level, level_set, load_level
+from tilerunner.envs.arguments import whole_number
+from tilerunner.envs.level import Level, level_set, level_specs, load_level
 from tilerunner.evolve.core.backend import Backend, BackendError, EvaluationStopped, as_backend
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
@@ -56,7 +57,7 @@ from tilerunner.evolve.runs.genome_json import genome_to_dict
 from tilerunner.evolve.runs.replay import NetworkShape, Replay, make_replay
 from tilerunner.evolve.runs.reporting import run_reporters
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError, safe_stem, unique_path
-from tilerunner.evolve.runs.run_options import CHECKPOINT_EVERY, DEFAULT_GENERATIONS, RunOptions
+from tilerunner.evolve.runs.run_options import CHECKPOINT_EVERY, DEFAULT_GENERATIONS, WORKERS_RANGE, RunOptions
 
 
 @dataclass
@@ -81,6 +82,7 @@ class RunResult:
     first_finishes: dict[str, Path] = field(default_factory=dict)  # level id -> replay file, this call
     champion_levels: list[Level] = field(default_factory=list)  # the levels the champion played
     out_of_time: bool = False  # whether the run ended at its time limit
+    stop_signal: int | None = None  # the signal (SIGINT, SIGTERM) whose stop request ended this call, if one did
 
     @property
     def solved(self) -> bool:
@@ -124,11 +126,11 @@ def _check_writable_folder(path: Path) -> None:
         raise RunFolderError(f"{path}: cannot write replays there: {exc.strerror or exc}") from None
 
 
-def as_levels(levels: Iterable[Level | str]) -> list[Level]:
+def as_levels(levels: Iterable[Level | str | os.PathLike], name: str = "levels") -> list[Level]:
     """Levels from `Level` objects or specs: built-in `1-1`, `gen:SEED[:DIFFICULTY]`, a file, a folder of
-    level files or a glob (see `tilerunner.envs.level.level_set`)."""
+    level files or a glob (see `tilerunner.envs.level.level_set`); anything else is a `TypeError` naming `name`."""
     found: list[Level] = []
-    for lv in levels:
+    for lv in level_specs(name, levels):
         found += [lv] if isinstance(lv, Level) else [load_level(spec) for spec in level_set(lv)]
     return found
 
@@ -174,7 +176,9 @@ class Run:
         self.time_limit = time_limit  # minutes of run() after which it ends at the next generation's end
         self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
         self.config_text = config_text  # the run's config.ini, whose digest its checkpoints record
+        self.unused_replays: str | None = None  # a --replays folder args.json names, which this call does not use
         self._stop = False
+        self._stop_signal: int | None = None
 
     # Starting ----------------------------------------------------------------------------------
 
@@ -188,10 +192,10 @@ class Run:
         `ValueError` (a `ConfigError` for the config, a `RunFolderError` for the folder); a field that is not a
         `RunOptions` field, `TypeError`. See `RunOptions` for what each option does.
         """
-        o = RunOptions.of(options, **fields)
+        o = RunOptions.of(options, **fields)  # every field checked
         backend = as_backend(o.backend)  # a missing Ray fails before anything is made
-        plan = LevelPlan.from_specs(list(levels), o.levels_per_gen, o.curriculum, o.recheck)
-        held_out = as_levels(o.validate)
+        plan = LevelPlan.from_specs(level_specs("levels", levels), o.levels_per_gen, o.curriculum, o.recheck)
+        held_out = as_levels(o.validate, "validate")
         if o.validate_every < 1:
             raise ValueError("validate_every must be at least 1")
         validation = Validation(held_out, o.validate_every) if held_out else None
@@ -216,6 +220,7 @@ class Run:
         evolution = Evolution(config_obj, plan, settings, o.seed, o.fitness, backend=backend)
         if o.seed_rules is not None:
             seed_population(evolution.population, config_obj, settings.view_radius, settings.features, o.seed_rules)
+            evolution.seed_rules = o.seed_rules  # its checkpoints record it
         folder = None
         if o.out is not None:
             folder = RunFolder(o.out)
@@ -284,7 +289,9 @@ class Run:
         minutes, as `Run.create` takes it (it is not kept in the folder: each resume gives its own).
         A run that stopped because its champion finished every level goes on improving (as with
         `keep_going`). A run evolved with a custom fitness function needs the same `fitness` again.
-        `RunFolderError` if the folder cannot be resumed.
+        First finishes are copied to `replays_dir` only if given here: a path outside the run folder never comes
+        from a file in it (the folder may come from elsewhere), so the one args.json names is only kept in
+        `unused_replays`. `RunFolderError` if the folder cannot be resumed.
         """
         backend = as_backend(backend)
         folder = RunFolder(path)
@@ -314,6 +321,7 @@ class Run:
                     )
             except CheckpointError as exc:
                 raise RunFolderError(f"{file}: {exc}") from None
+            evolution.seed_rules = saved["seed_rules"]  # what check_belongs found it to be (version 1 kept none)
             evolution.use_backend(backend)
             if validate_every is not None:
                 if validation is None:
@@ -327,8 +335,8 @@ class Run:
                 saved["validate_every"] = validate_every
             generations = generations or saved["generations"]
             keep_going = keep_going or saved["keep_going"] or evolution.solved_at is not None
-            replays_dir = replays_dir if replays_dir is not None else saved.get("replays")
             checkpoint_every = checkpoint_every or saved.get("checkpoint_every") or CHECKPOINT_EVERY
+            unused_replays = saved.get("replays") if replays_dir is None else None
             if replays_dir is not None:
                 _check_writable_folder(Path(replays_dir))
             folder.drop_champions_from(evolution.generation)
@@ -339,7 +347,7 @@ class Run:
                 replays=os.fspath(replays_dir) if replays_dir is not None else None,
             )
             folder.write_args(saved)
-        return cls(
+        run = cls(
             evolution,
             generations=generations,
             keep_going=keep_going,
@@ -352,6 +360,8 @@ class Run:
             time_limit=time_limit,
             config_text=config_text,
         )
+        run.unused_replays = unused_replays
+        return run
 
     # Running -----------------------------------------------------------------------------------
 
@@ -383,23 +393,25 @@ class Run:
     def run(self, handle_sigint: bool = False) -> RunResult:
         """Evolve until the run ends (see the module docstring); what it ended with.
 
-        With `handle_sigint`, the first Ctrl-C requests a stop and a second stops at once
-        (KeyboardInterrupt); only in the main thread.
+        With `handle_sigint`, the first Ctrl-C or SIGTERM (`kill`, systemd, a cluster scheduler) requests a stop
+        and a second stops at once (KeyboardInterrupt); only in the main thread. `RunResult.stop_signal` says which.
         """
-        previous = None
+        previous = {}
         if handle_sigint and threading.current_thread() is threading.main_thread():
 
-            def on_sigint(signum, frame):
+            def on_signal(signum, frame):
                 if self._stop:
-                    raise KeyboardInterrupt  # a second Ctrl-C: stop now
+                    raise KeyboardInterrupt  # a second one: stop now
+                self._stop_signal = signum
                 self.request_stop()
 
-            previous = signal.signal(signal.SIGINT, on_sigint)
+            previous = {signum: signal.signal(signum, on_signal) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
             return self._loop()
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
 
     def _loop(self) -> RunResult:
         if self.folder is not None:
@@ -433,8 +445,7 @@ class Run:
                 newly = [self.levels[li] for li in summary.first_finishes]
                 replay = self._replay(summary) if newly or (self.folder is not None and summary.new_best) else None
                 if self.folder is not None and summary.new_best:
-                    self.folder.own_subfolder(self.folder.champions)
-                    replay.save(self.folder.champion_path(summary.generation))
+                    self.folder.save_replay(replay, "champions", self.folder.champion_path(summary.generation).name)
                 for level in newly:
                     path = self._keep_first_finish(level, summary, replay)
                     if path is not None:
@@ -477,11 +488,12 @@ class Run:
             raise RunFolderError(
                 f"cannot write {exc.filename or 'the run folder'}: {exc.strerror or exc}; the"
                 f" newest checkpoint is {at}: make room, then tilerunner evolve --resume"
-                f" {self.folder.path if self.folder is not None else ''}".rstrip()
+                f" {self.folder.location() if self.folder is not None else ''}".rstrip()
             ) from None
         finally:
-            self._stop = False
+            stop_signal, self._stop, self._stop_signal = self._stop_signal, False, None
             self.evolution.backend.close()  # a Ray it started stops; the next run() starts it again
+            where = self.folder.location() if self.folder is not None else None  # moved, maybe, while it ran
             if self.folder is not None:
                 self.folder.unlock()
         ev = self.evolution
@@ -497,13 +509,14 @@ class Run:
             solved_at=ev.solved_at,
             seconds=time.perf_counter() - t_start,
             interrupted=interrupted,
-            folder=self.folder.path if self.folder is not None else None,
+            folder=where,
             network=NetworkShape.from_genome_config(ev.config.genome_config),
             settings=ev.settings,
             seed=ev.seed,
             first_finishes=first_finishes,
             champion_levels=list(ev.best_ever_levels),
             out_of_time=out_of_time,
+            stop_signal=stop_signal if interrupted else None,
         )
         for r in reporters:
             r.run_ended(result)
@@ -524,7 +537,7 @@ class Run:
     def _replay(self, summary: Generation) -> Replay:
         ev = self.evolution
         network = NetworkShape.from_genome_config(ev.config.genome_config)
-        run = str(self.folder.path) if self.folder is not None else None
+        run = str(self.folder.location()) if self.folder is not None else None
         return make_replay(
             summary.best_genome,
             network,
@@ -539,9 +552,8 @@ class Run:
         """Save the champion that first finished `level`: in the run folder, and in `replays_dir` if asked."""
         kept = None
         if self.folder is not None:
-            kept = self.folder.first_finish_path(level.id, summary.best_fitness)
-            self.folder.own_subfolder(kept.parent)
-            replay.save(kept)
+            name = self.folder.first_finish_path(level.id, summary.best_fitness).name
+            kept = self.folder.save_replay(replay, "first-finishes", name)
         if self.replays_dir is not None:
             stem = f"{safe_stem(level.id)}-f{summary.best_fitness:.0f}"
             copy = self.replays_dir / f"{stem}.json"
@@ -576,15 +588,16 @@ class Run:
         i = max(range(len(candidates)), key=lambda k: scores[k])  # the first of equals
         best = v.best is None or scores[i] > v.best
         if best and self.folder is not None:
-            make_replay(
+            kept = make_replay(
                 candidates[i],
                 network,
                 v.levels,
                 ev.settings,
                 seed=ev.seed,
                 generation=summary.generation,
-                run=str(self.folder.path),
-            ).save(self.folder.champions / "best-validation.json")
+                run=str(self.folder.location()),
+            )
+            self.folder.save_replay(kept, "champions", "best-validation.json")
         return {
             "levels": len(v.levels),
             "finished": round(scores[i][0] * len(v.levels)),
@@ -618,9 +631,10 @@ def evolve_agents(
     a `RunOptions`, with `fields` (its field names: `generations=50, seed=1, out="runs/mine"`, ...) changed.
     `reporters`: neat-python reporters or `RunReporter`s. `workers`: threads (default all). Without
     `out`, nothing is written; with it, the run folder is `tilerunner evolve`'s (resumable with `Run.resume`
-    or `tilerunner evolve --resume`). The same seed and options give the same run, on every backend.
+    or `tilerunner evolve --resume`). The same seed and options give the same run, on every backend. A wrong
+    argument is a `TypeError` or `ValueError` naming it, before anything runs (see `RunOptions`).
     """
-    use_threads(workers)
+    use_threads(None if workers is None else whole_number("workers", workers, *WORKERS_RANGE))
     run = Run.create(levels, RunOptions.of(options, **fields))
     for reporter in reporters:
         run.add_reporter(reporter)

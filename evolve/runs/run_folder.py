@@ -19,18 +19,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import fcntl
+import fnmatch
 import json
 import os
 import re
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.bounded_read import read_regular_file
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+
+if TYPE_CHECKING:
+    from tilerunner.evolve.runs.replay import Replay
 
 CHECKPOINTS_KEPT = 3
 CHECKPOINT_SUFFIX = ".json.gz"
@@ -47,6 +53,14 @@ _CHECKPOINT = re.compile(r"gen-(\d+)\.json\.gz$")
 # What `tilerunner.envs.atomic.atomic_path` names its temporary files: .<stem>.<8 random>.tmp<ext>
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[A-Za-z0-9]+)?$")
 _CHAMPION = re.compile(r"gen-(\d+)\.json$")
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_PROC_FD = "/proc/self/fd"  # Linux: each open descriptor as a path that leads where it leads, moved or not
+# What each of a run's own files and folders must be: (what it is called, the test of its mode)
+_KINDS = {
+    **{name: ("regular file", stat.S_ISREG) for name in RUN_FILES},
+    **{name: ("folder", stat.S_ISDIR) for name in SUBFOLDERS},
+}
 
 
 class RunFolderError(FormatError):
@@ -82,11 +96,19 @@ _read = FieldReader(RunFolderError)
 
 
 class RunFolder:
-    """Reads and writes one run folder."""
+    """Reads and writes one run folder.
+
+    Once locked (`lock`), every read and write goes through the locked folder's own descriptor (`dir_fd`), never
+    by its path, and no link inside it is followed: a folder moved mid-run keeps receiving its own files wherever
+    it is now, and nothing lands in whatever took its old name (another run linked there, a new empty folder).
+    Unlocked (a reader, such as the viewer), the folder is opened by its path for each call.
+    """
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
         self._lock: int | None = None  # the locked descriptor of the folder
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the folder this object locked first
+        self._lent: list[int] = []  # descriptors of subfolders named to other writers (`tensorboard_logdir`)
         self._made = False  # whether `lock` made the folder
 
     @property
@@ -105,36 +127,149 @@ class RunFolder:
     def tensorboard(self) -> Path:
         return self.path / "tensorboard"
 
+    def location(self) -> Path:
+        """Where the folder is now: its path, or, if it was moved while this process holds it, where it went
+        (read from /proc on Linux; elsewhere its path)."""
+        if self._lock is None or self._still_at_path():
+            return self.path
+        with contextlib.suppress(OSError):
+            return Path(os.readlink(f"{_PROC_FD}/{self._lock}"))
+        return self.path
+
+    def _still_at_path(self) -> bool:
+        """Whether the folder's path still leads to the folder this object holds (False if it holds none)."""
+        if self._lock is None:
+            return False
+        try:
+            return os.path.samestat(os.stat(self.path), os.fstat(self._lock))
+        except OSError:
+            return False
+
+    # Reading and writing through the folder's descriptor ----------------------------------------------------
+
+    @contextlib.contextmanager
+    def _folder(self, sub: str = "", make: bool = False) -> Iterator[int]:
+        """A descriptor of the run folder, or of its subfolder `sub` (made first if `make`), for the block.
+
+        A subfolder is opened from the folder's descriptor without following a link (`RunFolderError` if it is one).
+        """
+        root = self._lock if self._lock is not None else os.open(self.path, _FOLDER)
+        try:
+            if not sub:
+                yield root
+                return
+            fd = self._open_subfolder(root, sub, make)
+            try:
+                yield fd
+            finally:
+                os.close(fd)
+        finally:
+            if root != self._lock:
+                os.close(root)
+
+    def _open_subfolder(self, root: int, sub: str, make: bool) -> int:
+        """Open subfolder `sub` of the folder open as `root`, made first if `make`; never through a link."""
+        if make:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(sub, dir_fd=root)
+        try:
+            return os.open(sub, _FOLDER | _NOFOLLOW, dir_fd=root)
+        except OSError as exc:
+            self._refuse_link(root, sub, self.location() / sub)
+            if exc.errno == errno.ENOTDIR:
+                raise RunFolderError(f"{self.location() / sub}: not a folder of this run") from None
+            raise
+
+    @contextlib.contextmanager
+    def _naming(self, *parts: str) -> Iterator[None]:
+        """Let an `OSError` of the block name the file `parts` lead to in the run folder, where the folder is now."""
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno is None:
+                raise
+            raise OSError(exc.errno, exc.strerror, os.fspath(self.location().joinpath(*parts))) from None
+
+    def _write(self, sub: str, name: str, data: str | bytes) -> None:
+        """Write `name` into subfolder `sub` ('' for the run folder itself) atomically."""
+        with self._naming(sub, name), self._folder(sub, make=bool(sub)) as fd:
+            write_atomic(name, data, dir_fd=fd)
+
+    def _read(self, sub: str, name: str, limit: int, what: str) -> bytes:
+        """The bytes of regular file `name` in subfolder `sub` ('' for the run folder), or `RunFolderError`."""
+        path = self.location() / sub / name
+        try:
+            with self._folder(sub) as fd:
+                return read_regular_file(path, limit, RunFolderError, what, follow_links=False, dir_fd=fd)
+        except OSError as exc:
+            raise RunFolderError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+    def _names(self, sub: str) -> list[str]:
+        """The names in subfolder `sub`; none if it is missing, not a folder or a link."""
+        try:
+            with self._folder(sub) as fd:
+                return os.listdir(fd)
+        except (OSError, RunFolderError):
+            return []
+
+    def _remove(self, sub: str, name: str) -> None:
+        with self._naming(sub, name), self._folder(sub) as fd:
+            os.unlink(name, dir_fd=fd)
+
+    def save_replay(self, replay: Replay, sub: str, name: str) -> Path:
+        """Save `replay` as `name` in subfolder `sub` (champions, first-finishes), atomically; its path now."""
+        with self._naming(sub, name), self._folder(sub, make=True) as fd:
+            replay.save(name, dir_fd=fd)
+        return self.location() / sub / name
+
+    def tensorboard_logdir(self) -> str:
+        """RUN/tensorboard (made, never through a link) as a path for a writer that takes only a path (tensorboardX).
+
+        On Linux it is the folder's open descriptor (/proc/self/fd/N), held until `unlock`, so that the writer's
+        event file lands in this run's tensorboard/ even if the run folder was moved; elsewhere, its path.
+        """
+        with self._naming("tensorboard"), self._folder() as root:
+            fd = self._open_subfolder(root, "tensorboard", make=True)
+        if self._lock is None or not os.path.isdir(_PROC_FD):
+            os.close(fd)
+            return os.fspath(self.tensorboard)
+        self._lent.append(fd)
+        return f"{_PROC_FD}/{fd}"
+
+    # The run's files ------------------------------------------------------------------------------------------
+
     def holds_a_run(self) -> bool:
         """Whether a run has started here already (so a new one must not): it has a checkpoint.
 
         A run writes its first checkpoint (generation 0) right after config.ini and args.json, so a
         folder without one holds nothing to resume and may be used afresh.
         """
-        return bool(self.checkpoint_files()) or any(self.checkpoints.glob("gen-*.pkl"))
+        return bool(self.checkpoint_files()) or self._has_pickles()
+
+    def _has_pickles(self) -> bool:
+        """Whether checkpoints/ holds tilerunner 0.1's pickles."""
+        return any(fnmatch.fnmatch(name, "gen-*.pkl") for name in self._names("checkpoints"))
 
     def create(self, config_text: str, args: dict[str, Any]) -> None:
         """Make the folder (and its subfolders) and write the config and arguments."""
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self.own_subfolder(self.champions)
-            self.own_subfolder(self.checkpoints)
+            if self._lock is None:
+                self.path.mkdir(parents=True, exist_ok=True)
+            for sub in ("champions", "checkpoints"):
+                with self._folder(sub, make=True):
+                    pass
         except OSError as exc:
             raise RunFolderError(f"{self.path}: cannot create the run folder: {exc.strerror or exc}") from None
-        write_atomic(self.path / "config.ini", config_text)
+        self._write("", "config.ini", config_text)
         self.write_args(args)
 
     def write_args(self, args: dict[str, Any]) -> None:
-        write_atomic(self.path / "args.json", json.dumps(args, indent=2, sort_keys=True) + "\n")
+        self._write("", "args.json", json.dumps(args, indent=2, sort_keys=True) + "\n")
 
     def read_args(self) -> dict[str, Any]:
         """args.json, checked: the settings a resumed run keeps (`RunFolderError` if unusable)."""
-        file = self.path / "args.json"
-        args = parse_json(
-            read_regular_file(file, MAX_ARGS_BYTES, RunFolderError, "args.json", follow_links=False),
-            str(file),
-            RunFolderError,
-        )
+        file = self.location() / "args.json"
+        args = parse_json(self._read("", "args.json", MAX_ARGS_BYTES, "args.json"), str(file), RunFolderError)
         try:
             for key, kind in ARGS_KINDS.items():
                 _read.get(args, key, kind, "")
@@ -147,39 +282,37 @@ class RunFolder:
 
     def read_config(self) -> str:
         """The run's neat config text (config.ini), or `RunFolderError`."""
-        file = self.path / "config.ini"
-        raw = read_regular_file(file, MAX_CONFIG_BYTES, RunFolderError, "neat config", follow_links=False)
+        raw = self._read("", "config.ini", MAX_CONFIG_BYTES, "neat config")
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise RunFolderError(f"{file}: not a text file (byte {exc.start} is not UTF-8)") from None
+            raise RunFolderError(
+                f"{self.location() / 'config.ini'}: not a text file (byte {exc.start} is not UTF-8)"
+            ) from None
 
     def write_lines(self, name: str, rows: list[dict[str, Any]]) -> None:
         """Rewrite a .jsonl file (stats or timing) atomically, one JSON object per line."""
-        write_atomic(self.path / name, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+        self._write("", name, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
 
     def champion_path(self, generation: int) -> Path:
         return self.champions / f"gen-{generation:04d}.json"
 
     def champion_files(self) -> list[Path]:
         """Champion files, oldest generation first."""
-        if not self.champions.is_dir():
-            return []
-        return sorted(
-            (p for p in self.champions.iterdir() if _CHAMPION.search(p.name)),
-            key=lambda p: int(_CHAMPION.search(p.name).group(1)),
-        )
+        return [self.champions / name for name in _by_generation(self._names("champions"), _CHAMPION)]
 
     def drop_champions_from(self, generation: int) -> None:
         """Remove champions of `generation` and later (a resumed run writes them again)."""
-        for path in self.champion_files():
-            if int(_CHAMPION.search(path.name).group(1)) >= generation:
-                path.unlink()
+        for name in _by_generation(self._names("champions"), _CHAMPION):
+            if int(_CHAMPION.search(name).group(1)) >= generation:
+                self._remove("champions", name)
 
     def first_finish_path(self, level_id: str, fitness: float) -> Path:
         """Where the champion that first finished `level_id` is kept: the same name every time the same
         generation is played, so a run resumed after a crash writes the same file, not a second one."""
         return self.first_finishes / f"{safe_stem(level_id)}-f{fitness:.0f}.json"
+
+    # Owning the folder ------------------------------------------------------------------------------------------
 
     def lock(self) -> None:
         """Own the folder for as long as this process lives (or until `unlock`); one run at a time.
@@ -189,36 +322,57 @@ class RunFolder:
         when the process ends however it ends, so a killed run never leaves the folder stuck. Then the
         folder's files are checked (`check_own_files`: no links out of it), temporary files a killed
         writer left are removed, and RUN/.lock is rewritten with this process's id, for people.
-        `RunFolderError` if another process has the folder or its files are not its own.
+        `RunFolderError` if another process has the folder, its files are not its own, or (locked again)
+        its path no longer leads to the folder this object locked before.
         """
         if self._lock is not None:
             return
-        self._made = not os.path.lexists(self.path)
-        try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except OSError as exc:
-            raise RunFolderError(f"{self.path}: cannot use this folder: {exc.strerror or exc}") from None
+        fd = self._open_again() if self._identity is not None else self._open_or_make()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
+            holder = self._holder(fd)
             os.close(fd)
-            holder = self._holder()
             raise RunFolderError(
                 f"{self.path} is in use by another tilerunner run"
                 f"{f' (process {holder})' if holder else ''};"
                 " wait for it to end, or choose another folder"
             ) from None
-        self._lock = fd
+        self._lock, self._identity = fd, _identity(fd)
         with self._abandoned_on_failure():
             self.check_own_files()
             self._remove_stale_temporaries()
-            write_atomic(self.path / LOCK_FILE, f"{os.getpid()}\n")
+            self._write("", LOCK_FILE, f"{os.getpid()}\n")
 
-    def _holder(self) -> str:
+    def _open_or_make(self) -> int:
+        """The folder's descriptor, the folder made first if missing (`_made` says whether it was)."""
+        self._made = not os.path.lexists(self.path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            return os.open(self.path, _FOLDER)
+        except OSError as exc:
+            raise RunFolderError(f"{self.path}: cannot use this folder: {exc.strerror or exc}") from None
+
+    def _open_again(self) -> int:
+        """The folder's descriptor when locked again: `RunFolderError` (and nothing made) unless its path still
+        leads to the folder this object locked before."""
+        try:
+            fd = os.open(self.path, _FOLDER)
+        except OSError:
+            fd = None
+        if fd is None or _identity(fd) != self._identity:
+            if fd is not None:
+                os.close(fd)
+            raise RunFolderError(
+                f"{self.path}: no longer the folder this run was started in (it was moved or replaced);"
+                " resume the run from where its folder is now"
+            )
+        return fd
+
+    def _holder(self, fd: int) -> str:
         """The process id RUN/.lock names (digits only), or '' if it names none."""
         try:
-            text = read_regular_file(self.path / LOCK_FILE, 64, RunFolderError, "lock", follow_links=False)
+            text = read_regular_file(self.path / LOCK_FILE, 64, RunFolderError, "lock", follow_links=False, dir_fd=fd)
         except RunFolderError:
             return ""
         holder = text.decode("ascii", "replace").strip()
@@ -231,45 +385,39 @@ class RunFolder:
         RUN/checkpoints -> another run's) would let writing, truncating or pruning old checkpoints reach
         outside the folder. The folder itself may be reached through links; nothing inside it is followed.
         """
-        for name in RUN_FILES + SUBFOLDERS:
-            self._refuse_link(self.path / name)
-        for name in RUN_FILES:
-            if os.path.lexists(self.path / name) and not (self.path / name).is_file():
-                raise RunFolderError(f"{self.path}: cannot use this folder: its {name} is not a regular file")
-        for name in SUBFOLDERS:
-            if os.path.lexists(self.path / name) and not (self.path / name).is_dir():
-                raise RunFolderError(f"{self.path}: cannot use this folder: its {name} is not a folder")
-        for name in SUBFOLDERS:
-            folder = self.path / name
-            if folder.is_dir():
-                for entry in folder.iterdir():
-                    self._refuse_link(entry)
+        with self._folder() as root:
+            for name in _KINDS:
+                self._refuse_link(root, name, self.path / name)
+            for name, (kind, is_kind) in _KINDS.items():
+                mode = _mode(name, root)
+                if mode is not None and not is_kind(mode):
+                    raise RunFolderError(f"{self.path}: cannot use this folder: its {name} is not a {kind}")
+        for sub in SUBFOLDERS:
+            with contextlib.suppress(FileNotFoundError), self._folder(sub) as fd:
+                for name in os.listdir(fd):
+                    self._refuse_link(fd, name, self.path / sub / name)
 
-    def _refuse_link(self, path: Path) -> None:
-        if path.is_symlink():
+    def _refuse_link(self, dir_fd: int, name: str, shown: Path) -> None:
+        """`RunFolderError` naming `shown` if `name` in the folder open as `dir_fd` is a symbolic link."""
+        mode = _mode(name, dir_fd)
+        if mode is not None and stat.S_ISLNK(mode):
             raise RunFolderError(
-                f"{path}: a symbolic link (to {os.readlink(path)}); a run folder's files must be"
+                f"{shown}: a symbolic link (to {os.readlink(name, dir_fd=dir_fd)}); a run folder's files must be"
                 " its own, since tilerunner writes nowhere outside it: remove the link"
             )
-
-    def own_subfolder(self, path: Path) -> Path:
-        """`path` (a subfolder of the run), made if missing and checked to be a real folder, not a link."""
-        self._refuse_link(path)
-        path.mkdir(exist_ok=True)
-        if path.is_symlink() or not path.is_dir():
-            raise RunFolderError(f"{path}: not a folder of this run")
-        return path
 
     def _remove_stale_temporaries(self) -> None:
         """Remove the temporary files of writes a killed process left (`.config.x1y2z3w4.tmp.ini`).
 
         Only the lock's holder writes here, so any such file is a leftover, never a write in progress.
         """
-        for folder in (self.path, *(self.path / name for name in SUBFOLDERS)):
-            if folder.is_dir() and not folder.is_symlink():
-                for entry in folder.iterdir():
-                    if _TEMPORARY.match(entry.name) and not entry.is_symlink() and entry.is_file():
-                        entry.unlink()
+        for sub in ("", *SUBFOLDERS):
+            with contextlib.suppress(FileNotFoundError), self._folder(sub) as fd:
+                for name in os.listdir(fd):
+                    mode = _mode(name, fd)
+                    if _TEMPORARY.match(name) and mode is not None and stat.S_ISREG(mode):
+                        with self._naming(sub, name):
+                            os.unlink(name, dir_fd=fd)
 
     @contextlib.contextmanager
     def setting_up(self) -> Iterator[None]:
@@ -284,36 +432,44 @@ class RunFolder:
 
     @contextlib.contextmanager
     def _abandoned_on_failure(self) -> Iterator[None]:
-        """If the block fails, `_abandon` the folder; a failed write becomes one `RunFolderError` naming it."""
+        """If the block fails, `_abandon` the folder; a failed write becomes one `RunFolderError` naming the file
+        (or the folder)."""
         try:
             yield
         except OSError as exc:
             self._abandon()
-            raise RunFolderError(f"{self.path}: cannot write the run folder: {exc.strerror or exc}") from None
+            what = f"cannot write {exc.filename}" if exc.filename else f"{self.path}: cannot write the run folder"
+            raise RunFolderError(f"{what}: {exc.strerror or exc}") from None
         except BaseException:
             self._abandon()
             raise
 
     def _abandon(self) -> None:
-        """Let the lock go; remove the folder if this process made it and no run has started in it."""
-        made = self._made and not self.holds_a_run()
+        """Let the lock go; remove the folder if this process made it, no run has started in it and it is still
+        where it was made."""
+        made = self._made and not self.holds_a_run() and self._still_at_path()
         self.unlock()
         if made:
             shutil.rmtree(self.path, ignore_errors=True)
 
     def unlock(self) -> None:
         """Let other processes use the folder again."""
+        for fd in self._lent:
+            os.close(fd)
+        self._lent.clear()
         if self._lock is not None:
             os.close(self._lock)  # closing the descriptor drops the lock
             self._lock = None
 
+    # Checkpoints ----------------------------------------------------------------------------------------------
+
     def write_checkpoint(self, generation: int, blob: bytes) -> Path:
         """Write the checkpoint of `generation` (atomically), then drop all but the newest few."""
-        path = self.own_subfolder(self.checkpoints) / f"gen-{generation:04d}{CHECKPOINT_SUFFIX}"
-        write_atomic(path, blob)
-        for old in self.checkpoint_files()[:-CHECKPOINTS_KEPT]:
-            old.unlink()
-        return path
+        name = f"gen-{generation:04d}{CHECKPOINT_SUFFIX}"
+        self._write("checkpoints", name, blob)
+        for old in _by_generation(self._names("checkpoints"), _CHECKPOINT)[:-CHECKPOINTS_KEPT]:
+            self._remove("checkpoints", old)
+        return self.checkpoints / name
 
     @staticmethod
     def checkpoint_generation(path: Path) -> int:
@@ -322,20 +478,15 @@ class RunFolder:
 
     def checkpoint_files(self) -> list[Path]:
         """Checkpoint files, oldest generation first."""
-        if not self.checkpoints.is_dir():
-            return []
-        return sorted(
-            (p for p in self.checkpoints.iterdir() if _CHECKPOINT.search(p.name)),
-            key=lambda p: int(_CHECKPOINT.search(p.name).group(1)),
-        )
+        return [self.checkpoints / name for name in _by_generation(self._names("checkpoints"), _CHECKPOINT)]
 
     def latest_checkpoint(self) -> tuple[Path, bytes]:
         """The newest checkpoint file and its bytes, or `RunFolderError` saying why there is none."""
-        if not self.path.is_dir():
+        if self._lock is None and not self.path.is_dir():
             raise RunFolderError(f"{self.path}: no such run folder")
         files = self.checkpoint_files()
         if not files:
-            if any(self.checkpoints.glob("gen-*.pkl")):
+            if self._has_pickles():
                 raise RunFolderError(
                     f"{self.path}: its checkpoints are pickles from tilerunner 0.1, which this"
                     " version never loads (a pickle can run code); resume it with 0.1"
@@ -345,4 +496,23 @@ class RunFolder:
                 f" with tilerunner evolve --out {self.path}"
             )
         newest = files[-1]
-        return newest, read_regular_file(newest, MAX_CHECKPOINT_BYTES, RunFolderError, "checkpoint", follow_links=False)
+        return newest, self._read("checkpoints", newest.name, MAX_CHECKPOINT_BYTES, "checkpoint")
+
+
+def _by_generation(names: list[str], pattern: re.Pattern[str]) -> list[str]:
+    """The names `pattern` matches (its group 1 a generation), oldest generation first."""
+    return sorted((n for n in names if pattern.search(n)), key=lambda n: int(pattern.search(n).group(1)))
+
+
+def _mode(name: str, dir_fd: int) -> int | None:
+    """The mode of `name` in the folder open as `dir_fd`, not following a link; None if there is none."""
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return None
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    """(device, inode) of an open file: which folder a descriptor holds, whatever its path."""
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino

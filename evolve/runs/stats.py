@@ -75,28 +75,44 @@ def read_stats(path: str | os.PathLike) -> list[dict[str, Any]]:
     return rows
 
 
-def check_row(row: Any) -> dict[str, Any]:
-    """One stats.jsonl row, checked field by field (`StatsError` without a file name otherwise)."""
-    _read.check(row, "object", "the line")
-    _read.get(row, "generation", "count", "")
-    _read.get(row, "best_genome", "int", "")
+def check_row(row: Any, where: str = "") -> dict[str, Any]:
+    """One stats.jsonl row, checked field by field (`StatsError` without a file name otherwise); `where` names
+    the row in messages (a checkpoint's `checkpoint.stats[3]`; a line of stats.jsonl is named by the caller)."""
+    _read.check(row, "object", where or "the line")
+    _read.get(row, "generation", "count", where)
+    _read.get(row, "best_genome", "int", where)
     for key in _NUMBERS:
-        _read.get(row, key, "number", "")
+        _read.get(row, key, "number", where)
     for key in _COUNTS:
-        _read.get(row, key, "count", "")
+        _read.get(row, key, "count", where)
     if row["finished"] > row["population"]:
-        raise StatsError(f"finished ({row['finished']}) is more than population ({row['population']})")
-    for i, outcome in enumerate(_read.get(row, "best", "list", "")):
+        raise StatsError(f"{_at(where, 'finished')} ({row['finished']}) is more than population ({row['population']})")
+    for i, outcome in enumerate(_read.get(row, "best", "list", where)):
         for key, kind in OUTCOME_KINDS.items():
-            _read.get(outcome, key, kind, f"best[{i}]")
-        check_outcome_names(outcome, f"best[{i}]", StatsError)
-    if "levels" in row:  # runs with --levels-per-gen: the levels this generation played
-        for i, level_id in enumerate(_read.get(row, "levels", "list", "")):
-            _read.check(level_id, "str", f"levels[{i}]")
+            _read.get(outcome, key, kind, _at(where, f"best[{i}]"))
+        check_outcome_names(outcome, _at(where, f"best[{i}]"), StatsError)
+    for key in ("levels", "rechecked"):  # with --levels-per-gen, gen:* or --curriculum: what it played; --recheck
+        for i, level_id in enumerate(_read.get(row, key, "list", where) if key in row else []):
+            _read.check(level_id, "str", _at(where, f"{key}[{i}]"))
+    if "stage" in row:  # runs with --curriculum: the stage this generation played
+        _read.get(row, "stage", "count", where)
     if "validation" in row:  # runs with --validate, on the generations they checked
         for key, kind in VALIDATION_KINDS.items():
-            _read.get(row["validation"], key, kind, "validation")
+            _read.get(row["validation"], key, kind, _at(where, "validation"))
     return row
+
+
+def check_timing_row(row: Any, where: str) -> dict[str, Any]:
+    """One timing.jsonl row: its generation, and numbers (seconds, frames per second, bytes) for the rest."""
+    _read.get(row, "generation", "count", where)
+    for key in row:
+        _read.get(row, key, "number", where)
+    return row
+
+
+def _at(where: str, name: str) -> str:
+    """The path of field `name` of the row at `where` ("" for a line of stats.jsonl)."""
+    return f"{where}.{name}" if where else name
 
 
 def check_outcome_names(outcome: dict[str, Any], where: str, error: type[FormatError]) -> None:

@@ -6,6 +6,7 @@
   `ReplayShows` (replay files in turn), `RunFollower` (a run folder's newest champion), `shows_of`;
 - `panels`: the drawing of each part (game, input grid, network, banners, help, buttons);
 - `net_layout`: where each node of a network is drawn (`layout_network`, `PanelGeometry`);
+- `foreseen`: foresight's paths over the game view (`draw_foreseen`, `draw_fate_key`, `game_picture`);
 - `chart`: the fitness and species chart (`draw_chart`, `chart_image`);
 - `human_play`: `HumanPlay`, a person playing a level with the agent's view beside it.
 

@@ -4,7 +4,8 @@ The layout is worked out once per genome (so it is still from frame to frame) an
 deterministically (the same genome always looks the same). Input nodes sit exactly
 where their cells are in the 13x13 view (an `enemy-grid` network's enemy inputs in a
 second grid under it); the inputs of the other observation features stand in a labelled
-column beside the grid (`INPUT_LABELS`); outputs stand in a column on the right.
+column beside the grid (`INPUT_LABELS`), foresight's as a small block under them (a row per move, a
+column per part: `ForesightBlock`); outputs stand in a column on the right.
 Hidden nodes start at the mean of their neighbours (or where they stood in the
 previous champion's drawing, so a new champion's shared ancestry stays put), then a
 few hundred small moves pull each towards its neighbours and push apart any two
@@ -20,6 +21,7 @@ import numpy as np
 
 from tilerunner.agent.compiler import node_slots
 from tilerunner.envs.buttons import N_BUTTONS
+from tilerunner.envs.foresight import MOVES, N_PARTS, PARTS
 from tilerunner.envs.observe import DEFAULT_RADIUS, FEATURES, extra_inputs
 
 ITERATIONS = 200
@@ -27,17 +29,19 @@ SETTLE = 60  # then rounds of spreading alone, so the spacing holds
 CENTRE_PULL = 1.0  # the band's centre counts as this many neighbours
 
 # Short labels of the inputs drawn as labelled nodes, per feature, in input order (what each one is and its
-# range: `tilerunner.envs.observe`'s docstring). `enemy-grid` is drawn as a second grid; `enemy-kinds` adds none.
+# range: `tilerunner.envs.observe`'s docstring). `enemy-grid` is drawn as a second grid; `enemy-kinds` adds none;
+# `foresight`'s 45 are a block (`ForesightBlock`), as tall as nine labelled nodes.
 INPUT_LABELS = {
     "speed": ("vx", "vy", "ground"),
     "jump": ("ground", "may jump", "lift"),
     "position": ("x", "y"),
     "probes": ("gap", "gap w", "wall", "wall h", "enemy dx", "enemy dy", "kind"),
+    "no-grid": (),
 }
-_GRIDS = ("enemy-grid",)
+_GRIDS = ("enemy-grid", "no-grid")  # drawn as a grid, or taking the grid away
 for _name in FEATURES:
     _n = extra_inputs(_name, DEFAULT_RADIUS)
-    if _name not in _GRIDS and len(INPUT_LABELS.get(_name, ())) != _n:
+    if _name not in _GRIDS and _name != "foresight" and len(INPUT_LABELS.get(_name, ())) != _n:
         raise RuntimeError(
             f"net_layout labels {len(INPUT_LABELS.get(_name, ()))} inputs of {_name!r},"
             f" tilerunner.envs.observe gives it {_n}"
@@ -52,17 +56,67 @@ LABEL_COLUMN = 10 + LABEL_W + 8 + 2 * NODE_R  # from the grids' right edge to th
 ROW_H = 16  # one labelled input
 HEAD_H = 18  # one feature's heading over its inputs (the text in its lower part: a little space between groups)
 
+# Foresight's block: a row per move (labelled on the left), a column per part (a letter over it).
+MOVE_LABELS = ("run", "jump", "hop", "wait", "back", "keep A", "let go", "drift", "steer")  # MOVES, short
+PART_LETTERS = tuple(part[0] for part in PARTS)  # p d s a f: progress, dies, stomps, away, frames
+if len(MOVE_LABELS) != len(MOVES):
+    raise RuntimeError(
+        f"net_layout labels {len(MOVE_LABELS)} foresight moves, tilerunner.envs.foresight has {len(MOVES)}"
+    )
+BLOCK_R = 4  # a block node's radius
+BLOCK_PITCH = 12  # between block nodes' centres, across and down (a line of the small font)
+LETTERS_H = 12  # the parts' letters over the block
+MOVE_LABEL_W = 36  # room for the widest move label in the small font ("keep A")
+BLOCK_COLUMN = 10 + MOVE_LABEL_W + 5 + (N_PARTS - 1) * BLOCK_PITCH + 2 * BLOCK_R + NODE_R - BLOCK_R
+
 
 def input_slices(radius: int, features: tuple[str, ...] | list[str]) -> dict[str, slice]:
     """Where the grid and each feature that adds inputs sit in a network's input vector (in FEATURES order)."""
-    k = (2 * radius + 1) ** 2
-    slices = {"grid": slice(0, k)}
+    k = 0 if "no-grid" in features else (2 * radius + 1) ** 2
+    slices = {"grid": slice(0, k)} if k else {}
     for name in FEATURES:
         n = extra_inputs(name, radius) if name in features else 0
-        if n:
+        if n > 0:  # (no-grid's is negative: it takes the grid's inputs away)
             slices[name] = slice(k, k + n)
             k += n
     return slices
+
+
+# (feature, heading's centre y, ((input index, label, centre y), ...)) for each labelled feature.
+LabelledRows = tuple[tuple[str, float, tuple[tuple[int, str, float], ...]], ...]
+
+
+@dataclass(frozen=True)
+class ForesightBlock:
+    """Where foresight's inputs are drawn: a row of nodes per move, a column per part, the last column at `right`."""
+
+    first: int  # the input index of the first move's first part
+    right: float  # centre x of the last column
+    head: float  # centre y of the feature's heading
+    letters: float  # centre y of the parts' letters
+    top: float  # centre y of the first row
+    pitch: float  # between nodes' centres, across and down
+
+    def column_x(self, part: int) -> float:
+        """Centre x of part `part`'s column."""
+        return self.right - (N_PARTS - 1 - part) * self.pitch
+
+    def row_y(self, move: int) -> float:
+        """Centre y of move `move`'s row."""
+        return self.top + move * self.pitch
+
+    @property
+    def label_right(self) -> float:
+        """Where the moves' labels end: a little left of the first column's nodes."""
+        return self.column_x(0) - BLOCK_R - 5
+
+    def inputs(self) -> dict[int, tuple[float, float]]:
+        """Each input's node centre, by input index."""
+        return {
+            self.first + m * N_PARTS + k: (self.column_x(k), self.row_y(m))
+            for m in range(len(MOVES))
+            for k in range(N_PARTS)
+        }
 
 
 @dataclass(frozen=True)
@@ -71,7 +125,8 @@ class PanelGeometry:
 
     The grid (and with `enemy-grid` the enemies' grid under it) stands on the left; the inputs of
     `speed`, `jump`, `position` and `probes` stand in a labelled column beside it, grouped under
-    their feature's name; outputs in a column on the right; hidden nodes in the band between.
+    their feature's name, and `foresight`'s in a block under them; outputs in a column on the right;
+    hidden nodes in the band between.
     """
 
     width: int
@@ -97,12 +152,23 @@ class PanelGeometry:
     @cached_property
     def labelled(self) -> tuple[str, ...]:
         """The features whose inputs are drawn as labelled nodes, in input order."""
-        return tuple(name for name in FEATURES if name in self.features and name in INPUT_LABELS)
+        return tuple(name for name in FEATURES if name in self.features and INPUT_LABELS.get(name))
+
+    @property
+    def has_column(self) -> bool:
+        """Whether anything stands beside the grid: labelled nodes or foresight's block."""
+        return bool(self.labelled) or "foresight" in self.features
+
+    @property
+    def label_column(self) -> int:
+        """From the grids' right edge to the labelled nodes' right edge (wider for foresight's block)."""
+        return BLOCK_COLUMN if "foresight" in self.features else LABEL_COLUMN
 
     @cached_property
     def cell(self) -> int:
-        """Pixels per input cell: the grid takes about 40% of the panel's width (45% with the labelled column)."""
-        wide = int(self.width * 0.45) - MARGIN - LABEL_COLUMN if self.labelled else int(self.width * 0.4)
+        """Pixels per input cell: the grid takes about 40% of the panel's width (45% with the labelled column; the
+        wider column of foresight's block takes its extra room from the hidden nodes' band, not the grid)."""
+        wide = int(self.width * 0.45) - MARGIN - LABEL_COLUMN if self.has_column else int(self.width * 0.4)
         titles = 2 * TITLE_H + GRID_GAP if self.n_grids == 2 else 0
         tall = (self.height - 40 - titles) // self.n_grids
         return max(3, min(wide, tall) // self.grid_size)
@@ -124,17 +190,18 @@ class PanelGeometry:
     @cached_property
     def node_x(self) -> int:
         """Centre x of the labelled input nodes (their labels end to the left of it)."""
-        return MARGIN + self.cell * self.grid_size + LABEL_COLUMN - NODE_R
+        return MARGIN + self.cell * self.grid_size + self.label_column - NODE_R
 
     @cached_property
-    def labelled_rows(self) -> tuple[tuple[str, float, tuple[tuple[int, str, float], ...]], ...]:
-        """(feature, heading's centre y, ((input index, label, centre y), ...)) for each labelled feature.
-
-        The column is centred on the panel's height; rows shrink if it would not fit.
-        """
+    def _column(self) -> tuple[LabelledRows, ForesightBlock | None]:
+        """The labelled rows and foresight's block under them, centred on the panel's height; all shrink if the
+        column would not fit."""
         slices = self.slices
         n_rows = sum(len(INPUT_LABELS[name]) for name in self.labelled)
         full = len(self.labelled) * HEAD_H + n_rows * ROW_H
+        sees = "foresight" in self.features
+        if sees:
+            full += HEAD_H + LETTERS_H + len(MOVES) * BLOCK_PITCH
         scale = min(1.0, (self.height - 40) / full) if full else 1.0
         y = (self.height - full * scale) / 2
         rows = []
@@ -146,11 +213,28 @@ class PanelGeometry:
                 inputs.append((slices[name].start + k, label, y + ROW_H * scale / 2))
                 y += ROW_H * scale
             rows.append((name, head, tuple(inputs)))
-        return tuple(rows)
+        if not sees:
+            return tuple(rows), None
+        head = y + (HEAD_H - ROW_H / 2) * scale
+        letters = y + (HEAD_H + LETTERS_H / 2) * scale
+        top = y + (HEAD_H + LETTERS_H + BLOCK_PITCH / 2) * scale
+        pitch = BLOCK_PITCH * scale
+        return tuple(rows), ForesightBlock(slices["foresight"].start, float(self.node_x), head, letters, top, pitch)
+
+    @property
+    def labelled_rows(self) -> LabelledRows:
+        """(feature, heading's centre y, ((input index, label, centre y), ...)) for each labelled feature."""
+        return self._column[0]
+
+    @property
+    def foresight_block(self) -> ForesightBlock | None:
+        """Where foresight's inputs are drawn (None without the sense)."""
+        return self._column[1]
 
     @cached_property
     def _labelled_xy(self) -> dict[int, tuple[float, float]]:
-        return {i: (float(self.node_x), y) for _, _, inputs in self.labelled_rows for i, _, y in inputs}
+        xy = {i: (float(self.node_x), y) for _, _, inputs in self.labelled_rows for i, _, y in inputs}
+        return xy | (self.foresight_block.inputs() if self.foresight_block else {})
 
     @property
     def output_x(self) -> int:
@@ -164,7 +248,7 @@ class PanelGeometry:
     def hidden_box(self) -> tuple[float, float, float, float]:
         """(x0, y0, x1, y1): where hidden nodes may go."""
         gx, _ = self.grid_origin
-        left = self.node_x + NODE_R if self.labelled else gx + self.cell * self.grid_size
+        left = self.node_x + NODE_R if self.has_column else gx + self.cell * self.grid_size
         return (left + 28.0, 18.0, self.output_x - 34.0, self.height - 18.0)
 
     @property
@@ -174,10 +258,9 @@ class PanelGeometry:
 
     def input_xy(self, index: int) -> tuple[float, float]:
         """Centre of input `index`'s node: its cell in the grid (row-major, as the observation is flattened), in
-        the enemies' grid, or in the labelled column."""
-        cells = self.grid_size**2
+        the enemies' grid, in the labelled column, or in foresight's block."""
         grid = 0
-        if index >= cells:
+        if "grid" not in self.slices or index >= self.slices["grid"].stop:  # (with no-grid no input is in the grid)
             enemies = self.slices.get("enemy-grid")
             if enemies is not None and enemies.start <= index < enemies.stop:
                 grid, index = 1, index - enemies.start

@@ -3,7 +3,8 @@ the level-set overlay.
 
 Each function draws into a pygame Surface and holds no state, so the window, the
 screenshot option and the tests all draw the same pixels. Colours are module
-constants: positive weights green and negative red, as MarI/O and neat-python drew them.
+constants: positive weights green and negative red, as MarI/O and neat-python drew them; foresight's
+fates in `FATE_COLOURS`, the one table the network panel and the paths over the game share.
 """
 
 from __future__ import annotations
@@ -12,10 +13,19 @@ import math
 
 import numpy as np
 
+from tilerunner.envs import foresight as F
 from tilerunner.envs import render
 from tilerunner.envs.buttons import N_BUTTONS, mask_from_outputs, pressed
 from tilerunner.envs.render import load_pygame
-from tilerunner.evolve.viewer.net_layout import NODE_R, TITLE_H, NetworkLayout, PanelGeometry
+from tilerunner.evolve.viewer.net_layout import (
+    BLOCK_R,
+    MOVE_LABELS,
+    NODE_R,
+    PART_LETTERS,
+    TITLE_H,
+    NetworkLayout,
+    PanelGeometry,
+)
 
 BACKGROUND = (20, 22, 30)
 PANEL = (28, 31, 42)
@@ -31,6 +41,13 @@ NODE_OUTLINE = (150, 156, 176)
 MEMORY_OUTLINE = (70, 210, 230)
 LIT_LABEL = (250, 210, 60)
 FAINT = 0.18  # how strongly a connection shows when it carries nothing this frame
+# Foresight's fates (`tilerunner.envs.foresight`): a move's path over the game and its row in the network panel.
+FATE_COLOURS = {
+    F.LANDS: (70, 230, 90),  # green: lands where it can go on
+    F.DIES: (240, 50, 50),  # red: dies (or lands in a trap)
+    F.AWAY: (255, 180, 30),  # amber: leaves the view, or runs out of time, before anything is settled
+    F.STOMPS: (40, 120, 255),  # blue: stomps an enemy
+}
 
 # The buttons as the panels name them, in `tilerunner.envs.buttons`' order (Left = bit 0).
 BUTTON_LABELS = ("Left", "Right", "Up", "Down", "A jump", "B run")
@@ -151,6 +168,7 @@ def draw_network(
 
     draw_input_labels(surface, geo, fonts)  # over the links from the grid, which pass behind them
     draw_labelled_inputs(surface, geo, extra)  # over the links that leave them
+    draw_foresight_block(surface, geo, extra, fonts)
 
     # Hidden nodes: circles; memory cells: squares in a cyan outline with a bar for the cell state.
     for key in layout.hidden:
@@ -195,7 +213,7 @@ def draw_network(
 def _extra_values(geo: PanelGeometry, extra: np.ndarray, name: str) -> np.ndarray:
     """Feature `name`'s inputs out of `extra` (the inputs after the grid); zeros where `extra` is short."""
     part = geo.slices[name]
-    first = geo.grid_size**2
+    first = geo.slices["grid"].stop if "grid" in geo.slices else 0
     values = np.zeros(part.stop - part.start)
     got = extra[part.start - first : part.stop - first]
     values[: len(got)] = got
@@ -242,6 +260,49 @@ def draw_labelled_inputs(surface, geo: PanelGeometry, extra: np.ndarray) -> None
             x, y = (round(v) for v in geo.input_xy(index))
             pg.draw.circle(surface, node_fill(float(value)), (x, y), NODE_R)
             pg.draw.circle(surface, NODE_OUTLINE, (x, y), NODE_R, 1)
+
+
+def fate_of_inputs(parts: np.ndarray) -> int | None:
+    """A move's fate from its five foresight inputs (progress, dies, stomps, away, frames); None when the move
+    does not apply now (it reads dies 1 after no frames)."""
+    _, dies, stomps, away, frames = (float(v) for v in parts)
+    if dies > 0.5:
+        return F.DIES if frames > 0 else None
+    return F.STOMPS if stomps > 0.5 else (F.AWAY if away > 0.5 else F.LANDS)
+
+
+def foresight_block_texts(geo: PanelGeometry, values: np.ndarray, fonts: Fonts) -> list[tuple[str, tuple, object]]:
+    """Foresight's block's texts as (text, colour, pygame.Rect in panel pixels): the feature's name, a letter over
+    each part's column, and each move's label left of its row, in its fate's colour (dim if it does not apply)."""
+    block = geo.foresight_block
+    texts = [("foresight", DIM_TEXT, fonts.small_text("foresight", DIM_TEXT).get_rect(right=geo.node_x + NODE_R))]
+    texts[0][2].centery = round(block.head)
+    for k, letter in enumerate(PART_LETTERS):
+        at = fonts.small_text(letter, DIM_TEXT).get_rect(centerx=round(block.column_x(k)), centery=round(block.letters))
+        texts.append((letter, DIM_TEXT, at))
+    for m, label in enumerate(MOVE_LABELS):
+        fate = fate_of_inputs(values[m])
+        colour = DIM_TEXT if fate is None else FATE_COLOURS[fate]
+        at = fonts.small_text(label, colour).get_rect(right=round(block.label_right), centery=round(block.row_y(m) + 1))
+        texts.append((label, colour, at))
+    return texts
+
+
+def draw_foresight_block(surface, geo: PanelGeometry, extra: np.ndarray, fonts: Fonts) -> None:
+    """Foresight's inputs as a block (`net_layout.ForesightBlock`): a node per input filled by its value, under
+    a letter per part, beside each move's label in the colour of what it leads to; nothing without the sense."""
+    block = geo.foresight_block
+    if block is None:
+        return
+    pg = load_pygame()
+    values = _extra_values(geo, extra, "foresight").reshape(len(MOVE_LABELS), len(PART_LETTERS))
+    for text, colour, at in foresight_block_texts(geo, values, fonts):
+        pg.draw.rect(surface, PANEL, at.inflate(4, 0))
+        surface.blit(fonts.small_text(text, colour), at)
+    for index, (x, y) in block.inputs().items():
+        centre = (round(x), round(y))
+        pg.draw.circle(surface, node_fill(float(values.flat[index - block.first])), centre, BLOCK_R)
+        pg.draw.circle(surface, NODE_OUTLINE, centre, BLOCK_R, 1)
 
 
 def label_rect(layout: NetworkLayout, output: int):

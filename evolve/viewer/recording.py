@@ -2,8 +2,9 @@
 
 `record(replay, levels, gif=..., png_folder=...)` plays the genome on each level one frame at a time (the
 same playback the viewer shows), keeps every `frame_step`-th frame (and each level's first and last),
-scales them, and writes them: the GIF atomically (a temporary name, then renamed), the PNG frames one by
-one, all removed again if the recording fails (a full disk, Ctrl-C). A GIF holds every frame in memory
+scales them (a genome that sees foresight with its foreseen paths over them, as the viewer draws them:
+`foreseen.game_picture`), and writes them: the GIF atomically (a temporary name, then renamed), the PNG
+frames one by one, all removed again if the recording fails (a full disk, Ctrl-C). A GIF holds every frame in memory
 while it is encoded, so it is limited to `MAX_GIF_PIXELS` over all its frames, checked before anything is
 drawn (`RecordingError`, one line).
 """
@@ -17,14 +18,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
+from tilerunner.envs.arguments import finite_number, instance, whole_number
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from tilerunner.envs.level import Level
     from tilerunner.evolve.core.outcome import Outcome
     from tilerunner.evolve.runs.replay import Replay
 
 MAX_GIF_PIXELS = 2**28  # 256 MiB of frames in all
+# The ranges of record's numbers (`tilerunner replay --scale` and `--frame-step` take them too).
+SCALE_RANGE = (1, 16)  # pixels per game pixel
+FRAME_STEP_RANGE = (1, 600)  # keep every Nth frame: a GIF frame time stays within GIF's 655 s
+HOLD_LAST_RANGE = (0.0, 600.0)  # seconds a level's last frame stays up: with a frame's 10 s, still within 655 s
 
 
 class RecordingError(ValueError):
@@ -50,7 +57,7 @@ class Recording:
 
 def record(
     replay: Replay,
-    levels: Sequence[Level],
+    levels: Sequence[Level | str | os.PathLike],
     *,
     gif: str | os.PathLike | None = None,
     png_folder: str | os.PathLike | None = None,
@@ -62,19 +69,29 @@ def record(
 
     `frame_step`: keep every Nth frame (3 is 20 frames a second of game time); `scale`: pixels per game
     pixel; `hold_last`: seconds each level's last frame stays up in the GIF (the viewer's pause between
-    levels). Raises `RecordingError` before drawing anything for a recording that cannot be made, and
-    `OSError` (with nothing half-written left) if writing fails.
+    levels); their ranges are `FRAME_STEP_RANGE`, `SCALE_RANGE` and `HOLD_LAST_RANGE`. `levels`: `Level` objects
+    or ids, as `evaluate` takes them. A wrong argument is a `TypeError` or `ValueError` naming it; a recording
+    that cannot be made a `RecordingError`, both before anything is drawn; `OSError` (with nothing half-written
+    left) if writing fails.
     """
+
     from tilerunner.agent import CompiledNetwork
     from tilerunner.envs import render
     from tilerunner.envs.atomic import atomic_path
     from tilerunner.envs.physics import FPS
     from tilerunner.evolve.core.playback import Playback
     from tilerunner.evolve.runs.evaluation import replay_results
+    from tilerunner.evolve.runs.replay import Replay, as_level_list
+    from tilerunner.evolve.viewer.foreseen import game_picture
 
+    replay = instance("replay", replay, Replay, "a Replay (tilerunner.load_replay reads one)")
+    levels = as_level_list(levels)
+    frame_step = whole_number("frame_step", frame_step, *FRAME_STEP_RANGE)
+    scale = whole_number("scale", scale, *SCALE_RANGE)
+    hold_last = finite_number("hold_last", hold_last, *HOLD_LAST_RANGE)
     if gif is None and png_folder is None:
         raise ValueError("nothing to record into: give a GIF path or a folder for PNG frames")
-    outcomes = [r.outcome for r in replay_results([replay], list(levels))[0]]  # the kernel: milliseconds a level
+    outcomes = [r.outcome for r in replay_results([replay], levels)[0]]  # the kernel: milliseconds a level
     counts = [o.frames // frame_step + 1 + (o.frames % frame_step != 0) for o in outcomes]  # start, steps, last
     heights = sorted({lv.height for lv in levels})
     if gif is not None and len(heights) > 1:
@@ -98,17 +115,15 @@ def record(
 
     def drawn() -> Iterator[np.ndarray]:
         for level in levels:
-            playback = Playback(network, level, replay.settings)
-            yield render.frame(playback.tiles, playback.state, playback.enemies)
+            playback = Playback(network, level, replay.settings, foresee=True)
+            yield game_picture(playback, scale)
             while not playback.done:
                 playback.step()
                 if playback.frame % frame_step == 0 or playback.done:
-                    yield render.frame(playback.tiles, playback.state, playback.enemies)
+                    yield game_picture(playback, scale)
 
     def frames_out() -> Iterator[np.ndarray]:
         for image in drawn():
-            if scale > 1:
-                image = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
             if folder is not None:
                 file = folder / f"frame-{done.frames:05d}.png"
                 with _naming(file):

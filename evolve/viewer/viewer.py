@@ -13,6 +13,8 @@ through a level set, or a run folder being followed). A level set gets an overla
 left of the game view (`level 3 of 7`, the level, and the running tally) and the level keys.
 Under the game, the episode: its outcome so far, the recorded one, the jump rule it plays by and
 the observation features (senses) its network gets; `PanelGeometry` lays out those features' inputs.
+A genome that sees foresight also has its last decision's foreseen paths drawn over the game, with a
+key to their colours at the top right (`tilerunner.evolve.viewer.foreseen`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from tilerunner.envs.physics import FPS
 from tilerunner.evolve.core.playback import Playback
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.runs.run_folder import unique_path
-from tilerunner.evolve.viewer import chart, panels
+from tilerunner.evolve.viewer import chart, foreseen, panels
 from tilerunner.evolve.viewer.net_layout import NetworkLayout, PanelGeometry, layout_network
 from tilerunner.evolve.viewer.shows import Show, ShowSource
 
@@ -127,7 +129,7 @@ class Viewer:
         if self.layout is None or self.genome is not replay.genome:
             self.layout = layout_network(replay.genome, replay.network, self.geometry, previous=self.layout)
         net = CompiledNetwork.create(replay.genome, replay.network)
-        self.playback = Playback(net, show.level, replay.settings)
+        self.playback = Playback(net, show.level, replay.settings, foresee=True)
         self.genome = replay.genome
 
     def step(self, frames: int = 1) -> None:
@@ -195,6 +197,9 @@ class Viewer:
         network = c.subsurface((GAME_PX, STATUS_H, WIDTH - GAME_PX, GAME_PX))
         if pb is not None:
             panels.draw_game(game, pb.tiles, pb.state, pb.enemies)
+            if pb.foreseen is not None:
+                foreseen.draw_foreseen(game, pb.foreseen, pb.tiles, pb.state)
+                foreseen.draw_fate_key(game, self.fonts.small)
             net = pb.net
             active = int(net.active[0])
             panels.draw_network(
@@ -207,7 +212,7 @@ class Viewer:
                 pb.outputs,
                 pb.settings.threshold,
                 self.fonts,
-                extra=pb.inputs[pb.observation.size :],
+                extra=pb.inputs[pb.grid_inputs :],
             )
         else:
             network.fill(panels.PANEL)
