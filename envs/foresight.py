@@ -147,18 +147,20 @@ def _world(sight: Sight, w: int, radius: int, rows: int, seen: int) -> tuple[np.
 
 
 @njit(cache=True)
-def _origin(state: np.ndarray, radius: int) -> tuple[int, int]:
-    """The level's (column, row) at the foreseen world's top-left: one column left of the view, its top row."""
+def _origin(tiles: np.ndarray, state: np.ndarray, radius: int) -> tuple[int, int]:
+    """The level's (column, row) at the foreseen world's top-left: one column left of the view, and the view's
+    top row (or lower, if that row is so far above the level that the world would not fit its scratch: the
+    rows left out are above the level, empty either way)."""
     col = (state[P.S_X] + P.PLAYER_W // 2) >> P.TILE_SHIFT
     row = (state[P.S_Y] + P.PLAYER_H // 2) >> P.TILE_SHIFT
-    return col - radius - 1, row - radius
+    return col - radius - 1, max(row - radius, tiles.shape[0] - _max_rows(radius))
 
 
 @njit(cache=True)
 def _view_rows(tiles: np.ndarray, state: np.ndarray, radius: int) -> int:
     """How many rows the foreseen world has: from the view's top row to the level's bottom (a screen shows a
     level's whole height; below it is a pit, as the physics rules)."""
-    _, r0 = _origin(state, radius)
+    _, r0 = _origin(tiles, state, radius)
     return tiles.shape[0] - r0
 
 
@@ -196,7 +198,7 @@ def look(
 ) -> None:
     """Fill a world buffer with what the player sees (see the module docstring), in the view's coordinates;
     `w_enemies` has room for exactly the enemies seen (`seen_enemies`)."""
-    c0, r0 = _origin(state, radius)
+    c0, r0 = _origin(tiles, state, radius)
     rows, cols = w_tiles.shape
     for i in range(rows):
         for j in range(cols):
@@ -405,8 +407,8 @@ def observe_foresight(
 
 
 @njit(cache=True)
-def _origin_px(state: np.ndarray, radius: int) -> tuple[int, int]:
-    c0, r0 = _origin(state, radius)
+def _origin_px(tiles: np.ndarray, state: np.ndarray, radius: int) -> tuple[int, int]:
+    c0, r0 = _origin(tiles, state, radius)
     return c0 * P.TILE, r0 * P.TILE
 
 
@@ -416,7 +418,7 @@ def foreseen_paths(
     """Each move that applies now, as foresight plays it: (move, fate, path), the path the player's top-left
     (x, y) in the level's sub-pixels, one row a frame until the fate. For the viewer, which draws them."""
     sight = sight_buffers(radius, frame_skip)
-    ox, oy = _origin_px(state, radius)
+    ox, oy = _origin_px(tiles, state, radius)
     paths = []
     for move in range(len(MOVES)):
         if not applies(state, move):

@@ -599,3 +599,12 @@ def test_a_replay_of_a_network_that_sees_foresight_records_it_and_verifies(seers
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="inputs"):
         load_replay(path)
+
+
+def test_a_player_above_the_tallest_level_is_foreseen_without_overrunning_the_scratch():
+    # 64 rows (the most a level may have), the player standing on the top row and jumping off the top of the level.
+    rows = ["-M" + "-" * 28 + "F", "X" * 31] + ["-" * 31] * 61 + ["X" * 31]
+    tiles, state, enemies = world(make_level(*rows), (P.RIGHT | P.B | P.A, 30))
+    assert state[P.S_Y] < 0  # above the level's top
+    inputs = sense(tiles, state, enemies, radius=20)
+    assert np.all(np.abs(inputs) <= 1.0) and row(inputs, "let-go")["dies"] == 0.0

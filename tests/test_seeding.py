@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 
+import numpy as np
 import pytest
 
-from tilerunner.envs.level import parse_level
+from tilerunner.envs.level import load_level, parse_level
 from tilerunner.evolve.commands.cli import main as cli
+from tilerunner.evolve.core import rules_imitation
+from tilerunner.evolve.core.controllers import play_controllers
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.seeding import reactive_genome
@@ -96,3 +100,37 @@ def test_the_cli_seeds_only_with_the_senses_and_only_a_new_run(tmp_path, capsys)
     capsys.readouterr()
     assert cli(["evolve", "--resume", str(out), "--seed-rules", "0.5"]) == 2
     assert "--seed-rules cannot be changed when resuming" in capsys.readouterr().err
+
+
+# The foresight seed: `rules` as a network (one linear unit per button over jump, probes and foresight).
+FORESEEING = ("jump", "probes", "foresight", "no-grid")
+GENERATED = [f"gen:{seed}:{d}" for seed in range(700_001, 700_007) for d in (1, 3, 5)]  # never fitted on
+
+
+@pytest.mark.parametrize("rule", ("hold", "press"))
+def test_the_foresight_seed_decides_as_rules_does_and_finishes_what_it_finishes(rule):
+    settings = EpisodeSettings(features=FORESEEING, jump_rule=rule)
+    config = config_for(settings)
+    genome = reactive_genome(1, config.genome_config, 6, settings.features)
+    levels = [load_level(spec) for spec in GENERATED]
+    (rows,) = genome_results([genome], NetworkShape.from_genome_config(config.genome_config), settings, levels)
+    seed_finished = sum(r.outcome.finished for r in rows)
+    (rules,) = play_controllers(["rules"], levels, settings)
+    rules_finished = sum(o.finished for o in rules)
+    assert seed_finished >= rules_finished - 2 and seed_finished > len(levels) // 2, (seed_finished, rules_finished)
+    # On the states rules itself reaches, the shipped units press what it presses at least 95% of the time.
+    data = json.loads(resources.files("tilerunner.evolve.core").joinpath("configs", "foresight_seed.json").read_text())
+    names = rules_imitation.sense_names()
+    weights = np.array([[data["units"][b]["weights"][n] for n in names] for b in rules_imitation.BUTTONS])
+    bias = np.array([data["units"][b]["bias"] for b in rules_imitation.BUTTONS])
+    xs, labels, _ = rules_imitation.play(levels, settings, weights, bias, units_play=False)
+    assert rules_imitation.agreement(weights, bias, xs, labels) >= 0.95
+
+
+def test_the_foresight_seed_needs_its_senses_and_the_radius_it_was_fitted_at():
+    settings = EpisodeSettings(features=("jump", "foresight"))
+    with pytest.raises(ValueError, match="needs the senses jump, probes, foresight.*missing probes"):
+        reactive_genome(1, config_for(settings).genome_config, 6, settings.features)
+    wide = EpisodeSettings(features=FORESEEING, view_radius=8)
+    with pytest.raises(ValueError, match="needs view radius 6, got 8"):
+        reactive_genome(1, config_for(wide).genome_config, 8, wide.features)
