@@ -247,6 +247,7 @@ SHIPPED = {
     "2-4": "2-4-f3549.json",
 }
 GENERALIST = "generalist.json"  # the best of `tilerunner bench generalize`, picked on validation levels
+FORESIGHT = "foresight.json"  # the same, seeing foresight (issue 30)
 
 
 @pytest.mark.parametrize("level, name", SHIPPED.items())
@@ -265,8 +266,18 @@ def test_the_shipped_generalist_plays_held_out_levels_identically():
     assert all(check.identical for check in verify(replay))
 
 
+def test_the_shipped_foresight_generalist_sees_foresight_and_plays_held_out_levels_identically():
+    replay = load_replay(ROOT / "replays" / FORESIGHT)
+    assert "foresight" in replay.settings.features and "no-grid" in replay.settings.features
+    assert [e.level.id for e in replay.episodes] == [f"gen:{seed}:3" for seed in range(500000, 500010)]
+    assert sum(e.outcome.finished for e in replay.episodes) == 9  # the grid-only generalist finishes 4 of them
+    assert all(check.identical for check in verify(replay))
+
+
 def test_the_installed_package_holds_the_shipped_replays():
-    assert sorted(p.name for p in shipped_replays().glob("*.json")) == sorted([*SHIPPED.values(), GENERALIST])
+    assert sorted(p.name for p in shipped_replays().glob("*.json")) == sorted(
+        [*SHIPPED.values(), GENERALIST, FORESIGHT]
+    )
 
 
 def test_shipped_replays_are_listed_and_played_by_name(capsys):
