@@ -270,7 +270,7 @@ def test_the_shipped_foresight_generalist_sees_foresight_and_plays_held_out_leve
     replay = load_replay(ROOT / "replays" / FORESIGHT)
     assert "foresight" in replay.settings.features and "no-grid" in replay.settings.features
     assert [e.level.id for e in replay.episodes] == [f"gen:{seed}:3" for seed in range(500000, 500010)]
-    assert sum(e.outcome.finished for e in replay.episodes) == 9  # the grid-only generalist finishes 4 of them
+    assert sum(e.outcome.finished for e in replay.episodes) == 8  # the grid-only generalist finishes 4 of them
     assert all(check.identical for check in verify(replay))
 
 
