@@ -260,7 +260,9 @@ def test_bench_foresight_counts_the_frames_foresight_simulates_and_times_each_va
     assert decisions > 0 and simulated >= 3 * decisions
     assert number(cost.group(4)) == round(simulated / decisions)
     rows = re.findall(
-        r"^  (grid|grid \+ foresight|foresight alone) \(and jump\) +(\d+) inputs .* ([\d.]+)x the grid's", out, re.M
+        r"^  (grid|grid \+ foresight|foresight alone) \(and jump\) +(\d+) inputs .*\( *([\d.]+)x the grid's\)",
+        out,
+        re.M,
     )
     assert [(name, int(n)) for name, n, _ in rows] == [
         ("grid", 172),
