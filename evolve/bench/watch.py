@@ -62,6 +62,9 @@ def view_in_child(run_dir: str, environ: dict[str, str], conn: Connection) -> No
     signal.signal(signal.SIGTERM, _close_on_sigterm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes us
     os.environ.update(environ)
+    # SIGTERM stays ours: SDL would take it over while it starts and turn it into a quit event, which is lost
+    # when the signal comes before SDL's event queue is up (the parent closes us as soon as we say "ready").
+    os.environ["SDL_NO_SIGNAL_HANDLERS"] = "1"
     try:
         from tilerunner.evolve.viewer.shows import RunFollower
         from tilerunner.evolve.viewer.viewer import Viewer
