@@ -72,6 +72,7 @@ N_GROUND = 5  # the first five moves are made on the ground, the rest in the air
 PARTS = ("progress", "dies", "stomps", "away", "frames")
 N_PARTS = len(PARTS)
 N_INPUTS = len(MOVES) * N_PARTS
+INPUT_PARTS = tuple(f"{move}.{part}" for move in MOVES for part in PARTS)  # each input: `run.progress`, ...
 HORIZON = 120  # the longest forecast, in frames (a running jump held to the top lasts about 80)
 MAX_SEEN = 16  # enemies foreseen at once (the first in view, in the order the level lists them)
 AWAY_DROP = 2 * P.TILE
@@ -129,7 +130,7 @@ def frames_simulated(sight: Sight) -> int:
 
 def input_names() -> list[str]:
     """The names of foresight's inputs, in order: `foresight.run.progress`, ..."""
-    return [f"foresight.{move}.{part}" for move in MOVES for part in PARTS]
+    return [f"foresight.{part}" for part in INPUT_PARTS]
 
 
 @njit(cache=True, inline="always")

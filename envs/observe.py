@@ -151,7 +151,7 @@ _PARTS = {
     "jump": ("on_ground", "may_jump", "can_jump_higher"),
     "position": ("x_in_tile", "y_in_tile"),
     "probes": ("gap_distance", "gap_width", "wall_distance", "wall_height", "enemy_dx", "enemy_dy", "enemy_kind"),
-    "foresight": tuple(f"{move}.{part}" for move in F.MOVES for part in F.PARTS),
+    "foresight": F.INPUT_PARTS,
 }
 
 
