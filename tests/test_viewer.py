@@ -567,6 +567,44 @@ def test_a_viewer_closes_by_itself_when_its_parent_is_gone(replay):
     assert child.run()["seconds"] >= 1.2 and not child.playback.done
 
 
+def _closing_on_sigterm(viewer: Viewer, handler) -> dict:
+    """Run `viewer` while its source's every poll ends in a finalizer that sends this process SIGTERM."""
+
+    class SendsSigtermWhenCollected:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGTERM)
+            sum(range(10_000))  # the handler runs here, inside the finalizer
+
+    poll = viewer.source.poll
+
+    def poll_then_finalize():
+        poll()
+        SendsSigtermWhenCollected()  # made and collected at once
+
+    viewer.source.poll = poll_then_finalize
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        return viewer.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the old way's lost exception
+def test_sigterm_closes_the_viewer_even_when_it_lands_in_a_finalizer(replay):
+    # How `tilerunner watch` and `bench watch` close a viewer: SIGTERM sets `close_requested`. An exception
+    # raised by the handler instead is lost when the signal lands in a finalizer (Numba runs many while it
+    # compiles): such a viewer played on, and `bench watch` waited for it forever.
+    viewer = viewer_for(replay, speed=0.125, duration=8.0, report=False)
+    shown = _closing_on_sigterm(viewer, lambda signum, frame: viewer.close_requested.set())
+    assert shown["seconds"] < 4.0 and not viewer.playback.done
+
+    def raise_interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    lost = viewer_for(replay, speed=0.125, duration=2.0, report=False)
+    assert _closing_on_sigterm(lost, raise_interrupt)["seconds"] >= 2.0  # the old way: the request was lost
+
+
 def test_screenshot_is_taken_from_the_middle_of_the_episode(replay, tmp_path):
     v = viewer_for(replay)
     length = replay.episodes[0].outcome.frames

@@ -20,6 +20,7 @@ import os
 import signal
 import statistics
 import tempfile
+import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -49,17 +50,14 @@ def viewer_environment() -> dict[str, str]:
     return {"SDL_VIDEODRIVER": "dummy"}
 
 
-def _close_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # `Viewer.run` closes cleanly on this, as on Ctrl-C
-
-
 def view_in_child(run_dir: str, environ: dict[str, str], conn: Connection) -> None:
     """Viewer process: follow `run_dir` until SIGTERM, then send back what `Viewer.run` returned.
 
     Sends ("ready", None) just before the window opens, then ("shown", {"frames_drawn", "seconds",
     "fps"}), or ("error", text) if the viewer could not start.
     """
-    signal.signal(signal.SIGTERM, _close_on_sigterm)
+    closing = threading.Event()  # SIGTERM sets it; the viewer closes at its next frame (or never opens)
+    signal.signal(signal.SIGTERM, lambda signum, frame: closing.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes us
     os.environ.update(environ)
     # SIGTERM stays ours: SDL would take it over while it starts and turn it into a quit event, which is lost
@@ -69,14 +67,17 @@ def view_in_child(run_dir: str, environ: dict[str, str], conn: Connection) -> No
         from tilerunner.evolve.viewer.shows import RunFollower
         from tilerunner.evolve.viewer.viewer import Viewer
 
-        viewer = Viewer(RunFollower(run_dir), title=f"tilerunner bench watch {run_dir}", speed=1.0, report=False)
+        viewer = Viewer(
+            RunFollower(run_dir),
+            title=f"tilerunner bench watch {run_dir}",
+            speed=1.0,
+            report=False,
+            close_requested=closing,
+        )
         conn.send(("ready", None))
         message = ("shown", viewer.run())
-    except KeyboardInterrupt:  # closed before the window was up: nothing was drawn
-        message = ("shown", {"frames_drawn": 0, "seconds": 0.0, "fps": 0.0})
     except Exception as exc:  # whatever stopped the viewer, the parent reports it in one line
         message = ("error", f"{type(exc).__name__}: {exc}")
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one answer, whole
     conn.send(message)
 
 

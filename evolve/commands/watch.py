@@ -90,10 +90,8 @@ def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, rep
 
     import pygame
 
-    def close(signum, frame):
-        raise KeyboardInterrupt  # the viewer closes cleanly on this, as on Ctrl-C
-
-    signal.signal(signal.SIGTERM, close)
+    # SIGTERM (`evolve --watch` closing us) closes the window at the next frame, and the figures are printed
+    signal.signal(signal.SIGTERM, lambda signum, frame: viewer.close_requested.set())
     try:
         shown = viewer.run()
     except pygame.error as exc:

@@ -23,6 +23,7 @@ import datetime as _dt
 import math
 import os
 import sys
+import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -86,10 +87,15 @@ class Viewer:
         screenshot_dir: str | Path = ".",
         report: bool = True,
         parent_pid: int | None = None,
+        close_requested: threading.Event | None = None,
     ) -> None:
         self.pg = render.load_pygame()
         self.report = report  # print each episode's outcome as it ends
         self.parent_pid = parent_pid  # the process that started this viewer: when it is gone, the viewer closes
+        # Set from a SIGTERM handler (or another thread) to close the window at the next frame. A flag, not an
+        # exception: an exception raised by a signal handler is lost when it lands in a finalizer (Numba and
+        # llvmlite run many while compiling), and the viewer would then play on.
+        self.close_requested = close_requested if close_requested is not None else threading.Event()
         self.source = source
         self.title = title
         self.speed = speed
@@ -371,7 +377,7 @@ class Viewer:
         return True
 
     def run(self) -> dict:
-        """Open the window and play until the source runs out, Esc, closing the window, `duration`, or its parent ends.
+        """Play in a window until the source runs out, Esc, the window closes, `duration`, a close request or no parent.
 
         Returns what was shown: {"frames_drawn", "seconds", "fps" (median over the run)}.
         """
@@ -395,7 +401,7 @@ class Viewer:
                     if event.type == pg.QUIT or (event.type == pg.KEYDOWN and not self.handle_key(event.key)):
                         running = False
                 now = time.perf_counter()
-                if self.duration is not None and now - start >= self.duration:
+                if self.close_requested.is_set() or (self.duration is not None and now - start >= self.duration):
                     running = False
                 if now - last_poll >= POLL_EVERY:
                     last_poll = now
