@@ -17,7 +17,7 @@ recorded while neat-python's `DefaultReproduction` picks their parents (`open`, 
    split weight passed on and the old one mutate separately, exactly as `DefaultGenome.mutate` does;
 4. the children keep their genes in the final arrays (`TileGenome.keep_packed`): speciation and
    the next generation's breeding read them there (`PackedPool`), evaluation compiles them from
-   there (`tilerunner.agent.packed_compiler`), and gene objects are made (`unpack`) only for a
+   there (`tilerunner.agent.compiler`, as every genome), and gene objects are made (`unpack`) only for a
    genome something asks about (a champion, a checkpoint).
 
 The rules, rates and their order are neat-python's, so the populations are the same in distribution,

@@ -1,65 +1,378 @@
-"""Genome -> flat numpy arrays (`CompiledNetwork`), and populations packed into one set of arrays.
+"""Genomes -> flat numpy arrays (`NetArrays`, `CompiledNetwork`): one compiler, in Numba, for every genome.
 
-The compiled network keeps exactly the nodes that can affect an output (a subset of what
-`neat.nn.RecurrentNetwork.create` evaluates, with the same outputs): enabled connections
-only, only nodes from which an output can be reached, each node's links in the genome's
-order, and nodes without an enabled input left at 0. Memory cells (see
-`agent.genome`) are compiled alongside ordinary nodes.
+A genome's genes are packed into arrays first (`tilerunner.agent.distance.pack_genes`), unless batch
+breeding left them packed (`TileGenome.packed_genes`); one Numba kernel then compiles any number of
+packed genomes in one call, so a genome bred gene by gene and one bred in a batch go the same way.
+The rules (`neat.nn.RecurrentNetwork` evaluates a superset and gives the same outputs, tests/test_network.py):
+
+- only enabled connections count, and only nodes from which an output can be reached along them;
+- value slots: input -k at k-1, output o at n_inputs + o, then every other node as it first appears
+  (source before target) among the enabled links into evaluated nodes, in the genome's gene order;
+- a node is evaluated when at least one such link enters it, in the order of its first one, with its
+  links in gene order; a node without one stays 0.
+
+Memory cells (`tilerunner.agent.genome`) compile alongside ordinary nodes (gate biases, link ports).
+A genome that is not a TileGenome (neat-python's DefaultGenome) compiles as one without memory cells.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from tilerunner.agent import kernels as K
+from tilerunner.agent.distance import CODES, KEY_SHIFT, GeneArrays, join_genomes, pack_genes
 from tilerunner.agent.functions import ACTIVATION_ID, AGGREGATION_ID, check_supported
-from tilerunner.agent.genome import PORT_ID
+from tilerunner.agent.genome import PORT_ID, TileGenome
 
 
-def _reaching_outputs(output_keys: Sequence[int], links: list[tuple[int, int]]) -> set[int]:
-    """Nodes (not inputs) with a path of enabled links to an output, outputs included."""
-    feeds: dict[int, list[int]] = {}
-    for i, o in links:
-        feeds.setdefault(o, []).append(i)
-    required = set(output_keys)
-    todo = list(output_keys)
-    while todo:
-        for i in feeds.get(todo.pop(), ()):
-            if i >= 0 and i not in required:
-                required.add(i)
-                todo.append(i)
-    return required
+@njit(cache=True, inline="always")
+def _local(keys: np.ndarray, sorted_pos: np.ndarray, lo: int, hi: int, key: int) -> int:
+    """Index (from 0) among a genome's nodes [lo, hi) of the node with `key`, or -1."""
+    a, b = lo, hi
+    while a < b:
+        mid = (a + b) // 2
+        if keys[sorted_pos[mid]] < key:
+            a = mid + 1
+        else:
+            b = mid
+    if a < hi and keys[sorted_pos[a]] == key:
+        return sorted_pos[a] - lo
+    return -1
 
 
-class _Plan(NamedTuple):
-    """Which links and nodes a compiled network evaluates, and where each node's value lives."""
+@njit(cache=True)
+def _compile(g: GeneArrays, which: np.ndarray, n_in: int, n_out: int):
+    """The structure of packed genomes `which` compiled by the rules above: per network its evaluated nodes
+    (as gene positions in `g`), their value slots and links (as gene positions), and its hidden value slots."""
+    n_nodes = 0
+    n_links = 0
+    for a in which:
+        n_nodes += g.node_off[a + 1] - g.node_off[a]
+        n_links += g.conn_off[a + 1] - g.conn_off[a]
+    net_node_off = np.zeros(which.size + 1, np.int64)
+    net_link_off = np.zeros(which.size + 1, np.int64)
+    n_slots = np.zeros(which.size, np.int64)
+    max_in = np.zeros(which.size, np.int64)
+    node_slot = np.empty(n_nodes, np.int64)
+    node_gene = np.empty(n_nodes, np.int64)  # the gene (position in g) of each evaluated node
+    node_link_end = np.empty(n_nodes, np.int64)
+    slot_gene = np.empty(n_nodes, np.int64)  # the node in each value slot after the outputs', in slot order
+    link_src = np.empty(n_links, np.int64)
+    link_gene = np.empty(n_links, np.int64)
+    mask = KEY_SHIFT - 1
+    out_node = 0
+    out_link = 0
+    out_slot = 0
+    for w in range(which.size):
+        a = which[w]
+        lo, hi = g.node_off[a], g.node_off[a + 1]
+        m = hi - lo
+        # enabled links grouped by target (in gene order within each target): a counting sort
+        into = np.full(g.conn_off[a + 1] - g.conn_off[a], -1, np.int64)  # target's local index, per link
+        src = np.empty(into.size, np.int64)  # source's local index (>= 0) or input key (< 0)
+        counts = np.zeros(m + 1, np.int64)
+        for k in range(into.size):
+            p = g.conn_off[a] + k
+            if not g.conn_enabled[p]:
+                continue
+            o = g.conn_key[p] & mask
+            i = g.conn_key[p] >> 32
+            t = _local(g.node_key, g.node_sorted, lo, hi, o)
+            if t < 0:
+                continue  # a link into a node the genome lacks feeds nothing (no valid genome has one)
+            s = _local(g.node_key, g.node_sorted, lo, hi, i) if i >= 0 else i
+            if s == -1 and i >= 0:
+                continue  # nor one from a node it lacks
+            into[k] = t
+            src[k] = s
+            counts[t + 1] += 1
+        for t in range(m):
+            counts[t + 1] += counts[t]
+        order = np.empty(counts[m], np.int64)
+        fill = counts[:m].copy()
+        for k in range(into.size):
+            t = into[k]
+            if t >= 0:
+                order[fill[t]] = k
+                fill[t] += 1
+        # nodes that reach an output along enabled links (outputs included)
+        required = np.zeros(m, np.bool_)
+        stack = np.empty(m, np.int64)
+        top = 0
+        for o in range(n_out):
+            t = _local(g.node_key, g.node_sorted, lo, hi, o)
+            if t >= 0:
+                required[t] = True
+                stack[top] = t
+                top += 1
+        while top > 0:
+            top -= 1
+            t = stack[top]
+            for q in range(counts[t], counts[t + 1]):
+                s = src[order[q]]
+                if s >= 0 and not required[s]:
+                    required[s] = True
+                    stack[top] = s
+                    top += 1
+        # value slots: inputs, outputs, then nodes as they first appear in the links evaluated
+        slot = np.full(m, -1, np.int64)
+        for t in range(m):
+            key = g.node_key[lo + t]
+            if 0 <= key < n_out:
+                slot[t] = n_in + key
+        next_slot = n_in + n_out
+        evaluated = np.zeros(m, np.bool_)
+        first = out_node
+        for k in range(into.size):
+            t = into[k]
+            if t < 0 or not required[t]:
+                continue
+            s = src[k]
+            if s >= 0 and slot[s] < 0:
+                slot[s] = next_slot
+                next_slot += 1
+                slot_gene[out_slot] = lo + s
+                out_slot += 1
+            if slot[t] < 0:
+                slot[t] = next_slot
+                next_slot += 1
+                slot_gene[out_slot] = lo + t
+                out_slot += 1
+            if not evaluated[t]:
+                evaluated[t] = True
+                node_gene[out_node] = lo + t
+                out_node += 1
+        biggest = 0
+        for j in range(first, out_node):
+            t = node_gene[j] - lo
+            node_slot[j] = slot[t]
+            for q in range(counts[t], counts[t + 1]):
+                k = order[q]
+                s = src[k]
+                link_src[out_link] = slot[s] if s >= 0 else -s - 1
+                link_gene[out_link] = g.conn_off[a] + k
+                out_link += 1
+            node_link_end[j] = out_link
+            biggest = max(biggest, counts[t + 1] - counts[t])
+        net_node_off[w + 1] = out_node
+        net_link_off[w + 1] = out_link
+        n_slots[w] = next_slot
+        max_in[w] = biggest
+    return (
+        net_node_off,
+        net_link_off,
+        n_slots,
+        max_in,
+        node_slot[:out_node],
+        node_gene[:out_node],
+        node_link_end[:out_node],
+        link_src[:out_link],
+        link_gene[:out_link],
+        slot_gene[:out_slot],
+    )
 
-    incoming: dict[int, list]  # node key -> its enabled incoming connection genes, in genome order
-    slots: dict[int, int]  # node key -> value slot (inputs, outputs, and the hidden nodes evaluated)
-    n_slots: int
+
+class _OrdinaryGene:
+    """A gene of a genome that is not a TileGenome, as the packer reads one: an ordinary node, a `cell` port."""
+
+    memory = False
+    input_gate_bias = forget_gate_bias = output_gate_bias = 0.0
+    port = "cell"
+
+    def __init__(self, gene) -> None:
+        self.__dict__ = gene.__dict__
 
 
-def _plan(genome, genome_config) -> _Plan:
-    n_in = genome_config.num_inputs
-    n_out = genome_config.num_outputs
-    enabled = [cg for cg in genome.connections.values() if cg.enabled]
-    required = _reaching_outputs(genome_config.output_keys, [cg.key for cg in enabled])
+def _as_tile_genome(genome):
+    """`genome` with genes the packer can read: itself if a TileGenome, else a view with `_OrdinaryGene`s."""
+    if isinstance(genome, TileGenome):
+        return genome
+    return SimpleNamespace(
+        nodes={k: _OrdinaryGene(n) for k, n in genome.nodes.items()},
+        connections={k: _OrdinaryGene(c) for k, c in genome.connections.items()},
+    )
 
-    # Value slots: inputs, then outputs, then hidden nodes in order of first appearance.
-    # neat-python numbers inputs -1..-n_in and outputs 0..n_out-1, so those slots are arithmetic.
-    slots = {-i - 1: i for i in range(n_in)} | {o: n_in + o for o in range(n_out)}
-    incoming: dict[int, list] = {}
-    for cg in enabled:
-        i, o = cg.key
-        if o in required:
-            incoming.setdefault(o, []).append(cg)
-            for key in (i, o):
-                if key not in slots:
-                    slots[key] = len(slots)
-    return _Plan(incoming, slots, len(slots))
+
+def packed_genomes(genomes: Sequence) -> tuple[GeneArrays, np.ndarray]:
+    """The genes of `genomes` as one `GeneArrays`, and where each genome is in it.
+
+    Genomes batch breeding left packed are read from their arrays (no gene objects are made); the
+    others are packed with `pack_genes`.
+    """
+    parts: list[GeneArrays] = []
+    base: dict[int, int] = {}  # id of a GeneArrays -> where its genomes start in the joined arrays
+    start = 0
+    where = np.empty(len(genomes), np.int64)
+    loose: list[int] = []
+    for n, genome in enumerate(genomes):
+        held = genome.packed_genes() if isinstance(genome, TileGenome) else None
+        if held is None:
+            loose.append(n)
+            continue
+        arrays, index = held
+        if id(arrays) not in base:
+            base[id(arrays)] = start
+            parts.append(arrays)
+            start += arrays.node_off.size - 1
+        where[n] = base[id(arrays)] + index
+    if loose:
+        parts.append(pack_genes([_as_tile_genome(genomes[n]) for n in loose]))
+        where[loose] = start + np.arange(len(loose))
+    return join_genomes(parts), where
+
+
+_ID_TABLES: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _kernel_ids(kind: str, table: dict[str, int], codes: np.ndarray) -> np.ndarray:
+    """The kernels' ids (`table`) of the names `codes` stand for (`CODES`), -1 for a name `table` lacks;
+    `UnsupportedFunctionError` when `kind` is given and a code names a function the kernels lack."""
+    names = CODES.names  # names are only ever added, so a table stays right for as many names as it was made for
+    ids = _ID_TABLES.get((id(table), len(names)))
+    if ids is None:
+        ids = _ID_TABLES[id(table), len(names)] = np.array([table.get(n, -1) for n in names] or [-1], np.int64)
+    out = ids[codes]
+    if kind and out.size and out.min() < 0:
+        check_supported(kind, [names[c] for c in np.unique(codes).tolist()])
+    return out
+
+
+class _Compiled(NamedTuple):
+    """Networks compiled by `_compile`, with every array a `NetArrays` needs, for any number of networks."""
+
+    n_inputs: int
+    n_outputs: int
+    net_node_off: np.ndarray  # (N+1): network k evaluates nodes [off[k], off[k+1])
+    net_link_off: np.ndarray  # (N+1): and its links are [off[k], off[k+1])
+    n_slots: np.ndarray  # (N)
+    max_in: np.ndarray  # (N)
+    node_slot: np.ndarray
+    node_act: np.ndarray
+    node_agg: np.ndarray
+    node_bias: np.ndarray
+    node_response: np.ndarray
+    node_memory: np.ndarray
+    node_gate_bias: np.ndarray
+    node_link_end: np.ndarray  # (M): where each node's links end, counted over all networks
+    link_src: np.ndarray
+    link_weight: np.ndarray
+    link_port: np.ndarray
+    node_key: np.ndarray  # (M): the evaluated nodes' keys
+    slot_key: np.ndarray  # the keys of the nodes in value slots after the outputs', network after network
+
+
+def _compile_genes(g: GeneArrays, which: np.ndarray, genome_config) -> _Compiled:
+    n_in, n_out = genome_config.num_inputs, genome_config.num_outputs
+    (node_off, link_off, n_slots, max_in, node_slot, node_gene, link_end, link_src, link_gene, slot_gene) = _compile(
+        g, which, n_in, n_out
+    )
+    floats = g.node_float[node_gene]
+    return _Compiled(
+        n_inputs=n_in,
+        n_outputs=n_out,
+        net_node_off=node_off,
+        net_link_off=link_off,
+        n_slots=n_slots,
+        max_in=max_in,
+        node_slot=node_slot,
+        node_act=_kernel_ids("activation", ACTIVATION_ID, g.node_act[node_gene]),
+        node_agg=_kernel_ids("aggregation", AGGREGATION_ID, g.node_agg[node_gene]),
+        node_bias=np.ascontiguousarray(floats[:, 0]),
+        node_response=np.ascontiguousarray(floats[:, 1]),
+        node_memory=g.node_memory[node_gene],
+        node_gate_bias=np.ascontiguousarray(floats[:, 3:6]),
+        node_link_end=link_end,
+        link_src=link_src,
+        link_weight=g.conn_weight[link_gene],
+        link_port=_kernel_ids("", PORT_ID, g.conn_port[link_gene]),
+        node_key=g.node_key[node_gene],
+        slot_key=g.node_key[slot_gene],
+    )
+
+
+def _compiled(genomes: Sequence, genome_config) -> _Compiled:
+    g, which = packed_genomes(genomes)
+    return _compile_genes(g, which, getattr(genome_config, "genome_config", genome_config))
+
+
+def _one_each(c: _Compiled) -> list[K.NetArrays]:
+    """Each network of `c` as a `NetArrays` of its own (views of `c`'s arrays)."""
+    nets = []
+    for w in range(c.n_slots.size):
+        lo, hi = int(c.net_node_off[w]), int(c.net_node_off[w + 1])
+        base, end = int(c.net_link_off[w]), int(c.net_link_off[w + 1])
+        nets.append(
+            K.NetArrays(
+                n_inputs=c.n_inputs,
+                n_outputs=c.n_outputs,
+                net_node_off=np.array([0, hi - lo], np.int64),
+                net_slot_off=np.array([0, c.n_slots[w]], np.int64),
+                node_slot=c.node_slot[lo:hi],
+                node_act=c.node_act[lo:hi],
+                node_agg=c.node_agg[lo:hi],
+                node_bias=c.node_bias[lo:hi],
+                node_response=c.node_response[lo:hi],
+                node_memory=c.node_memory[lo:hi],
+                node_gate_bias=c.node_gate_bias[lo:hi],
+                node_link_off=np.concatenate((np.array([base], np.int64), c.node_link_end[lo:hi])) - base,
+                link_src=c.link_src[base:end],
+                link_weight=c.link_weight[base:end],
+                link_port=c.link_port[base:end],
+                max_in=int(c.max_in[w]),
+            )
+        )
+    return nets
+
+
+def _all_in_one(c: _Compiled) -> K.NetArrays:
+    """Every network of `c` in one `NetArrays`, as `pack` would join them."""
+    slot_off = np.zeros(c.n_slots.size + 1, np.int64)
+    np.cumsum(c.n_slots, out=slot_off[1:])
+    return K.NetArrays(
+        n_inputs=c.n_inputs,
+        n_outputs=c.n_outputs,
+        net_node_off=c.net_node_off,
+        net_slot_off=slot_off,
+        node_slot=c.node_slot,
+        node_act=c.node_act,
+        node_agg=c.node_agg,
+        node_bias=c.node_bias,
+        node_response=c.node_response,
+        node_memory=c.node_memory,
+        node_gate_bias=c.node_gate_bias,
+        node_link_off=np.concatenate((np.zeros(1, np.int64), c.node_link_end)),
+        link_src=c.link_src,
+        link_weight=c.link_weight,
+        link_port=c.link_port,
+        max_in=int(c.max_in.max()),
+    )
+
+
+def compile_arrays(genome, genome_config) -> K.NetArrays:
+    """One genome as the flat arrays the kernels take (`genome_config`: a neat genome config or `NetworkShape`)."""
+    return _one_each(_compiled([genome], genome_config))[0]
+
+
+def compile_genomes(genomes: Sequence, genome_config) -> list[K.NetArrays]:
+    """Each of `genomes` compiled to arrays of its own, all in one kernel call (`compile_arrays` for each)."""
+    if not genomes:
+        return []
+    return _one_each(_compiled(genomes, genome_config))
+
+
+def compile_population(genomes: Sequence, config) -> K.NetArrays:
+    """`genomes` compiled into one `NetArrays` for `kernels.activate_population` (and the fused rollouts).
+
+    The same arrays as `pack([compile_arrays(g, config) for g in genomes])`, in one kernel call.
+    """
+    if not genomes:
+        raise ValueError("cannot pack an empty list of networks")
+    return _all_in_one(_compiled(genomes, config))
 
 
 def node_slots(genome, genome_config) -> tuple[dict[int, int], dict[int, int]]:
@@ -68,50 +381,11 @@ def node_slots(genome, genome_config) -> tuple[dict[int, int], dict[int, int]]:
     For drawing a live network: `values[active, slot]` is a node's value and `cells[index]`
     a memory cell's state. Nodes the network does not evaluate (no path to an output) are absent.
     """
-    plan = _plan(genome, genome_config)
-    return dict(plan.slots), {key: j for j, key in enumerate(plan.incoming)}
-
-
-def compile_arrays(genome, genome_config) -> K.NetArrays:
-    """One genome as the flat arrays the kernels take (`genome_config`: a neat genome config or `NetworkShape`)."""
-    n_in = genome_config.num_inputs
-    n_out = genome_config.num_outputs
-    incoming, slots, n_slots = _plan(genome, genome_config)
-    nodes = list(incoming)
-    genes = [genome.nodes[key] for key in nodes]
-    check_supported("activation", {g.activation for g in genes})
-    check_supported("aggregation", {g.aggregation for g in genes})
-    link_off = np.zeros(len(nodes) + 1, dtype=np.int64)
-    link_off[1:] = np.cumsum([len(incoming[key]) for key in nodes])
-    links = [cg for key in nodes for cg in incoming[key]]
-    return K.NetArrays(
-        n_inputs=n_in,
-        n_outputs=n_out,
-        net_node_off=np.array([0, len(nodes)], dtype=np.int64),
-        net_slot_off=np.array([0, n_slots], dtype=np.int64),
-        node_slot=np.array([slots[key] for key in nodes], dtype=np.int64),
-        node_act=np.array([ACTIVATION_ID[g.activation] for g in genes], dtype=np.int64),
-        node_agg=np.array([AGGREGATION_ID[g.aggregation] for g in genes], dtype=np.int64),
-        node_bias=np.array([g.bias for g in genes], dtype=np.float64),
-        node_response=np.array([g.response for g in genes], dtype=np.float64),
-        node_memory=np.array([bool(getattr(g, "memory", False)) for g in genes], dtype=np.bool_),
-        node_gate_bias=np.array(
-            [
-                [
-                    getattr(g, "input_gate_bias", 0.0),
-                    getattr(g, "forget_gate_bias", 0.0),
-                    getattr(g, "output_gate_bias", 0.0),
-                ]
-                for g in genes
-            ],
-            dtype=np.float64,
-        ).reshape(-1, 3),
-        node_link_off=link_off,
-        link_src=np.array([slots[cg.key[0]] for cg in links], dtype=np.int64),
-        link_weight=np.array([cg.weight for cg in links], dtype=np.float64),
-        link_port=np.array([PORT_ID[getattr(cg, "port", "cell")] for cg in links], dtype=np.int64),
-        max_in=int(max((len(v) for v in incoming.values()), default=0)),
-    )
+    c = _compiled([genome], genome_config)
+    n_in, n_out = c.n_inputs, c.n_outputs
+    slots = {-i - 1: i for i in range(n_in)} | {o: n_in + o for o in range(n_out)}
+    slots |= {key: n_in + n_out + j for j, key in enumerate(c.slot_key.tolist())}
+    return slots, {key: j for j, key in enumerate(c.node_key.tolist())}
 
 
 def pack(nets: Sequence[K.NetArrays]) -> K.NetArrays:
@@ -208,9 +482,3 @@ class CompiledNetwork:
 def compile_genome(genome, config) -> CompiledNetwork:
     """`tilerunner.agent.compile`: a genome and its neat config (or genome config) -> `CompiledNetwork`."""
     return CompiledNetwork.create(genome, config)
-
-
-def compile_population(genomes: Sequence, config) -> K.NetArrays:
-    """Compile and pack many genomes for `kernels.activate_population` (and the fused rollouts)."""
-    genome_config = getattr(config, "genome_config", config)
-    return pack([compile_arrays(g, genome_config) for g in genomes])

@@ -6,16 +6,24 @@ network evaluated on the GPU would drift away from the same network on the CPU. 
 functions here are ports of fdlibm written with nothing but IEEE-754 double `+ - * /`,
 comparisons, `abs`, `math.floor`, `math.ldexp` / `math.frexp` (used only where they are
 exact: scaling by a power of two that stays normal, reading an exponent), integer
-arithmetic and exact float<->int conversions. Every operation is correctly rounded by
-IEEE-754, so as long as the compiler fuses no multiply-add (CPU Numba never contracts
-without fastmath; the CUDA build turns FMA contraction off) both targets give identical
-results. They are `@njit` functions; a CUDA kernel calls them as device functions.
+arithmetic, exact float<->int conversions and powers of two built from their bits. Every
+operation is correctly rounded by IEEE-754, so as long as the compiler fuses no multiply-add
+(CPU Numba never contracts without fastmath; the CUDA build turns FMA contraction off) both
+targets give identical results. They are `@njit` functions; a CUDA kernel calls them as device functions.
 
 Where fdlibm reads or writes the words of a double (GET_HIGH_WORD, SET_HIGH_WORD, ...),
 the port uses exactly equivalent comparisons against the double whose high word is the
-threshold, `frexp` for exponents and `ldexp` for powers of two. Scalings whose result
-may be subnormal are done as fdlibm does (an exact `ldexp` to a normal number, then one
-rounded multiply), so nothing depends on how a libm rounds inside `ldexp`.
+threshold, `frexp` for exponents, and multiplies by powers of two (`_pow2`: the double
+2**k written as bits, no libm call and no branch; exp and expm1 scale by it, an exact
+multiplication, or for a subnormal result one rounding of the exact product), so nothing
+depends on how a libm rounds inside `ldexp`.
+
+Speed: the network kernels call `exp` (for sigmoid) at every node, so it is written for
+their range: one formula for every k (fdlibm's k = 0 and k = +-1 branches compute the same
+numbers) and scaling without branches. `exp_inline` is the same function copied into its
+caller by Numba, for the kernels' hottest call site (a call costs them ~8%; copying it into
+every caller would slow compilation). Both give the bits of fdlibm's exp (a test compares
+them with stored reference bits).
 
 Accuracy (fdlibm's bounds): each function is within 1 ulp of the true result (against a
 long-double reference the tests measure at most ~0.87 ulp), and within 1 ulp of Python's
@@ -50,9 +58,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 _jit = njit(cache=True, error_model="numpy")  # numpy error model: no ZeroDivisionError branches
+_jit_inline = njit(cache=True, error_model="numpy", inline="always")  # copied into the caller by Numba
 
 _INF = float("inf")
 _NAN = float("nan")
@@ -60,9 +70,6 @@ _NAN = float("nan")
 # --- shared constants -------------------------------------------------------------------
 _HUGE = 1.0e300
 _TWOM1000 = 9.33263618503218878990e-302  # 2**-1000
-_TWO62 = 4611686018427387904.0  # 2**62
-_TWOM62 = 2.168404344971009e-19  # 2**-62
-_TWOM124 = 4.70197740328915e-38  # 2**-124
 _O_THRESHOLD = 7.09782712893383973096e02  # 0x40862E42 FEFA39EF
 _U_THRESHOLD = -7.45133219101941108420e02  # 0xC0874910 D52D3051
 _LN2_HI = 6.93147180369123816490e-01  # 0x3FE62E42 FEE00000
@@ -144,23 +151,19 @@ _TWO_PI = 6.283185307179586  # fl(2 pi)
 
 
 @_jit
+def _pow2(k: int) -> float:
+    """2.0**k for -1022 <= k <= 1023, built from its bits (exact; no branch, no libm call)."""
+    return np.int64((k + 1023) << 52).view(np.float64)
+
+
+@_jit
 def _scale(y: float, k: int) -> float:
     """y * 2**k for y in [0.5, 2) and -1075 <= k <= 1024, rounded once, as fdlibm does it."""
-    # |k| <= 124 (exp on |x| < 86): exact multiplications by powers of two built from ints,
-    # no call to ldexp
-    if 0 <= k <= 62:
-        return y * float(1 << k)
-    if -62 <= k < 0:
-        return (y * float(1 << (k + 62))) * _TWOM62
-    if 62 < k <= 124:
-        return (y * _TWO62) * float(1 << (k - 62))
-    if -124 <= k < -62:
-        return (y * float(1 << (k + 124))) * _TWOM124
-    if k >= -1021:
-        if k == 1024:
-            return math.ldexp(y, 1023) * 2.0  # may overflow to inf, by IEEE rounding
-        return math.ldexp(y, k)  # exact: the result is normal
-    return math.ldexp(y, k + 1000) * _TWOM1000  # exact, then one rounding into the subnormals
+    if -1022 <= k <= 1023:  # one multiplication: exact, or (k = -1022) one rounding into the subnormals
+        return y * _pow2(k)
+    if k == 1024:
+        return (y * _pow2(1023)) * 2.0  # may overflow to inf, by IEEE rounding
+    return (y * _pow2(k + 1000)) * _TWOM1000  # exact, then one rounding into the subnormals
 
 
 @_jit
@@ -175,9 +178,9 @@ def _reduce_ln2(x: float, ax: float) -> tuple[float, float, int]:
     return x - t * _LN2_HI, t * _LN2_LO, k  # t * ln2_hi is exact here
 
 
-@_jit
-def exp(x: float) -> float:
-    """e**x (fdlibm e_exp.c); inf for x > 709.78, 0 below -745.13, NaN for NaN."""
+@_jit_inline
+def exp_inline(x: float) -> float:
+    """`exp`, copied into the caller by Numba (for the kernels' hottest call site; see the module's notes)."""
     if x != x:
         return x + x
     ax = abs(x)
@@ -188,22 +191,24 @@ def exp(x: float) -> float:
             return _INF
         if x < _U_THRESHOLD:
             return 0.0
-    # argument reduction: x = k ln2 + (hi - lo)
-    k = 0
-    hi = 0.0
-    lo = 0.0
-    if ax >= _HW_3FD62E43:  # |x| > 0.5 ln2
-        hi, lo, k = _reduce_ln2(x, ax)
-        x = hi - lo
-    elif ax < _HW_3E300000:  # |x| < 2**-28
+    if ax < _HW_3E300000:  # |x| < 2**-28
         return 1.0 + x
-    # x is now in the primary range
+    # argument reduction x = k ln2 + (hi - lo); for |x| <= 0.5 ln2 k = 0, hi = x, lo = 0
+    k = int(_INVLN2 * x + (0.5 if x > 0.0 else -0.5)) if ax >= _HW_3FD62E43 else 0
+    t = float(k)
+    hi = x - t * _LN2_HI
+    lo = t * _LN2_LO
+    x = hi - lo
     t = x * x
     c = x - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-    if k == 0:
-        return 1.0 - ((x * c) / (c - 2.0) - x)
     y = 1.0 - ((lo - (x * c) / (2.0 - c)) - hi)
     return _scale(y, k)
+
+
+@_jit
+def exp(x: float) -> float:
+    """e**x (fdlibm e_exp.c); inf for x > 709.78, 0 below -745.13, NaN for NaN."""
+    return exp_inline(x)
 
 
 @_jit
@@ -248,16 +253,16 @@ def expm1(x: float) -> float:
     if k <= -2 or k > 56:  # suffices to return exp(x) - 1
         y = 1.0 - (e - x)
         if k == 1024:
-            return math.ldexp(y, 1023) * 2.0 - 1.0
-        return math.ldexp(y, k) - 1.0  # exact scaling: k >= -57 here
+            return (y * _pow2(1023)) * 2.0 - 1.0
+        return y * _pow2(k) - 1.0  # exact scaling: k >= -57 here
     if k < 20:
-        t = 1.0 - math.ldexp(1.0, -k)  # 1 - 2**-k, exact
+        t = 1.0 - _pow2(-k)  # 1 - 2**-k, exact
         y = t - (e - x)
     else:
-        t = math.ldexp(1.0, -k)  # 2**-k
+        t = _pow2(-k)  # 2**-k
         y = x - (e + t)
         y += 1.0
-    return math.ldexp(y, k)
+    return y * _pow2(k)  # exact
 
 
 @_jit
@@ -315,7 +320,7 @@ def _tanh_mid(ax: float) -> float:
     e -= hxs
     p_hi = r - e
     p_lo = (r - p_hi) - e
-    sk = math.ldexp(1.0, k)  # 2**k, -6 <= k <= 0
+    sk = _pow2(k)  # 2**k, -6 <= k <= 0
     b = sk * p_hi  # exact
     b_lo = sk * p_lo
     n_hi, n_lo = _two_sum(1.0 - sk, -b)  # 1 - E; 1 - sk is exact

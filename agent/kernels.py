@@ -158,7 +158,7 @@ def step_network_at(
                 s = aggregate(agg, scratch, n)
             z = net.node_bias[j] + net.node_response[j] * s
             if net.node_act[j] == SIGMOID:  # the common case, inline
-                values[b, slot] = 1.0 / (1.0 + xm.exp(-max(-60.0, min(60.0, 5.0 * z))))
+                values[b, slot] = 1.0 / (1.0 + xm.exp_inline(-max(-60.0, min(60.0, 5.0 * z))))
             else:
                 values[b, slot] = activate(net.node_act[j], z)
     active[active_at] = b

@@ -19,7 +19,8 @@ from tilerunner.envs.generator import MAX_DIFFICULTY
 from tilerunner.envs.level import Level, LevelError, level_spec, load_level
 from tilerunner.envs.observe import FEATURES, extra_inputs, feature_mask, n_inputs, observe_inputs
 
-FRESH_SEEDS = (1_000_000, 2**31)  # gen:* seeds, as evolution's: held-out sets below 1,000,000 stay unseen
+# gen:* seeds (lowest included), here and in evolution's level plan: held-out sets below 1,000,000 stay unseen
+FRESH_SEEDS = (1_000_000, 2**31)
 
 
 def fresh_difficulties(spec: str) -> tuple[int, ...] | None:

@@ -22,9 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tilerunner.envs import generator
 from tilerunner.envs import tiles as T
 from tilerunner.envs.arguments import ArgumentTypeError, path_text, shown
 from tilerunner.envs.bounded_read import read_regular_file
+from tilerunner.envs.generator import DEFAULT_DIFFICULTY, MAX_DIFFICULTY
 
 TILE_PX = 16
 MAX_COLUMNS = 4096  # 65,536 px wide: 20 times the public Mario AI levels
@@ -205,8 +207,6 @@ def builtin_text(level_id: str) -> str:
 
 def parse_gen_id(spec: str) -> tuple[int, int]:
     """Split `gen:SEED[:DIFFICULTY]` into (seed, difficulty), or raise `LevelError`."""
-    from tilerunner.envs.generator import DEFAULT_DIFFICULTY, MAX_DIFFICULTY
-
     parts = spec.split(":")
     ok = len(parts) in (2, 3) and all(p.isdigit() and p.isascii() for p in parts[1:])
     if ok:
@@ -259,11 +259,9 @@ def load_level(spec: str | os.PathLike) -> Level:
     if spec in BUILTIN_LEVELS:
         return parse_level(builtin_text(spec), source=f"<built-in {spec}>", level_id=spec)
     if spec.startswith("gen:"):
-        from tilerunner.envs.generator import generate_text
-
         seed, difficulty = parse_gen_id(spec)
         level_id = f"gen:{seed}:{difficulty}"
-        return parse_level(generate_text(seed, difficulty), source=level_id, level_id=level_id)
+        return parse_level(generator.generate_text(seed, difficulty), source=level_id, level_id=level_id)
     if any(not ch.isprintable() for ch in spec):  # the path becomes the level's id, printed and saved in replays
         raise LevelError(f"{ascii(spec)[1:-1]}: a level file's path must be printable text (it is the level's id)")
     if os.path.isdir(spec):
@@ -294,8 +292,6 @@ def gen_range(spec: str) -> list[str]:
     try:
         parse_gen_id(f"gen:{a}{tail}")  # the difficulty, checked once for the whole range
     except LevelError:
-        from tilerunner.envs.generator import MAX_DIFFICULTY
-
         raise LevelError(
             f"{spec}: bad generator range: DIFFICULTY must be a whole number from 1 to {MAX_DIFFICULTY}"
         ) from None

@@ -11,6 +11,8 @@ import hashlib
 import os
 import pathlib
 import signal
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -70,7 +72,6 @@ def full_disk(tmp_path):
     Needs the right to mount (root, as on CI); skipped where mounting is not allowed.
     """
     import shutil
-    import subprocess
 
     mount = tmp_path / "full"
     mount.mkdir()
@@ -103,7 +104,6 @@ def read_only_folder(tmp_path):
     Skipped only where root cannot mount.
     """
     import shutil
-    import subprocess
 
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -126,3 +126,53 @@ def read_only_folder(tmp_path):
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def _tilerunner(
+    *argv: object, cwd: os.PathLike | str | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tilerunner", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=dict(os.environ, **(env or {})),
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )
+
+
+def _tilerunner_started(
+    *argv: object,
+    cwd: os.PathLike | str | None = None,
+    env: dict[str, str] | None = None,
+    stdout: int | object = subprocess.PIPE,
+    stderr: int | object = subprocess.PIPE,
+    **popen: object,
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tilerunner", *map(str, argv)],
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        cwd=cwd,
+        env=dict(os.environ, **(env or {})),
+        stdin=subprocess.DEVNULL,
+        **popen,
+    )
+
+
+@pytest.fixture
+def tilerunner_process():
+    """`tilerunner_process(*argv, cwd=None, env=None, timeout=300)`: `python -m tilerunner ARGV` in a fresh process,
+    its output as text (`.returncode`, `.stdout`, `.stderr`); `env` adds to this process's variables, and stdin
+    is empty, so nothing waits on a terminal."""
+    return _tilerunner
+
+
+@pytest.fixture
+def tilerunner_started():
+    """`tilerunner_started(*argv, cwd=None, env=None, stdout=PIPE, stderr=PIPE, **popen)`: `python -m tilerunner
+    ARGV` started in the background (a text-mode `subprocess.Popen`, for tests that signal, kill or read it as it
+    runs); `env` adds to this process's variables, stdin is empty, and `popen` goes to `Popen` as it is."""
+    return _tilerunner_started

@@ -8,6 +8,7 @@ hopping fails, so that what the rules controller adds is seen, under both jump r
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,20 +21,21 @@ from tilerunner.envs import physics as P
 from tilerunner.envs.level import load_level, parse_level
 from tilerunner.envs.observe import observe_inputs
 from tilerunner.envs.solver import search
-from tilerunner.evolve.commands.cli import main
-from tilerunner.evolve.commands.evaluate import BASELINE_ABOUT
-from tilerunner.evolve.core import controllers
-from tilerunner.evolve.core.controllers import (
+from tilerunner.evolve import baselines
+from tilerunner.evolve.baselines import senses as S
+from tilerunner.evolve.baselines.play import (
     CONTROLLERS,
     controller_buttons,
     controller_id,
     play_controller_ids,
     play_controllers,
 )
+from tilerunner.evolve.baselines.rules import rules_buttons
+from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.rollout import episode_outcome, pack_levels
-from tilerunner.evolve.runs.evaluation import BASELINES, NO_PLAN, WALLED_IN, baseline_results, planner_outcome
-from tilerunner.evolve.runs.replay import evaluate, load_replay, shipped_replays
+from tilerunner.evolve.runs.evaluation import BASELINES, NO_PLAN, WALLED_IN, baseline_results, evaluate, planner_outcome
+from tilerunner.evolve.runs.replay import load_replay, shipped_replays
 
 RULES = ("hold", "press")
 
@@ -160,23 +162,23 @@ def rules_senses(level, *pre: tuple[int, int]) -> np.ndarray:
     tiles, state, enemies = P.new_world(level)
     for buttons, frames in pre:
         P.advance(tiles, state, enemies, buttons, frames, 0, 0)
-    senses = np.zeros(controllers.N_SENSES)
-    sight = F.sight_buffers(controllers.RADIUS, 5)
-    observe_inputs(tiles, state, enemies, controllers.RADIUS, controllers.SENSES, senses, sight)
+    senses = np.zeros(S.N_SENSES)
+    sight = F.sight_buffers(S.RADIUS, 5)
+    observe_inputs(tiles, state, enemies, S.RADIUS, S.SENSES, senses, sight)
     return senses
 
 
 def foreseen(senses: np.ndarray, **moves: tuple[float, float]) -> np.ndarray:
     """`senses` with the foresight of each named move (`keep_a=...`) set to (progress, dies)."""
     out = senses.copy()
-    rows = out[controllers._FORESIGHT :].reshape(len(F.MOVES), F.N_PARTS)  # a view into `out`
+    rows = out[S.FORESIGHT_AT :].reshape(len(F.MOVES), F.N_PARTS)  # a view into `out`
     for name, (progress, dies) in moves.items():
         rows[F.MOVES.index(name.replace("_", "-")), :2] = progress, dies
     return out
 
 
 def test_rules_decides_on_what_foresight_says_and_nothing_else_of_the_physics():
-    decide = controllers.rules_buttons
+    decide = rules_buttons
     run, jump = P.RIGHT | P.B, P.RIGHT | P.B | P.A
     ground = rules_senses(SMALL_GAPS)  # standing at the start, nothing near: every move safe
     assert decide(ground) == run
@@ -191,9 +193,12 @@ def test_rules_decides_on_what_foresight_says_and_nothing_else_of_the_physics():
     assert decide(foreseen(air, **dying, steer_back=(-0.2, 0))) == P.LEFT | P.B  # only backing off lives
     # The controllers keep no copy of the player's motion: no simulator, none of its constants.
     motion = ("WALK_MAX", "RUN_MAX", "RUN_ACCEL", "AIR_ACCEL", "JUMP_V", "RUN_JUMP_V", "GRAVITY", "MAX_FALL")
-    source = Path(controllers.__file__).read_text()
-    assert not hasattr(controllers, "_simulate")
-    assert not [name for name in motion if f"P.{name}" in source or f" {name}," in source]
+    sources = sorted(Path(baselines.__file__).parent.glob("*.py"))
+    assert len(sources) > 1
+    for path in sources:
+        source = path.read_text()
+        assert "_simulate" not in source, path.name
+        assert not [name for name in motion if f"P.{name}" in source or f" {name}," in source], path.name
 
 
 def test_rules_on_foresight_beats_holding_right_on_generated_levels():
@@ -378,8 +383,16 @@ def test_bad_baseline_input_is_one_line_and_exit_code_2(capsys, argv, needle):
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
 
 
-def test_the_eval_help_names_every_baseline_of_the_library():
-    assert tuple(BASELINE_ABOUT) == BASELINES
+def test_the_eval_help_names_every_baseline_of_the_library(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # one line a flag: no name broken at its hyphen
+    with pytest.raises(SystemExit) as done:
+        main(["eval", "--help"])
+    assert done.value.code == 0
+    options = " ".join(capsys.readouterr().out.split("\noptions:", 1)[1].split())
+    baseline = options[options.index("--baseline") : options.index("--jump-rule")]  # the flag and its help
+    assert baseline.startswith(f"--baseline {'|'.join(BASELINES)} ")  # every one is accepted ...
+    for name in BASELINES:  # ... and each is said in a few words of its own
+        assert re.search(rf"[:;] {name}, \w+[^;]{{20,}}(;|\(repeat)", baseline), (name, baseline)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -12,6 +13,7 @@ import pytest
 from tilerunner.agent import CompiledNetwork, compile_arrays
 from tilerunner.evolve.bench.errors import BenchError
 from tilerunner.evolve.bench.watch import ViewerProcess, timed_run
+from tilerunner.evolve.commands.bench import BENCHES
 from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.playback import Playback
 from tilerunner.evolve.runs.run import Run
@@ -34,6 +36,28 @@ def verdict(met: bool) -> str:
 def run_cli(capsys, *argv: str) -> str:
     assert main(list(argv)) == 0
     return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", BENCHES)
+def test_each_bench_offers_the_flags_its_module_declares(capsys, name):
+    # A benchmark's module declares its own flags and --help next to the run that reads them; the command
+    # lists the module under its name, and `tilerunner bench NAME --help` shows all of them.
+    bench = BENCHES[name]
+    declared = argparse.ArgumentParser()
+    bench.add_arguments(declared)
+    flags = [flag for action in declared._actions for flag in action.option_strings if flag not in ("-h", "--help")]
+    with pytest.raises(SystemExit) as done:
+        main(["bench", name, "--help"])
+    shown = capsys.readouterr().out
+    assert done.value.code == 0 and flags
+    assert shown.startswith(f"usage: tilerunner bench {name} ")
+    for flag in flags:
+        assert re.search(rf"^  {re.escape(flag)}\b", shown, re.M), f"bench {name} --help lacks {flag}"
+    assert "".join(bench.DESCRIPTION.split()) in "".join(shown.split())  # however argparse wraps it
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    listed = rf"^    {name}\s+{re.escape(bench.HELP.split()[0])}"  # with its one-line help, beside or below
+    assert re.search(listed, capsys.readouterr().out, re.M)
 
 
 def test_bench_env_prints_both_rates_and_their_ratio(capsys):

@@ -3,10 +3,10 @@ ignored; a closed pipe is a quiet stop, not a full disk; progress only on a term
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +17,6 @@ import pytest
 from tilerunner import Run
 from tilerunner.evolve.commands import evaluate, evolve, terminal
 from tilerunner.evolve.commands.cli import build_parser, main
-from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import builtin_config_path
 from tilerunner.evolve.core.rollout import use_threads
 from tilerunner.evolve.runs.run_folder import RunFolder
@@ -42,40 +41,25 @@ def run_elsewhere(tmp_path, monkeypatch):
 # 1. evolve --resume: every flag refused or applied --------------------------------------------------------
 
 
-def evolve_flags() -> set[str]:
-    """The destinations of every flag `tilerunner evolve` takes."""
+def evolve_flags() -> list[argparse.Action]:
+    """Every flag `tilerunner evolve --help` shows (--help and --resume aside)."""
     parser = build_parser()
     (sub,) = [a for a in parser._actions if a.dest == "command"]
-    return {a.dest for a in sub.choices["evolve"]._actions if a.dest not in ("help", "resume")}
+    return [a for a in sub.choices["evolve"]._actions if a.option_strings and a.dest not in ("help", "resume")]
 
 
-def test_every_evolve_flag_is_either_refused_or_applied_when_resuming():
-    fixed, applied = set(evolve._FIXED_WHEN_RESUMING), set(evolve._APPLIED_WHEN_RESUMING)
-    assert not fixed & applied
-    assert fixed | applied == evolve_flags(), "a flag neither refused nor applied on resume would be ignored"
-
-
-# A value for each flag that shapes a run. The episode settings take their lowest allowed value, which is 0 for
-# several: a 0 is a value given, not a flag left out.
-FIXED_VALUES = {
-    "level": ["1-2"],
-    "pop": ["30"],
-    "seed": ["0"],
-    "config": [str(builtin_config_path("default"))],
-    "out": ["elsewhere"],
-    "aggregate": ["min"],
-    "observe": ["jump"],
-    "memory": [],
-    "batch_breeding": [],
-    "validate": ["1-2"],
-    "levels_per_gen": ["1"],
-    "curriculum": [],
-    "jump_rule": ["hold"],
-    "seed_rules": [],
-    "recheck": ["1"],
-    "relative_to": ["none"],
-    **{name: [str(EpisodeSettings.LIMITS[name][0])] for name in evolve._SETTINGS_FLAGS},
-}
+def a_value(action: argparse.Action) -> list[str]:
+    """A value a flag takes, read off the flag itself: its lowest number, its first choice, a level, a file. The
+    lowest numbers of the episode settings are 0 for several: a 0 is a value given, not a flag left out."""
+    if action.nargs in (0, "?"):
+        return []
+    if action.choices:
+        return [list(action.choices)[0]]
+    if hasattr(action.type, "range"):
+        return [str(action.type.range[0])]
+    return {"SET": ["1-2"], "FILE": [str(builtin_config_path("default"))], "FEATURE[,FEATURE]": ["jump"]}.get(
+        action.metavar, ["elsewhere"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -86,19 +70,45 @@ def small_run(tmp_path_factory) -> Path:
     return folder
 
 
-def test_every_flag_that_shapes_the_run_has_a_value_here():
-    assert set(FIXED_VALUES) == set(evolve._FIXED_WHEN_RESUMING)
+@pytest.fixture(scope="module")
+def applied_flags(small_run) -> list[str]:
+    """The flags the refusal of a flag that shapes the run says do apply on resume."""
+    code, _, err = run_cli_plain("evolve", "--resume", small_run, "--pop", "30")
+    assert code == 2
+    return err.split(" only ")[1].removesuffix(" can\n").replace(" and ", ", ").split(", ")
 
 
-@pytest.mark.parametrize("dest", evolve._FIXED_WHEN_RESUMING)
-def test_a_flag_that_shapes_the_run_is_refused_on_resume_in_one_line(small_run, capsys, dest):
-    flag = "--" + dest.replace("_", "-")
+def run_cli_plain(*argv) -> tuple[int, str, str]:
+    """`run_cli` without pytest's capsys (for module fixtures)."""
+    import contextlib
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("flag", [a.option_strings[0] for a in evolve_flags()])
+def test_every_evolve_flag_is_refused_on_resume_in_one_line_or_named_as_applied(small_run, applied_flags, flag):
+    # Nothing is silently ignored: each flag of --help either stops the resume before anything changes, or is
+    # one of those the refusal names as applied (their effects are tested below).
+    if flag in applied_flags:
+        return
+    (action,) = [a for a in evolve_flags() if a.option_strings[0] == flag]
     before = (small_run / "args.json").read_text()
-    code, out, err = run_cli(capsys, "evolve", "--resume", small_run, flag, *FIXED_VALUES[dest])
+    code, out, err = run_cli_plain("evolve", "--resume", small_run, flag, *a_value(action))
     assert code == 2 and out == ""
     assert err.strip().splitlines() == [err.strip()] and f"{flag} cannot be changed when resuming" in err
-    assert "--validate-every" in err and "--quiet" in err  # it says what may be given instead
     assert (small_run / "args.json").read_text() == before and len(stats(small_run)) == 1
+
+
+def test_what_shapes_a_run_is_refused_and_how_long_where_and_how_often_it_runs_applies(applied_flags):
+    shapes = {"--level", "--pop", "--seed", "--config", "--observe", "--jump-rule", "--frame-skip", "--recheck"}
+    shapes |= {"--seed-rules", "--levels-per-gen", "--curriculum", "--validate", "--memory", "--out"}
+    runs = {"--generations", "--keep-going", "--checkpoint-every", "--validate-every", "--time-limit"}
+    runs |= {"--replays", "--backend", "--workers", "--address", "--actors", "--quiet", "--watch", "--tensorboard"}
+    assert runs <= set(applied_flags) and not shapes & set(applied_flags)
+    assert set(applied_flags) <= {a.option_strings[0] for a in evolve_flags()}
 
 
 @pytest.fixture
@@ -212,28 +222,10 @@ def test_backend_flags_apply_on_resume_and_are_checked_as_on_create(run_copy, ca
 # 2. A closed pipe is a quiet stop, not a full disk ----------------------------------------------------------
 
 
-def test_evolve_into_a_pipe_closed_early_stops_quietly_and_resumes(tmp_path):
+def test_evolve_into_a_pipe_closed_early_stops_quietly_and_resumes(tmp_path, tilerunner_process, tilerunner_started):
     run = tmp_path / "run"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tilerunner",
-            "evolve",
-            "--level",
-            "2-4",
-            "--pop",
-            "20",
-            "--generations",
-            "100000",
-            "--keep-going",
-            "--out",
-            str(run),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
+    proc = tilerunner_started(
+        "evolve", "--level", "2-4", "--pop", "20", "--generations", "100000", "--keep-going", "--out", run, cwd=tmp_path
     )
     try:
         lines = [proc.stdout.readline() for _ in range(3)]  # `| head -3`
@@ -250,35 +242,15 @@ def test_evolve_into_a_pipe_closed_early_stops_quietly_and_resumes(tmp_path):
     # It stopped at the next generation's end, with a checkpoint there (checkpoints are every 10 otherwise).
     played = len(stats(run))
     assert played < 100 and RunFolder(run).checkpoint_files()[-1].name == f"gen-{played:04d}.json.gz"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tilerunner",
-            "evolve",
-            "--resume",
-            str(run),
-            "--generations",
-            str(played + 2),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = tilerunner_process("evolve", "--resume", run, "--generations", played + 2, "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert [r["generation"] for r in stats(run)] == list(range(played + 2))
 
 
-def test_levels_show_into_a_closed_pipe_exits_quietly(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tilerunner", "levels", "show", "gen:3:5"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-    )
+def test_levels_show_into_a_closed_pipe_exits_quietly(tmp_path, tilerunner_started):
+    proc = tilerunner_started("levels", "show", "gen:3:5", cwd=tmp_path)
     proc.stdout.close()  # before anything was read: every write meets a closed pipe
-    err = proc.stderr.read().decode()
+    err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0 and err == ""
 
 
@@ -304,9 +276,9 @@ def level_files(tmp_path, n: int) -> list[str]:
         ["levels", "check", "--solve", "LEVELS"],
     ],
 )
-def test_off_a_terminal_output_is_whole_lines_without_bars(tmp_path, argv):
+def test_off_a_terminal_output_is_whole_lines_without_bars(tmp_path, tilerunner_process, argv):
     argv = [a for arg in argv for a in (level_files(tmp_path, 2) if arg == "LEVELS" else [arg])]
-    done = subprocess.run([sys.executable, "-m", "tilerunner", *argv], capture_output=True, text=True, cwd=tmp_path)
+    done = tilerunner_process(*argv, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     for stream in (done.stdout, done.stderr):
         assert "\r" not in stream and "\x1b[" not in stream and "it/s" not in stream and "%|" not in stream

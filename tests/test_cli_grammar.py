@@ -2,7 +2,7 @@
 
 A set of levels is `--level SET`; numbers say their range in --help and their metavar says what they
 are; every command has a description; nothing sends the reader to the README; renamed flags keep
-their old spelling for one release, with one line on stderr.
+no old spelling (the project was never published).
 """
 
 from __future__ import annotations
@@ -15,18 +15,16 @@ import pytest
 
 from tilerunner.evolve.commands.cli import build_parser
 from tilerunner.evolve.commands.flags import number_text
-from tilerunner.evolve.core.renamed import REMOVED_IN
 
 PARSER = build_parser()
 
-# Old spellings that still parse for one release: (argv with the old name, the new name, dest, value).
+# Spellings flags had before they were renamed, which no command takes.
 OLD_NAMES = [
-    (["bench", "ray", "--levels", "gen:1-3:1"], "--level", "level", ["gen:1-3:1"]),
-    (["bench", "ray", "--levels=gen:1-3:1"], "--level", "level", ["gen:1-3:1"]),
-    (["bench", "ray", "--actors", "1,2,4"], "--actor-counts", "actor_counts", [1, 2, 4]),
-    (["bench", "generalize", "--train", "gen:*:1"], "--level", "level", ["gen:*:1"]),
-    (["bench", "generalize", "--minutes", "0.5"], "--time-limit", "time_limit", 0.5),
-    (["bench", "net", "--population", "4"], "--pop", "pop", 4),
+    ["bench", "ray", "--levels", "gen:1-3:1"],
+    ["bench", "ray", "--levels=gen:1-3:1"],
+    ["bench", "generalize", "--train", "gen:*:1"],
+    ["bench", "generalize", "--minutes", "0.5"],
+    ["bench", "net", "--population", "4"],
 ]
 # Every command that plays levels the user picks, and so has `--level`.
 TAKES_LEVELS = [
@@ -172,34 +170,10 @@ def test_a_list_of_counts_is_a_plural_flag_with_a_list_metavar():
     assert [a.metavar for w, a in FLAGS if a.option_strings[0] == "--actors"] == ["N"]
 
 
-@pytest.mark.parametrize("argv,new,dest,value", OLD_NAMES, ids=[" ".join(argv) for argv, *_ in OLD_NAMES])
-def test_old_spellings_still_parse_with_one_line_saying_the_new_name(argv, new, dest, value):
+@pytest.mark.parametrize("argv", OLD_NAMES, ids=" ".join)
+def test_old_spellings_are_gone_and_refused_in_one_line(argv):
+    # The project was never published: a renamed flag has one name, its new one.
     args, code, err = parse(argv)
-    assert code is None, err
-    assert getattr(args, dest) == value
-    old = next(a for a in argv if a.startswith("--")).split("=")[0]
-    assert err.splitlines() == [f"tilerunner: {old} is now {new} (the old name goes in tilerunner {REMOVED_IN})"]
-    new_args, _, new_err = parse([new if a == old else a.replace(old + "=", new + "=") for a in argv])
-    assert new_err == "" and vars(new_args) == vars(args)  # the same namespace as the new spelling gives
-
-
-@pytest.mark.parametrize("mistake", [["--no-such-flag"], ["--generations", "-3"]])
-def test_an_old_spelling_beside_a_mistake_gives_only_the_error_line(mistake):
-    args, code, err = parse(["evolve", "--levels", "1-1", *mistake])
-    assert args is None and code == 2
-    assert len(err.splitlines()) == 1 and err.startswith("tilerunner evolve: error:"), err
-
-
-def test_old_spellings_are_hidden_and_refuse_bad_values_in_one_line():
-    help_text = "\n".join(p.format_help() for _, p in EVERYTHING)
-    for old in ("--levels ", "--train", "--minutes", "--population"):
-        assert old not in help_text
-    args, code, err = parse(["bench", "ray", "--actors", "0"])
-    assert args is None and code == 2 and len(err.splitlines()) == 1 and "argument --actors:" in err
-    args, code, err = parse(["bench", "generalize", "--minutes", "nan"])
-    assert args is None and code == 2 and len(err.splitlines()) == 1 and "argument --minutes:" in err
-
-
-def test_repeated_old_and_new_spellings_gather_in_one_list():
-    args, _, err = parse(["bench", "generalize", "--level", "gen:*:1", "--train", "gen:*:2"])
-    assert args.level == ["gen:*:1", "gen:*:2"] and len(err.splitlines()) == 1
+    assert args is None and code == 2 and len(err.splitlines()) == 1, err
+    assert "unrecognized arguments" in err and argv[2].split("=")[0] in err
+    assert argv[2].split("=")[0] + " " not in "\n".join(p.format_help() for _, p in EVERYTHING)

@@ -47,3 +47,17 @@ def test_every_link_and_image_in_the_readme_resolves_in_the_checkout():
     local = [t.split("#")[0] for t in targets if not re.match(r"[a-z]+:", t) and not t.startswith("#")]
     assert any(t.endswith(".gif") for t in local)  # the picture is among them
     assert [t for t in local if not (root / t).is_file()] == []
+
+
+def test_the_readme_and_getting_started_show_the_commands_from_one_source():
+    from tilerunner.evolve.commands.cli_reference import commands_table
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- commands-table", 1)[1].split("-->\n", 1)[1].split("\n\n", 1)[0]
+    assert block == commands_table(nested=False, escape_pipes=True), "README's table: paste commands_table()'s"
+    assert "<!-- commands-table -->" in (root / "evolve/docs/pages/getting-started.md").read_text(encoding="utf-8")
+    full = commands_table()
+    for sub in ("levels solve ID|FILE", "bench generalize", "replay [FILE|NAME]"):  # every subcommand, its shape
+        assert f"`tilerunner {sub}" in full
+    assert "\\|" not in full and "`tilerunner eval [FILE\\|DIR ...]`" in block

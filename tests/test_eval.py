@@ -10,8 +10,8 @@ import pytest
 from tilerunner.envs.level import LevelError, level_set, load_level, parse_level
 from tilerunner.evolve.commands.cli import main
 from tilerunner.evolve.core.outcome import Outcome
-from tilerunner.evolve.runs.evaluation import LevelResult, solvable_levels, summarize, with_solvable
-from tilerunner.evolve.runs.replay import load_replay, shipped_replays, trace
+from tilerunner.evolve.runs.evaluation import LevelResult, solvable_levels, summarize, trace, with_solvable
+from tilerunner.evolve.runs.replay import load_replay, shipped_replays
 from tilerunner.evolve.runs.solvable import search_levels, solvable
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -210,106 +210,65 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, capsys):
     assert champions(tmp_path / "parts") == champions(tmp_path / "whole")
 
 
-@pytest.mark.slow
-def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path):
-    cmd = [
-        sys.executable,
-        "-m",
-        "tilerunner",
-        "evolve",
-        "--level",
-        "2-4",
-        "--seed",
-        "1",
-        *SMALL,
-        "--checkpoint-every",
-        "1000",
-        "--keep-going",
-        "--replays",
-        str(tmp_path / "r"),
-    ]
-    run = tmp_path / "cut"
-    # A run that cannot end before Ctrl-C: it keeps going after any finish, for 100,000 generations.
-    proc = subprocess.Popen(
-        cmd + ["--generations", "100000", "--out", str(run)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
+def signal_after_first_generation(proc: subprocess.Popen[str], run: Path, signum: int) -> str:
+    """Send `signum` to the evolving `proc` once its first generation is in `run`'s stats, and return its stderr
+    when it has ended (killed if it has not within 2 minutes)."""
     try:
         deadline = time.monotonic() + 300
         while not ((run / "stats.jsonl").exists() and (run / "stats.jsonl").read_text().strip()):
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
             time.sleep(0.01)
-        proc.send_signal(signal.SIGINT)  # Ctrl-C, once the first generation is complete
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    return err
+
+
+def resume_and_play_whole(tilerunner_process, argv: list, run: Path, generations: int, whole: Path) -> None:
+    """Resume the stopped `run` (`tilerunner ARGV` cut short) up to `generations`, and play ARGV uninterrupted to
+    as many into `whole`, to compare the two."""
+    done = tilerunner_process("evolve", "--resume", run, "--keep-going", "--generations", generations, cwd=run.parent)
+    assert done.returncode == 0, done.stderr
+    done = tilerunner_process(*argv, "--generations", generations, "--out", whole, cwd=run.parent)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_checkpoints_and_resume_continues_the_same_run(tmp_path, tilerunner_process, tilerunner_started):
+    argv = ["evolve", "--level", "2-4", "--seed", "1", *SMALL, "--checkpoint-every", "1000", "--keep-going"]
+    argv += ["--replays", tmp_path / "r"]
+    run = tmp_path / "cut"
+    # A run that cannot end before Ctrl-C: it keeps going after any finish, for 100,000 generations.
+    proc = tilerunner_started(*argv, "--generations", "100000", "--out", run, cwd=tmp_path)
+    err = signal_after_first_generation(proc, run, signal.SIGINT)  # Ctrl-C, once the first generation is complete
     assert proc.returncode == 130, err
     assert f"Resume with: tilerunner evolve --resume {run}" in err and "Traceback" not in err
     played = len(stats(run))
     assert played >= 1
     # Resumed up to a few generations more, it is the run that was never interrupted.
-    limit = str(played + 3)
-    done = subprocess.run(
-        [sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run), "--keep-going", "--generations", limit],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    subprocess.run(
-        cmd + ["--generations", limit, "--out", str(tmp_path / "whole")], check=True, capture_output=True, cwd=tmp_path
-    )
+    resume_and_play_whole(tilerunner_process, argv, run, played + 3, tmp_path / "whole")
     assert stats(run) == stats(tmp_path / "whole") and len(stats(run)) == played + 3
     assert champions(run) == champions(tmp_path / "whole")
 
 
 @pytest.mark.slow
-def test_sigterm_checkpoints_exits_143_and_resume_continues_the_same_run(tmp_path):
-    cmd = [sys.executable, "-m", "tilerunner", "evolve", "--level", "1-1", *SMALL, "--checkpoint-every", "1000"]
+def test_sigterm_checkpoints_exits_143_and_resume_continues_the_same_run(
+    tmp_path, tilerunner_process, tilerunner_started
+):
+    argv = ["evolve", "--level", "1-1", *SMALL, "--checkpoint-every", "1000", "--keep-going"]
     run = tmp_path / "cut"
     # A run that cannot end before SIGTERM: it keeps going after any finish, for 100,000 generations.
-    proc = subprocess.Popen(
-        cmd + ["--keep-going", "--generations", "100000", "--out", str(run)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while not ((run / "stats.jsonl").exists() and (run / "stats.jsonl").read_text().strip()):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-            time.sleep(0.01)
-        proc.terminate()  # SIGTERM, as `kill`, systemd or a cluster scheduler sends it
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    proc = tilerunner_started(*argv, "--generations", "100000", "--out", run, cwd=tmp_path)
+    err = signal_after_first_generation(proc, run, signal.SIGTERM)  # as `kill`, systemd or a cluster scheduler
     assert proc.returncode == 143, err
     assert "terminated (SIGTERM, exit code 143): checkpoint written at generation" in err
     assert f"Resume with: tilerunner evolve --resume {run}" in err and "Traceback" not in err
     played = len(stats(run))
     assert played >= 1
-    limit = str(played + 3)
-    done = subprocess.run(
-        [sys.executable, "-m", "tilerunner", "evolve", "--resume", str(run), "--keep-going", "--generations", limit],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    subprocess.run(
-        cmd + ["--keep-going", "--generations", limit, "--out", str(tmp_path / "whole")],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-    )
+    resume_and_play_whole(tilerunner_process, argv, run, played + 3, tmp_path / "whole")
     assert stats(run) == stats(tmp_path / "whole") and len(stats(run)) == played + 3
 
 

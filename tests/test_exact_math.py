@@ -9,6 +9,7 @@ contraction off (the way the CUDA backend builds them).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -224,6 +225,54 @@ def test_deterministic_and_the_same_called_alone_or_in_a_loop():
         assert np.array_equal(looped.view(np.int64), APPLY[name](xs).view(np.int64))
         alone = np.array([f(x) for x in xs.tolist()])
         assert np.array_equal(looped.view(np.int64), alone.view(np.int64)), name
+
+
+# --- the bits themselves -------------------------------------------------------------------
+
+# SHA-256 of each function's output bits over `_reference_inputs()`, as the fdlibm ports first
+# shipped computed them. Rewriting a function for speed must keep every bit: replays and the
+# CPU/GPU agreement depend on it.
+REFERENCE_DIGESTS = {
+    "exp": "0d48d57ebeb61e70540c423024b57360b8ddf110131b5f15b25123096e49fb1e",
+    "expm1": "e5b065cb6abdb109e2311f2d4d9133216e75d4b6489be05dc4fb7f84668aba9e",
+    "tanh": "029cdd5000e85b73ec0ab259a0bc2323897a6a01f5530e41dde179d474e94650",
+    "log": "2ad10b4eaf753a4b9d44003485286b8c75752ca6e571e968e333d5543154765c",
+    "sin": "2f8b69d82f73dabcbfbe8d969d2413a7293ed6ffe1ae3bc14dad067c64f7cc09",
+}
+
+
+def _reference_inputs() -> np.ndarray:
+    """~3.2M doubles built by exact arithmetic only (no RNG or linspace whose rounding could change)."""
+    grid = np.arange(-491520, 491521, dtype=np.float64) * 2.0**-13  # [-60, 60] in steps of 2**-13, exact
+    state = np.arange(1, 200001, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for _ in range(3):  # an LCG scrambles the counters into bit patterns of every binade
+            state = state * np.uint64(6364136223846793005) + np.uint64(1442695040888963407)
+    ln2 = np.arange(-1100, 1100, dtype=np.float64) * 0.6931471805599453
+    return np.concatenate(
+        [
+            grid,
+            grid + 1.0 / 3.0,
+            grid * 0.04 + 0.1,
+            state.view(np.float64),
+            ln2,
+            np.nextafter(ln2, np.inf),
+            np.nextafter(ln2, -np.inf),
+            [0.0, -0.0, np.inf, -np.inf, 5e-324, 1.7976931348623157e308],
+        ]
+    )
+
+
+def _digest(out: np.ndarray) -> str:
+    out = np.where(np.isnan(out), np.nan, out)  # one NaN bit pattern
+    return hashlib.sha256(out.view(np.uint64).tobytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name", [*NAMES, "exp_inline"])
+def test_bits_are_the_reference_bits(name):
+    f = em.exp_inline if name == "exp_inline" else FUNCS[name]
+    got = _digest(_loop(f)(_reference_inputs()))
+    assert got == REFERENCE_DIGESTS[name.removesuffix("_inline")], f"{name}'s bits changed"
 
 
 # --- purity of the compiled code -----------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from neatcfg import grow, make_config
 
 from tilerunner.agent.distance import genome_distance, pack_genes
-from tilerunner.agent.genome import StockTileGenome, TileGenome
+from tilerunner.agent.genome import StockTileGenome, TileGenome, check_genome
 from tilerunner.envs.level import load_level
 from tilerunner.evolve.core.evolution import Evolution
 from tilerunner.evolve.core.fitness import EpisodeSettings
@@ -54,6 +54,8 @@ def evolve(stock: bool, generations: int, genome_overrides: dict | None = None, 
     for _ in range(generations):
         evolution.reproduce(evolution.play_generation())
         states.append(snapshot(evolution))
+        for genome in evolution.population.population.values():
+            check_genome(genome, config.genome_config)
     return states, log.lines
 
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from neatcfg import grow, json_slots, make_config
 
 from tilerunner.agent import TileGenome, UnsupportedFunctionError
+from tilerunner.agent.genome import check_genome
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 
 MEMORY = {"memory_cells": "true", "memory_cell_prob": "0.6", "node_add_prob": "0.5"}
@@ -45,7 +46,10 @@ def test_with_memory_off_it_evolves_exactly_like_default_genome(tmp_path):
 
 
 def grown_genomes(config, n=40, mutations=30, seed=3):
-    return grow(config, n, seed, mutations=mutations)
+    genomes = grow(config, n, seed, mutations=mutations)
+    for genome in genomes:
+        check_genome(genome, config.genome_config)
+    return genomes
 
 
 def test_add_node_makes_memory_cells_with_ports(tmp_path):
@@ -201,3 +205,25 @@ def test_damaged_genome_dicts_load_or_raise_genome_format_error(tmp_path_factory
     from tilerunner.agent import compile
 
     compile(genome, config)  # whatever loads, compiles
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda g: g.nodes.pop(0), "output node 0 is missing"),
+        (lambda g: setattr(next(iter(g.connections.values())), "innovation", 0), "innovation 0"),
+        (lambda g: setattr(next(iter(g.connections.values())), "port", "gate"), "port='gate'"),
+        (lambda g: setattr(next(iter(g.connections.values())), "weight", 1e9), "outside its configured range"),
+        (lambda g: setattr(next(iter(g.connections.values())), "enabled", 1), "enabled=1"),
+        (lambda g: setattr(g.nodes[0], "input_gate_bias", 0.5), "input_gate_bias=0.5"),
+        (lambda g: g.connections.update({(-1, 99): copy.copy(next(iter(g.connections.values())))}), "(-1, 99)"),
+    ],
+)
+def test_check_genome_names_the_broken_invariant(tmp_path, damage, message):
+    config = make_config(tmp_path, **MEMORY)
+    genome = copy.deepcopy(grown_genomes(config, n=1)[0])
+    check_genome(genome, config.genome_config)
+    damage(genome)
+    with pytest.raises(ValueError) as info:
+        check_genome(genome, config.genome_config)
+    assert message in str(info.value)

@@ -102,8 +102,8 @@ NUMERIC_FLAGS = [
     (["evolve"], "--seed-rules", REAL, *flags.SEED_SHARE_RANGE),
     (["evolve"], "--recheck", WHOLE, *RECHECK_RANGE),
     (["evolve"], "--time-limit", REAL, *flags.MINUTES_RANGE),
-    (["bench", "generalize"], "--time-limit", REAL, 0.01, 100_000.0),
-    (["bench", "net"], "--pop", WHOLE, 1, 100_000),
+    (["bench", "generalize"], "--time-limit", REAL, *flags.MINUTES_RANGE),
+    (["bench", "net"], "--pop", WHOLE, *POP_SIZE_RANGE),
     (["bench", "ray"], "--warmup", WHOLE, 0, 10_000),
     (["bench", "generalize"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
     (["bench", "generalize"], "--seed-rules", REAL, *flags.SEED_SHARE_RANGE),
@@ -219,7 +219,8 @@ def _all_actions(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
 
 def test_every_flag_with_a_type_has_a_range():
     # A numeric flag added later without a range fails here: plain int and float are not allowed.
-    from tilerunner.evolve.commands.bench import actor_counts, delays
+    from tilerunner.evolve.bench.memory import delays
+    from tilerunner.evolve.bench.ray_overhead import actor_counts
     from tilerunner.evolve.commands.flags import features_type
 
     not_numbers = (delays, actor_counts, features_type)  # lists, checked by their own tests
@@ -618,19 +619,58 @@ def test_config_checks_leave_the_run_unchanged():
 
 @pytest.fixture
 def no_long_work(monkeypatch):
-    """Make the long work of each command fail loudly, so a refusal proves the check came first."""
+    """Make the long work of each command fail loudly, so a refusal proves the check came first.
+
+    The commands import these where they use them, so each tripwire sits where the command looks: the run
+    (`evolve`), the solver (`levels solve`), every picture written (`levels show`, `plot`), recording a replay
+    (`replay --gif/--png-frames`), checking one (`replay --headless`) and the viewer (`replay`, `watch`).
+    """
     import tilerunner.envs.solver as solver
-    import tilerunner.evolve.commands.replay as replay_command
+    import tilerunner.evolve.runs.replay as replay_module
     import tilerunner.evolve.runs.run as run_module
+    import tilerunner.evolve.viewer.recording as recording
     import tilerunner.evolve.viewer.viewer as viewer
 
     def boom(*args, **kwargs):
         raise AssertionError("the long work started before the path was checked")
 
-    monkeypatch.setattr(solver, "solve", boom)
-    monkeypatch.setattr(replay_command, "_playback", boom)
+    monkeypatch.setattr(solver, "search", boom)
     monkeypatch.setattr(run_module.Run, "create", boom)
+    monkeypatch.setattr(render, "save_png", boom)
+    monkeypatch.setattr(recording, "record", boom)
+    monkeypatch.setattr(replay_module, "verify", boom)
     monkeypatch.setattr(viewer, "Viewer", boom)
+
+
+def test_the_tripwires_sit_where_the_commands_do_their_work(tmp_path, capsys, no_long_work):
+    # Valid outputs: each command reaches its long work and trips, so a refusal above proves a check came first.
+    (tmp_path / "run" / "champions").mkdir(parents=True)
+    edited_replay(tmp_path / "run" / "champions", "gen-0000.json", lambda d: None)
+    for argv in (
+        ["replay", REPLAY, "--gif", tmp_path / "x.gif"],
+        ["replay", REPLAY, "--png-frames", tmp_path / "frames"],
+        ["replay", REPLAY, "--headless"],
+        ["replay", REPLAY, "--screenshot", tmp_path / "x.png"],
+        ["watch", tmp_path / "run", "--screenshot", tmp_path / "x.png"],
+        ["levels", "show", "1-1", "--png", tmp_path / "x.png"],
+        ["levels", "solve", "1-1", "--save", tmp_path / "x.buttons"],
+        ["evolve", "--generations", "1", "--out", tmp_path / "r"],
+    ):
+        with pytest.raises(AssertionError, match="the long work started"):
+            cli(capsys, *argv)
+
+
+@pytest.mark.parametrize(
+    "flag, value",
+    [("--speed", "0"), ("--speed", "1001"), ("--speed", "nan"), ("--duration", "0"), ("--duration", "inf")],
+)
+def test_viewer_speed_and_duration_out_of_range_end_in_one_line_before_anything_plays(
+    tmp_path, capsys, no_long_work, flag, value
+):
+    run = _paths(tmp_path)["run"]
+    for command in (["replay", REPLAY], ["watch", run]):
+        code, _, err = cli(capsys, *command, flag, value)
+        one_line_error(code, err, f"argument {flag}:", repr(value))
 
 
 def _paths(tmp_path: pathlib.Path) -> dict[str, pathlib.Path]:
@@ -728,15 +768,12 @@ def test_levels_up_to_the_limits_load_and_beyond_them_are_refused_with_file_line
         (MAX_COLUMNS + 1, 16, "WIDE.txt:1:4097: level too wide: 4,097 columns (at most 4,096)"),
     ],
 )
-def test_levels_show_png_on_an_over_wide_level_is_one_line_not_a_crash(tmp_path, columns, rows, message):
+def test_levels_show_png_on_an_over_wide_level_is_one_line_not_a_crash(
+    tmp_path, tilerunner_process, columns, rows, message
+):
     wide = tmp_path / "WIDE.txt"
     wide.write_text(level_text(columns, rows))  # 10,485,760 px wide: pygame died with SIGSEGV on it
-    done = subprocess.run(
-        [sys.executable, "-m", "tilerunner", "levels", "show", str(wide), "--png", str(tmp_path / "w.png")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = tilerunner_process("levels", "show", wide, "--png", tmp_path / "w.png", timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr  # not -11 (SIGSEGV)
     assert message in done.stderr
     assert not (tmp_path / "w.png").exists() and done.stdout == ""
@@ -845,7 +882,7 @@ def test_config_errors_print_file_text_escaped(tmp_path, capsys):
     | st.lists(st.integers(-5, 2000).map(str) | st.text(max_size=4), max_size=25).map(",".join)
 )
 def test_bench_ray_actor_lists_are_in_range_or_one_line(text):
-    from tilerunner.evolve.commands.bench import actor_counts
+    from tilerunner.evolve.bench.ray_overhead import actor_counts
 
     try:
         counts = actor_counts(text)

@@ -8,7 +8,9 @@ one line and exit code 2 wherever it is typed.
 from __future__ import annotations
 
 import argparse
+import collections
 import gzip
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -19,17 +21,24 @@ import pytest
 
 from tilerunner.envs import ENV_ID
 from tilerunner.envs import physics as P
-from tilerunner.envs.buttons import RIGHT, A
+from tilerunner.envs.buttons import RIGHT, A, B
 from tilerunner.envs.level import load_level
 from tilerunner.envs.observe import FEATURES
 from tilerunner.envs.solver import final_state, parse_buttons
 from tilerunner.evolve.commands import flags
 from tilerunner.evolve.commands.cli import build_parser, main
-from tilerunner.evolve.runs.replay import evaluate, load_replay, shipped_replays, verify
+from tilerunner.evolve.runs.evaluation import evaluate
+from tilerunner.evolve.runs.replay import load_replay, shipped_replays, verify
 
 LEVELS_DIR = Path(__file__).resolve().parents[1] / "envs" / "levels"
 SHIPPED_1_1 = shipped_replays() / "1-1-f2475.json"  # learned under hold: it finishes 1-1 only by holding A
 JUMP = np.array([0, 0, 0, 0, 1, 0], dtype=np.int8)  # A alone, held
+# A pit 2 tiles wide where a running jump from the start lands: Right+B+A held clears it only under hold, whose
+# held A jumps again on landing (press needs A let go on the ground first), and the player dies in it under press.
+_PIT_GROUND = "X" * 5 + "--" + "X" * 6
+PIT_AFTER_LANDING = (
+    "\n".join(["-" * len(_PIT_GROUND)] * 12 + ["M" + "-" * (len(_PIT_GROUND) - 3) + "F-"] + [_PIT_GROUND] * 3) + "\n"
+)
 
 # Every command that sets up episodes, as typed up to the flag (replay needs a file; play and solve a level).
 COMMANDS = [
@@ -337,19 +346,28 @@ def _pixels(surface) -> np.ndarray:
     return pygame.surfarray.array3d(surface).swapaxes(0, 1)
 
 
-def test_play_command_passes_the_rule_to_the_players_world(capsys, monkeypatch):
-    from tilerunner.evolve.viewer import human_play
+def test_play_command_plays_the_players_world_by_the_rule(capsys, monkeypatch, tmp_path):
+    import pygame
 
-    seen = []
+    # The person holds Right, B and A for 120 frames (the window reads the keys once a frame), then closes it.
+    keys = collections.defaultdict(bool, {pygame.K_RIGHT: True, pygame.K_x: True, pygame.K_z: True})
+    frames = itertools.count(1)
 
-    def run(self, duration=None):
-        seen.append((self.settings.jump_rule, int(self.state[P.S_RULE])))
-        return None
+    def held_keys():
+        if next(frames) % 120 == 0:
+            pygame.event.post(pygame.event.Event(pygame.QUIT))
+        return keys
 
-    monkeypatch.setattr(human_play.HumanPlay, "run", run)
-    assert cli(capsys, "play", "1-1", "--jump-rule", "press")[0] == 0
-    assert cli(capsys, "play", "1-1")[0] == 0
-    assert seen == [("press", P.PRESS), (flags.DEFAULT_JUMP_RULE, P.jump_rule_id(flags.DEFAULT_JUMP_RULE))]
+    monkeypatch.setattr(pygame.key, "get_pressed", held_keys)
+    file = tmp_path / "pit.txt"
+    file.write_text(PIT_AFTER_LANDING)
+    level = load_level(str(file))
+    ends = {rule: final_state(level, np.full(600, RIGHT | B | A), P.jump_rule_id(rule)) for rule in P.JUMP_RULES}
+    code, out, _ = cli(capsys, "play", file, "--jump-rule", "hold")
+    assert code == 0 and out.startswith(f"{level.id}: finished in {ends['hold'][P.S_FRAMES]} frames, fitness ")
+    code, out, _ = cli(capsys, "play", file, "--jump-rule", "press")
+    assert code == 0 and out.startswith(f"{level.id}: dead (pit) at ")
+    assert f" after {ends['press'][P.S_FRAMES]} frames, fitness " in out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,22 +409,18 @@ def test_gym_make_refuses_a_bad_rule_in_one_line(bad):
 
 
 def test_bench_learn_evolves_under_the_rule(capsys, monkeypatch, tmp_path):
-    from tilerunner.evolve.bench import learn
-
+    # Networks that hold A learn to clear the pit under hold within 3 generations; under press they cannot.
     monkeypatch.chdir(tmp_path)
-    rules = []
-    real = learn.Evolution
-
-    def spy(config, levels, settings, seed):
-        rules.append(settings.jump_rule)
-        return real(config, levels, settings, seed)
-
-    monkeypatch.setattr(learn, "Evolution", spy)
-    code, out, _ = cli(
-        capsys, "bench", "learn", "--seeds", "1", "--pop", "10", "--generations", "1", "--jump-rule", "press"
-    )
-    assert code == 0 and "jump rule press" in out.splitlines()[0]
-    assert rules and set(rules) == {"press"}
+    file = tmp_path / "pit.txt"
+    file.write_text(PIT_AFTER_LANDING)
+    seeds = {}
+    for rule in P.JUMP_RULES:
+        argv = ["bench", "learn", "--level", file, "--seeds", "1", "--pop", "30", "--generations", "3"]
+        code, out, _ = cli(capsys, *argv, "--jump-rule", rule)
+        assert code == 0 and out.splitlines()[0].endswith(f"jump rule {rule}")
+        seeds[rule] = out.splitlines()[1].split(",")[0]
+    assert seeds["hold"] == "  seed  0: finished after   2 generations"
+    assert seeds["press"] == "  seed  0: not finished (furthest 98 px)"
 
 
 def test_bench_env_runs_kernel_and_env_under_the_rule(capsys, monkeypatch):

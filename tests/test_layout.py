@@ -16,25 +16,34 @@ ROOMS = {
     "agent": "tilerunner.agent",
     "envs": "tilerunner.envs",
     "evolve/core": "tilerunner.evolve.core",
+    "evolve/baselines": "tilerunner.evolve.baselines",
     "evolve/runs": "tilerunner.evolve.runs",
     "evolve/viewer": "tilerunner.evolve.viewer",
     "evolve/commands": "tilerunner.evolve.commands",
+    "evolve/flags": "tilerunner.evolve.flags",
     "evolve/bench": "tilerunner.evolve.bench",
     "evolve/api": "tilerunner",
 }
-LIBRARY = ("evolve/core", "evolve/runs")
-# Rooms a room may use besides itself. The library is agent, envs, core and runs; the viewer
-# uses the library; the benchmarks the library and the viewer; the commands everything.
+LIBRARY = ("evolve/core", "evolve/baselines", "evolve/runs")
+# Rooms a room may use besides itself. The library is core, the baselines (played by core's kernels) and runs,
+# over agent and envs; the viewer uses the library; the benchmarks the library, the viewer and the flag types;
+# the commands everything.
+WITH_LIBRARY = {"agent", "envs", *LIBRARY}
 ALLOWED = {
     "agent": set(),
     "envs": set(),
     "evolve/core": {"agent", "envs"},
-    "evolve/runs": {"agent", "envs", "evolve/core"},
-    "evolve/viewer": {"agent", "envs", "evolve/core", "evolve/runs"},
-    "evolve/bench": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer"},
-    "evolve/commands": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer", "evolve/bench"},
+    "evolve/baselines": {"envs", "evolve/core"},
+    "evolve/runs": {"agent", "envs", "evolve/core", "evolve/baselines"},
+    "evolve/viewer": WITH_LIBRARY,
+    "evolve/flags": {"envs", "evolve/core"},  # argparse types the commands and the benchmarks share
+    "evolve/bench": {*WITH_LIBRARY, "evolve/viewer", "evolve/flags"},
+    "evolve/commands": {*WITH_LIBRARY, "evolve/viewer", "evolve/bench", "evolve/flags"},
     "evolve/api": {"agent", "envs", "evolve/core", "evolve/runs", "evolve/viewer", "evolve/commands"},  # `python -m`
 }
+# The one way back: fitness relative to hold-right needs hold-right's outcomes, so core may play the baselines,
+# but only from inside a function of the module that scores fitness (importing core never loads them).
+LATE = {("evolve/core", "evolve/baselines"): {"evolve/core/fitness.py"}}
 
 
 def modules(room: str) -> list[pathlib.Path]:
@@ -65,6 +74,12 @@ def room_of(module: str) -> str | None:
 _MODULE_NAMES = {dotted(p) for room in ROOMS for p in modules(room)} - {"tilerunner"}  # a bare name is no import
 
 
+def top_level_modules(tree: ast.Module) -> set[str]:
+    """The modules a file imports when it is loaded (its module-level imports)."""
+    found = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    return found | {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+
+
 def imports(path: pathlib.Path) -> list[tuple[str, list[str], int]]:
     """(module, names imported from it, line) for every import in a file, at any depth, and every module named
     in a string for `importlib` to import later (`import_module("tilerunner....")`, the API's lazy table)."""
@@ -80,14 +95,23 @@ def imports(path: pathlib.Path) -> list[tuple[str, list[str], int]]:
     return found
 
 
+def late_use(path: pathlib.Path, room: str, used: str | None) -> bool:
+    """Whether `path` may import `used` from inside a function (`LATE`)."""
+    return str(path.relative_to(ROOT)) in LATE.get((room, used), ())
+
+
 @pytest.mark.parametrize("room", sorted(ALLOWED))
 def test_dependencies_flow_one_way(room):
     for path in modules(room):
+        loaded = top_level_modules(ast.parse(path.read_text()))
         for module, _, line in imports(path):
             if not module.startswith("tilerunner"):
                 assert module.split(".")[0] not in {"agent", "envs", "evolve"}, f"{path}:{line}: {module}"
                 continue
             used = room_of(module)
+            if late_use(path, room, used):
+                assert module not in loaded, f"{path.relative_to(ROOT)}:{line} imports {module} when it is loaded"
+                continue
             assert used == room or used in ALLOWED[room], f"{path.relative_to(ROOT)}:{line} imports {module}"
 
 
@@ -95,10 +119,25 @@ def test_no_room_imports_one_that_imports_it_back():
     used = {room: set() for room in ALLOWED}
     for room in ALLOWED:
         for path in modules(room):
-            used[room] |= {r for module, _, _ in imports(path) if (r := room_of(module)) not in (None, room)}
+            used[room] |= {
+                r
+                for module, _, _ in imports(path)
+                if (r := room_of(module)) not in (None, room) and not late_use(path, room, r)
+            }
     for room, others in used.items():
         for other in others:
             assert room not in used[other], f"{room} and {other} import each other"
+
+
+def test_loading_every_module_of_core_loads_no_baseline():
+    """Core plays hold-right only when a fitness asks for it (`LATE`): the evolution library alone is core."""
+    names = [dotted(p) for p in modules("evolve/core")]
+    code = (
+        f"import importlib, sys\nfor name in {names!r}:\n    importlib.import_module(name)\n"
+        "loaded = [m for m in sys.modules if m.startswith('tilerunner.evolve.baselines')]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=300)
 
 
 def test_the_apis_lazy_names_are_where_it_says():
@@ -141,21 +180,17 @@ def test_no_private_name_crosses_modules():
 
 def test_pygame_is_imported_only_where_something_is_drawn():
     for path in (p for room in ALLOWED for p in modules(room)):
-        tree = ast.parse(path.read_text())
-        top_level = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
-        top_level |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+        top_level = top_level_modules(ast.parse(path.read_text()))
         assert "pygame" not in top_level, f"{path.relative_to(ROOT)} imports pygame at module level"
 
 
 def test_ray_is_imported_only_by_its_backend_and_only_when_chosen():
     for path in (p for room in ALLOWED for p in modules(room)):
-        tree = ast.parse(path.read_text())
         found = [(module, line) for module, _, line in imports(path) if module.split(".")[0] == "ray"]
-        top_level = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
-        top_level |= {node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+        top_level = top_level_modules(ast.parse(path.read_text()))
         assert not any(m.split(".")[0] == "ray" for m in top_level), f"{path.relative_to(ROOT)} imports Ray at load"
         if found:
-            assert path == ROOT / "evolve" / "core" / "ray_backend.py", f"{path.relative_to(ROOT)} imports Ray"
+            assert path.parent == ROOT / "evolve" / "core" and path.name.startswith("ray_"), f"{path} imports Ray"
     # A whole run on local threads, through the API and the command's modules, never loads Ray.
     code = (
         "import sys, tilerunner; import tilerunner.evolve.commands.cli;"

@@ -28,7 +28,8 @@ if importlib.util.find_spec("ray") is None:  # the test extra brings Ray; CI alw
 
 from tilerunner.evolve.core.backend import BackendError
 from tilerunner.evolve.core.plural import plural
-from tilerunner.evolve.core.ray_backend import LOCAL_RAY_ENV, RayBackend, local_cpus
+from tilerunner.evolve.core.ray_backend import RayBackend
+from tilerunner.evolve.core.ray_cluster import LOCAL_RAY_ENV, local_cpus
 from tilerunner.evolve.runs.reporting import RunReporter
 from tilerunner.evolve.runs.run import Run
 
@@ -62,37 +63,13 @@ def wait_gone(pids: set[int], seconds: float = 30) -> set[int]:
     return left
 
 
-def test_ctrl_c_on_ray_checkpoints_exits_130_and_leaves_no_ray_behind(tmp_path):
+def test_ctrl_c_on_ray_checkpoints_exits_130_and_leaves_no_ray_behind(tmp_path, tilerunner_process, tilerunner_started):
     """The command starts its own Ray; Ctrl-C in a terminal reaches the whole process group. (First in the
     module, before the module's own Ray starts, so that every Ray process seen is the command's.)"""
     before = ray_processes()
     run = tmp_path / "cut"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tilerunner",
-            "evolve",
-            "--level",
-            "2-4",
-            "--pop",
-            "40",
-            "--generations",
-            "100000",
-            "--keep-going",
-            "--out",
-            str(run),
-            "--backend",
-            "ray",
-            "--actors",
-            "2",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-        start_new_session=True,
-    )
+    argv = ["evolve", "--level", "2-4", "--pop", "40", "--generations", "100000", "--keep-going", "--out", run]
+    proc = tilerunner_started(*argv, "--backend", "ray", "--actors", "2", cwd=tmp_path, start_new_session=True)
     try:
         deadline = time.monotonic() + 300
         while not ((run / "stats.jsonl").exists() and (run / "stats.jsonl").read_text().strip()):
@@ -109,22 +86,7 @@ def test_ctrl_c_on_ray_checkpoints_exits_130_and_leaves_no_ray_behind(tmp_path):
     assert f"Resume with: tilerunner evolve --resume {run}" in err and "Traceback" not in err
     assert not wait_gone(ray_processes() - before), "the run's Ray outlived it"
     played = len(stats(run))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tilerunner",
-            "evolve",
-            "--resume",
-            str(run),
-            "--generations",
-            str(played + 1),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    done = tilerunner_process("evolve", "--resume", run, "--generations", played + 1, "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(stats(run)) == played + 1
 
@@ -480,23 +442,9 @@ def test_bench_ray_times_the_same_generation_on_each_backend(local_ray, capsys):
     assert local_ray.is_initialized()  # it used the Ray it found, and left it running
 
 
-@pytest.mark.parametrize(
-    "address, needle",
-    [
-        ("127.0.0.1:1", "--address 127.0.0.1:1: cannot reach a Ray cluster there: Connection refused"),
-        ("nonsense", "--address 'nonsense': expected auto or HOST:PORT"),
-        ("127.0.0.1:99999", "--address '127.0.0.1:99999': expected auto or HOST:PORT"),
-        ("a" * 70 + ".example:6379", f"--address '{'a' * 70}.example:6379': '{'a' * 70}.example' is not a valid host"),
-    ],
-)
-def test_a_cluster_that_cannot_be_reached_is_one_line_before_anything_is_made(tmp_path, capsys, address, needle):
-    from tilerunner.evolve.commands.cli import main
-
-    started = time.monotonic()
-    code = main(["evolve", "--backend", "ray", "--address", address, "--out", str(tmp_path / "run")])
-    err = capsys.readouterr().err
-    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
-    assert not (tmp_path / "run").exists() and time.monotonic() - started < 60
+def evolve_on(address: str, tmp_path: Path) -> list[str]:
+    """The arguments of `tilerunner evolve` on the Ray cluster at `address`, into tmp_path/run."""
+    return ["evolve", "--backend", "ray", "--address", address, "--out", str(tmp_path / "run")]
 
 
 class Garbage(socketserver.BaseRequestHandler):
@@ -505,7 +453,7 @@ class Garbage(socketserver.BaseRequestHandler):
 
 
 @pytest.mark.parametrize("server", ["http", "garbage"])
-def test_an_address_that_is_no_ray_cluster_is_one_line_at_once(tmp_path, server):
+def test_an_address_that_is_no_ray_cluster_is_one_line_at_once(tmp_path, tilerunner_process, server):
     """A web server or any other service at the address: Ray would wait for it for ever, printing its own lines."""
     service = (
         ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
@@ -515,24 +463,7 @@ def test_an_address_that_is_no_ray_cluster_is_one_line_at_once(tmp_path, server)
     threading.Thread(target=service.serve_forever, daemon=True).start()
     address = f"127.0.0.1:{service.server_address[1]}"
     try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tilerunner",
-                "evolve",
-                "--backend",
-                "ray",
-                "--address",
-                address,
-                "--out",
-                str(tmp_path / "run"),
-            ],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=60,
-        )
+        done = tilerunner_process(*evolve_on(address, tmp_path), cwd=tmp_path, timeout=60)
     finally:
         service.shutdown()
         service.server_close()
@@ -558,23 +489,8 @@ def grpc_server(*handlers) -> Iterator[str]:
         server.stop(None)
 
 
-def evolve_on(address: str, tmp_path: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "tilerunner",
-        "evolve",
-        "--backend",
-        "ray",
-        "--address",
-        address,
-        "--out",
-        str(tmp_path / "run"),
-    ]
-
-
 @pytest.mark.parametrize("service", ["none", "another"])
-def test_a_grpc_service_that_is_not_ray_is_one_line_within_10_s(tmp_path, service):
+def test_a_grpc_service_that_is_not_ray_is_one_line_within_10_s(tmp_path, tilerunner_process, service):
     """Any gRPC or h2c server answers HTTP/2 as Ray's does (the Ray client's port 10001 is one): Ray retried it
     for a minute and more, printing its warnings, deaf to Ctrl-C. The check asks what only Ray's GCS answers."""
     grpc = pytest.importorskip("grpc")
@@ -583,7 +499,7 @@ def test_a_grpc_service_that_is_not_ray_is_one_line_within_10_s(tmp_path, servic
     )
     with grpc_server(*([greeter] if service == "another" else [])) as address:
         # The promise's 10 s, start-up included (it takes a second or two).
-        done = subprocess.run(evolve_on(address, tmp_path), capture_output=True, text=True, cwd=tmp_path, timeout=10)
+        done = tilerunner_process(*evolve_on(address, tmp_path), cwd=tmp_path, timeout=10)
     assert done.returncode == 2 and not done.stdout
     assert done.stderr == (
         f"tilerunner: error: --address {address}: something answers there, but not a Ray"
@@ -593,7 +509,7 @@ def test_a_grpc_service_that_is_not_ray_is_one_line_within_10_s(tmp_path, servic
     assert not (tmp_path / "run").exists()
 
 
-def test_ctrl_c_while_the_address_is_checked_is_one_line_and_130_at_once(tmp_path):
+def test_ctrl_c_while_the_address_is_checked_is_one_line_and_130_at_once(tmp_path, tilerunner_started):
     """A server that takes the call and never answers (a hung GCS, or anything else): the check waits for it up to
     10 s, and Ctrl-C ends that wait at once (inside ray.init it took 19 s)."""
     grpc = pytest.importorskip("grpc")
@@ -609,14 +525,7 @@ def test_ctrl_c_while_the_address_is_checked_is_one_line_and_130_at_once(tmp_pat
             return grpc.unary_unary_rpc_method_handler(hang)
 
     with grpc_server(Never()) as address:
-        proc = subprocess.Popen(
-            evolve_on(address, tmp_path),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-            start_new_session=True,
-        )
+        proc = tilerunner_started(*evolve_on(address, tmp_path), cwd=tmp_path, start_new_session=True)
         try:
             called.wait(8)  # the check is under way a second or two after the start (before: Ray tried elsewhere)
             os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group

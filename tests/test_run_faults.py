@@ -9,11 +9,11 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from run_files import folder_contents
 
 import tilerunner
 from tilerunner import Run
@@ -29,34 +29,6 @@ LEVELS = ["1-1", "gen:4:2"]
 
 class Crash(BaseException):
     """Stands for the process dying: nothing catches it, nothing is cleaned up but the lock."""
-
-
-def folder_contents(folder: Path) -> dict[str, object]:
-    """Every file of a run folder as comparable data: what a run promises to reproduce exactly.
-
-    Checkpoints: a stopped run writes one where it stopped, so which ones are kept may differ;
-    the newest (the one a later resume starts from) must be the same.
-    """
-    out: dict[str, object] = {}
-    newest = RunFolder(folder).checkpoint_files()[-1]
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        name = str(path.relative_to(folder))
-        if name == ".lock" or (name.startswith("checkpoints/") and path != newest):
-            continue
-        if name.endswith(".json.gz"):
-            data = json.loads(gzip.decompress(path.read_bytes()))
-            data.pop("timing")
-            out[name] = data
-        elif name.endswith(".json"):
-            data = json.loads(path.read_text())
-            if "created" in data:  # replays: when and where they were written differ
-                data.pop("created"), data.pop("run")
-            out[name] = data
-        elif name == "timing.jsonl":
-            out[name] = [json.loads(line)["generation"] for line in path.read_text().splitlines()]
-        else:
-            out[name] = path.read_text()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -158,32 +130,15 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_it_resumes_into_the_same_run(whole,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("moment", range(3))
-def test_sigkill_at_a_random_moment_then_resume_gives_the_same_files(whole, tmp_path, moment):
+def test_sigkill_at_a_random_moment_then_resume_gives_the_same_files(
+    whole, tmp_path, tilerunner_process, tilerunner_started, moment
+):
     # Killed at a seeded random moment after the run got going (so mid-generation, mid-checkpoint or between):
     # whatever it was doing, the folder resumes to the very files of a run never killed.
     folder = tmp_path / "run"
-    cmd = [
-        sys.executable,
-        "-m",
-        "tilerunner",
-        "evolve",
-        "--level",
-        LEVELS[0],
-        "--level",
-        LEVELS[1],
-        "--pop",
-        "60",
-        "--seed",
-        "0",
-        "--generations",
-        "6",
-        "--keep-going",
-        "--checkpoint-every",
-        "2",
-        "--out",
-        str(folder),
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path)
+    argv = ["evolve", "--level", LEVELS[0], "--level", LEVELS[1], "--pop", "60", "--seed", "0", "--generations", "6"]
+    argv += ["--keep-going", "--checkpoint-every", "2", "--out", folder]
+    proc = tilerunner_started(*argv, stderr=subprocess.DEVNULL, cwd=tmp_path)
     for line in proc.stdout:  # the first generation is reported: the kernels are loaded, the run is under way
         if line.startswith("gen    0"):
             break
@@ -191,13 +146,7 @@ def test_sigkill_at_a_random_moment_then_resume_gives_the_same_files(whole, tmp_
     proc.kill()
     proc.wait(timeout=60)
     assert proc.returncode in (-signal.SIGKILL, 0)  # 0: it had finished before the moment came
-    done = subprocess.run(
-        [sys.executable, "-m", "tilerunner", "evolve", "--resume", str(folder), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    done = tilerunner_process("evolve", "--resume", folder, "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert folder_contents(folder) == whole
 
@@ -214,30 +163,10 @@ def test_a_folder_is_owned_by_one_run_at_a_time(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_on_one_folder_one_refused(tmp_path):
+def test_two_processes_on_one_folder_one_refused(tmp_path, tilerunner_started):
     folder = tmp_path / "run"
-    cmd = [
-        sys.executable,
-        "-m",
-        "tilerunner",
-        "evolve",
-        "--level",
-        "2-4",
-        "--pop",
-        "60",
-        "--generations",
-        "40",
-        "--keep-going",
-        "--quiet",
-        "--out",
-        str(folder),
-    ]
-    procs = [
-        subprocess.Popen(
-            cmd + ["--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
-        )
-        for seed in (7, 8)
-    ]
+    argv = ["evolve", "--level", "2-4", "--pop", "60", "--generations", "40", "--keep-going", "--quiet"]
+    procs = [tilerunner_started(*argv, "--out", folder, "--seed", seed, cwd=tmp_path) for seed in (7, 8)]
     results = [p.communicate(timeout=300) + (p.returncode,) for p in procs]
     codes = sorted(code for _, _, code in results)
     assert codes == [0, 2], results
@@ -248,29 +177,10 @@ def test_two_processes_on_one_folder_one_refused(tmp_path):
     assert all(json.loads(p.read_text())["seed"] == winner for p in (folder / "champions").iterdir())
 
 
-def test_a_killed_run_leaves_no_stuck_lock(tmp_path):
+def test_a_killed_run_leaves_no_stuck_lock(tmp_path, tilerunner_started):
     folder = tmp_path / "run"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tilerunner",
-            "evolve",
-            "--level",
-            "2-4",
-            "--pop",
-            "60",
-            "--generations",
-            "500",
-            "--keep-going",
-            "--out",
-            str(folder),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=tmp_path,
-    )
+    argv = ["evolve", "--level", "2-4", "--pop", "60", "--generations", "500", "--keep-going", "--out", folder]
+    proc = tilerunner_started(*argv, stderr=subprocess.DEVNULL, cwd=tmp_path)
     for line in proc.stdout:
         if line.startswith("gen "):
             break
@@ -377,8 +287,8 @@ def test_a_reporter_whose_reader_went_away_is_no_full_disk(tmp_path):
     with pytest.raises(BrokenPipeError):
         run.run()
     resumed = Run.resume(folder)
-    assert resumed.generation == 2  # the newest checkpoint stands
-    assert resumed.run().generations_run == 4
+    assert resumed.generation == 4  # generation 3 was saved, its checkpoint too, before the reporters heard of it
+    assert resumed.run().generations_run == 2
 
 
 def test_watch_plot_and_replay_load_no_pickles():
@@ -392,8 +302,10 @@ def test_watch_plot_and_replay_load_no_pickles():
 
 def test_a_crash_after_a_first_finish_copies_it_once(tmp_path, monkeypatch):
     folder, replays = tmp_path / "run", tmp_path / "mine"
-    with monkeypatch.context() as patch:  # die right after the first finish was copied
-        crash_when(patch, Evolution, "reproduce", lambda self, summary: bool(summary.first_finishes))
+    with monkeypatch.context() as patch:  # die right after the first finish was copied, before stats.jsonl
+        crash_when(
+            patch, RunFolder, "write_lines", lambda self, name, rows: replays.is_dir() and any(replays.iterdir())
+        )
         with pytest.raises(Crash):
             Run.create(["1-1"], out=folder, replays_dir=replays, **{**SETTINGS, "generations": 12}).run()
     assert len(list(replays.iterdir())) == 1

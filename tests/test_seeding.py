@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from tilerunner.envs.level import load_level, parse_level
+from tilerunner.evolve.baselines import rules_network
+from tilerunner.evolve.baselines.play import play_controllers
 from tilerunner.evolve.commands.cli import main as cli
-from tilerunner.evolve.core import rules_imitation
-from tilerunner.evolve.core.controllers import play_controllers
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.core.seeding import reactive_genome
 from tilerunner.evolve.runs.evaluation import genome_results
 from tilerunner.evolve.runs.genome_json import genome_to_dict
@@ -44,10 +45,13 @@ def test_the_reactive_genome_jumps_the_pit_under_both_rules_and_running_alone_do
         assert rows[0].outcome.status == "dead" and rows[0].outcome.cause == "pit"
 
 
-def test_the_seed_needs_the_senses_it_reads():
+def test_the_seed_needs_the_senses_it_reads_named_as_the_parameter_or_the_flag():
     settings = EpisodeSettings(features=("jump",))
-    with pytest.raises(ValueError, match="needs the senses jump, probes.*missing probes"):
+    with pytest.raises(OptionError) as caught:
         reactive_genome(1, config_for(settings).genome_config, 6, settings.features)
+    message = "seeding from the hand-written rules needs the senses jump, probes ({} jump,probes); missing probes"
+    assert str(caught.value) == message.format("features")
+    assert caught.value.as_flags() == message.format("--observe")
 
 
 def test_a_seeded_run_starts_with_the_controller_and_is_repeatable(tmp_path):
@@ -68,12 +72,13 @@ def test_a_seeded_run_starts_with_the_controller_and_is_repeatable(tmp_path):
     assert json.loads((tmp_path / "a" / "args.json").read_text())["seed_rules"] == 0.25
 
 
-def test_the_cli_seeds_only_with_the_senses_and_only_a_new_run(tmp_path, capsys):
+def test_the_cli_seeds_with_the_senses_it_reads_and_only_a_new_run(tmp_path, capsys):
     level = tmp_path / "pit.txt"
     level.write_text(PIT.text)
     out = tmp_path / "run"
-    assert cli(["evolve", "--level", str(level), "--seed-rules", "--out", str(out), "--pop", "20"]) == 2
-    assert "needs the senses jump, probes" in capsys.readouterr().err and not out.exists()
+    implicit = ["--seed-rules", "--generations", "1", "--out", str(tmp_path / "implicit"), "--pop", "20"]
+    assert cli(["evolve", "--level", str(level), *implicit]) == 0
+    assert "sees jump and probes" in capsys.readouterr().out  # --seed-rules turns on what the seed reads
     assert (
         cli(
             [
@@ -120,11 +125,11 @@ def test_the_foresight_seed_decides_as_rules_does_and_finishes_what_it_finishes(
     assert seed_finished >= rules_finished - 2 and seed_finished > len(levels) // 2, (seed_finished, rules_finished)
     # On the states rules itself reaches, the shipped units press what it presses at least 95% of the time.
     data = json.loads(resources.files("tilerunner.evolve.core").joinpath("configs", "foresight_seed.json").read_text())
-    names = rules_imitation.sense_names()
-    weights = np.array([[data["units"][b]["weights"][n] for n in names] for b in rules_imitation.BUTTONS])
-    bias = np.array([data["units"][b]["bias"] for b in rules_imitation.BUTTONS])
-    xs, labels, _ = rules_imitation.play(levels, settings, weights, bias, units_play=False)
-    assert rules_imitation.agreement(weights, bias, xs, labels) >= 0.95
+    names = rules_network.sense_names()
+    weights = np.array([[data["units"][b]["weights"][n] for n in names] for b in rules_network.BUTTONS])
+    bias = np.array([data["units"][b]["bias"] for b in rules_network.BUTTONS])
+    xs, labels, _ = rules_network.play(levels, settings, weights, bias, units_play=False)
+    assert rules_network.agreement(weights, bias, xs, labels) >= 0.95
 
 
 def test_the_foresight_seed_needs_its_senses_and_the_radius_it_was_fitted_at():
@@ -132,5 +137,20 @@ def test_the_foresight_seed_needs_its_senses_and_the_radius_it_was_fitted_at():
     with pytest.raises(ValueError, match="needs the senses jump, probes, foresight.*missing probes"):
         reactive_genome(1, config_for(settings).genome_config, 6, settings.features)
     wide = EpisodeSettings(features=FORESEEING, view_radius=8)
-    with pytest.raises(ValueError, match="needs view radius 6, got 8"):
+    with pytest.raises(ValueError, match="needs view_radius 6, got 8"):
         reactive_genome(1, config_for(wide).genome_config, 8, wide.features)
+
+
+def test_a_foresight_seed_at_another_radius_is_one_line_naming_the_parameter_or_the_flag(tmp_path, capsys):
+    wide = EpisodeSettings(features=FORESEEING, view_radius=8)
+    with pytest.raises(OptionError) as caught:
+        Run.create([PIT], settings=wide, pop=20, seed=4, generations=1, seed_rules=0.25, out=tmp_path / "python")
+    assert str(caught.value) == "seeding from the hand-written rules with foresight needs view_radius 6, got 8"
+    level, out = tmp_path / "pit.txt", tmp_path / "cli"
+    level.write_text(PIT.text)
+    argv = ["evolve", "--level", str(level), "--observe", ",".join(FORESEEING), "--view-radius", "8", "--seed-rules"]
+    assert cli([*argv, "--pop", "20", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "tilerunner: error: seeding from the hand-written rules with foresight needs --view-radius 6, got 8\n"
+    )
+    assert not out.exists() and not (tmp_path / "python").exists()

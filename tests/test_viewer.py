@@ -9,7 +9,6 @@ import pathlib
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -767,29 +766,12 @@ def test_replay_screenshot_from_a_shipped_champion(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_path):
-    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tilerunner",
-            "evolve",
-            "--level",
-            "2-3",
-            "--generations",
-            "40",
-            "--watch",
-            "--out",
-            str(tmp_path / "run"),
-            "--replays",
-            str(tmp_path / "replays"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
+def test_evolve_watch_runs_the_viewer_beside_evolution_and_exits_cleanly(tmp_path, tilerunner_process):
+    done = tilerunner_process(
+        "evolve",
+        *("--level", "2-3", "--generations", "40", "--watch"),
+        *("--out", tmp_path / "run", "--replays", tmp_path / "replays", "--quiet"),
+        env={"SDL_VIDEODRIVER": "dummy"},
         timeout=600,
         cwd=tmp_path,
     )
@@ -827,37 +809,17 @@ def is_running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not pathlib.Path("/proc/self/stat").exists(), reason="finds the viewer's process in /proc")
-def test_the_viewer_of_evolve_watch_closes_when_evolution_is_killed(tmp_path):
+def test_the_viewer_of_evolve_watch_closes_when_evolution_is_killed(tmp_path, tilerunner_started):
     # Play a champion here first, so that the viewer's kernels are in Numba's cache (shared with the viewer):
     # on a cold cache the viewer would otherwise spend many seconds compiling them, blind to its parent.
     warm = viewer_for(load_replay(SHIPPED_1_1))
     warm.step(60)
     warm.draw()
-    env = dict(os.environ, SDL_VIDEODRIVER="dummy")
+    argv = ["evolve", "--level", "2-4", "--generations", "100000", "--keep-going", "--pop", "50", "--watch"]
+    argv += ["--out", tmp_path / "run", "--quiet"]
     with open(tmp_path / "out.txt", "w") as out:
-        evolution = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tilerunner",
-                "evolve",
-                "--level",
-                "2-4",
-                "--generations",
-                "100000",
-                "--keep-going",
-                "--pop",
-                "50",
-                "--watch",
-                "--out",
-                str(tmp_path / "run"),
-                "--quiet",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            cwd=tmp_path,
+        evolution = tilerunner_started(
+            *argv, stdout=out, stderr=subprocess.STDOUT, env={"SDL_VIDEODRIVER": "dummy"}, cwd=tmp_path
         )
     viewers: list[int] = []
     try:

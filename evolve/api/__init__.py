@@ -23,10 +23,6 @@ The Python API (the `tilerunner` command is a thin layer over it):
   file, or a shipped champion by name), `make_replay`, `verify`, `Outcome`, `NetworkShape` (what shapes a
   network: what `trace` and `evaluate` take beside a bare genome).
 
-Renamed names keep working until tilerunner 0.4.0 and warn where they are used (`DeprecationWarning`):
-`tilerunner.play` is `trace` (`tilerunner play` is a person playing), `Evolution.evaluate` is
-`Evolution.play_generation`, a backend's `evaluate` is `play_networks`.
-
 Times are in the command line's units: `time_limit` is minutes, as `tilerunner evolve --time-limit`.
 
 Importing this package registers the gymnasium id `tilerunner/TileRunner-v0` (at once where gymnasium is
@@ -67,8 +63,8 @@ _LAZY = {
     "RunOptions": "tilerunner.evolve.runs.run_options",
     "RunReporter": "tilerunner.evolve.runs.reporting",
     "evolve_agents": "tilerunner.evolve.runs.run",
-    "evaluate": "tilerunner.evolve.runs.replay",
-    "trace": "tilerunner.evolve.runs.replay",
+    "evaluate": "tilerunner.evolve.runs.evaluation",
+    "trace": "tilerunner.evolve.runs.evaluation",
     "Replay": "tilerunner.evolve.runs.replay",
     "ReplayError": "tilerunner.evolve.runs.replay",
     "load_replay": "tilerunner.evolve.runs.replay",
@@ -79,9 +75,6 @@ _LAZY = {
     "TileGenome": "tilerunner.agent",
     "compile": "tilerunner.agent",
 }
-
-# Old public name -> its new one (see `tilerunner.evolve.core.renamed`); not listed by dir().
-_RENAMED = {"play": "trace"}
 
 __all__ = ["__version__", *_LAZY]
 
@@ -98,11 +91,6 @@ def __getattr__(name: str):
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
-    if name in _RENAMED:
-        from tilerunner.evolve.core.renamed import warn_renamed
-
-        warn_renamed(f"tilerunner.{name}", f"tilerunner.{_RENAMED[name]}")
-        return __getattr__(_RENAMED[name])
     raise AttributeError(f"module 'tilerunner' has no attribute {name!r}")
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from tilerunner.envs.level import level_set, load_level
 from tilerunner.evolve.bench.errors import BenchError
+from tilerunner.evolve.bench.flags import POP_RANGE, add_repeats, add_seed, add_warmup, add_workers, pop_sizes
 from tilerunner.evolve.bench.timing import timed_generation, verdict
 from tilerunner.evolve.core.backend import LocalBackend
 from tilerunner.evolve.core.cuda_backend import CudaBackend, MissingCudaError, check_cuda
@@ -28,11 +29,55 @@ from tilerunner.evolve.core.evolution import Evolution, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.flags.types import add_jump_rule_flag, features_type, span
 
 SPEEDUP_TARGET, SPEEDUP_MILESTONE = 10.0, 5.0  # GPU evaluation against this machine's CPU threads
 GENERATION_TARGET = 2.0  # seconds for a whole generation, population 1,000 on 600 levels
 TARGET_POP, TARGET_LEVELS = 1000, 600
 DEFAULT_SETS = ("gen:1-32:3", "gen:1-600:3")
+DEFAULT_SIZES = "300,1000,3000"
+HELP = "one generation on local threads and on the GPU: frames/s, the split, the targets"
+DESCRIPTION = (
+    "For each level set and population size, evolve --warmup generations on the GPU, then evaluate that"
+    " generation --repeats times on local threads and on the GPU: frames/s, the GPU's speed-up, its split (pack,"
+    " send, kernel, gather), the driver's compile, reproduction and speciation, and a whole generation on the"
+    " GPU. Needs an NVIDIA GPU and pip install 'tilerunner[cuda]'."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench cuda`."""
+    p.add_argument(
+        "--level",
+        action="append",
+        metavar="SET",
+        help="a level set, as evolve --level takes; repeat to measure several sets, each on its own"
+        f" (default {' and '.join(DEFAULT_SETS)})",
+    )
+    p.add_argument(
+        "--sizes",
+        type=pop_sizes,
+        default=DEFAULT_SIZES,
+        metavar="N,N,...",
+        help=f"comma-separated population sizes, each {span(*POP_RANGE)} (default {DEFAULT_SIZES})",
+    )
+    add_warmup(p, 3)
+    add_repeats(p, "evaluations per backend", 3)
+    p.add_argument(
+        "--batch-breeding",
+        action="store_true",
+        help="breed the warm-up generations in batch (the driver's columns then time batch breeding)",
+    )
+    add_seed(p)
+    add_workers(p, "CPU threads to compare with")
+    p.add_argument(
+        "--observe",
+        type=features_type,
+        metavar="FEATURE[,FEATURE]",
+        help="the networks' opt-in senses, as evolve --observe takes (e.g. jump,foresight,no-grid to time"
+        " foresight on the GPU; default none, the grid alone)",
+    )
+    add_jump_rule_flag(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,11 +12,36 @@ from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import LEFT, RIGHT, A, B, pressed
 from tilerunner.envs.level import load_level
 from tilerunner.envs.observe import DEFAULT_RADIUS, observe
+from tilerunner.evolve.bench.flags import STEPS_RANGE, add_level, add_repeats, add_whole
 from tilerunner.evolve.bench.timing import fmt_rate, median_rate, verdict
+from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.flags.types import add_jump_rule_flag, setting_type, span
 
 KERNEL_TARGET = 5_000_000  # frames/s, issue #2
 ENV_TARGET = 30_000  # steps/s, issue #2
+FRAMES_RANGE = (1, 10**9)
+HELP = "physics kernel frames/s vs gymnasium env.step steps/s"
+DESCRIPTION = (
+    "Time the Numba physics kernel (frames/s on one core, observing every --frame-skip frames) against the"
+    " gymnasium env's step() on the same level, and print the ratio."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench env`."""
+    add_level(p, "2-3", "12 enemies")
+    add_whole(p, "--frames", "frames per kernel run", FRAMES_RANGE, 5_000_000)
+    add_whole(p, "--steps", "env steps per env run", STEPS_RANGE, 60_000)
+    add_repeats(p, "runs of each", 5)
+    p.add_argument(
+        "--frame-skip",
+        type=setting_type("frame_skip"),
+        default=5,
+        metavar="N",
+        help=f"frames per decision, {span(*EpisodeSettings.LIMITS['frame_skip'])} (default 5)",
+    )
+    add_jump_rule_flag(p)
 
 
 def scripted_buttons(n: int = 240) -> np.ndarray:

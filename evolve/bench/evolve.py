@@ -29,6 +29,17 @@ from tilerunner.agent import TileGenome
 from tilerunner.envs import ENV_ID
 from tilerunner.envs.buttons import mask_from_outputs, pressed
 from tilerunner.envs.level import load_level
+from tilerunner.evolve.bench.flags import (
+    COUNT_RANGE,
+    POP_RANGE,
+    WARMUP_RANGE,
+    add_generations,
+    add_level,
+    add_pop,
+    add_seed,
+    add_whole,
+    pop_sizes,
+)
 from tilerunner.evolve.bench.net import mario_sized_genomes
 from tilerunner.evolve.bench.timing import fmt_rate, verdict
 from tilerunner.evolve.core.evolution import Evolution, Generation, paused_gc
@@ -36,12 +47,43 @@ from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config, use_neat_classes
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.flags.types import add_jump_rule_flag, span
 
 FRAMES_TARGET = 4_000_000
 GENERATION_TARGET = 0.5
 NAIVE_TARGET = 100
 BOOKKEEPING_TARGETS = {300: 0.05, 3000: 0.5}  # seconds of reproduction + speciation a generation (issue 14)
 LINEAGES = 10  # families the grown population descends from (about as many species)
+LINKS_RANGE = (1, 10_000)  # --links: connections a genome of the table's populations is grown to
+BOOK_GENERATIONS_RANGE = (1, 100)
+HELP = "a generation's time, split; fused kernel vs the naive way"
+DESCRIPTION = (
+    "Time generations of evolution split into their parts (compile, rollouts, breeding, speciation), the fused"
+    " rollout kernel against the naive way (one gymnasium episode per genome), and a table of NEAT's"
+    " bookkeeping, stock neat-python against this project's, per population size."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench evolve`."""
+    add_level(p, "1-1")
+    add_pop(p)
+    add_generations(p, "generations timed", 10)
+    add_seed(p)
+    add_whole(p, "--warmup", "untimed generations before timing", WARMUP_RANGE, 0)
+    add_whole(p, "--naive", "time the naive way on N genomes", COUNT_RANGE, None, "the whole last generation")
+    p.add_argument(
+        "--sizes",
+        type=pop_sizes,
+        default="300,1000,3000,10000",
+        metavar="N,N,...",
+        help="population sizes of the bookkeeping table, stock neat-python vs fast, comma-separated,"
+        f" each {span(*POP_RANGE)} (default 300,1000,3000,10000)",
+    )
+    add_whole(p, "--links", "connections per genome the table's populations are grown to", LINKS_RANGE, 80)
+    what = "generations timed per size in the table, whose median is reported"
+    add_whole(p, "--book-generations", what, BOOK_GENERATIONS_RANGE, 3)
+    add_jump_rule_flag(p)
 
 
 def naive_fitness(

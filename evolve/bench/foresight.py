@@ -23,16 +23,37 @@ from tilerunner.envs import physics as P
 from tilerunner.envs.foresight import frames_simulated, sight_buffers
 from tilerunner.envs.level import level_set, load_level
 from tilerunner.envs.observe import observe_inputs
+from tilerunner.evolve.baselines.rules import rules_buttons
+from tilerunner.evolve.baselines.senses import N_SENSES, RADIUS, SENSES
+from tilerunner.evolve.bench.flags import add_level_set, add_pop, add_repeats, add_seed, add_workers
 from tilerunner.evolve.bench.timing import timed_generation
 from tilerunner.evolve.core.backend import LocalBackend
-from tilerunner.evolve.core.controllers import N_SENSES, RADIUS, SENSES, rules_buttons
 from tilerunner.evolve.core.evolution import Evolution
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels, reset_level, use_threads
+from tilerunner.evolve.flags.types import add_jump_rule_flag
 
 DEFAULT_SET = "gen:1-20:3"
+HELP = "what the foresight sense costs: frames simulated per decision, seconds a generation with and without"
+DESCRIPTION = (
+    "Play rules (which sees foresight) on the levels and count the frames foresight simulates per decision;"
+    " then time one first generation with the grid, the grid and foresight, and foresight alone, and print the"
+    " medians and the cost per frame played against the grid's."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench foresight`."""
+    add_level_set(p, DEFAULT_SET)
+    add_pop(p)
+    add_repeats(p, "timed evaluations of each", 3)
+    add_seed(p)
+    add_workers(p)
+    add_jump_rule_flag(p)
+
+
 VARIANTS = (("grid", ()), ("grid + foresight", ("foresight",)), ("foresight alone", ("foresight", "no-grid")))
 
 

@@ -40,8 +40,8 @@ from tqdm import tqdm
 
 from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.level import Level
+from tilerunner.evolve.baselines.play import CONTROLLERS
 from tilerunner.evolve.bench.errors import BenchError
-from tilerunner.evolve.core.controllers import CONTROLLERS
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.core.plural import plural
@@ -322,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
             with seed_bar(seed, args.time_limit * 60) as progress:
                 seconds = train_seed(seed, folder, train, pick, args, progress)
         except OptionError as exc:  # options that do not fit together, named as this command's flags
-            raise BenchError(exc.spelled(lambda name: "--" + name.replace("_", "-"))) from None
+            raise BenchError(exc.as_flags()) from None
         except (ValueError, RunFolderError) as exc:
             raise BenchError(str(exc)) from None
         except KeyboardInterrupt:

@@ -8,10 +8,33 @@ import time
 from collections.abc import Sequence
 
 from tilerunner.envs.level import Level, load_level
+from tilerunner.evolve.bench.flags import add_generations, add_pop, add_seeds
 from tilerunner.evolve.core.evolution import Evolution
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.flags.types import add_jump_rule_flag
+
+HELP = "generations and seconds until a champion first finishes, per seed"
+DESCRIPTION = (
+    "Evolve from each seed until a champion first finishes every level given; print the generations and seconds"
+    " it took per seed, then medians and worst cases."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench learn`."""
+    p.add_argument(
+        "--level",
+        action="append",
+        metavar="ID",
+        help="a level to finish, an id or a file (repeat for several; default 1-1)",
+    )
+    add_seeds(p, 10)
+    add_generations(p, "limit per seed", 300)
+    add_pop(p, None, "the config's, 300")
+    p.add_argument("--memory", action="store_true", help="with memory cells")
+    add_jump_rule_flag(p)
 
 
 def learn(

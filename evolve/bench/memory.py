@@ -10,11 +10,35 @@ from dataclasses import dataclass
 import neat
 
 from tilerunner.agent import compile_population
+from tilerunner.evolve.bench.flags import COUNT_RANGE, add_generations, add_pop, add_seeds, add_whole
 from tilerunner.evolve.bench.recall import evaluate, make_trials
 from tilerunner.evolve.core.neat_config import builtin_config_path, load_config
 from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.flags.types import int_list, span
 
 HELD_OUT_PAIRS = 100
+MAX_DELAY = 100_000
+delays = int_list("delays", 1, MAX_DELAY, most=100)  # --delays
+HELP = "delayed recall evolved with and without memory cells"
+DESCRIPTION = (
+    "Evolve networks to recall a cue after a delay, with and without LSTM memory cells, for each delay and"
+    " seed; print how often and how fast each setting solves it, and how it does on held-out trials."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench memory`."""
+    add_seeds(p, 5, "one run per setting")
+    p.add_argument(
+        "--delays",
+        type=delays,
+        default="10,30,100",
+        metavar="N,N,...",
+        help=f"comma-separated delays, each {span(1, MAX_DELAY)} (default 10,30,100)",
+    )
+    add_generations(p, "limit per run", 200)
+    add_pop(p, 150)
+    add_whole(p, "--pairs", "training trial pairs (cue +1 and -1 with the same distractors)", COUNT_RANGE, 16)
 
 
 @dataclass(frozen=True)

@@ -36,10 +36,40 @@ import numpy as np
 
 from tilerunner.agent import compile_population
 from tilerunner.evolve.bench import poles, xor
+from tilerunner.evolve.bench.flags import COUNT_RANGE, add_generations, add_pop, add_seed, add_whole
 from tilerunner.evolve.core.neat_config import apply_overrides, builtin_config_path, config_from_text, config_text
 from tilerunner.evolve.core.plural import plural
 
 EXPERIMENTS = ("xor", "dpv", "dpnv")
+DEFAULT_RUNS = {"xor": 100, "dpv": 10, "dpnv": 3}  # --xor-runs (the paper's 100), --dpv-runs, --dpnv-runs
+HELP = "the NEAT paper's XOR and double-pole experiments with our networks, beside the paper's figures"
+DESCRIPTION = (
+    "Rerun Stanley and Miikkulainen (2002): XOR, double pole balancing with velocities (dpv) and without (dpnv,"
+    " with the generalisation test), the poles with plain nodes and with memory cells; print generations,"
+    " evaluations, hidden nodes and failures beside the paper's."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench neat`."""
+    p.add_argument(
+        "--experiment",
+        action="append",
+        choices=EXPERIMENTS,
+        metavar="|".join(EXPERIMENTS),
+        help="run only this experiment (repeatable; default all three)",
+    )
+    for experiment, default in DEFAULT_RUNS.items():
+        what = "XOR runs (the paper made 100)" if experiment == "xor" else f"runs per setting of {experiment}"
+        add_whole(p, f"--{experiment}-runs", what, COUNT_RANGE, default)
+    add_generations(p, "limit per run (a run that reaches it counts as failed)", 100)
+    add_pop(p, None, "the paper's, 150; 1,000 for dpnv")
+    add_seed(p, "the first seed (run i uses seed N+i)")
+    p.add_argument(
+        "--batch-breeding",
+        action="store_true",
+        help="breed a generation at once (breeding = batch) instead of neat-python's way",
+    )
 
 
 @dataclass(frozen=True)
@@ -236,7 +266,7 @@ def _row(label: str, runs: list[PaperRun]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Print, per experiment, our runs (plain nodes; and memory cells for the poles) beside the paper's figures."""
     experiments = [e for e in EXPERIMENTS if not args.experiment or e in args.experiment]
-    counts = {"xor": args.xor_runs, "dpv": args.dpv_runs, "dpnv": args.dpnv_runs}
+    counts = {experiment: getattr(args, f"{experiment}_runs") for experiment in EXPERIMENTS}
     print(
         f"tilerunner bench neat: Stanley & Miikkulainen (2002) with this project's genomes and networks;"
         f" at most {plural(args.generations, 'generation')} per run, seeds {args.seed}..;"

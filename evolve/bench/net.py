@@ -12,12 +12,30 @@ from neat.innovation import InnovationTracker
 from tilerunner.agent import TileGenome, compile, compile_population
 from tilerunner.agent import kernels as K
 from tilerunner.agent.compiler import new_state
+from tilerunner.evolve.bench.flags import COUNT_RANGE, STEPS_RANGE, add_pop, add_repeats, add_whole
 from tilerunner.evolve.bench.timing import fmt_rate, median_rate, verdict
 from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.plural import plural
 
 MANY_STEPS_TARGET = 50  # x neat-python, issue #3
 POPULATION_TARGET = 80
+LINKS_RANGE = (1, 10**6)
+HELP = "network activations/s: neat-python vs the Numba kernels"
+DESCRIPTION = (
+    "Time the same MarI/O-sized networks in neat-python's RecurrentNetwork, in CompiledNetwork from Python, in"
+    " the one-network kernel and in the population kernel on all cores; print each rate and its ratio to"
+    " neat-python's."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench net`."""
+    add_whole(p, "--genomes", "different networks", COUNT_RANGE, 20)
+    add_whole(p, "--hidden", "hidden nodes per network", COUNT_RANGE, 30)
+    add_whole(p, "--links", "connections per network", LINKS_RANGE, 100)
+    add_whole(p, "--steps", "steps per kernel run", STEPS_RANGE, 10_000)
+    add_pop(p, 300, what="networks in the population kernel (copies of the --genomes networks)")
+    add_repeats(p, "runs of each", 5)
 
 
 def mario_sized_genomes(config: neat.Config, n: int, hidden: int, links: int, seed: int) -> list[TileGenome]:

@@ -20,18 +20,53 @@ import numpy as np
 
 from tilerunner.envs.level import level_set, load_level
 from tilerunner.evolve.bench.errors import BenchError
+from tilerunner.evolve.bench.flags import add_level_set, add_pop, add_repeats, add_seed, add_warmup, add_workers
 from tilerunner.evolve.bench.timing import timed_generation, verdict
 from tilerunner.evolve.core.backend import Backend, BackendError, LocalBackend, MissingRayError
 from tilerunner.evolve.core.evolution import Evolution, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
+from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.core.plural import plural
-from tilerunner.evolve.core.ray_backend import RayBackend, check_ray
+from tilerunner.evolve.core.ray_backend import RayBackend
+from tilerunner.evolve.core.ray_cluster import check_ray
 from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.flags.types import add_jump_rule_flag, int_list, span
 
 OVERHEAD_TARGET = 0.10  # Ray's overhead on one machine at most 10% (issue 13)
 NODES = (10, 100)  # the scaling model's projections
 DEFAULT_SET = "gen:1-32:1"  # the levels without --level
+MAX_ACTORS = 1000  # --actor-counts: each count from 1 to this
+actor_counts = int_list("numbers of actors", 1, MAX_ACTORS, most=20)  # --actor-counts
+HELP = "one heavy generation on local threads and on Ray actors: Ray's overhead, bytes shipped, scaling"
+DESCRIPTION = (
+    "Evolve a population for --warmup generations, then evaluate that generation --repeats times on local"
+    " threads and on Ray with each number of actors in --actor-counts; report medians, the split (pack, ship,"
+    " kernel, gather), bytes shipped, Ray's overhead, and a scaling model. Needs pip install 'tilerunner[ray]'."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench ray`."""
+    add_level_set(p, DEFAULT_SET)
+    add_pop(p)
+    add_warmup(p, 10)
+    add_repeats(p, "evaluations per backend", 5)
+    p.add_argument(
+        "--actor-counts",
+        type=actor_counts,
+        default="1,2",
+        metavar="N,N,...",
+        help=f"comma-separated numbers of Ray actors to time, each {span(1, MAX_ACTORS)} (default 1,2)",
+    )
+    p.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="the Ray cluster to time on (auto, HOST:PORT; default: a local Ray on 127.0.0.1)",
+    )
+    add_seed(p)
+    add_workers(p, "threads for local evaluation")
+    add_jump_rule_flag(p)
 
 
 def _timed(evolution: Evolution, backend: Backend) -> tuple[Generation, float]:
@@ -51,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_ray()
         return _bench(args)
+    except OptionError as exc:  # an --address that cannot be used: one line naming the flag
+        raise BenchError(exc.as_flags()) from None
     except (MissingRayError, BackendError) as exc:  # no Ray, or a cluster that cannot be reached: one line
         raise BenchError(str(exc)) from None
 

@@ -17,9 +17,9 @@ So fitness >= the number of trials exactly when every trial is right.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
-from tilerunner.agent.kernels import NetArrays, reset_network, step_network
+from tilerunner.agent.kernels import NetArrays
+from tilerunner.evolve.bench.trials import final_outputs
 
 N_INPUTS = 3
 N_OUTPUTS = 1
@@ -42,33 +42,14 @@ def make_trials(delay: int, n_pairs: int, seed: int) -> tuple[np.ndarray, np.nda
     return inputs, targets
 
 
-@njit(cache=True, parallel=True)
 def evaluate(net: NetArrays, inputs: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(fitness, trials right) for every packed network; each trial starts from a reset network."""
-    n_nets = net.net_node_off.size - 1
-    n_slots = int(net.net_slot_off[-1])
-    values = np.zeros((2, n_slots))
-    cells = np.zeros(net.node_slot.size)
-    active = np.zeros(n_nets, dtype=np.int64)
-    fitness = np.zeros(n_nets)
-    right = np.zeros(n_nets, dtype=np.int64)
-    n_trials = inputs.shape[0]
-    for k in prange(n_nets):
-        scratch = np.empty(max(net.max_in, 1))
-        out = np.empty((1, net.n_outputs))
-        closeness = 0.0
-        for trial in range(n_trials):
-            reset_network(net, k, values, cells, active)
-            trial_inputs = inputs[trial]
-            for t in range(inputs.shape[1]):
-                step_network(net, k, values, cells, active, trial_inputs, t, out, 0, scratch)
-            y = out[0, 0]
-            if y != y:  # NaN says nothing
-                continue
-            target = targets[trial]
-            if (y > 0.5) == (target > 0.5):
-                right[k] += 1
-            err = min(max(y, 0.0), 1.0) - target
-            closeness += 1.0 - err * err
-        fitness[k] = right[k] + closeness / n_trials
-    return fitness, right
+    n_trials, n_steps = inputs.shape[0], inputs.shape[1]
+    y = final_outputs(net, inputs, np.full(net.net_node_off.size - 1, n_steps))
+    said = ~np.isnan(y)  # NaN says nothing
+    right = (said & ((y > 0.5) == (targets > 0.5))).sum(axis=1)
+    closeness = np.zeros(y.shape[0])
+    for trial in range(n_trials):  # summed trial by trial, in order
+        err = np.clip(y[:, trial], 0.0, 1.0) - targets[trial]
+        closeness += np.where(said[:, trial], 1.0 - err * err, 0.0)
+    return right + closeness / n_trials, right

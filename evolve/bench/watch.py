@@ -27,11 +27,27 @@ from pathlib import Path
 from typing import Any
 
 from tilerunner.evolve.bench.errors import BenchError
+from tilerunner.evolve.bench.flags import add_generations, add_level, add_repeats, add_seed
 from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.flags.types import add_jump_rule_flag
 
 # How long to wait for a child process's word before giving up (a cold Numba cache compiles first).
 PATIENCE = 600.0
 EVOLUTION_LIMIT = 1800  # seconds a timed run may take at most before the bench gives up on it
+HELP = "evolution's speed with and without the live viewer open"
+DESCRIPTION = (
+    "Time the same evolution with and without evolve --watch's viewer open, in pairs of runs, and print the"
+    " medians and the viewer's cost."
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The flags of `tilerunner bench watch`."""
+    add_level(p, "2-4")
+    add_generations(p, "generations per run", 60)
+    add_repeats(p, "pairs of runs", 5)
+    add_seed(p)
+    add_jump_rule_flag(p)
 
 
 @dataclass(frozen=True)

@@ -8,23 +8,15 @@ from collections.abc import Sequence
 
 from tilerunner.envs.level import LevelError
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import RENAMED_NOTICES
 from tilerunner.evolve.core.version import package_version
 from tilerunner.evolve.runs.json_fields import FormatError, printable
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad flag gets one line (not usage plus an error) and exit code 2; old flag names
-    get their notice (`flags.add_old_name`) only once the whole line has parsed."""
+    """argparse, but a bad flag gets one line (not usage plus an error) and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
-        namespace, extras = super().parse_known_args(args, namespace)
-        for notice in namespace.__dict__.pop(RENAMED_NOTICES, []):
-            print(notice, file=sys.stderr)
-        return namespace, extras
 
 
 def build_parser() -> argparse.ArgumentParser:

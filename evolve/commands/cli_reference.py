@@ -2,7 +2,8 @@
 
 `cli_reference()` walks `build_parser()`: every command and subcommand gets a heading, its description,
 its usage line and a table of its arguments (name, what it takes, help). The docs site's build inserts it
-into its reference page (`evolve/docs/hooks.py`).
+into its reference page (`evolve/docs/hooks.py`). `commands_table()` is the short table of commands the README
+and the getting-started page show, from the same parser.
 """
 
 from __future__ import annotations
@@ -68,3 +69,35 @@ def cli_reference() -> str:
     for name, sub, summary in _subcommands(parser):
         lines += _section(name, sub, summary, 2)
     return "\n".join(lines)
+
+
+def _positionals(parser: argparse.ArgumentParser) -> str:
+    """A command's positional arguments as its usage line writes them (` FILE [FILE ...]`), or a subcommand's."""
+    words = []
+    for action in parser._actions:
+        if action.option_strings or action.help == argparse.SUPPRESS:
+            continue
+        name = action.metavar or ("COMMAND" if isinstance(action, argparse._SubParsersAction) else action.dest)
+        shape = {"*": f"[{name} ...]", "+": f"{name} ...", "?": f"[{name}]"}
+        words.append(shape.get(action.nargs, name) if not isinstance(action, argparse._SubParsersAction) else name)
+    return "".join(f" {w}" for w in words)
+
+
+def commands_table(nested: bool = True, escape_pipes: bool = False) -> str:
+    """A Markdown table of the commands and their one-line help: with `nested`, every subcommand of `levels` and
+    `bench` gets its row. `escape_pipes` writes `|` inside code as `\\|`, as GitHub's tables need (the README's);
+    Python-Markdown's keep a pipe inside code as it is (the docs site's)."""
+    rows = ["| command | what it does |", "|---|---|"]
+
+    def add(prefix: str, parser: argparse.ArgumentParser) -> None:
+        for name, sub, summary in _subcommands(parser):
+            if nested and _subcommands(sub):
+                add(f"{prefix} {name}", sub)
+                continue
+            command = f"{prefix} {name}{_positionals(sub)}"
+            if escape_pipes:
+                command = command.replace("|", "\\|")
+            rows.append(f"| `{command}` | {_cell(summary)} |")
+
+    add("tilerunner", build_parser())
+    return "\n".join(rows)

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 # equal; the library is not imported to build the parser).
 BASELINE_ABOUT = {
     "hold-right": "Right+B held, A whenever a jump can start or in the air (the Mario AI ForwardJumpingAgent)",
-    "rules": "the hand-written reactive controller of tilerunner.evolve.core.controllers",
+    "rules": "the hand-written reactive controller of tilerunner.evolve.baselines.rules",
     "planner": "the solver's beam search over the real physics (about a second a level)",
 }
 
@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FILE|DIR",
         help="replay files, folders of them, or names of shipped ones (see replay --list); none if --baseline is given",
     )
-    p.add_argument(
+    p.add_argument_group("required").add_argument(  # as plot's --png: a required flag is listed as one
         "--level",
         action="append",
         required=True,

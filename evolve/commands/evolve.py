@@ -11,276 +11,104 @@ from pathlib import Path
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import (
     ACTORS_RANGE,
-    CHECKPOINT_EVERY_RANGE,
-    CURRICULUM_RANGE,
-    DEFAULT_SEED_SHARE,
     GENERATIONS_RANGE,
-    LEVELS_PER_GEN_RANGE,
-    MINUTES_RANGE,
-    SEED_RANGE,
-    SEED_SHARE_RANGE,
     WORKERS_RANGE,
     check_output_folder,
-    features_type,
-    float_in,
     int_in,
-    setting_type,
     span,
 )
-from tilerunner.evolve.core.backend import BACKENDS
-from tilerunner.evolve.runs.run_options import CHECKPOINT_EVERY, DEFAULT_GENERATIONS, RunOptions, fixed_options
+from tilerunner.evolve.commands.option_flags import (
+    EPISODE_FLAGS,
+    add_episode_flags,
+    add_option_flags,
+    episode_settings,
+    flag_of,
+    given_options,
+    groups,
+)
+from tilerunner.evolve.runs.run_options import RunOptions, applied_on_resume, option_fields
 
-DEFAULT_CURRICULUM = 0.8
 BACKEND_FAILED = 1  # the backend could not go on (every Ray actor gone): checkpointed, resume to go on
-VALIDATE_EVERY = 10  # the library's default too (Run.create)
 INTERRUPTED = 130
 TERMINATED = 143  # 128 + SIGTERM's 15, as a shell reports a process SIGTERM ended
 
-# Settings that shape the run; they come from the run folder when resuming and cannot change.
-# Their ranges are EpisodeSettings.LIMITS (tilerunner.evolve.core.fitness), shown in --help.
-_SETTINGS_FLAGS = {
-    "frame_skip": "frames per decision (default 5, as MarI/O)",
-    "view_radius": "tiles seen on each side of the player (default 6: 13x13)",
-    "max_frames": "episode frame limit, 0 for none (default 6000)",
-    "stall_frames": "end an episode after this many frames without progress (default 120)",
-    "threshold": "an output above this presses its button (default 0.5)",
-    "time_penalty": "fitness lost per frame (default 0.5, as MarI/O)",
-    "finish_bonus": "fitness for reaching the exit (default 1000, as MarI/O)",
-    "death_penalty": "fitness lost by dying (default 0)",
-    "coin_bonus": "fitness per coin (default 0)",
-    "kill_bonus": "fitness per stomped enemy (default 0)",
-    "jump_penalty": "fitness lost per jump (default 0): makes jumping a choice rather than a habit",
-    "novelty": "fitness per unit of behavioural novelty: how unlike its generation a genome played (default 0, off)",
-}
-# Every flag is one or the other when resuming (a test holds the two lists to the parser): a flag that shapes
-# the run comes from its folder and is refused, so that none is ever silently ignored. The run options say which
-# (`fixed_options`): each has a flag of its own name, except the episode settings, given by the flags below, and a
-# custom fitness, which no flag gives ...
-_FIXED_WHEN_RESUMING = [
-    "level",
-    *(name for name in fixed_options() if name not in ("settings", "fitness")),
-    *("aggregate", "observe", "jump_rule", "relative_to", *_SETTINGS_FLAGS),  # the episode settings' flags
-]
-# ... and these are applied: to the run from here on (kept in args.json where the run keeps them), or to this call.
-_APPLIED_WHEN_RESUMING = [
-    "generations",
-    "workers",
-    "backend",
-    "address",
-    "actors",
-    "keep_going",
-    "checkpoint_every",
-    "validate_every",
-    "replays",
-    "time_limit",
-    "tensorboard",
-    "quiet",
-    "watch",
-]
-
-
-def _setting_metavar(name: str) -> str:
-    """What an episode setting's flag takes: frames or tiles (N), an output level (X), or fitness."""
-    from tilerunner.evolve.core.fitness import EpisodeSettings
-
-    return "N" if name in EpisodeSettings.WHOLE else "X" if name == "threshold" else "FITNESS"
+# The run options given by flags of their own (a custom fitness comes only from Python, the episode settings by
+# their flags, the backend is made from --backend and the flags beside it).
+_OPTIONS = [n for n, about in option_fields().items() if about.flag is not None]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `evolve` to the top-level parser."""
-    from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE, OBSERVE_HELP, add_jump_rule_flag
-    from tilerunner.evolve.core.fitness import AGGREGATES, RELATIVE_TO, EpisodeSettings
-    from tilerunner.evolve.core.level_plan import RECHECK_RANGE
-    from tilerunner.evolve.core.neat_config import POP_SIZE_RANGE
-
+    """Add `evolve` to the top-level parser: a flag for each run option and episode setting, in --help's groups."""
     p = sub.add_parser(
         "evolve",
         help="evolve agents (the main job)",
         description="Evolve NEAT agents on one or more levels until a champion finishes them all"
-        " (or the generation limit). With no flags: built-in level 1-1, seed 0.",
+        " (or the generation limit). With no flags: built-in level 1-1, seed 0. With --resume, the flags"
+        " of how long, where and how often it runs apply; those that shape the run are refused.",
     )
-    p.add_argument(
+    where = groups(p)
+    where["levels"].add_argument(
         "--level",
         action="append",
         metavar="SET",
-        help="levels to play: an id, a file, a folder of level files, a quoted glob, gen:A-B[:DIFFICULTY]"
-        " ranges, or gen:* / gen:*:DIFFICULTY for fresh generated levels every generation"
-        " (repeat for several; default 1-1)",
+        help="levels to play: an id, a file, a folder, a quoted glob, gen:A-B[:DIFFICULTY], or"
+        " gen:*[:DIFFICULTY] for fresh levels each generation (repeat for several; default 1-1)",
     )
-    p.add_argument(
-        "--generations",
-        type=int_in(*GENERATIONS_RANGE),
-        metavar="N",
-        help=f"generation limit, {span(*GENERATIONS_RANGE)} (default {DEFAULT_GENERATIONS})",
-    )
-    p.add_argument(
-        "--pop",
-        type=int_in(*POP_SIZE_RANGE),
-        metavar="N",
-        help=f"population size, {span(*POP_SIZE_RANGE)} (default: the config's, 300)",
-    )
-    p.add_argument(
-        "--seed",
-        type=int_in(*SEED_RANGE),
-        metavar="N",
-        help=f"random seed, {span(*SEED_RANGE)}; the same seed gives the same run (default 0)",
-    )
-    p.add_argument(
-        "--workers",
-        type=int_in(*WORKERS_RANGE),
-        metavar="N",
-        help=f"threads for evaluation on this machine, {span(*WORKERS_RANGE)} (default: all cores)",
-    )
-    p.add_argument(
-        "--backend",
-        choices=BACKENDS,
-        help="where generations are played: local threads (default); ray, Ray actors on a local Ray or"
-        " the cluster at --address (needs pip install 'tilerunner[ray]'); or cuda, one kernel on an"
-        " NVIDIA GPU (needs pip install 'tilerunner[cuda]'); the same run on each",
-    )
-    p.add_argument(
-        "--address",
-        metavar="ADDR",
-        help="with --backend ray: the cluster to join, auto (the one ray start made on this machine) or"
-        " HOST:PORT (default: start a local Ray on 127.0.0.1 for the run)",
-    )
-    p.add_argument(
-        "--actors",
-        type=int_in(*ACTORS_RANGE),
-        metavar="N",
-        help=f"with --backend ray: how many actors, {span(*ACTORS_RANGE)}, the cluster's CPUs shared out"
-        " evenly (default: one per node, with all its CPUs)",
-    )
-    p.add_argument("--config", metavar="FILE", help="neat-python config (default: the shipped default.ini)")
-    p.add_argument("--memory", action="store_true", help="let add-node mutations make LSTM memory cells")
-    p.add_argument(
-        "--batch-breeding",
-        action="store_true",
-        help="breed each generation at once in Numba: faster at large populations, by neat-python's"
-        " rules but not draw for draw (breeding = batch; see the batch breeding benchmark in the docs)",
-    )
-    p.add_argument("--out", metavar="DIR", help="run folder (default runs/<level>-<date>-s<seed>)")
-    p.add_argument(
+    add_option_flags(where, _OPTIONS)
+    add_episode_flags(where, list(EPISODE_FLAGS), jump_rule_text="hold")
+    where["output"].add_argument(
         "--resume",
         metavar="DIR",
-        help="continue the run in DIR from its latest checkpoint; flags that shape the run (--level,"
-        " --pop, --seed, the episode settings ...) are refused, those of how long, where and how"
-        " often it runs apply",
+        help="continue the run in DIR from its latest checkpoint; only flags of how long, where and how often"
+        " it runs may be given",
     )
-    p.add_argument(
-        "--keep-going",
-        action="store_true",
-        help="keep evolving after a champion finishes every level (until --generations)",
-    )
-    p.add_argument("--aggregate", choices=AGGREGATES, help="combine fitness over levels (default mean)")
-    p.add_argument(
-        "--relative-to",
-        choices=RELATIVE_TO,
-        help="measure each level's fitness against the built-in hold-right controller's on it, from"
-        " -1000 (nothing where it finished) to +1000 (finished where it got nowhere), so that easy"
-        " levels do not drown hard ones (default none)",
-    )
-    for name, about in _SETTINGS_FLAGS.items():
-        lo, hi = EpisodeSettings.LIMITS[name]
-        p.add_argument(
-            "--" + name.replace("_", "-"),
-            type=setting_type(name),
-            metavar=_setting_metavar(name),
-            help=f"{about}; {span(lo, hi)}",
-        )
-    p.add_argument("--observe", type=features_type, metavar="FEATURE[,FEATURE]", help=OBSERVE_HELP)
-    add_jump_rule_flag(p, default=None, default_text=f"{DEFAULT_JUMP_RULE}; a resumed run keeps its own")
-    p.add_argument(
-        "--checkpoint-every",
-        type=int_in(*CHECKPOINT_EVERY_RANGE),
-        metavar="N",
-        help=f"generations between checkpoints, {span(*CHECKPOINT_EVERY_RANGE)} (default"
-        f" {CHECKPOINT_EVERY}; a resumed run keeps its own)",
-    )
-    p.add_argument(
-        "--replays",
-        metavar="DIR",
-        help="also copy each champion that first finishes a level into DIR (they are always kept in"
-        " the run folder's first-finishes/); with --resume, give it again: a path outside the run folder"
-        " is taken only from the command line, never from args.json",
-    )
-    p.add_argument(
-        "--levels-per-gen",
-        type=int_in(*LEVELS_PER_GEN_RANGE),
-        metavar="K",
-        help="each generation, every genome plays the same K levels drawn from the set (from the seed"
-        f" and the generation number), rather than all of them; {span(*LEVELS_PER_GEN_RANGE)}",
-    )
-    p.add_argument(
-        "--seed-rules",
-        type=float_in(*SEED_SHARE_RANGE),
-        nargs="?",
-        const=DEFAULT_SEED_SHARE,
-        metavar="SHARE",
-        help="start SHARE of the first population (default"
-        f" {DEFAULT_SEED_SHARE}) as a hand-written reactive controller, timed jumps at gaps, walls and"
-        f" enemies, and mutated copies of it; needs --observe jump,probes; {span(*SEED_SHARE_RANGE)}",
-    )
-    p.add_argument(
-        "--recheck",
-        type=int_in(*RECHECK_RANGE),
-        metavar="N",
-        help="the best tenth of each generation also plays N more training levels before its fitness is"
-        " kept, so that a lucky draw does not make a champion; needs --levels-per-gen or gen:*; at most the"
-        " levels a draw leaves (the set's size minus --levels-per-gen; more is refused, and a --curriculum"
-        f" stage rechecks on the fewer it has left); {span(*RECHECK_RANGE)}",
-    )
-    p.add_argument(
-        "--curriculum",
-        type=float_in(*CURRICULUM_RANGE),
-        nargs="?",
-        const=DEFAULT_CURRICULUM,
-        metavar="SHARE",
-        help="play the set in stages, up a stage when the champion finishes SHARE of its levels"
-        f" (default {DEFAULT_CURRICULUM}): gen:* difficulties lowest first, or a list of levels in the"
-        f" order given, K more levels (--levels-per-gen) a stage; {span(*CURRICULUM_RANGE)}",
-    )
-    p.add_argument(
-        "--time-limit",
-        type=float_in(*MINUTES_RANGE),
-        metavar="MINUTES",
-        help="stop at the end of the first generation after this many minutes, with a checkpoint"
-        f" (resume to go on); {span(*MINUTES_RANGE)}",
-    )
-    p.add_argument(
-        "--validate",
-        action="append",
-        metavar="SET",
-        help="held-out levels (a set, as --level takes): every --validate-every generations the best"
-        " genome of each species plays them; the best is kept as champions/best-validation.json",
-    )
-    p.add_argument(
-        "--validate-every",
-        type=int_in(*CHECKPOINT_EVERY_RANGE),
-        metavar="N",
-        help=f"generations between validations, {span(*CHECKPOINT_EVERY_RANGE)} (default"
-        f" {VALIDATE_EVERY}; and the generation whose champion finishes every level); may change when"
-        " resuming",
-    )
-    p.add_argument(
+    where["output"].add_argument(
         "--tensorboard",
         action="store_true",
-        help="log fitness, species and finishers per generation for TensorBoard, in RUN/tensorboard/"
-        " (needs the extra: pip install 'tilerunner[tensorboard]')",
+        help="log each generation for TensorBoard in RUN/tensorboard/ (pip install 'tilerunner[tensorboard]')",
     )
-    p.add_argument("--quiet", action="store_true", help="only the summary")
-    p.add_argument(
+    where["output"].add_argument("--quiet", action="store_true", help="only the summary")
+    where["output"].add_argument(
         "--watch",
         action="store_true",
         help="open the viewer: the newest champion plays at game speed while evolution runs on",
     )
-    p.set_defaults(run=run)
+    where["backend"].add_argument(
+        "--workers",
+        type=int_in(*WORKERS_RANGE),
+        metavar="N",
+        help=f"threads for evaluation on this machine; {span(*WORKERS_RANGE)} (default all cores)",
+    )
+    where["backend"].add_argument(
+        "--address",
+        metavar="ADDR",
+        help="with --backend ray: the cluster to join, auto or HOST:PORT (default a local Ray, started for the run)",
+    )
+    where["backend"].add_argument(
+        "--actors",
+        type=int_in(*ACTORS_RANGE),
+        metavar="N",
+        help=f"with --backend ray: how many actors, the cluster's CPUs shared out evenly; {span(*ACTORS_RANGE)}"
+        " (default one per node, with all its CPUs)",
+    )
+    refused = refused_when_resuming()
+    applied = [
+        a.option_strings[0] for a in p._actions if a.option_strings and a.dest not in (*refused, "help", "resume")
+    ]
+    p.set_defaults(run=run, applied_when_resuming=applied)
+
+
+def refused_when_resuming() -> list[str]:
+    """The destinations of the flags `--resume` refuses: those that shape the run, fixed for its life (its levels,
+    its fixed options, its episode settings); every other flag applies to the resumed run or to this call."""
+    fixed = [n for n in _OPTIONS if option_fields()[n].fixed]
+    return ["level", *fixed, *(("observe" if n == "features" else n) for n in EPISODE_FLAGS)]
 
 
 def check_flags(args: argparse.Namespace) -> None:
     """Refuse flags that cannot work before anything is created: a --replays folder that cannot be written."""
-    if args.replays is not None:
-        check_output_folder(args.replays, "--replays")
+    if args.replays_dir is not None:
+        check_output_folder(args.replays_dir, "--replays")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -297,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         run_ = _resume(args, backend) if args.resume else _create(args, backend)
     except OptionError as exc:  # options that do not fit together, named as flags
-        raise UserError(exc.spelled(_flag)) from None
+        raise UserError(exc.as_flags()) from None
     except ValueError as exc:  # a bad level, config or folder, or settings that do not fit together
         raise UserError(str(exc)) from None
     if run_.at_limit:
@@ -354,74 +182,44 @@ def _backend(args: argparse.Namespace):
     """
     from tilerunner.evolve.core.backend import BackendError, MissingRayError, make_backend
     from tilerunner.evolve.core.cuda_backend import MissingCudaError
+    from tilerunner.evolve.core.option_error import OptionError
 
     try:
         backend = make_backend(args.backend or "local", args.address, args.actors)
         if args.backend == "ray":
             backend.check()
+    except OptionError as exc:  # an --address that cannot be used, or Ray's flags without --backend ray
+        raise UserError(exc.as_flags()) from None
     except (MissingRayError, MissingCudaError, BackendError, ValueError) as exc:
         raise UserError(str(exc)) from None
     return backend
 
 
 def _create(args: argparse.Namespace, backend):
-    from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE
-    from tilerunner.evolve.core.fitness import EpisodeSettings
     from tilerunner.evolve.runs.run import Run
     from tilerunner.evolve.runs.run_folder import default_name, unique_path
 
     level_ids = args.level or ["1-1"]
-    seed = 0 if args.seed is None else args.seed
-    names = [*_SETTINGS_FLAGS, "aggregate", "relative_to"]
-    settings = EpisodeSettings(
-        **{n: getattr(args, n) for n in names if getattr(args, n) is not None},
-        features=args.observe or (),
-        jump_rule=args.jump_rule or DEFAULT_JUMP_RULE,
-    )
-    out = Path(args.out) if args.out else unique_path(Path("runs"), default_name(level_ids, seed))
-    options = RunOptions(
-        config=args.config,
-        settings=settings,
-        seed=seed,
-        pop=args.pop,
-        memory=args.memory,
-        batch_breeding=args.batch_breeding,
-        generations=args.generations or DEFAULT_GENERATIONS,
-        keep_going=args.keep_going,
-        out=out,
-        checkpoint_every=args.checkpoint_every or CHECKPOINT_EVERY,
-        replays_dir=args.replays,
-        validate=args.validate or (),
-        validate_every=args.validate_every or VALIDATE_EVERY,
-        levels_per_gen=args.levels_per_gen,
-        curriculum=args.curriculum,
-        seed_rules=args.seed_rules,
-        recheck=args.recheck,
-        time_limit=args.time_limit,
-        backend=backend,
-    )
-    return Run.create(level_ids, options)
+    given = {n: v for n, v in given_options(args, _OPTIONS).items() if n != "backend"}  # the flag's name -> object
+    options = RunOptions(**given, settings=episode_settings(args), backend=backend)
+    out = options.out or unique_path(Path("runs"), default_name(level_ids, options.seed))
+    return Run.create(level_ids, options.but(out=out))
 
 
 def _resume(args: argparse.Namespace, backend):
     from tilerunner.evolve.runs.run import Run
 
-    fixed = [_flag(n) for n in _FIXED_WHEN_RESUMING if _given(getattr(args, n))]
-    if fixed:
-        applied = [_flag(n) for n in _APPLIED_WHEN_RESUMING]
+    refused = [flag_of(n) for n in refused_when_resuming() if _given(getattr(args, n))]
+    if refused:
+        applied = args.applied_when_resuming
         raise UserError(
-            f"{fixed[0]} cannot be changed when resuming (the run keeps its settings);"
+            f"{refused[0]} cannot be changed when resuming (the run keeps its settings);"
             f" only {', '.join(applied[:-1])} and {applied[-1]} can"
         )
     run_ = Run.resume(
         args.resume,
-        generations=args.generations,
-        keep_going=args.keep_going,
-        replays_dir=args.replays,
-        checkpoint_every=args.checkpoint_every,
-        time_limit=args.time_limit,
+        **{n: v for n, v in given_options(args, applied_on_resume()).items() if n != "backend"},
         backend=backend,
-        validate_every=args.validate_every,
     )
     if run_.unused_replays is not None:
         _say_replays_are_off(run_.unused_replays)
@@ -439,11 +237,6 @@ def _say_replays_are_off(named: str) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-
-def _flag(dest: str) -> str:
-    """The command-line spelling of argparse destination `dest`: `--levels-per-gen`."""
-    return "--" + dest.replace("_", "-")
 
 
 def _given(value: object) -> bool:

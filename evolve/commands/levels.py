@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         " what is wrong with it, as file:line:col; exit 2 if any is bad. With"
         " --solve, also search each for a way to the exit (exit 1 if one has none).",
     )
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("files", nargs="+", metavar="FILE", help="level files in the Mario AI Framework's format")
     check.add_argument(
         "--solve",
         action="store_true",
@@ -71,7 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         " Exit 1 if none is found: that is no proof the level cannot be finished,"
         " unless it says NOT finishable (walled in).",
     )
-    solve.add_argument("level", metavar="ID|FILE")
+    solve.add_argument("level", metavar="ID|FILE", help="built-in id, gen:SEED[:DIFFICULTY], or a file")
     solve.add_argument("--save", metavar="PATH", help="write the button sequence (run-length text) to PATH")
     solve.add_argument(
         "--width",

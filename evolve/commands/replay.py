@@ -30,7 +30,6 @@ from tilerunner.evolve.commands.flags import (
     check_not_an_input,
     check_output_file,
     check_output_folder,
-    check_viewer_flags,
     int_in,
     level_files,
     span,
@@ -57,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "file",
         nargs="?",
-        metavar="FILE",
+        metavar="FILE|NAME",
         help="a replay file (a run's champions/*.json), or the name of a shipped one (see --list);"
         " in the window, also a folder of them, played in turn",
     )
@@ -130,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
         return list_replays(args.list or None)
     if not args.file:
         raise UserError("replay needs a FILE (or --list)")
-    check_viewer_flags(args)
+    if args.screenshot:
+        check_output_file(args.screenshot, "--screenshot")
     if args.gif:
         check_output_file(args.gif, "--gif")
     if args.png_frames:
@@ -257,13 +257,6 @@ def set_summary(label: str, replay, levels: list, results: list) -> list[str]:
     rest = ", ".join(f"{count} {how}" for how, count in sorted(others.items(), key=lambda kv: -kv[1]))
     lines.append(f"  total: finished {finished} of {plural(n, 'level')}" + (f"; {rest}" if rest else ""))
     return lines
-
-
-def _playback(replay, level):
-    from tilerunner.agent import CompiledNetwork
-    from tilerunner.evolve.core.playback import Playback
-
-    return Playback(CompiledNetwork.create(replay.genome, replay.network), level, replay.settings)
 
 
 def watch(replays: list, args: argparse.Namespace, levels: list | None = None) -> int:

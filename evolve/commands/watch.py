@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import add_viewer_flags, check_not_an_input, check_viewer_flags, int_in, writing
+from tilerunner.evolve.commands.flags import add_viewer_flags, check_not_an_input, check_output_file, int_in, writing
 from tilerunner.evolve.runs.stats import STATS_FILE
 
 if TYPE_CHECKING:
@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     """Check the flags and the folder, then follow it in the viewer."""
     from tilerunner.evolve.viewer.shows import RunFollower
 
-    check_viewer_flags(args)
+    if args.screenshot:
+        check_output_file(args.screenshot, "--screenshot")
     path = Path(args.run_dir)
     if not path.is_dir():
         raise UserError(f"{path}: no such run folder")

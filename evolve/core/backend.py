@@ -10,9 +10,9 @@ The run's level set is handed over once (`set_levels`) and kept where the work h
 generation then names the levels it plays as indices into that set, or, for fresh generated
 levels, brings a small pack of its own.
 
-    LocalBackend()                          Numba threads in this process (`--workers`)
-    RayBackend(address=None, actors=None)   long-lived Ray actors (`--backend ray`); see `ray_backend`
-    CudaBackend(threads=None)               one CUDA kernel on an NVIDIA GPU (`--backend cuda`); see `cuda_backend`
+    LocalBackend()                          Numba threads in this process (`rollout.use_threads` sets how many)
+    RayBackend(address=None, actors=None)   long-lived Ray actors; see `ray_backend` (and `ray_cluster`)
+    CudaBackend(threads=None)               one CUDA kernel on an NVIDIA GPU; see `cuda_backend`
 """
 
 from __future__ import annotations
@@ -20,15 +20,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from tilerunner.evolve.core.renamed import renamed_method
-
-if TYPE_CHECKING:  # the kernels load on first use, so that the command line can name backends quickly
-    from tilerunner.agent.kernels import NetArrays
-    from tilerunner.evolve.core.rollout import KernelSettings, LevelPack
+from tilerunner.agent import pack
+from tilerunner.agent.kernels import NetArrays
+from tilerunner.evolve.core.option_error import OptionError
+from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, play_networks, subset_levels
 
 BACKENDS = ("local", "ray", "cuda")
 RAY_EXTRA = "pip install 'tilerunner[ray]'"
@@ -41,13 +40,18 @@ class BackendError(RuntimeError):
     """The backend cannot go on (every Ray actor is gone, the cluster cannot be reached); one line."""
 
 
+class AddressError(OptionError, BackendError):
+    """A Ray cluster `address` that cannot be used (malformed, unreachable, not a Ray cluster), in one line naming
+    `address` (`as_flags`: its flag)."""
+
+
 class EvaluationStopped(Exception):
     """A stop was requested mid-generation (`request_stop`, a run's first Ctrl-C) and the backend gave the
     generation up rather than wait for it; nothing of it is kept, and a resumed run plays it again."""
 
 
 class MissingRayError(ImportError):
-    """`--backend ray` without Ray installed; the message names the extra to install."""
+    """The Ray backend asked for without Ray installed; the message names the extra to install."""
 
 
 @dataclass
@@ -92,8 +96,6 @@ class Backend(Protocol):
 
 def levels_to_play(resident: LevelPack | None, indices: np.ndarray | None, levels: LevelPack | None) -> LevelPack:
     """The pack a generation plays: its own `levels`, or `indices` of the resident set (all if None)."""
-    from tilerunner.evolve.core.rollout import subset_levels
-
     if levels is not None:
         return levels
     if resident is None:
@@ -122,9 +124,6 @@ class LocalBackend:
         progress: Progress | None = None,
         chunks: int = 1,
     ) -> tuple[np.ndarray, BackendTiming]:
-        from tilerunner.agent import pack
-        from tilerunner.evolve.core.rollout import play_networks
-
         played = levels_to_play(self._levels, indices, levels)
         timing = BackendTiming()
         bounds = np.linspace(0, len(nets), max(1, min(chunks, len(nets))) + 1).astype(int)
@@ -139,8 +138,6 @@ class LocalBackend:
             if progress:
                 progress(int(b))
         return np.concatenate(parts), timing
-
-    evaluate = renamed_method("LocalBackend", "evaluate", "play_networks")
 
     def close(self) -> None:
         pass
@@ -164,15 +161,16 @@ def make_backend(
     """A backend by name: `local`, `ray` (with a cluster `address`, `auto`, or None for a local Ray) or `cuda`.
 
     Raises `MissingRayError` (naming the extra) if Ray is asked for and not installed, `MissingCudaError`
-    (saying what is missing) if the GPU cannot be used, `ValueError` for an unknown name or options the
-    backend does not take.
+    (saying what is missing) if the GPU cannot be used, `ValueError` for an unknown name, `OptionError` for
+    options the backend does not take.
     """
     if name in ("local", "cuda") and (address is not None or actors is not None):
-        raise ValueError("--address and --actors are for the Ray backend: add --backend ray")
+        raise OptionError("{address} and {actors} are for the Ray backend: add {backend} ray")
     if name == "local":
         return LocalBackend()
     if name == "ray":
-        from tilerunner.evolve.core.ray_backend import RayBackend, check_ray
+        from tilerunner.evolve.core.ray_backend import RayBackend
+        from tilerunner.evolve.core.ray_cluster import check_ray
 
         check_ray()
         return RayBackend(address=address, actors=actors, notify=notify)

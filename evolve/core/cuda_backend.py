@@ -25,7 +25,6 @@ import numpy as np
 from tilerunner.envs.foresight import sight_sizes
 from tilerunner.evolve.core.backend import BackendTiming, Progress
 from tilerunner.evolve.core.plural import plural
-from tilerunner.evolve.core.renamed import renamed_method
 
 if TYPE_CHECKING:
     from tilerunner.agent.kernels import NetArrays
@@ -37,7 +36,7 @@ THREADS_PER_SM = 1024  # the default thread count on a GPU: this many per multip
 
 
 class MissingCudaError(RuntimeError):
-    """`--backend cuda` where it cannot run: no numba-cuda, no GPU or no driver; the message says which."""
+    """The CUDA backend asked for where it cannot run: no numba-cuda, no GPU or no driver; the message says which."""
 
 
 def simulated() -> bool:
@@ -63,7 +62,7 @@ def check_cuda() -> None:
         ) from None
     if not available:
         raise MissingCudaError(
-            "no CUDA GPU can be used here (no NVIDIA GPU, or no driver for it): use --backend local or ray"
+            "no CUDA GPU can be used here (no NVIDIA GPU, or no driver for it): the local and Ray backends need none"
         )
 
 
@@ -273,8 +272,6 @@ class CudaBackend:
         if progress:
             progress(n_nets)
         return table, timing
-
-    evaluate = renamed_method("CudaBackend", "evaluate", "play_networks")
 
     def close(self) -> None:
         """Free the device buffers (the levels stay until the backend goes)."""

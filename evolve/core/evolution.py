@@ -29,16 +29,14 @@ from dataclasses import dataclass, field
 import neat
 import numpy as np
 
-from tilerunner.agent import TileGenome, compile_arrays
+from tilerunner.agent import TileGenome, compile_genomes
 from tilerunner.agent.kernels import NetArrays
-from tilerunner.agent.packed_compiler import compile_packed
 from tilerunner.envs.buttons import N_BUTTONS
 from tilerunner.envs.level import Level
 from tilerunner.evolve.core.backend import Backend, BackendTiming, LocalBackend
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.level_plan import RECHECK_SHARE, LevelPlan
 from tilerunner.evolve.core.outcome import R_FRAMES, Outcome, OutcomeTable
-from tilerunner.evolve.core.renamed import renamed_method, warn_renamed
 from tilerunner.evolve.core.rollout import pack_levels
 
 FitnessFunction = Callable[[OutcomeTable], np.ndarray]
@@ -194,9 +192,6 @@ class Evolution:
         """
         if getattr(backend, "notify", None) is None:
             backend.notify = self.notice
-        if not hasattr(backend, "play_networks") and hasattr(backend, "evaluate"):  # written before the rename
-            warn_renamed(f"{type(backend).__name__}.evaluate", "play_networks (the Backend protocol's method)")
-            backend.play_networks = backend.evaluate
         backend.set_levels(self._set)
         self.backend = backend
 
@@ -233,25 +228,10 @@ class Evolution:
         self.population.add_reporter(reporter)
 
     def _compile(self, genomes: list[TileGenome]) -> list[NetArrays]:
-        """Compiled arrays for each genome, compiling only the ones not seen before.
-
-        Genomes whose genes are still packed (batch breeding) are compiled together from their arrays.
-        """
-        gc = self.config.genome_config
-        compiled: dict[int, NetArrays | None] = {}
-        packed: dict[int, tuple] = {}  # id of a GeneArrays -> (it, [(genome key, index in it)])
-        for g in genomes:
-            net = self._compiled.get(g.key)
-            if net is None:
-                genes = g.packed_genes() if isinstance(g, TileGenome) else None
-                if genes is not None:
-                    packed.setdefault(id(genes[0]), (genes[0], []))[1].append((g.key, genes[1]))
-                else:
-                    net = compile_arrays(g, gc)
-            compiled[g.key] = net
-        for genes, wanted in packed.values():
-            for (key, _), net in zip(wanted, compile_packed(genes, [i for _, i in wanted], gc)):
-                compiled[key] = net
+        """Compiled arrays for each genome, compiling (in one call) only the ones not seen before."""
+        compiled = {g.key: self._compiled.get(g.key) for g in genomes}
+        new = [g for g in genomes if compiled[g.key] is None]
+        compiled.update(zip((g.key for g in new), compile_genomes(new, self.config.genome_config)))
         self._compiled = compiled  # drop the dead, keep the living
         return [compiled[g.key] for g in genomes]
 
@@ -335,8 +315,6 @@ class Evolution:
             backend=timing,
             rechecked=rechecked,
         )
-
-    evaluate = renamed_method("Evolution", "evaluate", "play_generation")
 
     def _recheck(
         self, nets: list[NetArrays], fitness: np.ndarray, table: OutcomeTable, drawn: list[int]

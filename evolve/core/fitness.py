@@ -17,7 +17,7 @@ jump rule, `press` or `hold` (`tilerunner.envs.physics`); settings read from a f
 the rule existed are `hold`, the rule those runs and replays played by.
 
 With `relative_to = "hold-right"` each level's fitness is measured against what the built-in
-`hold-right` controller (Right+B held, A toggled to jump again; `tilerunner.evolve.core.controllers`)
+`hold-right` controller (Right+B held, A toggled to jump again; `tilerunner.evolve.baselines.hold_right`)
 earns on that level under the same settings, as a share of the room it left, before the levels are
 combined:
 
@@ -186,8 +186,12 @@ _BASELINES_KEPT = 65_536
 
 
 def baseline_fitness(levels: Sequence[Level], settings: EpisodeSettings) -> np.ndarray:
-    """hold-right's fitness on each level under `settings`, played once per level and settings and kept."""
-    from tilerunner.evolve.core.controllers import HOLD_RIGHT, play_controller_ids
+    """hold-right's fitness on each level under `settings`, played once per level and settings and kept.
+
+    hold-right is a baseline (`tilerunner.evolve.baselines`), played by core's own kernels: it is imported
+    here, when a fitness relative to it is first scored, so that core does not need the baselines to load.
+    """
+    from tilerunner.evolve.baselines.play import HOLD_RIGHT, play_controller_ids
 
     s = settings.kernel_settings()
     keys = [(lv.sha256, lv.id, s) for lv in levels]

@@ -40,29 +40,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tilerunner.envs.env import FRESH_SEEDS, fresh_difficulties
 from tilerunner.envs.generator import MAX_DIFFICULTY
-from tilerunner.envs.level import Level, LevelError, load_level, parse_gen_id
+from tilerunner.envs.level import Level, LevelError, level_set, level_specs, load_level, parse_gen_id
 from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.core.plural import plural
 
 RESIDENT_LEVELS = 2_000  # a set with unmade levels and more than this is packed a draw at a time
 _MADE_KEPT = 1_024  # generated levels kept made (a draw, a champion's levels), the least recently used dropped
-FRESH_SEEDS = (1_000_000, 2**31)  # fresh generated levels take seeds from this range (lowest included)
 DEFAULT_FRESH_PER_GEN = 10  # levels a generation plays from gen:* when no number is given
 RECHECK_SHARE = 0.1  # with `recheck`, the share of the population (at least one genome) that plays more levels
 RECHECK_RANGE = (1, 10_000)  # levels a recheck may add
-
-
-def fresh_difficulties(spec: str) -> tuple[int, ...] | None:
-    """The difficulties `gen:*` (all) or `gen:*:D` names; None for any other spec; `LevelError` if malformed."""
-    if not spec.startswith("gen:*"):
-        return None
-    if spec == "gen:*":
-        return tuple(range(1, MAX_DIFFICULTY + 1))
-    tail = spec[len("gen:*") :]
-    if tail.startswith(":") and tail[1:].isdigit() and tail[1:].isascii() and 1 <= int(tail[1:]) <= MAX_DIFFICULTY:
-        return (int(tail[1:]),)
-    raise LevelError(f"{spec}: bad fresh-level set: expected gen:* or gen:*:DIFFICULTY (DIFFICULTY 1-{MAX_DIFFICULTY})")
 
 
 @functools.lru_cache(maxsize=_MADE_KEPT)
@@ -214,8 +202,6 @@ class LevelPlan:
     ) -> LevelPlan:
         """A plan from what `--level` takes: level sets, or only `gen:*` / `gen:*:D` fresh levels (texts or
         `pathlib.Path`s; anything else is a `TypeError`)."""
-        from tilerunner.envs.level import level_set, level_specs
-
         fresh: list[int] = []
         levels: list[Level | str] = []
         for spec in level_specs("levels", specs):

@@ -40,6 +40,7 @@ import random
 import tempfile
 import unicodedata
 from importlib import resources
+from io import StringIO
 
 import neat
 from neat.innovation import InnovationTracker
@@ -85,8 +86,6 @@ def apply_overrides(text: str, section: str, overrides: dict[str, object]) -> st
         parser.add_section(section)
     for key, value in overrides.items():
         parser.set(section, key, str(value).lower() if isinstance(value, bool) else str(value))
-    from io import StringIO
-
     out = StringIO()
     parser.write(out)
     return out.getvalue()

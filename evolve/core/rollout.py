@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -143,7 +144,7 @@ def reset_level(
     """Start an episode of level li of the pack: the world buffers, `tiles` (rows, cols) and `enemies`
     (the level's enemies, ENEMY_FIELDS), and `state` as `physics.reset_world` sets them. Allocates nothing.
 
-    Networks (`play_episode`) and the baseline controllers (`controllers`) start every episode here.
+    Networks (`play_episode`) and the baseline controllers (`baselines.play`) start every episode here.
     """
     rows = levels.rows[li]
     cols = levels.cols[li]
@@ -318,8 +319,6 @@ def episode_outcome(state: np.ndarray, settings: KernelSettings) -> Outcome:
 
 def use_threads(workers: int | None) -> int:
     """Play populations on `workers` threads (None: all cores, Numba's default); the number used."""
-    import numba
-
     if workers is not None:
         numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
     return numba.get_num_threads()

@@ -19,7 +19,7 @@ speciates again; every draw comes from `random`, which the run's seed set, so ru
 
 With the `foresight` sense the seed is `rules` itself as a network (`FORESIGHT_NEEDS`): Right, Left and A
 each one linear unit over the jump, probes and foresight inputs, B always pressed, with the weights
-`tilerunner.evolve.core.rules_imitation.fit` found (DAgger on `rules`' decisions) in
+`tilerunner.evolve.baselines.rules_network.fit` found (DAgger on `rules`' decisions) in
 `configs/foresight_seed.json`. It agrees with `rules` on 99% of decisions and finishes about as many
 levels: the seed to improve on.
 """
@@ -35,6 +35,7 @@ import neat
 from tilerunner.agent import TileGenome
 from tilerunner.envs.buttons import BUTTON_NAMES
 from tilerunner.envs.observe import input_names
+from tilerunner.evolve.core.option_error import OptionError
 
 NEEDS = ("jump", "probes")  # the senses the seed reads
 FORESIGHT_NEEDS = ("jump", "probes", "foresight")  # the senses the foresight seed reads
@@ -60,8 +61,10 @@ def _seed_weights(radius: int, features: tuple[str, ...]) -> tuple[dict[str, flo
     if "foresight" not in features:
         return BIASES, WEIGHTS
     if radius != FORESIGHT_RADIUS:
-        raise ValueError(
-            f"seeding from the hand-written rules with foresight needs view radius {FORESIGHT_RADIUS}, got {radius}"
+        raise OptionError(
+            "seeding from the hand-written rules with foresight needs {view_radius} {fitted}, got {radius}",
+            fitted=FORESIGHT_RADIUS,
+            radius=radius,
         )
     data = json.loads(resources.files("tilerunner.evolve.core").joinpath("configs", "foresight_seed.json").read_text())
     biases = {"Left": -1.0, "Right": 1.0, "Up": -1.0, "Down": -1.0, "A": -1.0, "B": 1.0}
@@ -75,15 +78,18 @@ def _seed_weights(radius: int, features: tuple[str, ...]) -> tuple[dict[str, flo
 def reactive_genome(key: int, genome_config, radius: int, features: tuple[str, ...]) -> TileGenome:
     """The controller of the module docstring as a genome for `genome_config` (inputs of `radius`, `features`).
 
-    `ValueError` if the features lack what it reads (`NEEDS`, or `FORESIGHT_NEEDS` with foresight) or the
+    `OptionError` (a `ValueError` naming `features` or `view_radius`) if the features lack what it reads (`NEEDS`,
+    or `FORESIGHT_NEEDS` with foresight) or foresight's weights were fitted at another radius; `ValueError` if the
     config's inputs do not fit them.
     """
     needs = FORESIGHT_NEEDS if "foresight" in features else NEEDS
     missing = [f for f in needs if f not in features]
     if missing:
-        raise ValueError(
-            f"seeding from the hand-written rules needs the senses {', '.join(needs)}"
-            f" (--observe {','.join(sorted(set(features) | set(needs)))}); missing {', '.join(missing)}"
+        raise OptionError(
+            "seeding from the hand-written rules needs the senses {needs} ({features} {wanted}); missing {missing}",
+            needs=", ".join(needs),
+            wanted=",".join(sorted(set(features) | set(needs))),
+            missing=", ".join(missing),
         )
     names = input_names(radius, features)
     if len(names) != genome_config.num_inputs:

@@ -6,7 +6,8 @@
 - `on_files`: the pictures under `replays/` (the viewer, the champions' GIFs) are served as `assets/...`, so the
   site shows the very files the README does, with no copies to keep in step.
 - `on_page_markdown`: `<!-- cli-reference -->` in a page becomes every command's usage and arguments, made
-  from the argparse parser (`tilerunner.evolve.commands.cli_reference`), so the docs cannot drift from --help.
+  from the argparse parser (`tilerunner.evolve.commands.cli_reference`), so the docs cannot drift from --help;
+  `<!-- commands-table -->` becomes the table of every command and subcommand with its one-line help.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mkdocs.plugins import event_priority
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CLI_MARKER = "<!-- cli-reference -->"
+COMMANDS_MARKER = "<!-- commands-table -->"
 
 
 @event_priority(100)  # before mkdocstrings reads its handler's paths
@@ -48,8 +50,10 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
-    if CLI_MARKER not in markdown:
-        return markdown
-    from tilerunner.evolve.commands.cli_reference import cli_reference
+    from tilerunner.evolve.commands.cli_reference import cli_reference, commands_table
 
-    return markdown.replace(CLI_MARKER, cli_reference())
+    if CLI_MARKER in markdown:
+        markdown = markdown.replace(CLI_MARKER, cli_reference())
+    if COMMANDS_MARKER in markdown:
+        markdown = markdown.replace(COMMANDS_MARKER, commands_table())
+    return markdown

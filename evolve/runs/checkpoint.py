@@ -41,7 +41,7 @@ from tilerunner.evolve.core.neat_config import config_from_text
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, shown
-from tilerunner.evolve.runs.run_options import fixed_args
+from tilerunner.evolve.runs.run_options import fixed_args, option_fields
 from tilerunner.evolve.runs.stats import OUTCOME_KINDS, StatsError, check_outcome_names, check_row, check_timing_row
 
 SCHEMA = "tilerunner-checkpoint"
@@ -239,6 +239,98 @@ def _rebuild(
         raise CheckpointError(f"checkpoint.settings: {exc}") from None
     entries = _read.get(data, "levels", "list", "checkpoint")
     levels = LevelList(_levels(entries, "checkpoint.levels", _version(data), made_later=True))
+    random_state = _random_state(data)
+
+    population = _population(data, config)
+
+    # neat-python's own objects, built as Population builds them, then given the saved state.
+    p = neat.Population(
+        config, initial_state=(population, config.species_set_type(config.species_set_config, None), generation)
+    )
+    _restore_species(p, data, population, generation, gc)
+    next_node, tracker, innovations = _restore_reproduction(p, data, population, gc)
+
+    best = _read.get(data, "best_ever", "object|null", "checkpoint")
+    best_ever = _genome(best, "checkpoint.best_ever", gc) if best is not None else None
+    p.best_genome = best_ever
+    genomes = [
+        *population.values(),
+        *(s.representative for s in p.species.species.values()),
+        *([best_ever] if best_ever is not None else []),
+    ]
+    _check_counters(genomes, next_node, tracker.global_counter, innovations)
+    outcomes = [
+        _outcome(o, f"checkpoint.best_ever_outcomes[{n}]")
+        for n, o in enumerate(_read.get(data, "best_ever_outcomes", "list", "checkpoint"))
+    ]
+    first_finish = _first_finish(data, len(levels))
+    plan, stage = _plan(data, levels)
+    best_levels = _best_levels(data, levels)
+    if len(best_levels) != len(outcomes):
+        raise CheckpointError(
+            f"checkpoint.best_ever_levels: {len(best_levels)} levels for the champion's {len(outcomes)} outcomes"
+        )
+    evolution = Evolution.restore(
+        p,
+        plan,
+        settings,
+        seed,
+        fitness,
+        best_ever=best_ever,
+        best_ever_outcomes=outcomes,
+        best_ever_generation=_read.get(data, "best_ever_generation", "count|null", "checkpoint"),
+        best_ever_levels=best_levels,
+        first_finish=first_finish,
+        solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"),
+        stage=stage,
+        seed_rules=_read.get(data, "seed_rules", "number|null", "checkpoint") if _version(data) >= 2 else None,
+    )
+    stats = _rows(data, "stats", check_row)
+    timing = _rows(data, "timing", check_timing_row)
+    _check_before(evolution, generation, stats, timing)
+    if stats:
+        _check_record(evolution, stats, _read.get(data, "best_ever_outcomes", "list", "checkpoint"))
+    validation = _validation(data, generation)
+    random.setstate(random_state)
+    return evolution, stats, timing, validation
+
+
+def _plan(data: dict[str, Any], levels: LevelList) -> tuple[LevelPlan, int]:
+    """The run's level plan (draws, fresh levels, curriculum, recheck) and its curriculum stage, checked."""
+    per_gen = _read.get(data, "levels_per_gen", "count|null", "checkpoint")
+    fresh = [_read.check(d, "count", "checkpoint.fresh") for d in _read.get(data, "fresh", "list", "checkpoint")]
+    curriculum = _read.get(data, "curriculum", "number|null", "checkpoint")
+    recheck = _read.get(data, "recheck", "count|null", "checkpoint")
+    try:
+        plan = LevelPlan(levels, per_gen, tuple(fresh), curriculum, recheck)
+    except ValueError as exc:
+        raise CheckpointError(f"checkpoint: {exc}") from None
+    stage = _read.get(data, "stage", "count", "checkpoint")
+    if stage >= plan.stages:
+        raise CheckpointError(f"checkpoint.stage: {stage}, but the curriculum has {plan.stages} stages")
+    return plan, stage
+
+
+def _check_before(evolution: Evolution, generation: int, stats: list[dict], timing: list[dict]) -> None:
+    """`CheckpointError` unless the rows, the champion and the first finishes all come before `generation`."""
+    for name, rows in (("stats", stats), ("timing", timing)):  # none (an Evolution saved without a Run), or all
+        if rows and [row["generation"] for row in rows] != list(range(generation)):
+            raise CheckpointError(f"checkpoint.{name}: not one row for each of generations 0 to {generation - 1}")
+    for name in ("best_ever_generation", "solved_at"):
+        at = getattr(evolution, name)
+        if at is not None and at >= generation:
+            raise CheckpointError(f"checkpoint.{name}: generation {at}, not before the checkpoint's {generation}")
+    best_ever = evolution.best_ever
+    if (best_ever is None) != (evolution.best_ever_generation is None) or (best_ever is None) != (
+        not evolution.best_ever_outcomes
+    ):
+        raise CheckpointError("checkpoint.best_ever: the champion, its generation and its outcomes do not agree")
+    if any(g >= generation for g in evolution.first_finish.values()):
+        raise CheckpointError(f"checkpoint.first_finish: a level first finished after generation {generation - 1}")
+
+
+def _random_state(data: dict[str, Any]) -> tuple:
+    """checkpoint.random: the state of Python's random generator, checked."""
     rng = _read.get(data, "random", "object", "checkpoint")
     internal = _read.get(rng, "internal", "list", "checkpoint.random")
     if len(internal) != 625 or not all(
@@ -250,7 +342,11 @@ def _rebuild(
         tuple(internal),
         _read.get(rng, "gauss", "number|null", "checkpoint.random"),
     )
+    return random_state
 
+
+def _population(data: dict[str, Any], config: neat.Config) -> dict[int, Any]:
+    """checkpoint.population: its genomes by key, at most the config's population of them."""
     raw_population = _read.get(data, "population", "list", "checkpoint")
     if not raw_population:
         raise CheckpointError("checkpoint.population: empty")
@@ -265,12 +361,12 @@ def _rebuild(
         key = _read.get(raw, "key", "int", where)
         if key in population:
             raise CheckpointError(f"{where}.key: genome {key} appears twice")
-        population[key] = _genome(raw, where, gc)
+        population[key] = _genome(raw, where, config.genome_config)
+    return population
 
-    # neat-python's own objects, built as Population builds them, then given the saved state.
-    p = neat.Population(
-        config, initial_state=(population, config.species_set_type(config.species_set_config, None), generation)
-    )
+
+def _restore_species(p: neat.Population, data: dict[str, Any], population: dict, generation: int, gc) -> None:
+    """checkpoint.species: give `p`'s species set the saved species, each member a genome of `population` once."""
     species = _read.get(data, "species", "object", "checkpoint")
     next_species = _read.get(species, "next_key", "count", "checkpoint.species")
     p.species.indexer = count(next_species)
@@ -305,6 +401,11 @@ def _rebuild(
     unplaced = [key for key in population if key not in p.species.genome_to_species]
     if unplaced:
         raise CheckpointError(f"checkpoint.species: genome {unplaced[0]} of the population is in no species")
+
+
+def _restore_reproduction(p: neat.Population, data: dict[str, Any], population: dict, gc) -> tuple:
+    """checkpoint.reproduction and next_node_key: give neat-python's counters their saved state; (next node key, the
+    innovation tracker, this generation's innovations)."""
     reproduction = _read.get(data, "reproduction", "object", "checkpoint")
     where = "checkpoint.reproduction"
     next_genome = _read.get(reproduction, "next_genome_key", "count", where)
@@ -333,67 +434,11 @@ def _rebuild(
     gc.innovation_tracker = tracker
     next_node = _read.get(data, "next_node_key", "count|null", "checkpoint")
     gc.node_indexer = count(next_node) if next_node is not None else None
+    return next_node, tracker, innovations
 
-    best = _read.get(data, "best_ever", "object|null", "checkpoint")
-    best_ever = _genome(best, "checkpoint.best_ever", gc) if best is not None else None
-    p.best_genome = best_ever
-    genomes = [
-        *population.values(),
-        *(s.representative for s in p.species.species.values()),
-        *([best_ever] if best_ever is not None else []),
-    ]
-    _check_counters(genomes, next_node, tracker.global_counter, innovations)
-    outcomes = [
-        _outcome(o, f"checkpoint.best_ever_outcomes[{n}]")
-        for n, o in enumerate(_read.get(data, "best_ever_outcomes", "list", "checkpoint"))
-    ]
-    first_finish = _first_finish(data, len(levels))
-    per_gen = _read.get(data, "levels_per_gen", "count|null", "checkpoint")
-    fresh = [_read.check(d, "count", "checkpoint.fresh") for d in _read.get(data, "fresh", "list", "checkpoint")]
-    curriculum = _read.get(data, "curriculum", "number|null", "checkpoint")
-    recheck = _read.get(data, "recheck", "count|null", "checkpoint")
-    try:
-        plan = LevelPlan(levels, per_gen, tuple(fresh), curriculum, recheck)
-    except ValueError as exc:
-        raise CheckpointError(f"checkpoint: {exc}") from None
-    stage = _read.get(data, "stage", "count", "checkpoint")
-    if stage >= plan.stages:
-        raise CheckpointError(f"checkpoint.stage: {stage}, but the curriculum has {plan.stages} stages")
-    best_levels = _best_levels(data, levels)
-    if len(best_levels) != len(outcomes):
-        raise CheckpointError(
-            f"checkpoint.best_ever_levels: {len(best_levels)} levels for the champion's {len(outcomes)} outcomes"
-        )
-    evolution = Evolution.restore(
-        p,
-        plan,
-        settings,
-        seed,
-        fitness,
-        best_ever=best_ever,
-        best_ever_outcomes=outcomes,
-        best_ever_generation=_read.get(data, "best_ever_generation", "count|null", "checkpoint"),
-        best_ever_levels=best_levels,
-        first_finish=first_finish,
-        solved_at=_read.get(data, "solved_at", "count|null", "checkpoint"),
-        stage=stage,
-        seed_rules=_read.get(data, "seed_rules", "number|null", "checkpoint") if _version(data) >= 2 else None,
-    )
-    stats = _rows(data, "stats", check_row)
-    timing = _rows(data, "timing", check_timing_row)
-    for name, rows in (("stats", stats), ("timing", timing)):  # none (an Evolution saved without a Run), or all
-        if rows and [row["generation"] for row in rows] != list(range(generation)):
-            raise CheckpointError(f"checkpoint.{name}: not one row for each of generations 0 to {generation - 1}")
-    for name in ("best_ever_generation", "solved_at"):
-        at = getattr(evolution, name)
-        if at is not None and at >= generation:
-            raise CheckpointError(f"checkpoint.{name}: generation {at}, not before the checkpoint's {generation}")
-    if (best_ever is None) != (evolution.best_ever_generation is None) or (best_ever is None) != (not outcomes):
-        raise CheckpointError("checkpoint.best_ever: the champion, its generation and its outcomes do not agree")
-    if any(g >= generation for g in first_finish.values()):
-        raise CheckpointError(f"checkpoint.first_finish: a level first finished after generation {generation - 1}")
-    if stats:
-        _check_record(evolution, stats, _read.get(data, "best_ever_outcomes", "list", "checkpoint"))
+
+def _validation(data: dict[str, Any], generation: int) -> Validation | None:
+    """checkpoint.validation: the held-out levels and the best on them so far (None for a run without them)."""
     validation = None
     if data.get("validation") is not None:  # absent in checkpoints of runs without --validate
         raw = _read.get(data, "validation", "object", "checkpoint")
@@ -416,8 +461,7 @@ def _rebuild(
                 f" checkpoint's generation {generation}"
             )
         validation = Validation(held_out, every, tuple(best) if best else None, best_generation)
-    random.setstate(random_state)
-    return evolution, stats, timing, validation
+    return validation
 
 
 def _generation(data: dict[str, Any]) -> int:
@@ -465,10 +509,11 @@ def check_belongs(data: dict[str, Any], args: dict[str, Any], config_text: str, 
     """
     try:
         config = config_from_text(config_text)
+        checks = _checks()
         for key in fixed_args():
             if key not in args:
                 raise CheckpointError(f"this run's args.json has no {key!r} to check the checkpoint against")
-            problem = _BELONGS[key](data, args[key], config_text, config)
+            problem = checks[key](data, args[key], config_text, config)
             if problem:
                 raise CheckpointError(f"{problem}; it is not this run's checkpoint")
         generation = _generation(data)
@@ -564,8 +609,9 @@ def _same_validation(data: dict, kept: Any, config_text: str, config: neat.Confi
     return "it validates on other held-out levels than this run's (args.json validate)"
 
 
-# How each setting fixed for a run's life (`fixed_args`) is checked: (checkpoint, args.json value, config.ini text,
-# config) -> what differs, or None.
+# How the settings fixed for a run's life that are not recorded as args.json keeps them are checked: (checkpoint,
+# args.json value, config.ini text, config) -> what differs, or None. The others are checked as the checkpoint
+# records them (`Option.recorded`, `_checks`).
 _BELONGS: dict[str, Callable[[dict, Any, str, neat.Config], str | None]] = {
     "levels": _same_levels,
     "seed": _same_seed,
@@ -576,13 +622,21 @@ _BELONGS: dict[str, Callable[[dict, Any, str, neat.Config], str | None]] = {
     "batch_breeding": _config_switch(
         "batch_breeding", lambda c: c.genome_config.breeding == "batch", "batch breeding (breeding = batch)"
     ),
-    "custom_fitness": _plain("custom_fitness", "bool", since=2),
     "validate": _same_validation,
-    "levels_per_gen": _plain("levels_per_gen", "count|null"),
-    "curriculum": _plain("curriculum", "number|null"),
-    "seed_rules": _plain("seed_rules", "number|null", since=2),
-    "recheck": _plain("recheck", "count|null"),
 }
+
+
+def _checks() -> dict[str, Callable[[dict, Any, str, neat.Config], str | None]]:
+    """args.json key -> the check of each setting fixed for a run's life (`fixed_args`): its own in `_BELONGS`, or
+    the checkpoint's record of it (`Option.recorded`); one that has neither is a mistake made here."""
+    checks = dict(_BELONGS)
+    for name, about in option_fields().items():
+        key = about.kept_as or name
+        if about.fixed and about.kept_as is not None and key not in checks:
+            if about.recorded is None:
+                raise AssertionError(f"RunOptions.{name} is fixed, but nothing checks a checkpoint against it")
+            checks[key] = _plain(key, about.recorded, since=about.since)
+    return checks
 
 
 def config_digest(text: str) -> str:

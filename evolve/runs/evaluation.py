@@ -1,5 +1,10 @@
 """How well genomes play a set of levels: finished share, progress and deaths, per group of levels.
 
+`evaluate(genome, levels)` (`tilerunner.evaluate`) is what one genome (or a replay's) does on each
+level, and `trace` (`tilerunner.trace`) one episode's outcome with the button mask of every frame,
+their arguments checked so that a wrong one is one clear error rather than one from deep inside
+the kernel.
+
 `replay_results(replays, levels)` plays every genome on every level in the parallel rollout kernel
 (genomes that share episode settings in one call) and returns a `LevelResult` per (genome,
 level). `summarize` adds them up per group of levels, a group being what a person would compare:
@@ -12,7 +17,7 @@ of the solvable levels, the share of what was there to win.
 
 Baselines are measured beside genomes on the same levels, in the same `LevelResult` rows, so a
 figure never stands alone (`BASELINES`, `baseline_results`): `hold-right` and `rules` are the
-built-in controllers of `evolve.core.controllers`, played as the rollout kernel plays a genome;
+built-in controllers of `evolve.baselines`, played as the rollout kernel plays a genome;
 `planner` is the solver (`envs.solver.search`), its solution played back under the same episode
 rules. A level the solver finds no way through is not finished, `no plan found` (or `walled in`
 when it proved there is none), at progress 0: the search does not say how far it got.
@@ -20,27 +25,38 @@ when it proved there is none), at progress 0: the search does not say how far it
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from tilerunner.agent import compile_population
+from tilerunner.agent import TileGenome, compile_population
 from tilerunner.envs import physics as P
-from tilerunner.envs.level import BUILTIN_LEVELS, Level
+from tilerunner.envs.arguments import instance
+from tilerunner.envs.level import BUILTIN_LEVELS, Level, level_spec, load_level
 from tilerunner.envs.solver import Search
-from tilerunner.evolve.core.controllers import CONTROLLERS, play_controllers
+from tilerunner.evolve.baselines.play import CONTROLLERS, play_controllers
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import episode_outcome, pack_levels, play_networks
-from tilerunner.evolve.runs.replay import Replay
+from tilerunner.evolve.runs.replay import (
+    NetworkShape,
+    Replay,
+    as_genome,
+    as_level_list,
+    as_network_shape,
+    as_settings,
+    trace_episode,
+)
 
 _NUMBERED = re.compile(r"^(.*?)[-_]?\d+$")  # `notch-lvl-201` -> `notch-lvl`
 
-# Built-in players measured beside genomes: the controllers of `evolve.core.controllers`, then the solver.
+# Built-in players measured beside genomes: the controllers of `evolve.baselines`, then the solver.
 BASELINES = (*CONTROLLERS, "planner")
 BASELINE_WHAT = {  # what each is, in a few words
     "hold-right": "no network: Right+B, A whenever a jump can start or in the air",
@@ -210,6 +226,43 @@ def replay_results(
         for i, row in zip(members, rows):
             results[i] = row
     return results  # type: ignore[return-value]
+
+
+def trace(
+    genome: TileGenome, network: NetworkShape | Any, level: Level | str | os.PathLike, settings: EpisodeSettings
+) -> tuple[Outcome, np.ndarray]:
+    """Play `genome` on `level` in the rollout kernel: the outcome and the button mask of every frame.
+
+    Takes what `evaluate` takes (one level: a `Level`, an id or a path), checked, so that a wrong argument
+    is one clear error rather than one from deep inside the kernel."""
+    genome = as_genome(genome, "trace")
+    network = as_network_shape(network)
+    level = level if isinstance(level, Level) else load_level(level_spec("level", level))
+    settings = instance("settings", settings, EpisodeSettings, "EpisodeSettings")
+    return trace_episode(genome, network, level, settings)
+
+
+def evaluate(
+    genome: TileGenome | Replay,
+    levels: list[Level | str],
+    settings: EpisodeSettings | None = None,
+    network: NetworkShape | Any = None,
+) -> list[Outcome]:
+    """What `genome` (or a replay's genome) does on each of `levels` (Level objects or ids).
+
+    A replay brings its own network shape and settings; a bare genome needs `network` (a
+    `NetworkShape`, a neat `Config` or its `genome_config`) and uses `settings` (default: the defaults).
+    """
+    if isinstance(genome, Replay):
+        network = network or genome.network
+        settings = settings or genome.settings
+        genome = genome.genome
+    genome = as_genome(genome, "evaluate")
+    if network is None:
+        raise ValueError("a bare genome needs its network shape: network=NetworkShape.from_genome_config(...)")
+    shape = as_network_shape(network)
+    settings = as_settings(settings)
+    return [trace_episode(genome, shape, level, settings)[0] for level in as_level_list(levels)]
 
 
 def _results(levels: Sequence[Level], outcomes: Sequence[Outcome]) -> list[LevelResult]:

@@ -44,7 +44,7 @@ from tilerunner.envs.arguments import ArgumentTypeError, instance, path_text
 from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.bounded_read import read_regular_file
 from tilerunner.envs.buttons import N_BUTTONS
-from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, level_spec, level_specs, load_level, parse_level
+from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, level_specs, load_level, parse_level
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import pack_levels, play_recorded
@@ -160,17 +160,11 @@ def _check_folder_of(path: str) -> None:
         raise FileNotFoundError(errno.ENOENT, f"no such folder {folder} to save the replay in", path)
 
 
-def trace(
-    genome: TileGenome, network: NetworkShape | Any, level: Level | str | os.PathLike, settings: EpisodeSettings
+def trace_episode(
+    genome: TileGenome, network: NetworkShape, level: Level, settings: EpisodeSettings
 ) -> tuple[Outcome, np.ndarray]:
-    """Play `genome` on `level` in the rollout kernel: the outcome and the button mask of every frame.
-
-    Takes what `evaluate` takes (one level: a `Level`, an id or a path), checked, so that a wrong argument
-    is one clear error rather than one from deep inside the kernel."""
-    genome = as_genome(genome, "trace")
-    network = as_network_shape(network)
-    level = level if isinstance(level, Level) else load_level(level_spec("level", level))
-    settings = instance("settings", settings, EpisodeSettings, "EpisodeSettings")
+    """Play `genome` on `level` in the rollout kernel, its arguments already checked: the outcome and the button
+    mask of every frame, what a replay records and `verify` compares (`tilerunner.trace` checks them first)."""
     nets = compile_population([genome], network)
     limit = settings.max_frames if settings.max_frames > 0 else 10_000_000
     decisions = np.zeros(limit // settings.frame_skip + 2, np.int64)
@@ -180,29 +174,6 @@ def trace(
     outcome = Outcome.from_row(row)
     per_frame = np.repeat(decisions[:n], settings.frame_skip)[: outcome.frames]
     return outcome, per_frame
-
-
-def evaluate(
-    genome: TileGenome | Replay,
-    levels: list[Level | str],
-    settings: EpisodeSettings | None = None,
-    network: NetworkShape | Any = None,
-) -> list[Outcome]:
-    """What `genome` (or a replay's genome) does on each of `levels` (Level objects or ids).
-
-    A replay brings its own network shape and settings; a bare genome needs `network` (a
-    `NetworkShape`, a neat `Config` or its `genome_config`) and uses `settings` (default: the defaults).
-    """
-    if isinstance(genome, Replay):
-        network = network or genome.network
-        settings = settings or genome.settings
-        genome = genome.genome
-    genome = as_genome(genome, "evaluate")
-    if network is None:
-        raise ValueError("a bare genome needs its network shape: network=NetworkShape.from_genome_config(...)")
-    shape = as_network_shape(network)
-    settings = as_settings(settings)
-    return [trace(genome, shape, level, settings)[0] for level in as_level_list(levels)]
 
 
 _SHAPE_FIELDS = (
@@ -263,7 +234,7 @@ def make_replay(
     settings: EpisodeSettings | None = None,
     **info: Any,
 ) -> Replay:
-    """Play `genome` on each level and record what it did; takes what `evaluate` takes.
+    """Play `genome` on each level and record what it did; takes what `tilerunner.evaluate` takes.
 
     `network`: a `NetworkShape`, a neat `Config` or its `genome_config`; `levels`: `Level` objects or
     ids ("1-1", "gen:7", a path); `settings`: the episode rules (default: the defaults). Anything
@@ -284,7 +255,7 @@ def make_replay(
         raise ValueError("make_replay needs at least one level to play")
     episodes = []
     for level in played:
-        outcome, per_frame = trace(genome, shape, level, settings)
+        outcome, per_frame = trace_episode(genome, shape, level, settings)
         episodes.append(Episode(level, outcome, buttons_hash(per_frame)))
     return Replay(genome, shape, settings, episodes, **info)
 
@@ -305,8 +276,9 @@ class Check:
 def verify(replay: Replay) -> list[Check]:
     """Play every episode again and compare with the record."""
     checks = []
+    genome = as_genome(replay.genome, "verify")
     for episode in replay.episodes:
-        outcome, per_frame = trace(replay.genome, replay.network, episode.level, replay.settings)
+        outcome, per_frame = trace_episode(genome, replay.network, episode.level, replay.settings)
         checks.append(Check(episode, outcome, buttons_hash(per_frame)))
     return checks
 

@@ -6,7 +6,9 @@ A `Run` calls every reporter attached to it (`Run.add_reporter`) through neat-py
 `neat.StdOutReporter`, `neat.StatisticsReporter` and any `neat.reporting.BaseReporter` work
 unchanged. A `RunReporter` also hears the hooks below, which carry tilerunner's richer view of a
 generation (per-level outcomes, frames, timings, first finishes). The `tilerunner evolve`
-output and TensorBoard logging are both RunReporters.
+output and TensorBoard logging are RunReporters, and so is the keeping of the run's own files
+(`folder_reporter.RunFolderReporter`), which the run tells first: by the time the others hear
+`generation_done`, the generation is saved.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ thing in steps: `Run.create` (a new run, kept in a run folder if `out` is given)
 (continue a run folder from its latest checkpoint), `add_reporter`, then `run()`. The
 `tilerunner evolve` command is a thin layer over `Run`.
 
-A generation: evaluate (every genome on every level, in Numba), save the champion's replay
-when it is a new best-ever, save the champion's replay the first time it finishes a level,
-breed the next generation, append to stats.jsonl and timing.jsonl, and every
-`checkpoint_every` generations (and at the end) write a checkpoint. The run ends at its
+A generation: play it (every genome on every level, in Numba), validate it on the held-out levels
+if due, breed the next generation, and tell the reporters: first a `RunFolderReporter`, which
+keeps the run's files (the champion's replay when it is a new best-ever or first finishes a level,
+stats.jsonl and timing.jsonl, and every `checkpoint_every` generations, and at the end, a
+checkpoint; see `folder_reporter`), then those attached with `add_reporter`. The run ends at its
 generation limit, or when the champion finishes every level (unless `keep_going`), at the
 first generation's end after `time_limit` minutes, or when a stop is requested (`request_stop`,
 or Ctrl-C or SIGTERM with `handle_sigint`): then it checkpoints first, and resuming continues exactly.
@@ -18,14 +19,14 @@ If its backend fails for good (`BackendError`: every Ray actor gone), it checkpo
 
 from __future__ import annotations
 
-import json
-import numbers
+import contextlib
+import dataclasses
 import os
 import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,14 @@ import neat
 from tilerunner.agent import TileGenome
 from tilerunner.envs.arguments import whole_number
 from tilerunner.envs.level import Level, level_set, level_specs, load_level
-from tilerunner.evolve.core.backend import Backend, BackendError, EvaluationStopped, as_backend
+from tilerunner.evolve.core.backend import BackendError, EvaluationStopped, as_backend
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction, Generation
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.level_plan import LevelPlan, compact_ids
 from tilerunner.evolve.core.neat_config import config_from_text, load_config_and_text
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.core.seeding import NEEDS as SEED_NEEDS
 from tilerunner.evolve.core.seeding import seed_population
 from tilerunner.evolve.runs.checkpoint import (
     CheckpointError,
@@ -53,11 +55,19 @@ from tilerunner.evolve.runs.checkpoint import (
     evolution_from_dict,
 )
 from tilerunner.evolve.runs.evaluation import genome_results, summarize
-from tilerunner.evolve.runs.genome_json import genome_to_dict
+from tilerunner.evolve.runs.folder_reporter import RunFolderReporter
 from tilerunner.evolve.runs.replay import NetworkShape, Replay, make_replay
-from tilerunner.evolve.runs.reporting import run_reporters
-from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError, safe_stem, unique_path
-from tilerunner.evolve.runs.run_options import CHECKPOINT_EVERY, DEFAULT_GENERATIONS, WORKERS_RANGE, RunOptions
+from tilerunner.evolve.runs.reporting import RunReporter, run_reporters
+from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
+from tilerunner.evolve.runs.run_options import (
+    CHECKPOINT_EVERY,
+    DEFAULT_GENERATIONS,
+    WORKERS_RANGE,
+    RunOptions,
+    applied_on_resume,
+    check_time_limit,
+    resume_changes,
+)
 
 
 @dataclass
@@ -108,12 +118,28 @@ class RunResult:
         )
 
 
-def _already_copied(path: Path, replay: Replay) -> bool:
-    """Whether `path` holds this very replay's genome already (a resumed run copies nothing twice)."""
-    try:
-        return path.is_file() and json.loads(path.read_text())["genome"] == genome_to_dict(replay.genome)
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
+# Why a call of `Run.run` ends (None while it goes on).
+_DONE = "done"  # its generation limit, or its champion finished every level (unless keep_going)
+_OUT_OF_TIME = "out of time"
+_STOPPED = "stopped"  # a stop was requested
+
+
+@dataclass
+class _Call:
+    """One call of `Run.run` as it goes: where it began, why it ends, its files' reporter and its reporters."""
+
+    first: int  # the first generation it plays
+    files: RunFolderReporter
+    others: list[RunReporter]  # the RunReporters attached to the run
+    ending: str | None = None
+    started: float = 0.0  # time.perf_counter() when it began playing
+    stop_signal: int | None = None  # the signal whose stop request it heard, if one
+    where: Path | None = None  # where the run folder is when it ends
+
+    @property
+    def reporters(self) -> list[RunReporter]:
+        """Every reporter, in the order they are told: the files' first, so that the others hear of files written."""
+        return [self.files, *self.others]
 
 
 def _check_writable_folder(path: Path) -> None:
@@ -135,12 +161,12 @@ def as_levels(levels: Iterable[Level | str | os.PathLike], name: str = "levels")
     return found
 
 
-def check_time_limit(time_limit: float | None) -> None:
-    """Refuse a `time_limit` that is not a positive number of minutes, in one line."""
-    if time_limit is None:
-        return
-    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or not time_limit > 0:
-        raise ValueError(f"time_limit must be a positive number of minutes, got {time_limit!r}")
+def _with_seed_senses(settings: EpisodeSettings, seed_rules: float | None) -> EpisodeSettings:
+    """`settings` with the senses a first population seeded from the hand-written rules reads turned on (jump and
+    probes; foresight's seed reads foresight too, when it is on)."""
+    if seed_rules is None:
+        return settings
+    return dataclasses.replace(settings, features=(*settings.features, *SEED_NEEDS))
 
 
 class Run:
@@ -177,6 +203,7 @@ class Run:
         self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
         self.config_text = config_text  # the run's config.ini, whose digest its checkpoints record
         self.unused_replays: str | None = None  # a --replays folder args.json names, which this call does not use
+        self.best_on_validation: TileGenome | None = None  # the best on the held-out levels, if found in this process
         self._stop = False
         self._stop_signal: int | None = None
 
@@ -196,12 +223,8 @@ class Run:
         backend = as_backend(o.backend)  # a missing Ray fails before anything is made
         plan = LevelPlan.from_specs(level_specs("levels", levels), o.levels_per_gen, o.curriculum, o.recheck)
         held_out = as_levels(o.validate, "validate")
-        if o.validate_every < 1:
-            raise ValueError("validate_every must be at least 1")
         validation = Validation(held_out, o.validate_every) if held_out else None
-        settings = o.settings or EpisodeSettings()
-        if not 0 <= o.seed < 2**63:
-            raise ValueError(f"seed must be from 0 to 2**63-1, got {o.seed}")
+        settings = _with_seed_senses(o.settings or EpisodeSettings(), o.seed_rules)
         if o.replays_dir is not None:
             _check_writable_folder(Path(o.replays_dir))
         path = os.fspath(o.config) if o.config is not None else None
@@ -230,32 +253,26 @@ class Run:
                         f"{o.out} already holds a run: resume it (tilerunner evolve --resume {o.out}),"
                         " or choose another folder"
                     )
-                folder.create(
-                    text,
-                    {
-                        "levels": compact_ids(plan.levels.ids()) or [f"gen:*:{d}" for d in plan.fresh],
-                        "seed": o.seed,
-                        "generations": o.generations,
-                        "keep_going": o.keep_going,
-                        "memory": o.memory,
-                        "batch_breeding": o.batch_breeding,
-                        "config": os.fspath(o.config) if o.config else None,
-                        "pop_size": config_obj.pop_size,
-                        "settings": settings.as_dict(),
-                        "custom_fitness": o.fitness is not None,
-                        "replays": os.fspath(o.replays_dir) if o.replays_dir is not None else None,
-                        "checkpoint_every": o.checkpoint_every,
-                        "validate": [lv.id for lv in held_out],
-                        "validate_every": o.validate_every,
-                        "levels_per_gen": plan.per_gen,
-                        "curriculum": o.curriculum,
-                        "seed_rules": o.seed_rules,
-                        "recheck": o.recheck,
-                    },
-                )
+                kept = o.but(settings=settings, pop=config_obj.pop_size, validate=held_out, levels_per_gen=plan.per_gen)
+                ids = compact_ids(plan.levels.ids()) or [f"gen:*:{d}" for d in plan.fresh]
+                folder.create(text, {"levels": ids, **kept.to_dict()})
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
                 folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation, text)))
+        return cls._from_options(evolution, o, folder, validation, text)
+
+    @classmethod
+    def _from_options(
+        cls,
+        evolution: Evolution,
+        o: RunOptions,
+        folder: RunFolder | None,
+        validation: Validation | None,
+        config_text: str,
+        **history: Sequence[dict],
+    ) -> Run:
+        """A run of `evolution` as its options `o` say: where `create` and `resume` both end (`history`: the stats
+        and timing rows a resumed run has played)."""
         return cls(
             evolution,
             generations=o.generations,
@@ -265,35 +282,28 @@ class Run:
             replays_dir=o.replays_dir,
             validation=validation,
             time_limit=o.time_limit,
-            config_text=text,
+            config_text=config_text,
+            **history,
         )
 
     @classmethod
-    def resume(
-        cls,
-        path: str | os.PathLike,
-        *,
-        generations: int | None = None,
-        keep_going: bool = False,
-        fitness: FitnessFunction | None = None,
-        replays_dir: str | os.PathLike | None = None,
-        checkpoint_every: int | None = None,
-        time_limit: float | None = None,
-        backend: Backend | str | None = None,
-        validate_every: int | None = None,
-    ) -> Run:
+    def resume(cls, path: str | os.PathLike, *, fitness: FitnessFunction | None = None, **changes: Any) -> Run:
         """Continue the run in folder `path` from its latest checkpoint, exactly as if it had not stopped.
 
+        `changes` are the options that may change (`run_options.applied_on_resume`); None keeps the run's own:
         `generations` raises (or lowers) its limit; `backend` may differ from the one the run began on;
-        `validate_every` changes how often a run with held-out levels validates from here on; `time_limit`:
-        minutes, as `Run.create` takes it (it is not kept in the folder: each resume gives its own).
-        A run that stopped because its champion finished every level goes on improving (as with
-        `keep_going`). A run evolved with a custom fitness function needs the same `fitness` again.
-        First finishes are copied to `replays_dir` only if given here: a path outside the run folder never comes
-        from a file in it (the folder may come from elsewhere), so the one args.json names is only kept in
-        `unused_replays`. `RunFolderError` if the folder cannot be resumed.
+        `validate_every` changes how often a run with held-out levels validates from here on; `checkpoint_every`
+        how often it checkpoints; `time_limit`: minutes, as `Run.create` takes it (it is not kept in the folder:
+        each resume gives its own); `keep_going` True goes on after a solve (a run kept going keeps going). A
+        run that stopped because its champion finished every level goes on improving (as with `keep_going`).
+        A run evolved with a custom fitness function needs the same `fitness` again. First finishes are copied to
+        `replays_dir` only if given here: a path outside the run folder never comes from a file in it (the
+        folder may come from elsewhere), so the one args.json names is only kept in `unused_replays`. A field
+        fixed for the run's life is a `TypeError`, a value out of range a `ValueError`; `RunFolderError` if the
+        folder cannot be resumed.
         """
-        backend = as_backend(backend)
+        changes = resume_changes(changes)
+        backend = as_backend(changes.pop("backend", None))
         folder = RunFolder(path)
         if not folder.path.is_dir():
             raise RunFolderError(f"{folder.path}: no such run folder")
@@ -323,43 +333,27 @@ class Run:
                 raise RunFolderError(f"{file}: {exc}") from None
             evolution.seed_rules = saved["seed_rules"]  # what check_belongs found it to be (version 1 kept none)
             evolution.use_backend(backend)
-            if validate_every is not None:
-                if validation is None:
-                    raise RunFolderError(
-                        f"{folder.path} has no held-out levels (it was started without --validate),"
-                        " so there is nothing to validate every so many generations"
-                    )
-                if validate_every < 1:
-                    raise ValueError("validate_every must be at least 1")
-                validation.every = validate_every
-                saved["validate_every"] = validate_every
-            generations = generations or saved["generations"]
-            keep_going = keep_going or saved["keep_going"] or evolution.solved_at is not None
-            checkpoint_every = checkpoint_every or saved.get("checkpoint_every") or CHECKPOINT_EVERY
-            unused_replays = saved.get("replays") if replays_dir is None else None
-            if replays_dir is not None:
-                _check_writable_folder(Path(replays_dir))
+            try:
+                kept = RunOptions.from_dict(saved)
+            except (TypeError, ValueError) as exc:
+                raise RunFolderError(f"{folder.path / 'args.json'}: {exc}") from None
+            if validation is not None and "validate_every" not in changes:
+                changes["validate_every"] = validation.every  # the checkpoint's
+            o = kept.but(**{"replays_dir": None, **changes})  # a --replays folder only from the caller
+            if validation is not None:
+                validation.every = o.validate_every
+            elif "validate_every" in changes:
+                raise RunFolderError(
+                    f"{folder.path} has no held-out levels (it was started without validate),"
+                    " so there is nothing to validate every so many generations"
+                )
+            o = o.but(keep_going=o.keep_going or kept.keep_going or evolution.solved_at is not None)
+            unused_replays = saved.get("replays") if o.replays_dir is None else None
+            if o.replays_dir is not None:
+                _check_writable_folder(Path(o.replays_dir))
             folder.drop_champions_from(evolution.generation)
-            saved.update(
-                generations=generations,
-                keep_going=keep_going,
-                checkpoint_every=checkpoint_every,
-                replays=os.fspath(replays_dir) if replays_dir is not None else None,
-            )
-            folder.write_args(saved)
-        run = cls(
-            evolution,
-            generations=generations,
-            keep_going=keep_going,
-            folder=folder,
-            checkpoint_every=checkpoint_every,
-            replays_dir=replays_dir,
-            stats=stats,
-            timing=timing,
-            validation=validation,
-            time_limit=time_limit,
-            config_text=config_text,
-        )
+            folder.write_args({**saved, **o.to_dict(applied_on_resume())})
+        run = cls._from_options(evolution, o, folder, validation, config_text, stats=stats, timing=timing)
         run.unused_replays = unused_replays
         return run
 
@@ -414,75 +408,92 @@ class Run:
                     signal.signal(signum, handler)
 
     def _loop(self) -> RunResult:
+        """Play generations until the run ends, the folder held; where it ends, or is stopped, a checkpoint."""
+        call = _Call(self.generation, RunFolderReporter(), run_reporters(self.evolution.reporters))
+        call.ending = _DONE if self.at_limit else None
+        with self._held(call):
+            for r in call.reporters:
+                r.run_started(self)
+            call.started = time.perf_counter()
+            while call.ending is None:
+                call.ending = self._generation(call)
+            if self.generation > call.first or call.ending == _STOPPED:
+                call.files.checkpoint()  # where this call ends (once, if the generation's own was due)
+        result = self._result(call)
+        for r in call.reporters:
+            r.run_ended(result)
+        return result
+
+    def _generation(self, call: _Call) -> str | None:
+        """One generation: play it, validate it if due, breed the next, tell the reporters (the files first); why
+        the run ends after it, or None. A stop requested before it is played or while it plays drops it whole."""
+        summary = self._play(call.others)
+        if summary is None:
+            return _STOPPED
+        t0 = time.perf_counter()
+        ending = self._ending(summary, call.started)
+        checked = self._validate(summary)
+        self.evolution.reproduce(summary)
+        self._record(summary, checked, t0)
+        self._tell(call, summary)
+        return ending
+
+    def _record(self, summary: Generation, checked: dict[str, Any] | None, t0: float) -> None:
+        """Add the generation's stats row (with its validation, if it validated) and timing row (`t0`: when its
+        playing ended) to the run's."""
+        row = summary.stats()
+        if checked is not None:
+            row["validation"] = checked
+        self.stats.append(row)
+        summary.total_seconds = summary.eval_seconds + time.perf_counter() - t0
+        self.timing.append(summary.timing())
+
+    def _tell(self, call: _Call, summary: Generation) -> None:
+        """Tell the reporters of the generation, then of each level its champion finished first in the run."""
+        for r in call.reporters:
+            r.generation_done(summary)
+        for level in (self.levels[li] for li in summary.first_finishes):
+            for r in call.reporters:
+                r.first_finish(level, summary.generation, call.files.first_finishes.get(level.id))
+
+    def _play(self, reporters: list[RunReporter]) -> Generation | None:
+        """The next generation played (`reporters` hear its progress), or None if a stop was requested before or
+        while it played (nothing of it is kept: it is played again on resume)."""
+        if self._stop:
+            return None
+        try:
+            summary = self.evolution.play_generation(progress=self._progress(reporters), chunks=self.progress_chunks)
+        except EvaluationStopped:  # the backend gave the generation up at the stop request
+            return None
+        if self._stop:
+            self.evolution.discard()
+            return None
+        return summary
+
+    def _ending(self, summary: Generation, started: float) -> str | None:
+        """Why the run ends after `summary`'s generation: its limit, its solve (unless `keep_going`), its time limit."""
+        if summary.generation + 1 >= self.generations or (summary.solved and not self.keep_going):
+            return _DONE
+        if self.time_limit is not None and time.perf_counter() - started >= self.time_limit * 60:
+            return _OUT_OF_TIME
+        return None
+
+    @contextlib.contextmanager
+    def _held(self, call: _Call) -> Iterator[None]:
+        """The run folder locked while the run plays, its backend closed after; a backend failed for good still
+        checkpoints, and a file that cannot be written (a full disk, a folder made read-only) is a `RunFolderError`
+        naming the newest checkpoint, which is intact."""
         if self.folder is not None:
             self.folder.lock()  # held since create/resume; taken again if this run is run twice
-        reporters = run_reporters(self.evolution.reporters)
-        for r in reporters:
-            r.run_started(self)
-        t_start = time.perf_counter()
-        out_of_time = False
-        first = self.evolution.generation
-        first_finishes: dict[str, Path] = {}
-        interrupted = False
-        last = self.at_limit
         try:
-            while not last:
-                if self._stop:
-                    interrupted = True
-                    break
-                try:
-                    summary = self.evolution.play_generation(
-                        progress=self._progress(reporters), chunks=self.progress_chunks
-                    )
-                except EvaluationStopped:  # the backend gave the generation up at the stop request
-                    interrupted = True
-                    break
-                if self._stop:  # nothing of this generation is kept; it is evaluated again on resume
-                    self.evolution.discard()
-                    interrupted = True
-                    break
-                t0 = time.perf_counter()
-                newly = [self.levels[li] for li in summary.first_finishes]
-                replay = self._replay(summary) if newly or (self.folder is not None and summary.new_best) else None
-                if self.folder is not None and summary.new_best:
-                    self.folder.save_replay(replay, "champions", self.folder.champion_path(summary.generation).name)
-                for level in newly:
-                    path = self._keep_first_finish(level, summary, replay)
-                    if path is not None:
-                        first_finishes[level.id] = path
-                last = (summary.generation + 1 >= self.generations) or (summary.solved and not self.keep_going)
-                if not last and self.time_limit is not None and time.perf_counter() - t_start >= self.time_limit * 60:
-                    last = out_of_time = True
-                checked = self._validate(summary)
-                self.evolution.reproduce(summary)
-                row = summary.stats()
-                if checked is not None:
-                    row["validation"] = checked
-                    if checked["best"]:
-                        self.validation.best = (checked["finished_share"], checked["mean_progress"])
-                        self.validation.best_generation = summary.generation
-                self.stats.append(row)
-                summary.total_seconds = summary.eval_seconds + time.perf_counter() - t0
-                self.timing.append(summary.timing())
-                if self.folder is not None:
-                    self.folder.write_lines("stats.jsonl", self.stats)
-                    self.folder.write_lines("timing.jsonl", self.timing)
-                for r in reporters:
-                    r.generation_done(summary)
-                for level in newly:
-                    for r in reporters:
-                        r.first_finish(level, summary.generation, first_finishes.get(level.id))
-                if last or self.evolution.generation % self.checkpoint_every == 0:
-                    self._checkpoint()
-            if interrupted:
-                self._checkpoint()
+            yield
         except BackendError:  # every Ray actor gone, or the cluster lost: keep what was done
             self.evolution.discard()
-            self._checkpoint()
+            call.files.checkpoint()
             raise
         except BrokenPipeError:  # a reporter's reader went away (`| head`): no fault of the disk; the last
             raise  # checkpoint is intact, and `tilerunner evolve`'s own printer stops the run before this
-        except OSError as exc:  # a full disk, a folder made read-only: the last checkpoint is intact
+        except OSError as exc:
             kept = self.folder.checkpoint_files() if self.folder is not None else []
             at = f"generation {kept[-1].name[4:8].lstrip('0') or '0'}" if kept else "none"
             raise RunFolderError(
@@ -491,36 +502,35 @@ class Run:
                 f" {self.folder.location() if self.folder is not None else ''}".rstrip()
             ) from None
         finally:
-            stop_signal, self._stop, self._stop_signal = self._stop_signal, False, None
+            call.stop_signal, self._stop, self._stop_signal = self._stop_signal, False, None
             self.evolution.backend.close()  # a Ray it started stops; the next run() starts it again
-            where = self.folder.location() if self.folder is not None else None  # moved, maybe, while it ran
+            call.where = self.folder.location() if self.folder is not None else None  # moved, maybe, while it ran
             if self.folder is not None:
                 self.folder.unlock()
+
+    def _result(self, call: _Call) -> RunResult:
         ev = self.evolution
-        result = RunResult(
+        return RunResult(
             levels=self.levels,
             champion=ev.best_ever,
             champion_outcomes=list(ev.best_ever_outcomes),
             champion_generation=ev.best_ever_generation,
             stats=list(self.stats),
             timing=list(self.timing),
-            first_generation=first,
-            generations_run=ev.generation - first,
+            first_generation=call.first,
+            generations_run=ev.generation - call.first,
             solved_at=ev.solved_at,
-            seconds=time.perf_counter() - t_start,
-            interrupted=interrupted,
-            folder=where,
+            seconds=time.perf_counter() - call.started,
+            interrupted=call.ending == _STOPPED,
+            folder=call.where,
             network=NetworkShape.from_genome_config(ev.config.genome_config),
             settings=ev.settings,
             seed=ev.seed,
-            first_finishes=first_finishes,
+            first_finishes=call.files.first_finishes,
             champion_levels=list(ev.best_ever_levels),
-            out_of_time=out_of_time,
-            stop_signal=stop_signal if interrupted else None,
+            out_of_time=call.ending == _OUT_OF_TIME,
+            stop_signal=call.stop_signal if call.ending == _STOPPED else None,
         )
-        for r in reporters:
-            r.run_ended(result)
-        return result
 
     def _progress(self, reporters):
         if not reporters or self.progress_chunks <= 1:
@@ -534,43 +544,10 @@ class Run:
 
         return progress
 
-    def _replay(self, summary: Generation) -> Replay:
-        ev = self.evolution
-        network = NetworkShape.from_genome_config(ev.config.genome_config)
-        run = str(self.folder.location()) if self.folder is not None else None
-        return make_replay(
-            summary.best_genome,
-            network,
-            summary.levels,
-            ev.settings,
-            seed=ev.seed,
-            generation=summary.generation,
-            run=run,
-        )
-
-    def _keep_first_finish(self, level: Level, summary: Generation, replay: Replay) -> Path | None:
-        """Save the champion that first finished `level`: in the run folder, and in `replays_dir` if asked."""
-        kept = None
-        if self.folder is not None:
-            name = self.folder.first_finish_path(level.id, summary.best_fitness).name
-            kept = self.folder.save_replay(replay, "first-finishes", name)
-        if self.replays_dir is not None:
-            stem = f"{safe_stem(level.id)}-f{summary.best_fitness:.0f}"
-            copy = self.replays_dir / f"{stem}.json"
-            try:
-                self.replays_dir.mkdir(parents=True, exist_ok=True)
-                if not _already_copied(copy, replay):  # e.g. resumed after a crash
-                    copy = unique_path(self.replays_dir, stem, ".json")
-                    replay.save(copy)
-            except OSError as exc:  # the --replays folder, not the run folder, is what could not be written
-                raise OSError(exc.errno, exc.strerror, os.fspath(copy)) from None
-            kept = kept or copy
-        return kept
-
     def _validate(self, summary: Generation) -> dict[str, Any] | None:
         """Every `validation.every` generations (and in the one whose champion solves the run): the best of each
-        species on the held-out levels. The best of them as a stats row; saved as champions/best-validation.json
-        if best so far."""
+        species on the held-out levels. The best of them as a stats row; kept as `best_on_validation` (and saved
+        as champions/best-validation.json) if best so far."""
         v = self.validation
         # Not at the last generation of this call: where a call stops (--generations, a time limit, Ctrl-C)
         # must not change the run, so a run done in two calls validates where a run done in one does.
@@ -587,17 +564,9 @@ class Run:
             scores.append((total.finished_share, total.mean_progress))
         i = max(range(len(candidates)), key=lambda k: scores[k])  # the first of equals
         best = v.best is None or scores[i] > v.best
-        if best and self.folder is not None:
-            kept = make_replay(
-                candidates[i],
-                network,
-                v.levels,
-                ev.settings,
-                seed=ev.seed,
-                generation=summary.generation,
-                run=str(self.folder.location()),
-            )
-            self.folder.save_replay(kept, "champions", "best-validation.json")
+        if best:
+            v.best, v.best_generation = scores[i], summary.generation
+            self.best_on_validation = candidates[i]
         return {
             "levels": len(v.levels),
             "finished": round(scores[i][0] * len(v.levels)),
@@ -607,13 +576,6 @@ class Run:
             "checked": len(candidates),
             "best": best,
         }
-
-    def _checkpoint(self) -> None:
-        if self.folder is not None:
-            blob = encode(
-                checkpoint_to_dict(self.evolution, self.stats, self.timing, self.validation, self.config_text)
-            )
-            self.folder.write_checkpoint(self.evolution.generation, blob)
 
 
 def evolve_agents(

@@ -12,7 +12,11 @@
         .lock               the id of the process running the run (the folder itself is locked: one run at a time)
         tensorboard/        TensorBoard event files (with --tensorboard)
 
-A run writes nowhere else, unless asked to copy its first finishes somewhere (`--replays DIR`).
+A run writes nowhere else, unless asked to copy its first finishes somewhere (`replays_dir`).
+
+A run folder needs a POSIX system (Linux, macOS): it is locked with `fcntl.flock` and read and written through
+its own descriptor (`dir_fd`, `O_NOFOLLOW`). Elsewhere (Windows) this module still imports, so that run folders
+can be named and tilerunner imported, and `lock` refuses in one line (`RunFolderError`) before making anything.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
-import fcntl
 import fnmatch
 import json
 import os
@@ -33,7 +36,13 @@ from typing import TYPE_CHECKING, Any
 
 from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.bounded_read import read_regular_file
+from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: `lock` says so
+    fcntl = None
 
 if TYPE_CHECKING:
     from tilerunner.evolve.runs.replay import Replay
@@ -53,7 +62,7 @@ _CHECKPOINT = re.compile(r"gen-(\d+)\.json\.gz$")
 # What `tilerunner.envs.atomic.atomic_path` names its temporary files: .<stem>.<8 random>.tmp<ext>
 _TEMPORARY = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[A-Za-z0-9]+)?$")
 _CHAMPION = re.compile(r"gen-(\d+)\.json$")
-_FOLDER = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _PROC_FD = "/proc/self/fd"  # Linux: each open descriptor as a path that leads where it leads, moved or not
 # What each of a run's own files and folders must be: (what it is called, the test of its mode)
@@ -65,6 +74,10 @@ _KINDS = {
 
 class RunFolderError(FormatError):
     """A run folder that cannot be used (no checkpoint, unreadable state); one line for the user."""
+
+
+class NoCheckpointError(OptionError, RunFolderError):
+    """A folder with no checkpoint to resume from; the message names `out`, where a new run would go."""
 
 
 def safe_stem(level_id: str) -> str:
@@ -327,6 +340,11 @@ class RunFolder:
         """
         if self._lock is not None:
             return
+        if fcntl is None:
+            raise RunFolderError(
+                f"{self.path}: a run folder needs Linux or macOS (a POSIX system): this Python has no fcntl"
+                " module to lock it with"
+            )
         fd = self._open_again() if self._identity is not None else self._open_or_make()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -491,9 +509,9 @@ class RunFolder:
                     f"{self.path}: its checkpoints are pickles from tilerunner 0.1, which this"
                     " version never loads (a pickle can run code); resume it with 0.1"
                 )
-            raise RunFolderError(
-                f"{self.path}: no checkpoint to resume from, so no run started here: start one"
-                f" with tilerunner evolve --out {self.path}"
+            raise NoCheckpointError(
+                "{path}: no checkpoint to resume from, so no run started here: start a new one there ({out} {path})",
+                path=self.path,
             )
         newest = files[-1]
         return newest, self._read("checkpoints", newest.name, MAX_CHECKPOINT_BYTES, "checkpoint")

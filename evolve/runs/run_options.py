@@ -6,95 +6,278 @@
 
 Keyword arguments given to `Run.create` or `evolve_agents` beside (or instead of) an options object are its
 fields; a name that is not one is a `TypeError` naming the fields there are. Every field is checked when the
-options are made, against the ranges `tilerunner evolve`'s flags take too (below): a wrong type is a `TypeError`,
-a value out of range a `ValueError`, naming the field, the value and what is allowed. Numpy integers are whole
-numbers (kept as Python ints); `True` is not.
+options are made, against the ranges `tilerunner evolve`'s flags take too: a wrong type is a `TypeError`, a value
+out of range a `ValueError`, naming the field, the value and what is allowed. Numpy integers are whole numbers
+(kept as Python ints); `True` is not.
+
+The fields are the one list of a run's options. Each is declared with `option`, which says what it is (`Option`):
+its help, its range, its flag, and whether it is fixed for the run's life or may change when the run is resumed.
+From them come `tilerunner evolve`'s flags and those `tilerunner bench generalize` shares, args.json
+(`to_dict`, `from_dict`), the options `Run.resume` takes (`applied_on_resume`), the flags `--resume` refuses,
+and the checks of a checkpoint against its run (`fixed_args`). Adding an option is adding its field.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tilerunner.envs.arguments import finite_number, flag, function, instance, path_text, whole_number
+from tilerunner.envs.level import Level
+from tilerunner.evolve.core.backend import BACKENDS
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.level_plan import RECHECK_RANGE
+from tilerunner.evolve.core.neat_config import POP_SIZE_RANGE
+from tilerunner.evolve.core.option_error import OptionError
 
 if TYPE_CHECKING:
-    from tilerunner.envs.level import Level
     from tilerunner.evolve.core.backend import Backend
     from tilerunner.evolve.core.evolution import FitnessFunction
-    from tilerunner.evolve.core.fitness import EpisodeSettings
 
 DEFAULT_GENERATIONS = 300
 CHECKPOINT_EVERY = 10
 
-# The ranges of the fields (and of `tilerunner evolve`'s flags for them), both ends allowed.
+# The ranges of the fields (and of the flags for them), both ends allowed.
 GENERATIONS_RANGE = (1, 1_000_000)
 SEED_RANGE = (0, 2**63 - 1)  # a 64-bit seed
 CHECKPOINT_EVERY_RANGE = (1, 1_000_000)  # validate_every's too
 LEVELS_PER_GEN_RANGE = (1, 100_000)  # levels a generation plays
 SEED_SHARE_RANGE = (0.001, 1.0)  # seed_rules: the share of the first population seeded
 CURRICULUM_RANGE = (0.01, 1.0)  # curriculum: the share of its levels the champion must finish
+MINUTES_RANGE = (0.01, 10_000_000.0)  # time_limit as a flag takes it (the library takes any positive minutes)
 WORKERS_RANGE = (1, 4096)  # evolve_agents' workers: threads
-_SAME_NAME = "the field's own name"
 
 
-def fixed(default: Any, kept_as: str | None = _SAME_NAME) -> Any:
-    """A `RunOptions` field fixed for the run's life: kept in args.json under `kept_as` (None: not kept, the run
-    folder itself), refused by `tilerunner evolve --resume`, and checked against every checkpoint resumed."""
-    return dataclasses.field(default=default, metadata={"kept_as": kept_as})
+@dataclass(frozen=True)
+class Option:
+    """What a `RunOptions` field is: its words, range and flag, and what becomes of it when the run is resumed.
+
+    `kind` says how a value is checked and shown: `whole` and `number` (within `limits`), `switch`, `path`,
+    `choice` (one of `choices`), `levels`, or `object` (checked where it is used). `help` is one phrase for
+    --help and the docs; `{name}` in it is another option, spelt as a flag or a parameter for whoever reads it.
+    A field `fixed` for the run's life is kept in args.json under `kept_as` (None: not kept), refused by
+    `tilerunner evolve --resume`, and checked against every checkpoint resumed; the checkpoint records it as
+    the JSON kind `recorded` (from checkpoint version `since`) unless checkpoint.py checks it its own way.
+    The others are applied on resume: `Run.resume` takes them.
+    """
+
+    kind: str
+    help: str
+    fixed: bool = False
+    kept_as: str | None = ""  # "": the field's own name
+    limits: tuple[float, float] | None = None
+    choices: tuple[str, ...] | None = None
+    flag: str | None = ""  # "": --the-field-name; None: no flag (given another way)
+    metavar: str | None = None
+    const: float | None = None  # the value of the flag given bare (it then takes an optional value)
+    default_text: str | None = None  # the default as --help says it, where the field's default does not
+    group: str = "search"
+    what: str = ""  # what a path or object must be, for its TypeError
+    recorded: str | None = None
+    since: int = 1
+
+    @property
+    def range(self) -> tuple[float, float] | None:
+        """The (lo, hi) a `whole` or `number` field takes, both ends allowed."""
+        return self.limits
+
+
+def option(default: Any, kind: str, help: str, **about: Any) -> Any:
+    """A `RunOptions` field with default `default`, described by `Option(kind, help, **about)`."""
+    return dataclasses.field(default=default, metadata={"option": Option(kind, help, **about)})
 
 
 @dataclass(frozen=True)
 class RunOptions:
     """How a new run evolves, what it plays and where it is kept; every field has the default a plain
-    `tilerunner evolve` uses. Fields made with `fixed` are fixed for the run's life (`fixed_options`); the
+    `tilerunner evolve` uses (`option_help` says what each is). Fixed fields are fixed for the run's life; the
     others may change when it is resumed (`Run.resume` takes them)."""
 
-    generations: int = DEFAULT_GENERATIONS
-    """Generation limit (a run also ends when its champion finishes every level, unless `keep_going`)."""
-    seed: int = fixed(0)
-    """0 to 2**63-1: the same seed gives the same run, on every backend and any number of threads."""
-    config: str | os.PathLike | None = fixed(None)
-    """A neat-python config file (default: the shipped one)."""
-    settings: EpisodeSettings | None = fixed(None)
-    """The episode rules and fitness terms (default `EpisodeSettings()`)."""
-    pop: int | None = fixed(None, kept_as="pop_size")
-    """Population size, overriding the config's."""
-    memory: bool = fixed(False)
-    """Let add-node mutations make LSTM memory cells."""
-    batch_breeding: bool = fixed(False)
-    """Breed each generation at once in Numba (`breeding = batch`): faster, by neat-python's rules, not draw
-    for draw."""
-    fitness: FitnessFunction | None = fixed(None, kept_as="custom_fitness")
-    """A custom fitness function of the generation's `OutcomeTable` (one value per genome)."""
-    keep_going: bool = False
-    """Go on after a champion finishes every level, until `generations`."""
-    out: str | os.PathLike | None = fixed(None, kept_as=None)  # the folder itself
-    """The run folder to keep the run in (it must not hold a run already); None writes nothing."""
-    checkpoint_every: int = CHECKPOINT_EVERY
-    """Generations between checkpoints of the run folder."""
-    replays_dir: str | os.PathLike | None = None
-    """Also copy each new champion's replay into this folder."""
-    validate: Iterable[Level | str] = fixed(())
-    """Held-out levels the best genome of each species plays every `validate_every` generations."""
-    validate_every: int = 10
-    """Generations between plays of the `validate` levels."""
-    levels_per_gen: int | None = fixed(None)
-    """Play a draw of this many of the levels each generation (from the seed and the generation)."""
-    curriculum: float | None = fixed(None)
-    """A share: play the level set in stages of difficulty, moving on when the champion finishes this share."""
-    time_limit: float | None = None
-    """Minutes (as `tilerunner evolve --time-limit`) after which the run ends at the end of a generation."""
-    backend: Backend | str | None = None
-    """Where generations are played: `"local"` threads (default), `"ray"`, `"cuda"`, or a backend object."""
-    seed_rules: float | None = fixed(None)
-    """A share of the first population started as the hand-written reactive controller (needs the `jump`
-    and `probes` senses)."""
-    recheck: int | None = fixed(None)
-    """The best tenth of each generation also plays this many more training levels before its fitness is kept."""
+    generations: int = option(
+        DEFAULT_GENERATIONS,
+        "whole",
+        "generation limit (a run also ends when its champion finishes every level, unless {keep_going})",
+        limits=GENERATIONS_RANGE,
+        metavar="N",
+    )
+    seed: int = option(
+        0,
+        "whole",
+        "random seed: the same seed gives the same run, on every backend and any number of threads",
+        fixed=True,
+        limits=SEED_RANGE,
+        metavar="N",
+        group="population",
+    )
+    config: str | os.PathLike | None = option(
+        None,
+        "path",
+        "neat-python config file",
+        fixed=True,
+        metavar="FILE",
+        default_text="the shipped default.ini",
+        group="population",
+        what="a neat config file's path",
+    )
+    settings: EpisodeSettings | None = option(
+        None, "object", "the episode rules and fitness terms (default `EpisodeSettings()`)", fixed=True, flag=None
+    )
+    pop: int | None = option(
+        None,
+        "whole",
+        "population size, overriding the config's",
+        fixed=True,
+        kept_as="pop_size",
+        limits=POP_SIZE_RANGE,
+        metavar="N",
+        default_text="the config's, 300",
+        group="population",
+    )
+    memory: bool = option(
+        False, "switch", "let add-node mutations make LSTM memory cells", fixed=True, group="population"
+    )
+    batch_breeding: bool = option(
+        False,
+        "switch",
+        "breed each generation at once in Numba (breeding = batch): faster at large populations, by"
+        " neat-python's rules but not draw for draw",
+        fixed=True,
+        group="population",
+    )
+    fitness: FitnessFunction | None = option(
+        None,
+        "object",
+        "a custom fitness function of the generation's `OutcomeTable` (one value per genome)",
+        fixed=True,
+        kept_as="custom_fitness",
+        flag=None,
+        recorded="bool",
+        since=2,
+    )
+    keep_going: bool = option(
+        False, "switch", "keep evolving after a champion finishes every level (until {generations})"
+    )
+    out: str | os.PathLike | None = option(
+        None,
+        "path",
+        "run folder to keep the run in (it must not hold a run already)",
+        fixed=True,
+        kept_as=None,  # the folder itself
+        metavar="DIR",
+        default_text="runs/<level>-<date>-s<seed>",
+        group="output",
+        what="a run folder's path",
+    )
+    checkpoint_every: int = option(
+        CHECKPOINT_EVERY,
+        "whole",
+        "generations between checkpoints",
+        limits=CHECKPOINT_EVERY_RANGE,
+        metavar="N",
+        group="output",
+    )
+    replays_dir: str | os.PathLike | None = option(
+        None,
+        "path",
+        "also copy each champion that first finishes a level into DIR (the run folder keeps them anyway); on"
+        " resume, give it again: a path outside the run folder is never taken from args.json",
+        kept_as="replays",
+        flag="--replays",
+        metavar="DIR",
+        default_text="none",
+        group="output",
+        what="a folder's path",
+    )
+    validate: Iterable[Level | str] = option(
+        (),
+        "levels",
+        "held-out levels (a set, as {level} takes; repeat for several): every {validate_every} generations the"
+        " best of each species plays them; the best is kept in champions/",
+        fixed=True,
+        metavar="SET",
+        default_text="none",
+        group="levels",
+    )
+    validate_every: int = option(
+        10,
+        "whole",
+        "generations between validations (and the generation whose champion finishes every level)",
+        limits=CHECKPOINT_EVERY_RANGE,
+        metavar="N",
+        group="levels",
+    )
+    levels_per_gen: int | None = option(
+        None,
+        "whole",
+        "each generation every genome plays K levels drawn from the set (by the seed), rather than all",
+        fixed=True,
+        limits=LEVELS_PER_GEN_RANGE,
+        metavar="K",
+        default_text="all",
+        group="levels",
+        recorded="count|null",
+    )
+    curriculum: float | None = option(
+        None,
+        "number",
+        "play the set in stages, up a stage when the champion finishes SHARE of it: gen:* difficulties lowest"
+        " first, or the levels in the order given, K ({levels_per_gen}) more a stage",
+        fixed=True,
+        limits=CURRICULUM_RANGE,
+        metavar="SHARE",
+        const=0.8,
+        default_text="off",
+        group="levels",
+        recorded="number|null",
+    )
+    time_limit: float | None = option(
+        None,
+        "number",
+        "stop at the end of the first generation after this many minutes, with a checkpoint (resume to go on)",
+        kept_as=None,
+        limits=MINUTES_RANGE,
+        metavar="MINUTES",
+        default_text="none",
+    )
+    backend: Backend | str | None = option(
+        None,
+        "choice",
+        "where generations are played: local threads; ray, Ray actors (pip install 'tilerunner[ray]'); cuda,"
+        " an NVIDIA GPU (pip install 'tilerunner[cuda]'); the same run on each",
+        kept_as=None,
+        choices=BACKENDS,
+        default_text="local",
+        group="backend",
+    )
+    seed_rules: float | None = option(
+        None,
+        "number",
+        "start SHARE of the first population as the hand-written rules (timed jumps) and mutants of them;"
+        " turns on the jump and probes senses they read (with foresight, view radius 6)",
+        fixed=True,
+        limits=SEED_SHARE_RANGE,
+        metavar="SHARE",
+        const=0.1,
+        default_text="off",
+        group="population",
+        recorded="number|null",
+        since=2,
+    )
+    recheck: int | None = option(
+        None,
+        "whole",
+        "the best tenth of each generation also plays N more training levels, so that a lucky draw makes no"
+        " champion; needs {levels_per_gen} or gen:*, and at most the levels a draw leaves",
+        fixed=True,
+        limits=RECHECK_RANGE,
+        metavar="N",
+        default_text="off",
+        recorded="count|null",
+    )
 
     def __post_init__(self) -> None:
         for name, value in _checked(self).items():  # frozen: store the checked values, plain ints and floats
@@ -109,79 +292,116 @@ class RunOptions:
 
     def but(self, **fields: Any) -> RunOptions:
         """A copy with `fields` changed; `TypeError` naming the fields there are for any other name."""
-        known = {f.name for f in dataclasses.fields(self)}
+        known = set(option_fields())
         unknown = sorted(set(fields) - known)
         if unknown:
             raise TypeError(f"unknown run option {unknown[0]!r}; the options are {', '.join(sorted(known))}")
         return dataclasses.replace(self, **fields)
 
+    def to_dict(self, names: Iterable[str] | None = None) -> dict[str, Any]:
+        """The fields args.json keeps (of `names`, default all), under their args.json keys, as JSON values.
 
-def fixed_options() -> dict[str, str | None]:
-    """Each `RunOptions` field fixed for a run's life -> the args.json key it is kept under (None: not kept); the
-    rest may change when a run is resumed. The one list of what is fixed: the commands and checkpoints use it."""
-    return {
-        f.name: f.name if f.metadata["kept_as"] == _SAME_NAME else f.metadata["kept_as"]
-        for f in dataclasses.fields(RunOptions)
-        if "kept_as" in f.metadata
-    }
+        `settings` of None is kept as the default settings, `fitness` as whether there is one, `validate` as
+        level ids, paths as text."""
+        kept = {}
+        for name, about in option_fields().items():
+            if about.kept_as is None or (names is not None and name not in names):
+                continue
+            value = getattr(self, name)
+            if name == "settings":
+                value = (value or EpisodeSettings()).as_dict()
+            elif name == "fitness":
+                value = value is not None
+            elif about.kind == "levels":
+                value = [v.id if isinstance(v, Level) else os.fspath(v) for v in value]
+            elif about.kind == "path" and value is not None:
+                value = os.fspath(value)
+            kept[about.kept_as or name] = value
+        return kept
+
+    @classmethod
+    def from_dict(cls, kept: dict[str, Any]) -> RunOptions:
+        """The options an args.json dict keeps (`to_dict`'s); what it lacks (an older run's) takes its default,
+        and a custom fitness, which no file holds, is left None. `TypeError`/`ValueError` for a value out of range."""
+        fields: dict[str, Any] = {}
+        for name, about in option_fields().items():
+            key = about.kept_as or name
+            if about.kept_as is None or name == "fitness" or kept.get(key) is None:
+                continue
+            value = kept[key]
+            if name == "settings":
+                value = EpisodeSettings.from_dict(instance("settings", value, dict, "the settings as a JSON object"))
+            elif about.kind == "levels":
+                value = tuple(instance("validate", value, list, "a list of level ids"))
+            fields[name] = value
+        return cls(**fields)
+
+
+def option_fields() -> dict[str, Option]:
+    """Each `RunOptions` field's name -> what it is (`Option`), in the order of the fields."""
+    return {f.name: f.metadata["option"] for f in dataclasses.fields(RunOptions)}
+
+
+def applied_on_resume() -> list[str]:
+    """The fields that may change when a run is resumed (`Run.resume` takes them); the rest are fixed."""
+    return [name for name, about in option_fields().items() if not about.fixed]
 
 
 def fixed_args() -> list[str]:
-    """The args.json keys of everything fixed for a run's life: its levels (`Run.create`'s first argument) and
-    the fixed options that are kept (`fixed_options`)."""
-    return ["levels", *(key for key in fixed_options().values() if key is not None)]
+    """The args.json keys of everything fixed for a run's life, which a checkpoint is checked against: its levels
+    (`Run.create`'s first argument) and the fixed options that are kept."""
+    return ["levels", *(a.kept_as or n for n, a in option_fields().items() if a.fixed and a.kept_as is not None)]
 
 
-_FITNESS = "a function of the generation's OutcomeTable giving one fitness per genome"
+def option_help(name: str, spell: Callable[[str], str] = str) -> str:
+    """The help of option `name`, with the options it mentions spelt by `spell` (a flag, say)."""
+    return OptionError(option_fields()[name].help).spelled(spell)
+
+
+def check_time_limit(time_limit: Any) -> float | None:
+    """`time_limit` if it is None or a positive number of minutes (up to the flag's most); else the one-line error."""
+    if time_limit is None:
+        return None
+    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or not time_limit > 0:
+        raise ValueError(f"time_limit must be a positive number of minutes, got {time_limit!r}")
+    return finite_number("time_limit", time_limit, 0.0, MINUTES_RANGE[1])
+
+
+def check_option(name: str, value: Any) -> Any:
+    """`value` checked as field `name` takes it (see the module docstring); None is left as it is."""
+    about = option_fields()[name]
+    if value is None:
+        return None
+    if name == "time_limit":
+        return check_time_limit(value)
+    if about.kind == "whole":
+        return whole_number(name, value, *about.range)
+    if about.kind == "number":
+        return finite_number(name, value, *about.range)
+    if about.kind == "switch":
+        return flag(name, value)
+    if about.kind == "path":
+        path_text(name, value, about.what)
+        return value  # as given: text or a pathlib.Path
+    if name == "settings":
+        return instance("settings", value, EpisodeSettings, "EpisodeSettings")
+    if name == "fitness":
+        return function("fitness", value, "a function of the generation's OutcomeTable giving one fitness per genome")
+    return value  # the backend and the levels to validate are checked where they are used
 
 
 def _checked(o: RunOptions) -> dict[str, Any]:
-    """The fields that are not None, checked (see the module docstring); the rest are checked where they are used
-    (the backend, the levels to validate, the time limit, recheck against the level plan)."""
-    checks = {
-        "generations": lambda v: whole_number("generations", v, *GENERATIONS_RANGE),
-        "seed": lambda v: whole_number("seed", v, *SEED_RANGE),
-        "config": lambda v: _path("config", v, "a neat config file's path"),
-        "settings": _settings,
-        "pop": _pop,
-        "memory": lambda v: flag("memory", v),
-        "batch_breeding": lambda v: flag("batch_breeding", v),
-        "fitness": lambda v: function("fitness", v, _FITNESS),
-        "keep_going": lambda v: flag("keep_going", v),
-        "out": lambda v: _path("out", v, "a run folder's path"),
-        "checkpoint_every": lambda v: whole_number("checkpoint_every", v, *CHECKPOINT_EVERY_RANGE),
-        "replays_dir": lambda v: _path("replays_dir", v, "a folder's path"),
-        "validate_every": lambda v: whole_number("validate_every", v, *CHECKPOINT_EVERY_RANGE),
-        "levels_per_gen": lambda v: whole_number("levels_per_gen", v, *LEVELS_PER_GEN_RANGE),
-        "curriculum": lambda v: finite_number("curriculum", v, *CURRICULUM_RANGE),
-        "seed_rules": lambda v: finite_number("seed_rules", v, *SEED_SHARE_RANGE),
-        "recheck": _recheck,
-    }
-    return {name: check(getattr(o, name)) for name, check in checks.items() if getattr(o, name) is not None}
+    """The fields that are not None, checked (`check_option`)."""
+    return {name: check_option(name, getattr(o, name)) for name in option_fields() if getattr(o, name) is not None}
 
 
-def _path(name: str, value: Any, what: str) -> Any:
-    """`value` as given (text or a `pathlib.Path`) if it is a path; else a `TypeError` saying it must be `what`."""
-    path_text(name, value, what)
-    return value
-
-
-def _settings(value: Any) -> EpisodeSettings:
-    """`settings` if it is `EpisodeSettings`."""
-    from tilerunner.evolve.core.fitness import EpisodeSettings
-
-    return instance("settings", value, EpisodeSettings, "EpisodeSettings")
-
-
-def _pop(value: Any) -> int:
-    """`pop` as an int in the neat config's range for a population."""
-    from tilerunner.evolve.core.neat_config import POP_SIZE_RANGE
-
-    return whole_number("pop", value, *POP_SIZE_RANGE)
-
-
-def _recheck(value: Any) -> int:
-    """`recheck` as an int in its range (whether the levels allow one is the level plan's to say)."""
-    from tilerunner.evolve.core.level_plan import RECHECK_RANGE
-
-    return whole_number("recheck", value, *RECHECK_RANGE)
+def resume_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The options `Run.resume` is given that are not None, each checked; a `TypeError` for one fixed for the
+    run's life, or for a name that is no option."""
+    may_change = applied_on_resume()
+    for name in changes:
+        if name in option_fields() and name not in may_change:
+            raise TypeError(f"{name} is fixed for a run's life; a resumed run may change {', '.join(may_change)}")
+        if name not in may_change:
+            raise TypeError(f"unknown run option {name!r}; a resumed run may change {', '.join(may_change)}")
+    return {name: check_option(name, value) for name, value in changes.items() if value is not None}

@@ -13,7 +13,6 @@ fitness the agent would score so far. `HumanPlay.step` and `draw` work without a
 from __future__ import annotations
 
 import datetime as _dt
-import sys
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import episode_outcome
 from tilerunner.evolve.runs.run_folder import unique_path
 from tilerunner.evolve.viewer import panels
-from tilerunner.evolve.viewer.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH
+from tilerunner.evolve.viewer.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, take_screenshot
 
 # How to jump again under each jump rule, for the help (short) and the line under the game.
 JUMP_AGAIN = {"press": "let go of Z and press it to jump again", "hold": "Z held jumps again on every landing"}
@@ -195,14 +194,7 @@ class HumanPlay:
                         elif event.key == pg.K_h:
                             self.help = not self.help
                         elif event.key == pg.K_s:
-                            try:
-                                print(f"screenshot: {self.save_screenshot()}", flush=True)
-                            except OSError as exc:  # a full or read-only disk: say so and keep playing
-                                print(
-                                    f"tilerunner: warning: screenshot not saved in {Path.cwd()}: {exc.strerror or exc}",
-                                    file=sys.stderr,
-                                    flush=True,
-                                )
+                            take_screenshot(self.save_screenshot, Path.cwd())
                 if quit_now:
                     break
                 if not self.paused and not self.help:

@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,17 @@ MAX_STATUS_LEVEL = 40  # characters of a level id in the status line; a longer p
 
 def _speed_text(speed: float) -> str:
     return f"{speed:g}x"
+
+
+def take_screenshot(save: Callable[[], Path], folder: Path) -> None:
+    """The S key: `save()` a screenshot and print its path; where the disk refuses it (full, read-only), warn in
+    one line naming `folder`, and play on."""
+    try:
+        print(f"screenshot: {save()}", flush=True)
+    except OSError as exc:
+        print(
+            f"tilerunner: warning: screenshot not saved in {folder}: {exc.strerror or exc}", file=sys.stderr, flush=True
+        )
 
 
 def short_id(level_id: str, limit: int = MAX_STATUS_LEVEL) -> str:
@@ -364,14 +376,7 @@ class Viewer:
         elif key in (pg.K_PAGEUP, pg.K_LEFTBRACKET):
             return self.skip(-1)
         elif key == pg.K_s:
-            try:
-                print(f"screenshot: {self.save_screenshot()}", flush=True)
-            except OSError as exc:  # a full or read-only disk: say so and keep playing
-                print(
-                    f"tilerunner: warning: screenshot not saved in {self.screenshot_dir}: {exc.strerror or exc}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            take_screenshot(self.save_screenshot, self.screenshot_dir)
         elif key == pg.K_h:
             self.help = not self.help
         return True

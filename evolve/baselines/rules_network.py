@@ -22,7 +22,8 @@ from tilerunner.envs import physics as P
 from tilerunner.envs.foresight import sight_buffers
 from tilerunner.envs.level import Level
 from tilerunner.envs.observe import input_names, observe_inputs
-from tilerunner.evolve.core.controllers import N_SENSES, RADIUS, SENSES, rules_buttons
+from tilerunner.evolve.baselines.rules import rules_buttons
+from tilerunner.evolve.baselines.senses import N_SENSES, RADIUS, SENSES
 from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels, reset_level
 
 FEATURES = ("jump", "probes", "foresight")  # what the seed reads
@@ -36,13 +37,14 @@ def sense_names() -> list[str]:
 
 
 def _sense_index() -> np.ndarray:
-    """Where each of `sense_names` is in the senses `rules` observes (`controllers.SENSES`)."""
+    """Where each of `sense_names` is in the senses `rules` observes (`senses.SENSES`)."""
     ours = input_names(RADIUS, ("speed", *FEATURES))
     return np.array([ours.index(n) for n in sense_names()], np.int64)
 
 
 @njit(cache=True)
 def _unit_buttons(weights: np.ndarray, bias: np.ndarray, x: np.ndarray) -> int:
+    """The buttons the units press on senses `x`: B, and each of `BUTTONS` whose unit is above 0."""
     buttons = P.B
     for k in range(weights.shape[0]):
         z = bias[k]
@@ -147,8 +149,8 @@ def fit(levels: Sequence[Level], settings, rounds: int = 4, l2: float = 1e-3) ->
 
 
 def seed_file(weights: np.ndarray, bias: np.ndarray, fitted_on: str, limit: float = 30.0) -> dict:
-    """The units as `configs/foresight_seed.json` holds them, each scaled to fit neat-python's weight and bias
-    limits (`limit`; scaling a unit does not change when it is above 0)."""
+    """The units as `tilerunner/evolve/core/configs/foresight_seed.json` holds them, each scaled to fit
+    neat-python's weight and bias limits (`limit`; scaling a unit does not change when it is above 0)."""
     units = {}
     names = sense_names()
     for k, button in enumerate(BUTTONS):

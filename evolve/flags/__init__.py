@@ -1,0 +1,1 @@
+"""The flag types and flags that `tilerunner`'s commands and its benchmarks share (`types`)."""
