@@ -51,6 +51,17 @@ def _decide(controller: int, senses: np.ndarray) -> int:
 
 
 @njit(cache=True)
+def start_episode(levels: LevelPack, li: int, s: KernelSettings):
+    """A controller's episode of level li, reset: its tiles, state and enemies, and buffers for its senses and
+    for the foresight they hold."""
+    tiles = np.empty((levels.rows[li], levels.cols[li]), np.int8)
+    state = np.empty(P.STATE_SIZE, np.int64)
+    enemies = np.empty((levels.enemy_off[li + 1] - levels.enemy_off[li], P.ENEMY_FIELDS), np.int64)
+    reset_level(levels, li, tiles, state, enemies, s.jump_rule)
+    return tiles, state, enemies, np.empty(N_SENSES), sight_buffers(RADIUS, s.frame_skip)
+
+
+@njit(cache=True)
 def _play_controller(
     controller: int, levels: LevelPack, li: int, s: KernelSettings, result: np.ndarray, record_buttons: np.ndarray
 ) -> int:
@@ -58,12 +69,7 @@ def _play_controller(
 
     With a non-empty `record_buttons`, also writes each decision's buttons there. Returns the decisions made.
     """
-    tiles = np.empty((levels.rows[li], levels.cols[li]), np.int8)
-    state = np.empty(P.STATE_SIZE, np.int64)
-    enemies = np.empty((levels.enemy_off[li + 1] - levels.enemy_off[li], P.ENEMY_FIELDS), np.int64)
-    reset_level(levels, li, tiles, state, enemies, s.jump_rule)
-    senses = np.empty(N_SENSES)
-    sight = sight_buffers(RADIUS, s.frame_skip)
+    tiles, state, enemies, senses, sight = start_episode(levels, li, s)
     senses_mask = SENSES if controller == RULES else SENSES & ~FORESIGHT  # hold-right foresees nothing
     decisions = 0
     status = P.RUNNING

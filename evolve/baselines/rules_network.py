@@ -19,12 +19,12 @@ import numpy as np
 from numba import njit
 
 from tilerunner.envs import physics as P
-from tilerunner.envs.foresight import sight_buffers
 from tilerunner.envs.level import Level
 from tilerunner.envs.observe import input_names, observe_inputs
+from tilerunner.evolve.baselines.play import start_episode
 from tilerunner.evolve.baselines.rules import rules_buttons
-from tilerunner.evolve.baselines.senses import N_SENSES, RADIUS, SENSES
-from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels, reset_level
+from tilerunner.evolve.baselines.senses import RADIUS, SENSES
+from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels
 
 FEATURES = ("jump", "probes", "foresight")  # what the seed reads
 BUTTONS = ("Right", "Left", "A")  # fitted; B is always pressed
@@ -69,12 +69,7 @@ def _play_and_label(
 ) -> tuple[int, bool]:
     """One episode on level li played by `rules` or by the units; every decision's senses and what `rules` would
     press are written to `xs` and `labels` (as many as fit). Returns (decisions written, finished)."""
-    tiles = np.empty((levels.rows[li], levels.cols[li]), np.int8)
-    state = np.empty(P.STATE_SIZE, np.int64)
-    enemies = np.empty((levels.enemy_off[li + 1] - levels.enemy_off[li], P.ENEMY_FIELDS), np.int64)
-    reset_level(levels, li, tiles, state, enemies, s.jump_rule)
-    senses = np.empty(N_SENSES)
-    sight = sight_buffers(RADIUS, s.frame_skip)
+    tiles, state, enemies, senses, sight = start_episode(levels, li, s)
     n = 0
     status = P.RUNNING
     while status == P.RUNNING:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import argparse
 
-from tilerunner.evolve.bench.flags import COUNT, seeds_help
-from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE, WORKERS_RANGE, int_in, span
+from tilerunner.evolve.bench.flags import COUNT, add_workers, seeds_help
+from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE
 from tilerunner.evolve.commands.option_flags import add_episode_flags, add_option_flags, groups
 
 # The run options each seed's run takes from a flag, with the bench's defaults where they are not evolve's.
@@ -57,12 +57,7 @@ def register(bsub: argparse._SubParsersAction, run) -> None:
         jump_rule_text=f"{DEFAULT_JUMP_RULE}; the runs evolve, and the baselines play, under it",
     )
     where["search"].add_argument("--seeds", type=COUNT, default=3, metavar="N", help=seeds_help(3))
-    where["backend"].add_argument(
-        "--workers",
-        type=int_in(*WORKERS_RANGE),
-        metavar="N",
-        help=f"threads for evaluation; {span(*WORKERS_RANGE)} (default all cores)",
-    )
+    add_workers(where["backend"])
     where["output"].add_argument(
         "--solve",
         action="store_true",
