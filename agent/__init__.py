@@ -22,7 +22,7 @@ Three ways to breed, one kind of genome
   packed until something asks for `nodes` or `connections` (`TileGenome.keep_packed`).
 
 Whichever way it was bred (or loaded from JSON), a genome under its genome config satisfies these
-invariants, which `tilerunner.agent.genome.check_genome` checks for the tests of all three:
+invariants, which tests/genome_invariants.py checks for the tests of all three:
 
 1. Nodes: `nodes[key].key == key`, keys are ints; the outputs 0 .. num_outputs-1 are all there;
    every other node (hidden) has a key >= num_outputs and never an input's (-1 .. -num_inputs).

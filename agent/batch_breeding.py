@@ -231,7 +231,7 @@ class BatchBreeder:
         second = np.array([at[id(b)] for _, b in self.parents], np.int64)
         settings = breeding.GeneSettings(config)
         cross_seed, mutate_seed = random.getrandbits(32), random.getrandbits(32)
-        children = _Children(*_cross(packed, first, second, cross_seed))
+        children = _Children(_cross(packed, first, second, cross_seed))
         for c, mutate in enumerate(self.mutate):
             if mutate:
                 _mutate_structure(children, c, config, settings)
@@ -297,28 +297,15 @@ class _Edit:
         return nodes, conns
 
 
+_CROSSED = tuple(name for name in GeneArrays._fields if not name.endswith("_sorted"))  # what `_cross` returns
+
+
 class _Children:
     """The children's arrays after the kernel, and what structural mutation changed of each child."""
 
-    def __init__(
-        self,
-        node_off,
-        node_key,
-        node_float,
-        node_act,
-        node_agg,
-        node_memory,
-        conn_off,
-        conn_key,
-        conn_weight,
-        conn_enabled,
-        conn_port,
-        conn_innov,
-    ) -> None:
-        self.node_off, self.node_key, self.node_float = node_off, node_key, node_float
-        self.node_act, self.node_agg, self.node_memory = node_act, node_agg, node_memory
-        self.conn_off, self.conn_key, self.conn_weight = conn_off, conn_key, conn_weight
-        self.conn_enabled, self.conn_port, self.conn_innov = conn_enabled, conn_port, conn_innov
+    def __init__(self, arrays: tuple) -> None:
+        for name, array in zip(_CROSSED, arrays):  # `_cross`'s arrays, named as in `GeneArrays`
+            setattr(self, name, array)
         self.edits: dict[int, _Edit] = {}
         self._lists: tuple | None = None
 

@@ -48,14 +48,14 @@ def _local(keys: np.ndarray, sorted_pos: np.ndarray, lo: int, hi: int, key: int)
 @njit(cache=True)
 def _compile(g: GeneArrays, which: np.ndarray, n_in: int, n_out: int):
     """The structure of packed genomes `which` compiled by the rules above: per network its evaluated nodes
-    (as gene positions in `g`), their value slots and links (as gene positions), and its hidden value slots."""
+    (as gene positions in `g`), their value slots and links (as gene positions; where each node's end, over all
+    networks), and its hidden value slots."""
     n_nodes = 0
     n_links = 0
     for a in which:
         n_nodes += g.node_off[a + 1] - g.node_off[a]
         n_links += g.conn_off[a + 1] - g.conn_off[a]
     net_node_off = np.zeros(which.size + 1, np.int64)
-    net_link_off = np.zeros(which.size + 1, np.int64)
     n_slots = np.zeros(which.size, np.int64)
     max_in = np.zeros(which.size, np.int64)
     node_slot = np.empty(n_nodes, np.int64)
@@ -160,12 +160,10 @@ def _compile(g: GeneArrays, which: np.ndarray, n_in: int, n_out: int):
             node_link_end[j] = out_link
             biggest = max(biggest, counts[t + 1] - counts[t])
         net_node_off[w + 1] = out_node
-        net_link_off[w + 1] = out_link
         n_slots[w] = next_slot
         max_in[w] = biggest
     return (
         net_node_off,
-        net_link_off,
         n_slots,
         max_in,
         node_slot[:out_node],
@@ -243,42 +241,30 @@ def _kernel_ids(kind: str, table: dict[str, int], codes: np.ndarray) -> np.ndarr
 
 
 class _Compiled(NamedTuple):
-    """Networks compiled by `_compile`, with every array a `NetArrays` needs, for any number of networks."""
+    """Networks compiled by `_compile`: all in one `NetArrays` (as `pack` would join them), and for each network
+    its own `max_in`; the keys of the evaluated nodes, and of the nodes in value slots after the outputs'."""
 
-    n_inputs: int
-    n_outputs: int
-    net_node_off: np.ndarray  # (N+1): network k evaluates nodes [off[k], off[k+1])
-    net_link_off: np.ndarray  # (N+1): and its links are [off[k], off[k+1])
-    n_slots: np.ndarray  # (N)
+    net: K.NetArrays
     max_in: np.ndarray  # (N)
-    node_slot: np.ndarray
-    node_act: np.ndarray
-    node_agg: np.ndarray
-    node_bias: np.ndarray
-    node_response: np.ndarray
-    node_memory: np.ndarray
-    node_gate_bias: np.ndarray
-    node_link_end: np.ndarray  # (M): where each node's links end, counted over all networks
-    link_src: np.ndarray
-    link_weight: np.ndarray
-    link_port: np.ndarray
-    node_key: np.ndarray  # (M): the evaluated nodes' keys
-    slot_key: np.ndarray  # the keys of the nodes in value slots after the outputs', network after network
+    node_key: np.ndarray  # (M)
+    slot_key: np.ndarray  # network after network
 
 
-def _compile_genes(g: GeneArrays, which: np.ndarray, genome_config) -> _Compiled:
-    n_in, n_out = genome_config.num_inputs, genome_config.num_outputs
-    (node_off, link_off, n_slots, max_in, node_slot, node_gene, link_end, link_src, link_gene, slot_gene) = _compile(
+def _compiled(genomes: Sequence, genome_config) -> _Compiled:
+    g, which = packed_genomes(genomes)
+    gc = getattr(genome_config, "genome_config", genome_config)
+    n_in, n_out = gc.num_inputs, gc.num_outputs
+    (node_off, n_slots, max_in, node_slot, node_gene, link_end, link_src, link_gene, slot_gene) = _compile(
         g, which, n_in, n_out
     )
     floats = g.node_float[node_gene]
-    return _Compiled(
+    slot_off = np.zeros(n_slots.size + 1, np.int64)
+    np.cumsum(n_slots, out=slot_off[1:])
+    net = K.NetArrays(
         n_inputs=n_in,
         n_outputs=n_out,
         net_node_off=node_off,
-        net_link_off=link_off,
-        n_slots=n_slots,
-        max_in=max_in,
+        net_slot_off=slot_off,
         node_slot=node_slot,
         node_act=_kernel_ids("activation", ACTIVATION_ID, g.node_act[node_gene]),
         node_agg=_kernel_ids("aggregation", AGGREGATION_ID, g.node_agg[node_gene]),
@@ -286,71 +272,42 @@ def _compile_genes(g: GeneArrays, which: np.ndarray, genome_config) -> _Compiled
         node_response=np.ascontiguousarray(floats[:, 1]),
         node_memory=g.node_memory[node_gene],
         node_gate_bias=np.ascontiguousarray(floats[:, 3:6]),
-        node_link_end=link_end,
+        node_link_off=np.concatenate((np.zeros(1, np.int64), link_end)),
         link_src=link_src,
         link_weight=g.conn_weight[link_gene],
         link_port=_kernel_ids("", PORT_ID, g.conn_port[link_gene]),
-        node_key=g.node_key[node_gene],
-        slot_key=g.node_key[slot_gene],
+        max_in=int(max_in.max()),
     )
-
-
-def _compiled(genomes: Sequence, genome_config) -> _Compiled:
-    g, which = packed_genomes(genomes)
-    return _compile_genes(g, which, getattr(genome_config, "genome_config", genome_config))
+    return _Compiled(net, max_in, g.node_key[node_gene], g.node_key[slot_gene])
 
 
 def _one_each(c: _Compiled) -> list[K.NetArrays]:
     """Each network of `c` as a `NetArrays` of its own (views of `c`'s arrays)."""
-    nets = []
-    for w in range(c.n_slots.size):
-        lo, hi = int(c.net_node_off[w]), int(c.net_node_off[w + 1])
-        base, end = int(c.net_link_off[w]), int(c.net_link_off[w + 1])
+    net, nets = c.net, []
+    for w in range(c.max_in.size):
+        lo, hi = int(net.net_node_off[w]), int(net.net_node_off[w + 1])
+        base, end = int(net.node_link_off[lo]), int(net.node_link_off[hi])
         nets.append(
             K.NetArrays(
-                n_inputs=c.n_inputs,
-                n_outputs=c.n_outputs,
+                n_inputs=net.n_inputs,
+                n_outputs=net.n_outputs,
                 net_node_off=np.array([0, hi - lo], np.int64),
-                net_slot_off=np.array([0, c.n_slots[w]], np.int64),
-                node_slot=c.node_slot[lo:hi],
-                node_act=c.node_act[lo:hi],
-                node_agg=c.node_agg[lo:hi],
-                node_bias=c.node_bias[lo:hi],
-                node_response=c.node_response[lo:hi],
-                node_memory=c.node_memory[lo:hi],
-                node_gate_bias=c.node_gate_bias[lo:hi],
-                node_link_off=np.concatenate((np.array([base], np.int64), c.node_link_end[lo:hi])) - base,
-                link_src=c.link_src[base:end],
-                link_weight=c.link_weight[base:end],
-                link_port=c.link_port[base:end],
+                net_slot_off=np.array([0, net.net_slot_off[w + 1] - net.net_slot_off[w]], np.int64),
+                node_slot=net.node_slot[lo:hi],
+                node_act=net.node_act[lo:hi],
+                node_agg=net.node_agg[lo:hi],
+                node_bias=net.node_bias[lo:hi],
+                node_response=net.node_response[lo:hi],
+                node_memory=net.node_memory[lo:hi],
+                node_gate_bias=net.node_gate_bias[lo:hi],
+                node_link_off=net.node_link_off[lo : hi + 1] - base,
+                link_src=net.link_src[base:end],
+                link_weight=net.link_weight[base:end],
+                link_port=net.link_port[base:end],
                 max_in=int(c.max_in[w]),
             )
         )
     return nets
-
-
-def _all_in_one(c: _Compiled) -> K.NetArrays:
-    """Every network of `c` in one `NetArrays`, as `pack` would join them."""
-    slot_off = np.zeros(c.n_slots.size + 1, np.int64)
-    np.cumsum(c.n_slots, out=slot_off[1:])
-    return K.NetArrays(
-        n_inputs=c.n_inputs,
-        n_outputs=c.n_outputs,
-        net_node_off=c.net_node_off,
-        net_slot_off=slot_off,
-        node_slot=c.node_slot,
-        node_act=c.node_act,
-        node_agg=c.node_agg,
-        node_bias=c.node_bias,
-        node_response=c.node_response,
-        node_memory=c.node_memory,
-        node_gate_bias=c.node_gate_bias,
-        node_link_off=np.concatenate((np.zeros(1, np.int64), c.node_link_end)),
-        link_src=c.link_src,
-        link_weight=c.link_weight,
-        link_port=c.link_port,
-        max_in=int(c.max_in.max()),
-    )
 
 
 def compile_arrays(genome, genome_config) -> K.NetArrays:
@@ -372,7 +329,7 @@ def compile_population(genomes: Sequence, config) -> K.NetArrays:
     """
     if not genomes:
         raise ValueError("cannot pack an empty list of networks")
-    return _all_in_one(_compiled(genomes, config))
+    return _compiled(genomes, config).net
 
 
 def node_slots(genome, genome_config) -> tuple[dict[int, int], dict[int, int]]:
@@ -382,7 +339,7 @@ def node_slots(genome, genome_config) -> tuple[dict[int, int], dict[int, int]]:
     a memory cell's state. Nodes the network does not evaluate (no path to an output) are absent.
     """
     c = _compiled([genome], genome_config)
-    n_in, n_out = c.n_inputs, c.n_outputs
+    n_in, n_out = c.net.n_inputs, c.net.n_outputs
     slots = {-i - 1: i for i in range(n_in)} | {o: n_in + o for o in range(n_out)}
     slots |= {key: n_in + n_out + j for j, key in enumerate(c.slot_key.tolist())}
     return slots, {key: j for j, key in enumerate(c.node_key.tolist())}

@@ -123,58 +123,28 @@ def _spans(off: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 def take_genomes(g: GeneArrays, which: np.ndarray) -> GeneArrays:
     """The packed genomes `which` (indices into `g`), in that order, as arrays of their own."""
     which = np.asarray(which, np.int64)
-    node_off, nodes, node_shift = _spans(g.node_off, which)
-    conn_off, conns, conn_shift = _spans(g.conn_off, which)
-    return GeneArrays(
-        node_off,
-        g.node_key[nodes],
-        g.node_sorted[nodes] - node_shift,
-        g.node_float[nodes],
-        g.node_act[nodes],
-        g.node_agg[nodes],
-        g.node_memory[nodes],
-        conn_off,
-        g.conn_key[conns],
-        g.conn_sorted[conns] - conn_shift,
-        g.conn_weight[conns],
-        g.conn_enabled[conns],
-        g.conn_port[conns],
-        g.conn_innov[conns],
-    )
+    spans = {"node": _spans(g.node_off, which), "conn": _spans(g.conn_off, which)}
+
+    def taken(name: str, column: np.ndarray) -> np.ndarray:  # offsets anew, sorted positions shifted, genes taken
+        off, genes, shift = spans[name[:4]]
+        return off if name.endswith("_off") else column[genes] - shift if name.endswith("_sorted") else column[genes]
+
+    return GeneArrays(*(taken(name, column) for name, column in zip(GeneArrays._fields, g)))
 
 
 def join_genomes(parts: list[GeneArrays]) -> GeneArrays:
     """Packed genomes one after another: the genomes of parts[0], then of parts[1], ..."""
     if len(parts) == 1:
         return parts[0]
-    node_base = np.cumsum([0] + [p.node_key.size for p in parts[:-1]])
-    conn_base = np.cumsum([0] + [p.conn_key.size for p in parts[:-1]])
+    bases = {kind: np.cumsum([0] + [getattr(p, f"{kind}_key").size for p in parts[:-1]]) for kind in ("node", "conn")}
 
-    def cat(name: str) -> np.ndarray:
-        return np.concatenate([getattr(p, name) for p in parts])
+    def joined(name: str) -> np.ndarray:  # offsets and sorted positions moved past the parts before, genes as they are
+        columns, base = [getattr(p, name) for p in parts], bases[name[:4]]
+        if name.endswith("_off"):
+            return np.concatenate([np.zeros(1, np.int64)] + [c[1:] + b for c, b in zip(columns, base)])
+        return np.concatenate([c + b for c, b in zip(columns, base)] if name.endswith("_sorted") else columns)
 
-    def offsets(name: str, base: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.zeros(1, np.int64)] + [getattr(p, name)[1:] + b for p, b in zip(parts, base)])
-
-    def positions(name: str, base: np.ndarray) -> np.ndarray:
-        return np.concatenate([getattr(p, name) + b for p, b in zip(parts, base)])
-
-    return GeneArrays(
-        offsets("node_off", node_base),
-        cat("node_key"),
-        positions("node_sorted", node_base),
-        cat("node_float"),
-        cat("node_act"),
-        cat("node_agg"),
-        cat("node_memory"),
-        offsets("conn_off", conn_base),
-        cat("conn_key"),
-        positions("conn_sorted", conn_base),
-        cat("conn_weight"),
-        cat("conn_enabled"),
-        cat("conn_port"),
-        cat("conn_innov"),
-    )
+    return GeneArrays(*map(joined, GeneArrays._fields))
 
 
 class PackedPool:

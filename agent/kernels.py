@@ -1,8 +1,8 @@
 """Numba kernels that run compiled networks: one step, many steps, or a whole population at once.
 
 Networks arrive packed in a `NetArrays` (see `tilerunner.agent.compiler`): one set of flat
-arrays for any number of networks, with offsets. Each network's activation state is
-two value buffers (the previous step's values and this step's), the memory cells'
+arrays for any number of networks, with offsets. Each network's activation state (a `NetState`)
+is two value buffers (the previous step's values and this step's), the memory cells'
 states, and which buffer is current, so a step reads only the previous step's
 values: the synchronous update of `neat.nn.RecurrentNetwork`.
 """
@@ -44,6 +44,22 @@ class NetArrays(NamedTuple):
     max_in: int  # the largest number of links into one node (scratch size)
 
 
+class NetState(NamedTuple):
+    """Where network k's activation state lives: the population's buffers (`population_state`) or a GPU thread's own.
+
+    Kept apart from the read-only `NetArrays` and `k` (which network runs): one thread's buffers serve network after
+    network. Numba's parallel passes drop a write into a named tuple's array that nothing reads afterwards
+    (numba/numba#7135), so code inlined into a `prange` loop that writes through one reads back what it wrote.
+    """
+
+    values: np.ndarray  # float64 (2, slots): both value buffers; the network's slots start at column base_slot
+    base_slot: int
+    cells: np.ndarray  # float64: node j's memory-cell state is cells[j - base_node]
+    base_node: int
+    active: np.ndarray  # int64: active[active_at] is the current value buffer, 0 or 1
+    active_at: int
+
+
 _u = np.uint64  # unsigned array index (see step_network)
 
 
@@ -60,51 +76,32 @@ def _sigmoid(z: float) -> float:
 
 
 @njit(cache=True, inline="always")
-def step_network(
-    net: NetArrays,
-    k: int,
-    values: np.ndarray,
-    cells: np.ndarray,
-    active: np.ndarray,
-    inputs: np.ndarray,
-    row: int,
-    out: np.ndarray,
-    out_row: int,
-    scratch: np.ndarray,
-) -> None:
-    """Advance network `k` one step on inputs[row], writing its outputs to out[out_row].
-
-    The state buffers are the population's (`values` columns from `net_slot_off[k]`, `cells` indexed by
-    node, `active[k]`); `step_network_at` runs the same step on buffers of one's own.
-    """
-    step_network_at(net, k, values, net.net_slot_off[k], cells, 0, active, k, inputs, row, out, out_row, scratch)
+def population_state(net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray) -> NetState:
+    """Network k's state in the population's buffers (`compiler.new_state`): `values` columns from
+    `net_slot_off[k]`, `cells` indexed by node, `active[k]`."""
+    return NetState(values, net.net_slot_off[k], cells, 0, active, k)
 
 
 @njit(cache=True, inline="always")
-def step_network_at(
+def step_network(
     net: NetArrays,
     k: int,
-    values: np.ndarray,
-    base_slot: int,
-    cells: np.ndarray,
-    base_node: int,
-    active: np.ndarray,
-    active_at: int,
+    state: NetState,
     inputs: np.ndarray,
     row: int,
     out: np.ndarray,
     out_row: int,
     scratch: np.ndarray,
 ) -> None:
-    """`step_network` with network k's state anywhere: values in columns from `base_slot`, node j's cell
-    state in cells[j - base_node], the current buffer in active[active_at] (a GPU thread's own scratch).
+    """Advance network `k`, its state where `state` says, one step on inputs[row], its outputs into out[out_row].
 
     Arrays are indexed in place, never sliced (in Numba a slice is a reference-counted
     view), and with unsigned indices, which spares Numba's negative-index fix-up on
     every access: together about half the time of a MarI/O-sized network.
     """
-    base = _u(base_slot)
-    cell0 = _u(base_node)
+    values, cells, active, active_at = state.values, state.cells, state.active, state.active_at
+    base = _u(state.base_slot)
+    cell0 = _u(state.base_node)
     n_in = net.n_inputs
     a = _u(active[active_at])
     b = _u(1) - a
@@ -162,35 +159,21 @@ def step_network_at(
             else:
                 values[b, slot] = activate(net.node_act[j], z)
     active[active_at] = b
+    b = _u(active[active_at])  # read back, or a prange loop would lose the write (see NetState)
     o_row = _u(out_row)
     for o in range(net.n_outputs):
         out[o_row, _u(o)] = values[b, base + _u(n_in + o)]
 
 
 @njit(cache=True)
-def reset_network(net: NetArrays, k: int, values: np.ndarray, cells: np.ndarray, active: np.ndarray) -> None:
+def reset_network(net: NetArrays, k: int, state: NetState) -> None:
     """Zero network `k`'s values and cell states, as if it had never run."""
-    reset_network_at(net, k, values, net.net_slot_off[k], cells, 0, active, k)
-
-
-@njit(cache=True)
-def reset_network_at(
-    net: NetArrays,
-    k: int,
-    values: np.ndarray,
-    base_slot: int,
-    cells: np.ndarray,
-    base_node: int,
-    active: np.ndarray,
-    active_at: int,
-) -> None:
-    """`reset_network` for state kept where `step_network_at` keeps it."""
     for i in range(net.net_slot_off[k + 1] - net.net_slot_off[k]):
-        values[0, base_slot + i] = 0.0
-        values[1, base_slot + i] = 0.0
+        state.values[0, state.base_slot + i] = 0.0
+        state.values[1, state.base_slot + i] = 0.0
     for j in range(net.net_node_off[k], net.net_node_off[k + 1]):
-        cells[j - base_node] = 0.0
-    active[active_at] = 0
+        state.cells[j - state.base_node] = 0.0
+    state.active[state.active_at] = 0
 
 
 @njit(cache=True)
@@ -204,7 +187,7 @@ def activate_step(
     scratch: np.ndarray,
 ) -> None:
     """One step of network 0 on inputs[0] into out[0] (the entry behind `CompiledNetwork.activate`)."""
-    step_network(net, 0, values, cells, active, inputs, 0, out, 0, scratch)
+    step_network(net, 0, population_state(net, 0, values, cells, active), inputs, 0, out, 0, scratch)
 
 
 @njit(cache=True)
@@ -212,9 +195,10 @@ def activate_steps(
     net: NetArrays, values: np.ndarray, cells: np.ndarray, active: np.ndarray, inputs: np.ndarray, out: np.ndarray
 ) -> None:
     """Run network 0 for len(inputs) steps: inputs (T, n_inputs) -> out (T, n_outputs)."""
+    state = population_state(net, 0, values, cells, active)
     scratch = np.empty(max(net.max_in, 1))
     for t in range(inputs.shape[0]):
-        step_network(net, 0, values, cells, active, inputs, t, out, t, scratch)
+        step_network(net, 0, state, inputs, t, out, t, scratch)
 
 
 @njit(cache=True, parallel=True)
@@ -224,8 +208,9 @@ def activate_population(
     """Run every packed network on its own inputs, in parallel: inputs (N, T, n_in) -> out (N, T, n_out)."""
     n_steps = inputs.shape[1]
     for k in prange(inputs.shape[0]):
+        state = population_state(net, k, values, cells, active)
         scratch = np.empty(max(net.max_in, 1))
         flat_in = inputs[k]
         flat_out = out[k]
         for t in range(n_steps):
-            step_network(net, k, values, cells, active, flat_in, t, flat_out, t, scratch)
+            step_network(net, k, state, flat_in, t, flat_out, t, scratch)

@@ -17,7 +17,7 @@ from tilerunner.envs.buttons import N_BUTTONS, mask_from_pressed
 from tilerunner.envs.foresight import MOVES, N_PARTS, Sight, sight_buffers
 from tilerunner.envs.generator import MAX_DIFFICULTY
 from tilerunner.envs.level import Level, LevelError, level_spec, load_level
-from tilerunner.envs.observe import FEATURES, extra_inputs, feature_mask, n_inputs, observe_inputs
+from tilerunner.envs.observe import feature_mask, input_slices, n_inputs, observe_inputs
 
 # gen:* seeds (lowest included), here and in evolution's level plan: held-out sets below 1,000,000 stay unseen
 FRESH_SEEDS = (1_000_000, 2**31)
@@ -167,33 +167,21 @@ class TileRunnerEnv(gym.Env):
         self.render_mode = render_mode
         # Human rendering shows one picture per step, so steps are paced at 60/frame_skip per second.
         self.metadata = {**self.metadata, "render_fps": P.FPS / self.frame_skip}
-        size = 2 * self.view_radius + 1
         self.features = tuple(instance("features", features, (list, tuple), "a list of feature names"))
         self._features = feature_mask(self.features)
         self.jump_rule = jump_rule
         self._rule = P.jump_rule_id(jump_rule if isinstance(jump_rule, str) else repr(jump_rule))
         self._inputs = np.zeros(n_inputs(self.view_radius, self.features), dtype=np.float32)
         self._sight = sight_buffers(self.view_radius, self.frame_skip)  # foresight's scratch
-        grid = spaces.Box(-1.0, 1.0, (size, size), dtype=np.float32)
-        # The flat input vector's parts after the grid: (feature, offset, shape), in `FEATURES` order.
-        self._parts: list[tuple[str, int, tuple[int, ...]]] = []
-        self._grid = "no-grid" not in self.features
-        offset = size * size if self._grid else 0
-        for name in FEATURES:
-            n = extra_inputs(name, self.view_radius) if name in self.features else 0
-            if n > 0:  # (no-grid's is negative: it takes the grid's inputs away)
-                shape = {"enemy-grid": (size, size), "foresight": (len(MOVES), N_PARTS)}.get(name, (n,))
-                self._parts.append((name, offset, shape))
-                offset += n
-        if self._parts:
-            self.observation_space = spaces.Dict(
-                {
-                    **({"grid": grid} if self._grid else {}),
-                    **{name: spaces.Box(-1.0, 1.0, shape, dtype=np.float32) for name, _, shape in self._parts},
-                }
-            )
-        else:
-            self.observation_space = grid
+        # The flat input vector's parts: (the grid or a feature, where it is, its shape), in `FEATURES` order.
+        size = 2 * self.view_radius + 1
+        shapes = {"grid": (size, size), "enemy-grid": (size, size), "foresight": (len(MOVES), N_PARTS)}
+        self._parts = [
+            (name, part, shapes.get(name, (part.stop - part.start,)))
+            for name, part in input_slices(self.view_radius, self.features).items()
+        ]
+        boxes = {name: spaces.Box(-1.0, 1.0, shape, dtype=np.float32) for name, _, shape in self._parts}
+        self.observation_space = boxes["grid"] if list(boxes) == ["grid"] else spaces.Dict(boxes)
         self.action_space = spaces.MultiBinary(N_BUTTONS)
         self._window = None
         self._set_level(level)
@@ -222,21 +210,9 @@ class TileRunnerEnv(gym.Env):
             self._set_level(options["level"], 'options["level"]')
         elif self._fresh:
             self._load(self._draw_fresh())
-        col, row = self.level.start
-        P.reset_world(
-            self.level.tiles,
-            self.level.enemies,
-            col,
-            row,
-            self.level.exit_col,
-            self._tiles,
-            self._state,
-            self._enemies,
-            self._rule,
-        )
-        observe_inputs(
-            self._tiles, self._state, self._enemies, self.view_radius, self._features, self._inputs, self._sight
-        )
+        level, (col, row) = self.level, self.level.start
+        P.reset_world(level.tiles, level.enemies, col, row, level.exit_col, *self.world, self._rule)
+        observe_inputs(*self.world, self.view_radius, self._features, self._inputs, self._sight)
         if self.render_mode == "human":
             self.render()
         return self._observation(), self._info()
@@ -245,9 +221,7 @@ class TileRunnerEnv(gym.Env):
         buttons = mask_from_pressed(action)
         before = self._state[P.S_RIGHTMOST]
         status = _step_and_observe(
-            self._tiles,
-            self._state,
-            self._enemies,
+            *self.world,
             buttons,
             self.frame_skip,
             self.max_frames,
@@ -267,17 +241,8 @@ class TileRunnerEnv(gym.Env):
 
     def _observation(self) -> np.ndarray | dict[str, np.ndarray]:
         # Copies of the flat input vector's parts, shaped as `observation_space` says.
-        size = 2 * self.view_radius + 1
-        grid = self._inputs[: size * size].reshape(size, size).copy() if self._grid else None
-        if self._parts:
-            return {
-                **({"grid": grid} if self._grid else {}),
-                **{
-                    name: self._inputs[offset : offset + int(np.prod(shape))].reshape(shape).copy()
-                    for name, offset, shape in self._parts
-                },
-            }
-        return grid
+        parts = {name: self._inputs[part].reshape(shape).copy() for name, part, shape in self._parts}
+        return parts["grid"] if list(parts) == ["grid"] else parts
 
     def _info(self) -> dict[str, Any]:
         s = self._state

@@ -259,12 +259,12 @@ def _seg_gap(b: _Builder) -> None:
         b.quiet.append(range(land, land + QUIET_AFTER_LANDING))
 
 
-def _pipe(b: _Builder, height: int) -> None:
-    """A 2-wide pipe `height` tiles tall on the current ground."""
-    for _ in range(2):
+def _stack(b: _Builder, ch: str, heights: list[int]) -> None:
+    """Columns of `ch` tiles (`#` blocks, `t` pipe) of the given heights on the current ground."""
+    for h in heights:
         c = b.column(b.ground)
-        for k in range(height):
-            b.put(c, surface(b.ground) - k, "t")
+        for k in range(h):
+            b.put(c, surface(b.ground) - k, ch)
 
 
 def _seg_pipes(b: _Builder) -> None:
@@ -274,18 +274,10 @@ def _seg_pipes(b: _Builder) -> None:
     n = rng.randint(1, 2 if d < 4 else 3)
     tallest = 3 if d <= 2 else 4
     for i in range(n):
-        _pipe(b, rng.randint(2, tallest))
+        _stack(b, "t", [rng.randint(2, tallest)] * 2)  # a 2-wide pipe
         if i < n - 1:
             b.run(rng.randint(2, 5), kinds=WALKERS)
     b.run(rng.randint(2, 3), kinds=WALKERS)
-
-
-def _stair(b: _Builder, heights: list[int]) -> None:
-    """Columns of `#` blocks of the given heights on the current ground."""
-    for h in heights:
-        c = b.column(b.ground)
-        for k in range(h):
-            b.put(c, surface(b.ground) - k, "#")
 
 
 def _seg_stairs(b: _Builder) -> None:
@@ -296,15 +288,15 @@ def _seg_stairs(b: _Builder) -> None:
     up = list(range(1, top + 1))
     kind = rng.choice(["pyramid", "pit", "climb"])
     if kind == "climb" and b.ground + top <= MAX_GROUND:
-        _stair(b, up[:-1])
+        _stack(b, "#", up[:-1])
         b.run(rng.randint(3, 6), b.ground + top, kinds=OPEN)
         return
-    _stair(b, up)
+    _stack(b, "#", up)
     if kind == "pit":
         b.pit(rng.randint(1, min(3, 1 + d // 4)))
-        _stair(b, [top] + up[::-1])
+        _stack(b, "#", [top] + up[::-1])
     else:
-        _stair(b, [top] * rng.randint(0, 2) + up[::-1][1:])
+        _stack(b, "#", [top] * rng.randint(0, 2) + up[::-1][1:])
     b.run(2, kinds=WALKERS)
 
 

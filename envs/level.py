@@ -121,8 +121,7 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
         raise LevelError(f"{source}:{MAX_ROWS + 1}:1: level too tall: {height:,} rows (at most {MAX_ROWS})")
     grid = np.zeros((height, width), dtype=np.int8)
     enemies: list[tuple[int, int, int, int]] = []
-    start: tuple[int, int] | None = None
-    exit_at: tuple[int, int] | None = None
+    marks: dict[str, tuple[int, int]] = {}  # the start 'M' and the exit 'F', (column, row), where given
     for r, line in enumerate(lines):
         for c, ch in enumerate(line):
             info = T.CHAR_TABLE.get(ch)
@@ -136,18 +135,13 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
             grid[r, c] = info.tile
             if info.enemy >= 0:
                 enemies.append((info.enemy, int(info.winged), c, r))
-            if ch == "M":
-                if start is not None:
+            if ch in "MF":
+                if ch in marks:
+                    what, (fc, fr) = "start" if ch == "M" else "exit", marks[ch]
                     raise LevelError(
-                        f"{source}:{r + 1}:{c + 1}: second start 'M' (the first is at {start[1] + 1}:{start[0] + 1})"
+                        f"{source}:{r + 1}:{c + 1}: second {what} '{ch}' (the first is at {fr + 1}:{fc + 1})"
                     )
-                start = (c, r)
-            elif ch == "F":
-                if exit_at is not None:
-                    raise LevelError(
-                        f"{source}:{r + 1}:{c + 1}: second exit 'F' (the first is at {exit_at[1] + 1}:{exit_at[0] + 1})"
-                    )
-                exit_at = (c, r)
+                marks[ch] = (c, r)
         if len(line) != width:
             raise LevelError(
                 f"{source}:{r + 1}:{min(len(line), width) + 1}: ragged row: {len(line)} tiles, but row 1 has {width}"
@@ -156,6 +150,7 @@ def parse_level(data: str | bytes, source: str = "<level>", level_id: str | None
         raise LevelError(f"{source}:1:1: empty first row")
 
     floor = T.FLOOR[grid]
+    start, exit_at = marks.get("M"), marks.get("F")
     if start is None:
         row = first_floor(lines, 0)
         while row >= 0 and T.SOLID[grid[row, 0]]:  # solid here though not ground to the framework

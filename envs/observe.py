@@ -131,6 +131,18 @@ def n_inputs(radius: int, features: tuple[str, ...] | list[str] = ()) -> int:
     return n
 
 
+def input_slices(radius: int, features: tuple[str, ...] | list[str]) -> dict[str, slice]:
+    """Where the grid and each feature that adds inputs sit in a network's input vector (in FEATURES order)."""
+    k = 0 if "no-grid" in features else (2 * radius + 1) ** 2
+    slices = {"grid": slice(0, k)} if k else {}
+    for name in FEATURES:
+        n = extra_inputs(name, radius) if name in features else 0
+        if n > 0:  # (no-grid's is negative: it takes the grid's inputs away)
+            slices[name] = slice(k, k + n)
+            k += n
+    return slices
+
+
 def input_names(radius: int, features: tuple[str, ...] | list[str] = ()) -> list[str]:
     """A name for each of a network's inputs, in order: `grid[i,j]`, then each feature's (`jump.may_jump`)."""
     size = 2 * radius + 1

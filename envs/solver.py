@@ -248,7 +248,7 @@ class Stopped(Exception):
     """A search was stopped from outside (its `stop` event was set) before it ended."""
 
 
-def _beam(
+def beam_search(
     level_tiles: np.ndarray,
     level_enemies: np.ndarray,
     start_col: int,
@@ -258,14 +258,22 @@ def _beam(
     hold: int,
     width: int,
     max_frames: int,
-    spread: Beam,
-    stall_frames: int,
-    budget: int,
-    depths_per_call: int | None,
-    stop: threading.Event | None,
+    depths_per_call: int | None = None,
+    spread: Beam = ATTEMPTS[0],
+    stall_frames: int = 0,
+    budget: int = 0,
+    stop: threading.Event | None = None,
     rule: int = P.HOLD,
 ) -> tuple[np.ndarray, int]:
-    """One beam: (action indices that finish, or an empty array; worlds simulated) under jump rule `rule`."""
+    """One beam under jump rule `rule`: (action indices, one per `hold` frames, that finish the level, or an
+    empty array; worlds simulated).
+
+    `spread` says how the beam spreads out (its width and hold factors are not used here);
+    `stall_frames` and `budget` (worlds) are off at 0, see `_search_depths`. The search runs in
+    Numba a few depths per call and comes back to Python in between, about every `CALL_SECONDS`
+    (or every `depths_per_call` depths), so that Ctrl-C stops it at once, and raises `Stopped`
+    there once `stop` is set; where the calls split does not change the result.
+    """
     n_act = actions.shape[0]
     n_cand = width * n_act
     rows, cols = level_tiles.shape
@@ -338,51 +346,6 @@ def _beam(
             elif took > CALL_SECONDS and step > 1:
                 step //= 2
     return np.empty(0, np.int64), int(counters[_C_WORLDS])
-
-
-def beam_search(
-    level_tiles: np.ndarray,
-    level_enemies: np.ndarray,
-    start_col: int,
-    start_row: int,
-    exit_col: int,
-    actions: np.ndarray,
-    hold: int,
-    width: int,
-    max_frames: int,
-    depths_per_call: int | None = None,
-    spread: Beam = ATTEMPTS[0],
-    stall_frames: int = 0,
-    budget: int = 0,
-    stop: threading.Event | None = None,
-    rule: int = P.HOLD,
-) -> np.ndarray:
-    """Action indices (one per `hold` frames) that finish the level, or an empty array: one beam.
-
-    `spread` says how the beam spreads out (its width and hold factors are not used here);
-    `stall_frames` and `budget` (worlds) are off at 0, see `_search_depths`. The search runs in
-    Numba a few depths per call and comes back to Python in between, about every `CALL_SECONDS`
-    (or every `depths_per_call` depths), so that Ctrl-C stops it at once, and raises `Stopped`
-    there once `stop` is set; where the calls split does not change the result.
-    """
-    path, _ = _beam(
-        level_tiles,
-        level_enemies,
-        start_col,
-        start_row,
-        exit_col,
-        actions,
-        hold,
-        width,
-        max_frames,
-        spread,
-        stall_frames,
-        budget,
-        depths_per_call,
-        stop,
-        rule,
-    )
-    return path
 
 
 def walled_in(level: Level) -> bool:
@@ -488,7 +451,7 @@ def search(
         if worlds >= budget:
             break
         beam_width, beam_hold = width * beam.width_factor, max(1, hold // beam.hold_divisor)
-        path, spent = _beam(
+        path, spent = beam_search(
             level.tiles,
             level.enemies,
             col,
@@ -498,12 +461,11 @@ def search(
             beam_hold,
             beam_width,
             max_frames,
-            beam,
-            STALL_FRAMES,
-            budget - worlds,
-            None,
-            stop,
-            rule,
+            spread=beam,
+            stall_frames=STALL_FRAMES,
+            budget=budget - worlds,
+            stop=stop,
+            rule=rule,
         )
         worlds += spent
         beams += 1

@@ -266,13 +266,6 @@ def test_a_draw_larger_than_one_level_says_1_level():
         tilerunner.evolve_agents(["1-1"], generations=1, pop=10, levels_per_gen=2)
 
 
-def test_a_one_level_curriculum_stage_says_the_first_level():
-    from tilerunner.evolve.core.level_plan import LevelPlan
-
-    plan = LevelPlan.from_specs(["1-1", "1-2", "1-3"], None, 0.8, None)
-    assert plan.stage_name(0) == "the first 1 level" and plan.stage_name(1) == "the first 2 levels"
-
-
 def test_the_evolve_header_says_every_frame_and_its_time_limit_in_minutes(tmp_path, capsys):
     assert (
         main(

@@ -19,9 +19,7 @@ from tilerunner import EpisodeSettings, RunOptions
 from tilerunner.envs import episode_defaults
 from tilerunner.envs.arguments import finite_number, whole_number
 from tilerunner.envs.env import TileRunnerEnv
-from tilerunner.evolve.commands import flags
-from tilerunner.evolve.runs import run_options
-from tilerunner.evolve.viewer import recording
+from tilerunner.evolve.flags.types import setting_type
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV_ID = "tilerunner/TileRunner-v0"
@@ -203,6 +201,7 @@ def test_numpy_integers_are_whole_numbers():
 def test_the_env_the_library_and_the_flags_share_one_table():
     for name, (lo, hi) in episode_defaults.LIMITS.items():
         assert EpisodeSettings.LIMITS[name] == (lo, hi) and name in EpisodeSettings.WHOLE
+        assert setting_type(name).range == (lo, hi)  # the flags' type (`--frame-skip` ...)
         TileRunnerEnv(**{name: hi})  # both ends allowed
         TileRunnerEnv(**{name: lo})
         for outside in (lo - 1, hi + 1):
@@ -210,9 +209,6 @@ def test_the_env_the_library_and_the_flags_share_one_table():
                 TileRunnerEnv(**{name: outside})
             with pytest.raises(ValueError, match=name):
                 EpisodeSettings(**{name: outside})
-    for name in ("GENERATIONS_RANGE", "SEED_RANGE", "CHECKPOINT_EVERY_RANGE", "LEVELS_PER_GEN_RANGE", "WORKERS_RANGE"):
-        assert getattr(flags, name) is getattr(run_options, name)
-    assert flags.FRAME_STEP_RANGE is recording.FRAME_STEP_RANGE and flags.SCALE_RANGE is recording.SCALE_RANGE
 
 
 def test_the_largest_limits_play_without_a_numba_error():

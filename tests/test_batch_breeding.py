@@ -7,11 +7,11 @@ from itertools import count
 
 import numpy as np
 import pytest
+from genome_invariants import check_genome
 from test_fast_neat import MEMORY, SETTINGS, SPECIES, evolve, snapshot
 
 from tilerunner.agent import compile_arrays, compile_genomes
 from tilerunner.agent.distance import pack_genes
-from tilerunner.agent.genome import check_genome
 from tilerunner.envs.level import load_level
 from tilerunner.evolve.bench.evolve import _breed, grown_evolution
 from tilerunner.evolve.core.evolution import Evolution

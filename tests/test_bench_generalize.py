@@ -140,3 +140,14 @@ def test_solve_reports_shares_of_the_solvable_levels(tmp_path, capsys, monkeypat
     assert report["public held-out"]["levels"] == 1 and report["public held-out"]["solvable"] == 0
     assert report["gen held-out d1"]["solvable"] == 2  # generated levels are finishable by construction
     assert "of the solvable" in capsys.readouterr().out
+
+
+def test_a_resumed_seed_validates_as_the_command_line_says(tmp_path):
+    # Each seed stops after 2 generations validating every one; the same bench given 6 generations and
+    # --validate-every 4 resumes them, and from there they validate every 4th generation, as the flag says.
+    budget = ["--time-limit", "60", "--seeds", "1"]
+    assert bench(tmp_path, *budget, "--generations", "2") == 0
+    assert bench(tmp_path, *budget, "--generations", "6", "--validate-every", "4") == 0
+    rows = read_stats(tmp_path / "runs" / "seed-0" / "stats.jsonl")
+    assert len(rows) == 6
+    assert [r["generation"] for r in rows if "validation" in r] == [0, 1, 4]

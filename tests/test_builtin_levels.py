@@ -141,7 +141,7 @@ def test_2_2_first_wide_gap_needs_a_running_jump():
     col, row = crop.start
 
     def search(actions: np.ndarray) -> np.ndarray:
-        return beam_search(crop.tiles, crop.enemies, col, row, crop.exit_col, actions, 4, 96, 2000)
+        return beam_search(crop.tiles, crop.enemies, col, row, crop.exit_col, actions, 4, 96, 2000)[0]
 
     walking = np.array([a for a in SEARCH_ACTIONS if not a & P.B], dtype=np.int64)
     assert search(walking).size == 0

@@ -80,7 +80,8 @@ def test_levels_check_solve_proves_a_level_finishable(capsys, tmp_path):
     shut.write_text("SSSS----------\nM--t---------F\nXXXXXXXXXXXXXX\n")  # ceiling, pipe, edge: no way out
     code, out, _ = run_cli(capsys, "levels", "check", "--solve", str(good), str(impossible), str(shut))
     assert code == 1
-    lines = out.splitlines()
+    header, *lines = out.splitlines()
+    assert header == "searching 3 levels for a way to the exit under jump rule hold"
     assert lines[0].startswith(f"{good}: ok,") and lines[0].endswith(" frames") and "; finishable in " in lines[0]
     # A search that fails proves nothing, and says so; only a real wall is proof.
     assert lines[1].startswith(f"{impossible}: ok,") and "; no solution found (searched 6 beams" in lines[1]
@@ -206,7 +207,7 @@ def test_the_solver_finds_the_same_sequence_however_its_calls_are_split():
         paths = [
             beam_search(
                 level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, 4, 96, 6000, depths_per_call=n
-            )
+            )[0]
             for n in (None, 1, 7, 10**6)
         ]
         assert all(np.array_equal(p, paths[0]) for p in paths[1:]), level.id

@@ -14,7 +14,7 @@ import io
 import pytest
 
 from tilerunner.evolve.commands.cli import build_parser
-from tilerunner.evolve.commands.flags import number_text
+from tilerunner.evolve.flags.types import number_text
 
 PARSER = build_parser()
 

@@ -6,10 +6,11 @@ import random
 
 import neat
 import pytest
+from genome_invariants import check_genome
 from neatcfg import grow, make_config
 
 from tilerunner.agent.distance import genome_distance, pack_genes
-from tilerunner.agent.genome import StockTileGenome, TileGenome, check_genome
+from tilerunner.agent.genome import StockTileGenome, TileGenome
 from tilerunner.envs.level import load_level
 from tilerunner.evolve.core.evolution import Evolution
 from tilerunner.evolve.core.fitness import EpisodeSettings

@@ -8,12 +8,12 @@ import random
 
 import neat
 import pytest
+from genome_invariants import check_genome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neatcfg import grow, json_slots, make_config
 
 from tilerunner.agent import TileGenome, UnsupportedFunctionError
-from tilerunner.agent.genome import check_genome
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 
 MEMORY = {"memory_cells": "true", "memory_cell_prob": "0.6", "node_add_prob": "0.5"}

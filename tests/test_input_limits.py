@@ -30,7 +30,6 @@ from tilerunner.envs.level import MAX_COLUMNS, MAX_LEVEL_BYTES, MAX_ROWS, LevelE
 from tilerunner.evolve.commands import flags
 from tilerunner.evolve.commands.cli import build_parser, main
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.play import MAX_VIEW_RADIUS
 from tilerunner.evolve.commands.plot import parse_size
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.level_plan import RECHECK_RANGE
@@ -41,10 +40,12 @@ from tilerunner.evolve.core.neat_config import (
     config_text,
     load_config,
 )
+from tilerunner.evolve.runs import run_options
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError
 from tilerunner.evolve.runs.replay import ReplayError, load_replay, shipped_replays, verify
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
 from tilerunner.evolve.runs.stats import StatsError, read_stats
+from tilerunner.evolve.viewer import recording
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 REPLAY = shipped_replays() / "1-1-f2475.json"
@@ -91,38 +92,38 @@ def _setting(name: str) -> tuple[str, float, float]:
 NUMERIC_FLAGS = [
     *[(["evolve"], "--" + n.replace("_", "-"), *_setting(n)) for n in EpisodeSettings.LIMITS],
     (["evolve"], "--pop", WHOLE, *POP_SIZE_RANGE),
-    (["evolve"], "--generations", WHOLE, *flags.GENERATIONS_RANGE),
-    (["evolve"], "--seed", WHOLE, *flags.SEED_RANGE),
-    (["evolve"], "--workers", WHOLE, *flags.WORKERS_RANGE),
+    (["evolve"], "--generations", WHOLE, *run_options.GENERATIONS_RANGE),
+    (["evolve"], "--seed", WHOLE, *run_options.SEED_RANGE),
+    (["evolve"], "--workers", WHOLE, *run_options.WORKERS_RANGE),
     (["evolve"], "--actors", WHOLE, *flags.ACTORS_RANGE),
-    (["evolve"], "--checkpoint-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
-    (["evolve"], "--validate-every", WHOLE, *flags.CHECKPOINT_EVERY_RANGE),
-    (["evolve"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
-    (["evolve"], "--curriculum", REAL, *flags.CURRICULUM_RANGE),
-    (["evolve"], "--seed-rules", REAL, *flags.SEED_SHARE_RANGE),
+    (["evolve"], "--checkpoint-every", WHOLE, *run_options.CHECKPOINT_EVERY_RANGE),
+    (["evolve"], "--validate-every", WHOLE, *run_options.CHECKPOINT_EVERY_RANGE),
+    (["evolve"], "--levels-per-gen", WHOLE, *run_options.LEVELS_PER_GEN_RANGE),
+    (["evolve"], "--curriculum", REAL, *run_options.CURRICULUM_RANGE),
+    (["evolve"], "--seed-rules", REAL, *run_options.SEED_SHARE_RANGE),
     (["evolve"], "--recheck", WHOLE, *RECHECK_RANGE),
-    (["evolve"], "--time-limit", REAL, *flags.MINUTES_RANGE),
-    (["bench", "generalize"], "--time-limit", REAL, *flags.MINUTES_RANGE),
+    (["evolve"], "--time-limit", REAL, *run_options.MINUTES_RANGE),
+    (["bench", "generalize"], "--time-limit", REAL, *run_options.MINUTES_RANGE),
     (["bench", "net"], "--pop", WHOLE, *POP_SIZE_RANGE),
     (["bench", "ray"], "--warmup", WHOLE, 0, 10_000),
-    (["bench", "generalize"], "--levels-per-gen", WHOLE, *flags.LEVELS_PER_GEN_RANGE),
-    (["bench", "generalize"], "--seed-rules", REAL, *flags.SEED_SHARE_RANGE),
+    (["bench", "generalize"], "--levels-per-gen", WHOLE, *run_options.LEVELS_PER_GEN_RANGE),
+    (["bench", "generalize"], "--seed-rules", REAL, *run_options.SEED_SHARE_RANGE),
     (["bench", "generalize"], "--recheck", WHOLE, *RECHECK_RANGE),
     (["bench", "cuda"], "--warmup", WHOLE, 0, 10_000),
     (["bench", "cuda"], "--repeats", WHOLE, 1, 1000),
-    (["replay", "x.json"], "--scale", WHOLE, *flags.SCALE_RANGE),
-    (["replay", "x.json"], "--frame-step", WHOLE, *flags.FRAME_STEP_RANGE),
+    (["replay", "x.json"], "--scale", WHOLE, *recording.SCALE_RANGE),
+    (["replay", "x.json"], "--frame-step", WHOLE, *recording.FRAME_STEP_RANGE),
     (["replay", "x.json"], "--speed", REAL, *flags.SPEED_RANGE),
     (["replay", "x.json"], "--duration", REAL, *flags.DURATION_RANGE),
     (["watch", "run"], "--speed", REAL, *flags.SPEED_RANGE),
     (["watch", "run"], "--duration", REAL, *flags.DURATION_RANGE),
-    (["play", "1-1"], "--view-radius", WHOLE, 0, MAX_VIEW_RADIUS),
+    (["play", "1-1"], "--view-radius", WHOLE, *EpisodeSettings.LIMITS["view_radius"]),
     (["play", "1-1"], "--duration", REAL, *flags.DURATION_RANGE),
     (["levels", "solve", "1-1"], "--width", WHOLE, *flags.BEAM_WIDTH_RANGE),
     (["bench", "env"], "--frame-skip", *_setting("frame_skip")),
     (["bench", "evolve"], "--pop", WHOLE, *POP_SIZE_RANGE),
-    (["bench", "evolve"], "--seed", WHOLE, *flags.SEED_RANGE),
-    (["bench", "memory"], "--generations", WHOLE, *flags.GENERATIONS_RANGE),
+    (["bench", "evolve"], "--seed", WHOLE, *run_options.SEED_RANGE),
+    (["bench", "memory"], "--generations", WHOLE, *run_options.GENERATIONS_RANGE),
 ]
 _PARSER = build_parser()
 
@@ -221,7 +222,7 @@ def test_every_flag_with_a_type_has_a_range():
     # A numeric flag added later without a range fails here: plain int and float are not allowed.
     from tilerunner.evolve.bench.memory import delays
     from tilerunner.evolve.bench.ray_overhead import actor_counts
-    from tilerunner.evolve.commands.flags import features_type
+    from tilerunner.evolve.flags.types import features_type
 
     not_numbers = (delays, actor_counts, features_type)  # lists, checked by their own tests
     typed = [
@@ -296,7 +297,6 @@ def test_out_of_range_flags_create_nothing(tmp_path, monkeypatch, capsys):
 
 
 def test_the_flags_and_the_library_share_one_table():
-    assert MAX_VIEW_RADIUS == EpisodeSettings.LIMITS["view_radius"][1]
     for name, (_lo, hi) in EpisodeSettings.LIMITS.items():
         with pytest.raises(ValueError, match=name):
             EpisodeSettings(**{name: hi + (1 if name in EpisodeSettings.WHOLE else hi)})
@@ -628,7 +628,6 @@ def no_long_work(monkeypatch):
     import tilerunner.envs.solver as solver
     import tilerunner.evolve.runs.replay as replay_module
     import tilerunner.evolve.runs.run as run_module
-    import tilerunner.evolve.viewer.recording as recording
     import tilerunner.evolve.viewer.viewer as viewer
 
     def boom(*args, **kwargs):

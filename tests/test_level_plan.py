@@ -52,7 +52,6 @@ def test_a_curriculum_over_a_list_takes_the_levels_in_order_k_more_a_stage():
     for stage in range(3):
         played, indices = plan.draw(seed=1, generation=5, stage=stage)
         assert len(played) == 3 and max(indices) < plan.pool_size(stage)
-    assert [plan.stage_name(s) for s in (0, 2)] == ["the first 3 levels", "the first 7 levels"]
     one_by_one = LevelPlan(levels[:3], curriculum=1.0)  # no draw: one more level a stage, all of them played
     assert [one_by_one.draw(0, 0, s)[1] for s in range(3)] == [[0], [0, 1], [0, 1, 2]]
     assert one_by_one.whole_set(2) and not one_by_one.whole_set(1)

@@ -297,8 +297,8 @@ def test_validate_every_applies_when_resuming_and_is_refused_without_held_out_le
 
 
 def test_the_generation_limit_of_the_flag_is_the_one_checkpoints_are_held_to():
-    from tilerunner.evolve.commands.flags import GENERATIONS_RANGE
     from tilerunner.evolve.runs.checkpoint import MAX_GENERATIONS
+    from tilerunner.evolve.runs.run_options import GENERATIONS_RANGE
 
     assert GENERATIONS_RANGE[1] == MAX_GENERATIONS
 

@@ -54,9 +54,10 @@ SHUT_IN = parse_level("SSSS----------\nM--t---------F\nXXXXXXXXXXXXXX\n", "shut-
 
 def _plain_beam(level, max_frames: int = 6000, **kwargs) -> np.ndarray:
     col, row = level.start
-    return beam_search(
+    path, _ = beam_search(
         level.tiles, level.enemies, col, row, level.exit_col, SEARCH_ACTIONS, 4, 96, max_frames, **kwargs
     )
+    return path
 
 
 def test_solver_finds_a_sequence_that_really_finishes():

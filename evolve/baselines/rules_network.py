@@ -118,14 +118,6 @@ def play(
     return np.concatenate(xs_all), np.concatenate(labels_all), np.array(finished)
 
 
-def agreement(weights: np.ndarray, bias: np.ndarray, xs: np.ndarray, labels: np.ndarray) -> float:
-    """The share of decisions on which the units press what `rules` presses (Right, Left, A)."""
-    z = xs @ weights.T + bias
-    pressed = z > 0.0
-    wanted = (labels[:, None] & _MASKS[None, :]) != 0
-    return float(np.mean(np.all(pressed == wanted, axis=1)))
-
-
 def fit(levels: Sequence[Level], settings, rounds: int = 4, l2: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
     """Units imitating `rules` on `levels` (DAgger, `rounds` rounds after the first fit): (weights (3, senses), bias).
 

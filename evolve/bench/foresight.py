@@ -16,15 +16,15 @@ from __future__ import annotations
 import argparse
 import statistics
 
-import numpy as np
 from numba import njit
 
 from tilerunner.envs import physics as P
-from tilerunner.envs.foresight import frames_simulated, sight_buffers
+from tilerunner.envs.foresight import frames_simulated
 from tilerunner.envs.level import level_set, load_level
 from tilerunner.envs.observe import observe_inputs
+from tilerunner.evolve.baselines.play import start_episode
 from tilerunner.evolve.baselines.rules import rules_buttons
-from tilerunner.evolve.baselines.senses import N_SENSES, RADIUS, SENSES
+from tilerunner.evolve.baselines.senses import RADIUS, SENSES
 from tilerunner.evolve.bench.flags import add_level_set, add_pop, add_repeats, add_seed, add_workers
 from tilerunner.evolve.bench.timing import timed_generation
 from tilerunner.evolve.core.backend import LocalBackend
@@ -32,7 +32,7 @@ from tilerunner.evolve.core.evolution import Evolution
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.neat_config import load_config
 from tilerunner.evolve.core.plural import plural
-from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels, reset_level, use_threads
+from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, pack_levels, use_threads
 from tilerunner.evolve.flags.types import add_jump_rule_flag
 
 DEFAULT_SET = "gen:1-20:3"
@@ -60,22 +60,17 @@ VARIANTS = (("grid", ()), ("grid + foresight", ("foresight",)), ("foresight alon
 @njit(cache=True)
 def _rules_cost(levels: LevelPack, s: KernelSettings) -> tuple[int, int, int]:
     """`rules` on every level: (decisions, frames played, frames foresight simulated)."""
-    decisions = 0
-    played = 0
-    sight = sight_buffers(RADIUS, s.frame_skip)
-    senses = np.empty(N_SENSES)
+    decisions = played = simulated = 0
     for li in range(levels.rows.size):
-        tiles = np.empty((levels.rows[li], levels.cols[li]), np.int8)
-        state = np.empty(P.STATE_SIZE, np.int64)
-        enemies = np.empty((levels.enemy_off[li + 1] - levels.enemy_off[li], P.ENEMY_FIELDS), np.int64)
-        reset_level(levels, li, tiles, state, enemies, s.jump_rule)
+        tiles, state, enemies, senses, sight = start_episode(levels, li, s)
         status = P.RUNNING
         while status == P.RUNNING:
             observe_inputs(tiles, state, enemies, RADIUS, SENSES, senses, sight)
             status = P.advance(tiles, state, enemies, rules_buttons(senses), s.frame_skip, s.max_frames, s.stall_frames)
             decisions += 1
         played += state[P.S_FRAMES]
-    return decisions, played, frames_simulated(sight)
+        simulated += frames_simulated(sight)
+    return decisions, played, simulated
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,6 +42,7 @@ from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.level import Level
 from tilerunner.evolve.baselines.play import CONTROLLERS
 from tilerunner.evolve.bench.errors import BenchError
+from tilerunner.evolve.bench.timing import evolution_seconds
 from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.core.plural import plural
@@ -95,14 +96,6 @@ def _public_files(folder: Path) -> list[str]:
     return files
 
 
-def _spent(folder: Path) -> float:
-    """Seconds of evolution a run folder has had (its timing rows)."""
-    path = folder / "timing.jsonl"
-    if not path.exists():
-        return 0.0
-    return sum(json.loads(line).get("total_seconds", 0.0) for line in path.read_text().splitlines() if line.strip())
-
-
 class _Heard(RunReporter):
     """Tells `progress(generation, seconds)` of each generation a seed's run completes, and its seconds so far."""
 
@@ -154,21 +147,21 @@ def train_seed(
     `progress(generation, seconds)` hears each generation completed and the seed's seconds of evolution so far.
     """
     budget = args.time_limit * 60
-    spent = _spent(folder)
+    spent = evolution_seconds(folder)
     done = folder / DONE_FILE
-    if RunFolder(folder).holds_a_run():
+    resuming = RunFolder(folder).holds_a_run()
+    if resuming:
         saved = RunFolder(folder).read_args()
-        rule = EpisodeSettings.from_dict(saved.get("settings", {})).jump_rule
-        if rule != args.jump_rule:
+        settings = EpisodeSettings.from_dict(saved.get("settings", {}))
+        if settings.jump_rule != args.jump_rule:
             raise BenchError(
-                f"{folder}: its run evolves under the {rule} jump rule, not {args.jump_rule}; give"
-                f" --jump-rule {rule}, or another --out"
+                f"{folder}: its run evolves under the {settings.jump_rule} jump rule, not {args.jump_rule}; give"
+                f" --jump-rule {settings.jump_rule}, or another --out"
             )
-        relative = EpisodeSettings.from_dict(saved.get("settings", {})).relative_to
         for flag, had, asked in (
             ("--seed-rules", saved.get("seed_rules"), args.seed_rules),
             ("--recheck", saved.get("recheck"), args.recheck),
-            ("--relative-to", relative, args.relative_to),
+            ("--relative-to", settings.relative_to, args.relative_to),
         ):
             if had != asked:
                 raise BenchError(
@@ -181,8 +174,10 @@ def train_seed(
         had = json.loads(done.read_text())
         if had == budget_given or (args.generations is None and had == {"minutes": args.time_limit}):
             return spent  # (before the generation limit existed, a seed wrote its minutes alone)
-    if RunFolder(folder).holds_a_run():
-        run = Run.resume(folder, time_limit=max(budget - spent, 1e-3) / 60, generations=limit)
+    # --validate-every only where given: a resumed seed keeps its own otherwise, a new one takes evolve's default
+    validate_every = {} if args.validate_every is None else {"validate_every": args.validate_every}
+    if resuming:
+        run = Run.resume(folder, time_limit=max(budget - spent, 1e-3) / 60, generations=limit, **validate_every)
     else:
         settings = EpisodeSettings(
             features=tuple(args.observe or ()), jump_rule=args.jump_rule, relative_to=args.relative_to
@@ -197,7 +192,7 @@ def train_seed(
             keep_going=True,
             out=folder,
             validate=pick,
-            validate_every=args.validate_every,
+            **validate_every,
             levels_per_gen=args.levels_per_gen,
             curriculum=args.curriculum,
             time_limit=args.time_limit,
@@ -209,7 +204,7 @@ def train_seed(
     if run.run(handle_sigint=True).interrupted:
         raise KeyboardInterrupt  # Ctrl-C: the folder is checkpointed; the same command goes on from there
     write_atomic(done, json.dumps(budget_given))  # this seed has had its budget
-    return _spent(folder)
+    return evolution_seconds(folder)
 
 
 def _line(name: str, entry: dict) -> str:
@@ -344,8 +339,7 @@ def run(args: argparse.Namespace) -> int:
         champion = load_replay(folder / "champions" / "best-validation.json")
     except ReplayError as exc:
         raise BenchError(str(exc)) from None
-    fixed = _fixed(folder)
-    train_levels = _training_levels(folder, fixed)
+    train_levels, fixed = _training_levels(folder)
     sets = {"training": train_levels, "picking": pick, **held_out}
     rule = champion.settings.jump_rule
     searches = _searches(sets, rule) if args.solve else None
@@ -367,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
     per_seed = {}
     for s, f, _, seconds in picks:
         r = load_replay(f / "champions" / "best-validation.json")
-        per_seed[s] = {"minutes": seconds / 60, **{k: v for k, v in measure(r, held_out, None).items()}}
+        per_seed[s] = {"minutes": seconds / 60, **measure(r, held_out, None)}
     if len(picks) > 1:
         print("every seed's pick, finished share of each held-out set:")
         print("  seed  " + "  ".join(f"{name:>16}" for name in held_out) + "  minutes")
@@ -396,21 +390,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fixed(folder: Path) -> bool:
-    """Whether the run in `folder` trained on a fixed set (not fresh generated levels)."""
-    return not all(i.startswith("gen:*") for i in _training_specs(folder))
-
-
-def _training_specs(folder: Path) -> list[str]:
-    return json.loads((folder / "args.json").read_text())["levels"]
-
-
-def _training_levels(folder: Path, fixed: bool) -> list[Level]:
-    """The levels the run trained on: its fixed set, or (fresh levels) the ones its last generations played."""
-    if fixed:
-        return as_levels(_training_specs(folder))
+def _training_levels(folder: Path) -> tuple[list[Level], bool]:
+    """The levels the run in `folder` trained on, and whether they are a fixed set: its fixed set, or (fresh
+    generated levels) the ones its last 10 generations played."""
+    specs = RunFolder(folder).read_args()["levels"]
+    if not all(spec.startswith("gen:*") for spec in specs):
+        return as_levels(specs), True
     rows = read_stats(folder / "stats.jsonl")
-    return as_levels([lv for r in rows[-10:] for lv in r.get("levels", [])])
+    return as_levels([lv for r in rows[-10:] for lv in r.get("levels", [])]), False
 
 
 def _searches(sets: dict[str, list[Level]], rule: str) -> dict[str, list]:

@@ -76,15 +76,8 @@ def evolve_recall(delay: int, memory: bool, seed: int, generations: int, pop: in
     solved = champion.fitness >= n_trials
     test_inputs, test_targets = make_trials(delay, HELD_OUT_PAIRS, seed + 1_000_003)
     _, right = evaluate(compile_population([champion], config), test_inputs, test_targets)
-    return RecallRun(
-        delay,
-        memory,
-        seed,
-        solved,
-        population.generation + 1,
-        float(right[0]) / (2 * HELD_OUT_PAIRS),
-        time.perf_counter() - t0,
-    )
+    held_out = float(right[0]) / (2 * HELD_OUT_PAIRS)
+    return RecallRun(delay, memory, seed, solved, population.generation + 1, held_out, time.perf_counter() - t0)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -221,26 +221,15 @@ def evolve_once(
     size = config.pop_size
     while population.generation < generations and not found:
         population.run(fitness, 1)
+    seconds = time.perf_counter() - t0
     if not found:
-        return PaperRun(
-            experiment,
-            memory,
-            seed,
-            False,
-            population.generation,
-            population.generation * size,
-            -1,
-            -1,
-            -1,
-            time.perf_counter() - t0,
-        )
+        n = population.generation
+        return PaperRun(experiment, memory, seed, False, n, n * size, -1, -1, -1, seconds)
     gen, place, winner, score = found[0]
     evaluations = (gen + 1) * size if experiment == "dpnv" else gen * size + place + 1
     hidden = [n for k, n in winner.nodes.items() if k not in config.genome_config.output_keys]
     cells = sum(1 for n in hidden if getattr(n, "memory", False))
-    return PaperRun(
-        experiment, memory, seed, True, gen + 1, evaluations, len(hidden), cells, score, time.perf_counter() - t0
-    )
+    return PaperRun(experiment, memory, seed, True, gen + 1, evaluations, len(hidden), cells, score, seconds)
 
 
 def _stat(values: list[float], digits: int = 0) -> str:

@@ -39,7 +39,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from tilerunner.agent.kernels import NetArrays, reset_network, step_network
+from tilerunner.agent.kernels import NetArrays, population_state, reset_network, step_network
 
 GRAVITY = -9.8
 MASS_CART = 1.0
@@ -174,8 +174,8 @@ def balance(net: NetArrays, k: int, start: np.ndarray, velocities: bool, max_ste
     """
     values = np.zeros((2, net.net_slot_off[k + 1]))
     cells = np.zeros(net.net_node_off[k + 1])
-    active = np.zeros(k + 1, dtype=np.int64)
-    reset_network(net, k, values, cells, active)
+    net_state = population_state(net, k, values, cells, np.zeros(k + 1, dtype=np.int64))
+    reset_network(net, k, net_state)
     scratch = np.empty(max(net.max_in, 1))
     inputs = np.zeros((1, net.n_inputs))
     out = np.zeros((1, net.n_outputs))
@@ -183,7 +183,7 @@ def balance(net: NetArrays, k: int, start: np.ndarray, velocities: bool, max_ste
     n_jiggle = jiggle.size
     for t in range(max_steps):
         _observe(state, velocities, inputs)
-        step_network(net, k, values, cells, active, inputs, 0, out, 0, scratch)
+        step_network(net, k, net_state, inputs, 0, out, 0, scratch)
         y = out[0, 0]
         act(state, y if y == y else 0.5)
         if failed(state):

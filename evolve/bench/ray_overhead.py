@@ -78,10 +78,6 @@ def _timed(evolution: Evolution, backend: Backend) -> tuple[Generation, float]:
     return summary, wall
 
 
-def _kb(n: float) -> str:
-    return f"{n / 1024:,.0f} KB"
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         check_ray()
@@ -172,7 +168,7 @@ def _bench(args: argparse.Namespace) -> int:
         print(
             f"{name:<24}{wall:>9.3f}s{med(summaries, 'pack_seconds'):>8.3f}{med(summaries, 'ship_seconds'):>8.3f}"
             f"{med(summaries, 'kernel_seconds'):>9.3f}{med(summaries, 'gather_seconds'):>9.3f}"
-            f"{_kb(shipped) if shipped else '-':>11}{overhead:>+10.0%}"
+            f"{f'{shipped / 1024:,.0f} KB' if shipped else '-':>11}{overhead:>+10.0%}"
         )
 
     compile_ = statistics.median(g.compile_seconds for g in driver[-5:]) if driver else 0.0

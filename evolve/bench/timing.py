@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the benches that time a generation import these anyway; the others need not
@@ -41,3 +43,11 @@ def timed_generation(evolution: Evolution, backend: Backend) -> tuple[Generation
     wall = time.perf_counter() - t0
     evolution.discard()
     return summary, wall
+
+
+def evolution_seconds(run_dir: Path) -> float:
+    """Seconds of evolution a run folder has had: the sum of total_seconds in its timing.jsonl (0 without one)."""
+    path = run_dir / "timing.jsonl"
+    if not path.exists():
+        return 0.0
+    return sum(json.loads(line).get("total_seconds", 0.0) for line in path.read_text().splitlines() if line.strip())

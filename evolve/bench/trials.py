@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from tilerunner.agent.kernels import NetArrays, reset_network, step_network
+from tilerunner.agent.kernels import NetArrays, population_state, reset_network, step_network
 
 
 @njit(cache=True, parallel=True)
@@ -29,10 +29,11 @@ def final_outputs(net: NetArrays, inputs: np.ndarray, steps: np.ndarray) -> np.n
     for k in prange(n_nets):
         scratch = np.empty(max(net.max_in, 1))
         out = np.empty((1, net.n_outputs))
+        state = population_state(net, k, values, cells, active)
         for trial in range(n_trials):
-            reset_network(net, k, values, cells, active)
+            reset_network(net, k, state)
             trial_inputs = inputs[trial]
             for t in range(steps[k]):
-                step_network(net, k, values, cells, active, trial_inputs, min(t, n_rows - 1), out, 0, scratch)
+                step_network(net, k, state, trial_inputs, min(t, n_rows - 1), out, 0, scratch)
             outputs[k, trial] = out[0, 0]
     return outputs

@@ -14,7 +14,6 @@ drawing work, none of the screen.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import signal
@@ -28,6 +27,7 @@ from typing import Any
 
 from tilerunner.evolve.bench.errors import BenchError
 from tilerunner.evolve.bench.flags import add_generations, add_level, add_repeats, add_seed
+from tilerunner.evolve.bench.timing import evolution_seconds
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.flags.types import add_jump_rule_flag
 
@@ -180,12 +180,6 @@ class ViewerProcess:
             self.process.kill()
         self.process.join()
         self._conn.close()
-
-
-def evolution_seconds(run_dir: Path) -> float:
-    """Seconds evolution itself spent: the sum of total_seconds in the run folder's timing.jsonl."""
-    rows = [json.loads(line) for line in (run_dir / "timing.jsonl").read_text().splitlines() if line.strip()]
-    return sum(r["total_seconds"] for r in rows)
 
 
 def timed_run(

@@ -8,10 +8,23 @@ the one asked for, its errors (`BenchError`) as one line.
 from __future__ import annotations
 
 import argparse
-import importlib
 from collections.abc import Callable
+from types import ModuleType
 
-from tilerunner.evolve.bench import cuda, env, evolve, foresight, learn, memory, neat_paper, net, ray_overhead, watch
+from tilerunner.evolve.bench import (
+    cuda,
+    env,
+    evolve,
+    foresight,
+    generalize,
+    learn,
+    memory,
+    neat_paper,
+    net,
+    ray_overhead,
+    watch,
+)
+from tilerunner.evolve.bench.errors import BenchError
 from tilerunner.evolve.commands import bench_generalize
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import check_not_an_input, check_output_file, level_files
@@ -31,24 +44,20 @@ BENCHES = {
 }
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `bench` command and a subcommand for each benchmark."""
-    p = sub.add_parser(
-        "bench",
-        help="measure speed and learning, each against a baseline measured in the same run",
-        description="Measurements that print their figures beside baselines measured in the same"
+def declare(p: argparse.ArgumentParser) -> None:
+    """`tilerunner bench` and a subcommand for each benchmark."""
+    p.description = (
+        "Measurements that print their figures beside baselines measured in the same"
         " run: speed (env, net, evolve, watch, foresight, ray, cuda), learning (memory, learn, neat)"
         " and levels never seen (generalize). tilerunner bench WHAT --help says what"
-        " each measures and takes.",
+        " each measures and takes."
     )
-    bsub = p.add_subparsers(dest="bench_command", metavar="WHAT")
-    bsub.required = True
+    bsub = p.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
     for name, bench in BENCHES.items():
         parser = bsub.add_parser(name, help=bench.HELP, description=bench.DESCRIPTION)
         bench.add_arguments(parser)
-        parser.set_defaults(run=_lazy(bench.__name__))
-
-    bench_generalize.register(bsub, _lazy("tilerunner.evolve.bench.generalize"))
+        parser.set_defaults(run=_runner(bench))
+    bench_generalize.register(bsub, _runner(generalize))
 
 
 def _inputs(args: argparse.Namespace) -> list[str]:
@@ -58,18 +67,16 @@ def _inputs(args: argparse.Namespace) -> list[str]:
     return files + [path for path in (getattr(args, "config", None), getattr(args, "public", None)) if path]
 
 
-def _lazy(module: str) -> Callable[[argparse.Namespace], int]:
-    """The command that runs the benchmark in `module` (imported when it runs): an output it cannot write, or
-    one of its inputs, is refused before the work, and its `BenchError` is one line."""
+def _runner(bench: ModuleType) -> Callable[[argparse.Namespace], int]:
+    """The command that runs the benchmark `bench`: an output it cannot write, or one of its inputs, is refused
+    before the work, and its `BenchError` is one line."""
 
     def run(args: argparse.Namespace) -> int:
-        from tilerunner.evolve.bench.errors import BenchError
-
         if getattr(args, "json", None):  # an output path that cannot be written fails before the work
             check_output_file(args.json, "--json")
             check_not_an_input(args.json, "--json", _inputs(args))
         try:
-            return importlib.import_module(module).run(args)
+            return bench.run(args)
         except BenchError as exc:
             raise UserError(str(exc)) from None
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 import argparse
 
 from tilerunner.evolve.bench.flags import COUNT, add_workers, seeds_help
-from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE
 from tilerunner.evolve.commands.option_flags import add_episode_flags, add_option_flags, groups
+from tilerunner.evolve.flags.types import DEFAULT_JUMP_RULE
 
 # The run options each seed's run takes from a flag, with the bench's defaults where they are not evolve's.
+# --validate-every has none here (evolve's, 10, is shown): None says it was not given, so a resumed seed keeps
+# its own and one given changes it.
 OPTIONS = ["generations", "config", "pop", "levels_per_gen", "curriculum", "validate_every", "time_limit"]
 OPTIONS += ["seed_rules", "recheck"]
-DEFAULTS = {"generations": None, "pop": 300, "levels_per_gen": 20, "validate_every": 10, "time_limit": 45.0}
+DEFAULTS = {"generations": None, "pop": 300, "levels_per_gen": 20, "time_limit": 45.0}
 
 
 def register(bsub: argparse._SubParsersAction, run) -> None:

@@ -7,17 +7,31 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from tilerunner.envs.atomic import write_atomic
+from tilerunner.envs.physics import jump_rule_id
 from tilerunner.evolve.commands.errors import UserError
+from tilerunner.evolve.commands.evolve import say_if_compiling
 from tilerunner.evolve.commands.flags import check_not_an_input, check_output_file, level_files, writing
+from tilerunner.evolve.commands.replay import resolve
+from tilerunner.evolve.commands.terminal import live, progress_bar
+from tilerunner.evolve.core.fitness import EpisodeSettings
+from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.flags.types import DEFAULT_JUMP_RULE, add_jump_rule_flag
+from tilerunner.evolve.runs.evaluation import (
+    baseline_results,
+    replay_results,
+    solvable_levels,
+    summarize,
+    with_solvable,
+)
+from tilerunner.evolve.runs.replay import ReplayError, load_replay
+from tilerunner.evolve.runs.run import as_levels
+from tilerunner.evolve.runs.solvable import search_levels
 
-if TYPE_CHECKING:
-    from tilerunner.evolve.core.fitness import EpisodeSettings
-
-# What each baseline of `tilerunner.evolve.runs.evaluation.BASELINES` is, in its order (a test holds the two
-# equal; the library is not imported to build the parser).
+# What each baseline of `tilerunner.evolve.runs.evaluation.BASELINES` is, in its order (a test holds the two equal).
 BASELINE_ABOUT = {
     "hold-right": "Right+B held, A whenever a jump can start or in the air (the Mario AI ForwardJumpingAgent)",
     "rules": "the hand-written reactive controller of tilerunner.evolve.baselines.rules",
@@ -25,21 +39,17 @@ BASELINE_ABOUT = {
 }
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `eval` to the top-level parser."""
-    from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE, add_jump_rule_flag
-
-    p = sub.add_parser(
-        "eval",
-        help="play saved genomes (or baselines) on a set of levels: finished share, progress, deaths",
-        description="Play each replay's genome on every level of the sets given (in the parallel kernel) and"
+def declare(p: argparse.ArgumentParser) -> None:
+    """`tilerunner eval`'s flags."""
+    p.description = (
+        "Play each replay's genome on every level of the sets given (in the parallel kernel) and"
         " print, per group of levels (a public level's generator, a folder, a generated"
         " difficulty), the levels finished, the mean progress towards the exit and how the"
         " other episodes ended, then a total line. --baseline adds the lines of a built-in player"
         " on the same levels, above the genomes'. With --solve, the finished share is also given"
         " against the levels that can be finished (the solver finishes them, or someone did)."
         " Progress is the mean share of the way from the start to the exit reached (100% when"
-        " finished), in the text and the JSON alike.",
+        " finished), in the text and the JSON alike."
     )
     p.add_argument(
         "replays",
@@ -86,11 +96,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tilerunner.evolve.commands.flags import DEFAULT_JUMP_RULE
-    from tilerunner.evolve.commands.replay import resolve
-    from tilerunner.evolve.runs.replay import ReplayError, load_replay
-    from tilerunner.evolve.runs.run import as_levels
-
     json_out = args.json == "-"
     if args.json is not None and not json_out:
         check_output_file(args.json, "--json")  # an empty path too is one line, not silently no JSON
@@ -135,8 +140,6 @@ def _measure(
     args: argparse.Namespace, levels: list, files: list[Path], replays: list, baselines: list[str], rule: str, text
 ) -> dict:
     """Play the genomes and baselines, print their lines to `text`, and return the report (`eval_report`)."""
-    from tilerunner.evolve.runs.evaluation import baseline_results, with_solvable
-
     t0 = time.perf_counter()
     results = _play(replays, levels, args.jump_rule)
     seconds = time.perf_counter() - t0
@@ -178,9 +181,7 @@ def _measure(
             file=text,
         )
     if files:
-        print(
-            f"{len(files)} genome{'s' if len(files) != 1 else ''} x {len(levels)} levels in {seconds:.1f} s", file=text
-        )
+        print(f"{plural(len(files), 'genome')} x {len(levels)} levels in {seconds:.1f} s", file=text)
     if solver is not None:
         print(solver.pop("summary"), file=text, flush=True)
     return eval_report(args.level, levels, base_blocks if baselines else None, genome_blocks, solver)
@@ -188,10 +189,6 @@ def _measure(
 
 def _play(replays: list, levels: list, jump_rule: str | None) -> list:
     """`replay_results`, with a bar of the episodes played on a terminal (and word of a first compile)."""
-    from tilerunner.evolve.commands.evolve import say_if_compiling
-    from tilerunner.evolve.commands.terminal import live, progress_bar
-    from tilerunner.evolve.runs.evaluation import replay_results
-
     if not replays:
         return []
     say_if_compiling()
@@ -201,8 +198,6 @@ def _play(replays: list, levels: list, jump_rule: str | None) -> list:
 
 def _write_json(target: str, report: dict) -> None:
     """The report as JSON to file `target` (atomically), or to stdout for `-`."""
-    from tilerunner.envs.atomic import write_atomic
-
     data = json.dumps(report, indent=1) + "\n"
     if target == "-":
         sys.stdout.write(data)
@@ -256,10 +251,6 @@ def eval_report(
 def _baseline_settings(replays: list, rule: str) -> EpisodeSettings:
     """The episode rules baselines play by, under `rule`: the replays' if they all share them (what a genome
     sees aside: the baselines see by their own senses), else the defaults."""
-    from dataclasses import replace
-
-    from tilerunner.evolve.core.fitness import EpisodeSettings
-
     default = EpisodeSettings(jump_rule=rule)
     shared = {
         replace(r.settings, features=(), view_radius=default.view_radius, novelty=0.0, jump_rule=rule) for r in replays
@@ -267,11 +258,8 @@ def _baseline_settings(replays: list, rule: str) -> EpisodeSettings:
     return shared.pop() if len(shared) == 1 else default
 
 
-def _block(label: str, about: str, rows: list, fields: dict, text=None) -> dict:
-    """Print one player's lines (its groups and a total) to `text` (stdout) and return its JSON entry."""
-    from tilerunner.evolve.runs.evaluation import summarize
-
-    text = text or sys.stdout
+def _block(label: str, about: str, rows: list, fields: dict, text) -> dict:
+    """Print one player's lines (its groups and a total) to `text` and return its JSON entry."""
     groups, total = summarize(rows)
     print(f"{label}: {about}", file=text)
     width = max(len(g) for g in groups)
@@ -289,14 +277,9 @@ def _block(label: str, about: str, rows: list, fields: dict, text=None) -> dict:
 def _search(levels: list, rule: str) -> tuple[list, float]:
     """The solver's search of every level under `rule`, on all cores, with its progress on stderr; (searches,
     seconds)."""
-    from tilerunner.envs.physics import jump_rule_id
-    from tilerunner.evolve.commands.terminal import progress_bar
-    from tilerunner.evolve.runs.solvable import search_levels
-
     workers = os.cpu_count() or 1
     print(
-        f"searching {len(levels)} levels for a way to the exit on {workers} thread{'s' if workers != 1 else ''}"
-        " (Ctrl-C stops)",
+        f"searching {len(levels)} levels for a way to the exit on {plural(workers, 'thread')} (Ctrl-C stops)",
         file=sys.stderr,
         flush=True,
     )
@@ -309,8 +292,6 @@ def _search(levels: list, rule: str) -> tuple[list, float]:
 def _solvable(levels: list, searches: list, seconds: float, results: list) -> tuple[dict, list[bool]]:
     """The solver's report (with a one-line `summary`) and solvable per level, from its searches and every
     player's results (a level someone finished is solvable)."""
-    from tilerunner.evolve.runs.evaluation import solvable_levels
-
     solvable = solvable_levels([s.found for s in searches], results)
     solved = sum(s.found for s in searches)
     walled = sum(s.walled_in for s in searches)

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import (
-    ACTORS_RANGE,
-    GENERATIONS_RANGE,
-    WORKERS_RANGE,
-    check_output_folder,
-    int_in,
-    span,
-)
+from tilerunner.evolve.commands.evolve_output import GenerationPrinter
+from tilerunner.evolve.commands.flags import ACTORS_RANGE, check_output_folder
 from tilerunner.evolve.commands.option_flags import (
     EPISODE_FLAGS,
     add_episode_flags,
@@ -26,7 +21,23 @@ from tilerunner.evolve.commands.option_flags import (
     given_options,
     groups,
 )
-from tilerunner.evolve.runs.run_options import RunOptions, applied_on_resume, option_fields
+from tilerunner.evolve.core.backend import BackendError, MissingRayError, make_backend
+from tilerunner.evolve.core.cuda_backend import MissingCudaError
+from tilerunner.evolve.core.evolution import EvolutionError
+from tilerunner.evolve.core.option_error import OptionError
+from tilerunner.evolve.core.rollout import play_networks, use_threads
+from tilerunner.evolve.flags.types import int_in, span
+from tilerunner.evolve.runs.json_fields import printable
+from tilerunner.evolve.runs.run import Run
+from tilerunner.evolve.runs.run_folder import default_name, unique_path
+from tilerunner.evolve.runs.run_options import (
+    GENERATIONS_RANGE,
+    WORKERS_RANGE,
+    RunOptions,
+    applied_on_resume,
+    option_fields,
+)
+from tilerunner.evolve.runs.tensorboard import MissingExtraError, TensorBoardReporter
 
 BACKEND_FAILED = 1  # the backend could not go on (every Ray actor gone): checkpointed, resume to go on
 INTERRUPTED = 130
@@ -37,14 +48,12 @@ TERMINATED = 143  # 128 + SIGTERM's 15, as a shell reports a process SIGTERM end
 _OPTIONS = [n for n, about in option_fields().items() if about.flag is not None]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `evolve` to the top-level parser: a flag for each run option and episode setting, in --help's groups."""
-    p = sub.add_parser(
-        "evolve",
-        help="evolve agents (the main job)",
-        description="Evolve NEAT agents on one or more levels until a champion finishes them all"
+def declare(p: argparse.ArgumentParser) -> None:
+    """`tilerunner evolve`'s flags: one for each run option and episode setting, in --help's groups."""
+    p.description = (
+        "Evolve NEAT agents on one or more levels until a champion finishes them all"
         " (or the generation limit). With no flags: built-in level 1-1, seed 0. With --resume, the flags"
-        " of how long, where and how often it runs apply; those that shape the run are refused.",
+        " of how long, where and how often it runs apply; those that shape the run are refused."
     )
     where = groups(p)
     where["levels"].add_argument(
@@ -105,20 +114,9 @@ def refused_when_resuming() -> list[str]:
     return ["level", *fixed, *(("observe" if n == "features" else n) for n in EPISODE_FLAGS)]
 
 
-def check_flags(args: argparse.Namespace) -> None:
-    """Refuse flags that cannot work before anything is created: a --replays folder that cannot be written."""
-    if args.replays_dir is not None:
-        check_output_folder(args.replays_dir, "--replays")
-
-
 def run(args: argparse.Namespace) -> int:
-    from tilerunner.evolve.commands.evolve_output import GenerationPrinter
-    from tilerunner.evolve.core.backend import BackendError
-    from tilerunner.evolve.core.evolution import EvolutionError
-    from tilerunner.evolve.core.option_error import OptionError
-    from tilerunner.evolve.core.rollout import use_threads
-
-    check_flags(args)
+    if args.replays_dir is not None:  # a folder that cannot be written is refused before anything is created
+        check_output_folder(args.replays_dir, "--replays")
     use_threads(args.workers)
     tensorboard = _tensorboard_reporter() if args.tensorboard else None  # a missing extra fails before anything
     backend = _backend(args)
@@ -180,10 +178,6 @@ def _backend(args: argparse.Namespace):
     All of it is checked here, before any run folder is made: an --address that is no Ray cluster (it is
     joined now), more --actors than the CPUs of the cluster or, for a local Ray, of this machine.
     """
-    from tilerunner.evolve.core.backend import BackendError, MissingRayError, make_backend
-    from tilerunner.evolve.core.cuda_backend import MissingCudaError
-    from tilerunner.evolve.core.option_error import OptionError
-
     try:
         backend = make_backend(args.backend or "local", args.address, args.actors)
         if args.backend == "ray":
@@ -196,9 +190,6 @@ def _backend(args: argparse.Namespace):
 
 
 def _create(args: argparse.Namespace, backend):
-    from tilerunner.evolve.runs.run import Run
-    from tilerunner.evolve.runs.run_folder import default_name, unique_path
-
     level_ids = args.level or ["1-1"]
     given = {n: v for n, v in given_options(args, _OPTIONS).items() if n != "backend"}  # the flag's name -> object
     options = RunOptions(**given, settings=episode_settings(args), backend=backend)
@@ -207,9 +198,7 @@ def _create(args: argparse.Namespace, backend):
 
 
 def _resume(args: argparse.Namespace, backend):
-    from tilerunner.evolve.runs.run import Run
-
-    refused = [flag_of(n) for n in refused_when_resuming() if _given(getattr(args, n))]
+    refused = [flag_of(n) for n in given_options(args, refused_when_resuming())]
     if refused:
         applied = args.applied_when_resuming
         raise UserError(
@@ -229,8 +218,6 @@ def _resume(args: argparse.Namespace, backend):
 def _say_replays_are_off(named: str) -> None:
     """Say in one line that first finishes are not copied to the --replays folder args.json names, this call:
     a path outside the run folder comes only from the command line (the folder may come from elsewhere)."""
-    from tilerunner.evolve.runs.json_fields import printable
-
     print(
         f"note: first finishes are not copied to {printable(named)} this time (args.json names it, but paths"
         " outside the run folder come only from the command line): add --replays DIR to copy them",
@@ -239,15 +226,8 @@ def _say_replays_are_off(named: str) -> None:
     )
 
 
-def _given(value: object) -> bool:
-    """Whether a flag was given: not None, and not an unset switch (0 and 0.0 are given values, not absent)."""
-    return value is not None and value is not False
-
-
 def _tensorboard_reporter():
     """The TensorBoard reporter class, or one line naming the extra to install."""
-    from tilerunner.evolve.runs.tensorboard import MissingExtraError, TensorBoardReporter
-
     try:
         TensorBoardReporter.check_available()
     except MissingExtraError as exc:
@@ -261,8 +241,6 @@ def start_viewer(run_dir: Path) -> subprocess.Popen:
     It runs in its own session, so Ctrl-C reaches only this process, which then closes it; it is told
     this process's id, so that it also closes if this process is killed.
     """
-    import os
-
     return subprocess.Popen(
         [sys.executable, "-m", "tilerunner", "watch", str(run_dir), "--quiet", "--parent-pid", str(os.getpid())],
         start_new_session=True,
@@ -299,8 +277,6 @@ def say_if_compiling() -> None:
 
 def _kernels_cached() -> bool:
     """Whether the rollout kernel is in Numba's on-disk cache (True when unsure: no false alarms)."""
-    from tilerunner.evolve.core.rollout import play_networks
-
     try:
         return Path(play_networks._cache._cache_file._index_path).exists()
     except AttributeError:  # Numba's private layout changed; say nothing

@@ -9,12 +9,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tilerunner.evolve.commands.flags import GENERATIONS_RANGE
 from tilerunner.evolve.commands.terminal import discard_stdout, live
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.runs.reporting import RunReporter
-
-MAX_GENERATIONS = GENERATIONS_RANGE[1]
+from tilerunner.evolve.runs.run_options import GENERATIONS_RANGE
 
 PROGRESS_CHUNKS = 8  # kernel calls per generation while a progress bar is showing
 
@@ -170,7 +168,7 @@ class GenerationPrinter(RunReporter):
             )
         if result.folder is not None:
             reached = result.first_generation + n
-            more = min(reached + 100, MAX_GENERATIONS)
+            more = min(reached + 100, GENERATIONS_RANGE[1])
             more_text = (
                 f"  (more generations: tilerunner evolve --resume {result.folder} --generations {more})"
                 if more > reached

@@ -1,35 +1,10 @@
-"""Argument types and flag groups shared by `tilerunner` subcommands, so bad values fail in argparse in one line.
+"""What only the commands' flags need: the ranges of their own numbers, the viewer's flags, and checks of the paths
+the user asks to write.
 
-Every numeric flag has a documented range and is refused by argparse outside it, with one line
-naming the flag, the range and the value (`argument --scale: must be at most 16, got 100000`);
-nan, inf and numbers too long to be numbers are refused the same way. The ranges of the episode
-settings (`--frame-skip`, `--max-frames`, the fitness terms ...) are `EpisodeSettings.LIMITS`, so
-the flags and the library cannot disagree; the others are here, those the Python API takes too imported
-from where it checks them (`tilerunner.evolve.runs.run_options`, `tilerunner.evolve.viewer.recording`):
-
-    --pop                     2 - 100,000 (`POP_SIZE_RANGE` of the neat config)
-    --generations             1 - 1,000,000
-    --seed                    0 - 2**63-1 (a 64-bit seed)
-    --workers                 1 - 4,096
-    --actors                  1 - 100,000 (Ray actors; the cluster must have a CPU for each)
-    --checkpoint-every        1 - 1,000,000
-    replay --scale            1 - 16
-    replay --frame-step       1 - 600 (GIF frame times stay within GIF's limit)
-    --speed                   0.01 - 1,000
-    --duration                0.01 - 604,800 seconds (a week)
-    play --view-radius        0 - 20 (as `EpisodeSettings.LIMITS["view_radius"]`)
-    levels solve --width      1 - 100,000
-    --time-limit              0.01 - 1e7 minutes (evolve and bench generalize)
-    bench ...                 each flag's range is in its benchmark's module
-
-Every command speaks one grammar (a test walks the parser to hold it): a set of levels is `--level SET`
-(repeatable), one count is `--pop N` / `--actors N`, a list of counts a plural, `--sizes N,N,...`;
-`--seeds N` means seeds 0 to N-1; run and bench budgets are `--time-limit MINUTES`, playback lengths
-`--duration SECONDS`. Every numeric flag shows its range in --help (`span`) and its type carries it
-(`.range`). The flags of a run's options are made from its fields (`option_flags`).
-
-`--jump-rule` takes the names of `tilerunner.envs.physics.JUMP_RULES` and is added by `add_jump_rule_flag`,
-so that every command spells and explains it alike; `DEFAULT_JUMP_RULE` is the one default.
+The flag types (`int_in`, `float_in`, `span` ...) and `--jump-rule` and `--observe` are shared with the benchmarks,
+in `tilerunner.evolve.flags.types`; a run option's flag and range come from its field (`option_flags`,
+`tilerunner.evolve.runs.run_options`), an episode setting's from `EpisodeSettings.LIMITS`, replay's --scale and
+--frame-step from `tilerunner.evolve.viewer.recording`, the ranges of the others are here.
 
 Paths the user asks to write are checked before any long work starts (`check_output_file`,
 `check_output_folder`), so a typo costs one line, not a finished evolution or recording; an output that
@@ -47,34 +22,9 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from tilerunner.envs.level import LevelError, level_set
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.flags.types import (  # noqa: F401  (imported from here by the commands)
-    DEFAULT_JUMP_RULE,
-    FEATURE_ABOUT,
-    JUMP_RULE_ABOUT,
-    OBSERVE_HELP,
-    add_jump_rule_flag,
-    features_type,
-    float_in,
-    int_in,
-    int_list,
-    number_text,
-    setting_type,
-    span,
-)
-
-# The library's ranges, which the Python API checks too: one table for both.
-from tilerunner.evolve.runs.run_options import (  # noqa: F401  (imported from here by the commands)
-    CHECKPOINT_EVERY_RANGE,
-    CURRICULUM_RANGE,
-    GENERATIONS_RANGE,
-    LEVELS_PER_GEN_RANGE,
-    MINUTES_RANGE,
-    SEED_RANGE,
-    SEED_SHARE_RANGE,
-    WORKERS_RANGE,
-)
-from tilerunner.evolve.viewer.recording import FRAME_STEP_RANGE, SCALE_RANGE  # noqa: F401
+from tilerunner.evolve.flags.types import float_in, span
 
 ACTORS_RANGE = (1, 100_000)
 SPEED_RANGE = (0.01, 1000.0)
@@ -112,19 +62,18 @@ def _nearest_existing(path: Path) -> Path:
     return Path(".")
 
 
-def _writable_folder(folder: Path) -> str | None:
-    """Why files cannot be made in the existing folder `folder`, or None if they can.
+def _check_writable(folder: Path, flag: str, text: str) -> None:
+    """A `UserError` naming `flag` and its value `text` unless files can be made in the existing folder `folder`.
 
     Tried, not guessed: an empty folder is made there and removed at once, which fails on a
     read-only file system, in /proc, or without permission, even for root (who passes `os.access`).
     """
     if not folder.is_dir():
-        return f"{folder} is not a folder"
+        raise UserError(f"{flag} {text}: {folder} is not a folder")
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".tilerunner-probe-", dir=folder))
     except OSError as exc:
-        return f"cannot write in {folder}: {exc.strerror or exc}"
-    return None
+        raise UserError(f"{flag} {text}: cannot write in {folder}: {exc.strerror or exc}") from None
 
 
 def check_output_file(path: str | os.PathLike, flag: str) -> Path:
@@ -147,9 +96,7 @@ def check_output_file(path: str | os.PathLike, flag: str) -> Path:
         if existing.exists() and not existing.is_dir():
             raise UserError(f"{flag} {text}: {existing} is a file, not a folder")
         raise UserError(f"{flag} {text}: no such folder {folder} (make it first)")
-    problem = _writable_folder(folder)
-    if problem:
-        raise UserError(f"{flag} {text}: {problem}")
+    _check_writable(folder, flag, text)
     if target.exists() and not os.access(target, os.W_OK):
         raise UserError(f"{flag} {text}: cannot overwrite it (read-only)")
     return target
@@ -169,9 +116,7 @@ def check_output_folder(path: str | os.PathLike, flag: str) -> Path:
     existing = _nearest_existing(folder)
     if not existing.is_dir():
         raise UserError(f"{flag} {text}: {existing} is a file, not a folder")
-    problem = _writable_folder(existing)
-    if problem:
-        raise UserError(f"{flag} {text}: {problem}")
+    _check_writable(existing, flag, text)
     return folder
 
 
@@ -214,8 +159,6 @@ def _same_file(written: os.stat_result, path: Path) -> Path | None:
 def level_files(specs: Iterable[str] | None) -> list[str]:
     """The files `--level` sets name, for `check_not_an_input`: folders and globs expanded as the commands expand
     them (`level_set`); built-in ids and `gen:` draws name none. A set that is wrong is left for the command to say."""
-    from tilerunner.envs.level import LevelError, level_set
-
     files: list[str] = []
     for spec in specs or ():
         if spec.startswith("gen:"):  # a draw, perhaps of thousands of levels: no file among them

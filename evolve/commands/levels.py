@@ -5,27 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tilerunner.envs import render, solver
+from tilerunner.envs.atomic import write_atomic
 from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level
+from tilerunner.envs.physics import FPS, jump_rule_id
+from tilerunner.envs.tiles import char_table_markdown
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import (
-    BEAM_WIDTH_RANGE,
-    DEFAULT_JUMP_RULE,
-    add_jump_rule_flag,
-    check_not_an_input,
-    check_output_file,
-    int_in,
-    span,
-    writing,
-)
+from tilerunner.evolve.commands.flags import BEAM_WIDTH_RANGE, check_not_an_input, check_output_file, writing
+from tilerunner.evolve.commands.terminal import progress_bar, write_line
+from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.flags.types import DEFAULT_JUMP_RULE, add_jump_rule_flag, int_in, span
+from tilerunner.evolve.runs.solvable import search_levels
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `levels` command and its subcommands to the top-level parser."""
-    p = sub.add_parser(
-        "levels",
-        help="list, show, check and solve levels",
-        description="Built-in levels, generated levels (gen:SEED[:DIFFICULTY]) and level files.",
-    )
+def declare(p: argparse.ArgumentParser) -> None:
+    """`tilerunner levels` and its subcommands."""
+    p.description = "Built-in levels, generated levels (gen:SEED[:DIFFICULTY]) and level files."
     p.set_defaults(run=_list)
     lsub = p.add_subparsers(dest="levels_command", metavar="SUBCOMMAND")
 
@@ -112,8 +107,6 @@ def _show(args: argparse.Namespace) -> int:
     level = load_level(args.level)
     sys.stdout.write(level.text)
     if args.png:
-        from tilerunner.envs import render
-
         try:
             image = render.level_image(level)
         except ValueError as exc:  # a picture too big to draw
@@ -139,11 +132,9 @@ def _check(args: argparse.Namespace) -> int:
         for path, level in loaded:
             print(f"{path}: ok, {_summary(level)}")
         return 2 if bad else 0
-    from tilerunner.envs.physics import jump_rule_id
-    from tilerunner.evolve.commands.terminal import progress_bar, write_line
-    from tilerunner.evolve.runs.solvable import search_levels
-
-    rule = jump_rule_id(args.jump_rule or DEFAULT_JUMP_RULE)
+    rule = args.jump_rule or DEFAULT_JUMP_RULE
+    if loaded:
+        print(f"searching {plural(len(loaded), 'level')} for a way to the exit under jump rule {rule}", flush=True)
     with progress_bar("searched", total=len(loaded), unit="level") as update:
 
         def report(i: int, result) -> None:  # in file order, as the searches (on all cores) end
@@ -151,24 +142,19 @@ def _check(args: argparse.Namespace) -> int:
             write_line(f"{path}: ok, {_summary(level)}; {result.verdict()}")
             update(i + 1)
 
-        results = search_levels([level for _, level in loaded], done=report, rule=rule)
+        results = search_levels([level for _, level in loaded], done=report, rule=jump_rule_id(rule))
     if bad:
         return 2
     return 1 if any(not r.found for r in results) else 0
 
 
 def _solve(args: argparse.Namespace) -> int:
-    from tilerunner.envs.atomic import write_atomic
-    from tilerunner.envs.physics import FPS, jump_rule_id
-    from tilerunner.envs.solver import format_buttons, search
-    from tilerunner.evolve.commands.terminal import progress_bar
-
     if args.save:
         check_output_file(args.save, "--save")
         check_not_an_input(args.save, "--save", [args.level])
     level = load_level(args.level)
     with progress_bar(f"searching {level.id} for a way to the exit"):  # on a terminal: the time it has taken
-        result = search(level, width=args.width, rule=jump_rule_id(args.jump_rule))
+        result = solver.search(level, width=args.width, rule=jump_rule_id(args.jump_rule))
     solution = result.solution
     if solution is None:
         print(f"{level.id}: {result.verdict()}")
@@ -179,13 +165,11 @@ def _solve(args: argparse.Namespace) -> int:
     )
     if args.save:
         with writing(args.save):
-            write_atomic(args.save, format_buttons(solution.buttons))
+            write_atomic(args.save, solver.format_buttons(solution.buttons))
         print(f"wrote {args.save}")
     return 0
 
 
 def _chars(args: argparse.Namespace) -> int:
-    from tilerunner.envs.tiles import char_table_markdown
-
     print(char_table_markdown())
     return 0

@@ -6,21 +6,22 @@ import argparse
 import re
 from pathlib import Path
 
+from tilerunner.envs import render
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import check_not_an_input, check_output_file, writing
 from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.runs import stats
+from tilerunner.evolve.viewer.chart import chart_image
 
 DEFAULT_SIZE = (1000, 600)
 _SIZE = re.compile(r"([0-9]{1,9})[xX]([0-9]{1,9})")  # ASCII digits, few enough for int()
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `plot` to the top-level parser."""
-    p = sub.add_parser(
-        "plot",
-        help="draw a run's fitness by generation as a PNG",
-        description="Draw a run folder's stats.jsonl: best, mean and best-ever fitness, genomes that finished,"
-        " and species, per generation.",
+def declare(p: argparse.ArgumentParser) -> None:
+    """`tilerunner plot`'s flags."""
+    p.description = (
+        "Draw a run folder's stats.jsonl: best, mean and best-ever fitness, genomes that finished,"
+        " and species, per generation."
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder (or its stats.jsonl)")
     p.add_argument_group("required").add_argument(
@@ -64,19 +65,15 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.run_dir).exists():
         raise UserError(f"{args.run_dir}: no such folder")
     check_not_an_input(png, "--png", [_stats_file(Path(args.run_dir))])
-    from tilerunner.envs.render import save_png
-    from tilerunner.evolve.runs.stats import StatsError, read_stats
-    from tilerunner.evolve.viewer.chart import chart_image
-
     try:
-        rows = read_stats(args.run_dir)
-    except StatsError as exc:
+        rows = stats.read_stats(args.run_dir)
+    except stats.StatsError as exc:
         raise UserError(str(exc)) from None
     if not rows:
         raise UserError(f"{args.run_dir}: stats.jsonl is empty (no generation finished yet)")
     image = chart_image(rows, width, height)
     with writing(png):
-        save_png(image, png)
+        render.save_png(image, png)
     top = max(rows, key=lambda row: row["best_fitness"])  # the first generation to reach it
     print(
         f"wrote {png}: {plural(len(rows), 'generation')},"
@@ -87,9 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _stats_file(run: Path) -> Path:
     """The file `plot` reads: a run folder's stats.jsonl, or the file it was given."""
-    from tilerunner.evolve.runs.stats import STATS_FILE
-
-    return run / STATS_FILE if run.is_dir() else run
+    return run / stats.STATS_FILE if run.is_dir() else run
 
 
 def _number(value: float) -> str:

@@ -18,40 +18,42 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tilerunner.evolve.commands.errors import UserError
 from tilerunner.evolve.commands.flags import (
-    FRAME_STEP_RANGE,
-    SCALE_RANGE,
-    add_jump_rule_flag,
     add_viewer_flags,
     check_not_an_input,
     check_output_file,
     check_output_folder,
-    int_in,
     level_files,
-    span,
     writing,
 )
+from tilerunner.evolve.commands.watch import show_in_viewer
+from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.plural import plural
+from tilerunner.evolve.flags.types import add_jump_rule_flag, int_in, span
+from tilerunner.evolve.runs import replay as replay_file
+from tilerunner.evolve.runs.evaluation import replay_results
+from tilerunner.evolve.runs.json_fields import printable
+from tilerunner.evolve.runs.run import as_levels
+from tilerunner.evolve.viewer import recording
+from tilerunner.evolve.viewer.shows import LevelSetShows, ReplayShows, shows_of
+from tilerunner.evolve.viewer.viewer import END_HOLD
 
-if TYPE_CHECKING:
-    from tilerunner.evolve.runs.replay import Replay
 
-
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `replay` to the top-level parser."""
-    p = sub.add_parser(
-        "replay",
-        help="play, check, or record a saved genome",
-        description="Play a replay file in a window at game speed; --headless re-simulates and compares"
+def declare(p: argparse.ArgumentParser) -> None:
+    """`tilerunner replay`'s flags."""
+    p.description = (
+        "Play a replay file in a window at game speed; --headless re-simulates and compares"
         " with what the file recorded (exit 0 if identical, 1 if not). With --level SET the genome"
-        " plays each level of the set in turn instead and a summary is printed at the end.",
-        epilog="keys in the window: Space pause / go on, Right one frame forward (paused), + / - faster / slower,"
+        " plays each level of the set in turn instead and a summary is printed at the end."
+    )
+    p.epilog = (
+        "keys in the window: Space pause / go on, Right one frame forward (paused), + / - faster / slower,"
         " PgDn or ] next level of a --level set (after the last: the end), PgUp or [ previous level,"
-        " N next genome, S screenshot, H help, Esc quit",
+        " N next genome, S screenshot, H help, Esc quit"
     )
     p.add_argument(
         "file",
@@ -86,17 +88,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--scale",
-        type=int_in(*SCALE_RANGE),
+        type=int_in(*recording.SCALE_RANGE),
         default=1,
         metavar="N",
-        help=f"pixels per game pixel in --gif/--png-frames, {span(*SCALE_RANGE)} (default 1)",
+        help=f"pixels per game pixel in --gif/--png-frames, {span(*recording.SCALE_RANGE)} (default 1)",
     )
     p.add_argument(
         "--frame-step",
-        type=int_in(*FRAME_STEP_RANGE),
+        type=int_in(*recording.FRAME_STEP_RANGE),
         default=3,
         metavar="N",
-        help=f"keep every Nth frame in --gif/--png-frames, {span(*FRAME_STEP_RANGE)} (default 3: 20"
+        help=f"keep every Nth frame in --gif/--png-frames, {span(*recording.FRAME_STEP_RANGE)} (default 3: 20"
         " frames/s, exact in a GIF)",
     )
     p.add_argument(
@@ -135,9 +137,6 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.gif, "--gif")
     if args.png_frames:
         check_output_folder(args.png_frames, "--png-frames")
-    from tilerunner.evolve.runs.replay import ReplayError, load_replay, verify
-    from tilerunner.evolve.runs.run import as_levels
-
     args.file = resolve(args.file)
     _check_outputs_are_not_inputs(args)
     if Path(args.file).is_dir():
@@ -146,8 +145,8 @@ def run(args: argparse.Namespace) -> int:
         levels = as_levels(args.level) if args.level else None  # a bad level: one line, before any window
         return watch_folder(Path(args.file), args, levels)
     try:
-        replay = with_jump_rule(load_replay(args.file), args.jump_rule)
-    except ReplayError as exc:
+        replay = with_jump_rule(replay_file.load_replay(args.file), args.jump_rule)
+    except replay_file.ReplayError as exc:
         raise UserError(str(exc)) from None
     levels = as_levels(args.level) if args.level else None
     label = Path(args.file).name
@@ -156,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     if args.headless:
         if levels:
             return _play_set(label, replay, levels)
-        checks = verify(replay)
+        checks = replay_file.verify(replay)
         return _verdict(args.file, checks)
     return watch([(label, replay)], args, levels)
 
@@ -177,13 +176,11 @@ def resolve(name: str) -> str:
     """A path as given, or, when nothing is there, the shipped replay of that name (`2-3-f3311[.json]`)."""
     if Path(name).exists() or os.sep in name:
         return name
-    from tilerunner.evolve.runs.replay import shipped_replays
-
-    shipped = shipped_replays() / (name if name.endswith(".json") else f"{name}.json")
+    shipped = replay_file.shipped_replays() / (name if name.endswith(".json") else f"{name}.json")
     return str(shipped) if shipped.is_file() else name
 
 
-def with_jump_rule(replay: Replay, rule: str | None) -> Replay:
+def with_jump_rule(replay: replay_file.Replay, rule: str | None) -> replay_file.Replay:
     """`replay` with its genome playing by jump rule `rule` (None: the replay's own), for `--level` sets.
 
     A copy without the recorded episodes: they happened under the replay's own rule, so they say
@@ -191,8 +188,6 @@ def with_jump_rule(replay: Replay, rule: str | None) -> Replay:
     """
     if rule is None or rule == replay.settings.jump_rule:
         return replay
-    from dataclasses import replace
-
     return replace(replay, settings=replace(replay.settings, jump_rule=rule), episodes=[])
 
 
@@ -214,8 +209,6 @@ def _verdict(path: str, checks) -> int:
 
 def _play_set(label: str, replay, levels: list) -> int:
     """--headless --level SET: every level in the parallel kernel (as `tilerunner eval`), then the summary."""
-    from tilerunner.evolve.runs.evaluation import replay_results
-
     (results,) = replay_results([replay], levels)
     print("\n".join(set_summary(label, replay, levels, [r.outcome for r in results])))
     return 0
@@ -232,9 +225,6 @@ def set_summary(label: str, replay, levels: list, results: list) -> list[str]:
 
     `results[i]` is level i's `Outcome`, a `Skipped`, or None (not played).
     """
-    from tilerunner.evolve.core.outcome import Outcome
-    from tilerunner.evolve.runs.json_fields import printable
-
     n = len(levels)
     digits = len(str(n))
     ids = [printable(lv.id) for lv in levels]
@@ -264,9 +254,6 @@ def watch(replays: list, args: argparse.Namespace, levels: list | None = None) -
 
     With `levels` each genome plays every one of them in turn, and a summary per genome is printed at the end.
     """
-    from tilerunner.evolve.commands.watch import show_in_viewer
-    from tilerunner.evolve.viewer.shows import LevelSetShows, ReplayShows, shows_of
-
     title = "tilerunner replay " + (replays[0][0] if len(replays) == 1 else args.file)
     if not levels:
         shows = [show for name, replay in replays for show in shows_of(replay, name)]
@@ -282,14 +269,11 @@ def watch(replays: list, args: argparse.Namespace, levels: list | None = None) -
 
 def watch_folder(folder: Path, args: argparse.Namespace, levels: list | None = None) -> int:
     """Every readable replay in `folder`, one after another (each through `levels`, when given)."""
-    from tilerunner.evolve.runs.json_fields import printable
-    from tilerunner.evolve.runs.replay import ReplayError, load_replay
-
     replays = []
     for file in sorted(folder.glob("*.json")):
         try:
-            replays.append((printable(file.name), with_jump_rule(load_replay(file), args.jump_rule)))
-        except ReplayError as exc:
+            replays.append((printable(file.name), with_jump_rule(replay_file.load_replay(file), args.jump_rule)))
+        except replay_file.ReplayError as exc:
             print(f"tilerunner: warning: skipping {printable(str(exc))}", file=sys.stderr)
     if not replays:
         raise UserError(f"{folder}: no readable replay files (*.json)")
@@ -302,12 +286,8 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
     `label` given (a `--level` set): the levels one after another (the GIF holds the last frame of each
     for the viewer's pause between levels), then the set's summary.
     """
-    from tilerunner.evolve.viewer.recording import RecordingError
-    from tilerunner.evolve.viewer.recording import record as record_frames
-    from tilerunner.evolve.viewer.viewer import END_HOLD
-
     try:
-        done = record_frames(
+        done = recording.record(
             replay,
             levels,
             gif=args.gif,
@@ -323,7 +303,7 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
         )
         with writing(args.png_frames if frames else args.gif):
             raise
-    except RecordingError as exc:
+    except recording.RecordingError as exc:
         hint = "use --png-frames" if exc.kind == "heights" else "use a larger --frame-step or a smaller --scale"
         raise UserError(f"--gif {args.gif}: {exc}; {hint}") from None
     except ValueError as exc:  # an image too large to draw at this --scale
@@ -345,10 +325,7 @@ def record(replay, levels: list, args: argparse.Namespace, label: str | None = N
 
 def list_replays(folder: str | None) -> int:
     """Print a table of the replay files in `folder` (None: the champions shipped with tilerunner)."""
-    from tilerunner.evolve.runs.json_fields import printable
-    from tilerunner.evolve.runs.replay import ReplayError, load_replay, shipped_replays
-
-    path = Path(folder) if folder is not None else shipped_replays()
+    path = Path(folder) if folder is not None else replay_file.shipped_replays()
     if path.exists() and not path.is_dir():
         raise UserError(
             f"{printable(str(folder))}: is a file, not a folder; --list lists the replay files in a folder"
@@ -359,8 +336,8 @@ def list_replays(folder: str | None) -> int:
     rows = []
     for file in sorted(path.glob("*.json")):
         try:
-            r = load_replay(file)
-        except ReplayError as exc:  # a bad file is listed as such; a file name is printed escaped
+            r = replay_file.load_replay(file)
+        except replay_file.ReplayError as exc:  # a bad file is listed as such; a file name is printed escaped
             problem = printable(str(exc).split(": ", 1)[-1])
             rows.append((printable(file.name), "(unreadable: " + problem[:40] + ")", "", "", "", ""))
             continue

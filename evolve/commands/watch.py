@@ -7,26 +7,25 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tilerunner.evolve.commands.errors import UserError
-from tilerunner.evolve.commands.flags import add_viewer_flags, check_not_an_input, check_output_file, int_in, writing
+from tilerunner.evolve.commands.flags import add_viewer_flags, check_not_an_input, check_output_file, writing
+from tilerunner.evolve.flags.types import int_in
+from tilerunner.evolve.runs.run_folder import RUN_FILES, SUBFOLDERS
 from tilerunner.evolve.runs.stats import STATS_FILE
-
-if TYPE_CHECKING:
-    from tilerunner.evolve.viewer.shows import ShowSource
+from tilerunner.evolve.viewer import viewer
+from tilerunner.evolve.viewer.shows import RunFollower, ShowSource
 
 RUN_FOLDER_MARKS = ("args.json", "champions", STATS_FILE)  # any of these: a run folder
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `watch` to the top-level parser."""
-    p = sub.add_parser(
-        "watch",
-        help="watch a run's newest champion play, live",
-        description="Follow a run folder (running or finished, here or copied from elsewhere): the viewer plays"
-        " its newest champion and switches when a better one lands.",
+def declare(p: argparse.ArgumentParser) -> None:
+    """`tilerunner watch`'s flags."""
+    p.description = (
+        "Follow a run folder (running or finished, here or copied from elsewhere): the viewer plays"
+        " its newest champion and switches when a better one lands."
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder made by tilerunner evolve (runs/...)")
     p.add_argument("--quiet", action="store_true", help="do not print each episode's outcome")
@@ -38,8 +37,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the flags and the folder, then follow it in the viewer."""
-    from tilerunner.evolve.viewer.shows import RunFollower
-
     if args.screenshot:
         check_output_file(args.screenshot, "--screenshot")
     path = Path(args.run_dir)
@@ -58,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
 def run_files(folder: Path) -> list[Path]:
     """What a run keeps in `folder` (its files, and its folders of champions, checkpoints ...): what `watch` reads,
     and what no output may replace."""
-    from tilerunner.evolve.runs.run_folder import RUN_FILES, SUBFOLDERS
-
     return [folder / name for name in (*RUN_FILES, *SUBFOLDERS)]
 
 
@@ -68,9 +63,7 @@ def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, rep
 
     `args` holds the shared viewer flags (`add_viewer_flags`); `report` prints each episode's outcome.
     """
-    from tilerunner.evolve.viewer.viewer import Viewer, screenshot_middle
-
-    viewer = Viewer(
+    window = viewer.Viewer(
         source,
         title=title,
         speed=args.speed,
@@ -78,23 +71,21 @@ def show_in_viewer(source: ShowSource, title: str, args: argparse.Namespace, rep
         report=report,
         parent_pid=getattr(args, "parent_pid", None),
     )
-    viewer.print_warnings()
+    window.print_warnings()
     if args.screenshot:
-        if viewer.show is None:
-            raise UserError(f"nothing to show yet ({viewer.waiting_text()})")
+        if window.show is None:
+            raise UserError(f"nothing to show yet ({window.waiting_text()})")
         with writing(args.screenshot):
-            path = screenshot_middle(viewer, args.screenshot)
-        show = viewer.show
-        print(f"wrote {path}: {show.label} on {show.level.id}, frame {viewer.playback.frame}")
+            path = viewer.screenshot_middle(window, args.screenshot)
+        show = window.show
+        print(f"wrote {path}: {show.label} on {show.level.id}, frame {window.playback.frame}")
         return 0
-    import signal
-
     import pygame
 
     # SIGTERM (`evolve --watch` closing us) closes the window at the next frame, and the figures are printed
-    signal.signal(signal.SIGTERM, lambda signum, frame: viewer.close_requested.set())
+    signal.signal(signal.SIGTERM, lambda signum, frame: window.close_requested.set())
     try:
-        shown = viewer.run()
+        shown = window.run()
     except pygame.error as exc:
         raise UserError(f"cannot open a window: {exc} (no display here? --screenshot PATH needs none)") from None
     print(

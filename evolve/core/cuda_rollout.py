@@ -23,10 +23,10 @@ import numba
 import numpy as np
 from numba import cuda, njit
 
-from tilerunner.agent.kernels import NetArrays
+from tilerunner.agent.kernels import NetArrays, NetState
 from tilerunner.envs.foresight import Sight
 from tilerunner.evolve.core.cuda_backend import simulated
-from tilerunner.evolve.core.rollout import KernelSettings, LevelPack, play_episode
+from tilerunner.evolve.core.rollout import EpisodeBuffers, KernelSettings, LevelPack, play_episode
 
 SIMULATED = simulated()
 BLOCK = 128  # threads a block
@@ -132,42 +132,23 @@ def rollout_kernel(
     values = _host(values_s)[t]
     cells = _host(cells_s)[t]
     active = _host(active_s)[t]
-    world = _host(tiles_s)[t]
-    state = _host(state_s)[t]
-    crowd = _host(enemies_s)[t]
-    obs = _host(obs_s)[t]
-    out = _host(out_s)[t]
-    agg = _host(agg_s)[t]
-    sight = Sight(_host(sight_tiles_s)[t], _host(sight_ints_s)[t], s.frame_skip)
+    buffers = EpisodeBuffers(
+        _host(tiles_s)[t],
+        _host(state_s)[t],
+        _host(enemies_s)[t],
+        _host(obs_s)[t],
+        _host(out_s)[t],
+        _host(agg_s)[t],
+        Sight(_host(sight_tiles_s)[t], _host(sight_ints_s)[t], s.frame_skip),
+    )
     skip_buttons = _host(no_buttons)
     skip_xy = _host(no_xy)
     p = t
     while p < n_pairs:
         k = p % n_nets
         j = p // n_nets
-        play_episode(
-            net,
-            k,
-            values,
-            0,
-            cells,
-            net.net_node_off[k],
-            active,
-            0,
-            levels,
-            chosen[j],
-            s,
-            out_rows[k, j],
-            world,
-            state,
-            crowd,
-            obs,
-            out,
-            agg,
-            sight,
-            skip_buttons,
-            skip_xy,
-        )
+        net_state = NetState(values, 0, cells, net.net_node_off[k], active, 0)
+        play_episode(net, k, net_state, levels, chosen[j], s, out_rows[k, j], buffers, skip_buttons, skip_xy)
         p += stride
 
 

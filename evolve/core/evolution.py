@@ -84,7 +84,6 @@ class Generation:
     table: OutcomeTable
     first_finishes: list[int] = field(default_factory=list)  # levels (indices) first finished in the run
     level_ids: list[str] | None = None  # the levels played, when a run plays a draw from its set
-    level_indices: list[int] = field(default_factory=list)  # the levels played (indices into a fixed set)
     levels: list[Level] = field(default_factory=list)  # the levels played
     stage: int | None = None  # the curriculum stage played (None without a curriculum)
     rechecked: list[str] = field(default_factory=list)  # the levels the best genomes also played (`LevelPlan.recheck`)
@@ -249,6 +248,17 @@ class Evolution:
             raise ValueError("the fitness function returned a value that is not a finite number")
         return values
 
+    def _play(self, nets: list[NetArrays], levels: list[Level], indices: np.ndarray | None, **progress) -> tuple:
+        """The backend's (rows, timing) of `nets` on `levels`: by `indices` into the resident set (None: all of
+        it), or, without one (fresh levels, or a huge set made as drawn), on `levels` themselves."""
+        state = random.getstate()  # neat-python breeds from `random`: a backend (Ray starting up) must not touch it
+        try:
+            if self._set is None:
+                return self.backend.play_networks(nets, self._settings, levels=pack_levels(levels), **progress)
+            return self.backend.play_networks(nets, self._settings, indices, **progress)
+        finally:
+            random.setstate(state)
+
     def play_generation(self, progress: Callable[[int], None] | None = None, chunks: int = 1) -> Generation:
         """Play every genome of this generation on every level, set its fitness, and report it.
 
@@ -261,19 +271,8 @@ class Evolution:
         genomes = list(self.population.population.values())
         nets = self._compile(genomes)
         compiled = time.perf_counter()
-        state = random.getstate()  # neat-python breeds from `random`: a backend (Ray starting up) must not touch it
-        try:
-            if self._set is None:  # fresh levels, or a huge set made as drawn: this generation's own
-                rows, timing = self.backend.play_networks(
-                    nets, self._settings, levels=pack_levels(levels), progress=progress, chunks=chunks
-                )
-            else:
-                indices = None if whole else np.array(drawn, dtype=np.int64)
-                rows, timing = self.backend.play_networks(
-                    nets, self._settings, indices, progress=progress, chunks=chunks
-                )
-        finally:
-            random.setstate(state)
+        indices = None if whole else np.array(drawn, dtype=np.int64)
+        rows, timing = self._play(nets, levels, indices, progress=progress, chunks=chunks)
         compile_seconds = compiled - t0 + timing.pack_seconds
         table = OutcomeTable(rows, levels)
         fitness = self.score(table)
@@ -305,7 +304,6 @@ class Evolution:
             solved=all(o.finished for o in outcomes) and whole,
             first_finishes=[li for li, o in zip(drawn, outcomes) if o.finished and li not in self.first_finish],
             level_ids=None if whole and self.plan.curriculum is None else [lv.id for lv in levels],
-            level_indices=drawn,
             levels=levels,
             stage=self.stage if self.plan.curriculum is not None else None,
             table=table,
@@ -331,14 +329,7 @@ class Evolution:
         k = max(1, math.ceil(RECHECK_SHARE * len(nets)))
         top = np.argsort(-fitness, kind="stable")[:k]
         chosen = [nets[i] for i in top]
-        state = random.getstate()
-        try:
-            if self._set is None:
-                rows, timing = self.backend.play_networks(chosen, self._settings, levels=pack_levels(levels))
-            else:
-                rows, timing = self.backend.play_networks(chosen, self._settings, np.array(indices, dtype=np.int64))
-        finally:
-            random.setstate(state)
+        rows, timing = self._play(chosen, levels, np.array(indices, dtype=np.int64))
         drawn_part = OutcomeTable(table.array[top], table.levels)
         both = OutcomeTable(np.concatenate([table.array[top], rows], axis=1), [*table.levels, *levels])
         if self.fitness is None:

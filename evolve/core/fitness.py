@@ -70,6 +70,8 @@ AGGREGATES = ("mean", "min", "sum")
 RELATIVE_TO = ("none", "hold-right")  # what each level's fitness is measured against (`relative_fitness`)
 RELATIVE_SCALE = 1000.0  # a level's relative fitness when the whole room is gained (or lost)
 MAX_TERM = 1e9  # the largest |threshold| or |fitness term|
+# The threshold and the fitness terms: any finite number within +-MAX_TERM.
+SIGNED = ("threshold", "time_penalty", "finish_bonus", "death_penalty", "coin_bonus", "kill_bonus", "jump_penalty")
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,7 @@ class EpisodeSettings:
     # The whole-number rules' ranges are the env's (`tilerunner.envs.episode_defaults.LIMITS`).
     LIMITS: ClassVar[dict[str, tuple[int | float, int | float]]] = {
         **D.LIMITS,
-        "threshold": (-MAX_TERM, MAX_TERM),
-        "time_penalty": (-MAX_TERM, MAX_TERM),
-        "finish_bonus": (-MAX_TERM, MAX_TERM),
-        "death_penalty": (-MAX_TERM, MAX_TERM),
-        "coin_bonus": (-MAX_TERM, MAX_TERM),
-        "kill_bonus": (-MAX_TERM, MAX_TERM),
-        "jump_penalty": (-MAX_TERM, MAX_TERM),
+        **dict.fromkeys(SIGNED, (-MAX_TERM, MAX_TERM)),
         "novelty": (0.0, MAX_TERM),
     }
     WHOLE: ClassVar[frozenset[str]] = frozenset(D.LIMITS)
@@ -162,13 +158,7 @@ class EpisodeSettings:
         per_level = table.fitness
         if self.relative_to == "hold-right":
             per_level = relative_fitness(per_level, table.levels, self)
-        if self.aggregate == "min":
-            combined = per_level.min(axis=1)
-        elif self.aggregate == "sum":
-            combined = per_level.sum(axis=1)
-        else:
-            combined = per_level.mean(axis=1)
-        return combined
+        return getattr(per_level, self.aggregate)(axis=1)  # mean, min or sum
 
 
 def relative_fitness(per_level: np.ndarray, levels: Sequence[Level], settings: EpisodeSettings) -> np.ndarray:

@@ -238,15 +238,19 @@ class LevelPlan:
         """The levels generation `generation` plays at curriculum stage `stage`, and their indices in the fixed
         set (empty for fresh levels)."""
         if self.fresh:
-            rng = np.random.default_rng([seed, generation])
-            seeds = rng.integers(*FRESH_SEEDS, size=self.per_gen)
-            if self.curriculum is not None:
-                difficulties = [self.fresh[stage]] * self.per_gen
-            else:
-                difficulties = [self.fresh[i] for i in rng.integers(0, len(self.fresh), size=self.per_gen)]
-            return [load_level(f"gen:{s}:{d}") for s, d in zip(seeds, difficulties)], []
+            return self._fresh_levels(np.random.default_rng([seed, generation]), self.per_gen, stage), []
         indices = self.drawn_indices(seed, generation, stage)
         return [self.levels[i] for i in indices], indices
+
+    def _fresh_levels(self, rng: np.random.Generator, n: int, stage: int) -> list[Level]:
+        """`n` fresh generated levels, seeds then difficulties drawn from `rng`: the stage's difficulty with a
+        curriculum, else any of `fresh`."""
+        seeds = rng.integers(*FRESH_SEEDS, size=n)
+        if self.curriculum is not None:
+            difficulties = [self.fresh[stage]] * n
+        else:
+            difficulties = [self.fresh[i] for i in rng.integers(0, len(self.fresh), size=n)]
+        return [load_level(f"gen:{s}:{d}") for s, d in zip(seeds, difficulties)]
 
     def drawn_indices(self, seed: int, generation: int, stage: int = 0) -> list[int]:
         """The indices in the fixed set of the levels `draw` gives (empty for fresh levels), without making any:
@@ -268,13 +272,7 @@ class LevelPlan:
             return [], []
         rng = np.random.default_rng([seed, generation, 1])
         if self.fresh:
-            seeds = rng.integers(*FRESH_SEEDS, size=self.recheck)
-            difficulties = (
-                [self.fresh[stage]] * self.recheck
-                if self.curriculum is not None
-                else [self.fresh[i] for i in rng.integers(0, len(self.fresh), size=self.recheck)]
-            )
-            return [load_level(f"gen:{s}:{d}") for s, d in zip(seeds, difficulties)], []
+            return self._fresh_levels(rng, self.recheck, stage), []
         taken = set(drawn)
         left = np.array([i for i in range(self.pool_size(stage)) if i not in taken], dtype=np.int64)
         if left.size > self.recheck:
@@ -293,9 +291,3 @@ class LevelPlan:
         if self.fresh:
             return False
         return self.pool_size(stage) == len(self.levels) and (self.per_gen is None or self.per_gen >= len(self.levels))
-
-    def stage_name(self, stage: int) -> str:
-        """What stage `stage` plays, for people: `difficulty 3` or `the first 40 levels`."""
-        if self.fresh:
-            return f"difficulty {self.fresh[stage]}"
-        return f"the first {plural(self.pool_size(stage), 'level')}"

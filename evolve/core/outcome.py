@@ -22,6 +22,11 @@ R_FITNESS, R_FINISHED, R_DISTANCE, R_FRAMES, R_COINS, R_KILLS, R_STATUS, R_CAUSE
 FIELDS = len(COLUMNS)
 
 
+def _column(index: int) -> property:
+    """`OutcomeTable`'s view of one column by name: (genomes, levels) of `array`."""
+    return property(lambda table: table.array[:, :, index], doc=f"The {COLUMNS[index]} column, (genomes, levels).")
+
+
 class OutcomeTable:
     """Every genome's episode on every level: `array` is float64 (genomes, levels, FIELDS).
 
@@ -47,37 +52,14 @@ class OutcomeTable:
     def n_genomes(self) -> int:
         return int(self.array.shape[0])
 
-    @property
-    def fitness(self) -> np.ndarray:
-        return self.array[:, :, R_FITNESS]
-
-    @property
-    def finished(self) -> np.ndarray:
-        return self.array[:, :, R_FINISHED]
-
-    @property
-    def distance(self) -> np.ndarray:
-        return self.array[:, :, R_DISTANCE]
-
-    @property
-    def frames(self) -> np.ndarray:
-        return self.array[:, :, R_FRAMES]
-
-    @property
-    def coins(self) -> np.ndarray:
-        return self.array[:, :, R_COINS]
-
-    @property
-    def kills(self) -> np.ndarray:
-        return self.array[:, :, R_KILLS]
-
-    @property
-    def status(self) -> np.ndarray:
-        return self.array[:, :, R_STATUS]
-
-    @property
-    def cause(self) -> np.ndarray:
-        return self.array[:, :, R_CAUSE]
+    fitness = _column(R_FITNESS)
+    finished = _column(R_FINISHED)
+    distance = _column(R_DISTANCE)
+    frames = _column(R_FRAMES)
+    coins = _column(R_COINS)
+    kills = _column(R_KILLS)
+    status = _column(R_STATUS)
+    cause = _column(R_CAUSE)
 
     def outcomes(self, genome: int) -> list[Outcome]:
         """Genome number `genome`'s episodes, one `Outcome` per level."""

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from tilerunner.agent.kernels import NetArrays, reset_network_at, step_network_at
+from tilerunner.agent.kernels import NetArrays, NetState, population_state, reset_network, step_network
 from tilerunner.envs import physics as P
 from tilerunner.envs.buttons import mask_from_outputs
 from tilerunner.envs.foresight import Sight, no_sight, sight_buffers
@@ -72,6 +72,18 @@ class KernelSettings(NamedTuple):
     jump_penalty: float  # fitness lost per jump
     features: int  # bit mask of opt-in observation features (`tilerunner.envs.observe`)
     jump_rule: int  # `tilerunner.envs.physics.HOLD` or `PRESS`
+
+
+class EpisodeBuffers(NamedTuple):
+    """What `play_episode` plays in, allocated once and reused (a GPU thread allocates nothing)."""
+
+    tiles: np.ndarray  # int8, 1-D, at least the level's rows * cols
+    state: np.ndarray  # int64 (STATE_SIZE): the world's state
+    enemies: np.ndarray  # int64 (at least the level's enemies, ENEMY_FIELDS)
+    obs: np.ndarray  # float64 (1, inputs)
+    out: np.ndarray  # float64 (1, outputs)
+    scratch: np.ndarray  # float64, at least 1 and `net.max_in`
+    sight: Sight  # foresight's (`tilerunner.envs.foresight.sight_buffers`); empty buffers without the sense
 
 
 def pack_levels(levels: Sequence[Level]) -> LevelPack:
@@ -165,42 +177,28 @@ def reset_level(
 def play_episode(
     net: NetArrays,
     k: int,
-    values: np.ndarray,
-    base_slot: int,
-    cells: np.ndarray,
-    base_node: int,
-    active: np.ndarray,
-    active_at: int,
+    net_state: NetState,
     levels: LevelPack,
     li: int,
     s: KernelSettings,
     result: np.ndarray,
-    tiles_buf: np.ndarray,
-    state: np.ndarray,
-    enemies_buf: np.ndarray,
-    obs: np.ndarray,
-    out: np.ndarray,
-    scratch: np.ndarray,
-    sight: Sight,
+    buffers: EpisodeBuffers,
     record_buttons: np.ndarray,
     record_xy: np.ndarray,
 ) -> int:
     """One episode of network k on level li; fills `result` and returns the number of decisions.
 
-        Allocates nothing, so that a GPU thread runs the same code: the network's state is where
-        `step_network_at` finds it, and the world lives in buffers at least as large as the level
-        (`tiles_buf`, 1-D; `enemies_buf`, (enemies, ENEMY_FIELDS)), with `state` (STATE_SIZE), `obs`
-        (1, inputs), `out` (1, outputs), `scratch` (at least 1 and `net.max_in`) and `sight` (foresight's, see
-    `tilerunner.envs.foresight.sight_buffers`; empty buffers without the sense). With non-empty record
-        arrays, also writes each decision's buttons and each frame's (x, y); frames are then stepped one at a
-        time (the same per-frame code `advance` runs).
+    Allocates nothing, so that a GPU thread runs the same code: the network's state is where `net_state` says
+    and the world lives in `buffers`. With non-empty record arrays, also writes each decision's buttons and each
+    frame's (x, y); frames are then stepped one at a time (the same per-frame code `advance` runs).
     """
     rows = levels.rows[li]
     cols = levels.cols[li]
-    tiles = tiles_buf[: rows * cols].reshape((rows, cols))
-    enemies = enemies_buf[: levels.enemy_off[li + 1] - levels.enemy_off[li]]
+    tiles = buffers.tiles[: rows * cols].reshape((rows, cols))
+    enemies = buffers.enemies[: levels.enemy_off[li + 1] - levels.enemy_off[li]]
+    state, obs, out, scratch, sight = buffers.state, buffers.obs, buffers.out, buffers.scratch, buffers.sight
     reset_level(levels, li, tiles, state, enemies, s.jump_rule)
-    reset_network_at(net, k, values, base_slot, cells, base_node, active, active_at)
+    reset_network(net, k, net_state)
     inputs = obs[0]
     recording = record_buttons.size > 0
     decisions = 0
@@ -208,7 +206,7 @@ def play_episode(
     status = P.RUNNING
     while status == P.RUNNING:
         observe_inputs(tiles, state, enemies, s.view_radius, s.features, inputs, sight)
-        step_network_at(net, k, values, base_slot, cells, base_node, active, active_at, obs, 0, out, 0, scratch)
+        step_network(net, k, net_state, obs, 0, out, 0, scratch)
         buttons = mask_from_outputs(out[0], s.threshold)
         if recording:
             if decisions < record_buttons.size:
@@ -232,9 +230,7 @@ def play_episode(
 def _play(
     net: NetArrays,
     k: int,
-    values: np.ndarray,
-    cells: np.ndarray,
-    active: np.ndarray,
+    net_state: NetState,
     levels: LevelPack,
     li: int,
     s: KernelSettings,
@@ -242,39 +238,17 @@ def _play(
     record_buttons: np.ndarray,
     record_xy: np.ndarray,
 ) -> int:
-    """`play_episode` on the population's state buffers, with world buffers of its own."""
-    rows = levels.rows[li]
-    cols = levels.cols[li]
-    tiles = np.empty(rows * cols, np.int8)
-    state = np.empty(P.STATE_SIZE, np.int64)
-    enemies = np.empty((levels.enemy_off[li + 1] - levels.enemy_off[li], P.ENEMY_FIELDS), np.int64)
-    obs = np.empty((1, net.n_inputs))
-    out = np.empty((1, net.n_outputs))
-    scratch = np.empty(max(net.max_in, 1))
-    sight = sight_buffers(s.view_radius, s.frame_skip) if s.features & FORESIGHT else no_sight(s.frame_skip)
-    return play_episode(
-        net,
-        k,
-        values,
-        net.net_slot_off[k],
-        cells,
-        0,
-        active,
-        k,
-        levels,
-        li,
-        s,
-        result,
-        tiles,
-        state,
-        enemies,
-        obs,
-        out,
-        scratch,
-        sight,
-        record_buttons,
-        record_xy,
+    """`play_episode` with world buffers of its own."""
+    buffers = EpisodeBuffers(
+        np.empty(levels.rows[li] * levels.cols[li], np.int8),
+        np.empty(P.STATE_SIZE, np.int64),
+        np.empty((levels.enemy_off[li + 1] - levels.enemy_off[li], P.ENEMY_FIELDS), np.int64),
+        np.empty((1, net.n_inputs)),
+        np.empty((1, net.n_outputs)),
+        np.empty(max(net.max_in, 1)),
+        sight_buffers(s.view_radius, s.frame_skip) if s.features & FORESIGHT else no_sight(s.frame_skip),
     )
+    return play_episode(net, k, net_state, levels, li, s, result, buffers, record_buttons, record_xy)
 
 
 @njit(cache=True, parallel=True)
@@ -289,8 +263,9 @@ def play_networks(net: NetArrays, levels: LevelPack, s: KernelSettings) -> np.nd
     no_buttons = np.empty(0, np.int64)
     no_xy = np.empty((0, 2), np.int64)
     for k in prange(n_nets):
+        net_state = population_state(net, k, values, cells, active)
         for li in range(n_levels):
-            _play(net, k, values, cells, active, levels, li, s, results[k, li], no_buttons, no_xy)
+            _play(net, k, net_state, levels, li, s, results[k, li], no_buttons, no_xy)
     return results
 
 
@@ -306,7 +281,7 @@ def play_recorded(
     cells = np.zeros(net.node_slot.size)
     active = np.zeros(1, dtype=np.int64)
     result = np.zeros(FIELDS)
-    n = _play(net, 0, values, cells, active, levels, li, s, result, record_buttons, record_xy)
+    n = _play(net, 0, population_state(net, 0, values, cells, active), levels, li, s, result, record_buttons, record_xy)
     return result, n
 
 

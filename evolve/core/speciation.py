@@ -14,7 +14,7 @@ import numpy as np
 from neat.species import Species
 
 from tilerunner.agent.distance import PackedPool, pack_genes, speciate_packed
-from tilerunner.agent.genome import TileConnectionGene, TileNodeGene
+from tilerunner.agent.genome import breeds_fast
 
 
 class FastSpeciesSet(neat.DefaultSpeciesSet):
@@ -33,7 +33,7 @@ class FastSpeciesSet(neat.DefaultSpeciesSet):
 
     def speciate(self, config, population, generation):
         gc = config.genome_config
-        if gc.node_gene_type is not TileNodeGene or gc.connection_gene_type is not TileConnectionGene:
+        if not breeds_fast(gc):
             return super().speciate(config, population, generation)
         assert isinstance(population, dict)
         keys = sorted(population)

@@ -12,7 +12,7 @@ Unlike a pickle, loading one cannot run code, so resuming a run folder from else
 safe; every field is checked on load (one line naming the field otherwise), for its type and for its
 sense: each level's text against the sha256 kept beside it (and a built-in or generated level's against
 the one its id names), the stats rows' types, and the first finishes, the solve and the champion against
-the outcomes the stats rows record. `check_belongs` ties a checkpoint to its folder's run: every setting
+the outcomes the stats rows record. `belonging.check_belongs` ties a checkpoint to its folder's run: every setting
 fixed for a run's life (`run_options.fixed_args`), and the config.ini digest.
 
 Version 2 added the levels' sha256, `seed_rules` and `custom_fitness`; a version 1 checkpoint (written
@@ -36,12 +36,10 @@ import neat
 from tilerunner.envs.level import BUILTIN_LEVELS, Level, LevelError, load_level, parse_gen_id, parse_level
 from tilerunner.evolve.core.evolution import Evolution, FitnessFunction
 from tilerunner.evolve.core.fitness import EpisodeSettings
-from tilerunner.evolve.core.level_plan import LevelList, LevelPlan, compact_ids
-from tilerunner.evolve.core.neat_config import config_from_text
+from tilerunner.evolve.core.level_plan import LevelList, LevelPlan
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.runs.genome_json import GenomeFormatError, genome_from_dict, genome_to_dict
 from tilerunner.evolve.runs.json_fields import FieldReader, FormatError, parse_json, shown
-from tilerunner.evolve.runs.run_options import fixed_args, option_fields
 from tilerunner.evolve.runs.stats import OUTCOME_KINDS, StatsError, check_outcome_names, check_row, check_timing_row
 
 SCHEMA = "tilerunner-checkpoint"
@@ -56,11 +54,6 @@ class CheckpointError(FormatError):
 
 
 _read = FieldReader(CheckpointError)
-
-
-def _peek(counter: count) -> int:
-    """The next value of an itertools.count, without using it up (the caller puts a fresh one back)."""
-    return next(counter)
 
 
 @dataclass
@@ -91,18 +84,19 @@ def checkpoint_to_dict(
     """The run's state between generations as JSON-able data (see the module docstring).
 
     With `config_text` (the run's config.ini), its digest is recorded, so that the checkpoint can be told
-    apart from another run's (`check_belongs`).
+    apart from another run's (`belonging.check_belongs`).
     """
     p = evolution.population
     gc = evolution.config.genome_config
     reproduction = p.reproduction
-    next_genome = _peek(reproduction.genome_indexer)
+    # neat-python's counters' next values, each counter put back as a fresh one that starts there
+    next_genome = next(reproduction.genome_indexer)
     reproduction.genome_indexer = count(next_genome)
-    next_species = _peek(p.species.indexer)
+    next_species = next(p.species.indexer)
     p.species.indexer = count(next_species)
     next_node = None
     if gc.node_indexer is not None:
-        next_node = _peek(gc.node_indexer)
+        next_node = next(gc.node_indexer)
         gc.node_indexer = count(next_node)
     tracker = reproduction.innovation_tracker
     version, internal, gauss = random.getstate()
@@ -192,9 +186,8 @@ def decode(blob: bytes, source: str) -> dict[str, Any]:
     if len(raw) > MAX_BYTES:
         raise CheckpointError(f"{source}: larger than {MAX_BYTES // 2**20} MB unpacked; not a checkpoint of ours")
     data = parse_json(raw, source, CheckpointError)
-    _read.object(data, "checkpoint")
-    version = data.get("version")
-    if data.get("schema") != SCHEMA or not _is_int(version) or version not in READABLE:
+    version = data.get("version") if isinstance(data, dict) else None
+    if version not in READABLE or not _is_int(version) or data.get("schema") != SCHEMA:
         raise CheckpointError(f"{source}: not a tilerunner checkpoint of version {' or '.join(map(str, READABLE))}")
     return data
 
@@ -248,7 +241,7 @@ def _rebuild(
         config, initial_state=(population, config.species_set_type(config.species_set_config, None), generation)
     )
     _restore_species(p, data, population, generation, gc)
-    next_node, tracker, innovations = _restore_reproduction(p, data, population, gc)
+    next_node = _restore_reproduction(p, data, population, gc)
 
     best = _read.get(data, "best_ever", "object|null", "checkpoint")
     best_ever = _genome(best, "checkpoint.best_ever", gc) if best is not None else None
@@ -258,7 +251,7 @@ def _rebuild(
         *(s.representative for s in p.species.species.values()),
         *([best_ever] if best_ever is not None else []),
     ]
-    _check_counters(genomes, next_node, tracker.global_counter, innovations)
+    _check_counters(genomes, next_node, p.reproduction.innovation_tracker)
     outcomes = [
         _outcome(o, f"checkpoint.best_ever_outcomes[{n}]")
         for n, o in enumerate(_read.get(data, "best_ever_outcomes", "list", "checkpoint"))
@@ -333,16 +326,13 @@ def _random_state(data: dict[str, Any]) -> tuple:
     """checkpoint.random: the state of Python's random generator, checked."""
     rng = _read.get(data, "random", "object", "checkpoint")
     internal = _read.get(rng, "internal", "list", "checkpoint.random")
-    if len(internal) != 625 or not all(
-        isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**32 for x in internal
-    ):
+    if len(internal) != 625 or not all(_is_int(x) and 0 <= x < 2**32 for x in internal):
         raise CheckpointError("checkpoint.random.internal: not the state of Python's random generator")
-    random_state = (
+    return (
         _read.get(rng, "version", "int", "checkpoint.random"),
         tuple(internal),
         _read.get(rng, "gauss", "number|null", "checkpoint.random"),
     )
-    return random_state
 
 
 def _population(data: dict[str, Any], config: neat.Config) -> dict[int, Any]:
@@ -403,9 +393,8 @@ def _restore_species(p: neat.Population, data: dict[str, Any], population: dict,
         raise CheckpointError(f"checkpoint.species: genome {unplaced[0]} of the population is in no species")
 
 
-def _restore_reproduction(p: neat.Population, data: dict[str, Any], population: dict, gc) -> tuple:
-    """checkpoint.reproduction and next_node_key: give neat-python's counters their saved state; (next node key, the
-    innovation tracker, this generation's innovations)."""
+def _restore_reproduction(p: neat.Population, data: dict[str, Any], population: dict, gc) -> int | None:
+    """checkpoint.reproduction and next_node_key: give neat-python's counters their saved state; the next node key."""
     reproduction = _read.get(data, "reproduction", "object", "checkpoint")
     where = "checkpoint.reproduction"
     next_genome = _read.get(reproduction, "next_genome_key", "count", where)
@@ -422,11 +411,8 @@ def _restore_reproduction(p: neat.Population, data: dict[str, Any], population: 
     tracker.global_counter = _read.get(reproduction, "innovation_counter", "count", where)
     innovations = {}
     for entry in _read.get(reproduction, "innovations", "list", where):
-        if not (
-            isinstance(entry, list)
-            and len(entry) == 4
-            and isinstance(entry[2], str)
-            and all(_is_int(x) for x in (entry[0], entry[1], entry[3]))
+        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[2], str)) or not all(
+            _is_int(x) for x in (entry[0], entry[1], entry[3])
         ):
             raise CheckpointError(f"{where}.innovations: expected [in, out, kind, number] entries, got {entry!r:.60}")
         innovations[(entry[0], entry[1], entry[2])] = entry[3]
@@ -434,34 +420,31 @@ def _restore_reproduction(p: neat.Population, data: dict[str, Any], population: 
     gc.innovation_tracker = tracker
     next_node = _read.get(data, "next_node_key", "count|null", "checkpoint")
     gc.node_indexer = count(next_node) if next_node is not None else None
-    return next_node, tracker, innovations
+    return next_node
 
 
 def _validation(data: dict[str, Any], generation: int) -> Validation | None:
     """checkpoint.validation: the held-out levels and the best on them so far (None for a run without them)."""
-    validation = None
-    if data.get("validation") is not None:  # absent in checkpoints of runs without --validate
-        raw = _read.get(data, "validation", "object", "checkpoint")
-        where = "checkpoint.validation"
-        best = _read.get(raw, "best", "list|null", where)
-        if best is not None and (len(best) != 2 or not all(_read.check(x, "number", where) is not None for x in best)):
-            raise CheckpointError(f"{where}.best: expected [finished share, mean progress]")
-        held_out = _levels(_read.get(raw, "levels", "list", where), f"{where}.levels", _version(data))
-        if not held_out:
-            raise CheckpointError(f"{where}.levels: empty")
-        every = _read.get(raw, "every", "count", where)
-        if every < 1:
-            raise CheckpointError(f"{where}.every: 0; validation needs a number of generations of at least 1")
-        best_generation = _read.get(raw, "best_generation", "count|null", where)
-        if (best is None) != (best_generation is None) or (
-            best_generation is not None and best_generation >= generation
-        ):
-            raise CheckpointError(
-                f"{where}.best_generation: {best_generation} does not fit its best or the"
-                f" checkpoint's generation {generation}"
-            )
-        validation = Validation(held_out, every, tuple(best) if best else None, best_generation)
-    return validation
+    if data.get("validation") is None:  # absent in checkpoints of runs without --validate
+        return None
+    raw = _read.get(data, "validation", "object", "checkpoint")
+    where = "checkpoint.validation"
+    best = _read.get(raw, "best", "list|null", where)
+    if best is not None and (len(best) != 2 or not all(_read.check(x, "number", where) is not None for x in best)):
+        raise CheckpointError(f"{where}.best: expected [finished share, mean progress]")
+    held_out = _levels(_read.get(raw, "levels", "list", where), f"{where}.levels", _version(data))
+    if not held_out:
+        raise CheckpointError(f"{where}.levels: empty")
+    every = _read.get(raw, "every", "count", where)
+    if every < 1:
+        raise CheckpointError(f"{where}.every: 0; validation needs a number of generations of at least 1")
+    best_generation = _read.get(raw, "best_generation", "count|null", where)
+    if (best is None) != (best_generation is None) or (best_generation is not None and best_generation >= generation):
+        raise CheckpointError(
+            f"{where}.best_generation: {best_generation} does not fit its best or the"
+            f" checkpoint's generation {generation}"
+        )
+    return Validation(held_out, every, tuple(best) if best else None, best_generation)
 
 
 def _generation(data: dict[str, Any]) -> int:
@@ -478,7 +461,7 @@ def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def _check_counters(genomes: list, next_node: int | None, innovation_counter: int, innovations: dict) -> None:
+def _check_counters(genomes: list, next_node: int | None, tracker) -> None:
     """`CheckpointError` unless neat-python's counters are past every key and number in use.
 
     neat-python hands out the next node key and innovation number from these counters; a counter behind
@@ -489,154 +472,13 @@ def _check_counters(genomes: list, next_node: int | None, innovation_counter: in
         if next_node is not None and hidden >= next_node:
             raise CheckpointError(f"checkpoint.next_node_key: {next_node}, but genome {genome.key} has node {hidden}")
         top = max((gene.innovation for gene in genome.connections.values()), default=0)
-        if top > innovation_counter:
+        if top > tracker.global_counter:
             raise CheckpointError(
-                f"checkpoint.reproduction.innovation_counter: {innovation_counter}, but genome"
+                f"checkpoint.reproduction.innovation_counter: {tracker.global_counter}, but genome"
                 f" {genome.key} has innovation number {top}"
             )
-    if any(n > innovation_counter for n in innovations.values()):
+    if any(n > tracker.global_counter for n in tracker.generation_innovations.values()):
         raise CheckpointError("checkpoint.reproduction.innovations: a number past innovation_counter")
-
-
-def check_belongs(data: dict[str, Any], args: dict[str, Any], config_text: str, source: str) -> None:
-    """`CheckpointError` unless the checkpoint is of the run its folder's args.json and config.ini describe.
-
-    A folder's checkpoints may have been swapped for another run's (same layout, other seed, other
-    population, another --levels-per-gen): resuming those would continue a different run under this folder's
-    name, and args.json would say what it does not play. Every setting fixed for a run's life
-    (`run_options.fixed_args`) is compared, and the stats rows must be there to check the checkpoint by; a field
-    missing from the checkpoint or from args.json is a refusal, never a check skipped.
-    """
-    try:
-        config = config_from_text(config_text)
-        checks = _checks()
-        for key in fixed_args():
-            if key not in args:
-                raise CheckpointError(f"this run's args.json has no {key!r} to check the checkpoint against")
-            problem = checks[key](data, args[key], config_text, config)
-            if problem:
-                raise CheckpointError(f"{problem}; it is not this run's checkpoint")
-        generation = _generation(data)
-        if len(_read.get(data, "stats", "list", "checkpoint")) != generation:  # a run keeps one row a generation
-            raise CheckpointError(f"checkpoint.stats: not one row for each of generations 0 to {generation - 1}")
-    except CheckpointError as exc:
-        raise CheckpointError(f"{source}: {exc}") from None
-
-
-def _same(played: Any, kept: Any) -> bool:
-    """Whether two JSON values are the same, kind and all (`true` is not `1`, `2` is not `2.0`)."""
-    return json.dumps(played, sort_keys=True) == json.dumps(kept, sort_keys=True)
-
-
-def _plain(key: str, kind: str, since: int = 1) -> Callable[[dict, Any, str, neat.Config], str | None]:
-    """A check of a setting the checkpoint records under `key` as args.json does (from version `since` on)."""
-
-    def check(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
-        if _version(data) < since:
-            return None  # not recorded before that version
-        played = _read.get(data, key, kind, "checkpoint")
-        if _same(played, kept):
-            return None
-        return f"its {key} is {shown(played)}, but this run's is {shown(kept)} (args.json)"
-
-    return check
-
-
-def _same_levels(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
-    """The training set: the checkpoint's level ids (or fresh difficulties), compacted as args.json keeps them."""
-    entries = _read.get(data, "levels", "list", "checkpoint")
-    ids = [_read.get(e, "id", "str", f"checkpoint.levels[{n}]") for n, e in enumerate(entries)]
-    fresh = _read.get(data, "fresh", "list", "checkpoint")
-    played = compact_ids(ids) if ids else [f"gen:*:{d}" for d in fresh]
-    if not (isinstance(kept, list) and all(isinstance(x, str) for x in kept)):
-        raise CheckpointError("this run's args.json: levels is not a list of level ids")
-    return None if compact_ids(kept) == played else "it trains on other levels than this run's (args.json)"
-
-
-def _same_seed(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
-    """The seed every draw and breeding step of the run comes from."""
-    seed = _read.get(data, "seed", "int", "checkpoint")
-    if _same(seed, kept):
-        return None
-    return f"a checkpoint of a run with seed {seed}, but this run's seed is {shown(kept)} (args.json)"
-
-
-def _same_settings(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
-    """The episode settings: rules, fitness terms, senses, as `EpisodeSettings.as_dict` gives them."""
-    settings = _read.get(data, "settings", "object", "checkpoint")
-    return None if _same(settings, kept) else "its episode settings differ from this run's (args.json)"
-
-
-def _same_config(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
-    """The config file: what matters is its text, config.ini, whose digest the checkpoint records (`kept`,
-    the path it was copied from, is only for people)."""
-    digest = _read.get(data, "config_digest", "str", "checkpoint")
-    if digest == config_digest(config_text):
-        return None
-    return "made with another neat config than this run folder's config.ini"
-
-
-def _same_population(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
-    """The population is config.ini's (the config digest ties the checkpoint to it), which args.json repeats."""
-    if _same(config.pop_size, kept):
-        return None
-    return f"its population is {config.pop_size} (config.ini), but this run's is {shown(kept)} (args.json pop_size)"
-
-
-def _config_switch(name: str, on: Callable[[neat.Config], bool], what: str) -> Callable:
-    """A check of a switch that sets something in config.ini: on in args.json, it must be on there."""
-
-    def check(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
-        if not isinstance(kept, bool):
-            raise CheckpointError(f"this run's args.json: {name} is {shown(kept)}, not true or false")
-        if kept and not on(config):
-            return f"it evolves without {what} (config.ini), but this run's args.json says {name}"
-        return None
-
-    return check
-
-
-def _same_validation(data: dict, kept: Any, config_text: str, config: neat.Config) -> str | None:
-    """The held-out levels' ids (none without --validate), which validation results are measured on."""
-    raw = _read.get(data, "validation", "object|null", "checkpoint")
-    where = "checkpoint.validation.levels"
-    entries = _read.get(raw, "levels", "list", "checkpoint.validation") if raw is not None else []
-    played = [_read.get(e, "id", "str", f"{where}[{n}]") for n, e in enumerate(entries)]
-    if raw is not None and not played:
-        raise CheckpointError(f"{where}: empty")
-    if _same(played, kept):
-        return None
-    return "it validates on other held-out levels than this run's (args.json validate)"
-
-
-# How the settings fixed for a run's life that are not recorded as args.json keeps them are checked: (checkpoint,
-# args.json value, config.ini text, config) -> what differs, or None. The others are checked as the checkpoint
-# records them (`Option.recorded`, `_checks`).
-_BELONGS: dict[str, Callable[[dict, Any, str, neat.Config], str | None]] = {
-    "levels": _same_levels,
-    "seed": _same_seed,
-    "config": _same_config,
-    "settings": _same_settings,
-    "pop_size": _same_population,
-    "memory": _config_switch("memory", lambda c: bool(c.genome_config.memory_cells), "memory cells"),
-    "batch_breeding": _config_switch(
-        "batch_breeding", lambda c: c.genome_config.breeding == "batch", "batch breeding (breeding = batch)"
-    ),
-    "validate": _same_validation,
-}
-
-
-def _checks() -> dict[str, Callable[[dict, Any, str, neat.Config], str | None]]:
-    """args.json key -> the check of each setting fixed for a run's life (`fixed_args`): its own in `_BELONGS`, or
-    the checkpoint's record of it (`Option.recorded`); one that has neither is a mistake made here."""
-    checks = dict(_BELONGS)
-    for name, about in option_fields().items():
-        key = about.kept_as or name
-        if about.fixed and about.kept_as is not None and key not in checks:
-            if about.recorded is None:
-                raise AssertionError(f"RunOptions.{name} is fixed, but nothing checks a checkpoint against it")
-            checks[key] = _plain(key, about.recorded, since=about.since)
-    return checks
 
 
 def config_digest(text: str) -> str:
@@ -645,8 +487,10 @@ def config_digest(text: str) -> str:
 
 
 def _levels(entries: list, where: str, version: int, made_later: bool = False) -> list[Level | str]:
-    """Levels as a checkpoint keeps them, each text checked (`_check_text`); with `made_later`, an entry with an
-    id and no text is a generated level made when drawn (its id, checked)."""
+    """Levels as a checkpoint keeps them; with `made_later`, an entry with an id and no text is a generated level
+    made when drawn (its id, checked). Each text must be the one kept under its id: it matches the sha256 beside it
+    (version 2 on), and a built-in or generated level's is the text its id names, so that no other level is trained
+    on under its name."""
     levels: list[Level | str] = []
     for n, entry in enumerate(entries):
         at = f"{where}[{n}]"
@@ -662,25 +506,18 @@ def _levels(entries: list, where: str, version: int, made_later: bool = False) -
             level = parse_level(_read.get(entry, "text", "text", at), source=at, level_id=level_id)
         except LevelError as exc:
             raise CheckpointError(str(exc)) from None
-        _check_text(level, entry, at, digested=version >= 2)
+        if version >= 2 and _read.get(entry, "sha256", "str", at) != level.sha256:
+            raise CheckpointError(f"{at}.text: does not match its sha256 (the checkpoint was edited or damaged)")
+        if level.id in BUILTIN_LEVELS or level.id.startswith("gen:"):
+            try:
+                named = load_level(level.id)
+            except LevelError as exc:
+                raise CheckpointError(f"{at}.id: {exc}") from None
+            if named.sha256 != level.sha256:
+                kind = "built-in" if level.id in BUILTIN_LEVELS else "generated"
+                raise CheckpointError(f"{at}.text: not the text of {kind} level {level.id}, which its id names")
         levels.append(level)
     return levels
-
-
-def _check_text(level: Level, entry: dict, at: str, digested: bool) -> None:
-    """`CheckpointError` unless a level's text is the one kept under its id: it matches the sha256 beside it
-    (`digested`: version 2 on), and a built-in or generated level's is the text its id names, so that no other
-    level is trained on under its name."""
-    if digested and _read.get(entry, "sha256", "str", at) != level.sha256:
-        raise CheckpointError(f"{at}.text: does not match its sha256 (the checkpoint was edited or damaged)")
-    if level.id in BUILTIN_LEVELS or level.id.startswith("gen:"):
-        try:
-            named = load_level(level.id)
-        except LevelError as exc:
-            raise CheckpointError(f"{at}.id: {exc}") from None
-        if named.sha256 != level.sha256:
-            kind = "built-in" if level.id in BUILTIN_LEVELS else "generated"
-            raise CheckpointError(f"{at}.text: not the text of {kind} level {level.id}, which its id names")
 
 
 def _version(data: dict[str, Any]) -> int:

@@ -265,10 +265,6 @@ def evaluate(
     return [trace_episode(genome, shape, level, settings)[0] for level in as_level_list(levels)]
 
 
-def _results(levels: Sequence[Level], outcomes: Sequence[Outcome]) -> list[LevelResult]:
-    return [LevelResult(lv, level_group(lv), o, progress(lv, o)) for lv, o in zip(levels, outcomes)]
-
-
 def baseline_results(
     names: Sequence[str], levels: Sequence[Level], settings: EpisodeSettings, searches: Sequence[Search] | None = None
 ) -> list[list[LevelResult]]:
@@ -290,7 +286,9 @@ def baseline_results(
         if searches is None or len(searches) != len(levels):
             raise ValueError("the planner baseline needs the solver's search of every level")
         played["planner"] = [planner_outcome(lv, s, settings) for lv, s in zip(levels, searches)]
-    return [_results(levels, played[name]) for name in names]
+    return [
+        [LevelResult(lv, level_group(lv), o, progress(lv, o)) for lv, o in zip(levels, played[name])] for name in names
+    ]
 
 
 def planner_outcome(level: Level, found: Search, settings: EpisodeSettings) -> Outcome:

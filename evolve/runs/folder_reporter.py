@@ -104,12 +104,10 @@ class RunFolderReporter(RunReporter):
     def _keep_first_finish(self, level: Level, fitness: float, replay: Replay) -> Path | None:
         """Save the champion that first finished `level`: in the run folder, and in `replays_dir` if asked."""
         run = self.run
-        kept = None
-        if run.folder is not None:
-            name = run.folder.first_finish_path(level.id, fitness).name
-            kept = run.folder.save_replay(replay, "first-finishes", name)
+        # The same name every time the same generation is played: a run resumed after a crash writes the same file.
+        stem = f"{safe_stem(level.id)}-f{fitness:.0f}"
+        kept = run.folder.save_replay(replay, "first-finishes", f"{stem}.json") if run.folder is not None else None
         if run.replays_dir is not None:
-            stem = f"{safe_stem(level.id)}-f{fitness:.0f}"
             copy = run.replays_dir / f"{stem}.json"
             try:
                 run.replays_dir.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ import errno
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -92,14 +92,7 @@ class NetworkShape:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "num_inputs": self.num_inputs,
-            "num_outputs": self.num_outputs,
-            "memory_cells": self.memory_cells,
-            "feed_forward": self.feed_forward,
-            "activation_options": list(self.activation_options),
-            "aggregation_options": list(self.aggregation_options),
-        }
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -176,22 +169,12 @@ def trace_episode(
     return outcome, per_frame
 
 
-_SHAPE_FIELDS = (
-    "num_inputs",
-    "num_outputs",
-    "memory_cells",
-    "feed_forward",
-    "activation_options",
-    "aggregation_options",
-)
-
-
 def as_network_shape(network: Any) -> NetworkShape:
     """`network` as a `NetworkShape`: one already, a neat `Config`, or its `genome_config`; else a TypeError."""
     if isinstance(network, NetworkShape):
         return network
     gc = getattr(network, "genome_config", network)  # a whole neat Config carries its genome_config
-    if not all(hasattr(gc, name) for name in _SHAPE_FIELDS):
+    if not all(hasattr(gc, f.name) for f in fields(NetworkShape)):
         raise TypeError(
             f"network must be a NetworkShape, a neat Config or its genome_config, not {type(network).__name__}"
         )

@@ -45,10 +45,10 @@ from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.rollout import use_threads
 from tilerunner.evolve.core.seeding import NEEDS as SEED_NEEDS
 from tilerunner.evolve.core.seeding import seed_population
+from tilerunner.evolve.runs.belonging import check_belongs
 from tilerunner.evolve.runs.checkpoint import (
     CheckpointError,
     Validation,
-    check_belongs,
     checkpoint_to_dict,
     decode,
     encode,
@@ -59,15 +59,7 @@ from tilerunner.evolve.runs.folder_reporter import RunFolderReporter
 from tilerunner.evolve.runs.replay import NetworkShape, Replay, make_replay
 from tilerunner.evolve.runs.reporting import RunReporter, run_reporters
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
-from tilerunner.evolve.runs.run_options import (
-    CHECKPOINT_EVERY,
-    DEFAULT_GENERATIONS,
-    WORKERS_RANGE,
-    RunOptions,
-    applied_on_resume,
-    check_time_limit,
-    resume_changes,
-)
+from tilerunner.evolve.runs.run_options import WORKERS_RANGE, RunOptions, applied_on_resume, resume_changes
 
 
 @dataclass
@@ -161,45 +153,33 @@ def as_levels(levels: Iterable[Level | str | os.PathLike], name: str = "levels")
     return found
 
 
-def _with_seed_senses(settings: EpisodeSettings, seed_rules: float | None) -> EpisodeSettings:
-    """`settings` with the senses a first population seeded from the hand-written rules reads turned on (jump and
-    probes; foresight's seed reads foresight too, when it is on)."""
-    if seed_rules is None:
-        return settings
-    return dataclasses.replace(settings, features=(*settings.features, *SEED_NEEDS))
-
-
 class Run:
     """One run, generation by generation; see the module docstring."""
 
     def __init__(
         self,
         evolution: Evolution,
+        options: RunOptions | None = None,
         *,
-        generations: int = DEFAULT_GENERATIONS,
-        keep_going: bool = False,
         folder: RunFolder | None = None,
-        checkpoint_every: int = CHECKPOINT_EVERY,
-        replays_dir: str | os.PathLike | None = None,
+        validation: Validation | None = None,
+        config_text: str | None = None,
         stats: Sequence[dict] = (),
         timing: Sequence[dict] = (),
-        validation: Validation | None = None,
-        time_limit: float | None = None,
-        config_text: str | None = None,
     ) -> None:
-        if generations < 1 or checkpoint_every < 1:
-            raise ValueError("generations and checkpoint_every must be at least 1")
-        check_time_limit(time_limit)
+        """A run of `evolution` as `options` say (`Run.create` and `Run.resume` make them: `stats` and `timing` are
+        the rows a resumed run has played); of the options, those applied on resume are kept here."""
+        o = options or RunOptions()
         self.evolution = evolution
-        self.generations = generations
-        self.keep_going = keep_going
+        self.generations = o.generations
+        self.keep_going = o.keep_going
         self.folder = folder
-        self.checkpoint_every = checkpoint_every
-        self.replays_dir = Path(replays_dir) if replays_dir is not None else None
+        self.checkpoint_every = o.checkpoint_every
+        self.replays_dir = Path(o.replays_dir) if o.replays_dir is not None else None
         self.stats = list(stats)
         self.timing = list(timing)
         self.validation = validation
-        self.time_limit = time_limit  # minutes of run() after which it ends at the next generation's end
+        self.time_limit = o.time_limit  # minutes of run() after which it ends at the next generation's end
         self.progress_chunks = 1  # kernel calls per generation; more give reporters `evaluation_progress`
         self.config_text = config_text  # the run's config.ini, whose digest its checkpoints record
         self.unused_replays: str | None = None  # a --replays folder args.json names, which this call does not use
@@ -224,7 +204,11 @@ class Run:
         plan = LevelPlan.from_specs(level_specs("levels", levels), o.levels_per_gen, o.curriculum, o.recheck)
         held_out = as_levels(o.validate, "validate")
         validation = Validation(held_out, o.validate_every) if held_out else None
-        settings = _with_seed_senses(o.settings or EpisodeSettings(), o.seed_rules)
+        # A first population seeded from the hand-written rules reads the jump and probes senses (and foresight's
+        # seed foresight too, when it is on): they are turned on.
+        settings = o.settings or EpisodeSettings()
+        if o.seed_rules is not None:
+            settings = dataclasses.replace(settings, features=(*settings.features, *SEED_NEEDS))
         if o.replays_dir is not None:
             _check_writable_folder(Path(o.replays_dir))
         path = os.fspath(o.config) if o.config is not None else None
@@ -259,32 +243,7 @@ class Run:
                 # Generation 0's checkpoint before anything else, so that whatever happens next the
                 # folder can be resumed.
                 folder.write_checkpoint(0, encode(checkpoint_to_dict(evolution, [], [], validation, text)))
-        return cls._from_options(evolution, o, folder, validation, text)
-
-    @classmethod
-    def _from_options(
-        cls,
-        evolution: Evolution,
-        o: RunOptions,
-        folder: RunFolder | None,
-        validation: Validation | None,
-        config_text: str,
-        **history: Sequence[dict],
-    ) -> Run:
-        """A run of `evolution` as its options `o` say: where `create` and `resume` both end (`history`: the stats
-        and timing rows a resumed run has played)."""
-        return cls(
-            evolution,
-            generations=o.generations,
-            keep_going=o.keep_going,
-            folder=folder,
-            checkpoint_every=o.checkpoint_every,
-            replays_dir=o.replays_dir,
-            validation=validation,
-            time_limit=o.time_limit,
-            config_text=config_text,
-            **history,
-        )
+        return cls(evolution, o, folder=folder, validation=validation, config_text=text)
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *, fitness: FitnessFunction | None = None, **changes: Any) -> Run:
@@ -319,15 +278,19 @@ class Run:
             config = config_from_text(config_text)
             try:
                 data = decode(blob, str(file))  # its messages name the file
-                check_belongs(data, saved, config_text, str(file))
             except CheckpointError as exc:
                 raise RunFolderError(str(exc)) from None
             try:
+                check_belongs(data, saved, config_text, config)
                 evolution, stats, timing, validation = evolution_from_dict(data, config, fitness)
                 if evolution.generation != folder.checkpoint_generation(file):
                     raise CheckpointError(
                         f"checkpoint.generation: {evolution.generation}, but the file's name says"
                         f" {folder.checkpoint_generation(file)}"
+                    )
+                if len(stats) != evolution.generation:  # a run keeps one row a generation, to check the checkpoint by
+                    raise CheckpointError(
+                        f"checkpoint.stats: not one row for each of generations 0 to {evolution.generation - 1}"
                     )
             except CheckpointError as exc:
                 raise RunFolderError(f"{file}: {exc}") from None
@@ -337,23 +300,24 @@ class Run:
                 kept = RunOptions.from_dict(saved)
             except (TypeError, ValueError) as exc:
                 raise RunFolderError(f"{folder.path / 'args.json'}: {exc}") from None
-            if validation is not None and "validate_every" not in changes:
-                changes["validate_every"] = validation.every  # the checkpoint's
-            o = kept.but(**{"replays_dir": None, **changes})  # a --replays folder only from the caller
             if validation is not None:
-                validation.every = o.validate_every
+                validation.every = changes.setdefault("validate_every", validation.every)  # default: the checkpoint's
             elif "validate_every" in changes:
                 raise RunFolderError(
                     f"{folder.path} has no held-out levels (it was started without validate),"
                     " so there is nothing to validate every so many generations"
                 )
-            o = o.but(keep_going=o.keep_going or kept.keep_going or evolution.solved_at is not None)
+            # A --replays folder only from the caller; a run kept going, or solved, keeps going.
+            keep_going = changes.get("keep_going") or kept.keep_going or evolution.solved_at is not None
+            o = kept.but(**{**changes, "replays_dir": changes.get("replays_dir"), "keep_going": keep_going})
             unused_replays = saved.get("replays") if o.replays_dir is None else None
             if o.replays_dir is not None:
                 _check_writable_folder(Path(o.replays_dir))
             folder.drop_champions_from(evolution.generation)
             folder.write_args({**saved, **o.to_dict(applied_on_resume())})
-        run = cls._from_options(evolution, o, folder, validation, config_text, stats=stats, timing=timing)
+        run = cls(
+            evolution, o, folder=folder, validation=validation, config_text=config_text, stats=stats, timing=timing
+        )
         run.unused_replays = unused_replays
         return run
 
@@ -425,36 +389,29 @@ class Run:
         return result
 
     def _generation(self, call: _Call) -> str | None:
-        """One generation: play it, validate it if due, breed the next, tell the reporters (the files first); why
-        the run ends after it, or None. A stop requested before it is played or while it plays drops it whole."""
+        """One generation: play it, validate it if due, breed the next, add its stats row (with its validation, if
+        it validated) and timing row to the run's, tell the reporters (the files first) of it, then of each level
+        its champion finished first in the run; why the run ends after it, or None. A stop requested before it is
+        played or while it plays drops it whole."""
         summary = self._play(call.others)
         if summary is None:
             return _STOPPED
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # when its playing ended
         ending = self._ending(summary, call.started)
         checked = self._validate(summary)
         self.evolution.reproduce(summary)
-        self._record(summary, checked, t0)
-        self._tell(call, summary)
-        return ending
-
-    def _record(self, summary: Generation, checked: dict[str, Any] | None, t0: float) -> None:
-        """Add the generation's stats row (with its validation, if it validated) and timing row (`t0`: when its
-        playing ended) to the run's."""
         row = summary.stats()
         if checked is not None:
             row["validation"] = checked
         self.stats.append(row)
         summary.total_seconds = summary.eval_seconds + time.perf_counter() - t0
         self.timing.append(summary.timing())
-
-    def _tell(self, call: _Call, summary: Generation) -> None:
-        """Tell the reporters of the generation, then of each level its champion finished first in the run."""
         for r in call.reporters:
             r.generation_done(summary)
         for level in (self.levels[li] for li in summary.first_finishes):
             for r in call.reporters:
                 r.first_finish(level, summary.generation, call.files.first_finishes.get(level.id))
+        return ending
 
     def _play(self, reporters: list[RunReporter]) -> Generation | None:
         """The next generation played (`reporters` hear its progress), or None if a stop was requested before or

@@ -132,14 +132,6 @@ class RunFolder:
     def checkpoints(self) -> Path:
         return self.path / "checkpoints"
 
-    @property
-    def first_finishes(self) -> Path:
-        return self.path / "first-finishes"
-
-    @property
-    def tensorboard(self) -> Path:
-        return self.path / "tensorboard"
-
     def location(self) -> Path:
         """Where the folder is now: its path, or, if it was moved while this process holds it, where it went
         (read from /proc on Linux; elsewhere its path)."""
@@ -245,7 +237,7 @@ class RunFolder:
             fd = self._open_subfolder(root, "tensorboard", make=True)
         if self._lock is None or not os.path.isdir(_PROC_FD):
             os.close(fd)
-            return os.fspath(self.tensorboard)
+            return os.fspath(self.path / "tensorboard")
         self._lent.append(fd)
         return f"{_PROC_FD}/{fd}"
 
@@ -319,11 +311,6 @@ class RunFolder:
         for name in _by_generation(self._names("champions"), _CHAMPION):
             if int(_CHAMPION.search(name).group(1)) >= generation:
                 self._remove("champions", name)
-
-    def first_finish_path(self, level_id: str, fitness: float) -> Path:
-        """Where the champion that first finished `level_id` is kept: the same name every time the same
-        generation is played, so a run resumed after a crash writes the same file, not a second one."""
-        return self.first_finishes / f"{safe_stem(level_id)}-f{fitness:.0f}.json"
 
     # Owning the folder ------------------------------------------------------------------------------------------
 

@@ -56,12 +56,13 @@ WORKERS_RANGE = (1, 4096)  # evolve_agents' workers: threads
 class Option:
     """What a `RunOptions` field is: its words, range and flag, and what becomes of it when the run is resumed.
 
-    `kind` says how a value is checked and shown: `whole` and `number` (within `limits`), `switch`, `path`,
+    `kind` says how a value is checked and shown: `whole` and `number` (within `range`), `switch`, `path`,
     `choice` (one of `choices`), `levels`, or `object` (checked where it is used). `help` is one phrase for
     --help and the docs; `{name}` in it is another option, spelt as a flag or a parameter for whoever reads it.
     A field `fixed` for the run's life is kept in args.json under `kept_as` (None: not kept), refused by
-    `tilerunner evolve --resume`, and checked against every checkpoint resumed; the checkpoint records it as
-    the JSON kind `recorded` (from checkpoint version `since`) unless checkpoint.py checks it its own way.
+    `tilerunner evolve --resume`, and checked against every checkpoint resumed: the checkpoint records it under
+    the same key as the JSON kind `recorded` (from checkpoint version `since`), or (None) `belonging` compares it
+    where else it is kept (the config's digest, what config.ini sets, the held-out levels' ids).
     The others are applied on resume: `Run.resume` takes them.
     """
 
@@ -69,7 +70,7 @@ class Option:
     help: str
     fixed: bool = False
     kept_as: str | None = ""  # "": the field's own name
-    limits: tuple[float, float] | None = None
+    range: tuple[float, float] | None = None  # (lo, hi), both ends allowed
     choices: tuple[str, ...] | None = None
     flag: str | None = ""  # "": --the-field-name; None: no flag (given another way)
     metavar: str | None = None
@@ -79,11 +80,6 @@ class Option:
     what: str = ""  # what a path or object must be, for its TypeError
     recorded: str | None = None
     since: int = 1
-
-    @property
-    def range(self) -> tuple[float, float] | None:
-        """The (lo, hi) a `whole` or `number` field takes, both ends allowed."""
-        return self.limits
 
 
 def option(default: Any, kind: str, help: str, **about: Any) -> Any:
@@ -101,7 +97,7 @@ class RunOptions:
         DEFAULT_GENERATIONS,
         "whole",
         "generation limit (a run also ends when its champion finishes every level, unless {keep_going})",
-        limits=GENERATIONS_RANGE,
+        range=GENERATIONS_RANGE,
         metavar="N",
     )
     seed: int = option(
@@ -109,9 +105,10 @@ class RunOptions:
         "whole",
         "random seed: the same seed gives the same run, on every backend and any number of threads",
         fixed=True,
-        limits=SEED_RANGE,
+        range=SEED_RANGE,
         metavar="N",
         group="population",
+        recorded="int",
     )
     config: str | os.PathLike | None = option(
         None,
@@ -124,7 +121,12 @@ class RunOptions:
         what="a neat config file's path",
     )
     settings: EpisodeSettings | None = option(
-        None, "object", "the episode rules and fitness terms (default `EpisodeSettings()`)", fixed=True, flag=None
+        None,
+        "object",
+        "the episode rules and fitness terms (default `EpisodeSettings()`)",
+        fixed=True,
+        flag=None,
+        recorded="object",
     )
     pop: int | None = option(
         None,
@@ -132,7 +134,7 @@ class RunOptions:
         "population size, overriding the config's",
         fixed=True,
         kept_as="pop_size",
-        limits=POP_SIZE_RANGE,
+        range=POP_SIZE_RANGE,
         metavar="N",
         default_text="the config's, 300",
         group="population",
@@ -176,7 +178,7 @@ class RunOptions:
         CHECKPOINT_EVERY,
         "whole",
         "generations between checkpoints",
-        limits=CHECKPOINT_EVERY_RANGE,
+        range=CHECKPOINT_EVERY_RANGE,
         metavar="N",
         group="output",
     )
@@ -206,7 +208,7 @@ class RunOptions:
         10,
         "whole",
         "generations between validations (and the generation whose champion finishes every level)",
-        limits=CHECKPOINT_EVERY_RANGE,
+        range=CHECKPOINT_EVERY_RANGE,
         metavar="N",
         group="levels",
     )
@@ -215,7 +217,7 @@ class RunOptions:
         "whole",
         "each generation every genome plays K levels drawn from the set (by the seed), rather than all",
         fixed=True,
-        limits=LEVELS_PER_GEN_RANGE,
+        range=LEVELS_PER_GEN_RANGE,
         metavar="K",
         default_text="all",
         group="levels",
@@ -227,7 +229,7 @@ class RunOptions:
         "play the set in stages, up a stage when the champion finishes SHARE of it: gen:* difficulties lowest"
         " first, or the levels in the order given, K ({levels_per_gen}) more a stage",
         fixed=True,
-        limits=CURRICULUM_RANGE,
+        range=CURRICULUM_RANGE,
         metavar="SHARE",
         const=0.8,
         default_text="off",
@@ -239,7 +241,7 @@ class RunOptions:
         "number",
         "stop at the end of the first generation after this many minutes, with a checkpoint (resume to go on)",
         kept_as=None,
-        limits=MINUTES_RANGE,
+        range=MINUTES_RANGE,
         metavar="MINUTES",
         default_text="none",
     )
@@ -259,7 +261,7 @@ class RunOptions:
         "start SHARE of the first population as the hand-written rules (timed jumps) and mutants of them;"
         " turns on the jump and probes senses they read (with foresight, view radius 6)",
         fixed=True,
-        limits=SEED_SHARE_RANGE,
+        range=SEED_SHARE_RANGE,
         metavar="SHARE",
         const=0.1,
         default_text="off",
@@ -273,15 +275,15 @@ class RunOptions:
         "the best tenth of each generation also plays N more training levels, so that a lucky draw makes no"
         " champion; needs {levels_per_gen} or gen:*, and at most the levels a draw leaves",
         fixed=True,
-        limits=RECHECK_RANGE,
+        range=RECHECK_RANGE,
         metavar="N",
         default_text="off",
         recorded="count|null",
     )
 
     def __post_init__(self) -> None:
-        for name, value in _checked(self).items():  # frozen: store the checked values, plain ints and floats
-            object.__setattr__(self, name, value)
+        for name in option_fields():  # each field checked; frozen: store the checked values, plain ints and floats
+            object.__setattr__(self, name, check_option(name, getattr(self, name)))
 
     @classmethod
     def of(cls, options: RunOptions | None = None, **fields: Any) -> RunOptions:
@@ -358,22 +360,15 @@ def option_help(name: str, spell: Callable[[str], str] = str) -> str:
     return OptionError(option_fields()[name].help).spelled(spell)
 
 
-def check_time_limit(time_limit: Any) -> float | None:
-    """`time_limit` if it is None or a positive number of minutes (up to the flag's most); else the one-line error."""
-    if time_limit is None:
-        return None
-    if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real) or not time_limit > 0:
-        raise ValueError(f"time_limit must be a positive number of minutes, got {time_limit!r}")
-    return finite_number("time_limit", time_limit, 0.0, MINUTES_RANGE[1])
-
-
 def check_option(name: str, value: Any) -> Any:
     """`value` checked as field `name` takes it (see the module docstring); None is left as it is."""
     about = option_fields()[name]
     if value is None:
         return None
-    if name == "time_limit":
-        return check_time_limit(value)
+    if name == "time_limit":  # any positive number of minutes, up to the flag's most
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+            raise ValueError(f"time_limit must be a positive number of minutes, got {value!r}")
+        return finite_number("time_limit", value, 0.0, MINUTES_RANGE[1])
     if about.kind == "whole":
         return whole_number(name, value, *about.range)
     if about.kind == "number":
@@ -388,11 +383,6 @@ def check_option(name: str, value: Any) -> Any:
     if name == "fitness":
         return function("fitness", value, "a function of the generation's OutcomeTable giving one fitness per genome")
     return value  # the backend and the levels to validate are checked where they are used
-
-
-def _checked(o: RunOptions) -> dict[str, Any]:
-    """The fields that are not None, checked (`check_option`)."""
-    return {name: check_option(name, getattr(o, name)) for name in option_fields() if getattr(o, name) is not None}
 
 
 def resume_changes(changes: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ fitness the agent would score so far. `HumanPlay.step` and `draw` work without a
 
 from __future__ import annotations
 
-import datetime as _dt
 import time
 from pathlib import Path
 
@@ -27,9 +26,8 @@ from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.outcome import Outcome
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import episode_outcome
-from tilerunner.evolve.runs.run_folder import unique_path
 from tilerunner.evolve.viewer import panels
-from tilerunner.evolve.viewer.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, take_screenshot
+from tilerunner.evolve.viewer.viewer import GAME_PX, HEIGHT, STATUS_H, WIDTH, save_canvas, take_screenshot
 
 # How to jump again under each jump rule, for the help (short) and the line under the game.
 JUMP_AGAIN = {"press": "let go of Z and press it to jump again", "hold": "Z held jumps again on every landing"}
@@ -155,11 +153,7 @@ class HumanPlay:
 
     def save_screenshot(self, path: str | Path | None = None) -> Path:
         """Save the window as it is now as PNG (a new name in the current folder unless `path` is given)."""
-        if path is None:
-            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            path = unique_path(Path("."), f"tilerunner-play-{stamp}", ".png")
-        render.save_png(self.pg.surfarray.array3d(self.draw()).swapaxes(0, 1), path)
-        return Path(path)
+        return save_canvas(self.draw(), path, Path("."), "tilerunner-play")
 
     def held(self) -> int:
         """The button mask from the keys held down right now: arrows, Z (A) and X (B)."""

@@ -22,7 +22,7 @@ import numpy as np
 from tilerunner.agent.compiler import node_slots
 from tilerunner.envs.buttons import N_BUTTONS
 from tilerunner.envs.foresight import MOVES, N_PARTS, PARTS
-from tilerunner.envs.observe import DEFAULT_RADIUS, FEATURES, extra_inputs
+from tilerunner.envs.observe import DEFAULT_RADIUS, FEATURES, extra_inputs, input_slices
 
 ITERATIONS = 200
 SETTLE = 60  # then rounds of spreading alone, so the spacing holds
@@ -68,18 +68,6 @@ BLOCK_PITCH = 12  # between block nodes' centres, across and down (a line of the
 LETTERS_H = 12  # the parts' letters over the block
 MOVE_LABEL_W = 36  # room for the widest move label in the small font ("keep A")
 BLOCK_COLUMN = 10 + MOVE_LABEL_W + 5 + (N_PARTS - 1) * BLOCK_PITCH + 2 * BLOCK_R + NODE_R - BLOCK_R
-
-
-def input_slices(radius: int, features: tuple[str, ...] | list[str]) -> dict[str, slice]:
-    """Where the grid and each feature that adds inputs sit in a network's input vector (in FEATURES order)."""
-    k = 0 if "no-grid" in features else (2 * radius + 1) ** 2
-    slices = {"grid": slice(0, k)} if k else {}
-    for name in FEATURES:
-        n = extra_inputs(name, radius) if name in features else 0
-        if n > 0:  # (no-grid's is negative: it takes the grid's inputs away)
-            slices[name] = slice(k, k + n)
-            k += n
-    return slices
 
 
 # (feature, heading's centre y, ((input index, label, centre y), ...)) for each labelled feature.

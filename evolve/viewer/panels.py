@@ -187,8 +187,7 @@ def draw_network(
             if bar:
                 pg.draw.rect(surface, colour, (x + 12, y - bar if state >= 0 else y, 3, bar))
         elif slot >= 0:
-            pg.draw.circle(surface, node_fill(value), (x, y), 7)
-            pg.draw.circle(surface, NODE_OUTLINE, (x, y), 7, 1)
+            _draw_node(surface, (x, y), 7, value)
         else:  # no path to an output: never evaluated, drawn as a dim dot
             pg.draw.circle(surface, EMPTY_CELL, (x, y), 4)
 
@@ -243,23 +242,32 @@ def input_label_boxes(geo: PanelGeometry, fonts: Fonts) -> list[tuple[str, tuple
 
 
 def draw_input_labels(surface, geo: PanelGeometry, fonts: Fonts) -> None:
-    """The labelled column's text (`input_label_boxes`), each with the panel's colour behind it, so that
-    links passing behind do not cross it out."""
+    """The labelled column's text (`input_label_boxes`), over the links (`_draw_texts`)."""
+    _draw_texts(surface, input_label_boxes(geo, fonts), fonts)
+
+
+def _draw_texts(surface, texts: list[tuple[str, tuple, object]], fonts: Fonts) -> None:
+    """(text, colour, pygame.Rect) in the small font, each with the panel's colour behind it, so that links
+    passing behind do not cross it out."""
     pg = load_pygame()
-    for text, colour, at in input_label_boxes(geo, fonts):
+    for text, colour, at in texts:
         pg.draw.rect(surface, PANEL, at.inflate(4, 0))
         surface.blit(fonts.small_text(text, colour), at)
 
 
+def _draw_node(surface, centre: tuple[int, int], radius: int, value: float) -> None:
+    """An input or hidden node: a disc filled by its value (`node_fill`) in a thin outline."""
+    pg = load_pygame()
+    pg.draw.circle(surface, node_fill(value), centre, radius)
+    pg.draw.circle(surface, NODE_OUTLINE, centre, radius, 1)
+
+
 def draw_labelled_inputs(surface, geo: PanelGeometry, extra: np.ndarray) -> None:
     """A node per labelled input where `geo.input_xy` puts it, filled by its value (`node_fill`)."""
-    pg = load_pygame()
     for name, _, inputs in geo.labelled_rows:
         values = _extra_values(geo, extra, name)
         for (index, _, _), value in zip(inputs, values):
-            x, y = (round(v) for v in geo.input_xy(index))
-            pg.draw.circle(surface, node_fill(float(value)), (x, y), NODE_R)
-            pg.draw.circle(surface, NODE_OUTLINE, (x, y), NODE_R, 1)
+            _draw_node(surface, tuple(round(v) for v in geo.input_xy(index)), NODE_R, float(value))
 
 
 def fate_of_inputs(parts: np.ndarray) -> int | None:
@@ -294,15 +302,10 @@ def draw_foresight_block(surface, geo: PanelGeometry, extra: np.ndarray, fonts: 
     block = geo.foresight_block
     if block is None:
         return
-    pg = load_pygame()
     values = _extra_values(geo, extra, "foresight").reshape(len(MOVE_LABELS), len(PART_LETTERS))
-    for text, colour, at in foresight_block_texts(geo, values, fonts):
-        pg.draw.rect(surface, PANEL, at.inflate(4, 0))
-        surface.blit(fonts.small_text(text, colour), at)
+    _draw_texts(surface, foresight_block_texts(geo, values, fonts), fonts)
     for index, (x, y) in block.inputs().items():
-        centre = (round(x), round(y))
-        pg.draw.circle(surface, node_fill(float(values.flat[index - block.first])), centre, BLOCK_R)
-        pg.draw.circle(surface, NODE_OUTLINE, centre, BLOCK_R, 1)
+        _draw_node(surface, (round(x), round(y)), BLOCK_R, float(values.flat[index - block.first]))
 
 
 def label_rect(layout: NetworkLayout, output: int):

@@ -35,10 +35,6 @@ class Show:
     label: str  # where it came from: a file name, or "champion of gen 12"
     recorded: Outcome | None  # what the replay file says happened (None on a level it was not recorded on)
 
-    @property
-    def generation(self) -> int | None:
-        return self.replay.generation
-
 
 @dataclass(frozen=True)
 class Skipped:
@@ -305,11 +301,8 @@ class RunFollower(ShowSource):
     def after(self) -> Show | None:
         if self.index + 1 < len(self.shows):
             self.index += 1
-            return self.current()
-        newest = self.newest
-        if newest is not None and newest != self.playing and self._start(newest):
-            return self.current()
-        self.index = 0
+        elif not (self.newest not in (None, self.playing) and self._start(self.newest)):
+            self.index = 0  # no newer champion: this one again
         return self.current()
 
     def next(self) -> Show | None:
@@ -332,12 +325,11 @@ class RunFollower(ShowSource):
         except OSError:
             return
         if mtime != self._stats_mtime:
+            self._stats_mtime = mtime
             try:
                 self._stats = read_stats(stats)
-                self._stats_mtime = mtime
             except StatsError as exc:
                 self.warnings.append(str(exc))
-                self._stats_mtime = mtime
 
     def stats(self) -> list[dict[str, Any]]:
         return self._stats

@@ -67,10 +67,6 @@ SET_KEYS = [("PgDn  or  ]", "next level (after the last: the end)"), ("PgUp  or 
 MAX_STATUS_LEVEL = 40  # characters of a level id in the status line; a longer path keeps its end
 
 
-def _speed_text(speed: float) -> str:
-    return f"{speed:g}x"
-
-
 def take_screenshot(save: Callable[[], Path], folder: Path) -> None:
     """The S key: `save()` a screenshot and print its path; where the disk refuses it (full, read-only), warn in
     one line naming `folder`, and play on."""
@@ -80,6 +76,15 @@ def take_screenshot(save: Callable[[], Path], folder: Path) -> None:
         print(
             f"tilerunner: warning: screenshot not saved in {folder}: {exc.strerror or exc}", file=sys.stderr, flush=True
         )
+
+
+def save_canvas(canvas, path: str | Path | None, folder: Path, prefix: str) -> Path:
+    """Save a drawn canvas (a pygame Surface) as PNG at `path`, or a new name `prefix-TIME.png` in `folder`."""
+    if path is None:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = unique_path(folder, f"{prefix}-{stamp}", ".png")
+    render.save_png(render.load_pygame().surfarray.array3d(canvas).swapaxes(0, 1), path)
+    return Path(path)
 
 
 def short_id(level_id: str, limit: int = MAX_STATUS_LEVEL) -> str:
@@ -280,7 +285,7 @@ class Viewer:
                 f"best {best:.1f}" if best is not None else "best -",
                 f"frame {pb.frame}",
             ]
-        parts.append(f"speed {_speed_text(self.speed)}")
+        parts.append(f"speed {self.speed:g}x")
         extra = self.source.status()
         if extra:
             parts.append(extra)
@@ -346,12 +351,7 @@ class Viewer:
 
     def save_screenshot(self, path: str | Path | None = None) -> Path:
         """Save the current canvas as PNG (a new name in `screenshot_dir` unless `path` is given)."""
-        if path is None:
-            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            path = unique_path(self.screenshot_dir, f"tilerunner-{stamp}", ".png")
-        image = self.pg.surfarray.array3d(self.draw()).swapaxes(0, 1)
-        render.save_png(image, path)
-        return Path(path)
+        return save_canvas(self.draw(), path, self.screenshot_dir, "tilerunner")
 
     # The window --------------------------------------------------------------------------------
 
