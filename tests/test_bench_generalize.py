@@ -151,3 +151,25 @@ def test_a_resumed_seed_validates_as_the_command_line_says(tmp_path):
     rows = read_stats(tmp_path / "runs" / "seed-0" / "stats.jsonl")
     assert len(rows) == 6
     assert [r["generation"] for r in rows if "validation" in r] == [0, 1, 4]
+
+
+def test_a_seed_started_with_other_fixed_options_is_refused_in_one_line(tmp_path, capsys):
+    # Each option fixed for a run's life is checked against the seed's run folder before anything is trained:
+    # --pop, --levels-per-gen, --observe, --recheck given otherwise are refused naming the flag; the same flags go on.
+    budget = ["--time-limit", "60", "--seeds", "1", "--generations", "1"]
+    assert bench(tmp_path, *budget) == 0
+    capsys.readouterr()
+    stats = (tmp_path / "runs" / "seed-0" / "stats.jsonl").read_text()
+    for flags, said in (
+        (["--pop", "12"], "--pop 20, not 12"),
+        (["--levels-per-gen", "2"], "--levels-per-gen 3, not 2"),
+        (["--observe", "jump"], "--observe none, not jump"),
+        (["--recheck", "1"], "--recheck none, not 1"),
+    ):
+        assert bench(tmp_path, *budget[:-1], "2", *flags) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and f"its run was started with {said}" in err, err
+        assert err.endswith("give the same flags, or another --out")
+    assert (tmp_path / "runs" / "seed-0" / "stats.jsonl").read_text() == stats
+    assert bench(tmp_path, *budget[:-1], "2") == 0
+    assert len(read_stats(tmp_path / "runs" / "seed-0" / "stats.jsonl")) == 2

@@ -29,12 +29,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -47,6 +49,7 @@ from tilerunner.evolve.core.fitness import EpisodeSettings
 from tilerunner.evolve.core.option_error import OptionError
 from tilerunner.evolve.core.plural import plural
 from tilerunner.evolve.core.rollout import use_threads
+from tilerunner.evolve.core.seeding import NEEDS as SEED_NEEDS
 from tilerunner.evolve.runs.evaluation import (
     BASELINE_WHAT,
     LevelResult,
@@ -56,10 +59,12 @@ from tilerunner.evolve.runs.evaluation import (
     summarize,
     with_solvable,
 )
+from tilerunner.evolve.runs.json_fields import shown
 from tilerunner.evolve.runs.replay import Replay, ReplayError, load_replay
 from tilerunner.evolve.runs.reporting import RunReporter
 from tilerunner.evolve.runs.run import Run, as_levels
 from tilerunner.evolve.runs.run_folder import RunFolder, RunFolderError
+from tilerunner.evolve.runs.run_options import RunOptions, option_fields
 from tilerunner.evolve.runs.stats import read_stats
 
 DONE_FILE = "bench-done.json"  # in a seed's run folder once it has had its budget
@@ -149,62 +154,83 @@ def train_seed(
     budget = args.time_limit * 60
     spent = evolution_seconds(folder)
     done = folder / DONE_FILE
+    limit = args.generations or 10**6
+    # --validate-every only where given: a resumed seed keeps its own otherwise, a new one takes evolve's default
+    validate_every = {} if args.validate_every is None else {"validate_every": args.validate_every}
+    settings = EpisodeSettings(
+        features=tuple(args.observe or ()), jump_rule=args.jump_rule, relative_to=args.relative_to
+    )
+    options = RunOptions(
+        config=args.config,
+        settings=settings,
+        seed=seed,
+        pop=args.pop,
+        generations=limit,
+        keep_going=True,
+        out=folder,
+        validate=tuple(pick),
+        levels_per_gen=args.levels_per_gen,
+        curriculum=args.curriculum,
+        time_limit=args.time_limit,
+        seed_rules=args.seed_rules,
+        recheck=args.recheck,
+        **validate_every,
+    )
     resuming = RunFolder(folder).holds_a_run()
     if resuming:
-        saved = RunFolder(folder).read_args()
-        settings = EpisodeSettings.from_dict(saved.get("settings", {}))
-        if settings.jump_rule != args.jump_rule:
-            raise BenchError(
-                f"{folder}: its run evolves under the {settings.jump_rule} jump rule, not {args.jump_rule}; give"
-                f" --jump-rule {settings.jump_rule}, or another --out"
-            )
-        for flag, had, asked in (
-            ("--seed-rules", saved.get("seed_rules"), args.seed_rules),
-            ("--recheck", saved.get("recheck"), args.recheck),
-            ("--relative-to", settings.relative_to, args.relative_to),
-        ):
-            if had != asked:
-                raise BenchError(
-                    f"{folder}: its run was started with {flag} {had}, not {asked}; give the same"
-                    " flags, or another --out"
-                )
-    limit = args.generations or 10**6
+        _check_same_run(folder, options)
     budget_given = {"minutes": args.time_limit, "generations": args.generations}
     if done.exists():
         had = json.loads(done.read_text())
         if had == budget_given or (args.generations is None and had == {"minutes": args.time_limit}):
             return spent  # (before the generation limit existed, a seed wrote its minutes alone)
-    # --validate-every only where given: a resumed seed keeps its own otherwise, a new one takes evolve's default
-    validate_every = {} if args.validate_every is None else {"validate_every": args.validate_every}
     if resuming:
         run = Run.resume(folder, time_limit=max(budget - spent, 1e-3) / 60, generations=limit, **validate_every)
     else:
-        settings = EpisodeSettings(
-            features=tuple(args.observe or ()), jump_rule=args.jump_rule, relative_to=args.relative_to
-        )
-        run = Run.create(
-            train,
-            config=args.config,
-            settings=settings,
-            seed=seed,
-            pop=args.pop,
-            generations=limit,
-            keep_going=True,
-            out=folder,
-            validate=pick,
-            **validate_every,
-            levels_per_gen=args.levels_per_gen,
-            curriculum=args.curriculum,
-            time_limit=args.time_limit,
-            seed_rules=args.seed_rules,
-            recheck=args.recheck,
-        )
+        run = Run.create(train, options)
     if progress is not None:
         run.add_reporter(_Heard(progress, spent))
     if run.run(handle_sigint=True).interrupted:
         raise KeyboardInterrupt  # Ctrl-C: the folder is checkpointed; the same command goes on from there
     write_atomic(done, json.dumps(budget_given))  # this seed has had its budget
     return evolution_seconds(folder)
+
+
+def _check_same_run(folder: Path, asked: RunOptions) -> None:
+    """`OptionError` (or `BenchError`, for the jump rule) unless the run in `folder` was started with the options
+    fixed for its life (the schema's `fixed`) that this bench asks for: resuming it would go on with its own."""
+    saved = RunFolder(folder).read_args()
+    kept = RunOptions.from_dict(saved)
+    had_rules, rules = kept.settings or EpisodeSettings(), asked.settings or EpisodeSettings()
+    if had_rules.jump_rule != rules.jump_rule:
+        raise BenchError(
+            f"{folder}: its run evolves under the {had_rules.jump_rule} jump rule, not {rules.jump_rule}; give"
+            f" --jump-rule {had_rules.jump_rule}, or another --out"
+        )
+    if asked.seed_rules is not None:  # a seeded run turns on the senses its seed reads (`Run.create`)
+        rules = dataclasses.replace(rules, features=(*rules.features, *SEED_NEEDS))
+    differ = [(name, getattr(had_rules, name), getattr(rules, name)) for name in ("features", "relative_to")]
+    for name, about in option_fields().items():
+        if about.fixed and about.kept_as is not None and name not in ("settings", "fitness"):
+            differ.append((name, *(options.to_dict([name])[about.kept_as or name] for options in (kept, asked))))
+    for name, had, now in differ:
+        if had != now:
+            raise OptionError(
+                f"{{folder}}: its run was started with {{{name}}} {{had}}, not {{now}}; give the same flags, or another"
+                " {out}",
+                folder=folder,
+                had=_as_flag_value(had),
+                now=_as_flag_value(now),
+            )
+
+
+def _as_flag_value(value: Any) -> str:
+    """An option's value as its flag would take it, in a few characters: `jump,probes`, `none`, `300`."""
+    if value is None or value == [] or value == ():
+        return "none"
+    if isinstance(value, list | tuple):
+        return shown(",".join(map(str, value)))[1:-1] if len(value) <= 4 else f"{len(value)} levels"
+    return shown(value)
 
 
 def _line(name: str, entry: dict) -> str:
