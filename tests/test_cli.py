@@ -194,7 +194,8 @@ def test_ctrl_c_at_any_moment_of_start_up_is_one_line_and_130(tmp_path, moment):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    said = [line for line in err.splitlines() if line.strip()]
+    notice = "first run: compiling the Numba kernels"  # said on a cold cache before the wait, as it should be
+    said = [line for line in err.splitlines() if line.strip() and not line.startswith(notice)]
     assert proc.returncode == 130 and len(said) == 1 and "Traceback" not in err, (proc.returncode, err)
     assert said[0] == "tilerunner: interrupted" or said[0].startswith("interrupted: checkpoint written"), err
 

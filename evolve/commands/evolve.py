@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from tilerunner.evolve.commands.errors import UserError
@@ -121,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
     tensorboard = _tensorboard_reporter() if args.tensorboard else None  # a missing extra fails before anything
     backend = _backend(args)
     try:
-        run_ = _resume(args, backend) if args.resume else _create(args, backend)
+        with _ctrl_c_held():
+            run_ = _resume(args, backend) if args.resume else _create(args, backend)
     except OptionError as exc:  # options that do not fit together, named as flags
         raise UserError(exc.as_flags()) from None
     except ValueError as exc:  # a bad level, config or folder, or settings that do not fit together
@@ -170,6 +174,26 @@ def run(args: argparse.Namespace) -> int:
     if not interrupted:
         return 0
     return TERMINATED if result.stop_signal == signal.SIGTERM else INTERRUPTED
+
+
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl-C until the run is made, then end the command with it (KeyboardInterrupt).
+
+    On a first run Numba compiles the speciation kernels while the run is made (seconds), and a KeyboardInterrupt
+    raised inside llvmlite's callbacks then is lost (the run went on) or crashes the process. Once made, the run
+    handles Ctrl-C itself (`Run.run`)."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    asked = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: asked.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if asked.is_set():
+        raise KeyboardInterrupt
 
 
 def _backend(args: argparse.Namespace):

@@ -19,6 +19,7 @@ If its backend fails for good (`BackendError`: every Ray actor gone), it checkpo
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import dataclasses
 import os
@@ -151,6 +152,15 @@ def as_levels(levels: Iterable[Level | str | os.PathLike], name: str = "levels")
     for lv in level_specs(name, levels):
         found += [lv] if isinstance(lv, Level) else [load_level(spec) for spec in level_set(lv)]
     return found
+
+
+def _in_llvmlite(frame: Any) -> bool:
+    """Whether Python runs inside one of llvmlite's callbacks (Numba compiling): an exception raised there is lost."""
+    while frame is not None:
+        if f"{os.sep}llvmlite{os.sep}" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
 
 
 class Run:
@@ -358,7 +368,9 @@ class Run:
         if handle_sigint and threading.current_thread() is threading.main_thread():
 
             def on_signal(signum, frame):
-                if self._stop:
+                if self._stop and _in_llvmlite(frame):  # raised there it would be lost, Numba's compile broken
+                    threading.Timer(0.05, _thread.interrupt_main, (signum,)).start()  # so: again, once out of it
+                elif self._stop:
                     raise KeyboardInterrupt  # a second one: stop now
                 self._stop_signal = signum
                 self.request_stop()
