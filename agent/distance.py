@@ -127,7 +127,9 @@ def take_genomes(g: GeneArrays, which: np.ndarray) -> GeneArrays:
 
     def taken(name: str, column: np.ndarray) -> np.ndarray:  # offsets anew, sorted positions shifted, genes taken
         off, genes, shift = spans[name[:4]]
-        return off if name.endswith("_off") else column[genes] - shift if name.endswith("_sorted") else column[genes]
+        if name.endswith("_off"):
+            return off
+        return column[genes] - shift if name.endswith("_sorted") else column[genes]
 
     return GeneArrays(*(taken(name, column) for name, column in zip(GeneArrays._fields, g)))
 

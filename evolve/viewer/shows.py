@@ -301,7 +301,9 @@ class RunFollower(ShowSource):
     def after(self) -> Show | None:
         if self.index + 1 < len(self.shows):
             self.index += 1
-        elif not (self.newest not in (None, self.playing) and self._start(self.newest)):
+            return self.current()
+        newest = self.newest  # (a look at the run folder)
+        if newest is None or newest == self.playing or not self._start(newest):
             self.index = 0  # no newer champion: this one again
         return self.current()
 
